@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh machine:
+#   make report   builds the full report into reports/ (float64 and float32)
+#   make test     runs the test suite
+# Both create .venv and install the project into it first.
+#
+# torch: the project accepts any torch >= 2.1. The set-up installs TORCH_SPEC first (a CPU build
+# where the machine's pip provides one); override it, e.g. `make test TORCH_SPEC='torch==2.5.1'`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TORCH_SPEC ?= torch==2.13.0
+ARGS ?=
+
+.PHONY: install report test clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)" || $(PY) -m pip install --quiet "torch>=2.1"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+report: install
+	$(PY) -m comparisons run --all --dtype float64 float32 --out reports $(ARGS)
+
+test: install
+	$(PY) -m pytest -q $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

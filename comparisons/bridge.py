@@ -1,0 +1,52 @@
+"""The single border between the two weight layouts.
+
+NumPy code keeps a linear layer's W as (in, out) for ``x @ W + b``; ``nn.Linear.weight`` is
+(out, in) for ``x @ weight.T + bias``. Weights cross here, transposed, and torch's gradients come
+back under the NumPy side's keys and layout, so a gradient check is one loop over keys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def load_linear(layer: nn.Linear, W: np.ndarray, b: np.ndarray | None) -> nn.Linear:
+    """Copy W (in, out) and b (out,) into ``layer`` (weight = Wᵀ), keeping its dtype and device."""
+    w = layer.weight
+    if W.shape != (w.shape[1], w.shape[0]):
+        raise ValueError(f"W must have shape (in, out) = {(w.shape[1], w.shape[0])}, got {W.shape}")
+    with torch.no_grad():
+        w.copy_(torch.as_tensor(W.T, dtype=w.dtype, device=w.device))
+        if b is not None:
+            layer.bias.copy_(torch.as_tensor(b, dtype=w.dtype, device=w.device))
+    return layer
+
+
+def linear_from(W: np.ndarray, b: np.ndarray | None, dtype, device) -> nn.Linear:
+    """A new ``nn.Linear`` holding W (in, out) and b, in the given dtype and on the device."""
+    layer = nn.Linear(W.shape[0], W.shape[1], bias=b is not None).to(dtype=dtype, device=device)
+    return load_linear(layer, W, b)
+
+
+def linear_arrays(layer: nn.Linear, grad: bool = False) -> dict:
+    """``{"W": (in, out), "b": (out,)}`` of a layer's parameters, or of their gradients."""
+    get = (lambda p: p.grad) if grad else (lambda p: p)
+    out = {"W": get(layer.weight).detach().cpu().numpy().T.copy()}
+    if layer.bias is not None:
+        out["b"] = get(layer.bias).detach().cpu().numpy().copy()
+    return out
+
+
+def maxout_weight(W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Maxout pieces W (k, in, out), b (k, out) as one ``nn.Linear(in, k·out)``'s weight and bias:
+    row i·out + j of the weight is piece i's column j."""
+    k, n_in, n_out = W.shape
+    return W.transpose(0, 2, 1).reshape(k * n_out, n_in), b.reshape(k * n_out)
+
+
+def maxout_grads(weight_grad: np.ndarray, bias_grad: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The inverse of :func:`maxout_weight` for gradients: back to (k, in, out) and (k, out)."""
+    n_out = weight_grad.shape[0] // k
+    return (weight_grad.reshape(k, n_out, -1).transpose(0, 2, 1), bias_grad.reshape(k, n_out))

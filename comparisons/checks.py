@@ -1,0 +1,101 @@
+"""Check records and the error measures every comparison reports.
+
+A check compares an ``actual`` array (the implementation under test, NumPy) with an ``expected``
+one (PyTorch) under the rule of ``numpy.testing.assert_allclose``:
+
+    |actual − expected| ≤ atol + rtol·|expected|   element by element,
+
+but records instead of raising, and keeps the measured errors, so that 1e-16 and 1e-9 (both
+passing) can be told apart.
+
+``max_rel_err`` is CS231n's relative error, |a − e| / max(|a|, |e|), taken as 0 where both are 0
+so it can never divide by zero. Near zero it can be large while the absolute error is tiny; the
+pass rule's ``atol`` covers exactly those elements.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+# (atol, rtol) per dtype and per kind of check.
+#   exact:   the same math, a handful of operations apart (one forward/backward, one step)
+#   trained: the same math after many steps of training, where rounding differences accumulate
+#   gradcheck: a numerical (finite-difference) gradient against an analytic one — not the same
+#            math: truncation and rounding error of the difference quotient are expected (CS231n:
+#            relative error < 1e-7 is fine in float64; float32 uses a larger step h)
+TOLERANCES = {
+    "float64": {"exact": (1e-12, 1e-10), "trained": (1e-10, 1e-9), "gradcheck": (1e-9, 1e-6)},
+    "float32": {"exact": (1e-6, 1e-5), "trained": (1e-5, 1e-4), "gradcheck": (1e-4, 1e-2)},
+}
+KINDS = ("exact", "trained", "gradcheck", "statistical", "finding")
+
+
+@dataclass
+class CheckRecord:
+    """One verdict. ``kind`` says what was compared:
+
+    * ``exact`` / ``trained``: NumPy against PyTorch under ``atol``/``rtol``;
+    * ``statistical``: a sample statistic against its expectation, tolerance from the sample size;
+    * ``finding``: a fact the concept demonstrates (e.g. "naive softmax overflows"), passed when
+      the fact holds; its errors, if any, are the measured size of the effect.
+    """
+
+    concept: str
+    check: str
+    passed: bool
+    max_abs_err: float | None
+    max_rel_err: float | None
+    atol: float | None
+    rtol: float | None
+    dtype: str
+    device: str
+    seed: int
+    kind: str = "exact"
+    note: str = ""
+    first_mismatch: dict | None = field(default=None)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for key in ("max_abs_err", "max_rel_err", "atol", "rtol"):
+            if d[key] is not None and not math.isfinite(d[key]):
+                d[key] = str(d[key])  # JSON has no inf/nan
+        return d
+
+
+def measure(actual, expected) -> tuple[float, float]:
+    """Return (max_abs_err, max_rel_err) of two arrays of one shape."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.size == 0:
+        return 0.0, 0.0
+    same = (a == e) | (np.isnan(a) & np.isnan(e))
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(same, 0.0, np.abs(a - e))
+        scale = np.maximum(np.abs(a), np.abs(e))
+        rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    rel = np.where(np.isnan(rel), np.inf, rel)
+    return float(diff.max()), float(rel.max())
+
+
+def first_mismatch(actual, expected, atol: float, rtol: float) -> dict | None:
+    """Where the allclose rule first fails: index and both values, or None when it holds."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    bad = ~close(a, e, atol, rtol)
+    if not bad.any():
+        return None
+    idx = np.unravel_index(int(np.argmax(bad)), a.shape) if a.ndim else ()
+    return {"index": [int(i) for i in idx], "actual": float(a[idx]), "expected": float(e[idx])}
+
+
+def close(a, e, atol: float, rtol: float) -> np.ndarray:
+    """Elementwise allclose rule; equal infinities and NaN-against-NaN count as close."""
+    a = np.asarray(a, dtype=np.float64)
+    e = np.asarray(e, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        ok = np.abs(a - e) <= atol + rtol * np.abs(e)
+    return ok | (a == e) | (np.isnan(a) & np.isnan(e))

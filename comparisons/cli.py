@@ -1,0 +1,104 @@
+"""Command line: ``python -m comparisons list | run``.
+
+Exit status: 0 when every check passed, 1 when any check failed, 2 for a usage error (unknown
+concept, bad option, unusable device) with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import registry
+from .context import DTYPES, RunOptions
+from .runner import print_progress, run_and_write
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse would print the whole usage)
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m comparisons",
+                     description="Deep-learning fundamentals by hand (NumPy) against PyTorch, number by number.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    sub.add_parser("list", help="list the concept ids and titles")
+    run = sub.add_parser("run", help="run concepts and write the report")
+    run.add_argument("ids", nargs="*", metavar="ID", help="concept ids (see `list`)")
+    run.add_argument("--all", action="store_true", help="run every registered concept")
+    run.add_argument("--device", default="cpu", help="where the torch side runs: cpu (default) or cuda")
+    run.add_argument("--dtype", nargs="+", default=["float64"], choices=sorted(DTYPES),
+                     help="float64 (default) and/or float32; artifacts are made for the first")
+    run.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    run.add_argument("--out", default="reports", help="output folder (default reports/)")
+    run.add_argument("--full", action="store_true",
+                     help="run the seeds' full-length setups where the default shortens them")
+    return parser
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            raise UsageError("name a command: list or run (see --help)")
+        if args.command == "list":
+            return cmd_list()
+        return cmd_run(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def cmd_list() -> int:
+    for cid, module in registry.concepts().items():
+        print(f"{cid:24s} {module.TITLE}")
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    known = registry.concepts()
+    if args.all and args.ids:
+        raise UsageError("give concept ids or --all, not both")
+    if not args.all and not args.ids:
+        raise UsageError("name the concepts to run, or --all (see `python -m comparisons list`)")
+    ids = list(known) if args.all else args.ids
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise UsageError(f"unknown concept {unknown[0]!r}; known: {', '.join(known)}")
+    if len(set(args.dtype)) != len(args.dtype):
+        raise UsageError("--dtype names a dtype twice")
+    options = RunOptions(seed=args.seed, device=args.device, dtypes=tuple(args.dtype), full=args.full)
+    try:
+        result = run_and_write(ids, options, Path(args.out), progress=print_progress)
+    except ValueError as exc:  # e.g. an unusable device
+        raise UsageError(str(exc)) from None
+    print_summary(result)
+    print(f"report: {Path(args.out) / 'index.html'}")
+    return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def print_summary(result) -> None:
+    print(f"{'concept':24s} {'dtype':8s} {'passed':>9s} {'max_rel_err':>12s} {'numpy s':>8s} {'torch s':>8s}")
+    for c in result.concepts:
+        for ctx in c.contexts:
+            ok = sum(r.passed for r in ctx.records)
+            errs = [r.max_rel_err for r in ctx.records if r.kind in ("exact", "trained") and isinstance(r.max_rel_err, float)]
+            worst = f"{max(errs):.1e}" if errs else "-"
+            flag = "" if ok == len(ctx.records) else "  FAILED"
+            print(f"{c.module.ID:24s} {ctx.dtype:8s} {ok:>4d}/{len(ctx.records):<4d} {worst:>12s} "
+                  f"{ctx.timings.get('numpy', 0):8.2f} {ctx.timings.get('torch', 0):8.2f}{flag}")
+            for r in ctx.records:
+                if not r.passed:
+                    print(f"    FAILED {r.check}: {r.note.splitlines()[0] if r.note else ''}"
+                          + (f" first mismatch {r.first_mismatch}" if r.first_mismatch else ""))
+    total = len(result.records)
+    ok = sum(r.passed for r in result.records)
+    print(f"{ok}/{total} checks passed in {result.meta['wall_s']:.1f} s")

@@ -1,0 +1,263 @@
+"""Activation functions: forward and backward of each, NumPy against torch.nn and autograd."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+import scratch.activations
+import scratch.layers
+import torch_ref.activations as tact
+
+from .. import bridge, plots
+
+ID = "activations"
+TITLE = "Activation functions (활성화 함수)"
+
+GUIDE = """
+An activation function h turns a neuron's total input a = Σ wᵢxᵢ + b into its output h(a).
+Without it a network is only linear: three layers with h(x) = cx compute y = c·(c·(c·x)) = c³x,
+which one layer with weight c³ computes as well (선형 함수는 층을 깊게 하는 의미가 없다). The same
+holds for matrices: x·W₁·W₂·W₃ is x times the single matrix W₁W₂W₃. So hidden layers need a
+non-linear h.
+
+| name | h(x) | h′(x) |
+|---|---|---|
+| step (계단 함수) | 1 if x > 0 else 0 | 0 (undefined at 0) |
+| identity (항등 함수) | x | 1 |
+| sigmoid (시그모이드) | 1 / (1 + e⁻ˣ) | h(x)(1 − h(x)) ≤ 0.25 |
+| tanh (하이퍼볼릭탄젠트) | (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ) | 1 − h(x)² |
+| ReLU | max(0, x) | 1 if x > 0 else 0 |
+| Leaky ReLU | x if x > 0 else 0.01x | 1 if x > 0 else 0.01 |
+| ELU (α = 1) | x if x > 0 else α(eˣ − 1) | 1 if x > 0 else αeˣ |
+| Maxout (k pieces) | maxᵢ (xWᵢ + bᵢ) | routes the gradient to the winning piece |
+
+Things worth seeing in the checks and figures:
+
+* The step function's derivative is 0 wherever it exists, so gradient descent gets no signal
+  through it; that is why networks replaced it with the sigmoid. PyTorch's `torch.heaviside`
+  refuses to differentiate at all.
+* The sigmoid saturates: for |x| > 5 its derivative is below 0.007, so gradients vanish
+  (기울기 소실). Its outputs are all positive, so the inputs of the next neuron are all positive
+  and, for one sample, every weight gradient δ·xᵢ of that neuron has the sign of δ: the update
+  direction is confined to the all-positive or all-negative orthant, which slows learning. tanh is
+  zero-centred and avoids it.
+* ReLU's derivative at exactly 0 is a convention; PyTorch uses 0, and so does `scratch`. Leaky ReLU
+  uses its slope there. These conventions matter for exact comparisons on inputs such as 0.
+* The sigmoid is written so that it never overflows: with z = e^(−|x|),
+  σ(x) = 1/(1 + z) for x ≥ 0 and z/(1 + z) for x < 0. The textbook form 1/(1 + e⁻ˣ) gives the
+  right value for x = −1000 too, but only after exp overflows to inf with a warning.
+* Maxout generalises ReLU (ReLU is maxout of the pieces x and 0). PyTorch has no Maxout module; a
+  PyTorch user writes it as one `nn.Linear(in, k·out)` and `amax` over the pieces.
+"""
+
+CODE = [
+    (scratch.activations.sigmoid, torch.nn.Sigmoid),
+    (scratch.layers.Sigmoid, tact.forward_backward),
+    (scratch.activations.step, tact.Step),
+    (scratch.layers.Maxout, tact.Maxout),
+]
+
+DIFFERENCES = [
+    ("ReLU′(0)", "undefined; often 0 or 1", "0 (`threshold_backward`: x > 0)", "relu'(0) = 0 as torch"),
+    ("step function", "h′ = 0 (undefined at 0)", "`torch.heaviside` has no autograd formula", "step: torch refuses to differentiate"),
+    ("Maxout", "a layer of its own", "no module: `nn.Linear(in, k·out)` + `amax`", "maxout forward"),
+]
+
+# name → (scratch function, scratch derivative, scratch layer class, torch module name, kwargs)
+_FUNCTIONS = {
+    "identity": ("identity", "identity_grad", "Identity", {}),
+    "sigmoid": ("sigmoid", "sigmoid_grad", "Sigmoid", {}),
+    "tanh": ("tanh", "tanh_grad", "Tanh", {}),
+    "relu": ("relu", "relu_grad", "ReLU", {}),
+    "leaky_relu": ("leaky_relu", "leaky_relu_grad", "LeakyReLU", {"negative_slope": 0.01}),
+    "elu": ("elu", "elu_grad", "ELU", {"alpha": 1.0}),
+}
+
+
+def _inputs(ctx):
+    grid = np.linspace(-6.0, 6.0, 121)  # contains 0 exactly
+    edges = np.array([-1000.0, -50.0, -20.0, -1e-8, 0.0, 1e-8, 20.0, 50.0, 1000.0])
+    return {
+        "grid": ctx.array(np.concatenate([grid, edges])),
+        "random batch": ctx.array(ctx.rng.normal(0.0, 3.0, size=(16, 12))),
+    }
+
+
+def run(ctx):
+    impl = ctx.impl
+    inputs = _inputs(ctx)
+    curves = {}
+    for name, (fn, grad_fn, layer_cls, kwargs) in _FUNCTIONS.items():
+        for label, x in inputs.items():
+            dout = ctx.array(ctx.rng.normal(size=x.shape))
+            with ctx.timed("numpy"):
+                y_np = getattr(impl.activations, fn)(x, **kwargs)
+                layer = getattr(impl.layers, layer_cls)(**kwargs)
+                layer.forward(x)
+                dx_np = layer.backward(dout)
+                deriv_np = getattr(impl.activations, grad_fn)(x, **kwargs)
+            with ctx.timed("torch"):
+                module = tact.module(name, **kwargs)
+                y_t, dx_t = tact.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+                _, deriv_t = tact.forward_backward(module, ctx.tensor(x), torch.ones_like(ctx.tensor(x)))
+            note = _TANH_NOTE if name == "tanh" else ""
+            ctx.compare(f"{name} forward ({label})", y_np, y_t)
+            ctx.compare(f"{name} backward ({label})", dx_np, dx_t, note=note)
+            ctx.compare(f"{name} derivative ({label})", deriv_np, deriv_t, note=note)
+            if label == "grid":
+                curves[name] = (x, y_np, ctx.numpy(y_t), deriv_np, ctx.numpy(deriv_t))
+
+    _tanh_same_formula(ctx, inputs["random batch"])
+    _kink_conventions(ctx)
+    _step(ctx, inputs["grid"], curves)
+    _maxout(ctx)
+    _linear_collapse(ctx)
+    _sigmoid_fed_signs(ctx)
+    _edge_table(ctx, curves)
+    ctx.figure("functions", lambda: _plot(curves))
+
+
+_TANH_NOTE = ("1 − y² cancels where tanh saturates: np.tanh and torch.tanh can differ by one ulp of y "
+              "there, which 1 − y² amplifies by 1/(1 − y²); 'tanh backward from torch's own y' proves "
+              "the formulas are the same")
+
+
+def _tanh_same_formula(ctx, x):
+    """The backward formulas are identical: fed torch's own forward output, NumPy's gives torch's dx."""
+    dout = ctx.array(ctx.rng.normal(size=x.shape))
+    y_t, dx_t = tact.forward_backward(tact.module("tanh"), ctx.tensor(x), ctx.tensor(dout))
+    y_torch = ctx.numpy(y_t)
+    ctx.compare("tanh backward from torch's own y", dout * ctx.impl.activations.tanh_grad_from_output(y_torch), dx_t)
+    ctx.finding("tanh forward: NumPy and torch libm differ by at most 2 ulp", bool(
+        np.all(np.abs(ctx.impl.activations.tanh(x) - y_torch) <= 2 * np.spacing(np.abs(y_torch)))),
+        "the only source of the tanh backward differences", ctx.impl.activations.tanh(x), y_torch)
+
+
+def _kink_conventions(ctx):
+    zero = ctx.array([0.0])
+    for name, grad_fn, kwargs in [("relu", "relu_grad", {}), ("leaky_relu", "leaky_relu_grad", {"negative_slope": 0.01})]:
+        ours = getattr(ctx.impl.activations, grad_fn)(zero, **kwargs)
+        _, theirs = tact.forward_backward(tact.module(name, **kwargs), ctx.tensor(zero), ctx.tensor([1.0]))
+        label = "relu'(0) = 0 as torch" if name == "relu" else "leaky_relu'(0) = slope as torch"
+        ctx.compare(label, ours, theirs)
+
+
+def _step(ctx, x, curves):
+    y_np = ctx.impl.activations.step(x)
+    step = tact.Step()
+    y_t = step(ctx.tensor(x))
+    ctx.compare("step forward (grid)", y_np, y_t)
+    try:
+        xt = ctx.tensor(x, requires_grad=True)
+        step(xt).sum().backward()
+        refused = False
+    except RuntimeError:
+        refused = True
+    ctx.finding("step: torch refuses to differentiate", refused,
+                "torch.heaviside has no derivative formula; the true derivative is 0 wherever it exists")
+    deriv = ctx.impl.activations.step_grad(x)
+    ctx.finding("step: derivative is 0 everywhere", bool(np.all(deriv == 0)),
+                "no gradient signal passes a step function")
+    curves["step"] = (x, y_np, ctx.numpy(y_t), deriv, np.zeros_like(deriv))
+
+
+def _maxout(ctx):
+    k, n_in, n_out, n = 3, 5, 4, 10
+    W = ctx.array(ctx.rng.normal(size=(k, n_in, n_out)))
+    b = ctx.array(ctx.rng.normal(size=(k, n_out)))
+    x = ctx.array(ctx.rng.normal(size=(n, n_in)))
+    dout = ctx.array(ctx.rng.normal(size=(n, n_out)))
+    layer = ctx.impl.layers.Maxout(W.copy(), b.copy())
+    y_np = layer.forward(x)
+    dx_np = layer.backward(dout)
+    ctx.compare("maxout function = layer", ctx.impl.activations.maxout(x, W, b), y_np)
+
+    model = tact.Maxout(n_in, n_out, k).to(dtype=ctx.torch_dtype, device=ctx.device)
+    weight, bias = bridge.maxout_weight(W, b)
+    with torch.no_grad():
+        model.linear.weight.copy_(ctx.tensor(weight))
+        model.linear.bias.copy_(ctx.tensor(bias))
+    xt = ctx.tensor(x, requires_grad=True)
+    y_t = model(xt)
+    y_t.backward(ctx.tensor(dout))
+    dW_t, db_t = bridge.maxout_grads(ctx.numpy(model.linear.weight.grad), ctx.numpy(model.linear.bias.grad), k)
+    ctx.compare("maxout forward", y_np, y_t)
+    ctx.compare("maxout backward dx", dx_np, xt.grad)
+    ctx.compare("maxout backward dW", layer.grads["W"], dW_t)
+    ctx.compare("maxout backward db", layer.grads["b"], db_t)
+
+
+def _linear_collapse(ctx):
+    """h(x) = cx three times is c³x; three linear layers are one layer with W₁W₂W₃."""
+    c = 1.7
+    x = ctx.array(ctx.rng.normal(size=(6, 1)))
+    three = c * (c * (c * x))
+    ctx.compare("h(h(h(x))) = c³x, NumPy", three, ctx.array(c**3) * x)
+    seq = torch.nn.Sequential(*[torch.nn.Linear(1, 1, bias=False) for _ in range(3)]).to(ctx.torch_dtype).to(ctx.device)
+    with torch.no_grad():
+        for layer in seq:
+            layer.weight.fill_(c)
+    single = torch.nn.Linear(1, 1, bias=False).to(ctx.torch_dtype).to(ctx.device)
+    with torch.no_grad():
+        single.weight.fill_(c**3)
+    ctx.compare("three nn.Linear(c) = one nn.Linear(c³)", seq(ctx.tensor(x)), single(ctx.tensor(x)))
+
+    Ws = [ctx.array(ctx.rng.normal(size=s)) for s in [(4, 5), (5, 3), (3, 2)]]
+    xm = ctx.array(ctx.rng.normal(size=(7, 4)))
+    deep = xm
+    for W in Ws:
+        deep = ctx.impl.layers.Linear(W, np.zeros(W.shape[1], dtype=ctx.np_dtype)).forward(deep)
+    collapsed = bridge.linear_from(Ws[0] @ Ws[1] @ Ws[2], None, ctx.torch_dtype, ctx.device)
+    ctx.compare("three linear layers = one with W1 W2 W3", deep, collapsed(ctx.tensor(xm)))
+
+
+def _sigmoid_fed_signs(ctx):
+    """With all-positive inputs (sigmoid outputs), one sample's weight gradients share one sign."""
+    signs_np, signs_t = [], []
+    for trial in range(20):
+        x = ctx.impl.activations.sigmoid(ctx.array(ctx.rng.normal(size=(1, 3))))  # all > 0
+        W = ctx.array(ctx.rng.normal(size=(3, 1)))
+        b = ctx.array(ctx.rng.normal(size=(1,)))
+        t = ctx.array(ctx.rng.uniform(size=(1, 1)))
+        layer, act_layer = ctx.impl.layers.Linear(W, b), ctx.impl.layers.Sigmoid()
+        y = act_layer.forward(layer.forward(x))
+        layer.backward(act_layer.backward(y - t))  # d(½(y−t)²)/dy = y − t
+        lin = bridge.linear_from(W, b, ctx.torch_dtype, ctx.device)
+        loss = 0.5 * ((torch.sigmoid(lin(ctx.tensor(x))) - ctx.tensor(t)) ** 2).sum()
+        loss.backward()
+        g_t = bridge.linear_arrays(lin, grad=True)["W"]
+        if trial == 0:
+            ctx.compare("sigmoid-fed neuron weight gradient", layer.grads["W"], g_t)
+        signs_np.append(len(set(np.sign(layer.grads["W"]).ravel())) == 1)
+        signs_t.append(len(set(np.sign(g_t).ravel())) == 1)
+    ctx.finding("all-positive inputs: one sign per weight gradient (NumPy)", all(signs_np),
+                "20 random neurons fed by sigmoid outputs; every gradient δ·xᵢ has the sign of δ")
+    ctx.finding("all-positive inputs: one sign per weight gradient (torch)", all(signs_t))
+
+
+def _edge_table(ctx, curves):
+    rows = []
+    for name, (x, y_np, y_t, d_np, d_t) in curves.items():
+        for value in (-1000.0, 0.0, 1000.0):
+            i = int(np.flatnonzero(x == value)[0])
+            rows.append({"function": name, "x": value, "h(x) NumPy": y_np[i], "h(x) torch": y_t[i],
+                         "h'(x) NumPy": d_np[i], "h'(x) torch": d_t[i]})
+    ctx.table("edge-values", pd.DataFrame(rows))
+
+
+def _plot(curves):
+    order = ["step", "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu"]
+    fig, axes = plots.grid(2 * len(order), len(order), size=(2.6, 2.3))
+    for j, name in enumerate(order):
+        x, y_np, y_t, d_np, d_t = curves[name]
+        keep = np.abs(x) <= 6
+        sort = np.argsort(x[keep])
+        xs = x[keep][sort]
+        plots.overlay(axes[j], xs, y_np[keep][sort], y_t[keep][sort], title=f"{name}(x)")
+        plots.overlay(axes[len(order) + j], xs, d_np[keep][sort], d_t[keep][sort], title=f"{name}'(x)")
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Activation functions (top) and their derivatives (bottom): NumPy solid, PyTorch dashed")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,138 @@
+"""Linear regression y = ax + b by gradient descent, update by update against nn.Linear + optim.SGD."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import scratch.linear_regression
+import torch_ref.linear_regression as tlin
+
+from .. import data, plots
+
+ID = "linear-regression"
+TITLE = "Linear regression by gradient descent (선형 회귀)"
+
+GUIDE = """
+A line f(x; a, b) = a·x + b has two **parameters** a and b; x is the input. Learning means moving
+a and b from a guess (the seeds start at a = −2, b = −1; 초기값) toward the target function's
+a* = 2, b* = 1 (타겟 함수) using data y = 2x + 1 + 0.3·noise. Think in parameter space: the loss
+is a function of (a, b), and the data are constants.
+
+With the **squared error** over a batch of n points (what `nn.MSELoss` computes)
+
+    J(a, b) = (1/n) Σ (a·xᵢ + b − yᵢ)²,   ∂J/∂a = (2/n) Σ eᵢ·xᵢ,   ∂J/∂b = (2/n) Σ eᵢ,
+
+with eᵢ = a·xᵢ + b − yᵢ, gradient descent updates a ← a − η·∂J/∂a and b ← b − η·∂J/∂b. J is a
+convex bowl over (a, b) (see the contour figure), so it has one minimum and every small enough
+learning rate reaches it.
+
+Three ways to walk the same bowl (the same as in the `minibatch` concept):
+
+* **per-sample SGD** (확률적 경사하강법): one point per update, in a shuffled order each epoch —
+  the seeds' setup: 100 points, η = 0.001, 1000 epochs (100,000 updates);
+* **full batch**: all points per update (here η = 0.1, 100 updates);
+* **mini-batch** of 10 (here η = 0.01, 30 epochs = 300 updates).
+
+The default run shortens per-sample SGD to 30 epochs (3,000 updates: a and b are within 0.05 of
+the least-squares fit by then); `--full` restores the 1000 epochs. Both sides read the same
+shuffled order, so a and b can be compared after *every* update.
+
+Squared vs absolute error: the seeds note that the square is sensitive to outliers (아웃라이어)
+while |e| has no derivative at 0; the `losses` concept fits both to data with one outlier.
+"""
+
+CODE = [(scratch.linear_regression.fit, tlin.fit), (scratch.linear_regression.squared_error_and_grads, tlin.fit)]
+
+DIFFERENCES = [
+    ("the model", "a·x + b with scalars a, b", "`nn.Linear(1, 1)`: weight (1, 1) = a, bias (1,) = b", "per-sample SGD: a, b after every update"),
+    ("the loss", "J = (1/n) Σ e² (some texts ½ Σ e²)", "`nn.MSELoss()` = mean of e²", "per-sample SGD: loss before every update"),
+]
+
+A_STAR, B_STAR, A0, B0 = 2.0, 1.0, -2.0, -1.0
+
+
+def run(ctx):
+    x, y = data.linear(ctx.rng, n=100, a=A_STAR, b=B_STAR, noise=0.3)
+    x, y = ctx.array(x), ctx.array(y)
+    n = len(x)
+    epochs_sgd = ctx.size(30, 1000)
+    variants = {
+        "per-sample SGD": (0.001, data.epoch_batches(ctx.rng, n, 1, epochs_sgd)),
+        "full batch": (0.1, [np.arange(n)] * 100),
+        "mini-batch of 10": (0.01, data.epoch_batches(ctx.rng, n, 10, 30)),
+    }
+    histories = {}
+    for name, (lr, batches) in variants.items():
+        with ctx.timed("numpy"):
+            a_np, b_np, loss_np = ctx.impl.linear_regression.fit(x, y, A0, B0, lr, batches)
+        with ctx.timed("torch"):
+            a_t, b_t, loss_t = tlin.fit(ctx.tensor(x), ctx.tensor(y), A0, B0, lr, batches)
+        ctx.compare(f"{name}: a, b after every update", np.stack([a_np, b_np]),
+                    np.stack([ctx.numpy(a_t), ctx.numpy(b_t)]), kind="trained",
+                    note=f"{len(batches)} updates, lr {lr:g}")
+        ctx.compare(f"{name}: loss before every update", loss_np, loss_t, kind="trained")
+        histories[name] = (a_np, b_np, ctx.numpy(a_t), ctx.numpy(b_t), loss_np, lr, len(batches))
+
+    a_ls, b_ls = np.polyfit(x.astype(np.float64), y.astype(np.float64), 1)
+    a_fit, b_fit = histories["full batch"][0][-1], histories["full batch"][1][-1]
+    ctx.finding("full batch reaches the least-squares line", bool(abs(a_fit - a_ls) < 1e-3 and abs(b_fit - b_ls) < 1e-3),
+                f"a = {a_fit:.5f}, b = {b_fit:.5f}; least squares a = {a_ls:.5f}, b = {b_ls:.5f}")
+    a_sgd, b_sgd = histories["per-sample SGD"][0][-1], histories["per-sample SGD"][1][-1]
+    ctx.finding("per-sample SGD ends near a* = 2, b* = 1", bool(abs(a_sgd - 2) < 0.15 and abs(b_sgd - 1) < 0.15),
+                f"a = {a_sgd:.4f}, b = {b_sgd:.4f} after {epochs_sgd} epochs")
+    ctx.table("final-parameters", pd.DataFrame([
+        {"variant": k, "lr": h[5], "updates": h[6], "a NumPy": h[0][-1], "a torch": h[2][-1],
+         "b NumPy": h[1][-1], "b torch": h[3][-1]} for k, h in histories.items()]
+        + [{"variant": "least squares (np.polyfit)", "lr": None, "updates": None, "a NumPy": a_ls, "a torch": None,
+            "b NumPy": b_ls, "b torch": None}]))
+    ctx.figure("parameters", lambda: _plot_params(histories))
+    ctx.figure("fit", lambda: _plot_fit(x, y, histories))
+    ctx.figure("contours", lambda: _plot_contours(x, y, histories))
+
+
+def _plot_params(histories):
+    fig, axes = plots.grid(len(histories), len(histories), size=(4, 3))
+    for ax, (name, (a_np, b_np, a_t, b_t, *_)) in zip(axes, histories.items()):
+        steps = np.arange(1, len(a_np) + 1)
+        plots.overlay(ax, steps, a_np, a_t, title=name, xlabel="update")
+        ax.plot(steps, b_np, color="tab:green", lw=2.2, label="b NumPy")
+        ax.plot(steps, b_t, color="tab:red", lw=1.2, ls="--", label="b PyTorch")
+        ax.axhline(A_STAR, color="gray", lw=0.6, ls=":")
+        ax.axhline(B_STAR, color="gray", lw=0.6, ls=":")
+    axes[0].legend(["a NumPy", "a PyTorch", "b NumPy", "b PyTorch"], fontsize=7)
+    fig.suptitle("a and b after every update (dotted: a* = 2, b* = 1)")
+    fig.tight_layout()
+    return fig
+
+
+def _plot_fit(x, y, histories):
+    fig, axes = plots.grid(1, 1, size=(6, 4))
+    ax = axes[0]
+    ax.scatter(x, y, s=10, color="k", alpha=0.6, label="data y = 2x + 1 + 0.3·noise")
+    xs = np.array([x.min(), x.max()])
+    for name, (a_np, b_np, a_t, b_t, *_) in histories.items():
+        line, = ax.plot(xs, a_np[-1] * xs + b_np[-1], lw=2, label=f"{name} (NumPy)")
+        ax.plot(xs, a_t[-1] * xs + b_t[-1], lw=1, ls="--", color=line.get_color())
+    ax.legend(fontsize=7)
+    ax.set_title("Fitted lines (dashed: PyTorch)")
+    return fig
+
+
+def _plot_contours(x, y, histories):
+    fig, axes = plots.grid(1, 1, size=(6, 5))
+    ax = axes[0]
+    A, B = np.meshgrid(np.linspace(-3, 3.5, 150), np.linspace(-2, 2.5, 150))
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    J = np.mean((A[..., None] * x64 + B[..., None] - y64) ** 2, axis=-1)
+    ax.contour(A, B, J, levels=np.geomspace(J.min() + 1e-3, J.max(), 15), colors="gray", linewidths=0.6)
+    for name, (a_np, b_np, a_t, b_t, *_) in histories.items():
+        line, = ax.plot(np.r_[A0, a_np], np.r_[B0, b_np], lw=2, label=f"{name} (NumPy)")
+        ax.plot(np.r_[A0, a_t], np.r_[B0, b_t], lw=1, ls="--", color=line.get_color())
+    ax.plot(A0, B0, "ko")
+    ax.plot(A_STAR, B_STAR, "k*", ms=12)
+    ax.set_xlabel("a")
+    ax.set_ylabel("b")
+    ax.set_title("Mean squared error over (a, b) and the paths (dashed: PyTorch)")
+    ax.legend(fontsize=7)
+    return fig

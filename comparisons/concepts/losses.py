@@ -1,0 +1,282 @@
+"""Loss functions: values and gradients against torch.nn losses, the δ inside the log, and why
+networks are trained on a loss and not on accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+import scratch.losses
+import torch_ref.linear_regression
+import torch_ref.losses as tloss
+
+from .. import plots
+
+ID = "losses"
+TITLE = "Loss functions (손실 함수)"
+
+GUIDE = """
+Learning needs one number that says how bad the network is: the loss (손실 함수, also cost
+function). Its derivative with respect to each weight tells which way to move that weight.
+
+* **Sum of squares for error** (오차제곱합, SSE): E = ½ Σₖ (yₖ − tₖ)². The seeds' example: the
+  network says y = [0.1, 0.05, 0.6, 0, 0.05, 0.1, 0, 0.1, 0, 0] and the answer is "2"
+  (t one-hot at index 2, 원-핫 인코딩): E = 0.0975. If the 0.6 sat at index 7 instead, E = 0.5975.
+  The ½ makes the derivative y − t.
+* **Mean squared / mean absolute error** (MSE, MAE): (1/n) Σ (y − t)² and (1/n) Σ |y − t|, what
+  `nn.MSELoss` and `nn.L1Loss` compute. The square punishes an outlier (아웃라이어) quadratically;
+  the absolute error pulls every point with the same strength, so one outlier moves an MAE fit far
+  less (see the fitted lines). |·| has no derivative at 0; sign(0) = 0 is the usual subgradient.
+* **Cross-entropy error** (교차 엔트로피 오차, CEE): E = −Σₖ tₖ log yₖ, i.e. −log of the
+  probability given to the right answer. The seeds' example: −log 0.6 = 0.5108; with the 0.6 at the
+  wrong index, −log 0.1 = 2.3026. For a batch the book divides by N: the mean loss
+  (평균 손실 함수).
+* **Softmax-with-loss**: cross-entropy of softmax(scores), computed from the scores through
+  log-softmax (log-sum-exp), so log(0) never happens; its gradient is the clean (y − t)/N. This is
+  `nn.CrossEntropyLoss`, which takes *scores* (logits), not probabilities.
+* **Binary cross-entropy**: −mean(t log y + (1 − t) log(1 − y)) for a sigmoid output.
+
+**The δ inside the log.** The book writes `-np.sum(t * np.log(y + delta))` with δ = 1e-7 so that
+y = 0 gives 16.1 instead of inf. PyTorch adds nothing (its `nn.BCELoss` clamps each log at −100
+instead). The two agree *exactly* when δ = 0, and with δ = 1e-7 they differ by
+log(1 + δ/y) ≈ δ/y: invisible for y = 0.6 (1.7e-7), large for y = 1e-7 (0.69). The checks prove
+both statements.
+
+**Why not train on accuracy?** Accuracy (정확도) only changes when a prediction flips class, so
+a small change of a weight almost never changes it: its gradient is 0 almost everywhere and gradient
+descent cannot move. The loss changes continuously with every weight. The checks take a numerical
+gradient of both on a small network.
+"""
+
+CODE = [
+    (scratch.losses.cross_entropy_error, tloss.cross_entropy_error),
+    (scratch.losses.softmax_cross_entropy, tloss.softmax_cross_entropy),
+    (scratch.losses.binary_cross_entropy, tloss.binary_cross_entropy),
+]
+
+DIFFERENCES = [
+    ("δ in the log", "−Σ t log(y + 1e-7)", "−Σ t log y (`NLLLoss` on `log y`)", "CEE with delta=0 = NLLLoss(log y)"),
+    ("δ's effect", "finite at y = 0 (16.1)", "inf at y = 0", "CEE delta=1e-7 - torch = mean log(1 + δ/y)"),
+    ("inputs", "CEE on probabilities", "`CrossEntropyLoss` on scores (softmax inside)", "softmax_cross_entropy value (labels)"),
+    ("BCE at 0 and 1", "log(0) = −inf", "each log clamped at −100", "binary_cross_entropy value (saturated)"),
+    ("BCE gradient at 0 and 1", "(y − t)/(y(1 − y)) divides by 0", "denominator clamped at float32(1e-12), also in float64",
+     "BCE gradient (saturated) × 1e-12/float32(1e-12) = torch"),
+    ("SSE", "½ Σ (y − t)²", "no module: ½ · `MSELoss(reduction='sum')`", "sum_squared_error value"),
+]
+
+SEED_Y = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
+
+
+def run(ctx):
+    _seed_examples(ctx)
+    _regression_losses(ctx)
+    _classification_losses(ctx)
+    _delta(ctx)
+    _accuracy_has_no_gradient(ctx)
+    _outlier_fit(ctx)
+    ctx.figure("loss-curves", lambda: _plot_curves(ctx))
+
+
+def _seed_examples(ctx):
+    L = ctx.impl.losses
+    t = ctx.array(np.eye(10)[2])
+    rows = []
+    for where, expected_sse, expected_cee in [(2, 0.0975, 0.5108), (7, 0.5975, 2.3026)]:
+        y = ctx.array(SEED_Y)
+        y[[2, where]] = y[[where, 2]]
+        sse, cee = float(L.sum_squared_error(y, t)), float(L.cross_entropy_error(y, t))
+        sse_t = float(tloss.sum_squared_error(ctx.tensor(y), ctx.tensor(t)))
+        # the book's δ = 1e-7 is the same math as NLLLoss on log(y + δ)
+        cee_t = float(tloss.cross_entropy_error(ctx.tensor(y).reshape(1, -1) + 1e-7, ctx.labels([2])))
+        ctx.finding(f"seed example (0.6 at {where}): SSE {expected_sse}, CEE {expected_cee}",
+                    round(sse, 4) == expected_sse and round(cee, 4) == expected_cee,
+                    f"SSE {sse:.6f}, CEE {cee:.6f}")
+        ctx.compare(f"seed example (0.6 at {where}): SSE vs torch", sse, sse_t)
+        ctx.compare(f"seed example (0.6 at {where}): CEE = NLLLoss(log(y + 1e-7))", cee, cee_t)
+        rows.append({"0.6 at index": where, "SSE NumPy": sse, "SSE torch": sse_t, "CEE NumPy (δ=1e-7)": cee,
+                     "NLLLoss(log(y + δ)) torch": cee_t})
+    ctx.table("seed-examples", pd.DataFrame(rows))
+
+
+def _regression_losses(ctx):
+    L = ctx.impl.losses
+    y = ctx.array(ctx.rng.normal(size=(16, 4)))
+    t = ctx.array(ctx.rng.normal(size=(16, 4)))
+    t[0, :2] = y[0, :2]  # exact ties: MAE's subgradient sign(0) = 0 on both sides
+    for name, torch_fn in [("sum_squared_error", tloss.sum_squared_error),
+                           ("mean_squared_error", tloss.mean_squared_error),
+                           ("mean_absolute_error", tloss.mean_absolute_error)]:
+        with ctx.timed("numpy"):
+            value, grad = getattr(L, name)(y, t), getattr(L, f"{name}_grad")(y, t)
+        with ctx.timed("torch"):
+            v_t, g_t = tloss.value_and_grad(torch_fn, ctx.tensor(y), ctx.tensor(t))
+        ctx.compare(f"{name} value", value, v_t)
+        ctx.compare(f"{name} gradient", grad, g_t)
+
+
+def _classification_losses(ctx):
+    L = ctx.impl.losses
+    n, k = 20, 7
+    logits = ctx.array(ctx.rng.normal(0, 2, size=(n, k)))
+    labels = ctx.rng.integers(0, k, size=n)
+    onehot = ctx.array(np.eye(k)[labels])
+    probs = ctx.impl.activations.softmax(logits)
+
+    for form, target in [("labels", labels), ("one-hot", onehot)]:
+        value = L.cross_entropy_error(probs, target, delta=0.0)
+        grad = L.cross_entropy_error_grad(probs, target, delta=0.0)
+        v_t, g_t = tloss.value_and_grad(tloss.cross_entropy_error, ctx.tensor(probs), ctx.labels(labels))
+        check = "CEE with delta=0 = NLLLoss(log y)" if form == "labels" else "CEE with delta=0 (one-hot)"
+        ctx.compare(check, value, v_t)
+        ctx.compare(f"CEE gradient with delta=0 ({form})", grad, g_t)
+
+        value = L.softmax_cross_entropy(logits, target)
+        grad = L.softmax_cross_entropy_grad(logits, target)
+        v_t, g_t = tloss.value_and_grad(tloss.softmax_cross_entropy, ctx.tensor(logits), ctx.labels(labels))
+        ctx.compare(f"softmax_cross_entropy value ({form})", value, v_t)
+        ctx.compare(f"softmax_cross_entropy gradient ({form})", grad, g_t)
+
+    layer = ctx.impl.layers.SoftmaxWithLoss()
+    loss = layer.forward(logits, labels)
+    dx = layer.backward(1.0)
+    v_t, g_t = tloss.value_and_grad(tloss.softmax_cross_entropy, ctx.tensor(logits), ctx.labels(labels))
+    ctx.compare("SoftmaxWithLoss layer forward", loss, v_t)
+    ctx.compare("SoftmaxWithLoss layer backward", dx, g_t)
+    big = logits * ctx.np_dtype(400.0)
+    v_t = tloss.softmax_cross_entropy(ctx.tensor(big), ctx.labels(labels))
+    ctx.compare("softmax_cross_entropy with huge logits (no overflow)", L.softmax_cross_entropy(big, labels), v_t)
+
+    y = ctx.array(ctx.rng.uniform(0.02, 0.98, size=(12, 3)))
+    t = ctx.array(ctx.rng.integers(0, 2, size=(12, 3)))
+    v_t, g_t = tloss.value_and_grad(tloss.binary_cross_entropy, ctx.tensor(y), ctx.tensor(t))
+    ctx.compare("binary_cross_entropy value", L.binary_cross_entropy(y, t), v_t)
+    ctx.compare("binary_cross_entropy gradient", L.binary_cross_entropy_grad(y, t), g_t)
+
+    # y exactly 0 or 1 on the wrong side: both clamp, and PyTorch's clamp constant is 1e-12 stored
+    # as a float32 (9.99999996e-13) even in float64, a relative difference of 4e-9.
+    saturated = np.where(t == 1, 0.0, 1.0).astype(ctx.np_dtype)
+    v_t, g_t = tloss.value_and_grad(tloss.binary_cross_entropy, ctx.tensor(saturated), ctx.tensor(t))
+    ours = L.binary_cross_entropy_grad(saturated, t)
+    ctx.compare("binary_cross_entropy value (saturated)", L.binary_cross_entropy(saturated, t), v_t)
+    torch_eps = float(np.float32(1e-12))
+    ctx.compare("BCE gradient (saturated) × 1e-12/float32(1e-12) = torch", ours * (1e-12 / torch_eps), g_t,
+                note="torch clamps y(1 − y) at float32(1e-12) = 9.99999996e-13, scratch at 1e-12")
+    if ctx.dtype == "float64":
+        ctx.differs("BCE gradient (saturated) differs from torch by its clamp constant", ours, g_t,
+                    note="relative difference 4.0e-9 = 1 − float32(1e-12)/1e-12")
+
+
+def _delta(ctx):
+    """CEE with the book's δ = 1e-7 against torch: the exact relation and its size."""
+    L = ctx.impl.losses
+    delta = 1e-7
+    p_true = ctx.array([1.0, 0.6, 0.1, 1e-3, 1e-5, 1e-7])
+    probs = np.stack([p_true, 1.0 - p_true], axis=1)
+    labels = np.zeros(len(p_true), dtype=np.int64)
+    book = np.array([L.cross_entropy_error(probs[i], 0, delta=delta) for i in range(len(p_true))])
+    torch_per = -torch.log(ctx.tensor(p_true))
+    relation = np.log1p(delta / p_true.astype(np.float64))
+    ctx.compare("CEE delta=1e-7 - torch = mean log(1 + δ/y)",
+                float(ctx.numpy(torch_per).mean() - book.mean()), float(relation.mean()), kind="trained",
+                note="torch − book = mean log(1 + δ/y): the only difference is the δ")
+    ctx.differs("CEE delta=1e-7 differs from torch", book, torch_per,
+                note="δ changes −log y by about δ/y: 1.7e-7 at y = 0.6, 0.69 at y = 1e-7")
+    zero = ctx.array([[0.0, 1.0]])
+    book_zero = float(L.cross_entropy_error(zero, np.array([0]), delta=delta))
+    torch_zero = float(tloss.cross_entropy_error(ctx.tensor(zero), ctx.labels([0])))
+    ctx.finding("y = 0: book finite (−log 1e-7 = 16.1), torch inf", np.isclose(book_zero, -np.log(delta), rtol=1e-6)
+                and np.isinf(torch_zero), f"book {book_zero:.4f}, torch {torch_zero}")
+    rows = [{"y (true class)": float(p), "−log(y + 1e-7) book": float(b), "−log y torch": float(ctx.numpy(t)),
+             "difference": float(ctx.numpy(t)) - float(b), "δ/y": delta / float(p)}
+            for p, b, t in zip(p_true, book, torch_per)]
+    rows.append({"y (true class)": 0.0, "−log(y + 1e-7) book": book_zero, "−log y torch": torch_zero,
+                 "difference": float("inf"), "δ/y": float("inf")})
+    ctx.table("delta-effect", pd.DataFrame(rows))
+
+
+def _accuracy_has_no_gradient(ctx):
+    """Numerical gradient of accuracy vs of the loss, on a small linear softmax classifier."""
+    x = ctx.array(ctx.rng.normal(size=(30, 4)))
+    labels = ctx.rng.integers(0, 3, size=30)
+    W = ctx.array(ctx.rng.normal(0, 0.5, size=(4, 3)))
+    L, G = ctx.impl.losses, ctx.impl.gradients
+
+    def accuracy(W_):
+        return float(np.mean(np.argmax(x @ W_, axis=1) == labels))
+
+    def loss(W_):
+        return float(L.softmax_cross_entropy(x @ W_, labels))
+
+    h = 1e-4 if ctx.dtype == "float64" else 1e-2
+    g_acc = G.numerical_gradient(accuracy, W, h=h)
+    g_loss = G.numerical_gradient(loss, W, h=h)
+    Wt = ctx.tensor(W, requires_grad=True)
+    tloss.softmax_cross_entropy(ctx.tensor(x) @ Wt, ctx.labels(labels)).backward()
+    ctx.finding("accuracy: numerical gradient is 0 everywhere", bool(np.all(g_acc == 0)),
+                "no weight change of ±h flips a prediction: gradient descent on accuracy cannot move")
+    ctx.finding("loss: numerical gradient is non-zero", bool(np.all(g_loss != 0)))
+    atol, rtol = (1e-8, 1e-6) if ctx.dtype == "float64" else (1e-3, 1e-2)
+    abs_err = float(np.max(np.abs(g_loss - ctx.numpy(Wt.grad))))
+    ctx.finding("loss: numerical gradient ≈ autograd (central difference)", abs_err <= atol + rtol * float(np.max(np.abs(g_loss))),
+                f"truncation + rounding of the central difference with h = {h:g}; exact match is not expected",
+                g_loss, Wt.grad)
+
+
+def _outlier_fit(ctx):
+    """MSE vs MAE on data y = 2x + 1 + noise with one outlier, fitted by full-batch GD on both sides."""
+    x = ctx.array(np.linspace(-2, 2, 30))
+    y = ctx.array(2 * x + 1 + 0.3 * ctx.rng.normal(size=30))
+    y[25] += 25.0  # one outlier
+    steps, lr = 1500, 0.05
+    batches = [np.arange(30)] * steps
+    fits = {}
+    for loss in ("squared", "absolute"):
+        a_np, b_np, _ = ctx.impl.linear_regression.fit(x, y, 0.0, 0.0, lr, batches, loss=loss)
+        a_t, b_t, _ = torch_ref.linear_regression.fit(ctx.tensor(x), ctx.tensor(y), 0.0, 0.0, lr, batches, loss=loss)
+        ctx.compare(f"{loss}-error fit with an outlier: a, b", [a_np[-1], b_np[-1]],
+                    [float(a_t[-1]), float(b_t[-1])], kind="trained")
+        fits[loss] = (a_np[-1], b_np[-1], float(a_t[-1]), float(b_t[-1]))
+    err = {k: abs(v[0] - 2) + abs(v[1] - 1) for k, v in fits.items()}
+    ctx.finding("MAE fit is closer to y = 2x + 1 than MSE fit", err["absolute"] < err["squared"],
+                f"|a−2|+|b−1|: MSE {err['squared']:.3f}, MAE {err['absolute']:.3f}")
+    ctx.figure("outlier-fit", lambda: _plot_outlier(x, y, fits))
+
+
+def _plot_outlier(x, y, fits):
+    fig, ax = plots.grid(1, 1, size=(6, 4))
+    ax = ax[0]
+    ax.scatter(x, y, s=14, color="k", label="data (one outlier)")
+    xs = np.array([x.min(), x.max()])
+    for loss, color in (("squared", "tab:red"), ("absolute", "tab:green")):
+        a_np, b_np, a_t, b_t = fits[loss]
+        name = "MSE" if loss == "squared" else "MAE"
+        ax.plot(xs, a_np * xs + b_np, color=color, lw=2.2, label=f"{name} fit, NumPy (a={a_np:.2f}, b={b_np:.2f})")
+        ax.plot(xs, a_t * xs + b_t, color=color, lw=1.2, ls="--", label=f"{name} fit, PyTorch")
+    ax.plot(xs, 2 * xs + 1, color="gray", lw=1, ls=":", label="target y = 2x + 1")
+    ax.legend(fontsize=7)
+    ax.set_title("Squared vs absolute error with one outlier")
+    return fig
+
+
+def _plot_curves(ctx):
+    L = ctx.impl.losses
+    ys = np.linspace(0.001, 0.999, 200)
+    fig, axes = plots.grid(3, 3, size=(3.6, 2.8))
+    t1 = np.ones(1)
+    sse = [L.sum_squared_error(np.array([v]), t1) for v in ys]
+    sse_t = [float(tloss.sum_squared_error(torch.tensor([v]), torch.tensor([1.0]))) for v in ys]
+    plots.overlay(axes[0], ys, sse, sse_t, title="SSE ½(y − 1)², t = 1", xlabel="y")
+    cee = [L.cross_entropy_error(np.array([v, 1 - v]), 0, delta=0.0) for v in ys]
+    cee_t = [float(tloss.cross_entropy_error(torch.tensor([[v, 1 - v]]), torch.tensor([0]))) for v in ys]
+    plots.overlay(axes[1], ys, cee, cee_t, title="CEE −log y (true class)", xlabel="y")
+    ds = np.linspace(-3, 3, 200)
+    mae = [L.mean_absolute_error(np.array([v]), np.zeros(1)) for v in ds]
+    mse = [L.mean_squared_error(np.array([v]), np.zeros(1)) for v in ds]
+    mae_t = [float(tloss.mean_absolute_error(torch.tensor([v]), torch.tensor([0.0]))) for v in ds]
+    mse_t = [float(tloss.mean_squared_error(torch.tensor([v]), torch.tensor([0.0]))) for v in ds]
+    plots.overlay(axes[2], ds, mse, mse_t, title="MSE and MAE vs y − t", xlabel="y − t")
+    plots.overlay(axes[2], ds, mae, mae_t)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,151 @@
+"""Numerical differentiation and gradient checks against autograd; truncation against rounding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+import scratch.gradients
+import torch_ref.gradients as tgrad
+
+from .. import plots
+
+ID = "numerical-gradient"
+TITLE = "Numerical differentiation and gradient checks (수치 미분, 편미분, 기울기)"
+
+GUIDE = """
+The derivative (미분) is the instantaneous rate of change, f′(x) = lim_{h→0} (f(x + h) − f(x))/h.
+A computer cannot take the limit; **numerical differentiation** (수치 미분) uses a small h:
+
+* forward difference (전방 차분): (f(x + h) − f(x)) / h, error ≈ h·f″(x)/2;
+* central difference (중심 차분): (f(x + h) − f(x − h)) / 2h, error ≈ h²·f‴(x)/6 — much smaller.
+
+That is **truncation error**, and it shrinks with h. But the subtraction f(x + h) − f(x) of two
+nearly equal numbers loses digits: **rounding error** (반올림 오차) grows like ε·|f|/h with
+float64's ε ≈ 2.2e-16. The total is smallest near h ≈ √ε ≈ 1e-8 for the forward difference and
+h ≈ ε^(1/3) ≈ 6e-6 for the central one; the book's h = 1e-4 is a safe choice for the central
+difference. The log-log figure shows both slopes: truncation on the right (slope 1 forward, slope 2
+central), rounding on the left (slope −1). The book's warning example: h = 1e-50 is lost entirely,
+x + h == x, and the "derivative" is 0.
+
+Seeds' examples: f(x) = 0.01x² + 0.1x has f′(5) = 0.2 and f′(10) = 0.3 (the numerical values are
+0.1999999999990898 and 0.2999999999986347). For two variables f(x₀, x₁) = x₀² + x₁², the
+**partial derivatives** (편미분) hold the other variable fixed; together they form the **gradient**
+(기울기) ∇f = (2x₀, 2x₁): (6, 8) at (3, 4), (0, 4) at (0, 2), (6, 0) at (3, 0). The gradient
+points where f increases fastest; −∇f where it decreases fastest.
+
+**Automatic differentiation** (PyTorch's autograd) is neither: it applies the chain rule to the
+recorded operations and is exact up to the rounding of those operations, with no h at all.
+
+**Gradient check** (그래디언트 체크). Backprop is easy to get subtly wrong, and a numerical
+gradient is easy to get right but slow (two evaluations of f per parameter). So one compares them
+on a small problem with CS231n's relative error |a − n| / max(|a|, |n|): above 1e-2 the gradient is
+probably wrong, 1e-4…1e-2 uncomfortable, below 1e-7 good in float64 (kinks such as ReLU's can
+legitimately give ~1e-4). Do it in float64: in float32 even the best h leaves only about 3 digits.
+"""
+
+CODE = [
+    (scratch.gradients.numerical_diff, tgrad.autograd_gradient),
+    (scratch.gradients.numerical_gradient, tgrad.autograd_gradient),
+]
+
+DIFFERENCES = [
+    ("how the derivative is found", "finite differences with a step h", "autograd: chain rule, no h",
+     "f(x)=0.01x²+0.1x: numerical vs autograd at x=5"),
+    ("exactness", "truncation + rounding error", "rounding only", "forward difference is worse than central at the gradient-check h"),
+]
+
+
+def f1(x):
+    return 0.01 * x**2 + 0.1 * x
+
+
+def f2(x):
+    return x[0] ** 2 + x[1] ** 2
+
+
+def run(ctx):
+    G = ctx.impl.gradients
+    h = ctx.h
+
+    for x0, expected in [(5.0, 0.2), (10.0, 0.3)]:
+        with ctx.timed("numpy"):
+            num = G.numerical_diff(f1, ctx.np_dtype(x0), h=h)
+        with ctx.timed("torch"):
+            auto = tgrad.autograd_gradient(f1, ctx.tensor(x0))
+        ctx.compare(f"f(x)=0.01x²+0.1x: numerical vs autograd at x={x0:g}", num, auto, kind="gradcheck")
+        ctx.compare(f"f(x)=0.01x²+0.1x: autograd at x={x0:g} = {expected}", auto, expected)
+
+    for point, expected in [((3.0, 4.0), (6.0, 8.0)), ((0.0, 2.0), (0.0, 4.0)), ((3.0, 0.0), (6.0, 0.0))]:
+        x = ctx.array(point)
+        with ctx.timed("numpy"):
+            num = G.numerical_gradient(f2, x, h=h)
+        with ctx.timed("torch"):
+            auto = tgrad.autograd_gradient(f2, ctx.tensor(point))
+        ctx.compare(f"∇(x0²+x1²) at {point}: numerical vs autograd", num, auto, kind="gradcheck")
+        ctx.compare(f"∇(x0²+x1²) at {point}: autograd = {expected}", auto, ctx.array(expected))
+        ctx.finding(f"numerical_gradient leaves x unchanged at {point}", bool(np.all(x == ctx.array(point))))
+
+    _matrix_gradcheck(ctx)
+    sweep = _h_sweep(ctx)
+    ctx.figure("error-vs-h", lambda: _plot_sweep(sweep))
+
+
+def _matrix_gradcheck(ctx):
+    """Gradient check on f(W) = Σ tanh(X W) for a 4×3 matrix W, the way one checks a layer."""
+    G = ctx.impl.gradients
+    X = ctx.array(ctx.rng.normal(size=(5, 4)))
+    W = ctx.array(ctx.rng.normal(size=(4, 3)))
+    num = G.numerical_gradient(lambda W_: float(np.sum(np.tanh(X @ W_))), W, h=ctx.h)
+    auto = tgrad.autograd_gradient(lambda W_: torch.tanh(ctx.tensor(X) @ W_).sum(), ctx.tensor(W))
+    rec = ctx.compare("gradient check of Σ tanh(XW) (matrix W)", num, auto, kind="gradcheck")
+    rec.note = f"CS231n relative error {rec.max_rel_err:.1e}"
+    rel = G.relative_error(num, ctx.numpy(auto))
+    ctx.compare("relative_error = |a−b|/max(|a|,|b|)", rel,
+                np.abs(num - ctx.numpy(auto)) / np.maximum(np.abs(num), np.abs(ctx.numpy(auto))))
+
+
+def _h_sweep(ctx):
+    """Error of forward and central differences of f(x) = eˣ at x = 1 as h goes from 1e-1 to 1e-15."""
+    G = ctx.impl.gradients
+    x = ctx.np_dtype(1.0)
+    exact = float(ctx.numpy(tgrad.autograd_gradient(torch.exp, ctx.tensor(1.0))))
+    rows = []
+    for k in range(1, 16):
+        h = 10.0**-k
+        fwd = float(G.numerical_diff(np.exp, x, h=h, method="forward"))
+        cen = float(G.numerical_diff(np.exp, x, h=h, method="central"))
+        rows.append({"h": h, "forward": fwd, "central": cen, "autograd": exact,
+                     "forward error": abs(fwd - exact), "central error": abs(cen - exact)})
+    frame = pd.DataFrame(rows)
+    ctx.table("error-vs-h", frame)
+    at_h = frame[np.isclose(frame.h, ctx.h)].iloc[0]
+    ctx.finding("forward difference is worse than central at the gradient-check h",
+                bool(at_h["forward error"] > 10 * at_h["central error"]),
+                f"h = {ctx.h:g}: forward error {at_h['forward error']:.1e}, central {at_h['central error']:.1e}")
+    if ctx.dtype == "float64":
+        best_fwd = frame.h[frame["forward error"].idxmin()]
+        best_cen = frame.h[frame["central error"].idxmin()]
+        ctx.finding("best h: forward near √ε (1e-7…1e-9), central near ε^(1/3) (1e-4…1e-6)",
+                    1e-9 <= best_fwd <= 1e-7 and 1e-6 <= best_cen <= 1e-4,
+                    f"best forward h = {best_fwd:.0e}, best central h = {best_cen:.0e}")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lost = float(G.numerical_diff(f1, ctx.np_dtype(5.0), h=1e-50))
+    ctx.finding("h = 1e-50 is lost in rounding: no derivative survives", lost == 0.0 or np.isnan(lost),
+                f"got {lost}: 5 + 1e-50 == 5, so f(x + h) − f(x − h) = 0 (in float32 h itself is 0, and 0/0 = nan)")
+    return frame
+
+
+def _plot_sweep(frame):
+    fig, axes = plots.grid(1, 1, size=(6, 4))
+    ax = axes[0]
+    ax.loglog(frame.h, frame["forward error"].clip(lower=1e-17), "o-", label="forward (f(x+h) − f(x))/h")
+    ax.loglog(frame.h, frame["central error"].clip(lower=1e-17), "s-", label="central (f(x+h) − f(x−h))/2h")
+    ax.set_xlabel("h")
+    ax.set_ylabel("|numerical − autograd|")
+    ax.set_title("d/dx eˣ at x = 1: truncation (right) against rounding (left)")
+    ax.invert_xaxis()
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return fig

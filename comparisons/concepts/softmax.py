@@ -1,0 +1,115 @@
+"""Softmax: its overflow, the max-shift that cures it, forward and backward against torch.softmax."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+import scratch.activations
+import torch_ref.activations as tact
+
+from .. import plots
+
+ID = "softmax"
+TITLE = "Softmax and its overflow (소프트맥스 함수)"
+
+GUIDE = """
+The softmax turns a vector of scores into probabilities: yₖ = exp(aₖ) / Σᵢ exp(aᵢ). Every yₖ is in
+(0, 1) and they sum to 1, so the output can be read as a probability (확률) per class. It is the
+usual output function of a classifier; a regression network uses the identity instead.
+
+**Overflow (오버플로).** exp grows fast: exp(1010) is far beyond the largest float64 (~1.8e308),
+so the naive formula computes inf/inf = nan for the seeds' example a = [1010, 1000, 990].
+
+**The cure.** Multiplying numerator and denominator by the same constant C changes nothing:
+
+    yₖ = C·exp(aₖ) / Σᵢ C·exp(aᵢ) = exp(aₖ + log C) / Σᵢ exp(aᵢ + log C) = exp(aₖ + C′) / Σᵢ exp(aᵢ + C′)
+
+so any C′ may be added to every input. Taking C′ = −max(a) makes every exponent ≤ 0: nothing
+overflows, and the largest term is exactly 1, so the denominator is at least 1. The checks confirm
+both facts: the naive form gives nan, the shifted one gives [9.9995e-01, 4.54e-05, 2.06e-09], and
+adding any constant leaves the output unchanged.
+
+**Backward.** With y = softmax(a), the Jacobian is ∂yᵢ/∂aⱼ = yᵢ(δᵢⱼ − yⱼ); the vector-Jacobian
+product needed by backprop is da = y ⊙ (dout − Σⱼ doutⱼ yⱼ), one line with no matrix.
+
+Softmax preserves order (it is monotone), so at inference a classifier may skip it and take the
+argmax of the scores directly.
+"""
+
+CODE = [
+    (scratch.activations.softmax, torch.nn.Softmax),
+    (scratch.activations.softmax_backward, tact.forward_backward),
+]
+
+DIFFERENCES = [
+    ("overflow", "exp(a)/Σexp(a) as written overflows", "torch.softmax subtracts the max internally",
+     "softmax([1010, 1000, 990]) shifted"),
+    ("naive form", "nan for large inputs", "never nan", "naive softmax overflows to nan"),
+]
+
+SEED_EXAMPLE = [1010.0, 1000.0, 990.0]
+
+
+def run(ctx):
+    impl = ctx.impl.activations
+    a = ctx.array(SEED_EXAMPLE)
+    naive = impl.softmax_naive(a) if hasattr(impl, "softmax_naive") else None
+    shifted = impl.softmax(a)
+    torch_y = torch.softmax(ctx.tensor(a), dim=-1)
+    ctx.compare("softmax([1010, 1000, 990]) shifted", shifted, torch_y)
+    if naive is not None:
+        ctx.finding("naive softmax overflows to nan", bool(np.all(np.isnan(naive))),
+                    f"exp(1010) overflows in {ctx.dtype}: naive gives {naive.tolist()}")
+    ctx.finding("shifted softmax sums to 1", bool(abs(float(shifted.sum()) - 1.0) <= 4 * np.finfo(ctx.np_dtype).eps),
+                actual=shifted.sum(), expected=1.0)
+
+    # Inputs on a grid of 1/1024 so that a + C is exact in both dtypes: the invariance can then
+    # be seen bit for bit, without the rounding of the addition itself getting in the way.
+    x = ctx.array(np.round(ctx.rng.normal(0.0, 4.0, size=(32, 10)) * 1024) / 1024)
+    for C in (-1000.0, -3.5, 0.0, 7.25, 1000.0):
+        ctx.compare(f"softmax(a + {C:g}) = softmax(a)", impl.softmax(x + ctx.np_dtype(C)), impl.softmax(x),
+                    note="shift invariance: adding a constant to every input leaves softmax unchanged")
+
+    batches = {
+        "random batch": x,
+        "large logits": ctx.array(ctx.rng.normal(0.0, 1.0, size=(8, 10)) * 300 + 500),
+        "ties": ctx.array(np.tile([2.0, 2.0, 2.0, -1.0], (4, 1))),
+    }
+    for label, batch in batches.items():
+        dout = ctx.array(ctx.rng.normal(size=batch.shape))
+        with ctx.timed("numpy"):
+            y_np = impl.softmax(batch, axis=-1)
+            layer = ctx.impl.layers.Softmax()
+            layer.forward(batch)
+            dx_np = layer.backward(dout)
+        with ctx.timed("torch"):
+            y_t, dx_t = tact.forward_backward(tact.module("softmax"), ctx.tensor(batch), ctx.tensor(dout))
+        ctx.compare(f"softmax forward ({label})", y_np, y_t)
+        ctx.compare(f"softmax backward ({label})", dx_np, dx_t)
+    ctx.compare("softmax over axis 0", impl.softmax(x, axis=0), torch.softmax(ctx.tensor(x), dim=0))
+
+    rows = [{"input": a_i, "naive": n_i, "shifted (NumPy)": s_i, "torch.softmax": t_i}
+            for a_i, n_i, s_i, t_i in zip(SEED_EXAMPLE, naive if naive is not None else [np.nan] * 3,
+                                          shifted, ctx.numpy(torch_y))]
+    ctx.table("overflow", pd.DataFrame(rows))
+    ctx.figure("probabilities", lambda: _plot(ctx, impl))
+
+
+def _plot(ctx, impl):
+    scores = ctx.array([0.3, 2.9, 4.0])
+    fig, axes = plots.grid(2, 2, size=(4.2, 3.0))
+    for ax, (label, a) in zip(axes, [("scores [0.3, 2.9, 4.0]", scores), ("scores [1010, 1000, 990]", ctx.array(SEED_EXAMPLE))]):
+        y_np = impl.softmax(a)
+        y_t = ctx.numpy(torch.softmax(ctx.tensor(a), dim=-1))
+        pos = np.arange(len(a))
+        ax.bar(pos - 0.18, y_np, width=0.36, label="NumPy (scratch)", color="tab:blue")
+        ax.bar(pos + 0.18, y_t, width=0.36, label="PyTorch", color="tab:orange")
+        ax.set_xticks(pos, [f"{v:g}" for v in a])
+        ax.set_title(label, fontsize=10)
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("probability")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,189 @@
+"""The run context a concept receives: seed, device, dtype, the implementation under test, and
+the methods that record checks, tables, figures and timings.
+
+Every concept gets its own ``numpy.random.Generator``, seeded from the run's seed and the concept's
+id, so a concept's numbers do not depend on which other concepts run before it. All shared state
+(initial weights, data, batch order) is drawn from it as ndarrays and handed to both sides.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from .checks import TOLERANCES, CheckRecord, close, first_mismatch, measure
+
+DTYPES = {"float64": (np.float64, torch.float64), "float32": (np.float32, torch.float32)}
+
+
+def default_implementation() -> ModuleType:
+    """The implementation under test unless told otherwise: the ``scratch`` package."""
+    import scratch
+
+    return scratch
+
+
+@dataclass
+class RunOptions:
+    """What a run was asked for. ``impl`` is the implementation under test (``scratch`` by default):
+    any object with the same submodules and names can stand in its place."""
+
+    seed: int = 0
+    device: str = "cpu"
+    dtypes: tuple[str, ...] = ("float64",)
+    full: bool = False
+    data: str = "digits"
+    data_dir: str | None = None
+    impl: Any = None
+
+    def implementation(self):
+        return self.impl if self.impl is not None else default_implementation()
+
+
+@dataclass
+class ConceptContext:
+    concept: str
+    options: RunOptions
+    dtype: str
+    out_dir: Path | None  # where figures go; None: make none
+    records: list[CheckRecord] = field(default_factory=list)
+    tables: dict[str, Any] = field(default_factory=dict)
+    figures: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
+        self.np_dtype, self.torch_dtype = DTYPES[self.dtype]
+        self.device = torch.device(self.options.device)
+        self.seed = self.options.seed
+        self.impl = self.options.implementation()
+        self.full = self.options.full
+        self.rng = np.random.default_rng([self.seed, zlib.crc32(self.concept.encode())])
+
+    # --- artifacts are made once per run (for the first dtype), checks for every dtype ----------
+    @property
+    def artifacts(self) -> bool:
+        return self.out_dir is not None
+
+    def size(self, default: int, full: int) -> int:
+        """A setup's length: the shortened default, or the seeds' full length under ``--full``."""
+        return full if self.full else default
+
+    # --- conversions ----------------------------------------------------------------------------
+    def array(self, x) -> np.ndarray:
+        """``x`` as an ndarray of the run's dtype (a copy)."""
+        return np.array(x, dtype=self.np_dtype)
+
+    def tensor(self, x, requires_grad: bool = False) -> torch.Tensor:
+        """``x`` (ndarray or number) as a tensor of the run's dtype on the run's device."""
+        if isinstance(x, torch.Tensor):
+            t = x.detach().to(dtype=self.torch_dtype, device=self.device).clone()
+        else:
+            t = torch.tensor(np.asarray(x), dtype=self.torch_dtype, device=self.device)
+        return t.requires_grad_(requires_grad)
+
+    def labels(self, t) -> torch.Tensor:
+        """Integer class labels as a ``long`` tensor on the run's device."""
+        return torch.as_tensor(np.asarray(t, dtype=np.int64), device=self.device)
+
+    @staticmethod
+    def numpy(x) -> np.ndarray:
+        """A tensor (on any device) or array as an ndarray on the CPU."""
+        if isinstance(x, torch.Tensor):
+            return x.detach().cpu().numpy()
+        return np.asarray(x)
+
+    def tolerance(self, kind: str = "exact") -> tuple[float, float]:
+        return TOLERANCES[self.dtype][kind]
+
+    @property
+    def h(self) -> float:
+        """The finite-difference step for gradient checks: the book's 1e-4 in float64; float32's
+        ε ≈ 1.2e-7 would leave only ~3 digits with it, so 1e-2 there."""
+        return 1e-4 if self.dtype == "float64" else 1e-2
+
+    # --- recording ------------------------------------------------------------------------------
+    def _record(self, check, passed, abs_err, rel_err, atol, rtol, kind, note, mismatch=None):
+        rec = CheckRecord(
+            concept=self.concept, check=check, passed=bool(passed),
+            max_abs_err=abs_err, max_rel_err=rel_err, atol=atol, rtol=rtol,
+            dtype=self.dtype, device=str(self.device), seed=self.seed, kind=kind, note=note,
+            first_mismatch=mismatch,
+        )
+        self.records.append(rec)
+        return rec
+
+    def compare(self, check: str, actual, expected, kind: str = "exact", note: str = "") -> CheckRecord:
+        """Record whether ``actual`` (under test) matches ``expected`` (PyTorch) within the dtype's
+        tolerance for ``kind`` ('exact', 'trained' or 'gradcheck'). Shapes must agree exactly."""
+        atol, rtol = self.tolerance(kind)
+        a, e = self.numpy(actual), self.numpy(expected)
+        if a.shape != e.shape:
+            return self._record(check, False, None, None, atol, rtol, kind,
+                                f"shape mismatch: under test {a.shape}, PyTorch {e.shape}. {note}".strip())
+        abs_err, rel_err = measure(a, e)
+        passed = bool(np.all(close(a, e, atol, rtol)))
+        mismatch = None if passed else first_mismatch(a, e, atol, rtol)
+        return self._record(check, passed, abs_err, rel_err, atol, rtol, kind, note, mismatch)
+
+    def finding(self, check: str, holds: bool, note: str = "", actual=None, expected=None) -> CheckRecord:
+        """Record a demonstrated fact; with ``actual``/``expected`` its measured size is kept too."""
+        abs_err = rel_err = None
+        if actual is not None and expected is not None:
+            abs_err, rel_err = measure(self.numpy(actual), self.numpy(expected))
+        return self._record(check, holds, abs_err, rel_err, None, None, "finding", note)
+
+    def differs(self, check: str, actual, expected, note: str = "") -> CheckRecord:
+        """A finding that two quantities truly differ: passes when they are NOT close within the
+        'exact' tolerance, and records by how much."""
+        atol, rtol = self.tolerance("exact")
+        a, e = self.numpy(actual), self.numpy(expected)
+        holds = a.shape != e.shape or not bool(np.all(close(a, e, atol, rtol)))
+        return self.finding(check, holds, note, a, e)
+
+    def statistical(self, check: str, measured: float, expected: float, tol: float, note: str = "") -> CheckRecord:
+        """A sample statistic against its expectation, |measured − expected| ≤ tol."""
+        abs_err, rel_err = measure(measured, expected)
+        return self._record(check, abs_err <= tol, abs_err, rel_err, tol, 0.0, "statistical", note)
+
+    def fail(self, check: str, note: str) -> CheckRecord:
+        return self._record(check, False, None, None, None, None, "finding", note)
+
+    def table(self, name: str, frame) -> None:
+        """Keep a pandas DataFrame for the report (written as CSV and Markdown)."""
+        if self.artifacts:
+            self.tables[name] = frame
+
+    def figure(self, name: str, make: Callable[[], Any]) -> None:
+        """Save the matplotlib figure that ``make()`` returns as ``figures/<concept>-<name>.png``."""
+        if not self.artifacts:
+            return
+        import matplotlib.pyplot as plt
+
+        fig = make()
+        filename = f"{self.concept}-{name}.png"
+        (self.out_dir / "figures").mkdir(parents=True, exist_ok=True)
+        fig.savefig(self.out_dir / "figures" / filename, dpi=90, bbox_inches="tight",
+                    metadata={"Software": None})
+        plt.close(fig)
+        self.figures.append(filename)
+
+    @contextmanager
+    def timed(self, side: str):
+        """Add the wall time of the block to this concept's time for ``side`` ('numpy' or 'torch')."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.device.type == "cuda":
+                torch.cuda.synchronize()
+            self.timings[side] = self.timings.get(side, 0.0) + time.perf_counter() - start

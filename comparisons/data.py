@@ -1,0 +1,57 @@
+"""Data sets and batch orders, all made offline from the run's ``numpy.random.Generator``.
+
+Both sides read what is made here: the same arrays and the same list of index arrays (one per
+update), so a NumPy step and a PyTorch step see exactly the same samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# The truth tables of the delta-rule seed: inputs with a constant third input acting as the bias.
+LOGIC_X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=np.float64)
+LOGIC_TARGETS = {
+    "seed (x1)": np.array([0, 0, 1, 1], dtype=np.float64),
+    "AND": np.array([0, 0, 0, 1], dtype=np.float64),
+    "OR": np.array([0, 1, 1, 1], dtype=np.float64),
+    "XOR": np.array([0, 1, 1, 0], dtype=np.float64),
+}
+
+
+def linear(rng: np.random.Generator, n: int = 100, a: float = 2.0, b: float = 1.0, noise: float = 0.3):
+    """The seeds' line: x ~ N(0, 1), y = a·x + b + noise·N(0, 1)."""
+    x = rng.normal(size=n)
+    y = a * x + b + noise * rng.normal(size=n)
+    return x, y
+
+
+def epoch_batches(rng: np.random.Generator, n: int, batch_size: int, epochs: int, drop_last: bool = False):
+    """Shuffled partitions: each epoch a fresh permutation of range(n), cut into batches.
+
+    This is what ``DataLoader(shuffle=True)`` does; every sample is seen once per epoch.
+    """
+    if batch_size < 1 or n < 1 or epochs < 0:
+        raise ValueError(f"need n >= 1, batch_size >= 1, epochs >= 0; got n={n}, batch_size={batch_size}, epochs={epochs}")
+    batches = []
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        stop = n - n % batch_size if drop_last else n
+        batches.extend(order[i:i + batch_size] for i in range(0, stop, batch_size))
+    return batches
+
+
+def sampled_batches(rng: np.random.Generator, n: int, batch_size: int, steps: int):
+    """The book's way: each step draws ``np.random.choice(n, batch_size)`` — with replacement
+    across steps, so some samples are seen twice before others once."""
+    return [rng.choice(n, batch_size) for _ in range(steps)]
+
+
+def spirals(rng: np.random.Generator, n_per_class: int = 100, classes: int = 3, noise: float = 0.2):
+    """CS231n's spiral data set: ``classes`` interleaved arms in 2-D; labels 0..classes−1."""
+    xs, ts = [], []
+    for k in range(classes):
+        r = np.linspace(0.0, 1.0, n_per_class)
+        theta = np.linspace(k * 4.0, (k + 1) * 4.0, n_per_class) + noise * rng.normal(size=n_per_class)
+        xs.append(np.c_[r * np.sin(theta), r * np.cos(theta)])
+        ts.append(np.full(n_per_class, k))
+    return np.concatenate(xs), np.concatenate(ts)

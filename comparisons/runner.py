@@ -1,0 +1,156 @@
+"""Run concepts, collect their records, and write the report atomically.
+
+A concept that raises does not stop the run: it is recorded as a failed check carrying its error
+and the others go on. The report is written into a temporary folder beside the output folder and
+moved into place only when it is complete, so an interrupted run (Ctrl-C) leaves the previous
+report as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import registry
+from .context import ConceptContext, RunOptions
+
+
+@dataclass
+class ConceptResult:
+    module: object
+    contexts: list[ConceptContext] = field(default_factory=list)
+
+    @property
+    def records(self):
+        return [r for ctx in self.contexts for r in ctx.records]
+
+
+@dataclass
+class RunResult:
+    options: RunOptions
+    concepts: list[ConceptResult]
+    meta: dict
+
+    @property
+    def records(self):
+        return [r for c in self.concepts for r in c.records]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.records)
+
+
+def configure_torch(device: str) -> None:
+    """Settings every comparison needs: no TF32, deterministic algorithms where they exist."""
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if device.startswith("cuda"):
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+
+def check_device(device: str) -> None:
+    """Raise ValueError with a clear reason when the device cannot be used."""
+    if device == "cpu":
+        return
+    if not device.startswith("cuda"):
+        raise ValueError(f"--device must be 'cpu' or 'cuda' (or 'cuda:N'), got {device!r}")
+    if not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but torch sees no CUDA GPU "
+                         f"(torch {torch.__version__}, CUDA build: {torch.version.cuda})")
+
+
+def run_concepts(ids, options: RunOptions, work_dir: Path | None, progress=None) -> RunResult:
+    """Run the given concept ids for every dtype of ``options``; figures go to ``work_dir``."""
+    check_device(options.device)
+    configure_torch(options.device)
+    modules = [registry.get(i) for i in ids]
+    say = progress or (lambda msg: None)
+    started = time.perf_counter()
+    results = []
+    for module in modules:
+        result = ConceptResult(module)
+        for n, dtype in enumerate(options.dtypes):
+            artifacts_dir = work_dir if (n == 0 and work_dir is not None) else None
+            ctx = ConceptContext(module.ID, options, dtype, artifacts_dir)
+            say(f"[{module.ID}] {dtype} ...")
+            t0 = time.perf_counter()
+            try:
+                module.run(ctx)
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # recorded, and the run goes on
+                ctx.fail("concept ran to the end", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}")
+            ctx.timings["total"] = time.perf_counter() - t0
+            bad = sum(not r.passed for r in ctx.records)
+            say(f"[{module.ID}] {dtype}: {len(ctx.records) - bad}/{len(ctx.records)} checks passed "
+                f"in {ctx.timings['total']:.2f} s")
+            result.contexts.append(ctx)
+        results.append(result)
+    meta = run_metadata(options, time.perf_counter() - started)
+    return RunResult(options, results, meta)
+
+
+def run_metadata(options: RunOptions, wall_s: float) -> dict:
+    impl = options.implementation()
+    device_name = "cpu: " + (platform.processor() or platform.machine())
+    if options.device.startswith("cuda"):
+        device_name = "cuda: " + torch.cuda.get_device_name(torch.device(options.device))
+    return {
+        "seed": options.seed,
+        "device": options.device,
+        "device_name": device_name,
+        "dtypes": list(options.dtypes),
+        "full": options.full,
+        "implementation": getattr(impl, "__name__", type(impl).__name__),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "wall_s": wall_s,
+    }
+
+
+def run_and_write(ids, options: RunOptions, out: Path, progress=None) -> RunResult:
+    """Run and write the report into ``out``, replacing it only once the new report is complete."""
+    from .report import write_report
+
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        result = run_concepts(ids, options, tmp, progress)
+        write_report(result, tmp)
+        _replace_dir(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return result
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    """Move ``new`` to ``target``; the old ``target`` is removed only after the move succeeded."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+    try:
+        new.rename(target)
+    except BaseException:
+        if old is not None:
+            old.rename(target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def print_progress(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)

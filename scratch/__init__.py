@@ -1,0 +1,9 @@
+"""Deep-learning fundamentals by hand in NumPy: the reference implementation under test.
+
+This package never imports torch. Every concept is written as a study text: the formula in the
+docstring, plain vectorised NumPy below it.
+"""
+
+from . import activations, gradients, layers, linear_regression, losses
+
+__all__ = ["activations", "gradients", "layers", "linear_regression", "losses"]

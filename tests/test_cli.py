@@ -1,0 +1,73 @@
+"""The command line as a user meets it: list, run into a folder, usage errors with exit 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from comparisons import registry
+from comparisons.cli import main
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for cid in registry.concepts():
+        assert cid in out
+
+
+def test_run_one_concept(tmp_path, capsys):
+    out = tmp_path / "rep"
+    assert main(["run", "softmax", "--out", str(out), "--seed", "5"]) == 0
+    stdout = capsys.readouterr().out
+    assert "softmax" in stdout and "checks passed" in stdout
+    results = json.loads((out / "results.json").read_text())
+    assert results["meta"]["seed"] == 5
+    record = results["checks"][0]
+    for key in ("concept", "check", "passed", "max_abs_err", "max_rel_err", "atol", "rtol", "dtype", "device", "seed"):
+        assert key in record
+    assert (out / "index.md").exists() and (out / "index.html").exists()
+    assert (out / "tables" / "softmax-checks.csv").exists() and (out / "tables" / "softmax-checks.md").exists()
+    assert (out / "figures" / "softmax-probabilities.png").exists()
+    assert "<img" in (out / "index.html").read_text()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "no-such-concept"], "unknown concept 'no-such-concept'"),
+    (["run"], "name the concepts to run"),
+    (["run", "softmax", "--dtype", "float16"], "invalid choice"),
+    (["run", "softmax", "--seed", "x"], "invalid int value"),
+    (["run", "softmax", "--all"], "not both"),
+    (["frobnicate"], "invalid choice"),
+    ([], "name a command"),
+])
+def test_usage_errors_exit_2_with_one_line(argv, message, capsys, tmp_path):
+    assert main(argv + ["--out", str(tmp_path / "x")] if argv[:1] == ["run"] else argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err
+    assert len(err.splitlines()) == 1
+
+
+def test_cuda_without_gpu_is_a_usage_error(capsys, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    assert main(["run", "softmax", "--device", "cuda", "--out", str(tmp_path / "x")]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_module_entry_point(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "comparisons", "run", "nope"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: unknown concept")
+
+
+@pytest.mark.gpu
+def test_run_on_cuda(tmp_path):
+    assert main(["run", "activations", "losses", "--device", "cuda", "--dtype", "float64", "float32",
+                 "--out", str(tmp_path / "gpu")]) == 0
+    results = json.loads((tmp_path / "gpu" / "results.json").read_text())
+    assert all(r["device"].startswith("cuda") for r in results["checks"])

@@ -1,0 +1,84 @@
+"""The harness contract: error measures, a raising concept, atomic and deterministic reports."""
+
+import json
+
+import numpy as np
+import pytest
+
+from comparisons import registry, runner
+from comparisons.checks import close, first_mismatch, measure
+from comparisons.context import ConceptContext, RunOptions
+
+
+def test_measure_and_close():
+    assert measure([1.0, 0.0], [1.0, 0.0]) == (0.0, 0.0)
+    abs_err, rel_err = measure([1.0, 2.0], [1.0, 2.5])
+    assert abs_err == 0.5 and rel_err == pytest.approx(0.2)
+    assert measure([np.nan], [np.nan]) == (0.0, 0.0)
+    assert measure([np.inf], [np.inf]) == (0.0, 0.0)
+    assert measure([np.nan], [1.0])[0] == np.inf
+    assert close([1.0 + 1e-12], [1.0], 0.0, 1e-10).all()
+    assert not close([1.1], [1.0], 0.0, 1e-10).any()
+    assert first_mismatch(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0, 2.0], [3.5, 4.0]]), 0, 1e-9) == \
+        {"index": [1, 0], "actual": 3.0, "expected": 3.5}
+
+
+def test_compare_records_shape_mismatch():
+    ctx = ConceptContext("softmax", RunOptions(), "float64", None)
+    rec = ctx.compare("shapes", np.zeros(3), np.zeros((3, 1)))
+    assert not rec.passed and "shape mismatch" in rec.note
+
+
+def test_differs_passes_only_when_quantities_differ():
+    ctx = ConceptContext("softmax", RunOptions(), "float64", None)
+    assert ctx.differs("d", [1.0], [1.1]).passed
+    assert not ctx.differs("d", [1.0], [1.0]).passed
+
+
+class _Boom:
+    ID, TITLE, GUIDE, CODE = "boom", "A concept that raises", "x" * 600, []
+
+    @staticmethod
+    def run(ctx):
+        ctx.compare("before the error", 1.0, 1.0)
+        raise ZeroDivisionError("planted")
+
+
+def test_raising_concept_is_recorded_and_others_go_on(monkeypatch, tmp_path):
+    real = registry.concepts()
+    monkeypatch.setattr(registry, "concepts", lambda: {"boom": _Boom, **real})
+    result = runner.run_and_write(["boom", "softmax"], RunOptions(), tmp_path / "rep")
+    assert not result.passed
+    by_concept = {c.module.ID: c.records for c in result.concepts}
+    assert any("ZeroDivisionError: planted" in r.note for r in by_concept["boom"])
+    assert by_concept["boom"][0].passed  # what was recorded before the error is kept
+    assert all(r.passed for r in by_concept["softmax"])
+    assert (tmp_path / "rep" / "index.html").exists()
+
+
+def test_interrupted_run_leaves_previous_report(monkeypatch, tmp_path):
+    out = tmp_path / "rep"
+    runner.run_and_write(["softmax"], RunOptions(), out)
+    before = (out / "results.json").read_bytes()
+
+    class _Interrupt(_Boom):
+        @staticmethod
+        def run(ctx):
+            raise KeyboardInterrupt
+
+    real = registry.concepts()
+    monkeypatch.setattr(registry, "concepts", lambda: {"interrupt": _Interrupt, **real})
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_and_write(["softmax", "interrupt"], RunOptions(), out)
+    assert (out / "results.json").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["rep"], "temporary folders are cleaned up"
+
+
+def test_same_seed_gives_identical_numbers(tmp_path):
+    def numbers(folder):
+        runner.run_and_write(["losses", "gradient-descent"], RunOptions(seed=11), folder)
+        return json.loads((folder / "results.json").read_text())["checks"]
+
+    assert numbers(tmp_path / "a") == numbers(tmp_path / "b")
+    assert (tmp_path / "a" / "figures" / "losses-outlier-fit.png").read_bytes() == \
+           (tmp_path / "b" / "figures" / "losses-outlier-fit.png").read_bytes()

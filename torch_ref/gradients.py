@@ -1,0 +1,28 @@
+"""Derivatives by automatic differentiation, and gradient descent with ``torch.optim.SGD``."""
+
+from __future__ import annotations
+
+import torch
+
+
+def autograd_gradient(f, x: torch.Tensor) -> torch.Tensor:
+    """∇f(x) by reverse-mode autograd: exact up to rounding, with no step size h."""
+    x = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(x), x)
+    return grad
+
+
+def gradient_descent(f, init_x: torch.Tensor, lr: float, steps: int) -> torch.Tensor:
+    """Minimise ``f`` with ``torch.optim.SGD``: each step is x ← x − lr·∇f(x).
+
+    Returns the path, shape (steps + 1, *x.shape), starting with ``init_x``.
+    """
+    x = init_x.detach().clone().requires_grad_(True)
+    optimizer = torch.optim.SGD([x], lr=lr)
+    path = [x.detach().clone()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        f(x).backward()
+        optimizer.step()
+        path.append(x.detach().clone())
+    return torch.stack(path)

@@ -1,0 +1,42 @@
+"""Loss functions as PyTorch provides them (``torch.nn`` losses), with gradients from autograd."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def sum_squared_error(y, t):
+    """½ Σ (y − t)²: PyTorch has no SSE module; it is half of ``MSELoss(reduction='sum')``."""
+    return 0.5 * nn.MSELoss(reduction="sum")(y, t)
+
+
+def mean_squared_error(y, t):
+    return nn.MSELoss()(y, t)
+
+
+def mean_absolute_error(y, t):
+    return nn.L1Loss()(y, t)
+
+
+def cross_entropy_error(y, labels):
+    """Cross-entropy on probabilities: ``NLLLoss`` on ``log y`` (no δ: log(0) would be −inf)."""
+    return nn.NLLLoss()(torch.log(y), labels)
+
+
+def softmax_cross_entropy(logits, labels):
+    """Softmax-with-loss on raw scores: ``nn.CrossEntropyLoss`` (log-softmax + NLL in one)."""
+    return nn.CrossEntropyLoss()(logits, labels)
+
+
+def binary_cross_entropy(y, t):
+    """``nn.BCELoss``: −mean(t log y + (1 − t) log(1 − y)), each log clamped at −100."""
+    return nn.BCELoss()(y, t)
+
+
+def value_and_grad(loss_fn, y: torch.Tensor, t: torch.Tensor):
+    """Evaluate ``loss_fn(y, t)`` and its gradient with respect to ``y`` by autograd."""
+    y = y.detach().clone().requires_grad_(True)
+    loss = loss_fn(y, t)
+    loss.backward()
+    return loss.detach(), y.grad.detach()
