@@ -50,3 +50,25 @@ def maxout_grads(weight_grad: np.ndarray, bias_grad: np.ndarray, k: int) -> tupl
     """The inverse of :func:`maxout_weight` for gradients: back to (k, in, out) and (k, out)."""
     n_out = weight_grad.shape[0] // k
     return (weight_grad.reshape(k, n_out, -1).transpose(0, 2, 1), bias_grad.reshape(k, n_out))
+
+
+def load_mlp(model: nn.Module, params: dict) -> nn.Module:
+    """Copy W1, b1, …, WL, bL (W as (in, out)) into the model's ``nn.Linear`` layers, in order."""
+    linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if len(linear) * 2 != len(params):
+        raise ValueError(f"the model has {len(linear)} linear layers, params has keys {sorted(params)}")
+    for i, layer in enumerate(linear, start=1):
+        load_linear(layer, params[f"W{i}"], params[f"b{i}"])
+    return model
+
+
+def mlp_arrays(model: nn.Module, grad: bool = False) -> dict:
+    """The model's parameters (or their gradients) as W1, b1, … in the NumPy layout."""
+    out = {}
+    linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    for i, layer in enumerate(linear, start=1):
+        arrays = linear_arrays(layer, grad)
+        out[f"W{i}"] = arrays["W"]
+        if "b" in arrays:
+            out[f"b{i}"] = arrays["b"]
+    return out

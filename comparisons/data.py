@@ -55,3 +55,21 @@ def spirals(rng: np.random.Generator, n_per_class: int = 100, classes: int = 3, 
         xs.append(np.c_[r * np.sin(theta), r * np.cos(theta)])
         ts.append(np.full(n_per_class, k))
     return np.concatenate(xs), np.concatenate(ts)
+
+
+def digits(rng: np.random.Generator, test_fraction: float = 0.2):
+    """scikit-learn's bundled 8×8 handwritten digits (1,797 images, no download), split at random.
+
+    Pixels are integers 0…16; dividing by 16 scales them to [0, 1] (정규화, the same
+    preprocessing the book applies to MNIST's 0…255 with /255). Returns
+    (x_train, t_train, x_test, t_test) with x of shape (N, 64) and integer labels 0…9.
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = bunch.data.astype(np.float64) / 16.0
+    t = bunch.target.astype(np.int64)
+    order = rng.permutation(len(x))
+    n_test = int(round(len(x) * test_fraction))
+    test, train = order[:n_test], order[n_test:]
+    return x[train], t[train], x[test], t[test]

@@ -21,6 +21,8 @@ _MODULES = [
     "numerical_gradient",
     "gradient_descent",
     "linear_regression",
+    "optimizers",
+    "lr_schedules",
 ]
 
 

@@ -54,8 +54,9 @@ def summary_frame(result) -> pd.DataFrame:
         for ctx in c.contexts:
             n_ok = sum(r.passed for r in ctx.records)
             row[ctx.dtype] = f"{n_ok}/{len(ctx.records)}" + ("" if n_ok == len(ctx.records) else " FAIL")
-            exact = [r.max_rel_err for r in ctx.records if r.kind in ("exact", "trained") and isinstance(r.max_rel_err, float)]
-            row[f"max_rel_err {ctx.dtype}"] = fmt(max(exact)) if exact else "–"
+            exact = [r for r in ctx.records if r.kind in ("exact", "trained") and isinstance(r.max_rel_err, float)]
+            worst = max(exact, key=lambda r: r.max_rel_err, default=None)
+            row[f"max_rel_err {ctx.dtype}"] = "–" if worst is None else f"{fmt(worst.max_rel_err)} ({worst.check})"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -111,7 +112,8 @@ def _differences_frame(module, records) -> pd.DataFrame | None:
 def concept_blocks(concept_result) -> list:
     module = concept_result.module
     records = concept_result.records
-    blocks = [f"## {module.TITLE} (`{module.ID}`)\n", textwrap.dedent(module.GUIDE).strip() + "\n"]
+    blocks = [f'<a id="{module.ID}"></a>\n', f"## {module.TITLE} (`{module.ID}`)\n",
+              textwrap.dedent(module.GUIDE).strip() + "\n"]
     pairs = getattr(module, "CODE", [])
     if pairs:
         blocks.append("### The two codes side by side\n")
@@ -214,9 +216,6 @@ def render_html(blocks, folder: Path) -> str:
             )
             continue
         text = b
-        if text.startswith("## ") and "(`" in text:  # a concept heading: give it an anchor
-            cid = text.split("(`")[-1].split("`)")[0]
-            parts.append(f"<a id='{cid}'></a>")
         if text.startswith("![") and "](figures/" in text:
             name = text.split("](figures/")[1].split(")")[0]
             data = base64.b64encode((folder / "figures" / name).read_bytes()).decode()

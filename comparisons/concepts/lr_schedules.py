@@ -1,0 +1,157 @@
+"""Learning-rate schedules epoch by epoch against torch.optim.lr_scheduler."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+import scratch.schedules
+import torch_ref.optim as topt
+
+from .. import data, plots
+from ..training import he_params, train_pair
+
+ID = "lr-schedules"
+TITLE = "Learning-rate schedules (학습률 감소)"
+
+GUIDE = """
+A large learning rate makes fast progress early; near a minimum it makes the parameters bounce
+around it. Decaying η over time gets both (학습률 감소). Three classic schedules, as functions of
+the epoch t = 0, 1, 2, …:
+
+| schedule | η_t | PyTorch |
+|---|---|---|
+| step decay | η₀·γ^⌊t/s⌋ (halve every 5 epochs; ×0.1 every 20) | `StepLR(step_size=s, gamma=γ)` |
+| exponential decay | η₀·e^(−k·t) | `ExponentialLR(gamma=e^(−k))` |
+| 1/t decay | η₀/(1 + k·t) | no built-in: `LambdaLR(lambda t: 1/(1 + k·t))` |
+
+**Where PyTorch steps a scheduler.** `scheduler.step()` is called once per epoch, *after* the
+optimizer steps of that epoch (calling it before `optimizer.step()` skips the first value, and
+PyTorch warns). The first epoch therefore runs with η₀, the second with η₁, and so on — exactly
+the NumPy loop that sets `opt.lr = schedule(epoch)` at the start of every epoch.
+`ExponentialLR` multiplies by γ at every step rather than evaluating e^(−kt), so the two agree to
+rounding, not bit for bit.
+
+**Schedules and momentum.** Under a constant η the textbook momentum v ← μv − ηg and PyTorch's
+b ← μb + g, p ← p − ηb are the same rule (v = −ηb). Under a schedule they are not: v stores past
+gradients already multiplied by the η of their step, while PyTorch multiplies the whole buffer by
+the current η. After η halves, PyTorch's step shrinks at once; the textbook one keeps the momentum
+built at the old η. The checks show them equal until the first decay and different afterwards.
+AdamW's decoupled decay p ← p(1 − ηλ) also follows the schedule, because it uses the current η.
+
+The trained comparisons use the digits network (64→50→10, ReLU) on 500 training images, batches
+of 50 in a shared shuffled order, 30 epochs, SGD from η₀ = 0.2.
+"""
+
+CODE = [
+    (scratch.schedules.StepDecay, topt.step_lr),
+    (scratch.schedules.ExponentialDecay, topt.exponential_lr),
+    (scratch.schedules.InverseTimeDecay, topt.inverse_time_lr),
+]
+
+DIFFERENCES = [
+    ("exponential decay", "η₀e^(−kt) evaluated directly", "`ExponentialLR`: η ← γη each epoch, γ = e^(−k)", "exponential k=0.1: lr per epoch"),
+    ("1/t decay", "η₀/(1 + kt)", "no scheduler: `LambdaLR` with the factor 1/(1 + kt)", "1/t k=0.2: lr per epoch"),
+    ("momentum under a schedule", "v carries the η of past steps", "b has no η; the current η scales it",
+     "textbook momentum parts from torch's after the first decay"),
+]
+
+EPOCHS = 30
+LR0 = 0.2
+
+
+def schedules(impl):
+    S = impl.schedules
+    return {
+        "step: halve every 5": (S.StepDecay(LR0, 5, 0.5), lambda o: topt.step_lr(o, 5, 0.5)),
+        "step: ×0.1 every 20": (S.StepDecay(LR0, 20, 0.1), lambda o: topt.step_lr(o, 20, 0.1)),
+        "exponential k=0.1": (S.ExponentialDecay(LR0, 0.1), lambda o: topt.exponential_lr(o, 0.1)),
+        "1/t k=0.2": (S.InverseTimeDecay(LR0, 0.2), lambda o: topt.inverse_time_lr(o, 0.2)),
+    }
+
+
+def run(ctx):
+    x_tr, t_tr, _, _ = data.digits(ctx.rng)
+    x_tr, t_tr = x_tr[:500], t_tr[:500]
+    params0 = he_params(ctx.rng, [64, 50, 10])
+    batches = data.epoch_batches(ctx.rng, len(x_tr), 50, EPOCHS)
+    epoch_of_step = np.repeat(np.arange(EPOCHS), len(batches) // EPOCHS)
+    results = {}
+    for name, (sched_np, make_sched_t) in schedules(ctx.impl).items():
+        run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(LR0), lambda ps: topt.sgd(ps, LR0),
+                          x_tr, t_tr, batches, schedule=(sched_np, make_sched_t), epoch_of_step=epoch_of_step)
+        lr_np = np.array([a for a, _ in run_.lrs])[:: len(batches) // EPOCHS]
+        lr_t = np.array([b for _, b in run_.lrs])[:: len(batches) // EPOCHS]
+        ctx.compare(f"{name}: lr per epoch", lr_np, lr_t)
+        keys = sorted(run_.params_np)
+        ctx.compare(f"{name}: trained parameters", np.concatenate([run_.params_np[k].ravel() for k in keys]),
+                    np.concatenate([run_.params_t[k].ravel() for k in keys]), kind="trained",
+                    note=f"SGD, {len(batches)} steps, scheduler stepped after each epoch")
+        ctx.compare(f"{name}: loss at every step", run_.losses_np, run_.losses_t, kind="trained")
+        results[name] = (lr_np, lr_t, run_.losses_np, run_.losses_t)
+    closed = np.array([LR0 * math.exp(-0.1 * t) for t in range(EPOCHS)])
+    ctx.compare("exponential decay = η₀e^(−kt) in closed form", results["exponential k=0.1"][1], closed)
+
+    _momentum_under_schedule(ctx, x_tr, t_tr, params0, batches, epoch_of_step)
+    _adamw_under_schedule(ctx, x_tr, t_tr, params0, batches, epoch_of_step)
+    ctx.table("lr-per-epoch", pd.DataFrame({"epoch": np.arange(EPOCHS),
+                                            **{f"{k} (NumPy)": v[0] for k, v in results.items()},
+                                            **{f"{k} (torch)": v[1] for k, v in results.items()}}).iloc[::3])
+    ctx.figure("lr-curves", lambda: _plot_lr(results))
+    ctx.figure("loss-curves", lambda: _plot_loss(results))
+
+
+def _momentum_under_schedule(ctx, x, t, params0, batches, epoch_of_step):
+    """Textbook momentum (scratch.optim.Momentum) against torch's SGD(momentum) under StepLR."""
+    S = ctx.impl.schedules
+    per_epoch = len(batches) // EPOCHS
+    first = batches[: 5 * per_epoch]  # the epochs before the first decay
+    make_np = lambda: ctx.impl.optim.Momentum(0.05, momentum=0.9)  # noqa: E731
+    make_t = lambda ps: topt.momentum(ps, 0.05, 0.9)  # noqa: E731
+    sched = (S.StepDecay(0.05, 5, 0.5), lambda o: topt.step_lr(o, 5, 0.5))
+    before = train_pair(ctx, params0, "relu", make_np, make_t, x, t, first, schedule=sched, epoch_of_step=epoch_of_step)
+    keys = sorted(before.params_np)
+    flat = lambda p: np.concatenate([p[k].ravel() for k in keys])  # noqa: E731
+    ctx.compare("textbook momentum = torch's before the first decay", flat(before.params_np), flat(before.params_t),
+                kind="trained", note="5 epochs at constant lr: v = −lr·b")
+    after = train_pair(ctx, params0, "relu", make_np, make_t, x, t, batches, schedule=sched, epoch_of_step=epoch_of_step)
+    ctx.differs("textbook momentum parts from torch's after the first decay", flat(after.params_np), flat(after.params_t),
+                note="v keeps the old lr inside it; torch scales its buffer by the new lr")
+
+
+def _adamw_under_schedule(ctx, x, t, params0, batches, epoch_of_step):
+    S = ctx.impl.schedules
+    sched = (S.StepDecay(0.003, 5, 0.5), lambda o: topt.step_lr(o, 5, 0.5))
+    run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.AdamW(0.003, weight_decay=0.5),
+                      lambda ps: topt.adamw(ps, 0.003, weight_decay=0.5), x, t, batches[: 10 * (len(batches) // EPOCHS)],
+                      schedule=sched, epoch_of_step=epoch_of_step)
+    keys = sorted(run_.params_np)
+    ctx.compare("AdamW's decay follows the schedule (p ← p(1 − η_t λ))",
+                np.concatenate([run_.params_np[k].ravel() for k in keys]),
+                np.concatenate([run_.params_t[k].ravel() for k in keys]), kind="trained")
+
+
+def _plot_lr(results):
+    fig, axes = plots.grid(1, 1, size=(6, 3.8))
+    ax = axes[0]
+    for name, (lr_np, lr_t, _, _) in results.items():
+        line, = ax.plot(lr_np, lw=2.2, label=f"{name}")
+        ax.plot(lr_t, lw=1.2, ls="--", color=line.get_color())
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate")
+    ax.set_title("Learning rate per epoch (solid NumPy, dashed torch.optim.lr_scheduler)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _plot_loss(results):
+    fig, axes = plots.grid(len(results), 4, size=(3.4, 2.6))
+    for ax, (name, (_, _, l_np, l_t)) in zip(axes, results.items()):
+        plots.overlay(ax, np.arange(1, len(l_np) + 1), l_np, l_t, title=name, xlabel="step")
+        ax.set_yscale("log")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

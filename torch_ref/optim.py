@@ -1,0 +1,71 @@
+"""The optimizers and schedules of ``torch.optim`` under the names the guide uses.
+
+Each builder takes the model's parameters and the hyperparameters by their PyTorch names. Where a
+textbook form has no PyTorch counterpart (momentum written as v = μv − η·g, Adam without bias
+correction) PyTorch's own form is used and the comparison proves the relation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def sgd(params, lr):
+    return torch.optim.SGD(params, lr=lr)
+
+
+def momentum(params, lr, momentum=0.9):
+    """Heavy-ball momentum: b ← μ·b + g, p ← p − lr·b (b = g on the first step)."""
+    return torch.optim.SGD(params, lr=lr, momentum=momentum)
+
+
+def nesterov(params, lr, momentum=0.9):
+    """b ← μ·b + g, p ← p − lr·(g + μ·b)."""
+    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=True)
+
+
+def adagrad(params, lr, eps=1e-10):
+    return torch.optim.Adagrad(params, lr=lr, eps=eps)
+
+
+def rmsprop(params, lr, alpha=0.99, eps=1e-8):
+    return torch.optim.RMSprop(params, lr=lr, alpha=alpha, eps=eps)
+
+
+def adam(params, lr, betas=(0.9, 0.999), eps=1e-8):
+    return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps)
+
+
+def adamw(params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
+    return torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
+def step_lr(optimizer, step_size, gamma):
+    return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+
+
+def exponential_lr(optimizer, k):
+    """η₀·e^(−k·t) is ``ExponentialLR`` with γ = e^(−k) (it multiplies by γ at every step)."""
+    return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=math.exp(-k))
+
+
+def inverse_time_lr(optimizer, k):
+    """η₀/(1 + k·t): PyTorch has no such scheduler; ``LambdaLR`` takes the factor as a function
+    of the epoch — hand math on the torch side, because PyTorch has no built-in for it."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=lambda t: 1.0 / (1.0 + k * t))
+
+
+def minimize(f, init, make_optimizer, steps):
+    """Run ``steps`` optimizer steps on a function of one tensor; returns the path (steps + 1, …)
+    and the optimizer (whose ``state`` holds e.g. the momentum buffer)."""
+    x = init.detach().clone().requires_grad_(True)
+    optimizer = make_optimizer([x])
+    path = [x.detach().clone()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        f(x).backward()
+        optimizer.step()
+        path.append(x.detach().clone())
+    return torch.stack(path), optimizer
