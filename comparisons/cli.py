@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="float64 (default) and/or float32; artifacts are made for the first")
     run.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
     run.add_argument("--out", default="reports", help="output folder (default reports/)")
+    run.add_argument("--data", default="digits", choices=["digits", "mnist"],
+                     help="image data for the concepts that train on images: scikit-learn's bundled "
+                          "8x8 digits (default) or MNIST IDX files from --data-dir")
+    run.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX files (.gz or raw)")
     run.add_argument("--full", action="store_true",
                      help="run the seeds' full-length setups where the default shortens them")
     return parser
@@ -75,7 +79,15 @@ def cmd_run(args) -> int:
         raise UsageError(f"unknown concept {unknown[0]!r}; known: {', '.join(known)}")
     if len(set(args.dtype)) != len(args.dtype):
         raise UsageError("--dtype names a dtype twice")
-    options = RunOptions(seed=args.seed, device=args.device, dtypes=tuple(args.dtype), full=args.full)
+    if args.data == "mnist":
+        from .mnist import IDXError, load_mnist_cached
+
+        try:
+            load_mnist_cached(str(args.data_dir) if args.data_dir else "")
+        except IDXError as exc:
+            raise UsageError(str(exc)) from None
+    options = RunOptions(seed=args.seed, device=args.device, dtypes=tuple(args.dtype), full=args.full,
+                         data=args.data, data_dir=args.data_dir)
     try:
         result = run_and_write(ids, options, Path(args.out), progress=print_progress)
     except ValueError as exc:  # e.g. an unusable device

@@ -73,3 +73,16 @@ def digits(rng: np.random.Generator, test_fraction: float = 0.2):
     n_test = int(round(len(x) * test_fraction))
     test, train = order[:n_test], order[n_test:]
     return x[train], t[train], x[test], t[test]
+
+
+def image_data(ctx):
+    """The image set a concept trains on: ``--data digits`` (default) or ``--data mnist``.
+
+    Returns (x_train, t_train, x_test, t_test). MNIST is read from ``--data-dir`` (cached)."""
+    if ctx.options.data == "mnist":
+        from .mnist import load_mnist_cached
+
+        return load_mnist_cached(str(ctx.options.data_dir))
+    if ctx.options.data != "digits":
+        raise ValueError(f"data must be 'digits' or 'mnist', got {ctx.options.data!r}")
+    return digits(ctx.rng)

@@ -21,6 +21,11 @@ _MODULES = [
     "numerical_gradient",
     "gradient_descent",
     "linear_regression",
+    "delta_rule",
+    "xor_mlp",
+    "mlp_backprop",
+    "minibatch",
+    "weight_init",
     "optimizers",
     "lr_schedules",
 ]

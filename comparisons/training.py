@@ -53,7 +53,8 @@ def train_pair(ctx, params0: dict, activation: str, make_np_optimizer, make_torc
     last optimizer step of an epoch, where PyTorch documents it.
     """
     params = {k: ctx.array(v) for k, v in params0.items()}
-    net = ctx.impl.networks.MultiLayerNet(params, activation=activation, **(net_kwargs or {}))
+    net = ctx.impl.networks.MultiLayerNet(params, activation=activation, layers=ctx.impl.layers,
+                                         **(net_kwargs or {}))
     opt_np = make_np_optimizer()
     model = tnet.mlp(sizes_of(params0), activation).to(dtype=ctx.torch_dtype, device=ctx.device)
     bridge.load_mlp(model, params0)

@@ -29,7 +29,7 @@ def num_linear(params: dict) -> int:
     n = 0
     while f"W{n + 1}" in params:
         n += 1
-    if n == 0 or set(params) - {f"{k}{i}" for i in range(1, n + 1) for k in ("W", "b")}:
+    if n == 0 or set(params) != {f"{k}{i}" for i in range(1, n + 1) for k in ("W", "b")}:
         raise ValueError(f"params must hold W1, b1, …, WL, bL; got keys {sorted(params)}")
     return n
 
@@ -38,10 +38,12 @@ class MultiLayerNet:
     """Linear layers with ``activation`` between them and softmax-with-loss at the end.
 
     ``weight_decay_lambda`` λ adds the L2 penalty (λ/2)·Σₗ ‖Wₗ‖² to the loss (weights only, not
-    biases, as the book) and λ·Wₗ to each weight gradient.
+    biases, as the book) and λ·Wₗ to each weight gradient. ``layers`` is the module the layer
+    classes come from (``scratch.layers`` by default), so other layer code can be put in.
     """
 
-    def __init__(self, params: dict, activation: str = "relu", weight_decay_lambda: float = 0.0):
+    def __init__(self, params: dict, activation: str = "relu", weight_decay_lambda: float = 0.0, layers=None):
+        self._L = L if layers is None else layers
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         if weight_decay_lambda < 0:
@@ -60,10 +62,10 @@ class MultiLayerNet:
         self.weight_decay_lambda = weight_decay_lambda
         self.layers = []
         for i in range(1, self.depth + 1):
-            self.layers.append(L.Linear(self.params[f"W{i}"], self.params[f"b{i}"]))
+            self.layers.append(self._L.Linear(self.params[f"W{i}"], self.params[f"b{i}"]))
             if i < self.depth:
-                self.layers.append(ACTIVATIONS[activation]())
-        self.last_layer = L.SoftmaxWithLoss()
+                self.layers.append(getattr(self._L, ACTIVATIONS[activation].__name__)())
+        self.last_layer = self._L.SoftmaxWithLoss()
 
     @property
     def num_classes(self) -> int:
@@ -71,9 +73,11 @@ class MultiLayerNet:
 
     def _bind(self):
         """Point the Linear layers at the current arrays of ``params`` (a user may replace them)."""
-        linear = [layer for layer in self.layers if isinstance(layer, L.Linear)]
-        for i, layer in enumerate(linear, start=1):
+        for i, layer in enumerate(self._linear_layers(), start=1):
             layer.params["W"], layer.params["b"] = self.params[f"W{i}"], self.params[f"b{i}"]
+
+    def _linear_layers(self):
+        return self.layers[::2]  # Linear, activation, Linear, activation, …, Linear
 
     def predict(self, x):
         """Scores (logits) of shape (N, classes); no softmax (it does not change the argmax)."""
@@ -106,8 +110,7 @@ class MultiLayerNet:
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         grads = {}
-        linear = [layer for layer in self.layers if isinstance(layer, L.Linear)]
-        for i, layer in enumerate(linear, start=1):
+        for i, layer in enumerate(self._linear_layers(), start=1):
             grads[f"W{i}"] = layer.grads["W"] + self.weight_decay_lambda * self.params[f"W{i}"]
             grads[f"b{i}"] = layer.grads["b"]
         return grads

@@ -1,3 +1,4 @@
+import functools
 import os
 
 import matplotlib
@@ -19,7 +20,19 @@ def pytest_collection_modifyitems(config, items):
 
 
 def run_concept(concept_id, dtype="float64", impl=None, seed=0, out_dir=None):
-    """Run one concept and return its context (records, tables, timings)."""
+    """Run one concept and return its context (records, tables, timings). Runs of ``scratch``
+    itself without figures are cached: several tests read the same default run."""
+    if impl is None and out_dir is None:
+        return _cached_run(concept_id, dtype, seed)
+    return _run(concept_id, dtype, impl, seed, out_dir)
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_run(concept_id, dtype, seed):
+    return _run(concept_id, dtype, None, seed, None)
+
+
+def _run(concept_id, dtype, impl, seed, out_dir):
     from comparisons import registry
     from comparisons.context import ConceptContext, RunOptions
     from comparisons.runner import configure_torch

@@ -1,0 +1,145 @@
+"""The delta rule for a single-layer sigmoid network: SGD, batch and mini-batch, update by update
+against nn.Linear + nn.Sigmoid + optim.SGD; and XOR, which one layer cannot learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import scratch.delta_rule
+import torch_ref.delta_rule as tdelta
+
+from .. import data, plots
+
+ID = "delta-rule"
+TITLE = "The delta rule: single-layer networks, SGD vs batch vs mini-batch (델타 규칙)"
+
+GUIDE = """
+The seed trains a single-layer network (단층 신경망) on four samples: inputs [0,0,1], [0,1,1],
+[1,0,1], [1,1,1] (the third input is always 1 and plays the bias) with targets D = [0, 0, 1, 1]
+(the answer is the first input). One neuron, y = σ(W·x), W of shape (1, 3) drawn from U(−1, 1).
+
+**The delta rule.** For a sample with target d, the error is e = d − y and
+
+    δ = σ′(v)·e = y(1 − y)(d − y),        ΔW = α·δ·x,        α = 0.9.
+
+This is not a separate learning law: it is gradient descent on ½(d − y)². Since
+∂/∂W ½(d − y)² = −(d − y)·σ′(v)·x, the step W − α·∂L/∂W is exactly W + α·δ·x. So a PyTorch user
+writes `nn.Linear(3, 1, bias=False)`, `nn.Sigmoid()`, the loss 0.5·MSE and `optim.SGD(lr=0.9)`, and
+the weights agree after every update (the checks compare all of them).
+
+Three schedules of updates per epoch (에폭):
+
+* **SGD** (확률적 경사하강법): update after every sample — 4 updates per epoch;
+* **batch**: average ΔW over all 4 samples, one update per epoch;
+* **mini-batch** of 2: average ΔW over each pair — 2 updates per epoch.
+
+The seed's mini-batch code keeps its accumulator `dWsum` across batches: it is set to zero once
+per epoch, not once per batch, so the second batch's update also contains the first batch's ΔW.
+The implementation here resets it for every batch, which is the mini-batch rule (and what PyTorch
+does with `zero_grad()` before every step).
+
+The seed runs 10,000 epochs; the default run here does 1,000 (4,000 SGD updates already reach
+outputs within 0.1 of the targets) and `--full` restores 10,000. SGD learns fastest per epoch
+because it makes 4 times as many updates; batch is smoothest.
+
+**XOR.** With D = [0, 1, 1, 0] (exclusive or) no line through the input square separates the ones
+from the zeros, so a single layer cannot fit it: the outputs stay near 0.5 however long it trains.
+A hidden layer fixes this (`xor-mlp`).
+"""
+
+CODE = [(scratch.delta_rule.delta, tdelta.half_squared_error), (scratch.delta_rule.epoch, tdelta.train)]
+
+DIFFERENCES = [
+    ("learning rule", "ΔW = α·y(1 − y)(d − y)·x (delta rule)", "`optim.SGD(lr=α)` on 0.5·MSE", "SGD: weights after every epoch"),
+    ("the seed's mini-batch", "accumulator reset once per epoch", "`zero_grad()` before every step", "mini-batch of 2: weights after every epoch"),
+]
+
+VARIANTS = {"SGD": ("sgd", 1), "batch": ("batch", 4), "mini-batch of 2": ("minibatch", 2)}
+
+
+def run(ctx):
+    X = ctx.array(data.LOGIC_X)
+    D = ctx.array(data.LOGIC_TARGETS["seed (x1)"])
+    W0 = ctx.array(ctx.rng.uniform(-1.0, 1.0, size=(1, 3)))
+    epochs = ctx.size(1000, 10_000)
+    curves = {}
+    for name, (variant, batch_size) in VARIANTS.items():
+        with ctx.timed(f"numpy {name}"):
+            W_np, loss_np = ctx.impl.delta_rule.train(W0, X, D, alpha=0.9, epochs=epochs, variant=variant, batch_size=2)
+        with ctx.timed(f"torch {name}"):
+            W_t, loss_t = tdelta.train(ctx.tensor(W0), ctx.tensor(X), ctx.tensor(D), 0.9, epochs, batch_size)
+        ctx.compare(f"{name}: weights after every epoch", W_np, W_t, kind="trained",
+                    note=f"{epochs} epochs, {epochs * 4 // batch_size} updates")
+        ctx.compare(f"{name}: loss after every epoch", loss_np, loss_t, kind="trained")
+        curves[name] = (loss_np, ctx.numpy(loss_t))
+        y = ctx.impl.activations.sigmoid(X @ W_np[-1].T)[:, 0]
+        ctx.finding(f"{name}: outputs approach D = [0, 0, 1, 1]", bool(np.max(np.abs(y - D)) < 0.25),
+                    f"y = {np.round(y.astype(np.float64), 4).tolist()} after {epochs} epochs")
+    ctx.timings["numpy"] = sum(v for k, v in ctx.timings.items() if k.startswith("numpy "))
+    ctx.timings["torch"] = sum(v for k, v in ctx.timings.items() if k.startswith("torch "))
+
+    _one_step_is_gradient_descent(ctx, X, D, W0)
+    xor = _xor(ctx, X, W0, epochs)
+    ctx.table("final-outputs", pd.DataFrame(xor))
+    times = pd.DataFrame([{"variant": name, "NumPy s": ctx.timings[f"numpy {name}"], "torch s": ctx.timings[f"torch {name}"],
+                           "updates": epochs * 4 // VARIANTS[name][1]} for name in VARIANTS])
+    ctx.table("time-per-variant", times)
+    ctx.figure("loss", lambda: _plot_loss(curves))
+    ctx.figure("time", lambda: _plot_time(times))
+
+
+def _one_step_is_gradient_descent(ctx, X, D, W0):
+    """ΔW of the delta rule = −α·∂(½(d − y)²)/∂W by autograd, for each sample."""
+    import torch
+
+    for k in range(len(X)):
+        dW = ctx.impl.delta_rule.delta(W0, X[k:k + 1], D[k:k + 1], 0.9)
+        W = ctx.tensor(W0, requires_grad=True)
+        y = torch.sigmoid(ctx.tensor(X[k:k + 1]) @ W.T)
+        tdelta.half_squared_error(y, ctx.tensor(D[k:k + 1]).reshape(1, 1)).backward()
+        ctx.compare(f"ΔW = −α·∇½(d−y)² (sample {k})", dW, -0.9 * ctx.numpy(W.grad))
+
+
+def _xor(ctx, X, W0, epochs):
+    D_xor = ctx.array(data.LOGIC_TARGETS["XOR"])
+    W_np, _ = ctx.impl.delta_rule.train(W0, X, D_xor, alpha=0.9, epochs=epochs, variant="sgd")
+    W_t, _ = tdelta.train(ctx.tensor(W0), ctx.tensor(X), ctx.tensor(D_xor), 0.9, epochs, 1)
+    ctx.compare("XOR, one layer: weights after every epoch", W_np, W_t, kind="trained")
+    y = ctx.impl.activations.sigmoid(X @ W_np[-1].T)[:, 0]
+    ctx.finding("XOR: a single layer cannot fit it", bool(np.max(np.abs(y - D_xor)) > 0.4),
+                f"y = {np.round(y.astype(np.float64), 3).tolist()} for D = [0, 1, 1, 0] after {epochs} epochs")
+    rows = []
+    for name, (variant, _) in VARIANTS.items():
+        W, _ = ctx.impl.delta_rule.train(W0, X, ctx.array(data.LOGIC_TARGETS["seed (x1)"]), 0.9, epochs, variant)
+        rows.append({"targets": "D = [0, 0, 1, 1]", "variant": name,
+                     **{f"y{i}": v for i, v in enumerate(ctx.impl.activations.sigmoid(X @ W[-1].T)[:, 0])}})
+    rows.append({"targets": "XOR [0, 1, 1, 0]", "variant": "SGD", **{f"y{i}": v for i, v in enumerate(y)}})
+    return rows
+
+
+def _plot_loss(curves):
+    fig, axes = plots.grid(1, 1, size=(6, 3.8))
+    ax = axes[0]
+    for name, (l_np, l_t) in curves.items():
+        line, = ax.semilogy(np.arange(1, len(l_np) + 1), l_np, lw=2, label=f"{name} (NumPy)")
+        ax.semilogy(np.arange(1, len(l_t) + 1), l_t, ls="--", lw=1, color=line.get_color())
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean ½(d − y)²")
+    ax.set_title("Delta rule: loss per epoch (dashed: PyTorch)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def _plot_time(times):
+    fig, axes = plots.grid(1, 1, size=(5.5, 3.2))
+    ax = axes[0]
+    pos = np.arange(len(times))
+    ax.bar(pos - 0.18, times["NumPy s"], width=0.36, label="NumPy")
+    ax.bar(pos + 0.18, times["torch s"], width=0.36, label="PyTorch")
+    ax.set_xticks(pos, times["variant"])
+    ax.set_ylabel("seconds (this run)")
+    ax.set_title("Training time per variant (tiny problem: per-call overhead dominates)")
+    ax.legend(fontsize=8)
+    return fig

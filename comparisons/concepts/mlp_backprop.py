@@ -1,0 +1,155 @@
+"""Backprop through layers: a three-way gradient check and training on digits against torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+import scratch.layers
+import scratch.networks
+import torch_ref.networks as tnet
+
+from .. import bridge, data, plots
+from ..training import he_params, sizes_of
+
+ID = "mlp-backprop"
+TITLE = "Backpropagation through layers (오차역전파법)"
+
+GUIDE = """
+Backpropagation (오차역전파법) computes every weight's gradient in one backward pass, by the chain
+rule, layer by layer. Each layer needs only two methods: `forward(x)` keeps what it will need, and
+`backward(dout)` turns the gradient of the loss with respect to its output into the gradient with
+respect to its input (and its parameters):
+
+| layer | forward | backward |
+|---|---|---|
+| Affine / `nn.Linear` | out = x·W + b | dx = dout·Wᵀ, dW = xᵀ·dout, db = Σₙ dout |
+| ReLU | max(0, x) | dout where x > 0, else 0 |
+| Sigmoid | y = σ(x) | dout·y(1 − y) |
+| SoftmaxWithLoss | L = −(1/N) Σ log softmax(x)[t] | (softmax(x) − t)/N |
+
+db sums over the batch because b was broadcast to every row; forgetting that sum is the classic
+bug (the tests plant it). The weight layout differs between the two sides: the book's W is
+(in, out) for x·W, PyTorch's `nn.Linear.weight` is (out, in) for x·Wᵀ; the harness transposes at
+that single border.
+
+**The three-way gradient check.** On a small network and batch, every parameter's gradient is
+computed three ways — backprop (scratch), central differences (scratch's `numerical_gradient`,
+h = 1e-4, always in float64 as CS231n advises) and autograd — and backprop is compared with both. Backprop and autograd are the same
+math (exact check); the numerical gradient carries truncation and rounding error (gradcheck).
+
+**Training.** The book's two-layer net, here 64 → 50 → 10 with ReLU on scikit-learn's 8×8 digits
+(pixels scaled from 0…16 to [0, 1]; 80/20 train/test split from the run's seed), SGD with lr 0.1,
+batches of 100 in a shared shuffled order, He-initialised weights shared by both sides. The loss
+at every step, the final parameters, and train/test accuracy per epoch are compared; both sides
+reach a test accuracy above 0.9. `hidden=[...]` builds a net of any depth the same way (a deeper
+one is gradient-checked too).
+"""
+
+CODE = [
+    (scratch.layers.Linear, torch.nn.Linear),
+    (scratch.networks.MultiLayerNet.gradient, tnet.train_step),
+]
+
+DIFFERENCES = [
+    ("weight layout", "W (in, out), x·W", "`weight` (out, in), x·Wᵀ", "backprop vs autograd, 64→50→10 ReLU: W1"),
+    ("gradient", "backward() written per layer", "autograd", "backprop vs autograd, 64→50→10 ReLU: W1"),
+]
+
+GRADCHECK_NETS = [("64→50→10 ReLU", [64, 50, 10], "relu"), ("64→20→15→10 sigmoid", [64, 20, 15, 10], "sigmoid"),
+                  ("64→16→16→16→10 tanh", [64, 16, 16, 16, 10], "tanh")]
+
+
+def run(ctx):
+    x_tr, t_tr, x_te, t_te = data.image_data(ctx)
+    n_in = x_tr.shape[1]
+    for label, sizes, activation in GRADCHECK_NETS:
+        sizes = [n_in] + sizes[1:]
+        _three_way(ctx, label.replace("64", str(n_in), 1), sizes, activation, x_tr[:3], t_tr[:3])
+    _train(ctx, x_tr, t_tr, x_te, t_te)
+
+
+def _three_way(ctx, label, sizes, activation, x, t):
+    params0 = he_params(ctx.rng, sizes)
+    x = ctx.array(x)
+    net = ctx.impl.networks.MultiLayerNet({k: ctx.array(v) for k, v in params0.items()}, activation=activation,
+                                          layers=ctx.impl.layers)
+    with ctx.timed("numpy"):
+        backprop = net.gradient(x, t)
+        numerical = None
+        if sizes[0] <= 64:  # two forward passes per parameter: kept to small inputs
+            # always in float64 (CS231n): float32 leaves ~3 digits, and h = 1e-2 would cross ReLU's kink
+            net64 = ctx.impl.networks.MultiLayerNet({k: v.astype(np.float64) for k, v in net.params.items()},
+                                                    activation=activation, layers=ctx.impl.layers)
+            numerical = net64.numerical_gradient(x.astype(np.float64), t, h=1e-4)
+    model = tnet.mlp(sizes, activation).to(dtype=ctx.torch_dtype, device=ctx.device)
+    bridge.load_mlp(model, params0)
+    with ctx.timed("torch"):
+        torch.nn.CrossEntropyLoss()(model(ctx.tensor(x)), ctx.labels(t)).backward()
+    autograd = bridge.mlp_arrays(model, grad=True)
+    for key in sorted(backprop, key=lambda k: (int(k[1:]), k[0])):
+        ctx.compare(f"backprop vs autograd, {label}: {key}", backprop[key], autograd[key])
+        if numerical is not None:
+            ctx.compare(f"backprop vs numerical, {label}: {key}", backprop[key], numerical[key], kind="gradcheck")
+            ctx.compare(f"numerical vs autograd, {label}: {key}", numerical[key], autograd[key], kind="gradcheck")
+
+
+def _train(ctx, x_tr, t_tr, x_te, t_te):
+    sizes = [x_tr.shape[1], 50, 10]
+    params0 = he_params(ctx.rng, sizes)
+    epochs = ctx.size(20, 60)
+    per_epoch = int(np.ceil(len(x_tr) / 100))
+    batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
+    net = ctx.impl.networks.MultiLayerNet({k: ctx.array(v) for k, v in params0.items()}, activation="relu",
+                                          layers=ctx.impl.layers)
+    opt = ctx.impl.optim.SGD(0.1) if hasattr(ctx.impl, "optim") else None
+    model = tnet.mlp(sizes, "relu").to(dtype=ctx.torch_dtype, device=ctx.device)
+    bridge.load_mlp(model, params0)
+    opt_t = torch.optim.SGD(model.parameters(), lr=0.1)
+    X_tr, X_te = ctx.array(x_tr), ctx.array(x_te)
+    Xt_tr, Xt_te, Tt_tr, Tt_te = ctx.tensor(x_tr), ctx.tensor(x_te), ctx.labels(t_tr), ctx.labels(t_te)
+    losses_np, losses_t, acc = [], [], []
+    for step, idx in enumerate(batches):
+        with ctx.timed("numpy"):
+            losses_np.append(float(net.loss(X_tr[idx], t_tr[idx])))
+            opt.update(net.params, net.gradient(X_tr[idx], t_tr[idx]))
+        with ctx.timed("torch"):
+            idx_t = torch.as_tensor(idx, device=ctx.device)
+            losses_t.append(tnet.train_step(model, opt_t, Xt_tr[idx_t], Tt_tr[idx_t]))
+        if (step + 1) % per_epoch == 0:
+            acc.append({"epoch": (step + 1) // per_epoch,
+                        "train NumPy": net.accuracy(X_tr, t_tr), "train torch": tnet.accuracy(model, Xt_tr, Tt_tr),
+                        "test NumPy": net.accuracy(X_te, t_te), "test torch": tnet.accuracy(model, Xt_te, Tt_te)})
+    losses_t = [float(v) for v in losses_t]
+    ctx.compare("digits training: loss at every step", losses_np, losses_t, kind="trained",
+                note=f"{len(batches)} steps of SGD lr 0.1, batch 100")
+    p_t = bridge.mlp_arrays(model)
+    for key in sorted(net.params):
+        ctx.compare(f"digits training: final {key}", net.params[key], p_t[key], kind="trained")
+    frame = pd.DataFrame(acc)
+    ctx.compare("digits training: accuracy per epoch", frame[["train NumPy", "test NumPy"]].to_numpy(),
+                frame[["train torch", "test torch"]].to_numpy(), note="equal predictions on every image")
+    last = frame.iloc[-1]
+    ctx.finding("test accuracy ≥ 0.9 on both sides", bool(last["test NumPy"] >= 0.9 and last["test torch"] >= 0.9),
+                f"NumPy {last['test NumPy']:.4f}, PyTorch {last['test torch']:.4f} after {epochs} epochs")
+    ctx.table("accuracy", frame)
+    ctx.figure("accuracy", lambda: _plot_accuracy(frame, losses_np, losses_t))
+
+
+def _plot_accuracy(frame, losses_np, losses_t):
+    fig, axes = plots.grid(2, 2, size=(5, 3.6))
+    ax = axes[0]
+    for split, color in (("train", "tab:blue"), ("test", "tab:green")):
+        ax.plot(frame["epoch"], frame[f"{split} NumPy"], "o-", color=color, lw=2, ms=4, label=f"{split} (NumPy)")
+        ax.plot(frame["epoch"], frame[f"{split} torch"], "x--", color="tab:orange" if split == "train" else "tab:red",
+                lw=1, ms=6, label=f"{split} (PyTorch)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Digits 64→50→10: accuracy per epoch")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    plots.overlay(axes[1], np.arange(1, len(losses_np) + 1), losses_np, losses_t, title="training loss per step", xlabel="step")
+    axes[1].set_yscale("log")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,111 @@
+"""Weight initialisation (가중치 초기화) for a weight W of shape (fan_in, fan_out) = (in, out).
+
+The book keeps W as (in, out) for ``x @ W``; ``torch.nn.init`` sees ``nn.Linear.weight`` as
+(out, in) and computes fan_in = in, fan_out = out from it. With those fans the two agree:
+
+| initialiser | distribution | torch.nn.init |
+|---|---|---|
+| normal(std) | N(0, std²) | ``normal_(w, 0, std)`` |
+| LeCun normal | N(0, 1/fan_in) (the book calls this "Xavier") | ``kaiming_normal_(w, nonlinearity='linear')`` |
+| LeCun uniform | U(−√(3/fan_in), √(3/fan_in)) | ``kaiming_uniform_(w, nonlinearity='linear')`` |
+| Xavier/Glorot normal | N(0, gain²·2/(fan_in + fan_out)) | ``xavier_normal_(w, gain)`` |
+| Xavier/Glorot uniform | U(±gain·√(6/(fan_in + fan_out))) | ``xavier_uniform_(w, gain)`` |
+| He/Kaiming normal | N(0, 2/fan_in) | ``kaiming_normal_(w, nonlinearity='relu')`` |
+| He/Kaiming uniform | U(±√(6/fan_in)) | ``kaiming_uniform_(w, nonlinearity='relu')`` |
+| torch's ``nn.Linear`` default | U(±1/√fan_in) for W and b | ``kaiming_uniform_(w, a=√5)`` |
+
+Every function takes a ``numpy.random.Generator`` so the same seed gives the same weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import check_positive
+
+
+def _fans(shape):
+    if len(shape) != 2 or min(shape) < 1:
+        raise ValueError(f"shape must be (fan_in, fan_out) with both >= 1, got {tuple(shape)}")
+    return shape[0], shape[1]
+
+
+def zeros(shape):
+    """All zeros. Every hidden unit then computes the same thing and gets the same update: the
+    symmetry is never broken, so a layer of n units learns like one unit."""
+    _fans(shape)
+    return np.zeros(shape)
+
+
+def constant(shape, value: float):
+    """All equal to ``value``: as symmetric as zeros."""
+    _fans(shape)
+    return np.full(shape, float(value))
+
+
+def normal(rng, shape, std: float):
+    """N(0, std²). The book's std = 0.01 keeps sigmoid activations near 0.5 (they vanish); std = 1
+    saturates them at 0 and 1."""
+    _fans(shape)
+    check_positive(std, "std", allow_zero=True)
+    return rng.normal(0.0, std, size=shape)
+
+
+def uniform(rng, shape, bound: float):
+    """U(−bound, bound)."""
+    _fans(shape)
+    check_positive(bound, "bound", allow_zero=True)
+    return rng.uniform(-bound, bound, size=shape)
+
+
+def lecun_normal(rng, shape):
+    """N(0, 1/fan_in): keeps the variance of a linear layer's output equal to its input's."""
+    fan_in, _ = _fans(shape)
+    return normal(rng, shape, np.sqrt(1.0 / fan_in))
+
+
+def lecun_uniform(rng, shape):
+    """U(±√(3/fan_in)), the uniform with variance 1/fan_in."""
+    fan_in, _ = _fans(shape)
+    return uniform(rng, shape, np.sqrt(3.0 / fan_in))
+
+
+def xavier_normal(rng, shape, gain: float = 1.0):
+    """Glorot & Bengio: N(0, gain²·2/(fan_in + fan_out)), a compromise between keeping the forward
+    (fan_in) and the backward (fan_out) variance. gain 5/3 for tanh (``calculate_gain('tanh')``)."""
+    fan_in, fan_out = _fans(shape)
+    return normal(rng, shape, gain * np.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def xavier_uniform(rng, shape, gain: float = 1.0):
+    """U(±gain·√(6/(fan_in + fan_out)))."""
+    fan_in, fan_out = _fans(shape)
+    return uniform(rng, shape, gain * np.sqrt(6.0 / (fan_in + fan_out)))
+
+
+def he_normal(rng, shape):
+    """He/Kaiming: N(0, 2/fan_in). ReLU zeroes half of its inputs, halving the variance; the 2
+    makes up for it, so activations keep their spread through deep ReLU networks."""
+    fan_in, _ = _fans(shape)
+    return normal(rng, shape, np.sqrt(2.0 / fan_in))
+
+
+def he_uniform(rng, shape):
+    """U(±√(6/fan_in)), the uniform with variance 2/fan_in."""
+    fan_in, _ = _fans(shape)
+    return uniform(rng, shape, np.sqrt(6.0 / fan_in))
+
+
+def torch_linear_default(rng, shape):
+    """PyTorch's default for ``nn.Linear``: W and b ~ U(±1/√fan_in) (``kaiming_uniform_(a=√5)``:
+    gain √(2/(1 + 5)) = √(1/3), bound gain·√(3/fan_in) = 1/√fan_in). Returns (W, b)."""
+    fan_in, fan_out = _fans(shape)
+    bound = 1.0 / np.sqrt(fan_in)
+    return uniform(rng, shape, bound), rng.uniform(-bound, bound, size=fan_out)
+
+
+INITIALIZERS = {
+    "lecun_normal": lecun_normal, "lecun_uniform": lecun_uniform,
+    "xavier_normal": xavier_normal, "xavier_uniform": xavier_uniform,
+    "he_normal": he_normal, "he_uniform": he_uniform,
+}
