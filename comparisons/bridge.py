@@ -53,12 +53,19 @@ def maxout_grads(weight_grad: np.ndarray, bias_grad: np.ndarray, k: int) -> tupl
 
 
 def load_mlp(model: nn.Module, params: dict) -> nn.Module:
-    """Copy W1, b1, …, WL, bL (W as (in, out)) into the model's ``nn.Linear`` layers, in order."""
+    """Copy W1, b1, …, WL, bL (W as (in, out)) into the model's ``nn.Linear`` layers, in order,
+    and gamma1, beta1, … into its ``nn.BatchNorm1d`` layers where params has them."""
     linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    if len(linear) * 2 != len(params):
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
+    if sum(k[0] in "Wb" for k in params) != 2 * len(linear):
         raise ValueError(f"the model has {len(linear)} linear layers, params has keys {sorted(params)}")
     for i, layer in enumerate(linear, start=1):
         load_linear(layer, params[f"W{i}"], params[f"b{i}"])
+    with torch.no_grad():
+        for i, bn in enumerate(bns, start=1):
+            if f"gamma{i}" in params:
+                bn.weight.copy_(torch.as_tensor(params[f"gamma{i}"], dtype=bn.weight.dtype, device=bn.weight.device))
+                bn.bias.copy_(torch.as_tensor(params[f"beta{i}"], dtype=bn.weight.dtype, device=bn.weight.device))
     return model
 
 
@@ -71,4 +78,34 @@ def mlp_arrays(model: nn.Module, grad: bool = False) -> dict:
         out[f"W{i}"] = arrays["W"]
         if "b" in arrays:
             out[f"b{i}"] = arrays["b"]
+    get = (lambda p: p.grad) if grad else (lambda p: p)
+    for i, bn in enumerate((m for m in model.modules() if isinstance(m, nn.BatchNorm1d)), start=1):
+        out[f"gamma{i}"] = get(bn.weight).detach().cpu().numpy().copy()
+        out[f"beta{i}"] = get(bn.bias).detach().cpu().numpy().copy()
     return out
+
+
+class DropoutMasks:
+    """Records the keep-mask every ``nn.Dropout`` of a model drew in its last forward pass, with
+    forward hooks, so the NumPy side can be given exactly the masks PyTorch decided.
+
+    PyTorch's inverted dropout returns x·m/(1 − p), so m = (output ≠ 0) wherever x ≠ 0. Where x is
+    exactly 0 (a ReLU's output) the mask is not recoverable and does not matter: the output is 0
+    either way and the ReLU before it passes no gradient there.
+    """
+
+    def __init__(self, model: nn.Module):
+        self.masks: list = []
+        self._handles = [m.register_forward_hook(self._hook) for m in model.modules() if isinstance(m, nn.Dropout)]
+
+    def _hook(self, module, inputs, output):
+        if module.training:
+            self.masks.append((output != 0).detach().cpu().numpy())
+
+    def take(self) -> list:
+        masks, self.masks = self.masks, []
+        return masks
+
+    def remove(self):
+        for h in self._handles:
+            h.remove()

@@ -28,6 +28,12 @@ _MODULES = [
     "weight_init",
     "optimizers",
     "lr_schedules",
+    "regularization",
+    "dropout",
+    "early_stopping",
+    "batchnorm",
+    "hyperparameter_search",
+    "multitask",
 ]
 
 

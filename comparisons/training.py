@@ -43,23 +43,31 @@ class PairRun:
 
 
 def train_pair(ctx, params0: dict, activation: str, make_np_optimizer, make_torch_optimizer,
-               x, t, batches, schedule=None, epoch_of_step=None, net_kwargs=None) -> PairRun:
+               x, t, batches, schedule=None, epoch_of_step=None, net_kwargs=None, model_kwargs=None,
+               torch_params=None, torch_penalty=None, steps_per_epoch=None, on_epoch=None) -> PairRun:
     """Train ``ctx.impl.networks.MultiLayerNet`` and ``torch_ref.networks.mlp`` step by step.
 
     ``make_np_optimizer()`` returns a scratch-style optimizer; ``make_torch_optimizer(params)`` a
-    ``torch.optim`` optimizer. With ``schedule`` = (np_schedule, make_torch_scheduler) and
-    ``epoch_of_step`` (the epoch of each step), the learning rate changes once per epoch: the NumPy
-    side sets ``opt.lr = np_schedule(epoch)``, the torch side calls ``scheduler.step()`` after the
-    last optimizer step of an epoch, where PyTorch documents it.
+    ``torch.optim`` optimizer over ``torch_params(model)`` (default ``model.parameters()``; e.g.
+    weight-decay groups). ``net_kwargs`` / ``model_kwargs`` configure the two networks the same way
+    (batch norm, dropout, penalties); ``torch_penalty(model)`` is added to the torch loss.
+
+    With ``schedule`` = (np_schedule, make_torch_scheduler) and ``epoch_of_step``, the learning rate
+    changes once per epoch: the NumPy side sets ``opt.lr = np_schedule(epoch)``, the torch side
+    calls ``scheduler.step()`` after the last optimizer step of an epoch, where PyTorch documents it.
+
+    With dropout, PyTorch decides the masks: its step runs first, forward hooks record the masks,
+    and the NumPy network is handed the same ones. ``on_epoch(epoch, run)`` is called every
+    ``steps_per_epoch`` steps (e.g. to evaluate or stop early; return True to stop).
     """
     params = {k: ctx.array(v) for k, v in params0.items()}
-    net = ctx.impl.networks.MultiLayerNet(params, activation=activation, layers=ctx.impl.layers,
-                                         **(net_kwargs or {}))
+    net = ctx.impl.networks.MultiLayerNet(params, activation=activation, layers=ctx.impl.layers, **(net_kwargs or {}))
     opt_np = make_np_optimizer()
-    model = tnet.mlp(sizes_of(params0), activation).to(dtype=ctx.torch_dtype, device=ctx.device)
+    model = tnet.mlp(sizes_of(params0), activation, **(model_kwargs or {})).to(dtype=ctx.torch_dtype, device=ctx.device)
     bridge.load_mlp(model, params0)
-    opt_t = make_torch_optimizer(model.parameters())
+    opt_t = make_torch_optimizer(torch_params(model) if torch_params else model.parameters())
     scheduler = schedule[1](opt_t) if schedule else None
+    masks = bridge.DropoutMasks(model) if net.dropouts else None
     x_np, x_t = ctx.array(x), ctx.tensor(x)
     t_t = ctx.labels(t)
     run = PairRun(net=net, model=model)
@@ -67,26 +75,97 @@ def train_pair(ctx, params0: dict, activation: str, make_np_optimizer, make_torc
         if schedule:
             opt_np.lr = schedule[0](epoch_of_step[step])
             run.lrs.append((opt_np.lr, opt_t.param_groups[0]["lr"]))
-        with ctx.timed("numpy"):
-            xb, tb = x_np[idx], t[idx]
-            run.losses_np.append(float(net.loss(xb, tb)))
-            opt_np.update(net.params, net.gradient(xb, tb))
         with ctx.timed("torch"):
             idx_t = torch.as_tensor(idx, device=ctx.device)
-            run.losses_t.append(tnet.train_step(model, opt_t, x_t[idx_t], t_t[idx_t]))
+            run.losses_t.append(tnet.train_step(model, opt_t, x_t[idx_t], t_t[idx_t], penalty=torch_penalty))
             last_of_epoch = schedule and (step + 1 == len(batches) or epoch_of_step[step + 1] != epoch_of_step[step])
             if last_of_epoch:
                 scheduler.step()
+        if masks is not None:
+            for layer, mask in zip(net.dropouts, masks.take()):
+                layer.set_mask(mask)
+        with ctx.timed("numpy"):
+            xb, tb = x_np[idx], t[idx]
+            run.losses_np.append(float(net.loss(xb, tb)))
+            opt_np.update(net.params, net.backward())
+        if on_epoch and steps_per_epoch and (step + 1) % steps_per_epoch == 0:
+            if on_epoch((step + 1) // steps_per_epoch - 1, run):
+                break
+    if masks is not None:
+        masks.remove()
     run.losses_t = [float(v) for v in run.losses_t]
     run.params_np = {k: v.copy() for k, v in net.params.items()}
     run.params_t = bridge.mlp_arrays(model)
     return run
 
 
+def flat(params: dict) -> np.ndarray:
+    """All parameters in one vector, keys in sorted order."""
+    return np.concatenate([np.asarray(params[k]).ravel() for k in sorted(params)])
+
+
 def compare_params(ctx, label: str, run: PairRun, kind: str = "trained") -> None:
     """One check over all parameters at once (concatenated), and the per-step losses."""
-    keys = sorted(run.params_np)
-    ctx.compare(f"{label}: final parameters", np.concatenate([run.params_np[k].ravel() for k in keys]),
-                np.concatenate([run.params_t[k].ravel() for k in keys]), kind=kind,
-                note=f"{sum(run.params_np[k].size for k in keys)} parameters after {len(run.losses_np)} steps")
+    ctx.compare(f"{label}: final parameters", flat(run.params_np), flat(run.params_t), kind=kind,
+                note=f"{flat(run.params_np).size} parameters after {len(run.losses_np)} steps")
     ctx.compare(f"{label}: loss at every step", run.losses_np, run.losses_t, kind=kind)
+
+
+def overfitting_setup(ctx, n_train: int = 300, hidden: int = 6):
+    """The book's overfitting set-up: few training images (300) and a deep net of 100-unit ReLU
+    layers (6 hidden), He-initialised. Returns x_train, t_train, x_test, t_test, params0."""
+    from . import data
+
+    x_tr, t_tr, x_te, t_te = data.image_data(ctx)
+    sizes = [x_tr.shape[1]] + [100] * hidden + [10]
+    return x_tr[:n_train], t_tr[:n_train], x_te, t_te, he_params(ctx.rng, sizes)
+
+
+def accuracy_tracker(ctx, x_tr, t_tr, x_te=None, t_te=None):
+    """(rows, on_epoch): ``on_epoch`` appends train (and, given a test set, test) accuracy of both
+    sides to ``rows``."""
+    sets = {"train": (x_tr, t_tr)} if x_te is None else {"train": (x_tr, t_tr), "test": (x_te, t_te)}
+    arrays = {k: (ctx.array(x), t, ctx.tensor(x), ctx.labels(t)) for k, (x, t) in sets.items()}
+    rows = []
+
+    def on_epoch(epoch, run):
+        row = {"epoch": epoch + 1}
+        for name, (X, t, Xt, Tt) in arrays.items():
+            row[f"{name} NumPy"] = run.net.accuracy(X, t)
+            row[f"{name} torch"] = tnet.accuracy(run.model, Xt, Tt)
+        rows.append(row)
+
+    return rows, on_epoch
+
+
+FLOAT32_HORIZON_STEPS = 30
+FLOAT32_SHORT_HORIZON = 1  # epochs, for updates that amplify rounding (see comparison_epochs)
+
+
+def comparison_epochs(ctx, default: int, full: int, steps_per_epoch: int, amplifies_rounding: bool = False) -> int:
+    """Epochs for a long training run of a deep ReLU net that is compared step by step.
+
+    float64: the default (or ``--full``) length. float32: about ``FLOAT32_HORIZON_STEPS`` steps. Over hundreds
+    of steps, pre-activations that land within float32 rounding of 0 switch a ReLU (or L1's
+    sign) on one side and not the other, and a deep net amplifies the difference until the two
+    trajectories part (measured: 5e-3 after 450 steps of the 7-layer set-up, against 1e-12 in
+    float64; one ReLU flip already shows after ~40 steps of a 7-layer net at lr 1e-2). That is
+    float32's resolution, not a difference in the math, so float32 compares
+    the stretch where rounding alone explains the gap, and findings that need the whole run are
+    made in float64.
+
+    ``amplifies_rounding``: some updates turn rounding-level numbers into full-size steps and part
+    sooner — L1's subgradient λ·sign(w) for weights at 0, Adam's m̂/√v̂ for gradients at rounding
+    level (a full ±η step either way), and batch norm's 1/√(σ² + ε) when tiny weights make σ²
+    comparable to ε (measured in float32: one L1 weight off by 2ηλ within 30 steps; AdamW 6e-3
+    after 10 epochs; batch norm at weight std 4e-4, 0.1 after 10 epochs). Those compare over
+    ``FLOAT32_SHORT_HORIZON`` epoch in float32, enough to catch any mistake in the formula, which
+    shows at the first step.
+    """
+    if ctx.dtype == "float64":
+        return ctx.size(default, full)
+    return FLOAT32_SHORT_HORIZON if amplifies_rounding else max(1, FLOAT32_HORIZON_STEPS // steps_per_epoch)
+
+
+def horizon_note(ctx, epochs: int) -> str:
+    return "" if ctx.dtype == "float64" else f"float32: compared over {epochs} epochs (see training.comparison_epochs)"

@@ -245,3 +245,137 @@ class SoftmaxWithLoss(Layer):
     def backward(self, dout=1.0):
         self._need_forward(self._y)
         return dout * (self._y - self._t) / self._y.shape[0]
+
+
+class Dropout(Layer):
+    """Inverted dropout (드롭아웃): in training, keep each unit with probability 1 − p and scale the
+    kept ones by 1/(1 − p); in evaluation, pass everything through unchanged.
+
+        train: out = x ⊙ m / (1 − p),  m ~ Bernoulli(1 − p)      eval: out = x
+        backward: dx = dout ⊙ m / (1 − p)
+
+    The scaling keeps E[out] = x, so nothing needs to change at test time. (The book scales by
+    1 − p at test time instead; CS231n's p is the *keep* probability. Here, as in PyTorch, p is
+    the probability to drop.) The mask comes from ``rng`` (a ``numpy.random.Generator``), or from
+    ``set_mask`` when another library's mask must be reproduced exactly.
+    """
+
+    def __init__(self, p: float = 0.5, rng=None):
+        super().__init__()
+        if not (0.0 <= p < 1.0):
+            raise ValueError(f"dropout probability has to be in [0, 1), but got {p}")
+        self.p = p
+        self.rng = rng if rng is not None else np.random.default_rng()
+        self.training = True
+        self._given_mask = None
+        self.mask = None
+
+    def train(self):
+        self.training = True
+        return self
+
+    def eval(self):
+        self.training = False
+        return self
+
+    def set_mask(self, mask):
+        """Use this boolean keep-mask (True = keep) for the next forward pass instead of drawing one."""
+        self._given_mask = np.asarray(mask, dtype=bool)
+
+    def forward(self, x):
+        x = as_float_array(x, "x")
+        if not self.training or self.p == 0.0:
+            self.mask = None
+            return x
+        if self._given_mask is not None:
+            if self._given_mask.shape != x.shape:
+                raise ValueError(f"the given mask has shape {self._given_mask.shape}, x has {x.shape}")
+            self.mask, self._given_mask = self._given_mask, None
+        else:
+            self.mask = self.rng.random(x.shape) >= self.p
+        return x * (self.mask / (1.0 - self.p))
+
+    def backward(self, dout):
+        dout = as_float_array(dout, "dout")
+        if self.mask is None:
+            return dout
+        return dout * (self.mask / (1.0 - self.p))
+
+
+class BatchNorm1d(Layer):
+    """Batch normalization (배치 정규화) over the batch axis of (N, D) inputs.
+
+    train:  μ = mean(x),  σ² = mean((x − μ)²) (biased),  x̂ = (x − μ)/√(σ² + ε),  out = γ·x̂ + β
+            running_mean ← m·running_mean + (1 − m)·μ
+            running_var  ← m·running_var + (1 − m)·σ²·N/(N − 1)   (unbiased, as PyTorch stores it)
+    eval:   x̂ = (x − running_mean)/√(running_var + ε)
+
+    ``momentum`` m is the book's: the weight of the *old* running value (0.9). PyTorch's
+    ``momentum`` is the weight of the *new* batch value, so the book's 0.9 is PyTorch's 0.1.
+    PyTorch's defaults are ε = 1e-5, running_var starting at 1 and an unbiased running variance;
+    the book uses ε = 1e-6 (written 10e-7), starts running_var at 0 and keeps the biased one —
+    ``eps``, ``running_var_init`` and ``unbiased_running_var`` select either.
+
+    backward (with x̂ and σ from the forward pass, g = dout·γ):
+        dx = (1/(N·√(σ² + ε))) · (N·g − Σg − x̂·Σ(g·x̂)),   dγ = Σ dout·x̂,   dβ = Σ dout
+    """
+
+    def __init__(self, gamma, beta, momentum: float = 0.9, eps: float = 1e-5,
+                 running_var_init: float = 1.0, unbiased_running_var: bool = True):
+        super().__init__()
+        gamma, beta = as_float_array(gamma, "gamma"), as_float_array(beta, "beta")
+        if gamma.ndim != 1 or gamma.shape != beta.shape:
+            raise ValueError(f"gamma and beta must be 1-D of one length, got {gamma.shape} and {beta.shape}")
+        if not (0.0 <= momentum <= 1.0):
+            raise ValueError(f"momentum must be in [0, 1] (the weight of the old running value), got {momentum}")
+        check_positive(eps, "eps")
+        self.params = {"gamma": gamma, "beta": beta}
+        self.grads = {"gamma": np.zeros_like(gamma), "beta": np.zeros_like(beta)}
+        self.momentum, self.eps, self.unbiased_running_var = momentum, eps, unbiased_running_var
+        self.running_mean = np.zeros_like(gamma)
+        self.running_var = np.full_like(gamma, running_var_init)
+        self.training = True
+        self._cache = None
+
+    def train(self):
+        self.training = True
+        return self
+
+    def eval(self):
+        self.training = False
+        return self
+
+    def forward(self, x):
+        x = as_float_array(x, "x")
+        if x.ndim != 2 or x.shape[1] != self.params["gamma"].shape[0]:
+            raise ValueError(f"BatchNorm1d expects x of shape (N, {self.params['gamma'].shape[0]}), got {x.shape}")
+        if self.training:
+            n = x.shape[0]
+            if n < 2:
+                raise ValueError("BatchNorm1d needs more than 1 value per channel in training (batch size >= 2)")
+            mu = x.mean(axis=0)
+            xc = x - mu
+            var = np.mean(xc**2, axis=0)
+            std = np.sqrt(var + self.eps)
+            xhat = xc / std
+            m = self.momentum
+            stored_var = var * n / (n - 1) if self.unbiased_running_var else var
+            self.running_mean = m * self.running_mean + (1 - m) * mu
+            self.running_var = m * self.running_var + (1 - m) * stored_var
+            self._cache = (xhat, std)
+        else:
+            xhat = (x - self.running_mean) / np.sqrt(self.running_var + self.eps)
+            self._cache = (xhat, None)
+        return self.params["gamma"] * xhat + self.params["beta"]
+
+    def backward(self, dout):
+        self._need_forward(self._cache)
+        dout = as_float_array(dout, "dout")
+        xhat, std = self._cache
+        self.grads["gamma"] = np.sum(dout * xhat, axis=0)
+        self.grads["beta"] = np.sum(dout, axis=0)
+        g = dout * self.params["gamma"]
+        if std is None:  # eval mode: a fixed affine map
+            return g / np.sqrt(self.running_var + self.eps)
+        n = dout.shape[0]
+        return (n * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0)) / (n * std)

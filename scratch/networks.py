@@ -15,6 +15,7 @@ import numpy as np
 from . import layers as L
 from ._checks import as_float_array, check_finite, check_labels
 from .gradients import numerical_gradient
+from .regularization import l1_grad, l1_penalty, l2_grad, l2_penalty
 
 ACTIVATIONS = {"relu": L.ReLU, "sigmoid": L.Sigmoid, "tanh": L.Tanh, "identity": L.Identity}
 
@@ -35,49 +36,86 @@ def num_linear(params: dict) -> int:
 
 
 class MultiLayerNet:
-    """Linear layers with ``activation`` between them and softmax-with-loss at the end.
+    """Linear layers with ``activation`` between them and softmax-with-loss at the end; optionally
+    batch norm after each hidden Linear and dropout after each hidden activation (the book's
+    ``MultiLayerNetExtend``):
+
+        x → [Linear → (BatchNorm) → h → (Dropout)] × (L − 1) → Linear → SoftmaxWithLoss
 
     ``weight_decay_lambda`` λ adds the L2 penalty (λ/2)·Σₗ ‖Wₗ‖² to the loss (weights only, not
-    biases, as the book) and λ·Wₗ to each weight gradient. ``layers`` is the module the layer
-    classes come from (``scratch.layers`` by default), so other layer code can be put in.
+    biases, as the book) and λ·Wₗ to each weight gradient; ``l1_lambda`` adds λ₁·Σₗ |Wₗ| and
+    λ₁·sign(Wₗ). With ``use_batchnorm`` the params also
+    hold gamma1, beta1, … (one per hidden layer; 1 and 0 unless given). ``layers`` is the module
+    the layer classes come from (``scratch.layers`` by default), so other layer code can be put
+    in. ``train()`` / ``eval()`` switch dropout and batch norm between their two modes;
+    ``accuracy`` always evaluates in eval mode.
     """
 
-    def __init__(self, params: dict, activation: str = "relu", weight_decay_lambda: float = 0.0, layers=None):
+    def __init__(self, params: dict, activation: str = "relu", weight_decay_lambda: float = 0.0, layers=None,
+                 use_batchnorm: bool = False, dropout_ratio: float = 0.0, rng=None, bn_kwargs=None,
+                 l1_lambda: float = 0.0):
         self._L = L if layers is None else layers
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        if weight_decay_lambda < 0:
-            raise ValueError(f"weight_decay_lambda must be >= 0, got {weight_decay_lambda}")
+        if weight_decay_lambda < 0 or l1_lambda < 0:
+            raise ValueError(f"weight_decay_lambda and l1_lambda must be >= 0, got {weight_decay_lambda}, {l1_lambda}")
+        self.l1_lambda = l1_lambda
         self.params = {k: as_float_array(v, k) for k, v in params.items()}
         for k, v in self.params.items():
             check_finite(v, k)
-        self.depth = num_linear(self.params)
-        sizes = layer_sizes(self.params)
+        linear_params = {k: v for k, v in self.params.items() if k[0] in "Wb"}
+        self.depth = num_linear(linear_params)
+        sizes = layer_sizes(linear_params)
         for i in range(1, self.depth + 1):
             if self.params[f"b{i}"].shape != (sizes[i],):
                 raise ValueError(f"b{i} must have shape ({sizes[i]},), got {self.params[f'b{i}'].shape}")
             if i > 1 and self.params[f"W{i}"].shape[0] != sizes[i - 1]:
                 raise ValueError(f"W{i} must have {sizes[i - 1]} rows to follow W{i - 1}, got {self.params[f'W{i}'].shape}")
+        if use_batchnorm:
+            for i in range(1, self.depth):
+                self.params.setdefault(f"gamma{i}", np.ones(sizes[i], dtype=self.params["W1"].dtype))
+                self.params.setdefault(f"beta{i}", np.zeros(sizes[i], dtype=self.params["W1"].dtype))
         self.activation = activation
         self.weight_decay_lambda = weight_decay_lambda
-        self.layers = []
+        self.use_batchnorm = use_batchnorm
+        self.linears, self.batchnorms, self.dropouts, self.layers = [], [], [], []
         for i in range(1, self.depth + 1):
-            self.layers.append(self._L.Linear(self.params[f"W{i}"], self.params[f"b{i}"]))
-            if i < self.depth:
-                self.layers.append(getattr(self._L, ACTIVATIONS[activation].__name__)())
+            self.linears.append(self._L.Linear(self.params[f"W{i}"], self.params[f"b{i}"]))
+            self.layers.append(self.linears[-1])
+            if i == self.depth:
+                break
+            if use_batchnorm:
+                self.batchnorms.append(self._L.BatchNorm1d(self.params[f"gamma{i}"], self.params[f"beta{i}"], **(bn_kwargs or {})))
+                self.layers.append(self.batchnorms[-1])
+            self.layers.append(getattr(self._L, ACTIVATIONS[activation].__name__)())
+            if dropout_ratio > 0:
+                self.dropouts.append(self._L.Dropout(dropout_ratio, rng=rng))
+                self.layers.append(self.dropouts[-1])
         self.last_layer = self._L.SoftmaxWithLoss()
+        self.training = True
 
     @property
     def num_classes(self) -> int:
         return self.params[f"W{self.depth}"].shape[1]
 
-    def _bind(self):
-        """Point the Linear layers at the current arrays of ``params`` (a user may replace them)."""
-        for i, layer in enumerate(self._linear_layers(), start=1):
-            layer.params["W"], layer.params["b"] = self.params[f"W{i}"], self.params[f"b{i}"]
+    def train(self):
+        self.training = True
+        for layer in self.batchnorms + self.dropouts:
+            layer.train()
+        return self
 
-    def _linear_layers(self):
-        return self.layers[::2]  # Linear, activation, Linear, activation, …, Linear
+    def eval(self):
+        self.training = False
+        for layer in self.batchnorms + self.dropouts:
+            layer.eval()
+        return self
+
+    def _bind(self):
+        """Point the layers at the current arrays of ``params`` (a user may replace them)."""
+        for i, layer in enumerate(self.linears, start=1):
+            layer.params["W"], layer.params["b"] = self.params[f"W{i}"], self.params[f"b{i}"]
+        for i, layer in enumerate(self.batchnorms, start=1):
+            layer.params["gamma"], layer.params["beta"] = self.params[f"gamma{i}"], self.params[f"beta{i}"]
 
     def predict(self, x):
         """Scores (logits) of shape (N, classes); no softmax (it does not change the argmax)."""
@@ -87,11 +125,12 @@ class MultiLayerNet:
             out = layer.forward(out)
         return out
 
+    def _weights(self):
+        return [self.params[f"W{i}"] for i in range(1, self.depth + 1)]
+
     def penalty(self) -> float:
-        """(λ/2)·Σ ‖Wₗ‖², the L2 term added to the loss."""
-        if self.weight_decay_lambda == 0:
-            return 0.0
-        return 0.5 * self.weight_decay_lambda * sum(np.sum(self.params[f"W{i}"] ** 2) for i in range(1, self.depth + 1))
+        """(λ/2)·Σ ‖Wₗ‖² + λ₁·Σ |Wₗ|, the terms added to the loss."""
+        return l2_penalty(self._weights(), self.weight_decay_lambda) + l1_penalty(self._weights(), self.l1_lambda)
 
     def loss(self, x, t):
         """Mean cross-entropy of softmax(scores) against t (labels or one-hot), plus the penalty."""
@@ -101,18 +140,32 @@ class MultiLayerNet:
     def accuracy(self, x, t):
         t = np.asarray(t)
         labels = np.argmax(t, axis=1) if t.ndim == 2 else t
-        return float(np.mean(np.argmax(self.predict(x), axis=1) == labels))
+        was_training = self.training
+        self.eval()
+        try:
+            return float(np.mean(np.argmax(self.predict(x), axis=1) == labels))
+        finally:
+            if was_training:
+                self.train()
 
     def gradient(self, x, t) -> dict:
         """Backprop: forward once, then every layer's backward in reverse order."""
         self.loss(x, t)
+        return self.backward()
+
+    def backward(self) -> dict:
+        """Gradients of the last ``loss`` (use it after ``loss`` to avoid a second forward pass)."""
         dout = self.last_layer.backward(1.0)
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
         grads = {}
-        for i, layer in enumerate(self._linear_layers(), start=1):
-            grads[f"W{i}"] = layer.grads["W"] + self.weight_decay_lambda * self.params[f"W{i}"]
+        for i, layer in enumerate(self.linears, start=1):
+            W = self.params[f"W{i}"]
+            grads[f"W{i}"] = layer.grads["W"] + l2_grad(W, self.weight_decay_lambda) + l1_grad(W, self.l1_lambda)
             grads[f"b{i}"] = layer.grads["b"]
+        for i, layer in enumerate(self.batchnorms, start=1):
+            grads[f"gamma{i}"] = layer.grads["gamma"]
+            grads[f"beta{i}"] = layer.grads["beta"]
         return grads
 
     def numerical_gradient(self, x, t, h: float = 1e-4) -> dict:
@@ -128,3 +181,48 @@ class MultiLayerNet:
         elif t.shape != (n, self.num_classes):
             raise ValueError(f"one-hot t must have shape ({n}, {self.num_classes}), got {t.shape}")
         return t
+
+
+class MultiTaskNet:
+    """Multi-task learning (멀티태스크 학습): one shared trunk, two softmax heads, one summed loss.
+
+        h = ReLU(x·W1 + b1)                      (shared)
+        L = CE(h·Wa + ba, ta) + CE(h·Wb + bb, tb)
+
+    In backprop the two heads each send a gradient into h, and the trunk receives their sum:
+    ∂L/∂h = ∂L_a/∂h + ∂L_b/∂h, hence ∂L/∂W1 = ∂L_a/∂W1 + ∂L_b/∂W1. ``gradient(..., heads=("a",))``
+    backpropagates one head only, to see each contribution.
+    """
+
+    def __init__(self, params: dict, layers=None):
+        self._L = L if layers is None else layers
+        expected = {"W1", "b1", "Wa", "ba", "Wb", "bb"}
+        if set(params) != expected:
+            raise ValueError(f"params must hold {sorted(expected)}, got {sorted(params)}")
+        self.params = {k: as_float_array(v, k) for k, v in params.items()}
+        self.trunk = [self._L.Linear(self.params["W1"], self.params["b1"]), self._L.ReLU()]
+        self.heads = {h: self._L.Linear(self.params[f"W{h}"], self.params[f"b{h}"]) for h in ("a", "b")}
+        self.losses = {h: self._L.SoftmaxWithLoss() for h in ("a", "b")}
+
+    def loss(self, x, ta, tb):
+        """Forward through trunk and both heads; returns L_a + L_b (``head_losses`` holds each)."""
+        h = as_float_array(x, "x")
+        for layer in self.trunk:
+            h = layer.forward(h)
+        self.head_losses = {hd: float(self.losses[hd].forward(self.heads[hd].forward(h), t))
+                            for hd, t in (("a", ta), ("b", tb))}
+        return self.head_losses["a"] + self.head_losses["b"]
+
+    def gradient(self, x, ta, tb, heads=("a", "b")) -> dict:
+        self.loss(x, ta, tb)
+        grads, dh = {}, 0.0
+        for hd in ("a", "b"):
+            if hd in heads:
+                dh = dh + self.heads[hd].backward(self.losses[hd].backward(1.0))
+                grads[f"W{hd}"], grads[f"b{hd}"] = self.heads[hd].grads["W"], self.heads[hd].grads["b"]
+            else:
+                grads[f"W{hd}"], grads[f"b{hd}"] = np.zeros_like(self.params[f"W{hd}"]), np.zeros_like(self.params[f"b{hd}"])
+        for layer in reversed(self.trunk):
+            dh = layer.backward(dh)
+        grads["W1"], grads["b1"] = self.trunk[0].grads["W"], self.trunk[0].grads["b"]
+        return grads

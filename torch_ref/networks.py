@@ -9,26 +9,49 @@ from torch import nn
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identity": nn.Identity}
 
 
-def mlp(sizes: list[int], activation: str = "relu") -> nn.Sequential:
-    """Linear(sizes[0], sizes[1]) → act → … → Linear(sizes[-2], sizes[-1]); no softmax at the end
-    (``nn.CrossEntropyLoss`` takes the scores)."""
+def mlp(sizes: list[int], activation: str = "relu", batchnorm: bool = False, dropout: float = 0.0,
+        bn_momentum: float = 0.1, bn_eps: float = 1e-5) -> nn.Sequential:
+    """Linear(sizes[0], sizes[1]) → [BatchNorm1d] → act → [Dropout] → … → Linear(sizes[-2], sizes[-1]).
+    No softmax at the end (``nn.CrossEntropyLoss`` takes the scores)."""
     modules = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         modules.append(nn.Linear(n_in, n_out))
         if i < len(sizes) - 2:
+            if batchnorm:
+                modules.append(nn.BatchNorm1d(n_out, momentum=bn_momentum, eps=bn_eps))
             modules.append(ACTIVATIONS[activation]())
+            if dropout > 0:
+                modules.append(nn.Dropout(dropout))
     return nn.Sequential(*modules)
+
+
+def weight_decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Parameter groups that decay the Linear weights only, as the book does: ``weight_decay`` in
+    ``torch.optim`` applies to every parameter of a group, biases and batch-norm's γ, β included."""
+    weights = [m.weight for m in model.modules() if isinstance(m, nn.Linear)]
+    ids = {id(w) for w in weights}
+    others = [p for p in model.parameters() if id(p) not in ids]
+    return [{"params": weights, "weight_decay": weight_decay}, {"params": others, "weight_decay": 0.0}]
+
+
+def l1_penalty(model: nn.Module, lam: float) -> torch.Tensor:
+    """λ·Σ|W| over the Linear weights: PyTorch's optimizers have no L1 option, so it is added to
+    the loss and autograd differentiates it (sign(0) = 0)."""
+    return lam * sum(m.weight.abs().sum() for m in model.modules() if isinstance(m, nn.Linear))
 
 
 def linear_layers(model: nn.Module) -> list[nn.Linear]:
     return [m for m in model.modules() if isinstance(m, nn.Linear)]
 
 
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x, t, criterion=None) -> torch.Tensor:
-    """One step of the canonical loop: zero_grad, forward, loss, backward, step. Returns the loss."""
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x, t, criterion=None, penalty=None) -> torch.Tensor:
+    """One step of the canonical loop: zero_grad, forward, loss, backward, step. Returns the loss
+    (with ``penalty(model)`` added when given)."""
     criterion = criterion or nn.CrossEntropyLoss()
     optimizer.zero_grad()
     loss = criterion(model(x), t)
+    if penalty is not None:
+        loss = loss + penalty(model)
     loss.backward()
     optimizer.step()
     return loss.detach()

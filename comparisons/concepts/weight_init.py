@@ -241,14 +241,17 @@ def _plot_hist(hist):
         rng = (-1, 1) if act_name == "tanh" else (0, 1)
         for c in range(5):
             ax = axes[r * 5 + c]
-            ax.hist(layers_np[c].ravel(), bins=30, range=rng, color="tab:blue", alpha=0.7)
-            ax.hist(layers_t[c].ravel(), bins=30, range=rng, histtype="step", color="tab:orange", lw=1.2)
+            a_np, a_t = layers_np[c].ravel(), layers_t[c].ravel()
+            if act_name == "relu":  # the exact zeros (half of them) would hide the rest
+                a_np, a_t = a_np[a_np > 0], a_t[a_t > 0]
+            ax.hist(a_np, bins=30, range=rng, color="tab:blue", alpha=0.7)
+            ax.hist(a_t, bins=30, range=rng, histtype="step", color="tab:orange", lw=1.2)
             ax.set_yticks([])
             ax.tick_params(labelsize=6)
             if r == 0:
                 ax.set_title(f"layer {c + 1}", fontsize=8)
             if c == 0:
-                ax.set_ylabel(f"{act_name}\n{label}", fontsize=7)
+                ax.set_ylabel(f"{act_name}{' (> 0)' if act_name == 'relu' else ''}\n{label}", fontsize=7)
     fig.suptitle("Activation histograms per layer (filled: NumPy, outline: PyTorch; shared weights)", fontsize=9)
     fig.tight_layout()
     return fig

@@ -1,0 +1,200 @@
+"""Batch normalization: forward, backward and running statistics against nn.BatchNorm1d, and the
+book's weight-scale grid with and without it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+import scratch.layers
+
+from .. import data, plots
+from ..training import accuracy_tracker, comparison_epochs, flat, horizon_note, train_pair
+
+ID = "batchnorm"
+TITLE = "Batch normalization (배치 정규화)"
+
+GUIDE = """
+Batch normalization (배치 정규화) standardises every feature over the mini-batch before the
+activation, then lets the network rescale it:
+
+    μ = (1/N) Σ xᵢ,   σ² = (1/N) Σ (xᵢ − μ)²,   x̂ = (x − μ)/√(σ² + ε),   y = γ·x̂ + β
+
+It keeps the activations of every layer well spread whatever the initial weight scale, so training
+is faster and far less sensitive to initialisation (and it regularises a little, since each sample's
+output depends on the rest of its batch). At test time there is no batch to average over: the layer
+uses running averages of μ and σ² collected during training.
+
+**Backward.** Every x̂ depends on every x of the batch through μ and σ, which adds two terms to the
+gradient; with g = dout·γ:
+
+    dx = (N·g − Σg − x̂·Σ(g·x̂)) / (N·√(σ² + ε)),   dγ = Σ dout·x̂,   dβ = Σ dout
+
+Dropping the two sums (the "mean terms") is the classic mistake; the tests plant it.
+
+**Book vs PyTorch** — four differences, each checked:
+
+| | the book | `nn.BatchNorm1d` |
+|---|---|---|
+| momentum | running ← 0.9·running + 0.1·batch (momentum = 0.9, weight of the *old* value) | `momentum=0.1` (weight of the *new* value): the same update |
+| running variance | the biased batch variance σ² | the unbiased σ²·N/(N − 1) (normalisation itself uses the biased one) |
+| initial running variance | 0 | 1 |
+| ε | 1e-6 (written `10e-7`) | 1e-5 |
+
+With the book's momentum and ε set to PyTorch's values and the running variance stored unbiased and
+started at 1, `scratch.layers.BatchNorm1d` agrees with `nn.BatchNorm1d` to rounding; with the book's
+settings the running variance differs by exactly
+torch_var_t = 0.9ᵗ + (N/(N − 1))·book_var_t, which a check proves.
+
+A side effect worth knowing: a Linear layer's bias just before batch norm is useless — BN
+subtracts the batch mean, so the bias cancels and its gradient is 0 up to rounding. (Frameworks'
+examples therefore use `nn.Linear(..., bias=False)` before `nn.BatchNorm1d`.) In the checks those
+biases carry only rounding noise on both sides: a relative error near 2, an absolute one near 1e-16.
+
+The book's experiment trains a deep net (five hidden layers of 100, SGD lr 0.01, batches of 100,
+1000 training images) from weights drawn with standard deviations from 1 down to 1e-4, with and
+without batch norm. Without it, most scales do not learn at all; with it, nearly all do. The default
+run uses 8 scales and 8 epochs (`--full`: 16 scales, 20 epochs, as the book).
+"""
+
+CODE = [(scratch.layers.BatchNorm1d, nn.BatchNorm1d)]
+
+DIFFERENCES = [
+    ("momentum", "0.9 = weight of the old running value", "0.1 = weight of the new batch value", "running_mean after 5 batches"),
+    ("running variance", "biased σ², starts at 0", "unbiased σ²·N/(N−1), starts at 1",
+     "book running_var relation: torch = 0.9ᵗ + N/(N−1)·book"),
+    ("ε", "1e-6 (10e-7)", "1e-5", "BatchNorm forward (train)"),
+]
+
+
+def run(ctx):
+    _layer(ctx)
+    _book_relation(ctx)
+    grid = _grid(ctx)
+    ctx.table("weight-scale-grid", grid[0])
+    ctx.figure("weight-scale-grid", lambda: _plot(grid[1]))
+
+
+def _layer(ctx):
+    n, d = 32, 6
+    gamma = ctx.array(ctx.rng.uniform(0.5, 1.5, size=d))
+    beta = ctx.array(ctx.rng.normal(size=d))
+    bn_np = ctx.impl.layers.BatchNorm1d(gamma.copy(), beta.copy(), momentum=0.9, eps=1e-5)
+    bn_t = nn.BatchNorm1d(d, momentum=0.1, eps=1e-5).to(dtype=ctx.torch_dtype, device=ctx.device)
+    with torch.no_grad():
+        bn_t.weight.copy_(ctx.tensor(gamma))
+        bn_t.bias.copy_(ctx.tensor(beta))
+    for step in range(5):
+        x = ctx.array(ctx.rng.normal(2.0, 3.0, size=(n, d)))
+        dout = ctx.array(ctx.rng.normal(size=(n, d)))
+        out_np = bn_np.forward(x)
+        dx_np = bn_np.backward(dout)
+        xt = ctx.tensor(x, requires_grad=True)
+        bn_t.weight.grad = bn_t.bias.grad = None
+        out_t = bn_t(xt)
+        out_t.backward(ctx.tensor(dout))
+        if step == 0:
+            ctx.compare("BatchNorm forward (train)", out_np, out_t)
+            ctx.compare("BatchNorm backward dx", dx_np, xt.grad)
+            ctx.compare("BatchNorm backward dgamma", bn_np.grads["gamma"], bn_t.weight.grad)
+            ctx.compare("BatchNorm backward dbeta", bn_np.grads["beta"], bn_t.bias.grad)
+    ctx.compare("running_mean after 5 batches", bn_np.running_mean, bn_t.running_mean,
+                note="book momentum 0.9 = torch momentum 0.1")
+    ctx.compare("running_var after 5 batches (unbiased)", bn_np.running_var, bn_t.running_var)
+    x = ctx.array(ctx.rng.normal(2.0, 3.0, size=(n, d)))
+    bn_np.eval()
+    bn_t.eval()
+    ctx.compare("BatchNorm forward (eval, running statistics)", bn_np.forward(x), bn_t(ctx.tensor(x)))
+    dout = ctx.array(ctx.rng.normal(size=(n, d)))
+    bn_np.forward(x)
+    xt = ctx.tensor(x, requires_grad=True)
+    bn_t(xt).backward(ctx.tensor(dout))
+    ctx.compare("BatchNorm backward dx (eval)", bn_np.backward(dout), xt.grad)
+
+
+def _book_relation(ctx):
+    """The book's running variance (biased, starting at 0) against torch's (unbiased, from 1)."""
+    n, d, steps = 20, 4, 6
+    book = ctx.impl.layers.BatchNorm1d(np.ones(d, dtype=ctx.np_dtype), np.zeros(d, dtype=ctx.np_dtype), momentum=0.9,
+                                       eps=1e-5, running_var_init=0.0, unbiased_running_var=False)
+    bn_t = nn.BatchNorm1d(d, momentum=0.1, eps=1e-5).to(dtype=ctx.torch_dtype, device=ctx.device)
+    for _ in range(steps):
+        x = ctx.array(ctx.rng.normal(0.0, 2.0, size=(n, d)))
+        book.forward(x)
+        bn_t(ctx.tensor(x))
+    relation = 0.9**steps + n / (n - 1) * book.running_var
+    ctx.compare("book running_var relation: torch = 0.9ᵗ + N/(N−1)·book", relation, bn_t.running_var,
+                note=f"after t = {steps} batches of N = {n}")
+    ctx.differs("book running_var differs from torch's", book.running_var, bn_t.running_var)
+
+
+def _grid(ctx):
+    x_all, t_all, _, _ = data.image_data(ctx)
+    x_tr, t_tr = x_all[:1000], t_all[:1000]
+    n_scales = ctx.size(8, 16)
+    scales = np.logspace(0, -4, n_scales)
+    epochs = comparison_epochs(ctx, 8, 20, int(np.ceil(len(x_tr) / 100)), amplifies_rounding=True)
+    sizes = [x_tr.shape[1]] + [100] * 5 + [10]
+    spe = int(np.ceil(len(x_tr) / 100))
+    batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
+    rows, curves = [], {}
+    for scale in scales:
+        params0 = {}
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            params0[f"W{i}"] = ctx.rng.normal(0.0, scale, size=(a, b))
+            params0[f"b{i}"] = np.zeros(b)
+        for bn in (False, True):
+            acc_rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr)
+            label = f"scale {scale:.1e}, {'with' if bn else 'without'} BN"
+            # the largest scales blow up to inf/nan without batch norm, as in the book: on both sides
+            with np.errstate(over="ignore", invalid="ignore"):
+                run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(0.01),
+                                  lambda ps: torch.optim.SGD(ps, lr=0.01), x_tr, t_tr, batches,
+                                  net_kwargs={"use_batchnorm": bn}, model_kwargs={"batchnorm": bn},
+                                  steps_per_epoch=spe if ctx.artifacts else None, on_epoch=on_epoch)
+            curves[(scale, bn)] = pd.DataFrame(acc_rows)
+            finite = np.all(np.isfinite(flat(run_.params_np))), np.all(np.isfinite(flat(run_.params_t)))
+            if not any(finite):
+                ctx.finding(f"{label}: diverges to inf/nan on both sides", True,
+                            "the weights are too large to train at lr 0.01 without batch norm (the book's figure shows it too)")
+                continue
+            ctx.compare(f"{label}: final parameters", flat(run_.params_np), flat(run_.params_t), kind="trained",
+                        note=f"{len(batches)} steps. {horizon_note(ctx, epochs)} Linear biases before batch norm get a zero "
+                             "gradient up to rounding, so their relative error is large and their absolute one tiny.".strip())
+            if bn:
+                rm_np = np.concatenate([layer.running_var for layer in run_.net.batchnorms])
+                rm_t = np.concatenate([ctx.numpy(m.running_var) for m in run_.model if isinstance(m, nn.BatchNorm1d)])
+                ctx.compare(f"{label}: running variances", rm_np, rm_t, kind="trained")
+            with np.errstate(over="ignore", invalid="ignore"):
+                acc = run_.net.accuracy(ctx.array(x_tr), t_tr)
+            rows.append({"weight std": scale, "batch norm": bn, "final train accuracy": acc,
+                         "final loss NumPy": run_.losses_np[-1], "final loss torch": run_.losses_t[-1]})
+    frame = pd.DataFrame(rows)
+    if ctx.dtype == "float64":
+        with_bn = frame[frame["batch norm"]]["final train accuracy"]
+        without = frame[~frame["batch norm"]]["final train accuracy"]
+        ctx.finding("batch norm learns at more weight scales", bool((with_bn > 0.5).sum() > (without > 0.5).sum()),
+                    f"scales reaching train accuracy > 0.5: with BN {(with_bn > 0.5).sum()}, without {(without > 0.5).sum()} of {len(scales)}")
+    return frame, curves
+
+
+def _plot(curves):
+    scales = sorted({s for s, _ in curves}, reverse=True)
+    fig, axes = plots.grid(len(scales), 4, size=(3, 2.3))
+    for ax, scale in zip(axes, scales):
+        for bn, color in ((True, "tab:blue"), (False, "tab:gray")):
+            f = curves[(scale, bn)]
+            if f.empty:
+                continue
+            ax.plot(f["epoch"], f["train NumPy"], color=color, lw=2, label=f"{'with' if bn else 'without'} BN (NumPy)")
+            ax.plot(f["epoch"], f["train torch"], color="tab:orange" if bn else "k", lw=1, ls="--",
+                    label=f"{'with' if bn else 'without'} BN (PyTorch)")
+        ax.set_title(f"W std {scale:.1e}", fontsize=9)
+        ax.set_ylim(0, 1.02)
+        ax.tick_params(labelsize=7)
+    axes[0].legend(fontsize=6)
+    fig.suptitle("Training accuracy per epoch by initial weight scale (5 hidden layers of 100)", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,134 @@
+"""Inverted dropout: the exact check with the masks PyTorch drew, NumPy's own masks checked
+statistically, and the book's overfitting set-up with and without dropout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+import scratch.layers
+
+from .. import data, plots
+from ..training import accuracy_tracker, comparison_epochs, flat, horizon_note, overfitting_setup, train_pair
+
+ID = "dropout"
+TITLE = "Dropout (드롭아웃)"
+
+GUIDE = """
+Dropout (드롭아웃) fights overfitting by switching off a random subset of hidden units at every
+training step: each unit is dropped with probability p, so the network cannot rely on any one unit
+and in effect trains an ensemble of thinned networks that share their weights. At test time every
+unit is used.
+
+**Inverted dropout** (PyTorch's `nn.Dropout`, and `scratch.layers.Dropout`): in training,
+out = x·m/(1 − p) with m ~ Bernoulli(1 − p); in evaluation, out = x. Dividing by 1 − p keeps the
+expected output equal to x, so nothing changes at test time. Backward: dx = dout·m/(1 − p).
+
+Three conventions meet here:
+
+* PyTorch's `p` is the probability to **drop**; CS231n's `p` is the probability to **keep**;
+* the book scales at **test** time instead (train: x·m; test: x·(1 − p)), which gives the same
+  expected activations but different numbers in both phases;
+* `model.train()` / `model.eval()` switch the mode — forgetting `eval()` before testing is a
+  classic bug (the tests plant the opposite one: scaling at eval time).
+
+**Checking randomness.** The two libraries draw different random numbers, so an exact check needs
+one shared mask: PyTorch's `nn.Dropout` decides it, forward hooks record it, and the NumPy layer
+is given the same one; then outputs and gradients agree to rounding. NumPy's *own* masks are
+checked statistically: over 200,000 units the keep rate is 1 − p within five standard errors,
+and the mean output equals the mean input.
+
+The experiment is the book's overfitting set-up (300 images, six hidden layers of 100, SGD lr 0.01,
+batch 100) with a drop ratio of 0.2, against the same network without dropout; the default run
+trains 150 epochs (`--full`: the book's 301).
+"""
+
+CODE = [(scratch.layers.Dropout, nn.Dropout)]
+
+DIFFERENCES = [
+    ("meaning of p", "CS231n: keep probability", "drop probability", "dropout forward with torch's mask"),
+    ("scaling", "the book: × (1 − p) at test time", "inverted: ÷ (1 − p) in training, identity in eval", "dropout in eval mode is the identity"),
+    ("randomness", "NumPy's own generator", "torch's generator: the mask is shared for the exact check", "dropout forward with torch's mask"),
+]
+
+P = 0.2
+
+
+def run(ctx):
+    _layer(ctx)
+    _statistics(ctx)
+    x_tr, t_tr, x_te, t_te, params0 = overfitting_setup(ctx)
+    torch.manual_seed(ctx.seed)
+    spe = int(np.ceil(len(x_tr) / 100))
+    epochs = comparison_epochs(ctx, 150, 301, spe)
+    batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
+    curves = {}
+    for name, ratio in (("without dropout", 0.0), (f"dropout {P}", P)):
+        rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr, x_te, t_te)
+        run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
+                          x_tr, t_tr, batches, net_kwargs={"dropout_ratio": ratio}, model_kwargs={"dropout": ratio},
+                          steps_per_epoch=spe, on_epoch=on_epoch)
+        note = "NumPy given the masks torch drew (forward hooks)" if ratio else ""
+        ctx.compare(f"overfitting set-up, {name}: final parameters", flat(run_.params_np), flat(run_.params_t),
+                    kind="trained", note=f"{len(batches)} steps. {note} {horizon_note(ctx, epochs)}".strip())
+        ctx.compare(f"overfitting set-up, {name}: loss at every step", run_.losses_np, run_.losses_t, kind="trained")
+        frame = pd.DataFrame(rows)
+        ctx.compare(f"overfitting set-up, {name}: accuracy per epoch", frame[["train NumPy", "test NumPy"]].to_numpy(),
+                    frame[["train torch", "test torch"]].to_numpy())
+        curves[name] = frame
+    if ctx.dtype == "float64":
+        gap = {k: f.iloc[-1]["train NumPy"] - f.iloc[-1]["test NumPy"] for k, f in curves.items()}
+        ctx.finding("dropout narrows the train-test gap", bool(gap[f"dropout {P}"] < gap["without dropout"]),
+                    "train − test accuracy at the end: " + ", ".join(f"{k} {v:.3f}" for k, v in gap.items()))
+    ctx.table("final-accuracy", pd.DataFrame([{"variant": k, **f.iloc[-1].to_dict()} for k, f in curves.items()]))
+    ctx.figure("accuracy", lambda: _plot(curves))
+
+
+def _layer(ctx):
+    torch.manual_seed(ctx.seed)
+    x = ctx.array(ctx.rng.normal(size=(64, 50)))  # no exact zeros: the mask is read off the output
+    dout = ctx.array(ctx.rng.normal(size=x.shape))
+    module = nn.Dropout(P).train()
+    xt = ctx.tensor(x, requires_grad=True)
+    out_t = module(xt)
+    out_t.backward(ctx.tensor(dout))
+    mask = ctx.numpy(out_t) != 0
+    layer = ctx.impl.layers.Dropout(P)
+    layer.set_mask(mask)
+    out_np = layer.forward(x)
+    ctx.compare("dropout forward with torch's mask", out_np, out_t)
+    ctx.compare("dropout backward with torch's mask", layer.backward(dout), xt.grad)
+    ctx.compare("dropout in eval mode is the identity", ctx.impl.layers.Dropout(P).eval().forward(x), nn.Dropout(P).eval()(ctx.tensor(x)))
+
+
+def _statistics(ctx):
+    """NumPy's own masks: keep rate 1 − p and E[out] = x, with 5-standard-error tolerances."""
+    n = 200_000
+    layer = ctx.impl.layers.Dropout(P, rng=np.random.default_rng(ctx.rng.integers(2**32)))
+    x = ctx.array(np.ones(n))
+    out = layer.forward(x)
+    keep = float(np.mean(out != 0))
+    ctx.statistical("NumPy's masks: keep rate = 1 − p", keep, 1 - P, 5 * np.sqrt(P * (1 - P) / n),
+                    note=f"{n} units, p = {P}")
+    ctx.statistical("NumPy's masks: mean output = mean input", float(out.mean()), 1.0, 5 * np.sqrt(P / (1 - P) / n),
+                    note="inverted scaling keeps the expectation")
+    y = torch.nn.functional.dropout(ctx.tensor(np.ones(n)), P, training=True)
+    ctx.statistical("torch's masks: keep rate = 1 − p", float((y != 0).double().mean()), 1 - P, 5 * np.sqrt(P * (1 - P) / n))
+
+
+def _plot(curves):
+    fig, axes = plots.grid(len(curves), len(curves), size=(4.5, 3.3))
+    for ax, (name, f) in zip(axes, curves.items()):
+        for split, c_np, c_t in (("train", "tab:blue", "tab:orange"), ("test", "tab:green", "tab:red")):
+            ax.plot(f["epoch"], f[f"{split} NumPy"], color=c_np, lw=2, label=f"{split} NumPy")
+            ax.plot(f["epoch"], f[f"{split} torch"], color=c_t, lw=1, ls="--", label=f"{split} PyTorch")
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    axes[0].set_ylabel("accuracy")
+    fig.tight_layout()
+    return fig

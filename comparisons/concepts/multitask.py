@@ -1,0 +1,137 @@
+"""Multi-task learning: a shared trunk, two softmax heads, a summed loss — the shared gradient is
+the sum of the heads' gradients, on both sides, and training matches step by step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+import scratch.networks
+import torch_ref.multitask as tmt
+
+from .. import bridge, data, plots
+from ..training import he_params
+
+ID = "multitask"
+TITLE = "Multi-task learning (멀티태스크 학습)"
+
+GUIDE = """
+Multi-task learning (멀티태스크 학습) trains one network for several tasks at once: the layers
+that extract features are shared, and each task has its own output layer (head). The seed's example
+(CS224d) shares a word-vector network between named-entity recognition and part-of-speech tagging;
+here the digits get two labels — which digit (10 classes) and whether it is ≥ 5 (2 classes).
+
+    h = ReLU(x·W1 + b1)                      the shared trunk (64 → 50)
+    L = CE(h·Wa + ba, digit) + CE(h·Wb + bb, digit ≥ 5)
+
+Backprop splits at h: each head sends its gradient back, and the shared trunk receives the **sum**,
+∂L/∂h = ∂L_a/∂h + ∂L_b/∂h, so ∂L/∂W1 = ∂L_a/∂W1 + ∂L_b/∂W1. Both tasks shape the shared features —
+which can help (a related task acts as extra data, a regulariser) or hurt (the tasks compete).
+
+In PyTorch the sum happens by itself: `(loss_a + loss_b).backward()` accumulates both contributions
+into `.grad`. The checks backpropagate each head alone on both sides and confirm that the trunk's
+gradient is their sum, then train both sides (SGD lr 0.1, batches of 100) step by step.
+"""
+
+CODE = [(scratch.networks.MultiTaskNet, tmt.MultiTaskNet), (scratch.networks.MultiTaskNet.gradient, tmt.losses)]
+
+DIFFERENCES = [
+    ("summing the heads' gradients", "dh = dh_a + dh_b, written out", "autograd accumulates into `.grad`",
+     "shared gradient = head a + head b (torch)"),
+]
+
+
+def _load(model, params):
+    bridge.load_linear(model.trunk[0], params["W1"], params["b1"])
+    bridge.load_linear(model.head_a, params["Wa"], params["ba"])
+    bridge.load_linear(model.head_b, params["Wb"], params["bb"])
+
+
+def _torch_grads(model):
+    out = {}
+    for key, layer in (("1", model.trunk[0]), ("a", model.head_a), ("b", model.head_b)):
+        arrays = bridge.linear_arrays(layer, grad=True)
+        out[f"W{key}"], out[f"b{key}"] = arrays["W"], arrays["b"]
+    return out
+
+
+def run(ctx):
+    x_tr, t_tr, x_te, t_te = data.image_data(ctx)
+    tb_tr = (t_tr >= 5).astype(np.int64)
+    p = he_params(ctx.rng, [x_tr.shape[1], 50, 10])
+    params0 = {"W1": p["W1"], "b1": p["b1"], "Wa": p["W2"], "ba": p["b2"],
+               "Wb": ctx.rng.normal(0, np.sqrt(2 / 50), size=(50, 2)), "bb": np.zeros(2)}
+    net = ctx.impl.networks.MultiTaskNet({k: ctx.array(v) for k, v in params0.items()}, layers=ctx.impl.layers)
+    model = tmt.MultiTaskNet(x_tr.shape[1], 50, 10, 2).to(dtype=ctx.torch_dtype, device=ctx.device)
+    _load(model, params0)
+    xb, ta, tb = ctx.array(x_tr[:100]), t_tr[:100], tb_tr[:100]
+
+    g_both = net.gradient(xb, ta, tb)
+    g_a = {k: v.copy() for k, v in net.gradient(xb, ta, tb, heads=("a",)).items()}
+    g_b = {k: v.copy() for k, v in net.gradient(xb, ta, tb, heads=("b",)).items()}
+    ctx.compare("shared gradient = head a + head b (NumPy)", g_both["W1"], g_a["W1"] + g_b["W1"])
+    ctx.finding("each head moves the shared trunk (NumPy)", bool(np.abs(g_a["W1"]).max() > 0 and np.abs(g_b["W1"]).max() > 0))
+
+    loss_a, loss_b = tmt.losses(model, ctx.tensor(xb), ctx.labels(ta), ctx.labels(tb))
+    trunk = [model.trunk[0].weight]
+    ga_t = torch.autograd.grad(loss_a, trunk, retain_graph=True)[0]
+    gb_t = torch.autograd.grad(loss_b, trunk, retain_graph=True)[0]
+    (loss_a + loss_b).backward()
+    ctx.compare("shared gradient = head a + head b (torch)", model.trunk[0].weight.grad, ga_t + gb_t)
+    g_t = _torch_grads(model)
+    for key in ("W1", "b1", "Wa", "ba", "Wb", "bb"):
+        ctx.compare(f"gradient of L_a + L_b vs autograd: {key}", g_both[key], g_t[key])
+    ctx.compare("head a's part of the trunk gradient vs autograd", g_a["W1"], ctx.numpy(ga_t).T)
+
+    _train(ctx, params0, x_tr, t_tr, tb_tr, x_te, t_te)
+
+
+def _train(ctx, params0, x_tr, t_tr, tb_tr, x_te, t_te):
+    net = ctx.impl.networks.MultiTaskNet({k: ctx.array(v) for k, v in params0.items()}, layers=ctx.impl.layers)
+    opt = ctx.impl.optim.SGD(0.1)
+    model = tmt.MultiTaskNet(x_tr.shape[1], 50, 10, 2).to(dtype=ctx.torch_dtype, device=ctx.device)
+    _load(model, params0)
+    opt_t = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = data.epoch_batches(ctx.rng, len(x_tr), 100, ctx.size(10, 30))
+    X, Xt, Ta, Tb = ctx.array(x_tr), ctx.tensor(x_tr), ctx.labels(t_tr), ctx.labels(tb_tr)
+    rows = []
+    for idx in batches:
+        with ctx.timed("numpy"):
+            opt.update(net.params, net.gradient(X[idx], t_tr[idx], tb_tr[idx]))
+            la_np, lb_np = net.head_losses["a"], net.head_losses["b"]
+        with ctx.timed("torch"):
+            i = torch.as_tensor(idx, device=ctx.device)
+            opt_t.zero_grad()
+            la, lb = tmt.losses(model, Xt[i], Ta[i], Tb[i])
+            (la + lb).backward()
+            opt_t.step()
+            la, lb = la.detach(), lb.detach()
+        rows.append({"step": len(rows) + 1, "digit loss NumPy": la_np, "digit loss torch": la.item(),
+                     "≥5 loss NumPy": lb_np, "≥5 loss torch": lb.item()})
+    frame = pd.DataFrame(rows)
+    ctx.compare("per-head losses at every step", frame[["digit loss NumPy", "≥5 loss NumPy"]].to_numpy(),
+                frame[["digit loss torch", "≥5 loss torch"]].to_numpy(), kind="trained", note=f"{len(batches)} SGD steps")
+    p_t = {}
+    for key, layer in (("1", model.trunk[0]), ("a", model.head_a), ("b", model.head_b)):
+        arrays = bridge.linear_arrays(layer)
+        p_t[f"W{key}"], p_t[f"b{key}"] = arrays["W"], arrays["b"]
+    keys = sorted(p_t)
+    ctx.compare("final parameters", np.concatenate([net.params[k].ravel() for k in keys]),
+                np.concatenate([p_t[k].ravel() for k in keys]), kind="trained")
+    scores_a = net.heads["a"].forward(net.trunk[1].forward(net.trunk[0].forward(ctx.array(x_te))))
+    acc = float(np.mean(np.argmax(scores_a, axis=1) == t_te))
+    ctx.finding("the shared trunk serves the digit head (test accuracy > 0.85)", acc > 0.85, f"digit test accuracy {acc:.3f}")
+    ctx.table("losses", frame.iloc[::10])
+    ctx.figure("losses", lambda: _plot(frame))
+
+
+def _plot(frame):
+    fig, axes = plots.grid(2, 2, size=(4.2, 3.2))
+    for ax, head in zip(axes, ("digit", "≥5")):
+        plots.overlay(ax, frame["step"], frame[f"{head} loss NumPy"], frame[f"{head} loss torch"],
+                      title=f"head '{head}' loss", xlabel="step")
+        ax.set_yscale("log")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig

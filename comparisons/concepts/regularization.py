@@ -1,0 +1,171 @@
+"""L2, L1 and elastic penalties; weight decay in torch.optim; coupled vs decoupled decay (AdamW)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+import scratch.regularization
+import torch_ref.networks as tnet
+
+from .. import data, plots
+from ..training import accuracy_tracker, comparison_epochs, flat, horizon_note, overfitting_setup, train_pair
+
+ID = "regularization"
+TITLE = "Weight decay: L2, L1 and AdamW (가중치 감소)"
+
+GUIDE = """
+A network with many parameters and few training images learns the training set by heart
+(오버피팅, overfitting): training accuracy reaches 1.0 while test accuracy stalls. **Weight
+decay** (가중치 감소) penalises large weights, which tend to come with overfitting:
+
+    L2:  L + (λ/2)·Σ‖W‖²      gradient  ∇L + λ·W
+    L1:  L + λ·Σ|W|            subgradient ∇L + λ·sign(W),  sign(0) = 0
+    elastic net: both, λ₁·Σ|W| + (λ₂/2)·Σ‖W‖²
+
+The names: with SGD, the L2 term turns each step into W ← W − η(∇L + λW) = (1 − ηλ)·W − η∇L — the
+weights *decay* by a factor (1 − ηλ) every step. L1's constant pull towards 0 sets many weights to
+exactly (or nearly) 0: a sparse network, visible in the weight histograms.
+
+**PyTorch.** `torch.optim.SGD(weight_decay=λ)` adds λ·p to the gradient of *every* parameter of the
+group — the same math as the L2 penalty, exactly, but including biases unless they are put in a
+group with `weight_decay=0` (the book decays weights only; here the torch side uses two parameter
+groups). PyTorch has no L1 option: a user adds `λ·Σ|W|` to the loss and autograd differentiates it,
+with sign(0) = 0 as `torch.sign`.
+
+**Coupled vs decoupled.** For Adam, adding λW to the gradient ("Adam + L2", `Adam(weight_decay=λ)`)
+is not the same as decaying the weights: Adam divides every gradient element by √v̂, so
+parameters with large gradients get *less* decay. AdamW (Loshchilov & Hutter) applies the decay
+directly, W ← W·(1 − ηλ), outside the adaptive step. The checks match each on its own against
+PyTorch and show the two differ.
+
+The experiment is the book's: 300 training images, six hidden layers of 100, SGD lr 0.01, batches
+of 100, λ = 0.1 on the weights. The default run trains 100 epochs (`--full`: the book's 201).
+"""
+
+CODE = [
+    (scratch.regularization.l1_grad, tnet.l1_penalty),
+    (scratch.regularization.l2_grad, tnet.weight_decay_groups),
+]
+
+DIFFERENCES = [
+    ("L2", "(λ/2)·Σ‖W‖² in the loss", "`SGD(weight_decay=λ)` adds λ·p to the gradient", "overfitting set-up, L2 λ=0.1: final parameters"),
+    ("biases", "decay the weights only", "`weight_decay` applies to every parameter in the group", "overfitting set-up, L2 λ=0.1: final parameters"),
+    ("L1", "λ·Σ|W|, sign(0) = 0", "no option: add `λ·Σ|W|` to the loss", "L1 gradient with zeros = autograd (sign(0) = 0)"),
+    ("Adam + L2 vs AdamW", "one weight decay", "`Adam(weight_decay)` (coupled) ≠ `AdamW` (decoupled)", "Adam + L2 differs from AdamW"),
+]
+
+LAMBDA = 0.1
+
+
+def run(ctx):
+    _penalties(ctx)
+    x_tr, t_tr, x_te, t_te, params0 = overfitting_setup(ctx)
+    spe = int(np.ceil(len(x_tr) / 100))
+    epochs = comparison_epochs(ctx, 100, 201, spe)
+    all_batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
+    variants = {
+        "no regularisation": ({}, None, None),
+        f"L2 λ={LAMBDA}": ({"weight_decay_lambda": LAMBDA}, lambda m: tnet.weight_decay_groups(m, LAMBDA), None),
+        f"L1 λ={LAMBDA / 100:g}": ({"l1_lambda": LAMBDA / 100}, None, lambda m: tnet.l1_penalty(m, LAMBDA / 100)),
+    }
+    curves, weights = {}, {}
+    for name, (net_kwargs, groups, penalty) in variants.items():
+        sign_driven = penalty is not None
+        batches = all_batches[: comparison_epochs(ctx, 100, 201, spe, amplifies_rounding=sign_driven) * spe]
+        rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr, x_te, t_te)
+        run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
+                          x_tr, t_tr, batches, net_kwargs=net_kwargs, torch_params=groups, torch_penalty=penalty,
+                          steps_per_epoch=spe, on_epoch=on_epoch)
+        frame = pd.DataFrame(rows)
+        ctx.compare(f"overfitting set-up, {name}: final parameters", flat(run_.params_np), flat(run_.params_t),
+                    kind="trained", note=f"{len(batches)} SGD steps" + ("; torch: weight_decay on a weights-only group"
+                                                                      if groups else "") + f". {horizon_note(ctx, len(batches) // spe)}")
+        ctx.compare(f"overfitting set-up, {name}: accuracy per epoch", frame[["train NumPy", "test NumPy"]].to_numpy(),
+                    frame[["train torch", "test torch"]].to_numpy())
+        curves[name] = frame
+        weights[name] = np.concatenate([run_.params_np[f"W{i}"].ravel() for i in range(1, 8)])
+    if ctx.dtype == "float64":
+        _findings(ctx, curves, weights)
+    _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0)
+    ctx.table("final-accuracy", pd.DataFrame([{"variant": k, **f.iloc[-1].to_dict()} for k, f in curves.items()]))
+    ctx.figure("accuracy", lambda: _plot_curves(curves))
+    ctx.figure("weight-histograms", lambda: _plot_weights(weights))
+
+
+def _findings(ctx, curves, weights):
+    gap = {k: f.iloc[-1]["train NumPy"] - f.iloc[-1]["test NumPy"] for k, f in curves.items()}
+    ctx.finding("L2 narrows the train-test gap", bool(gap[f"L2 λ={LAMBDA}"] < gap["no regularisation"]),
+                "train − test accuracy at the end: " + ", ".join(f"{k} {v:.3f}" for k, v in gap.items()))
+    small = {k: float(np.mean(np.abs(w) < 1e-3)) for k, w in weights.items()}
+    ctx.finding("L1 makes weights sparse", bool(small[f"L1 λ={LAMBDA / 100:g}"] > 2 * small["no regularisation"]),
+                "fraction of |w| < 1e-3: " + ", ".join(f"{k} {v:.3f}" for k, v in small.items()))
+
+
+def _penalties(ctx):
+    R = ctx.impl.regularization
+    W = ctx.array(ctx.rng.normal(size=(6, 5)))
+    W[0, :3] = 0.0  # exact zeros: L1's subgradient there
+    Wt = ctx.tensor(W, requires_grad=True)
+    for name, value_np, grad_np, torch_fn in [
+        ("L2", R.l2_penalty([W], LAMBDA), R.l2_grad(W, LAMBDA), lambda w: 0.5 * LAMBDA * (w**2).sum()),
+        ("L1", R.l1_penalty([W], LAMBDA), R.l1_grad(W, LAMBDA), lambda w: LAMBDA * w.abs().sum()),
+        ("elastic", R.elastic_penalty([W], 0.05, LAMBDA), R.elastic_grad(W, 0.05, LAMBDA),
+         lambda w: 0.05 * w.abs().sum() + 0.5 * LAMBDA * (w**2).sum()),
+    ]:
+        Wt.grad = None
+        value = torch_fn(Wt)
+        value.backward()
+        ctx.compare(f"{name} penalty value", value_np, value)
+        label = "L1 gradient with zeros = autograd (sign(0) = 0)" if name == "L1" else f"{name} gradient = autograd"
+        ctx.compare(label, grad_np, Wt.grad)
+    # SGD(weight_decay=λ) is exactly SGD on the L2-penalised loss, one step:
+    g = ctx.array(ctx.rng.normal(size=W.shape))
+    p_np = W - 0.01 * (g + R.l2_grad(W, LAMBDA))
+    p_t = ctx.tensor(W, requires_grad=True)
+    opt = torch.optim.SGD([p_t], lr=0.01, weight_decay=LAMBDA)
+    p_t.grad = ctx.tensor(g)
+    opt.step()
+    ctx.compare("one SGD step: L2 gradient = weight_decay", p_np, p_t)
+
+
+def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0):
+    lam, lr = 0.05, 0.001
+    batches = data.epoch_batches(ctx.rng, len(x_tr), 100, comparison_epochs(ctx, 10, 10, int(np.ceil(len(x_tr) / 100)), amplifies_rounding=True))
+    coupled = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.Adam(lr),
+                         lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=lam), x_tr, t_tr, batches,
+                         net_kwargs={"weight_decay_lambda": lam}, torch_params=lambda m: tnet.weight_decay_groups(m, lam))
+    ctx.compare("Adam + L2 penalty = torch Adam(weight_decay)", flat(coupled.params_np), flat(coupled.params_t), kind="trained")
+    decoupled = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.AdamW(lr, weight_decay=lam),
+                           lambda ps: torch.optim.AdamW(ps, lr=lr, weight_decay=lam), x_tr, t_tr, batches)
+    ctx.compare("AdamW = torch AdamW", flat(decoupled.params_np), flat(decoupled.params_t), kind="trained")
+    ctx.differs("Adam + L2 differs from AdamW", flat(coupled.params_np), flat(decoupled.params_np),
+                note="coupled decay is divided by √v̂ per element; decoupled decay is not")
+
+
+def _plot_curves(curves):
+    fig, axes = plots.grid(len(curves), len(curves), size=(4, 3.2))
+    for ax, (name, f) in zip(axes, curves.items()):
+        for split, c_np, c_t in (("train", "tab:blue", "tab:orange"), ("test", "tab:green", "tab:red")):
+            ax.plot(f["epoch"], f[f"{split} NumPy"], color=c_np, lw=2, label=f"{split} NumPy")
+            ax.plot(f["epoch"], f[f"{split} torch"], color=c_t, lw=1, ls="--", label=f"{split} PyTorch")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("accuracy")
+    axes[0].legend(fontsize=7)
+    fig.suptitle("300 training images, 6 hidden layers of 100: train vs test accuracy")
+    fig.tight_layout()
+    return fig
+
+
+def _plot_weights(weights):
+    fig, axes = plots.grid(len(weights), len(weights), size=(4, 3))
+    for ax, (name, w) in zip(axes, weights.items()):
+        ax.hist(w, bins=80, range=(-0.5, 0.5), color="tab:blue")
+        ax.set_yscale("log")
+        ax.set_title(f"{name}: weights after training", fontsize=9)
+    fig.tight_layout()
+    return fig
