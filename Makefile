@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
-#   make report   builds the full report into reports/ (float64 and float32)
+#   make report   builds the full report into reports/ (the benchmark, then every concept in
+#                 float64 and float32)
 #   make test     runs the test suite
 # Both create .venv and install the project into it first.
 #
@@ -23,6 +24,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 report: install
+	$(PY) -m comparisons bench --out reports/bench
 	$(PY) -m comparisons run --all --dtype float64 float32 --out reports $(ARGS)
 
 test: install

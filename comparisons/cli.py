@@ -45,6 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX files (.gz or raw)")
     run.add_argument("--full", action="store_true",
                      help="run the seeds' full-length setups where the default shortens them")
+    ver = sub.add_parser("verify", help="check your own NumPy function, layer, loss, optimizer or schedule against PyTorch")
+    ver.add_argument("kind", nargs="?", help="activation, loss, layer, optimizer or schedule")
+    ver.add_argument("target", nargs="?", help="MODULE:NAME, MODULE a dotted module or a path to a .py file")
+    ver.add_argument("--against", help="the reference to compare with (see --list)")
+    ver.add_argument("--hparam", action="append", default=[], metavar="KEY=VALUE",
+                     help="a hyperparameter for both sides, e.g. lr=0.01 (repeatable)")
+    ver.add_argument("--dtype", default="float64", choices=sorted(DTYPES))
+    ver.add_argument("--seed", type=int, default=0)
+    ver.add_argument("--steps", type=int, default=100, help="optimizer steps / schedule epochs (default 100)")
+    ver.add_argument("--list", action="store_true", help="list every reference with the interface it expects")
+    bench = sub.add_parser("bench", help="time a training step of MLPs, NumPy vs PyTorch")
+    bench.add_argument("--out", default="reports/bench", help="output folder (default reports/bench)")
+    bench.add_argument("--device", default="cpu", help="also time torch on this device (cpu or cuda)")
+    bench.add_argument("--repeats", type=int, default=30, help="timed steps per configuration (default 30)")
     return parser
 
 
@@ -55,6 +69,10 @@ def main(argv=None) -> int:
             raise UsageError("name a command: list or run (see --help)")
         if args.command == "list":
             return cmd_list()
+        if args.command == "verify":
+            return cmd_verify(args)
+        if args.command == "bench":
+            return cmd_bench(args)
         return cmd_run(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -64,6 +82,34 @@ def main(argv=None) -> int:
 def cmd_list() -> int:
     for cid, module in registry.concepts().items():
         print(f"{cid:24s} {module.TITLE}")
+    return EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    from .verify import VerifyUsageError, format_result, list_references, parse_hparams, verify
+
+    if args.list:
+        print(list_references())
+        return EXIT_OK
+    if not args.kind or not args.target or not args.against:
+        raise UsageError("verify needs KIND MODULE:NAME --against REFERENCE (or --list)")
+    try:
+        result = verify(args.kind, args.target, args.against, parse_hparams(args.hparam), args.dtype, args.seed, args.steps)
+    except VerifyUsageError as exc:
+        raise UsageError(str(exc)) from None
+    print(format_result(result))
+    return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_bench
+
+    try:
+        frame = run_bench(Path(args.out), device=args.device, repeats=args.repeats, progress=print_progress)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(frame.to_string(index=False))
+    print(f"bench: {Path(args.out) / 'bench.md'}")
     return EXIT_OK
 
 

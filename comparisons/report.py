@@ -178,8 +178,30 @@ def header_blocks(result) -> list:
         "Tolerances:\n",
         _markdown_table(pd.DataFrame(tol_rows)) + "\n",
         "## Contents\n",
-        toc + "\n",
+        toc + "\n" + ("- [Benchmark: NumPy vs PyTorch training step](#benchmark)\n" if result.meta.get("bench") else "")
+        + "- [Glossary (용어집)](#glossary)\n",
     ]
+
+
+def glossary_blocks() -> list:
+    from .glossary import GLOSSARY
+
+    frame = pd.DataFrame(GLOSSARY, columns=["한국어", "English", "concepts"])
+    return ['<a id="glossary"></a>\n', "## Glossary (용어집)\n",
+            "The Korean terms of the study notes this project grew from, with the English ones used here.\n",
+            _markdown_table(frame) + "\n"]
+
+
+def bench_blocks(folder: Path) -> list:
+    """The benchmark section, when ``bench/`` (written by ``python -m comparisons bench``) is there."""
+    md = folder / "bench" / "bench.md"
+    if not md.exists():
+        return []
+    body = md.read_text(encoding="utf-8").split("\n", 1)[1].strip()
+    blocks = ['<a id="benchmark"></a>\n', "## Benchmark: NumPy vs PyTorch training step\n", body + "\n"]
+    if (folder / "bench" / "bench.png").exists():
+        blocks.append("![bench.png](bench/bench.png)\n")
+    return blocks
 
 
 def render_markdown(blocks) -> str:
@@ -216,9 +238,9 @@ def render_html(blocks, folder: Path) -> str:
             )
             continue
         text = b
-        if text.startswith("![") and "](figures/" in text:
-            name = text.split("](figures/")[1].split(")")[0]
-            data = base64.b64encode((folder / "figures" / name).read_bytes()).decode()
+        if text.startswith("![") and text.rstrip().endswith(".png)"):
+            name = text.split("](")[1].split(")")[0]
+            data = base64.b64encode((folder / name).read_bytes()).decode()
             parts.append(f"<p><img alt='{html.escape(name)}' src='data:image/png;base64,{data}'></p>")
             continue
         md.reset()
@@ -245,8 +267,11 @@ def write_report(result, folder: Path) -> None:
         if c.contexts:
             for name, frame in c.contexts[0].tables.items():
                 write_table(frame, tables, f"{c.module.ID}-{name}")
+    result.meta["bench"] = (folder / "bench" / "bench.md").exists()
     blocks = header_blocks(result)
+    blocks.extend(bench_blocks(folder))
     for c in result.concepts:
         blocks.extend(concept_blocks(c))
+    blocks.extend(glossary_blocks())
     (folder / "index.md").write_text(render_markdown(blocks), encoding="utf-8")
     (folder / "index.html").write_text(render_html(blocks, folder), encoding="utf-8")

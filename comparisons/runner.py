@@ -138,6 +138,8 @@ def run_and_write(ids, options: RunOptions, out: Path, progress=None) -> RunResu
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
+        if (out / "bench").is_dir():  # written by `python -m comparisons bench`: kept with the report
+            shutil.copytree(out / "bench", tmp / "bench")
         result = run_concepts(ids, options, tmp, progress)
         write_report(result, tmp)
         _replace_dir(tmp, out)

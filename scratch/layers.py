@@ -45,6 +45,10 @@ class Linear(Layer):
 
     backward: dx = dout @ Wᵀ,  dW = xᵀ @ dout,  db = Σₙ doutₙ (summed over the batch, because b
     was broadcast to every row in the forward pass).
+
+    ``needs_input_grad = False`` skips dx (backward returns None), as autograd does for an input
+    that does not require a gradient: for a network's first layer dx is never used, and it costs
+    as much as the forward matmul.
     """
 
     def __init__(self, W, b):
@@ -57,6 +61,7 @@ class Linear(Layer):
         check_finite(b, "b")
         self.params = {"W": W, "b": b}
         self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+        self.needs_input_grad = True
         self._x = None
         self._x_shape = None
 
@@ -76,6 +81,8 @@ class Linear(Layer):
         W = self.params["W"]
         self.grads["W"] = self._x.T @ dout
         self.grads["b"] = np.sum(dout, axis=0)
+        if not self.needs_input_grad:
+            return None
         return (dout @ W.T).reshape(self._x_shape)
 
 

@@ -93,6 +93,8 @@ class MultiLayerNet:
                 self.layers.append(self.dropouts[-1])
         self.last_layer = self._L.SoftmaxWithLoss()
         self.training = True
+        if hasattr(self.linears[0], "needs_input_grad"):
+            self.linears[0].needs_input_grad = False  # nobody needs ∂L/∂x: skip that matmul
 
     @property
     def num_classes(self) -> int:
@@ -129,8 +131,13 @@ class MultiLayerNet:
         return [self.params[f"W{i}"] for i in range(1, self.depth + 1)]
 
     def penalty(self) -> float:
-        """(λ/2)·Σ ‖Wₗ‖² + λ₁·Σ |Wₗ|, the terms added to the loss."""
-        return l2_penalty(self._weights(), self.weight_decay_lambda) + l1_penalty(self._weights(), self.l1_lambda)
+        """(λ/2)·Σ ‖Wₗ‖² + λ₁·Σ |Wₗ|, the terms added to the loss (nothing to compute when λ = 0)."""
+        penalty = 0.0
+        if self.weight_decay_lambda:
+            penalty += l2_penalty(self._weights(), self.weight_decay_lambda)
+        if self.l1_lambda:
+            penalty += l1_penalty(self._weights(), self.l1_lambda)
+        return penalty
 
     def loss(self, x, t):
         """Mean cross-entropy of softmax(scores) against t (labels or one-hot), plus the penalty."""
@@ -161,7 +168,11 @@ class MultiLayerNet:
         grads = {}
         for i, layer in enumerate(self.linears, start=1):
             W = self.params[f"W{i}"]
-            grads[f"W{i}"] = layer.grads["W"] + l2_grad(W, self.weight_decay_lambda) + l1_grad(W, self.l1_lambda)
+            grads[f"W{i}"] = layer.grads["W"]
+            if self.weight_decay_lambda:
+                grads[f"W{i}"] = grads[f"W{i}"] + l2_grad(W, self.weight_decay_lambda)
+            if self.l1_lambda:
+                grads[f"W{i}"] = grads[f"W{i}"] + l1_grad(W, self.l1_lambda)
             grads[f"b{i}"] = layer.grads["b"]
         for i, layer in enumerate(self.batchnorms, start=1):
             grads[f"gamma{i}"] = layer.grads["gamma"]

@@ -1,0 +1,132 @@
+"""``python -m comparisons bench``: the time of one training step (forward, backward, SGD update)
+of an MLP, NumPy (scratch) against PyTorch on the CPU, and PyTorch on CUDA when asked for and
+present. Both sides are measured in the same run, each step repeated, median and spread reported.
+Timings live here and in the report, never in pass/fail tests.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+
+import numpy as np
+import pandas as pd
+import threadpoolctl
+import torch
+
+import torch_ref.networks as tnet
+
+from . import bridge
+from .report import _markdown_table
+from .runner import check_device, configure_torch
+from .training import he_params
+
+CONFIGS = [("784→100→10", [784, 100, 10], 100), ("784→512→10", [784, 512, 10], 256), ("64→50→10", [64, 50, 10], 100)]
+
+
+def _time(step, repeats):
+    for _ in range(3):  # warm-up: allocations, first-call dispatch, cuBLAS handles
+        step()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    times = np.array(times) * 1e3
+    return float(np.median(times)), float(np.percentile(times, 25)), float(np.percentile(times, 75))
+
+
+def _numpy_step(impl, params, x, t):
+    net = impl.networks.MultiLayerNet({k: v.copy() for k, v in params.items()}, layers=impl.layers)
+    opt = impl.optim.SGD(0.01)
+
+    def step():
+        net.loss(x, t)
+        opt.update(net.params, net.backward())
+    return step
+
+
+def _torch_step(params, x, t, dtype, device):
+    model = tnet.mlp([params["W1"].shape[0], params["W1"].shape[1], params["W2"].shape[1]]).to(dtype=dtype, device=device)
+    bridge.load_mlp(model, params)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    xt = torch.as_tensor(x, dtype=dtype, device=device)
+    tt = torch.as_tensor(t, device=device)
+
+    def step():
+        tnet.train_step(model, opt, xt, tt)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    return step
+
+
+def run_bench(out, device: str = "cpu", repeats: int = 30, seed: int = 0, impl=None, progress=None):
+    """Measure every configuration and write bench.csv, bench.md, bench.json and bench.png to ``out``."""
+    import scratch
+
+    impl = impl or scratch
+    if repeats < 1:
+        raise ValueError(f"--repeats must be >= 1, got {repeats}")
+    check_device(device)
+    configure_torch(device)
+    rng = np.random.default_rng(seed)
+    say = progress or (lambda msg: None)
+    rows = []
+    for name, sizes, batch in CONFIGS:
+        params = he_params(rng, sizes)
+        x = rng.normal(size=(batch, sizes[0]))
+        t = rng.integers(0, sizes[-1], size=batch)
+        for dtype, np_dtype, torch_dtype in (("float32", np.float32, torch.float32), ("float64", np.float64, torch.float64)):
+            p = {k: v.astype(np_dtype) for k, v in params.items()}
+            xs = x.astype(np_dtype)
+            sides = [("NumPy", _numpy_step(impl, p, xs, t)), ("torch cpu", _torch_step(p, xs, t, torch_dtype, torch.device("cpu")))]
+            if device.startswith("cuda"):
+                sides.append(("torch cuda", _torch_step(p, xs, t, torch_dtype, torch.device(device))))
+            medians = {}
+            for side, step in sides:
+                med, q1, q3 = _time(step, repeats)
+                medians[side] = med
+                rows.append({"network": name, "batch": batch, "dtype": dtype, "side": side,
+                             "median ms/step": med, "IQR ms": f"{q1:.3f}–{q3:.3f}"})
+                say(f"[bench] {name} batch {batch} {dtype} {side}: {med:.3f} ms")
+            for row in rows[-len(sides):]:
+                row["÷ NumPy"] = row["median ms/step"] / medians["NumPy"]
+    frame = pd.DataFrame(rows)
+    out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out / "bench.csv", index=False)
+    meta = {"threads": {"blas": [i.get("num_threads") for i in threadpoolctl.threadpool_info()],
+                        "torch": torch.get_num_threads()},
+            "cpu": platform.processor() or platform.machine(), "numpy": np.__version__, "torch": torch.__version__,
+            "repeats": repeats, "device": device}
+    (out / "bench.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n", encoding="utf-8")
+    (out / "bench.md").write_text(
+        "# Training-step benchmark: NumPy vs PyTorch\n\n"
+        f"One SGD training step (forward, backward, update) per row; median of {repeats} timed steps after "
+        f"3 warm-up steps, with the interquartile range. One CPU thread per library (as in the comparisons); "
+        f"numpy {np.__version__}, torch {torch.__version__}, {meta['cpu']}. `÷ NumPy` is the time relative to "
+        "NumPy's in the same configuration (below 1: faster than NumPy).\n\n" + _markdown_table(frame) + "\n",
+        encoding="utf-8")
+    _plot(frame, out / "bench.png")
+    return frame
+
+
+def _plot(frame, path):
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r.network}\nbatch {r.batch}, {r.dtype}" for r in frame.drop_duplicates(["network", "dtype"]).itertuples()]
+    sides = list(dict.fromkeys(frame["side"]))
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    pos = np.arange(len(labels))
+    width = 0.8 / len(sides)
+    for i, side in enumerate(sides):
+        sub = frame[frame["side"] == side]
+        ax.bar(pos + (i - (len(sides) - 1) / 2) * width, sub["median ms/step"], width=width, label=side)
+    ax.set_xticks(pos, labels, fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("ms per training step (median)")
+    ax.set_title("One SGD training step: NumPy vs PyTorch")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90, metadata={"Software": None})
+    plt.close(fig)
