@@ -31,3 +31,23 @@ def overlay(ax, x, y_numpy, y_torch, title=None, xlabel=None, ylabel=None, **kw)
         ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     return ax
+
+
+def accuracy_panels(curves: dict, title: str | None = None):
+    """One panel per variant: train and test accuracy per epoch, NumPy solid, PyTorch dashed.
+    ``curves`` maps a variant's name to a frame with epoch, train/test NumPy/torch columns."""
+    fig, axes = grid(len(curves), len(curves), size=(4.3, 3.2))
+    for ax, (name, f) in zip(axes, curves.items()):
+        for split, c_np, c_t in (("train", "tab:blue", "tab:orange"), ("test", "tab:green", "tab:red")):
+            ax.plot(f["epoch"], f[f"{split} NumPy"], color=c_np, lw=2, label=f"{split} NumPy")
+            ax.plot(f["epoch"], f[f"{split} torch"], color=c_t, lw=1, ls="--", label=f"{split} PyTorch")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("accuracy")
+    axes[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

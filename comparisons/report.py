@@ -216,11 +216,11 @@ def render_markdown(blocks) -> str:
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;line-height:1.5;color:#222}
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK KR","Apple SD Gothic Neo","Malgun Gothic",sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;line-height:1.5;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:0.9em}th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}code{background:#f5f5f5;padding:1px 3px;border-radius:3px}
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:0.82em;border:1px solid #e3e3e3}
-pre code{background:none;padding:0}.pair{display:grid;grid-template-columns:1fr 1fr;gap:10px}
+pre code{background:none;padding:0}.pair{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:10px}
 .pair h5{margin:0.2em 0}img{max-width:100%;border:1px solid #eee;margin:0.5em 0}
 h2{border-top:2px solid #444;padding-top:0.6em;margin-top:2.5em}
 """

@@ -622,7 +622,7 @@ def _find_hint(ctx, reference, obj, h, steps, comparisons):
         problems = _problems(ConceptContext(f"verify {reference.name}", RunOptions(seed=ctx.seed), ctx.dtype, None))
         for hint, variant in mistakes.items():
             matched = True
-            for (label, actual, _), (params0, grad_fn, _) in zip(comparisons, problems.values()):
+            for (_label, actual, _), (params0, grad_fn, _) in zip(comparisons, problems.values()):
                 with np.errstate(all="ignore"):
                     wrong = _variant_path(ctx, variant, params0, grad_fn, steps)
                 if not np.all(close(actual, wrong, atol, rtol)):

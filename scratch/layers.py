@@ -19,11 +19,24 @@ from .losses import softmax_cross_entropy, _logits_and_onehot
 
 
 class Layer:
-    """Base class: a layer without parameters has empty ``params`` and ``grads``."""
+    """Base class: a layer without parameters has empty ``params`` and ``grads``.
+
+    ``training`` says which mode the layer is in; only Dropout and BatchNorm1d behave differently
+    in the two. ``train()`` and ``eval()`` switch it, as on ``torch.nn.Module``.
+    """
 
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.training = True
+
+    def train(self):
+        self.training = True
+        return self
+
+    def eval(self):
+        self.training = False
+        return self
 
     def forward(self, x):  # pragma: no cover - interface
         raise NotImplementedError
@@ -273,17 +286,8 @@ class Dropout(Layer):
             raise ValueError(f"dropout probability has to be in [0, 1), but got {p}")
         self.p = p
         self.rng = rng if rng is not None else np.random.default_rng()
-        self.training = True
         self._given_mask = None
         self.mask = None
-
-    def train(self):
-        self.training = True
-        return self
-
-    def eval(self):
-        self.training = False
-        return self
 
     def set_mask(self, mask):
         """Use this boolean keep-mask (True = keep) for the next forward pass instead of drawing one."""
@@ -341,16 +345,7 @@ class BatchNorm1d(Layer):
         self.momentum, self.eps, self.unbiased_running_var = momentum, eps, unbiased_running_var
         self.running_mean = np.zeros_like(gamma)
         self.running_var = np.full_like(gamma, running_var_init)
-        self.training = True
         self._cache = None
-
-    def train(self):
-        self.training = True
-        return self
-
-    def eval(self):
-        self.training = False
-        return self
 
     def forward(self, x):
         x = as_float_array(x, "x")

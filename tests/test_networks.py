@@ -22,7 +22,8 @@ def write_idx(path, array, type_code=0x08, compress=False):
     (gzip.open if compress else open)(path, "wb").write(payload)
 
 
-def write_mnist(folder, n_train=30, n_test=10, compress=False, rng=np.random.default_rng(0)):
+def write_mnist(folder, n_train=30, n_test=10, compress=False):
+    rng = np.random.default_rng(0)
     suffix = ".gz" if compress else ""
     for split, n in (("train", n_train), ("t10k", n_test)):
         write_idx(folder / f"{split}-images-idx3-ubyte{suffix}", rng.integers(0, 256, size=(n, 28, 28)), compress=compress)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from .optim import minimize
+
 
 def autograd_gradient(f, x: torch.Tensor) -> torch.Tensor:
     """∇f(x) by reverse-mode autograd: exact up to rounding, with no step size h."""
@@ -17,12 +19,5 @@ def gradient_descent(f, init_x: torch.Tensor, lr: float, steps: int) -> torch.Te
 
     Returns the path, shape (steps + 1, *x.shape), starting with ``init_x``.
     """
-    x = init_x.detach().clone().requires_grad_(True)
-    optimizer = torch.optim.SGD([x], lr=lr)
-    path = [x.detach().clone()]
-    for _ in range(steps):
-        optimizer.zero_grad()
-        f(x).backward()
-        optimizer.step()
-        path.append(x.detach().clone())
-    return torch.stack(path)
+    path, _ = minimize(f, init_x, lambda params: torch.optim.SGD(params, lr=lr), steps)
+    return path

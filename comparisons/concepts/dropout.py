@@ -83,7 +83,7 @@ def run(ctx):
         ctx.finding("dropout narrows the train-test gap", bool(gap[f"dropout {P}"] < gap["without dropout"]),
                     "train − test accuracy at the end: " + ", ".join(f"{k} {v:.3f}" for k, v in gap.items()))
     ctx.table("final-accuracy", pd.DataFrame([{"variant": k, **f.iloc[-1].to_dict()} for k, f in curves.items()]))
-    ctx.figure("accuracy", lambda: _plot(curves))
+    ctx.figure("accuracy", lambda: plots.accuracy_panels(curves))
 
 
 def _layer(ctx):
@@ -117,18 +117,3 @@ def _statistics(ctx):
     y = torch.nn.functional.dropout(ctx.tensor(np.ones(n)), P, training=True)
     ctx.statistical("torch's masks: keep rate = 1 − p", float((y != 0).double().mean()), 1 - P, 5 * np.sqrt(P * (1 - P) / n))
 
-
-def _plot(curves):
-    fig, axes = plots.grid(len(curves), len(curves), size=(4.5, 3.3))
-    for ax, (name, f) in zip(axes, curves.items()):
-        for split, c_np, c_t in (("train", "tab:blue", "tab:orange"), ("test", "tab:green", "tab:red")):
-            ax.plot(f["epoch"], f[f"{split} NumPy"], color=c_np, lw=2, label=f"{split} NumPy")
-            ax.plot(f["epoch"], f[f"{split} torch"], color=c_t, lw=1, ls="--", label=f"{split} PyTorch")
-        ax.set_title(name)
-        ax.set_xlabel("epoch")
-        ax.set_ylim(0, 1.02)
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
-    axes[0].set_ylabel("accuracy")
-    fig.tight_layout()
-    return fig

@@ -68,7 +68,7 @@ def run(ctx):
     ctx.finding("trials lie inside the log ranges", bool(np.all((exps[:, 0] >= -6) & (exps[:, 0] <= -2)
                                                                  & (exps[:, 1] >= -8) & (exps[:, 1] <= -4))))
 
-    results, curves = [], {}
+    results = []
     for round_no, trials in ((1, first), (2, None)):
         if trials is None:
             scores = [r["val NumPy"] for r in results]

@@ -173,7 +173,6 @@ def _delta(ctx):
     delta = 1e-7
     p_true = ctx.array([1.0, 0.6, 0.1, 1e-3, 1e-5, 1e-7])
     probs = np.stack([p_true, 1.0 - p_true], axis=1)
-    labels = np.zeros(len(p_true), dtype=np.int64)
     book = np.array([L.cross_entropy_error(probs[i], 0, delta=delta) for i in range(len(p_true))])
     torch_per = -torch.log(ctx.tensor(p_true))
     relation = np.log1p(delta / p_true.astype(np.float64))

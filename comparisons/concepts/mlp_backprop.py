@@ -11,7 +11,7 @@ import scratch.networks
 import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
-from ..training import he_params, sizes_of
+from ..training import he_params
 
 ID = "mlp-backprop"
 TITLE = "Backpropagation through layers (오차역전파법)"
@@ -103,7 +103,7 @@ def _train(ctx, x_tr, t_tr, x_te, t_te):
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
     net = ctx.impl.networks.MultiLayerNet({k: ctx.array(v) for k, v in params0.items()}, activation="relu",
                                           layers=ctx.impl.layers)
-    opt = ctx.impl.optim.SGD(0.1) if hasattr(ctx.impl, "optim") else None
+    opt = ctx.impl.optim.SGD(0.1)
     model = tnet.mlp(sizes, "relu").to(dtype=ctx.torch_dtype, device=ctx.device)
     bridge.load_mlp(model, params0)
     opt_t = torch.optim.SGD(model.parameters(), lr=0.1)

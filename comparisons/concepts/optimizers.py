@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import torch
 
 import scratch.optim
 import torch_ref.optim as topt
@@ -99,15 +98,15 @@ def grad_f(p):
 
 def optimizer_pairs(impl, lr, name):
     """(NumPy optimizer, torch builder) for one name at learning rate ``lr``."""
-    O = impl.optim
+    optim = impl.optim
     return {
-        "SGD": (lambda: O.SGD(lr), lambda ps: topt.sgd(ps, lr)),
-        "Momentum": (lambda: O.Momentum(lr, momentum=0.9), lambda ps: topt.momentum(ps, lr, 0.9)),
-        "Nesterov": (lambda: O.Nesterov(lr, momentum=0.9), lambda ps: topt.nesterov(ps, lr, 0.9)),
-        "AdaGrad": (lambda: O.AdaGrad(lr, eps=1e-7), lambda ps: topt.adagrad(ps, lr, eps=1e-7)),
-        "RMSProp": (lambda: O.RMSProp(lr, decay_rate=0.99, eps=1e-8), lambda ps: topt.rmsprop(ps, lr, 0.99, 1e-8)),
-        "Adam": (lambda: O.Adam(lr), lambda ps: topt.adam(ps, lr)),
-        "AdamW": (lambda: O.AdamW(lr, weight_decay=0.1), lambda ps: topt.adamw(ps, lr, weight_decay=0.1)),
+        "SGD": (lambda: optim.SGD(lr), lambda ps: topt.sgd(ps, lr)),
+        "Momentum": (lambda: optim.Momentum(lr, momentum=0.9), lambda ps: topt.momentum(ps, lr, 0.9)),
+        "Nesterov": (lambda: optim.Nesterov(lr, momentum=0.9), lambda ps: topt.nesterov(ps, lr, 0.9)),
+        "AdaGrad": (lambda: optim.AdaGrad(lr, eps=1e-7), lambda ps: topt.adagrad(ps, lr, eps=1e-7)),
+        "RMSProp": (lambda: optim.RMSProp(lr, decay_rate=0.99, eps=1e-8), lambda ps: topt.rmsprop(ps, lr, 0.99, 1e-8)),
+        "Adam": (lambda: optim.Adam(lr), lambda ps: topt.adam(ps, lr)),
+        "AdamW": (lambda: optim.AdamW(lr, weight_decay=0.1), lambda ps: topt.adamw(ps, lr, weight_decay=0.1)),
     }[name]
 
 
@@ -166,14 +165,14 @@ def _nesterov_relation(ctx):
 
 
 def _adam_forms(ctx):
-    O = ctx.impl.optim
+    optim = ctx.impl.optim
     lr = 0.3
     path_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.adam(ps, lr), STEPS)
     path_t = ctx.numpy(path_t)
-    no_bc, _ = numpy_path(ctx, lambda: O.Adam(lr, bias_correction=False))
+    no_bc, _ = numpy_path(ctx, lambda: optim.Adam(lr, bias_correction=False))
     ctx.differs("Adam without bias correction differs from torch", no_bc, path_t,
                 note="the seed's form takes larger first steps; the gap is tabled and plotted per step")
-    folded_cls = getattr(O, "AdamFolded", None)
+    folded_cls = getattr(optim, "AdamFolded", None)
     rows = {"step": np.arange(STEPS + 1), "|Δ| no bias correction": np.abs(no_bc - path_t).max(axis=1)}
     if folded_cls is not None:
         folded, _ = numpy_path(ctx, lambda: folded_cls(lr))

@@ -90,7 +90,8 @@ def run(ctx):
         _findings(ctx, curves, weights)
     _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0)
     ctx.table("final-accuracy", pd.DataFrame([{"variant": k, **f.iloc[-1].to_dict()} for k, f in curves.items()]))
-    ctx.figure("accuracy", lambda: _plot_curves(curves))
+    ctx.figure("accuracy", lambda: plots.accuracy_panels(
+        curves, "300 training images, 6 hidden layers of 100: train vs test accuracy"))
     ctx.figure("weight-histograms", lambda: _plot_weights(weights))
 
 
@@ -143,22 +144,6 @@ def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0):
     ctx.differs("Adam + L2 differs from AdamW", flat(coupled.params_np), flat(decoupled.params_np),
                 note="coupled decay is divided by √v̂ per element; decoupled decay is not")
 
-
-def _plot_curves(curves):
-    fig, axes = plots.grid(len(curves), len(curves), size=(4, 3.2))
-    for ax, (name, f) in zip(axes, curves.items()):
-        for split, c_np, c_t in (("train", "tab:blue", "tab:orange"), ("test", "tab:green", "tab:red")):
-            ax.plot(f["epoch"], f[f"{split} NumPy"], color=c_np, lw=2, label=f"{split} NumPy")
-            ax.plot(f["epoch"], f[f"{split} torch"], color=c_t, lw=1, ls="--", label=f"{split} PyTorch")
-        ax.set_title(name, fontsize=10)
-        ax.set_xlabel("epoch")
-        ax.set_ylim(0, 1.02)
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("accuracy")
-    axes[0].legend(fontsize=7)
-    fig.suptitle("300 training images, 6 hidden layers of 100: train vs test accuracy")
-    fig.tight_layout()
-    return fig
 
 
 def _plot_weights(weights):

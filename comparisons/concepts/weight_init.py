@@ -93,26 +93,26 @@ def run(ctx):
 
 
 def _distributions(ctx):
-    I = ctx.impl.init
+    init = ctx.impl.init
     fan_in, fan_out = SHAPE
     n = fan_in * fan_out
     cases = [
-        ("he_normal", lambda: I.he_normal(ctx.rng, SHAPE), lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"),
+        ("he_normal", lambda: init.he_normal(ctx.rng, SHAPE), lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"),
          "normal", math.sqrt(2 / fan_in)),
-        ("he_uniform", lambda: I.he_uniform(ctx.rng, SHAPE), lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu"),
+        ("he_uniform", lambda: init.he_uniform(ctx.rng, SHAPE), lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu"),
          "uniform", math.sqrt(6 / fan_in)),
-        ("xavier_normal", lambda: I.xavier_normal(ctx.rng, SHAPE), nn.init.xavier_normal_,
+        ("xavier_normal", lambda: init.xavier_normal(ctx.rng, SHAPE), nn.init.xavier_normal_,
          "normal", math.sqrt(2 / (fan_in + fan_out))),
-        ("xavier_uniform", lambda: I.xavier_uniform(ctx.rng, SHAPE), nn.init.xavier_uniform_,
+        ("xavier_uniform", lambda: init.xavier_uniform(ctx.rng, SHAPE), nn.init.xavier_uniform_,
          "uniform", math.sqrt(6 / (fan_in + fan_out))),
-        ("xavier_normal (tanh gain 5/3)", lambda: I.xavier_normal(ctx.rng, SHAPE, gain=5 / 3),
+        ("xavier_normal (tanh gain 5/3)", lambda: init.xavier_normal(ctx.rng, SHAPE, gain=5 / 3),
          lambda w: nn.init.xavier_normal_(w, gain=nn.init.calculate_gain("tanh")), "normal",
          5 / 3 * math.sqrt(2 / (fan_in + fan_out))),
-        ("lecun_normal", lambda: I.lecun_normal(ctx.rng, SHAPE), lambda w: nn.init.kaiming_normal_(w, nonlinearity="linear"),
+        ("lecun_normal", lambda: init.lecun_normal(ctx.rng, SHAPE), lambda w: nn.init.kaiming_normal_(w, nonlinearity="linear"),
          "normal", math.sqrt(1 / fan_in)),
-        ("lecun_uniform", lambda: I.lecun_uniform(ctx.rng, SHAPE), lambda w: nn.init.kaiming_uniform_(w, nonlinearity="linear"),
+        ("lecun_uniform", lambda: init.lecun_uniform(ctx.rng, SHAPE), lambda w: nn.init.kaiming_uniform_(w, nonlinearity="linear"),
          "uniform", math.sqrt(3 / fan_in)),
-        ("nn.Linear default", lambda: I.torch_linear_default(ctx.rng, SHAPE)[0],
+        ("nn.Linear default", lambda: init.torch_linear_default(ctx.rng, SHAPE)[0],
          lambda w: nn.init.kaiming_uniform_(w, a=math.sqrt(5)), "uniform", 1 / math.sqrt(fan_in)),
     ]
     rows = []
@@ -132,9 +132,9 @@ def _distributions(ctx):
     bound = 1 / math.sqrt(fan_in)
     ctx.finding("nn.Linear default: bound", bool(layer.weight.abs().max() <= bound and layer.bias.abs().max() <= bound),
                 f"weight and bias within ±1/√fan_in = {bound:.5f}")
-    ctx.statistical("he_normal: std", float(I.he_normal(ctx.rng, SHAPE).std()), math.sqrt(2 / fan_in),
+    ctx.statistical("he_normal: std", float(init.he_normal(ctx.rng, SHAPE).std()), math.sqrt(2 / fan_in),
                     5 * math.sqrt(2 / fan_in) / math.sqrt(2 * n), note="fan_in read from W's first dimension (in, out)")
-    w_book = I.normal(ctx.rng, SHAPE, math.sqrt(1 / fan_in))
+    w_book = init.normal(ctx.rng, SHAPE, math.sqrt(1 / fan_in))
     w_lecun = _torch_weight(lambda w: nn.init.kaiming_normal_(w, nonlinearity="linear"))
     ctx.statistical("book's \"Xavier\" √(1/n) = LeCun normal (torch kaiming_normal_, linear): std",
                     float(w_book.std()), float(w_lecun.std()), 10 * math.sqrt(1 / fan_in) / math.sqrt(2 * n))
