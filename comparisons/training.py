@@ -44,7 +44,8 @@ class PairRun:
 
 def train_pair(ctx, params0: dict, activation: str, make_np_optimizer, make_torch_optimizer,
                x, t, batches, schedule=None, epoch_of_step=None, net_kwargs=None, model_kwargs=None,
-               torch_params=None, torch_penalty=None, steps_per_epoch=None, on_epoch=None) -> PairRun:
+               torch_params=None, torch_penalty=None, steps_per_epoch=None, on_epoch=None,
+               amplifies_rounding: bool = False) -> PairRun:
     """Train ``ctx.impl.networks.MultiLayerNet`` and ``torch_ref.networks.mlp`` step by step.
 
     ``make_np_optimizer()`` returns a scratch-style optimizer; ``make_torch_optimizer(params)`` a
@@ -59,7 +60,10 @@ def train_pair(ctx, params0: dict, activation: str, make_np_optimizer, make_torc
     With dropout, PyTorch decides the masks: its step runs first, forward hooks record the masks,
     and the NumPy network is handed the same ones. ``on_epoch(epoch, run)`` is called every
     ``steps_per_epoch`` steps (e.g. to evaluate or stop early; return True to stop).
+
+    In float32 only the start of the run is trained and compared (see :func:`horizon`).
     """
+    batches = horizon(ctx, batches, amplifies_rounding)
     params = {k: ctx.array(v) for k, v in params0.items()}
     net = ctx.impl.networks.MultiLayerNet(params, activation=activation, layers=ctx.impl.layers, **(net_kwargs or {}))
     opt_np = make_np_optimizer()
@@ -138,34 +142,43 @@ def accuracy_tracker(ctx, x_tr, t_tr, x_te=None, t_te=None):
     return rows, on_epoch
 
 
-FLOAT32_HORIZON_STEPS = 30
-FLOAT32_SHORT_HORIZON = 1  # epochs, for updates that amplify rounding (see comparison_epochs)
+FLOAT32_STEPS = 12
+FLOAT32_SHORT_STEPS = 3
 
 
-def comparison_epochs(ctx, default: int, full: int, steps_per_epoch: int, amplifies_rounding: bool = False) -> int:
-    """Epochs for a long training run of a deep ReLU net that is compared step by step.
+def horizon(ctx, batches, amplifies_rounding: bool = False):
+    """The batches a training comparison runs over: all of them in float64; the first
+    ``FLOAT32_STEPS`` (or ``FLOAT32_SHORT_STEPS``) in float32.
 
-    float64: the default (or ``--full``) length. float32: about ``FLOAT32_HORIZON_STEPS`` steps. Over hundreds
-    of steps, pre-activations that land within float32 rounding of 0 switch a ReLU (or L1's
-    sign) on one side and not the other, and a deep net amplifies the difference until the two
-    trajectories part (measured: 5e-3 after 450 steps of the 7-layer set-up, against 1e-12 in
-    float64; one ReLU flip already shows after ~40 steps of a 7-layer net at lr 1e-2). That is
-    float32's resolution, not a difference in the math, so float32 compares
-    the stretch where rounding alone explains the gap, and findings that need the whole run are
-    made in float64.
+    Why float32 compares only the start of a long run: every step rounds a little differently on
+    the two sides, and training amplifies it. Smoothly (a sigmoid net after thousands of steps
+    drifts past float32's tolerance), and in jumps: a pre-activation within float32 rounding of 0
+    switches a ReLU on one side and not the other, and from that step on the two runs are two
+    different, equally valid float32 trainings. Such a flip can come at any step (measured over
+    seeds 0–3: after 28 steps of a 7-layer net, after 105 steps of a 2-layer one). In float64 the
+    same math agrees to ~1e-12 over every whole run, which is where the checks prove it; a
+    mistake in the formula shows from the first step, so the float32 start still catches it.
 
-    ``amplifies_rounding``: some updates turn rounding-level numbers into full-size steps and part
-    sooner — L1's subgradient λ·sign(w) for weights at 0, Adam's m̂/√v̂ for gradients at rounding
-    level (a full ±η step either way), and batch norm's 1/√(σ² + ε) when tiny weights make σ²
-    comparable to ε (measured in float32: one L1 weight off by 2ηλ within 30 steps; AdamW 6e-3
-    after 10 epochs; batch norm at weight std 4e-4, 0.1 after 10 epochs). Those compare over
-    ``FLOAT32_SHORT_HORIZON`` epoch in float32, enough to catch any mistake in the formula, which
-    shows at the first step.
+    ``amplifies_rounding``: updates that turn rounding-level numbers into full-size steps part
+    sooner — L1's λ·sign(w) for weights at 0; batch norm's (x − μ)/√(σ² + ε) when tiny weights
+    make x − μ cancel. Adaptive optimizers go further (see :func:`compares_adaptive_on_networks`).
     """
     if ctx.dtype == "float64":
-        return ctx.size(default, full)
-    return FLOAT32_SHORT_HORIZON if amplifies_rounding else max(1, FLOAT32_HORIZON_STEPS // steps_per_epoch)
+        return list(batches)
+    return list(batches)[: FLOAT32_SHORT_STEPS if amplifies_rounding else FLOAT32_STEPS]
 
 
-def horizon_note(ctx, epochs: int) -> str:
-    return "" if ctx.dtype == "float64" else f"float32: compared over {epochs} epochs (see training.comparison_epochs)"
+def compares_adaptive_on_networks(ctx) -> bool:
+    """Whether AdaGrad, RMSProp, Adam and AdamW are compared step by step on a network.
+
+    float64: yes, over the whole run. float32: no. These optimizers divide every gradient element
+    by its own running magnitude, so an element whose float32 gradient is mostly rounding error (a
+    sum over the batch that nearly cancels) still moves by about η, in a direction rounding decides:
+    on the digits MLP the float32 sides part from the second step (measured, seed 2). On the shared
+    problems with exact gradients (the ``optimizers`` concept's x²/20 + y², 100 steps) float32 is
+    compared as well."""
+    return ctx.dtype == "float64"
+
+
+def horizon_note(ctx, steps: int) -> str:
+    return "" if ctx.dtype == "float64" else f"float32: the first {steps} steps (see training.horizon)"

@@ -50,3 +50,20 @@ def test_same_seed_same_numbers():
     b = run_concept("linear-regression", impl=__import__("scratch"), seed=3)
     assert [(r.check, r.max_abs_err, r.max_rel_err) for r in a.records] == \
            [(r.check, r.max_abs_err, r.max_rel_err) for r in b.records]
+
+
+def test_float32_as_the_first_dtype_makes_the_report(tmp_path):
+    """Figures and tables come from the first dtype; in float32 the long runs are short."""
+    from comparisons import runner
+    from comparisons.context import RunOptions
+
+    result = runner.run_and_write(IDS, RunOptions(dtypes=("float32",), seed=1), tmp_path / "rep")
+    assert [r.check for r in result.records if not r.passed] == []
+    assert (tmp_path / "rep" / "index.html").exists()
+
+
+@pytest.mark.parametrize("seed", [2, 5])
+@pytest.mark.parametrize("concept_id", ["regularization", "dropout", "batchnorm", "optimizers", "early-stopping"])
+def test_other_seeds_float64(concept_id, seed):
+    """Findings must hold for any seed, not only the one the report uses."""
+    assert failed_checks(run_concept(concept_id, "float64", seed=seed)) == []

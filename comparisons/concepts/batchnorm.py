@@ -11,7 +11,7 @@ from torch import nn
 import scratch.layers
 
 from .. import data, plots
-from ..training import accuracy_tracker, comparison_epochs, flat, horizon_note, train_pair
+from ..training import accuracy_tracker, flat, horizon_note, train_pair
 
 ID = "batchnorm"
 TITLE = "Batch normalization (배치 정규화)"
@@ -136,7 +136,7 @@ def _grid(ctx):
     x_tr, t_tr = x_all[:1000], t_all[:1000]
     n_scales = ctx.size(8, 16)
     scales = np.logspace(0, -4, n_scales)
-    epochs = comparison_epochs(ctx, 8, 20, int(np.ceil(len(x_tr) / 100)), amplifies_rounding=True)
+    epochs = ctx.size(8, 20)
     sizes = [x_tr.shape[1]] + [100] * 5 + [10]
     spe = int(np.ceil(len(x_tr) / 100))
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
@@ -149,12 +149,16 @@ def _grid(ctx):
         for bn in (False, True):
             acc_rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr)
             label = f"scale {scale:.1e}, {'with' if bn else 'without'} BN"
-            # the largest scales blow up to inf/nan without batch norm, as in the book: on both sides
+            # the largest scales blow up to inf/nan without batch norm, as in the book: on both sides.
+            # Exploding activations (~1e4 at std 1) multiply rounding at every step, so in float32
+            # that run is compared over its first step only.
+            exploding = scale >= 0.5 and not bn and ctx.dtype == "float32"
             with np.errstate(over="ignore", invalid="ignore"):
                 run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(0.01),
-                                  lambda ps: torch.optim.SGD(ps, lr=0.01), x_tr, t_tr, batches,
+                                  lambda ps: torch.optim.SGD(ps, lr=0.01), x_tr, t_tr, batches[:1] if exploding else batches,
                                   net_kwargs={"use_batchnorm": bn}, model_kwargs={"batchnorm": bn},
-                                  steps_per_epoch=spe if ctx.artifacts else None, on_epoch=on_epoch)
+                                  steps_per_epoch=spe if ctx.artifacts else None, on_epoch=on_epoch,
+                                  amplifies_rounding=True)
             curves[(scale, bn)] = pd.DataFrame(acc_rows)
             finite = np.all(np.isfinite(flat(run_.params_np))), np.all(np.isfinite(flat(run_.params_t)))
             if not any(finite):
@@ -167,7 +171,7 @@ def _grid(ctx):
             ours = {k: v for k, v in run_.params_np.items() if k not in pre_bn}
             theirs = {k: v for k, v in run_.params_t.items() if k not in pre_bn}
             ctx.compare(f"{label}: final parameters", flat(ours), flat(theirs), kind="trained",
-                        note=f"{len(batches)} steps. {horizon_note(ctx, epochs)}".strip())
+                        note=f"{len(run_.losses_np)} steps. {horizon_note(ctx, len(run_.losses_np))}".strip())
             if bn:
                 atol = ctx.tolerance("trained")[0]
                 drift = max(float(np.abs(p[k]).max()) for p in (run_.params_np, run_.params_t) for k in pre_bn)
@@ -204,7 +208,8 @@ def _plot(curves):
         ax.set_title(f"W std {scale:.1e}", fontsize=9)
         ax.set_ylim(0, 1.02)
         ax.tick_params(labelsize=7)
-    axes[0].legend(fontsize=6)
+    if axes[0].get_legend_handles_labels()[0]:  # empty when the runs were shorter than an epoch
+        axes[0].legend(fontsize=6)
     fig.suptitle("Training accuracy per epoch by initial weight scale (5 hidden layers of 100)", fontsize=10)
     fig.tight_layout()
     return fig

@@ -11,7 +11,7 @@ import scratch.search
 import torch_ref.networks as tnet
 
 from .. import data, plots
-from ..training import accuracy_tracker, comparison_epochs, flat, he_params, horizon_note, train_pair
+from ..training import accuracy_tracker, flat, he_params, horizon_note, train_pair
 
 ID = "hyperparameter-search"
 TITLE = "Random hyperparameter search (하이퍼파라미터 최적화)"
@@ -56,7 +56,7 @@ def run(ctx):
     x_tr, t_tr, x_val, t_val = x[n_val:], t[n_val:], x[:n_val], t[:n_val]
     sizes = [x.shape[1]] + [100] * 6 + [10]
     spe = int(np.ceil(len(x_tr) / 100))
-    epochs = comparison_epochs(ctx, 20, 50, spe)
+    epochs = ctx.size(20, 50)
     n1, n2 = ctx.size(12, 100), ctx.size(6, 30)
 
     trial_rng_seed = int(ctx.rng.integers(2**32))
@@ -89,10 +89,10 @@ def run(ctx):
     ctx.compare("every trial: validation accuracy per epoch",
                 np.stack([r["curve"][["val NumPy"]].to_numpy() for r in results]),
                 np.stack([r["curve"][["val torch"]].to_numpy() for r in results]),
-                note=f"{len(results)} trials × {epochs} epochs")
+                note=f"{len(results)} trials")
     ctx.compare("every trial: final parameters", np.concatenate([r["params_np"] for r in results]),
                 np.concatenate([r["params_t"] for r in results]), kind="trained",
-                note=f"{len(results)} trials of {epochs * spe} SGD steps. {horizon_note(ctx, epochs)}".strip())
+                note=f"{len(results)} trials. {horizon_note(ctx, len(results[0]['curve']) * spe)}".strip())
     table = pd.DataFrame([{k: v for k, v in r.items() if k not in ("params_np", "params_t", "curve")} for r in results])
     table = table.sort_values("val NumPy", ascending=False, kind="stable")
     if ctx.dtype == "float64":

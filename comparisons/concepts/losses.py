@@ -208,12 +208,14 @@ def _accuracy_has_no_gradient(ctx):
         return float(L.softmax_cross_entropy(x @ W_, labels))
 
     h = 1e-4 if ctx.dtype == "float64" else 1e-2
-    g_acc = G.numerical_gradient(accuracy, W, h=h)
+    g_acc = G.numerical_gradient(accuracy, W, h=1e-4)  # accuracy has no rounding issue: small h in both dtypes
     g_loss = G.numerical_gradient(loss, W, h=h)
     Wt = ctx.tensor(W, requires_grad=True)
     tloss.softmax_cross_entropy(ctx.tensor(x) @ Wt, ctx.labels(labels)).backward()
-    ctx.finding("accuracy: numerical gradient is 0 everywhere", bool(np.all(g_acc == 0)),
-                "no weight change of ±h flips a prediction: gradient descent on accuracy cannot move")
+    zero = float(np.mean(g_acc == 0))
+    ctx.finding("accuracy: numerical gradient is 0 almost everywhere", zero >= 0.9,
+                f"{zero:.0%} of the weights: no change of ±1e-4 flips a prediction, so gradient descent on accuracy "
+                "cannot move (where a sample sits within h of the boundary the 'gradient' is a jump of 1/(N·2h))")
     ctx.finding("loss: numerical gradient is non-zero", bool(np.all(g_loss != 0)))
     atol, rtol = (1e-8, 1e-6) if ctx.dtype == "float64" else (1e-3, 1e-2)
     abs_err = float(np.max(np.abs(g_loss - ctx.numpy(Wt.grad))))

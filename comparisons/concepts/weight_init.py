@@ -13,7 +13,7 @@ from torch import nn
 import scratch.init
 
 from .. import bridge, data, plots
-from ..training import train_pair
+from ..training import horizon_note, train_pair
 
 ID = "weight-init"
 TITLE = "Weight initialisation (가중치 초기값)"
@@ -167,7 +167,8 @@ def _histograms(ctx):
             rows.append({"activation": act_name, "init": label, "layer": i + 1, "mean": float(z_np.mean()),
                          "std": float(z_np.std()), "fraction < 0.05 or > 0.95": float(np.mean((z_np < 0.05) | (z_np > 0.95))),
                          "fraction in [0.45, 0.55]": float(np.mean(np.abs(z_np - 0.5) <= 0.05))})
-        ctx.compare(f"histogram {act_name} {label}: activations of all 5 layers", np.stack(layers_np), np.stack(layers_t))
+        ctx.compare(f"histogram {act_name} {label}: activations of all 5 layers", np.stack(layers_np), np.stack(layers_t),
+                    kind="trained", note="five chained layers of 100-term dot products")
         out[(act_name, label)] = (layers_np, layers_t)
     frame = pd.DataFrame(rows)
     ctx.table("activation-stats", frame)
@@ -226,8 +227,11 @@ def _training_by_init(ctx):
         run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
                           x_tr, t_tr, batches)
         ctx.compare(f"training by init, {label}: loss at every step", run_.losses_np, run_.losses_t, kind="trained",
-                    note=f"{steps} steps, 4 hidden ReLU layers of 100, SGD lr 0.01, batch 128")
+                    note=f"{len(run_.losses_np)} steps, 4 hidden ReLU layers of 100, SGD lr 0.01, batch 128. "
+                         f"{horizon_note(ctx, len(run_.losses_np))}".strip())
         curves[label] = (run_.losses_np, run_.losses_t)
+    if ctx.dtype != "float64":  # float32 compares the start of the runs only
+        return curves
     final = {k: np.mean(v[0][-20:]) for k, v in curves.items()}
     ctx.finding("std 0.01 barely learns; He learns fastest", bool(final["std 0.01"] > 2.0 and final["√(2/n) (He)"] < final["√(1/n)"]),
                 "mean loss of the last 20 steps: " + ", ".join(f"{k} {v:.3f}" for k, v in final.items()))

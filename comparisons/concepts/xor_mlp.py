@@ -42,7 +42,9 @@ def run(ctx):
     D = ctx.array(data.LOGIC_TARGETS["XOR"])
     W1 = ctx.array(ctx.rng.uniform(-1, 1, size=(4, 3)))
     W2 = ctx.array(ctx.rng.uniform(-1, 1, size=(1, 4)))
-    epochs = ctx.size(2000, 10_000)
+    # float32: 250 epochs; over thousands of steps its rounding drifts past float32's tolerance
+    # (see comparisons.training.horizon); float64 trains the whole run
+    epochs = ctx.size(2000, 10_000) if ctx.dtype == "float64" else 250
     with ctx.timed("numpy"):
         h1, h2, loss_np = ctx.impl.delta_rule.train_two_layer(W1, W2, X, D, alpha=0.9, epochs=epochs)
     with ctx.timed("torch"):
@@ -52,8 +54,9 @@ def run(ctx):
     ctx.compare("XOR MLP: loss after every epoch", loss_np, loss_t, kind="trained")
     sig = ctx.impl.activations.sigmoid
     y = sig(h2[-1] @ sig(h1[-1] @ X.T))[0]
-    ctx.finding("XOR solved: every output within 0.2 of its target", bool(np.max(np.abs(y - D)) < 0.2),
-                f"y = {np.round(y.astype(np.float64), 4).tolist()} for D = [0, 1, 1, 0]")
+    if ctx.dtype == "float64":
+        ctx.finding("XOR solved: every output within 0.2 of its target", bool(np.max(np.abs(y - D)) < 0.2),
+                    f"y = {np.round(y.astype(np.float64), 4).tolist()} for D = [0, 1, 1, 0]")
     ctx.figure("decision-surface", lambda: _plot_surface(ctx, h1[-1], h2[-1], model, loss_np, ctx.numpy(loss_t)))
 
 
