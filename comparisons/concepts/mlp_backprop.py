@@ -11,7 +11,7 @@ import scratch.networks
 import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
-from ..training import he_params, horizon, horizon_note
+from ..training import accuracy_tracker, he_params, horizon_note, train_pair
 
 ID = "mlp-backprop"
 TITLE = "Backpropagation through layers (오차역전파법)"
@@ -100,43 +100,25 @@ def _train(ctx, x_tr, t_tr, x_te, t_te):
     params0 = he_params(ctx.rng, sizes)
     epochs = ctx.size(20, 60)
     per_epoch = int(np.ceil(len(x_tr) / 100))
-    batches = horizon(ctx, data.epoch_batches(ctx.rng, len(x_tr), 100, epochs))
-    net = ctx.impl.networks.MultiLayerNet({k: ctx.array(v) for k, v in params0.items()}, activation="relu",
-                                          layers=ctx.impl.layers)
-    opt = ctx.impl.optim.SGD(0.1)
-    model = tnet.mlp(sizes, "relu").to(dtype=ctx.torch_dtype, device=ctx.device)
-    bridge.load_mlp(model, params0)
-    opt_t = torch.optim.SGD(model.parameters(), lr=0.1)
-    X_tr, X_te = ctx.array(x_tr), ctx.array(x_te)
-    Xt_tr, Xt_te, Tt_tr, Tt_te = ctx.tensor(x_tr), ctx.tensor(x_te), ctx.labels(t_tr), ctx.labels(t_te)
-    losses_np, losses_t, acc = [], [], []
-    for step, idx in enumerate(batches):
-        with ctx.timed("numpy"):
-            losses_np.append(float(net.loss(X_tr[idx], t_tr[idx])))
-            opt.update(net.params, net.gradient(X_tr[idx], t_tr[idx]))
-        with ctx.timed("torch"):
-            idx_t = torch.as_tensor(idx, device=ctx.device)
-            losses_t.append(tnet.train_step(model, opt_t, Xt_tr[idx_t], Tt_tr[idx_t]))
-        if (step + 1) % per_epoch == 0:
-            acc.append({"epoch": (step + 1) // per_epoch,
-                        "train NumPy": net.accuracy(X_tr, t_tr), "train torch": tnet.accuracy(model, Xt_tr, Tt_tr),
-                        "test NumPy": net.accuracy(X_te, t_te), "test torch": tnet.accuracy(model, Xt_te, Tt_te)})
-    losses_t = [float(v) for v in losses_t]
-    ctx.compare("digits training: loss at every step", losses_np, losses_t, kind="trained",
-                note=f"{len(batches)} steps of SGD lr 0.1, batch 100. {horizon_note(ctx, len(batches))}".strip())
-    p_t = bridge.mlp_arrays(model)
-    for key in sorted(net.params):
-        ctx.compare(f"digits training: final {key}", net.params[key], p_t[key], kind="trained")
-    if not acc:  # float32 compares the start of the run only (less than an epoch)
+    batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
+    rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr, x_te, t_te)
+    run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(0.1), lambda ps: torch.optim.SGD(ps, lr=0.1),
+                      x_tr, t_tr, batches, steps_per_epoch=per_epoch, on_epoch=on_epoch)
+    steps = len(run_.losses_np)
+    ctx.compare("digits training: loss at every step", run_.losses_np, run_.losses_t, kind="trained",
+                note=f"{steps} steps of SGD lr 0.1, batch 100. {horizon_note(ctx, steps)}".strip())
+    for key in sorted(run_.params_np):
+        ctx.compare(f"digits training: final {key}", run_.params_np[key], run_.params_t[key], kind="trained")
+    if not rows:  # float32 compares the start of the run only (less than an epoch)
         return
-    frame = pd.DataFrame(acc)
+    frame = pd.DataFrame(rows)
     ctx.compare("digits training: accuracy per epoch", frame[["train NumPy", "test NumPy"]].to_numpy(),
                 frame[["train torch", "test torch"]].to_numpy(), note="equal predictions on every image")
     last = frame.iloc[-1]
     ctx.finding("test accuracy ≥ 0.9 on both sides", bool(last["test NumPy"] >= 0.9 and last["test torch"] >= 0.9),
                 f"NumPy {last['test NumPy']:.4f}, PyTorch {last['test torch']:.4f} after {epochs} epochs")
     ctx.table("accuracy", frame)
-    ctx.figure("accuracy", lambda: _plot_accuracy(frame, losses_np, losses_t))
+    ctx.figure("accuracy", lambda: _plot_accuracy(frame, run_.losses_np, run_.losses_t))
 
 
 def _plot_accuracy(frame, losses_np, losses_t):
