@@ -105,10 +105,18 @@ def run_bench(out, device: str = "cpu", repeats: int = 30, seed: int = 0, impl=N
         f"One SGD training step (forward, backward, update) per row; median of {repeats} timed steps after "
         f"3 warm-up steps, with the interquartile range. One CPU thread per library (as in the comparisons); "
         f"numpy {np.__version__}, torch {torch.__version__}, {meta['cpu']}. `÷ NumPy` is the time relative to "
-        "NumPy's in the same configuration (below 1: faster than NumPy).\n\n" + _markdown_table(frame) + "\n",
+        "NumPy's in the same configuration (below 1: faster than NumPy).\n\n" + _markdown_table(_display(frame)) + "\n",
         encoding="utf-8")
     _plot(frame, out / "bench.png")
     return frame
+
+
+def _display(frame):
+    """The table as read by a person: milliseconds to 3 decimals, ratios to 2."""
+    shown = frame.copy()
+    shown["median ms/step"] = shown["median ms/step"].map(lambda v: f"{v:.3f}")
+    shown["÷ NumPy"] = shown["÷ NumPy"].map(lambda v: f"{v:.2f}")
+    return shown
 
 
 def _plot(frame, path):
