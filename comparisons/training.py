@@ -108,10 +108,13 @@ def flat(params: dict) -> np.ndarray:
     return np.concatenate([np.asarray(params[k]).ravel() for k in sorted(params)])
 
 
-def compare_params(ctx, label: str, run: PairRun, kind: str = "trained") -> None:
-    """One check over all parameters at once (concatenated), and the per-step losses."""
+def compare_params(ctx, label: str, run: PairRun, kind: str = "trained", note: str = "") -> None:
+    """One check over all parameters at once (concatenated), and the per-step losses; the note
+    says how long the run was (and, in float32, that only its start was trained)."""
+    steps = len(run.losses_np)
     ctx.compare(f"{label}: final parameters", flat(run.params_np), flat(run.params_t), kind=kind,
-                note=f"{flat(run.params_np).size} parameters after {len(run.losses_np)} steps")
+                note=" ".join(filter(None, [f"{flat(run.params_np).size} parameters after {steps} steps.", note,
+                                            horizon_note(ctx, steps)])))
     ctx.compare(f"{label}: loss at every step", run.losses_np, run.losses_t, kind=kind)
 
 

@@ -42,8 +42,19 @@ class Reference:
     kind: str
     interface: str
     hparams: dict  # name → default, passed to the user's constructor when it accepts the name
-    drive: object  # (ctx, target, hparams, steps, reference, notes) -> [(label, actual, expected), ...]
+    drive: object  # (ctx, target, hparams, steps, reference, notes) -> [Comparison, ...]
     mistakes: dict = field(default_factory=dict)  # hint → function producing the mistaken numbers
+
+
+@dataclass
+class Comparison:
+    """One quantity on both sides, and the inputs it came from (the arguments a known-mistake
+    variant is called with when looking for a hint; None where no variant applies)."""
+
+    label: str
+    actual: object
+    expected: object
+    inputs: tuple | None = None
 
 
 @dataclass
@@ -158,7 +169,7 @@ def _drive_activation(name):
         for label, x in inputs.items():
             with np.errstate(all="ignore"):
                 y = _call(fn, f"calling it on an array of shape {x.shape}", reference, x.copy(), **hparams)
-            out.append((f"forward, {label}", np.asarray(y), _TORCH_ACT[name](ctx.tensor(x), **hparams)))
+            out.append(Comparison(f"forward, {label}", np.asarray(y), _TORCH_ACT[name](ctx.tensor(x), **hparams), (x,)))
         return out
     return drive
 
@@ -221,7 +232,8 @@ def _drive_loss(name):
         for label, (x, t) in _loss_cases(ctx, name).items():
             with np.errstate(all="ignore"):
                 value = _call(fn, f"calling it on y{x.shape}, t{np.shape(t)}", reference, x.copy(), np.array(t, copy=True))
-            out.append((f"value, {label}", np.asarray(value, dtype=float), _torch_loss(name, ctx, x, t, delta)))
+            out.append(Comparison(f"value, {label}", np.asarray(value, dtype=float), _torch_loss(name, ctx, x, t, delta),
+                                  (x, t)))
         return out
     return drive
 
@@ -276,15 +288,15 @@ def _drive_layer(name):
             yt = module(xt)
             yt.backward(ctx.tensor(dout))
             label = f"x {n}×{d_in}"
-            out.append((f"forward, {label}", np.asarray(y), yt))
-            out.append((f"backward dx, {label}", np.asarray(dx), xt.grad))
+            out.append(Comparison(f"forward, {label}", np.asarray(y), yt))
+            out.append(Comparison(f"backward dx, {label}", np.asarray(dx), xt.grad))
             if name == "linear":
                 grads = getattr(layer, "grads", None)
                 if not isinstance(grads, dict) or not {"W", "b"} <= set(grads):
                     raise VerifyUsageError(f"{reference.name} expects {reference.interface}; after backward, "
                                            "layer.grads must be a dict with 'W' and 'b'")
-                out.append((f"backward dW, {label}", np.asarray(grads["W"]), module.weight.grad.T))
-                out.append((f"backward db, {label}", np.asarray(grads["b"]), module.bias.grad))
+                out.append(Comparison(f"backward dW, {label}", np.asarray(grads["W"]), module.weight.grad.T))
+                out.append(Comparison(f"backward db, {label}", np.asarray(grads["b"]), module.bias.grad))
         return out
     return drive
 
@@ -380,7 +392,7 @@ def _drive_optimizer(name):
                 raise VerifyUsageError(f"{reference.name} expects {reference.interface}; the object has no update method")
             ours = _numpy_steps(opt, params0, grad_fn, steps, reference)
             theirs = _torch_steps(ctx, name, params0, torch_loss, hparams, steps)
-            out.append((f"parameters after every step, {label}", ours, theirs))
+            out.append(Comparison(f"parameters after every step, {label}", ours, theirs, (params0, grad_fn)))
         return out
     return drive
 
@@ -517,7 +529,7 @@ def _drive_schedule(name):
             theirs.append(opt.param_groups[0]["lr"])
             opt.step()
             sched.step()
-        return [(f"learning rate at epochs 0…{steps - 1}", np.array(ours), np.array(theirs))]
+        return [Comparison(f"learning rate at epochs 0…{steps - 1}", np.array(ours), np.array(theirs))]
     return drive
 
 
@@ -606,57 +618,39 @@ def verify(kind: str, target, against: str, hparams: dict | None = None, dtype: 
     notes: list[str] = []
     comparisons = reference.drive(ctx, obj, h, steps, reference, notes)
     notes = list(dict.fromkeys(notes))  # once each
-    for label, actual, expected in comparisons:
-        ctx.compare(label, actual, expected, kind="trained" if kind == "optimizer" else "exact")
+    for c in comparisons:
+        ctx.compare(c.label, c.actual, c.expected, kind="trained" if kind == "optimizer" else "exact")
     hint = None
     if any(not r.passed for r in ctx.records):
-        hint = _find_hint(ctx, reference, obj, h, steps, comparisons)
+        hint = _find_hint(ctx, reference, h, steps, comparisons)
     return VerifyResult(kind, name, against, ctx.records, hint, notes)
 
 
-def _find_hint(ctx, reference, obj, h, steps, comparisons):
-    """Does the user's output match a known mistake? Return its description."""
+def _find_hint(ctx, reference, h, steps, comparisons):
+    """Does the user's output match a known mistake on every comparison that has inputs?
+    Return its description, or None."""
     atol, rtol = ctx.tolerance("trained")
     if reference.kind == "optimizer":
         mistakes = _optimizer_mistakes(reference.name, h)
-        problems = _problems(ConceptContext(f"verify {reference.name}", RunOptions(seed=ctx.seed), ctx.dtype, None))
-        for hint, variant in mistakes.items():
-            matched = True
-            for (_label, actual, _), (params0, grad_fn, _) in zip(comparisons, problems.values()):
-                with np.errstate(all="ignore"):
-                    wrong = _variant_path(ctx, variant, params0, grad_fn, steps)
-                if not np.all(close(actual, wrong, atol, rtol)):
-                    matched = False
-                    break
-            if matched:
-                return f"your numbers match a known mistake: {hint}"
-        return None
-    for hint, wrong_fn in reference.mistakes.items():
-        matched = True
-        for label, actual, _ in comparisons:
-            x = _inputs_for(ctx, reference, label)
-            if x is None:
-                continue
+
+        def wrong(variant, inputs):
+            return _variant_path(ctx, variant, *inputs, steps)
+    else:
+        mistakes = reference.mistakes
+
+        def wrong(variant, inputs):
+            return variant(*inputs)
+    usable = [c for c in comparisons if c.inputs is not None]
+    for hint, variant in mistakes.items():
+        matched = bool(usable)
+        for c in usable:
             with np.errstate(all="ignore"):
-                wrong = wrong_fn(*x) if isinstance(x, tuple) else wrong_fn(x)
-            if np.shape(wrong) != np.shape(actual) or not np.all(close(actual, wrong, atol, rtol)):
+                numbers = wrong(variant, c.inputs)
+            if np.shape(numbers) != np.shape(c.actual) or not np.all(close(c.actual, numbers, atol, rtol)):
                 matched = False
                 break
         if matched:
             return f"your numbers match a known mistake: {hint}"
-    return None
-
-
-def _inputs_for(ctx, reference, label):
-    """Rebuild the inputs of one comparison (the same seed gives the same inputs)."""
-    fresh = ConceptContext(f"verify {reference.name}", RunOptions(seed=ctx.seed), ctx.dtype, None)
-    if reference.kind == "activation":
-        inputs = _activation_inputs(fresh)
-        if reference.name == "softmax":
-            inputs["overflow [1010, 1000, 990]"] = fresh.array([1010.0, 1000.0, 990.0])
-        return inputs.get(label.split("forward, ", 1)[-1])
-    if reference.kind == "loss":
-        return _loss_cases(fresh, reference.name).get(label.split("value, ", 1)[-1])
     return None
 
 

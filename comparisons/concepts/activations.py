@@ -65,7 +65,7 @@ DIFFERENCES = [
     ("Maxout", "a layer of its own", "no module: `nn.Linear(in, k·out)` + `amax`", "maxout forward"),
 ]
 
-# name → (scratch function, scratch derivative, scratch layer class, torch module name, kwargs)
+# torch_ref module name → (scratch function, scratch derivative, scratch layer class, kwargs)
 _FUNCTIONS = {
     "identity": ("identity", "identity_grad", "Identity", {}),
     "sigmoid": ("sigmoid", "sigmoid_grad", "Sigmoid", {}),

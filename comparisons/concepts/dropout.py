@@ -11,7 +11,7 @@ from torch import nn
 import scratch.layers
 
 from .. import data, plots
-from ..training import accuracy_tracker, flat, horizon_note, overfitting_setup, train_pair
+from ..training import accuracy_tracker, compare_params, overfitting_setup, train_pair
 
 ID = "dropout"
 TITLE = "Dropout (드롭아웃)"
@@ -71,9 +71,7 @@ def run(ctx):
                           x_tr, t_tr, batches, net_kwargs={"dropout_ratio": ratio}, model_kwargs={"dropout": ratio},
                           steps_per_epoch=spe, on_epoch=on_epoch)
         note = "NumPy given the masks torch drew (forward hooks)" if ratio else ""
-        ctx.compare(f"overfitting set-up, {name}: final parameters", flat(run_.params_np), flat(run_.params_t),
-                    kind="trained", note=f"{len(run_.losses_np)} steps. {note} {horizon_note(ctx, len(run_.losses_np))}".strip())
-        ctx.compare(f"overfitting set-up, {name}: loss at every step", run_.losses_np, run_.losses_t, kind="trained")
+        compare_params(ctx, f"overfitting set-up, {name}", run_, note=note)
         run_.net.eval()
         train_loss[name] = float(run_.net.loss(ctx.array(x_tr), t_tr))
         frame = pd.DataFrame(rows)

@@ -14,7 +14,7 @@ import scratch.optim
 import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
-from ..training import he_params, horizon_note, train_pair
+from ..training import compare_params, he_params, train_pair
 
 ID = "minibatch"
 TITLE = "Batch, stochastic and mini-batch gradient descent (미니배치 학습)"
@@ -75,11 +75,7 @@ def run(ctx):
         t0 = dict(ctx.timings)
         run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(lr), lambda ps: torch.optim.SGD(ps, lr=lr),
                           x_tr, t_tr, batches)
-        ctx.compare(f"{name}: loss at every step", run_.losses_np, run_.losses_t, kind="trained",
-                    note=f"{len(run_.losses_np)} steps, lr {lr}. {horizon_note(ctx, len(run_.losses_np))}".strip())
-        keys = sorted(run_.params_np)
-        ctx.compare(f"{name}: final parameters", np.concatenate([run_.params_np[k].ravel() for k in keys]),
-                    np.concatenate([run_.params_t[k].ravel() for k in keys]), kind="trained")
+        compare_params(ctx, name, run_, note=f"lr {lr}.")
         seconds = {side: ctx.timings.get(side, 0) - t0.get(side, 0) for side in ("numpy", "torch")}
         curves[name] = (run_.losses_np, run_.losses_t, seconds)
 
