@@ -87,7 +87,9 @@ def softmax_cross_entropy(logits, t):
     x, t_onehot = _logits_and_onehot(logits, t)
     shifted = x - np.max(x, axis=1, keepdims=True)
     log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    return -np.sum(t_onehot * log_probs) / x.shape[0]
+    # only the target entries: 0·log p would be 0·(−inf) = nan where a huge logit gap makes log p −inf
+    picked = np.where(t_onehot != 0, t_onehot * log_probs, 0.0)
+    return -np.sum(picked) / x.shape[0]
 
 
 def softmax_cross_entropy_grad(logits, t):

@@ -9,7 +9,7 @@ import scratch.optim
 import torch_ref.optim as topt
 
 from .. import data, plots
-from ..training import compare_params, compares_adaptive_on_networks, he_params, train_pair
+from ..training import compare_params, he_params, train_pair
 
 ID = "optimizers"
 TITLE = "Optimizers: SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW (최적화 기법)"
@@ -203,16 +203,12 @@ def _digits(ctx):
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
     lrs = {"SGD": 0.1, "Momentum": 0.05, "Nesterov": 0.05, "AdaGrad": 0.05, "RMSProp": 0.001, "Adam": 0.001, "AdamW": 0.001}
     curves = {}
-    adaptive = ("AdaGrad", "RMSProp", "Adam", "AdamW")
     for name, lr in lrs.items():
-        if name in adaptive and not compares_adaptive_on_networks(ctx):
-            continue  # float32: compared on x²/20 + y² above (see training.compares_adaptive_on_networks)
         make_np, make_t = optimizer_pairs(ctx.impl, lr, name)
-        run = train_pair(ctx, params0, "relu", make_np, make_t, x_tr, t_tr, batches)
+        run = train_pair(ctx, f"digits MLP, {name}", params0, "relu", make_np, make_t, x_tr, t_tr, batches)
         compare_params(ctx, f"digits MLP, {name}", run)
         curves[name] = (run.losses_np, run.losses_t)
-    if ctx.dtype == "float64":
-        ctx.finding(f"digits: every optimizer ran ≥ 100 steps ({len(run.losses_np)})", len(run.losses_np) >= 100)
+    ctx.finding(f"digits: every optimizer ran ≥ 100 steps ({len(run.losses_np)})", len(run.losses_np) >= 100)
     ctx.figure("digits-loss", lambda: _plot_digits(curves))
 
 

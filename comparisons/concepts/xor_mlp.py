@@ -43,7 +43,7 @@ def run(ctx):
     W1 = ctx.array(ctx.rng.uniform(-1, 1, size=(4, 3)))
     W2 = ctx.array(ctx.rng.uniform(-1, 1, size=(1, 4)))
     # float32: 250 epochs; over thousands of steps its rounding drifts past float32's tolerance
-    # (see comparisons.training.horizon); float64 trains the whole run
+    # float64 trains the whole run (not yet compared in lockstep: see comparisons.lockstep)
     epochs = ctx.size(2000, 10_000) if ctx.dtype == "float64" else 250
     with ctx.timed("numpy"):
         h1, h2, loss_np = ctx.impl.delta_rule.train_two_layer(W1, W2, X, D, alpha=0.9, epochs=epochs)
