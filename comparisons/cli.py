@@ -75,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output folder (default reports/bench); replaced only when new, empty or an earlier output")
     bench.add_argument("--device", default="cpu", help="also time torch on this device (cpu or cuda)")
     bench.add_argument("--repeats", type=int, default=30, help="timed steps per configuration (default 30)")
+    sweep = sub.add_parser("sweep", help="run the whole suite at many seeds; every check's pass rate over them")
+    sweep.add_argument("ids", nargs="*", metavar="ID", help="concept ids (default: every concept)")
+    sweep.add_argument("--seeds", default="0-19", help="seeds and ranges, e.g. 0-19 or 0,5,7-9 (default 0-19)")
+    sweep.add_argument("--dtype", nargs="+", default=["float64", "float32"], choices=sorted(DTYPES),
+                       help="dtypes to run at every seed (default float64 float32)")
+    sweep.add_argument("--jobs", type=int, default=2, help="worker processes, one seed each at a time (default 2)")
+    sweep.add_argument("--device", default="cpu", help="where the torch side runs: cpu (default) or cuda")
+    sweep.add_argument("--out", default="reports/sweep",
+                       help="output folder (default reports/sweep); replaced only when new, empty or an earlier output")
     return parser
 
 
@@ -89,6 +98,8 @@ def main(argv=None) -> int:
             return cmd_verify(args)
         if args.command == "bench":
             return cmd_bench(args)
+        if args.command == "sweep":
+            return cmd_sweep(args)
         return cmd_run(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -129,16 +140,49 @@ def cmd_bench(args) -> int:
     return EXIT_OK
 
 
+def _concept_ids(given, known) -> list:
+    """The given concept ids, each once, in order; a UsageError names the first unknown one."""
+    ids = list(dict.fromkeys(given))  # an id given twice runs once
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise UsageError(f"unknown concept {unknown[0]!r}; known: {', '.join(known)}")
+    return ids
+
+
+def cmd_sweep(args) -> int:
+    from . import outdir
+    from .runner import check_device
+    from .sweep import parse_seeds, progress_bar, run_sweep, summary_line, write_sweep
+
+    known = registry.concepts()
+    ids = _concept_ids(args.ids, known) if args.ids else list(known)
+    try:
+        seeds = parse_seeds(args.seeds)
+        if args.jobs < 1:
+            raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+        if len(set(args.dtype)) != len(args.dtype):
+            raise ValueError("--dtype names a dtype twice")
+        check_device(args.device)
+        outdir.check_output_folder(args.out)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    sweep = run_sweep(ids, seeds, args.dtype, jobs=args.jobs, device=args.device, progress=progress_bar)
+    write_sweep(sweep, args.out)
+    print(summary_line(sweep))
+    for row in sweep["checks"]:
+        if row["passed"] < row["runs"]:
+            print(f"    FAILED at seeds {row['failed_seeds']}: [{row['concept']}] {row['dtype']} {row['check']}")
+    print(f"sweep: {Path(args.out) / 'sweep.md'}")
+    return EXIT_OK if all(r["passed"] == r["runs"] for r in sweep["checks"]) else EXIT_FAILED
+
+
 def cmd_run(args) -> int:
     known = registry.concepts()
     if args.all and args.ids:
         raise UsageError("give concept ids or --all, not both")
     if not args.all and not args.ids:
         raise UsageError("name the concepts to run, or --all (see `python -m comparisons list`)")
-    ids = list(known) if args.all else list(dict.fromkeys(args.ids))  # an id given twice runs once
-    unknown = [i for i in ids if i not in known]
-    if unknown:
-        raise UsageError(f"unknown concept {unknown[0]!r}; known: {', '.join(known)}")
+    ids = list(known) if args.all else _concept_ids(args.ids, known)
     if len(set(args.dtype)) != len(args.dtype):
         raise UsageError("--dtype names a dtype twice")
     if args.data_dir is not None and args.data != "mnist":

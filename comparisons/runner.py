@@ -129,6 +129,9 @@ def run_metadata(options: RunOptions, wall_s: float) -> dict:
     }
 
 
+KEPT_PARTS = ("bench", "sweep")
+
+
 def run_and_write(ids, options: RunOptions, out: Path, progress=None) -> RunResult:
     """Run and write the report into ``out``, replacing it only once the new report is complete,
     and only when ``out`` is new, empty or an earlier output of this project (see
@@ -138,9 +141,10 @@ def run_and_write(ids, options: RunOptions, out: Path, progress=None) -> RunResu
 
     check_device(options.device)
     with outdir.replacing(out, "python -m comparisons run") as folder:
-        old_bench = Path(out).resolve() / "bench"
-        if old_bench.is_dir():  # written by `python -m comparisons bench`: kept with the report
-            shutil.copytree(old_bench, folder / "bench")
+        for part in KEPT_PARTS:  # written by `bench` and `sweep` into the report: kept with it
+            old = Path(out).resolve() / part
+            if old.is_dir() and outdir.read_marker(old) is not None:
+                shutil.copytree(old, folder / part)
         result = run_concepts(ids, options, folder, progress)
         write_report(result, folder)
     return result
