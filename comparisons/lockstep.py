@@ -133,3 +133,21 @@ def load_into(params: dict, values: dict) -> None:
 
 def finite(*arrays) -> bool:
     return all(np.all(np.isfinite(np.asarray(a, dtype=np.float64))) for a in arrays)
+
+
+def lockstep_history(ctx, label: str, start: tuple, history_t, step_np, quantities, note: str = "") -> Lockstep:
+    """Lockstep over a run torch has taken and recorded state by state (a whole-run function).
+
+    ``start`` is the shared initial state (a tuple of arrays), ``history_t`` torch's state after
+    every step (tuples of arrays, in ``quantities`` order, the state first), and ``step_np(state)``
+    the NumPy side's one step from ``state``, returning a tuple of the same form. Step k starts
+    both sides from torch's state after step k − 1; one check per quantity is recorded."""
+    lock = Lockstep(ctx, label)
+    state = tuple(start)
+    for k, after in enumerate(history_t):
+        ours = step_np(state)
+        for quantity, a, e in zip(quantities, ours, after):
+            lock.compare(k, quantity, a, e)
+        state = tuple(after[: len(start)])
+    lock.record(note)
+    return lock
