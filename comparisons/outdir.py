@@ -36,6 +36,9 @@ MARKER = ".comparisons-report"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+_TEMPORARY = re.compile(r"^\..+\.tmp-\d+-[0-9a-f]{8}$")  # .NAME.tmp-PID-RANDOM, made by _new_folder
+
+
 class OutputFolderError(ValueError):
     """The output folder cannot be used; the message is one line naming the folder and why."""
 
@@ -51,10 +54,12 @@ def read_marker(folder: Path) -> dict | None:
         marker = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-    if not isinstance(marker, dict) or not isinstance(marker.get("written_by"), str):
+    if not isinstance(marker, dict) or not isinstance(marker.get("written_by"), str) or "files" not in marker:
         return None
-    files = marker.get("files")
-    if files is not None and not (isinstance(files, list) and all(isinstance(f, str) for f in files)):
+    files = marker["files"]
+    if files is None:  # a temporary folder: only under its own name pattern, with its process id
+        return marker if _TEMPORARY.match(Path(folder).name) and isinstance(marker.get("pid"), int) else None
+    if not (isinstance(files, list) and all(isinstance(f, str) for f in files)):
         return None
     return marker
 
@@ -95,7 +100,7 @@ def foreign_paths(folder: Path) -> Iterator[Path]:
         yield folder
         return
     marker = read_marker(folder)
-    if marker is not None and marker.get("files") is None:
+    if marker is not None and marker["files"] is None:
         return  # a temporary folder being written: made empty by us, everything in it is ours
     known = set(marker["files"]) if marker is not None else set()
     yield from _foreign_below(folder, known, "")
@@ -156,8 +161,8 @@ def check_output_folder(out, option: str = "--out") -> Path:
         foreign = next(foreign_paths(target), None)
         if foreign is not None:
             what = "folder" if foreign.is_dir() and not foreign.is_symlink() else "file"
-            refuse(f"holds the {what} {foreign.relative_to(target)}, which this project did not write "
-                   "(only a new, empty or earlier output folder of this project is replaced)")
+            refuse(f"holds the {what} {foreign.relative_to(target)}, not written by this project "
+                   "(only a new or empty folder, or an earlier output of this project, is replaced)")
         locked = next(_unwritable_folders(target), None)
         if locked is not None:
             refuse(f"the old output cannot be removed: {locked} is not writable")
