@@ -28,6 +28,8 @@ float64 its free-running trajectories besides.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .checks import TOLERANCES, Stepwise
@@ -135,19 +137,27 @@ def finite(*arrays) -> bool:
     return all(np.all(np.isfinite(np.asarray(a, dtype=np.float64))) for a in arrays)
 
 
-def lockstep_history(ctx, label: str, start: tuple, history_t, step_np, quantities, note: str = "") -> Lockstep:
+def lockstep_history(ctx, label: str, start: tuple, history_t, step_np, quantities, note: str = "",
+                     referee=None) -> Lockstep:
     """Lockstep over a run torch has taken and recorded state by state (a whole-run function).
 
     ``start`` is the shared initial state (a tuple of arrays), ``history_t`` torch's state after
-    every step (tuples of arrays, in ``quantities`` order, the state first), and ``step_np(state)``
-    the NumPy side's one step from ``state``, returning a tuple of the same form. Step k starts
-    both sides from torch's state after step k − 1; one check per quantity is recorded."""
+    every step (tuples of arrays, in ``quantities`` order, the state first), and ``step_np(k, state)``
+    the NumPy side's step k from ``state``, returning a tuple of the same form. Step k starts
+    both sides from torch's state after step k − 1; one check per quantity is recorded.
+    ``referee(k, state)`` returns (NumPy's, torch's) step k from ``state`` in float64, for a float32
+    step that parts at a kink (see :class:`Lockstep`)."""
     lock = Lockstep(ctx, label)
     state = tuple(start)
     for k, after in enumerate(history_t):
-        ours = step_np(state)
-        for quantity, a, e in zip(quantities, ours, after):
-            lock.compare(k, quantity, a, e)
+        ours = step_np(k, state)
+        pairs = {q: (a, e) for q, a, e in zip(quantities, ours, after)}
+        lock.step(k, pairs, referee and partial(_pairs_in_float64, referee, k, state, quantities))
         state = tuple(after[: len(start)])
     lock.record(note)
     return lock
+
+
+def _pairs_in_float64(referee, k, state, quantities) -> dict:
+    ours, theirs = referee(k, tuple(np.asarray(v, dtype=np.float64) for v in state))
+    return {q: (a, e) for q, a, e in zip(quantities, ours, theirs)}

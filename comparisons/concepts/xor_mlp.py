@@ -35,7 +35,7 @@ The decision surface shows the output over the input square: high in two opposit
 CODE = [(scratch.delta_rule.train_two_layer, tdelta.train_two_layer)]
 
 DIFFERENCES = [
-    ("backprop", "δ₁ = h(1 − h) ⊙ W₂ᵀδ₂ written by hand", "autograd through `nn.Sequential`", "XOR MLP: W1 after every epoch"),
+    ("backprop", "δ₁ = h(1 − h) ⊙ W₂ᵀδ₂ written by hand", "autograd through `nn.Sequential`", "XOR MLP: lockstep W1 after the epoch"),
 ]
 
 
@@ -49,7 +49,7 @@ def run(ctx):
         t1, t2, loss_t, model = tdelta.train_two_layer(ctx.tensor(W1), ctx.tensor(W2), ctx.tensor(X), ctx.tensor(D), 0.9, epochs)
     history = list(zip(ctx.numpy(t1), ctx.numpy(t2), ctx.numpy(loss_t)))
 
-    def one_epoch(state):
+    def one_epoch(_, state):
         w1, w2, loss = ctx.impl.delta_rule.train_two_layer(state[0], state[1], X, D, alpha=0.9, epochs=1)
         return w1[0], w2[0], loss[0]
 
