@@ -28,6 +28,7 @@ import re
 import secrets
 import shutil
 import socket
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -140,11 +141,12 @@ def check_output_folder(out, option: str = "--out") -> Path:
         raise OutputFolderError(f"{option} must name a folder, got {str(out)!r}")
     given = Path(out)
     if given.is_symlink() and not given.exists():
-        raise OutputFolderError(f"{option} {out}: is a broken symbolic link")
+        raise OutputFolderError(f"{option} {str(out)!r}: is a broken symbolic link; nothing was changed")
     target = given.resolve()
+    shown = str(out) if str(out).isprintable() else repr(str(out))  # the reason stays one line
 
     def refuse(reason: str):
-        raise OutputFolderError(f"{option} {out}: {reason}; nothing was changed")
+        raise OutputFolderError(f"{option} {shown}: {reason}; nothing was changed")
 
     cwd = Path.cwd().resolve()
     if target == cwd:
@@ -252,11 +254,16 @@ def _swap_in(tmp: Path, target: Path, option: str, out) -> None:
         raise OutputFolderError(f"{option} {out}: the new output could not be put in place: "
                                 f"{exc.strerror or exc}") from None
     try:
+        if next(foreign_paths(old), None) is not None:  # written between the check and the rename
+            raise OutputFolderError(f"{option} {out}: something was written into it just now; nothing was changed")
         tmp.rename(target)
     except BaseException:
         old.rename(target)
         raise
-    _remove_ours(old)
+    try:
+        _remove_ours(old)
+    except OSError as exc:  # still marked: the next run removes it
+        warnings.warn(f"the old output {old} could not be removed ({exc}); the next run removes it", stacklevel=3)
 
 
 def _remove_ours(folder: Path) -> None:
@@ -310,7 +317,7 @@ def _still_running(pid: int, marker: dict) -> bool:
     """Whether the command that made a folder may still be writing it (then it is left alone)."""
     if marker.get("host", socket.gethostname()) != socket.gethostname():
         return True
-    if pid == os.getpid():
+    if pid == os.getpid() or os.name != "posix":  # (on Windows, os.kill(pid, 0) would stop it)
         return True
     try:
         os.kill(pid, 0)

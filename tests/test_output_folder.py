@@ -189,6 +189,14 @@ def test_a_folder_with_anything_this_project_did_not_write_is_refused(tmp_path, 
     assert snapshot(tmp_path) == before
 
 
+def test_the_reason_stays_one_line_whatever_the_folder_is_called(tmp_path, capsys):
+    out = tmp_path / "my\nreport"
+    out.mkdir()
+    (out / "draft.md").write_text("mine\n")
+    err = refused(["run", "softmax", "--out", str(out)], capsys)  # one line, checked by refused()
+    assert "draft.md" in err and (out / "draft.md").read_text() == "mine\n"
+
+
 def test_a_file_added_to_the_folder_during_the_run_is_kept(tmp_path):
     out = tmp_path / "rep"
     write_output(out, "old")
