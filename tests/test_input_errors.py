@@ -31,7 +31,7 @@ def test_probabilities_out_of_range():
 
 
 def test_negative_delta_lr_h():
-    with pytest.raises(ValueError, match="delta must be >= 0"):
+    with pytest.raises(ValueError, match="delta must be a finite number >= 0"):
         losses.cross_entropy_error(np.array([[0.5, 0.5]]), np.array([0]), delta=-1)
     with pytest.raises(ValueError, match="lr must be a finite number >= 0"):
         gradients.gradient_descent(lambda x: x, np.ones(2), lr=-0.1, steps=3)
@@ -55,7 +55,7 @@ def test_layer_shapes():
 
 
 def test_non_numeric_input():
-    with pytest.raises(TypeError, match="x must be a numeric array"):
+    with pytest.raises(TypeError, match="x must be a real numeric array"):
         activations.sigmoid(np.array(["a", "b"]))
 
 
