@@ -153,6 +153,13 @@ def check_int(value, name: str, minimum: int | None = None) -> int:
 # --- other arguments -----------------------------------------------------------------------------
 
 
+def check_flag(value, name: str) -> bool:
+    """True or False (a string such as "no" would be truthy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {_describe(value)}")
+    return bool(value)
+
+
 def check_callable(f, name: str) -> None:
     if not callable(f):
         raise TypeError(f"{name} must be callable, got {_describe(f)}")

@@ -24,9 +24,13 @@ VARIANTS = ("sgd", "batch", "minibatch")
 
 def delta(W, x, d, alpha):
     """ΔW for one sample or the mean ΔW over a batch: α·mean(δ·x) with δ = y(1 − y)(d − y)."""
-    x = as_float_array(x, "x")
-    W, x, d = _check_data(W, np.atleast_2d(x), np.atleast_1d(d), ("W", "x", "d"))
+    x, d = np.atleast_2d(as_float_array(x, "x")), np.atleast_1d(as_float_array(d, "d"))
+    W, x, d = _check_data(W, x, d, ("W", "x", "d"))
     check_positive(alpha, "alpha")
+    return _delta(W, x, d, alpha)
+
+
+def _delta(W, x, d, alpha):
     y = sigmoid(x @ W.T)[:, 0]
     dlt = y * (1.0 - y) * (d - y)
     return alpha * (dlt[:, None] * x).mean(axis=0, keepdims=True)
@@ -36,21 +40,23 @@ def epoch(W, X, D, alpha, variant="sgd", batch_size=2):
     """One epoch over the samples in order; returns the new W (1, n)."""
     W, X, D = _check_data(W, X, D)
     check_positive(alpha, "alpha")
-    batch_size = _check_batching(variant, batch_size)
-    if variant == "sgd":
-        batch_size = 1
-    elif variant == "batch":
-        batch_size = len(X)
+    return _epoch(W, X, D, alpha, _batch_size(variant, batch_size, len(X)))
+
+
+def _epoch(W, X, D, alpha, batch_size):
     W = W.copy()
     for start in range(0, len(X), batch_size):
         # the mean ΔW of *this* batch: the accumulator starts from zero for every batch
-        W = W + delta(W, X[start:start + batch_size], D[start:start + batch_size], alpha)
+        W = W + _delta(W, X[start:start + batch_size], D[start:start + batch_size], alpha)
     return W
 
 
 def loss(W, X, D):
     """Mean over the samples of ½(d − y)²."""
-    W, X, D = _check_data(W, X, D)
+    return _loss(*_check_data(W, X, D))
+
+
+def _loss(W, X, D):
     y = sigmoid(X @ W.T)[:, 0]
     return float(np.mean(0.5 * (D - y) ** 2))
 
@@ -61,12 +67,12 @@ def train(W0, X, D, alpha=0.9, epochs=10_000, variant="sgd", batch_size=2):
     W = W.copy()
     check_positive(alpha, "alpha")
     epochs = check_int(epochs, "epochs", minimum=0)
-    _check_batching(variant, batch_size)
+    batch_size = _batch_size(variant, batch_size, len(X))
     history, losses = [], []
     for _ in range(epochs):
-        W = epoch(W, X, D, alpha, variant, batch_size)
+        W = _epoch(W, X, D, alpha, batch_size)
         history.append(W)
-        losses.append(loss(W, X, D))
+        losses.append(_loss(W, X, D))
     return np.array(history), np.array(losses)
 
 
@@ -112,8 +118,10 @@ def _check_data(W, X, D, names=("W", "X", "D")):
     return W, X, D
 
 
-def _check_batching(variant, batch_size):
-    """The variant's name, and batch_size (an integer >= 1; used by the mini-batch variant)."""
+def _batch_size(variant, batch_size, n):
+    """The samples per update: 1 for "sgd", all n for "batch", ``batch_size`` (an integer >= 1)
+    for "minibatch". batch_size is checked whichever the variant."""
     if not isinstance(variant, str) or variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    return check_int(batch_size, "batch_size", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    return {"sgd": 1, "batch": n, "minibatch": batch_size}[variant]

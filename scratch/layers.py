@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations as act
-from ._checks import as_dout, as_float_array, check_dropout_probability, check_finite, check_positive, check_real, check_rng
+from ._checks import as_dout, as_float_array, check_dropout_probability, check_finite, check_flag, check_positive, check_real, check_rng
 from .losses import softmax_cross_entropy, _logits_and_onehot
 
 
@@ -59,6 +59,9 @@ class Linear(Layer):
     backward: dx = dout @ Wᵀ,  dW = xᵀ @ dout,  db = Σₙ doutₙ (summed over the batch, because b
     was broadcast to every row in the forward pass).
 
+    x is a batch (N, in), or one sample (in,) as ``nn.Linear`` accepts it (out then has shape
+    (out,) and dout must too), or (N, d₁, d₂, …), flattened to (N, d₁·d₂·…) as the book's Affine does.
+
     ``needs_input_grad = False`` skips dx (backward returns None), as autograd does for an input
     that does not require a gradient: for a network's first layer dx is never used, and it costs
     as much as the forward matmul.
@@ -89,13 +92,14 @@ class Linear(Layer):
             raise ValueError(f"Linear expects inputs with {W.shape[0]} features, got x{x.shape}")
         self._x = x2
         out = x2 @ W + b
+        out = out[0] if x.ndim == 1 else out  # one sample in, one sample out, as nn.Linear
         self._out_shape = out.shape
         return out
 
     def backward(self, dout):
         self._need_forward(self._x)
-        dout = as_dout(dout, self._out_shape)
         W = self.params["W"]
+        dout = as_dout(dout, self._out_shape).reshape(self._x.shape[0], W.shape[1])
         self.grads["W"] = self._x.T @ dout
         self.grads["b"] = np.sum(dout, axis=0)
         if not self.needs_input_grad:
@@ -354,6 +358,7 @@ class BatchNorm1d(Layer):
             raise ValueError(f"momentum must be in [0, 1] (the weight of the old running value), got {momentum}")
         check_positive(eps, "eps")
         check_positive(running_var_init, "running_var_init", allow_zero=True)
+        check_flag(unbiased_running_var, "unbiased_running_var")
         self.params = {"gamma": gamma, "beta": beta}
         self.grads = {"gamma": np.zeros_like(gamma), "beta": np.zeros_like(beta)}
         self.momentum, self.eps, self.unbiased_running_var = momentum, eps, unbiased_running_var

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import layers as L
-from ._checks import (as_float_array, check_dict, check_dropout_probability, check_finite, check_labels, check_positive,
-                      check_shape)
+from ._checks import (as_float_array, check_dict, check_dropout_probability, check_finite, check_flag, check_labels,
+                      check_positive, check_rng, check_shape)
 from .gradients import numerical_gradient
 from .regularization import l1_grad, l1_penalty, l2_grad, l2_penalty
 
@@ -60,12 +60,20 @@ class MultiLayerNet:
     def __init__(self, params: dict, activation: str = "relu", weight_decay_lambda: float = 0.0, layers=None,
                  use_batchnorm: bool = False, dropout_ratio: float = 0.0, rng=None, bn_kwargs=None,
                  l1_lambda: float = 0.0):
-        self._L = L if layers is None else layers
+        self._L = _layer_module(layers, ["Linear", "SoftmaxWithLoss", ACTIVATIONS.get(activation, L.ReLU).__name__]
+                                + ["BatchNorm1d"] * bool(use_batchnorm) + ["Dropout"] * bool(dropout_ratio))
         if not isinstance(activation, str) or activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         check_positive(weight_decay_lambda, "weight_decay_lambda", allow_zero=True)
         check_positive(l1_lambda, "l1_lambda", allow_zero=True)
         check_dropout_probability(dropout_ratio, "dropout_ratio")
+        check_flag(use_batchnorm, "use_batchnorm")
+        if rng is not None:
+            check_rng(rng)
+        if bn_kwargs is not None:
+            check_dict(bn_kwargs, "bn_kwargs")
+            if not use_batchnorm:
+                raise ValueError("bn_kwargs is given, but use_batchnorm is False: there is no batch norm to configure")
         self.l1_lambda = l1_lambda
         check_dict(params, "params")
         self.params = {k: as_float_array(v, f"params[{k!r}]") for k, v in params.items()}
@@ -99,7 +107,7 @@ class MultiLayerNet:
             if i == self.depth:
                 break
             if use_batchnorm:
-                self.batchnorms.append(self._L.BatchNorm1d(self.params[f"gamma{i}"], self.params[f"beta{i}"], **(bn_kwargs or {})))
+                self.batchnorms.append(_batchnorm(self._L, self.params[f"gamma{i}"], self.params[f"beta{i}"], bn_kwargs))
                 self.layers.append(self.batchnorms[-1])
             self.layers.append(getattr(self._L, ACTIVATIONS[activation].__name__)())
             if dropout_ratio > 0:
@@ -200,6 +208,24 @@ class MultiLayerNet:
         return {key: numerical_gradient(lambda _: float(self.loss(x, t)), p, h=h) for key, p in self.params.items()}
 
 
+def _layer_module(layers, names):
+    """The module (or namespace) the layer classes come from: ``scratch.layers`` unless given."""
+    if layers is None:
+        return L
+    missing = [name for name in names if not callable(getattr(layers, name, None))]
+    if missing:
+        raise TypeError(f"layers must provide the layer classes {names}; {layers!r} has no {missing}")
+    return layers
+
+
+def _batchnorm(layers, gamma, beta, bn_kwargs):
+    """A batch-norm layer with the user's keyword arguments; an error in them names bn_kwargs."""
+    try:
+        return layers.BatchNorm1d(gamma, beta, **(bn_kwargs or {}))
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"bn_kwargs: {error}") from None
+
+
 def _check_targets(t, x, num_classes: int, name: str = "t"):
     """Targets for a batch x: ``name`` holds N labels in [0, num_classes) or a one-hot (N, num_classes)."""
     if x.ndim < 2:
@@ -231,7 +257,7 @@ class MultiTaskNet:
     HEADS = ("a", "b")
 
     def __init__(self, params: dict, layers=None):
-        self._L = L if layers is None else layers
+        self._L = _layer_module(layers, ["Linear", "ReLU", "SoftmaxWithLoss"])
         check_dict(params, "params")
         expected = {"W1", "b1", "Wa", "ba", "Wb", "bb"}
         if set(params) != expected:

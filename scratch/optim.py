@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import (as_float_array, check_callable, check_dict, check_in_range, check_int, check_parameter,
+from ._checks import (as_float_array, check_callable, check_dict, check_flag, check_in_range, check_int, check_parameter,
                       check_real, check_same_shape, gradient_at)
 
 
@@ -201,7 +201,7 @@ class Adam(Optimizer):
         check_in_range(beta2, "beta2", 0.0, 1.0)
         _check_eps(eps)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.bias_correction = bool(bias_correction)
+        self.bias_correction = check_flag(bias_correction, "bias_correction")
 
     def _moments(self, state, p, g):
         m = state.setdefault("m", np.zeros_like(p))

@@ -112,7 +112,7 @@ class EarlyStopping:
         check_dict(params, "params")
         for key, value in self.best_params.items():
             if key not in params:
-                raise KeyError(f"params has no entry {key!r}; it must have the keys it had in step")
+                raise ValueError(f"params has no entry {key!r}; it must have the keys it had in step")
             if not isinstance(params[key], np.ndarray) or not params[key].flags.writeable:
                 raise TypeError(f"params[{key!r}] must be a writeable ndarray (restored in place), "
                                 f"got {type(params[key]).__name__}")
