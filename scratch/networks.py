@@ -60,43 +60,11 @@ class MultiLayerNet:
     def __init__(self, params: dict, activation: str = "relu", weight_decay_lambda: float = 0.0, layers=None,
                  use_batchnorm: bool = False, dropout_ratio: float = 0.0, rng=None, bn_kwargs=None,
                  l1_lambda: float = 0.0):
-        self._L = _layer_module(layers, ["Linear", "SoftmaxWithLoss", ACTIVATIONS.get(activation, L.ReLU).__name__]
-                                + ["BatchNorm1d"] * bool(use_batchnorm) + ["Dropout"] * bool(dropout_ratio))
-        if not isinstance(activation, str) or activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        check_positive(weight_decay_lambda, "weight_decay_lambda", allow_zero=True)
-        check_positive(l1_lambda, "l1_lambda", allow_zero=True)
-        check_dropout_probability(dropout_ratio, "dropout_ratio")
-        check_flag(use_batchnorm, "use_batchnorm")
-        if rng is not None:
-            check_rng(rng)
-        if bn_kwargs is not None:
-            check_dict(bn_kwargs, "bn_kwargs")
-            if not use_batchnorm:
-                raise ValueError("bn_kwargs is given, but use_batchnorm is False: there is no batch norm to configure")
+        _check_options(activation, weight_decay_lambda, l1_lambda, use_batchnorm, dropout_ratio, rng, bn_kwargs)
+        self._L = _layer_module(layers, ["Linear", "SoftmaxWithLoss", ACTIVATIONS[activation].__name__]
+                                + ["BatchNorm1d"] * bool(use_batchnorm) + ["Dropout"] * bool(dropout_ratio > 0))
         self.l1_lambda = l1_lambda
-        check_dict(params, "params")
-        self.params = {k: as_float_array(v, f"params[{k!r}]") for k, v in params.items()}
-        for k, v in self.params.items():
-            check_finite(v, f"params[{k!r}]")
-        linear_params = {k: v for k, v in self.params.items() if str(k)[:1] in ("W", "b")}
-        self.depth = num_linear(linear_params)
-        sizes = layer_sizes(linear_params)
-        for i in range(1, self.depth + 1):
-            check_shape(self.params[f"b{i}"], (sizes[i],), f"params['b{i}']")
-            if i > 1 and self.params[f"W{i}"].shape[0] != sizes[i - 1]:
-                raise ValueError(f"W{i} must have {sizes[i - 1]} rows to follow W{i - 1}, got {self.params[f'W{i}'].shape}")
-        if use_batchnorm:
-            for i in range(1, self.depth):
-                self.params.setdefault(f"gamma{i}", np.ones(sizes[i], dtype=self.params["W1"].dtype))
-                self.params.setdefault(f"beta{i}", np.zeros(sizes[i], dtype=self.params["W1"].dtype))
-                check_shape(self.params[f"gamma{i}"], (sizes[i],), f"params['gamma{i}']")
-                check_shape(self.params[f"beta{i}"], (sizes[i],), f"params['beta{i}']")
-        unused = set(self.params) - set(linear_params) - {f"{k}{i}" for i in range(1, self.depth) for k in ("gamma", "beta")
-                                                          if use_batchnorm}
-        if unused:
-            raise ValueError(f"params holds {sorted(unused, key=str)}, which no layer uses "
-                             f"(gamma/beta are used only with use_batchnorm=True)")
+        self.params, self.depth = _network_params(params, use_batchnorm)
         self.activation = activation
         self.weight_decay_lambda = weight_decay_lambda
         self.use_batchnorm = use_batchnorm
@@ -206,6 +174,49 @@ class MultiLayerNet:
     def numerical_gradient(self, x, t, h: float = 1e-4) -> dict:
         """Central differences on every parameter: slow (two forward passes per element)."""
         return {key: numerical_gradient(lambda _: float(self.loss(x, t)), p, h=h) for key, p in self.params.items()}
+
+
+def _network_params(params, use_batchnorm):
+    """(params as float arrays, L): W1, b1, …, WL, bL that chain, and with batch norm gamma1, beta1, …
+    for every hidden layer (1 and 0 unless given)."""
+    check_dict(params, "params")
+    params = {k: as_float_array(v, f"params[{k!r}]") for k, v in params.items()}
+    for k, v in params.items():
+        check_finite(v, f"params[{k!r}]")
+    linear_params = {k: v for k, v in params.items() if str(k)[:1] in ("W", "b")}
+    depth = num_linear(linear_params)
+    sizes = layer_sizes(linear_params)
+    for i in range(1, depth + 1):
+        check_shape(params[f"b{i}"], (sizes[i],), f"params['b{i}']")
+        if i > 1 and params[f"W{i}"].shape[0] != sizes[i - 1]:
+            raise ValueError(f"W{i} must have {sizes[i - 1]} rows to follow W{i - 1}, got {params[f'W{i}'].shape}")
+    bn_keys = {f"{k}{i}" for i in range(1, depth) for k in ("gamma", "beta")} if use_batchnorm else set()
+    for i in range(1, depth) if use_batchnorm else ():
+        params.setdefault(f"gamma{i}", np.ones(sizes[i], dtype=params["W1"].dtype))
+        params.setdefault(f"beta{i}", np.zeros(sizes[i], dtype=params["W1"].dtype))
+        check_shape(params[f"gamma{i}"], (sizes[i],), f"params['gamma{i}']")
+        check_shape(params[f"beta{i}"], (sizes[i],), f"params['beta{i}']")
+    unused = set(params) - set(linear_params) - bn_keys
+    if unused:
+        raise ValueError(f"params holds {sorted(unused, key=str)}, which no layer uses "
+                         f"(gamma/beta are used only with use_batchnorm=True)")
+    return params, depth
+
+
+def _check_options(activation, weight_decay_lambda, l1_lambda, use_batchnorm, dropout_ratio, rng, bn_kwargs):
+    """MultiLayerNet's options, each checked with a message that names it."""
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    check_positive(weight_decay_lambda, "weight_decay_lambda", allow_zero=True)
+    check_positive(l1_lambda, "l1_lambda", allow_zero=True)
+    check_flag(use_batchnorm, "use_batchnorm")
+    check_dropout_probability(dropout_ratio, "dropout_ratio")
+    if rng is not None:
+        check_rng(rng)
+    if bn_kwargs is not None:
+        check_dict(bn_kwargs, "bn_kwargs")
+        if not use_batchnorm:
+            raise ValueError("bn_kwargs is given, but use_batchnorm is False: there is no batch norm to configure")
 
 
 def _layer_module(layers, names):
