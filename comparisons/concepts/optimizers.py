@@ -75,13 +75,16 @@ CODE = [
     (scratch.optim.nesterov_lookahead, topt.minimize),
 ]
 
+UNCORRECTED = "Adam without bias correction = torch Adam with lr·(1 − β₁ᵗ)/√(1 − β₂ᵗ), ε/√(1 − β₂ᵗ)"
+FOLDED = "Adam, book's folded form = torch Adam with ε/√(1 − β₂ᵗ)"
+
 DIFFERENCES = [
     ("momentum", "v ← μv − η·g; p ← p + v", "b ← μb + g; p ← p − η·b", "Momentum: v = −lr·b (torch's momentum_buffer)"),
     ("Nesterov", "gradient at the look-ahead θ + μv", "gradient at p, which plays φ = θ + μv", "Nesterov: look-ahead θ + μv = torch's p"),
     ("AdaGrad ε", "1e-7 (book), inside or outside √", "1e-10, outside √", "AdaGrad (book's eps=1e-7): every step"),
     ("RMSProp decay", "ρ = decay_rate (0.99)", "`alpha` = 0.99", "RMSProp: every step"),
-    ("Adam bias correction", "none (seed)", "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)", "Adam without bias correction differs from torch"),
-    ("Adam (book)", "correction folded into η_t", "correction on m and v: ε acts on √v̂", "Adam, book's folded form, differs from torch"),
+    ("Adam bias correction", "none (seed)", "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)", UNCORRECTED),
+    ("Adam (book)", "correction folded into η_t", "correction on m and v: ε acts on √v̂", FOLDED),
     ("weight decay in Adam", "λp added to the gradient", "AdamW: p ← p(1 − ηλ) before the step", "AdamW: every step"),
 ]
 
@@ -162,9 +165,9 @@ def _nesterov_relation(ctx):
     look = getattr(ctx.impl.optim, "nesterov_lookahead", scratch.optim.nesterov_lookahead)
     thetas, vs = look(grad_f, ctx.array(START), lr=lr, momentum=mu, steps=STEPS)
     path_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.nesterov(ps, lr, mu), STEPS)
-    ctx.compare("Nesterov: look-ahead θ + μv = torch's p", thetas + mu * vs, path_t, kind="trained",
-                note="the look-ahead form takes the gradient at θ + μv; PyTorch stores that point as p")
-    ctx.differs("Nesterov: look-ahead θ itself is not torch's p", thetas[1:], ctx.numpy(path_t)[1:],
+    relation = ctx.compare("Nesterov: look-ahead θ + μv = torch's p", thetas + mu * vs, path_t, kind="trained",
+                           note="the look-ahead form takes the gradient at θ + μv; PyTorch stores that point as p")
+    ctx.differs("Nesterov: look-ahead θ itself is not torch's p", thetas[1:], ctx.numpy(path_t)[1:], relation=relation,
                 note="θ and φ = θ + μv differ by μv")
 
 
@@ -174,14 +177,22 @@ def _adam_forms(ctx):
     path_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.adam(ps, lr), STEPS)
     path_t = ctx.numpy(path_t)
     no_bc, _ = numpy_path(ctx, lambda: optim.Adam(lr, bias_correction=False))
-    ctx.differs("Adam without bias correction differs from torch", no_bc, path_t,
+    uncorrected_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.adam_uncorrected(ps, lr), STEPS)
+    relation = ctx.compare(UNCORRECTED, no_bc, uncorrected_t, kind="trained",
+                           note="η·m/(√v + ε) = (lr_t/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε_t): torch.optim.Adam with lr and "
+                                "eps set before every step (torch_ref.optim.adam_uncorrected), every step")
+    ctx.differs("Adam without bias correction differs from torch", no_bc, path_t, relation=relation,
                 note="the seed's form takes larger first steps; the gap is tabled and plotted per step")
     folded_cls = getattr(optim, "AdamFolded", None)
     rows = {"step": np.arange(STEPS + 1), "|Δ| no bias correction": np.abs(no_bc - path_t).max(axis=1)}
     if folded_cls is not None:
         folded, _ = numpy_path(ctx, lambda: folded_cls(lr))
+        folded_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.adam_folded(ps, lr), STEPS)
+        relation = ctx.compare(FOLDED, folded, folded_t, kind="trained",
+                               note="η_t·m/(√v + ε) = (η/(1 − β₁ᵗ))·m/(√v̂ + ε/√(1 − β₂ᵗ)): torch.optim.Adam with eps "
+                                    "set before every step (torch_ref.optim.adam_folded), every step")
         if ctx.dtype == "float64":  # ε = 1e-8 against √v ~ 1 is below float32's resolution
-            ctx.differs("Adam, book's folded form, differs from torch", folded, path_t,
+            ctx.differs("Adam, book's folded form, differs from torch", folded, path_t, relation=relation,
                         note="the book's ε acts on the uncorrected √v: PyTorch's Adam with ε/√(1 − β₂ᵗ)")
         rows["|Δ| book's folded form"] = np.abs(folded - path_t).max(axis=1)
     first_np = no_bc[1] - no_bc[0]
