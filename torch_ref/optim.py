@@ -21,6 +21,40 @@ def momentum(params, lr, momentum=0.9):
     return torch.optim.SGD(params, lr=lr, momentum=momentum)
 
 
+class SGDTextbookMomentum(torch.optim.SGD):
+    """``SGD(momentum=μ)`` that behaves as the textbook momentum v ← μ·v − η_t·g, p ← p + v under
+    any schedule: whenever the learning rate has changed since the last step (η_old → η_new), the
+    buffer is first multiplied by η_old/η_new, then PyTorch's own step runs.
+
+    PyTorch has no such option: hand math on the torch side, written to prove the relation between
+    the two forms. With v = −η·b, PyTorch's b ← μ·b + g, p ← p − η_new·b gives
+    v ← μ·(η_new/η_old)·v − η_new·g, which is the textbook rule only while η is constant; rescaling
+    b by η_old/η_new first restores v ← μ·v − η_new·g exactly. The learning rate must stay > 0.
+    """
+
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, lr=lr, momentum=momentum)
+        self._last_lrs = [group["lr"] for group in self.param_groups]
+
+    def step(self, closure=None):
+        with torch.no_grad():
+            for group, last in zip(self.param_groups, self._last_lrs):
+                if group["lr"] != last:
+                    if group["lr"] <= 0:
+                        raise ValueError(f"lr must stay > 0 to rescale the momentum buffer, got {group['lr']}")
+                    for p in group["params"]:
+                        buf = self.state.get(p, {}).get("momentum_buffer")
+                        if buf is not None:
+                            buf.mul_(last / group["lr"])
+        self._last_lrs = [group["lr"] for group in self.param_groups]
+        return super().step(closure)
+
+
+def momentum_textbook(params, lr, momentum=0.9):
+    """The textbook momentum v ← μ·v − η·g through ``torch.optim.SGD``: see :class:`SGDTextbookMomentum`."""
+    return SGDTextbookMomentum(params, lr, momentum)
+
+
 def nesterov(params, lr, momentum=0.9):
     """b ← μ·b + g, p ← p − lr·(g + μ·b)."""
     return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=True)

@@ -126,9 +126,10 @@ def _book_relation(ctx):
         book.forward(x)
         bn_t(ctx.tensor(x))
     relation = 0.9**steps + n / (n - 1) * book.running_var
-    ctx.compare("book running_var relation: torch = 0.9ᵗ + N/(N−1)·book", relation, bn_t.running_var,
-                note=f"after t = {steps} batches of N = {n}")
-    ctx.differs("book running_var differs from torch's", book.running_var, bn_t.running_var)
+    proved = ctx.compare("book running_var relation: torch = 0.9ᵗ + N/(N−1)·book", relation, bn_t.running_var,
+                         note=f"after t = {steps} batches of N = {n}")
+    ctx.differs("book running_var differs from torch's", book.running_var, bn_t.running_var, relation=proved,
+                note="torch starts at 1 (the 0.9ᵗ term) and stores the unbiased variance (the N/(N − 1) factor)")
 
 
 def _grid(ctx):
