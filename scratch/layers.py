@@ -59,6 +59,9 @@ class Linear(Layer):
     backward: dx = dout @ Wᵀ,  dW = xᵀ @ dout,  db = Σₙ doutₙ (summed over the batch, because b
     was broadcast to every row in the forward pass).
 
+    x is a batch (N, in), or one sample (in,) as ``nn.Linear`` accepts it (out then has shape
+    (out,) and dout must too), or (N, d₁, d₂, …), flattened to (N, d₁·d₂·…) as the book's Affine does.
+
     ``needs_input_grad = False`` skips dx (backward returns None), as autograd does for an input
     that does not require a gradient: for a network's first layer dx is never used, and it costs
     as much as the forward matmul.
@@ -86,12 +89,17 @@ class Linear(Layer):
         if x2.shape[1] != W.shape[0]:
             raise ValueError(f"Linear expects inputs with {W.shape[0]} features, got x{x.shape}")
         self._x = x2
-        return x2 @ W + b
+        out = x2 @ W + b
+        return out[0] if x.ndim == 1 else out
 
     def backward(self, dout):
         self._need_forward(self._x)
         dout = as_float_array(dout, "dout")
         W = self.params["W"]
+        out_shape = (W.shape[1],) if len(self._x_shape) == 1 else (self._x.shape[0], W.shape[1])
+        if dout.shape != out_shape:
+            raise ValueError(f"Linear.backward expects dout of the output's shape {out_shape}, got {dout.shape}")
+        dout = dout.reshape(self._x.shape[0], W.shape[1])
         self.grads["W"] = self._x.T @ dout
         self.grads["b"] = np.sum(dout, axis=0)
         if not self.needs_input_grad:

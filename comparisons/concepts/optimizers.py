@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 import scratch.optim
 import torch_ref.optim as topt
@@ -60,6 +61,13 @@ the step size, η_t = η√(1 − β₂ᵗ)/(1 − β₁ᵗ), which is PyTorch's
 **AdamW** decays the weights directly, p ← p(1 − ηλ), instead of adding λp to the gradient
 (which Adam would then divide by √v̂, weakening the decay on parameters with large gradients).
 
+**Defaults.** Constructed with no hyperparameters, AdaGrad, RMSProp, Adam and AdamW take
+PyTorch's defaults (lr 0.01, 0.01, 0.001, 0.001; ε 1e-10, 1e-8, 1e-8, 1e-8; ρ = `alpha` 0.99;
+β = (0.9, 0.999); AdamW's λ 0.01): the checks build both sides with no arguments and run them on
+a bowl ½Σcᵢpᵢ² whose curvatures span 1e-9 … 10, where a wrong ε, rate or λ would show. Momentum
+and Nesterov take the book's μ = 0.9 when none is given; PyTorch's `SGD` defaults to momentum 0
+(plain SGD) and refuses `nesterov=True` without a momentum.
+
 On the digits network (64→50→10, ReLU, batches of 100 in a shared shuffled order) every optimizer
 is run on both sides for at least 100 steps and compared at every step, in float64. In float32 the
 adaptive ones (AdaGrad, RMSProp, Adam, AdamW) are compared on x²/20 + y² only: dividing each
@@ -77,6 +85,8 @@ CODE = [
 
 UNCORRECTED = "Adam without bias correction = torch Adam with lr·(1 − β₁ᵗ)/√(1 − β₂ᵗ), ε/√(1 − β₂ᵗ)"
 FOLDED = "Adam, book's folded form = torch Adam with ε/√(1 − β₂ᵗ)"
+DEFAULT_MOMENTUM = "Momentum(lr)'s default momentum 0.9 = torch.optim.SGD(lr, momentum=0.9)"
+TORCH_DEFAULTS = {"AdaGrad": "Adagrad", "RMSProp": "RMSprop", "Adam": "Adam", "AdamW": "AdamW"}
 
 DIFFERENCES = [
     ("momentum", "v ← μv − η·g; p ← p + v", "b ← μb + g; p ← p − η·b", "Momentum: v = −lr·b (torch's momentum_buffer)"),
@@ -86,6 +96,7 @@ DIFFERENCES = [
     ("Adam bias correction", "none (seed)", "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)", UNCORRECTED),
     ("Adam (book)", "correction folded into η_t", "correction on m and v: ε acts on √v̂", FOLDED),
     ("weight decay in Adam", "λp added to the gradient", "AdamW: p ← p(1 − ηλ) before the step", "AdamW: every step"),
+    ("default momentum", "μ = 0.9 (the book)", "`SGD`: momentum = 0; `nesterov=True` needs one", DEFAULT_MOMENTUM),
 ]
 
 START = (-7.0, 2.0)
@@ -117,12 +128,26 @@ def optimizer_pairs(impl, lr, name):
     }[name]
 
 
-def numpy_path(ctx, make_opt, steps=STEPS, start=START):
+# A bowl ½·Σ cᵢpᵢ² whose curvatures span 1e-9 … 10, so that every hyperparameter shows in the path:
+# ε against the tiny gradients, the learning rate and the averaging rates against the large ones.
+CURVATURES = (1e-9, 1e-7, 1e-3, 1.0, 10.0)
+WIDE_START = (1.0, -2.0, 3.0, -1.0, 0.5)
+
+
+def f_wide(p):
+    return 0.5 * (p.new_tensor(CURVATURES) * p**2).sum()
+
+
+def grad_wide(p):
+    return np.asarray(CURVATURES, dtype=p.dtype) * p
+
+
+def numpy_path(ctx, make_opt, steps=STEPS, start=START, grad=grad_f):
     opt = make_opt()
     params = {"p": ctx.array(start)}
     path = [params["p"].copy()]
     for _ in range(steps):
-        opt.update(params, {"p": grad_f(params["p"])})
+        opt.update(params, {"p": grad(params["p"])})
         path.append(params["p"].copy())
     return np.array(path), opt
 
@@ -141,6 +166,7 @@ def run(ctx):
 
     _momentum_relation(ctx, paths["Momentum"])
     _nesterov_relation(ctx)
+    _defaults(ctx)
     bias = _adam_forms(ctx)
     _digits(ctx)
     ctx.table("forms", _forms_table(ctx))
@@ -169,6 +195,35 @@ def _nesterov_relation(ctx):
                            note="the look-ahead form takes the gradient at θ + μv; PyTorch stores that point as p")
     ctx.differs("Nesterov: look-ahead θ itself is not torch's p", thetas[1:], ctx.numpy(path_t)[1:], relation=relation,
                 note="θ and φ = θ + μv differ by μv")
+
+
+def _defaults(ctx):
+    """Each optimizer constructed with no hyperparameters against torch.optim's defaults."""
+    optim = ctx.impl.optim
+    for name, torch_name in TORCH_DEFAULTS.items():
+        ours, _ = numpy_path(ctx, getattr(optim, name), start=WIDE_START, grad=grad_wide)
+        theirs, _ = topt.minimize(f_wide, ctx.tensor(WIDE_START), getattr(torch.optim, torch_name), STEPS)
+        ctx.compare(f"{name}() = torch.optim.{torch_name}(), both at their defaults: every step", ours, theirs,
+                    kind="trained", note=f"½Σcᵢpᵢ², c = {CURVATURES}, {STEPS} steps")
+    lr = 0.1
+    momentum, _ = numpy_path(ctx, lambda: optim.Momentum(lr), start=WIDE_START, grad=grad_wide)
+    relation = ctx.compare(DEFAULT_MOMENTUM, momentum,
+                           topt.minimize(f_wide, ctx.tensor(WIDE_START), lambda ps: topt.momentum(ps, lr, 0.9), STEPS)[0],
+                           kind="trained", note="the book's μ = 0.9 when none is given")
+    plain, _ = topt.minimize(f_wide, ctx.tensor(WIDE_START), lambda ps: torch.optim.SGD(ps, lr=lr), STEPS)
+    ctx.differs("Momentum(lr) differs from torch.optim.SGD(lr), whose default momentum is 0", momentum, plain,
+                relation=relation, note="torch's SGD without a momentum is plain SGD")
+    nesterov, _ = numpy_path(ctx, lambda: optim.Nesterov(lr), start=WIDE_START, grad=grad_wide)
+    ctx.compare("Nesterov(lr)'s default momentum 0.9 = torch.optim.SGD(lr, momentum=0.9, nesterov=True)", nesterov,
+                topt.minimize(f_wide, ctx.tensor(WIDE_START), lambda ps: topt.nesterov(ps, lr, 0.9), STEPS)[0],
+                kind="trained", note="the book's μ = 0.9 when none is given")
+    try:
+        torch.optim.SGD([ctx.tensor(START, requires_grad=True)], lr=lr, nesterov=True)
+        refused = ""
+    except ValueError as err:
+        refused = str(err)
+    ctx.finding("torch.optim.SGD(nesterov=True) has no default momentum: it refuses to build", bool(refused),
+                f"PyTorch: {refused!r}")
 
 
 def _adam_forms(ctx):
