@@ -48,6 +48,8 @@ Things worth seeing in the checks and figures:
 * The sigmoid is written so that it never overflows: with z = e^(−|x|),
   σ(x) = 1/(1 + z) for x ≥ 0 and z/(1 + z) for x < 0. The textbook form 1/(1 + e⁻ˣ) gives the
   right value for x = −1000 too, but only after exp overflows to inf with a warning.
+* Called without a slope or α, Leaky ReLU uses 0.01 and ELU α = 1, PyTorch's defaults
+  (`nn.LeakyReLU()`, `nn.ELU()`); a check builds both sides with no arguments.
 * Maxout generalises ReLU (ReLU is maxout of the pieces x and 0). PyTorch has no Maxout module; a
   PyTorch user writes it as one `nn.Linear(in, k·out)` and `amax` over the pieces.
 """
@@ -111,6 +113,7 @@ def run(ctx):
 
     _tanh_same_formula(ctx, inputs["random batch"])
     _kink_conventions(ctx)
+    _defaults(ctx, inputs["grid"])
     _step(ctx, inputs["grid"], curves)
     _maxout(ctx)
     _linear_collapse(ctx)
@@ -142,6 +145,22 @@ def _kink_conventions(ctx):
         _, theirs = tact.forward_backward(tact.module(name, **kwargs), ctx.tensor(zero), ctx.tensor([1.0]))
         label = "relu'(0) = 0 as torch" if name == "relu" else "leaky_relu'(0) = slope as torch"
         ctx.compare(label, ours, theirs)
+
+
+def _defaults(ctx, x):
+    """Leaky ReLU and ELU constructed and called with no hyperparameter, against torch's defaults
+    (``nn.LeakyReLU()``: negative_slope 0.01, ``nn.ELU()``: alpha 1.0)."""
+    dout = ctx.array(ctx.rng.normal(size=x.shape))
+    A, L = ctx.impl.activations, ctx.impl.layers
+    for name, fn, grad_fn, layer_cls, module in [("leaky_relu", A.leaky_relu, A.leaky_relu_grad, L.LeakyReLU, torch.nn.LeakyReLU),
+                                                 ("elu", A.elu, A.elu_grad, L.ELU, torch.nn.ELU)]:
+        y_t, dx_t = tact.forward_backward(module(), ctx.tensor(x), ctx.tensor(dout))
+        _, deriv_t = tact.forward_backward(module(), ctx.tensor(x), torch.ones_like(ctx.tensor(x)))
+        layer = layer_cls()
+        y_layer = layer.forward(x)
+        ours = np.stack([fn(x), grad_fn(x), y_layer, layer.backward(dout)])
+        ctx.compare(f"{name} at its default = nn.{module.__name__}() (function, derivative, layer forward and backward)",
+                    ours, np.stack([ctx.numpy(t) for t in (y_t, deriv_t, y_t, dx_t)]))
 
 
 def _step(ctx, x, curves):

@@ -43,7 +43,9 @@ Dropping the two sums (the "mean terms") is the classic mistake; the tests plant
 | initial running variance | 0 | 1 |
 | ε | 1e-6 (written `10e-7`) | 1e-5 |
 
-With the book's momentum and ε set to PyTorch's values and the running variance stored unbiased and
+`scratch.layers.BatchNorm1d(γ, β)` with no other argument takes the book's momentum convention
+(0.9) with PyTorch's ε and running variance, so it behaves exactly as `nn.BatchNorm1d(D)`; a check
+builds both with their defaults. With the book's momentum and ε set to PyTorch's values and the running variance stored unbiased and
 started at 1, `scratch.layers.BatchNorm1d` agrees with `nn.BatchNorm1d` to rounding; with the book's
 settings the running variance differs by exactly
 torch_var_t = 0.9ᵗ + (N/(N − 1))·book_var_t, which a check proves.
@@ -73,6 +75,7 @@ DIFFERENCES = [
 def run(ctx):
     _layer(ctx)
     _book_relation(ctx)
+    _defaults(ctx)
     grid = _grid(ctx)
     ctx.table("weight-scale-grid", grid[0])
     ctx.figure("weight-scale-grid", lambda: _plot(grid[1]))
@@ -126,9 +129,32 @@ def _book_relation(ctx):
         book.forward(x)
         bn_t(ctx.tensor(x))
     relation = 0.9**steps + n / (n - 1) * book.running_var
-    ctx.compare("book running_var relation: torch = 0.9ᵗ + N/(N−1)·book", relation, bn_t.running_var,
-                note=f"after t = {steps} batches of N = {n}")
-    ctx.differs("book running_var differs from torch's", book.running_var, bn_t.running_var)
+    proved = ctx.compare("book running_var relation: torch = 0.9ᵗ + N/(N−1)·book", relation, bn_t.running_var,
+                         note=f"after t = {steps} batches of N = {n}")
+    ctx.differs("book running_var differs from torch's", book.running_var, bn_t.running_var, relation=proved,
+                note="torch starts at 1 (the 0.9ᵗ term) and stores the unbiased variance (the N/(N − 1) factor)")
+
+
+def _defaults(ctx):
+    """``BatchNorm1d(γ, β)`` with no other argument against ``nn.BatchNorm1d(d)``: the book's momentum
+    0.9 (weight of the old value) is torch's 0.1 (weight of the new), ε 1e-5 on both. Features of
+    spread 0.01 (σ² = 1e-4) make ε visible: a wrong ε changes x̂ by about ε/(2σ²)."""
+    n, d = 16, 5
+    ours = ctx.impl.layers.BatchNorm1d(np.ones(d, dtype=ctx.np_dtype), np.zeros(d, dtype=ctx.np_dtype))
+    theirs = nn.BatchNorm1d(d).to(dtype=ctx.torch_dtype, device=ctx.device)
+    outs_np, outs_t = [], []
+    for _ in range(3):
+        x = ctx.array(ctx.rng.normal(0.0, 0.01, size=(n, d)))
+        outs_np.append(ours.forward(x))
+        outs_t.append(ctx.numpy(theirs(ctx.tensor(x))))
+    x = ctx.array(ctx.rng.normal(0.0, 0.01, size=(n, d)))
+    ours.eval()
+    theirs.eval()
+    outs_np.append(ours.forward(x))
+    outs_t.append(ctx.numpy(theirs(ctx.tensor(x))))
+    ctx.compare("BatchNorm1d defaults = nn.BatchNorm1d defaults: 3 training batches, then eval", np.stack(outs_np),
+                np.stack(outs_t), note="momentum 0.9 (old value's weight) = torch's 0.1 (new value's weight), ε 1e-5; "
+                                       "eval uses the running statistics the three batches left")
 
 
 def _grid(ctx):

@@ -38,7 +38,8 @@ Three conventions meet here:
 one shared mask: PyTorch's `nn.Dropout` decides it, forward hooks record it, and the NumPy layer
 is given the same one; then outputs and gradients agree to rounding. NumPy's *own* masks are
 checked statistically: over 200,000 units the keep rate is 1 − p within five standard errors,
-and the mean output equals the mean input.
+and the mean output equals the mean input. Built with no arguments, both layers drop half the
+units (p = 0.5, PyTorch's default), which one check confirms with a shared mask.
 
 The experiment is the book's overfitting set-up (300 images, six hidden layers of 100, SGD lr 0.01,
 batch 100) with a drop ratio of 0.2, against the same network without dropout; the default run
@@ -101,6 +102,12 @@ def _layer(ctx):
     out_np = layer.forward(x)
     ctx.compare("dropout forward with torch's mask", out_np, out_t)
     ctx.compare("dropout backward with torch's mask", layer.backward(dout), xt.grad)
+    default_t = nn.Dropout().train()
+    out_t = default_t(ctx.tensor(x))
+    default_np = ctx.impl.layers.Dropout()
+    default_np.set_mask(ctx.numpy(out_t) != 0)
+    ctx.compare("Dropout() default p 0.5 = nn.Dropout() default, with torch's mask", default_np.forward(x), out_t,
+                note="the kept units are scaled by 1/(1 − p) = 2 on both sides")
     ctx.compare("dropout in eval mode is the identity", ctx.impl.layers.Dropout(P).eval().forward(x), nn.Dropout(P).eval()(ctx.tensor(x)))
 
 

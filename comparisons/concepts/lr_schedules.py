@@ -39,7 +39,9 @@ rounding, not bit for bit.
 b ← μb + g, p ← p − ηb are the same rule (v = −ηb). Under a schedule they are not: v stores past
 gradients already multiplied by the η of their step, while PyTorch multiplies the whole buffer by
 the current η. After η halves, PyTorch's step shrinks at once; the textbook one keeps the momentum
-built at the old η. The checks show them equal until the first decay and different afterwards.
+built at the old η. The checks show them equal until the first decay and different afterwards,
+and prove the exact relation: the textbook rule is PyTorch's with the buffer multiplied by
+η_old/η_new whenever η changes (then −η_new·b ← μ·(−η_old·b) − η_new·g, which is v ← μv − ηg).
 AdamW's decoupled decay p ← p(1 − ηλ) also follows the schedule, because it uses the current η.
 
 The trained comparisons use the digits network (64→50→10, ReLU) on 500 training images, batches
@@ -52,11 +54,13 @@ CODE = [
     (scratch.schedules.InverseTimeDecay, topt.inverse_time_lr),
 ]
 
+MOMENTUM_RELATION = "textbook momentum under a schedule = torch SGD(momentum) with b × η_old/η_new at each decay"
+
 DIFFERENCES = [
     ("exponential decay", "η₀e^(−kt) evaluated directly", "`ExponentialLR`: η ← γη each epoch, γ = e^(−k)", "exponential k=0.1: lr per epoch"),
     ("1/t decay", "η₀/(1 + kt)", "no scheduler: `LambdaLR` with the factor 1/(1 + kt)", "1/t k=0.2: lr per epoch"),
     ("momentum under a schedule", "v carries the η of past steps", "b has no η; the current η scales it",
-     "textbook momentum parts from torch's after the first decay"),
+     MOMENTUM_RELATION),
 ]
 
 EPOCHS = 30
@@ -117,14 +121,18 @@ def _momentum_under_schedule(ctx, x, t, params0, batches, epoch_of_step):
     after = train_pair(ctx, after_lock.label, params0, "relu", make_np, make_t, x, t, batches, schedule=sched,
                        epoch_of_step=epoch_of_step, lockstep=after_lock)
     parted = after_lock.parts["parameters after the step"].first_mismatch
+    rescaled = train_pair(ctx, MOMENTUM_RELATION, params0, "relu", make_np, lambda ps: topt.momentum_textbook(ps, 0.05, 0.9),
+                          x, t, batches, schedule=sched, epoch_of_step=epoch_of_step)
+    compare_params(ctx, MOMENTUM_RELATION, rescaled, note="lr halved every 5 epochs: torch's SGD(momentum) with b multiplied "
+                   "by η_old/η_new at every decay (torch_ref.optim.momentum_textbook)")
+    relation = rescaled.lockstep.records["parameters after the step"]
     ctx.finding("textbook momentum parts from torch's at the first step after the first decay",
                 after_lock.parts["gradients"].passed and parted is not None and parted["step"] == len(first),
                 f"lockstep: the parameters first differ at step {parted and parted['step']} (the first step at the "
-                f"new lr is {len(first)}); the gradients agree at every step. v keeps the old lr inside it; torch "
-                "scales its buffer by the new lr")
+                f"new lr is {len(first)}); the gradients agree at every step. Relation checked exactly: “{relation.check}”")
     if free_running(ctx):
         ctx.differs("textbook momentum parts from torch's after the first decay", flat(after.params_np), flat(after.params_t),
-                    note="free-running; v keeps the old lr inside it; torch scales its buffer by the new lr")
+                    relation=relation, note="free-running; v keeps the old lr inside it; torch scales its buffer by the new lr")
 
 
 def _adamw_under_schedule(ctx, x, t, params0, batches, epoch_of_step):

@@ -8,6 +8,7 @@ import torch
 
 import scratch.layers
 import scratch.networks
+import torch_ref.activations as tact
 import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
@@ -29,7 +30,8 @@ respect to its input (and its parameters):
 | Sigmoid | y = σ(x) | dout·y(1 − y) |
 | SoftmaxWithLoss | L = −(1/N) Σ log softmax(x)[t] | (softmax(x) − t)/N |
 
-db sums over the batch because b was broadcast to every row; forgetting that sum is the classic
+A single sample x of shape (in,) works too, as in `nn.Linear`: out has shape (out,) and
+dW = x ⊗ dout (checked beside the batch). db sums over the batch because b was broadcast to every row; forgetting that sum is the classic
 bug (the tests plant it). The weight layout differs between the two sides: the book's W is
 (in, out) for x·W, PyTorch's `nn.Linear.weight` is (out, in) for x·Wᵀ; the harness transposes at
 that single border.
@@ -67,7 +69,29 @@ def run(ctx):
     for label, sizes, activation in GRADCHECK_NETS:
         sizes = [n_in] + sizes[1:]
         _three_way(ctx, label.replace("64", str(n_in), 1), sizes, activation, x_tr[:3], t_tr[:3])
+    _linear_layer(ctx)
     _train(ctx, x_tr, t_tr, x_te, t_te)
+
+
+def _linear_layer(ctx):
+    """``Linear`` on a batch (N, in) and on one sample (in,), as ``nn.Linear`` accepts both."""
+    n_in, n_out = 7, 4
+    W = ctx.array(ctx.rng.normal(size=(n_in, n_out)))
+    b = ctx.array(ctx.rng.normal(size=n_out))
+    module = torch.nn.Linear(n_in, n_out).to(dtype=ctx.torch_dtype, device=ctx.device)
+    bridge.load_linear(module, W, b)
+    for label, shape in [("batch (N, in)", (5, n_in)), ("one sample (in,)", (n_in,))]:
+        x = ctx.array(ctx.rng.normal(size=shape))
+        dout = ctx.array(ctx.rng.normal(size=shape[:-1] + (n_out,)))
+        layer = ctx.impl.layers.Linear(W.copy(), b.copy())
+        out = layer.forward(x)
+        dx = layer.backward(dout)
+        module.zero_grad()
+        y_t, dx_t = tact.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+        ctx.compare(f"Linear forward, {label}", out, y_t)
+        ctx.compare(f"Linear backward dx, {label}", dx, dx_t)
+        ctx.compare(f"Linear backward dW, db, {label}", np.concatenate([layer.grads["W"].ravel(), layer.grads["b"]]),
+                    torch.cat([module.weight.grad.T.reshape(-1), module.bias.grad]))
 
 
 def _three_way(ctx, label, sizes, activation, x, t):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 import scratch.optim
 import torch_ref.optim as topt
@@ -61,6 +62,13 @@ the step size, η_t = η√(1 − β₂ᵗ)/(1 − β₁ᵗ), which is PyTorch's
 **AdamW** decays the weights directly, p ← p(1 − ηλ), instead of adding λp to the gradient
 (which Adam would then divide by √v̂, weakening the decay on parameters with large gradients).
 
+**Defaults.** Constructed with no hyperparameters, AdaGrad, RMSProp, Adam and AdamW take
+PyTorch's defaults (lr 0.01, 0.01, 0.001, 0.001; ε 1e-10, 1e-8, 1e-8, 1e-8; ρ = `alpha` 0.99;
+β = (0.9, 0.999); AdamW's λ 0.01): the checks build both sides with no arguments and run them on
+a bowl ½Σcᵢpᵢ² whose curvatures span 1e-9 … 10, where a wrong ε, rate or λ would show. Momentum
+and Nesterov take the book's μ = 0.9 when none is given; PyTorch's `SGD` defaults to momentum 0
+(plain SGD) and refuses `nesterov=True` without a momentum.
+
 On the digits network (64→50→10, ReLU, batches of 100 in a shared shuffled order) every optimizer
 is run on both sides for at least 100 steps and compared in lockstep at every step, in both
 dtypes: before each step the NumPy network is given torch's parameters, and its optimizer is given
@@ -77,14 +85,20 @@ CODE = [
     (scratch.optim.nesterov_lookahead, topt.minimize),
 ]
 
+UNCORRECTED = "Adam without bias correction = torch Adam with lr·(1 − β₁ᵗ)/√(1 − β₂ᵗ), ε/√(1 − β₂ᵗ)"
+FOLDED = "Adam, book's folded form = torch Adam with ε/√(1 − β₂ᵗ)"
+DEFAULT_MOMENTUM = "Momentum(lr)'s default momentum 0.9 = torch.optim.SGD(lr, momentum=0.9)"
+TORCH_DEFAULTS = {"AdaGrad": "Adagrad", "RMSProp": "RMSprop", "Adam": "Adam", "AdamW": "AdamW"}
+
 DIFFERENCES = [
     ("momentum", "v ← μv − η·g; p ← p + v", "b ← μb + g; p ← p − η·b", "Momentum: v = −lr·b (torch's momentum_buffer)"),
     ("Nesterov", "gradient at the look-ahead θ + μv", "gradient at p, which plays φ = θ + μv", "Nesterov: look-ahead θ + μv = torch's p"),
     ("AdaGrad ε", "1e-7 (book), inside or outside √", "1e-10, outside √", "AdaGrad (book's eps=1e-7): lockstep point after the step"),
     ("RMSProp decay", "ρ = decay_rate (0.99)", "`alpha` = 0.99", "RMSProp: lockstep point after the step"),
-    ("Adam bias correction", "none (seed)", "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)", "Adam without bias correction differs from torch"),
-    ("Adam (book)", "correction folded into η_t", "correction on m and v: ε acts on √v̂", "Adam, book's folded form, differs from torch"),
+    ("Adam bias correction", "none (seed)", "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)", UNCORRECTED),
+    ("Adam (book)", "correction folded into η_t", "correction on m and v: ε acts on √v̂", FOLDED),
     ("weight decay in Adam", "λp added to the gradient", "AdamW: p ← p(1 − ηλ) before the step", "AdamW: lockstep point after the step"),
+    ("default momentum", "μ = 0.9 (the book)", "`SGD`: momentum = 0; `nesterov=True` needs one", DEFAULT_MOMENTUM),
 ]
 
 START = (-7.0, 2.0)
@@ -116,12 +130,26 @@ def optimizer_pairs(impl, lr, name):
     }[name]
 
 
-def numpy_path(ctx, make_opt, steps=STEPS, start=START):
+# A bowl ½·Σ cᵢpᵢ² whose curvatures span 1e-9 … 10, so that every hyperparameter shows in the path:
+# ε against the tiny gradients, the learning rate and the averaging rates against the large ones.
+CURVATURES = (1e-9, 1e-7, 1e-3, 1.0, 10.0)
+WIDE_START = (1.0, -2.0, 3.0, -1.0, 0.5)
+
+
+def f_wide(p):
+    return 0.5 * (p.new_tensor(CURVATURES) * p**2).sum()
+
+
+def grad_wide(p):
+    return np.asarray(CURVATURES, dtype=p.dtype) * p
+
+
+def numpy_path(ctx, make_opt, steps=STEPS, start=START, grad=grad_f):
     opt = make_opt()
     params = {"p": ctx.array(start)}
     path = [params["p"].copy()]
     for _ in range(steps):
-        opt.update(params, {"p": grad_f(params["p"])})
+        opt.update(params, {"p": grad(params["p"])})
         path.append(params["p"].copy())
     return np.array(path), opt
 
@@ -158,6 +186,7 @@ def run(ctx):
 
     _momentum_relation(ctx, paths["Momentum"])
     _nesterov_relation(ctx)
+    _defaults(ctx)
     bias = _adam_forms(ctx)
     _digits(ctx)
     ctx.table("forms", _forms_table(ctx))
@@ -182,10 +211,39 @@ def _nesterov_relation(ctx):
     look = getattr(ctx.impl.optim, "nesterov_lookahead", scratch.optim.nesterov_lookahead)
     thetas, vs = look(grad_f, ctx.array(START), lr=lr, momentum=mu, steps=STEPS)
     path_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.nesterov(ps, lr, mu), STEPS)
-    ctx.compare("Nesterov: look-ahead θ + μv = torch's p", thetas + mu * vs, path_t, kind="trained",
-                note="the look-ahead form takes the gradient at θ + μv; PyTorch stores that point as p")
-    ctx.differs("Nesterov: look-ahead θ itself is not torch's p", thetas[1:], ctx.numpy(path_t)[1:],
+    relation = ctx.compare("Nesterov: look-ahead θ + μv = torch's p", thetas + mu * vs, path_t, kind="trained",
+                           note="the look-ahead form takes the gradient at θ + μv; PyTorch stores that point as p")
+    ctx.differs("Nesterov: look-ahead θ itself is not torch's p", thetas[1:], ctx.numpy(path_t)[1:], relation=relation,
                 note="θ and φ = θ + μv differ by μv")
+
+
+def _defaults(ctx):
+    """Each optimizer constructed with no hyperparameters against torch.optim's defaults."""
+    optim = ctx.impl.optim
+    for name, torch_name in TORCH_DEFAULTS.items():
+        ours, _ = numpy_path(ctx, getattr(optim, name), start=WIDE_START, grad=grad_wide)
+        theirs, _ = topt.minimize(f_wide, ctx.tensor(WIDE_START), getattr(torch.optim, torch_name), STEPS)
+        ctx.compare(f"{name}() = torch.optim.{torch_name}(), both at their defaults: every step", ours, theirs,
+                    kind="trained", note=f"½Σcᵢpᵢ², c = {CURVATURES}, {STEPS} steps")
+    lr = 0.1
+    momentum, _ = numpy_path(ctx, lambda: optim.Momentum(lr), start=WIDE_START, grad=grad_wide)
+    relation = ctx.compare(DEFAULT_MOMENTUM, momentum,
+                           topt.minimize(f_wide, ctx.tensor(WIDE_START), lambda ps: topt.momentum(ps, lr, 0.9), STEPS)[0],
+                           kind="trained", note="the book's μ = 0.9 when none is given")
+    plain, _ = topt.minimize(f_wide, ctx.tensor(WIDE_START), lambda ps: torch.optim.SGD(ps, lr=lr), STEPS)
+    ctx.differs("Momentum(lr) differs from torch.optim.SGD(lr), whose default momentum is 0", momentum, plain,
+                relation=relation, note="torch's SGD without a momentum is plain SGD")
+    nesterov, _ = numpy_path(ctx, lambda: optim.Nesterov(lr), start=WIDE_START, grad=grad_wide)
+    ctx.compare("Nesterov(lr)'s default momentum 0.9 = torch.optim.SGD(lr, momentum=0.9, nesterov=True)", nesterov,
+                topt.minimize(f_wide, ctx.tensor(WIDE_START), lambda ps: topt.nesterov(ps, lr, 0.9), STEPS)[0],
+                kind="trained", note="the book's μ = 0.9 when none is given")
+    try:
+        torch.optim.SGD([ctx.tensor(START, requires_grad=True)], lr=lr, nesterov=True)
+        refused = ""
+    except ValueError as err:
+        refused = str(err)
+    ctx.finding("torch.optim.SGD(nesterov=True) has no default momentum: it refuses to build", bool(refused),
+                f"PyTorch: {refused!r}")
 
 
 def _adam_forms(ctx):
@@ -194,14 +252,22 @@ def _adam_forms(ctx):
     path_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.adam(ps, lr), STEPS)
     path_t = ctx.numpy(path_t)
     no_bc, _ = numpy_path(ctx, lambda: optim.Adam(lr, bias_correction=False))
-    ctx.differs("Adam without bias correction differs from torch", no_bc, path_t,
+    uncorrected_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.adam_uncorrected(ps, lr), STEPS)
+    relation = ctx.compare(UNCORRECTED, no_bc, uncorrected_t, kind="trained",
+                           note="η·m/(√v + ε) = (lr_t/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε_t): torch.optim.Adam with lr and "
+                                "eps set before every step (torch_ref.optim.adam_uncorrected), every step")
+    ctx.differs("Adam without bias correction differs from torch", no_bc, path_t, relation=relation,
                 note="the seed's form takes larger first steps; the gap is tabled and plotted per step")
     folded_cls = getattr(optim, "AdamFolded", None)
     rows = {"step": np.arange(STEPS + 1), "|Δ| no bias correction": np.abs(no_bc - path_t).max(axis=1)}
     if folded_cls is not None:
         folded, _ = numpy_path(ctx, lambda: folded_cls(lr))
+        folded_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.adam_folded(ps, lr), STEPS)
+        relation = ctx.compare(FOLDED, folded, folded_t, kind="trained",
+                               note="η_t·m/(√v + ε) = (η/(1 − β₁ᵗ))·m/(√v̂ + ε/√(1 − β₂ᵗ)): torch.optim.Adam with eps "
+                                    "set before every step (torch_ref.optim.adam_folded), every step")
         if ctx.dtype == "float64":  # ε = 1e-8 against √v ~ 1 is below float32's resolution
-            ctx.differs("Adam, book's folded form, differs from torch", folded, path_t,
+            ctx.differs("Adam, book's folded form, differs from torch", folded, path_t, relation=relation,
                         note="the book's ε acts on the uncorrected √v: PyTorch's Adam with ε/√(1 − β₂ᵗ)")
         rows["|Δ| book's folded form"] = np.abs(folded - path_t).max(axis=1)
     first_np = no_bc[1] - no_bc[0]

@@ -37,8 +37,10 @@ with sign(0) = 0 as `torch.sign`.
 **Coupled vs decoupled.** For Adam, adding λW to the gradient ("Adam + L2", `Adam(weight_decay=λ)`)
 is not the same as decaying the weights: Adam divides every gradient element by √v̂, so
 parameters with large gradients get *less* decay. AdamW (Loshchilov & Hutter) applies the decay
-directly, W ← W·(1 − ηλ), outside the adaptive step. The checks match each on its own against
-PyTorch and show the two differ.
+directly, W ← W·(1 − ηλ), outside the adaptive step. The first step from a fresh state shows it in
+closed form (m̂ = g, v̂ = g² there): Adam + L2 moves p by η·(g + λp)/(|g + λp| + ε), never more
+than η whatever λ, while AdamW moves it by ηλp + η·g/(|g| + ε). The checks prove both formulas,
+match each optimizer on its own against PyTorch over a training run, and show the two differ.
 
 The experiment is the book's: 300 training images, six hidden layers of 100, SGD lr 0.01, batches
 of 100, λ = 0.1 on the weights. The default run trains 100 epochs (`--full`: the book's 201).
@@ -49,11 +51,13 @@ CODE = [
     (scratch.regularization.l2_grad, tnet.weight_decay_groups),
 ]
 
+DECAY_RELATION = "Adam + L2 and AdamW, step 1: p − η(g + λp)/(|g + λp| + ε) and p(1 − ηλ) − ηg/(|g| + ε)"
+
 DIFFERENCES = [
     ("L2", "(λ/2)·Σ‖W‖² in the loss", "`SGD(weight_decay=λ)` adds λ·p to the gradient", "overfitting set-up, L2 λ=0.1: final parameters"),
     ("biases", "decay the weights only", "`weight_decay` applies to every parameter in the group", "overfitting set-up, L2 λ=0.1: final parameters"),
     ("L1", "λ·Σ|W|, sign(0) = 0", "no option: add `λ·Σ|W|` to the loss", "L1 gradient with zeros = autograd (sign(0) = 0)"),
-    ("Adam + L2 vs AdamW", "one weight decay", "`Adam(weight_decay)` (coupled) ≠ `AdamW` (decoupled)", "Adam + L2 differs from AdamW"),
+    ("Adam + L2 vs AdamW", "one weight decay", "`Adam(weight_decay)` (coupled) ≠ `AdamW` (decoupled)", DECAY_RELATION),
 ]
 
 LAMBDA = 0.1
@@ -85,7 +89,8 @@ def run(ctx):
         weights[name] = np.concatenate([run_.params_np[f"W{i}"].ravel() for i in range(1, 8)])
     if ctx.dtype == "float64":
         _findings(ctx, curves, weights)
-    _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0)
+    decay_relation = _coupled_vs_decoupled_step(ctx)
+    _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0, decay_relation)
     ctx.table("final-accuracy", pd.DataFrame([{"variant": k, **f.iloc[-1].to_dict()} for k, f in curves.items()]))
     ctx.figure("accuracy", lambda: plots.accuracy_panels(
         curves, "300 training images, 6 hidden layers of 100: train vs test accuracy"))
@@ -129,7 +134,28 @@ def _penalties(ctx):
     ctx.compare("one SGD step: L2 gradient = weight_decay", p_np, p_t)
 
 
-def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0):
+def _coupled_vs_decoupled_step(ctx):
+    """One Adam step from a fresh state (m = v = 0, so m̂ = g and v̂ = g² for the gradient g it is
+    given), the same p and loss gradient g on both sides, in closed form:
+
+        Adam + L2 (coupled):   p − η·(g + λp)/(|g + λp| + ε)    the decay λp is divided by √v̂
+        AdamW (decoupled):     p·(1 − ηλ) − η·g/(|g| + ε)       the decay is ηλp whatever g
+    """
+    lam, lr, eps = 0.05, 0.001, 1e-8
+    p = ctx.array(ctx.rng.normal(size=(6, 5)))
+    g = ctx.array(ctx.rng.normal(size=p.shape) * np.logspace(-3, 0, p.shape[1]))  # small to large gradients
+    coupled, decoupled = {"W": p.copy()}, {"W": p.copy()}
+    ctx.impl.optim.Adam(lr, eps=eps).update(coupled, {"W": g + ctx.impl.regularization.l2_grad(p, lam)})
+    ctx.impl.optim.AdamW(lr, eps=eps, weight_decay=lam).update(decoupled, {"W": g})
+    p64, g64 = p.astype(np.float64), g.astype(np.float64)
+    g_l2 = g64 + lam * p64
+    closed = np.stack([p64 - lr * g_l2 / (np.abs(g_l2) + eps), p64 * (1 - lr * lam) - lr * g64 / (np.abs(g64) + eps)])
+    return ctx.compare(DECAY_RELATION, np.stack([coupled["W"], decoupled["W"]]), closed,
+                       note="first step from m = v = 0: coupled p − η(g + λp)/(|g + λp| + ε), "
+                            "decoupled p(1 − ηλ) − ηg/(|g| + ε)")
+
+
+def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0, decay_relation):
     lam, lr = 0.05, 0.001
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, 10)
     label = "Adam + L2 penalty = torch Adam(weight_decay)"
@@ -141,7 +167,7 @@ def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0):
                            lambda ps: torch.optim.AdamW(ps, lr=lr, weight_decay=lam), x_tr, t_tr, batches)
     compare_params(ctx, "AdamW = torch AdamW", decoupled)
     if free_running(ctx):
-        ctx.differs("Adam + L2 differs from AdamW", flat(coupled.params_np), flat(decoupled.params_np),
+        ctx.differs("Adam + L2 differs from AdamW", flat(coupled.params_np), flat(decoupled.params_np), relation=decay_relation,
                     note="coupled decay is divided by √v̂ per element; decoupled decay is not")
 
 

@@ -76,6 +76,7 @@ def run(ctx):
         "random batch": x,
         "large logits": ctx.array(ctx.rng.normal(0.0, 1.0, size=(8, 10)) * 300 + 500),
         "ties": ctx.array(np.tile([2.0, 2.0, 2.0, -1.0], (4, 1))),
+        "3-D, axis −1": ctx.array(ctx.rng.normal(0.0, 3.0, size=(3, 4, 6))),
     }
     for label, batch in batches.items():
         dout = ctx.array(ctx.rng.normal(size=batch.shape))
