@@ -144,3 +144,14 @@ PLANTED = [
 def test_planted_network_bug_is_caught(concept, overrides, expected):
     ctx = run_concept(concept, impl=with_overrides(overrides))
     assert expected in failed_checks(ctx)
+
+
+def test_batchnorm_parameters_given_in_params_are_used():
+    """gamma1, beta1, … may come in params (e.g. a state copied from torch); beta1 is not a bias."""
+    from scratch.networks import MultiLayerNet
+
+    params = {"W1": np.ones((3, 4)), "b1": np.zeros(4), "W2": np.ones((4, 2)), "b2": np.zeros(2),
+              "gamma1": np.full(4, 2.0), "beta1": np.full(4, 0.5)}
+    net = MultiLayerNet(params, use_batchnorm=True)
+    assert sorted(net.params) == ["W1", "W2", "b1", "b2", "beta1", "gamma1"]
+    assert np.array_equal(net.params["gamma1"], np.full(4, 2.0)) and np.array_equal(net.params["beta1"], np.full(4, 0.5))

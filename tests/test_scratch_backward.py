@@ -53,7 +53,7 @@ def test_linear_layer_on_one_sample():
 def test_linear_backward_names_a_wrongly_shaped_dout():
     layer = layers.Linear(rng.normal(size=(4, 3)), rng.normal(size=3))
     layer.forward(rng.normal(size=(5, 4)))
-    with pytest.raises(ValueError, match=r"dout of the output's shape \(5, 3\)"):
+    with pytest.raises(ValueError, match=r"dout must have shape \(5, 3\)"):
         layer.backward(np.ones((1, 3)))
 
 
