@@ -53,7 +53,7 @@ Things worth seeing in the checks and figures:
 """
 
 CODE = [
-    (scratch.activations.sigmoid, torch.nn.Sigmoid),
+    (scratch.activations.sigmoid, tact.module),
     (scratch.layers.Sigmoid, tact.forward_backward),
     (scratch.activations.step, tact.Step),
     (scratch.layers.Maxout, tact.Maxout),

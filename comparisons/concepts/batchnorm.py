@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import scratch.layers
+import torch_ref.networks as tnet
 
 from .. import data, plots
 from ..training import accuracy_tracker, flat, horizon_note, train_pair
@@ -60,7 +61,7 @@ without batch norm. Without it, most scales do not learn at all; with it, nearly
 run uses 8 scales and 8 epochs (`--full`: 16 scales, 20 epochs, as the book).
 """
 
-CODE = [(scratch.layers.BatchNorm1d, nn.BatchNorm1d)]
+CODE = [(scratch.layers.BatchNorm1d, tnet.mlp)]
 
 DIFFERENCES = [
     ("momentum", "0.9 = weight of the old running value", "0.1 = weight of the new batch value", "running_mean after 5 batches"),

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import scratch.layers
+import torch_ref.networks as tnet
 
 from .. import data, plots
 from ..training import accuracy_tracker, compare_params, overfitting_setup, train_pair
@@ -45,7 +46,7 @@ batch 100) with a drop ratio of 0.2, against the same network without dropout; t
 trains 150 epochs (`--full`: the book's 301).
 """
 
-CODE = [(scratch.layers.Dropout, nn.Dropout)]
+CODE = [(scratch.layers.Dropout, tnet.mlp)]
 
 DIFFERENCES = [
     ("meaning of p", "CS231n: keep probability", "drop probability", "dropout forward with torch's mask"),

@@ -12,6 +12,7 @@ import torch
 import scratch.networks
 import scratch.optim
 import torch_ref.networks as tnet
+import torch_ref.optim as topt
 
 from .. import bridge, data, plots
 from ..training import compare_params, he_params, train_pair
@@ -47,7 +48,7 @@ so on tiny batches NumPy is faster; on large ones both are bound by the same mat
 Timings are reported, never asserted.
 """
 
-CODE = [(scratch.networks.MultiLayerNet.gradient, tnet.train_step), (scratch.optim.SGD, torch.optim.SGD.step)]
+CODE = [(scratch.networks.MultiLayerNet.gradient, tnet.train_step), (scratch.optim.SGD, topt.sgd)]
 
 DIFFERENCES = [
     ("drawing batches", "`np.random.choice(n, batch)`: with replacement", "`DataLoader(shuffle=True)`: a permutation per epoch",

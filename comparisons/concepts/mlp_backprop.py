@@ -48,7 +48,7 @@ layer sizes; the gradient check includes a 3-layer sigmoid and a 4-layer tanh ne
 """
 
 CODE = [
-    (scratch.layers.Linear, torch.nn.Linear),
+    (scratch.layers.Linear, tnet.mlp),
     (scratch.networks.MultiLayerNet.gradient, tnet.train_step),
 ]
 

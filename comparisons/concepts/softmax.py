@@ -39,7 +39,7 @@ argmax of the scores directly.
 """
 
 CODE = [
-    (scratch.activations.softmax, torch.nn.Softmax),
+    (scratch.activations.softmax, tact.module),
     (scratch.activations.softmax_backward, tact.forward_backward),
 ]
 

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 import scratch.init
+import torch_ref.init as tinit
 
 from .. import bridge, data, plots
 from ..training import horizon_note, train_pair
@@ -63,7 +64,8 @@ std 0.01 vs √(1/n) vs √(2/n) (here on digits, 64 inputs). With std 0.01 the 
 and the loss barely moves; He init learns fastest. The loss curves agree step by step on both sides.
 """
 
-CODE = [(scratch.init.he_normal, nn.init.kaiming_normal_), (scratch.init.xavier_uniform, nn.init.xavier_uniform_)]
+CODE = [(scratch.init.he_normal, tinit.he_normal), (scratch.init.lecun_normal, tinit.lecun_normal),
+        (scratch.init.xavier_uniform, tinit.xavier_uniform)]
 
 DIFFERENCES = [
     ("\"Xavier\"", "the book: N(0, 1/n)", "`xavier_normal_`: N(0, 2/(fan_in + fan_out)); N(0, 1/n) is LeCun",
