@@ -28,8 +28,9 @@ MEASURE = """JSON.stringify({
   mathmlWidth: Math.max(0, ...Array.from(document.getElementsByTagNameNS('http://www.w3.org/1998/Math/MathML', 'math'),
                                             m => m.getBoundingClientRect().width)),
   brokenImages: Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src),
-  wide: Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
-        && !e.closest('.scroll, pre, .math-display')).slice(0, 5).map(e => e.tagName + '.' + e.className),
+  wide: Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > WIDTH + 1
+        && !e.parentElement.closest('.scroll, pre, .math-display'))
+        .slice(0, 5).map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}px: ${(e.textContent || '').slice(0, 40)}`),
 })"""
 
 
@@ -158,7 +159,8 @@ class Browser:
         self._events.clear()
         self.send("Page.navigate", {"url": url}, session=session)
         self.wait_for("Page.loadEventFired", session)
-        measured = json.loads(self.send("Runtime.evaluate", {"expression": MEASURE, "returnByValue": True},
+        measured = json.loads(self.send("Runtime.evaluate", {"expression": MEASURE.replace("WIDTH", str(width)),
+                                                             "returnByValue": True},
                                         session=session)["result"]["value"])
         shot = None
         if screenshot:

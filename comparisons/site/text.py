@@ -39,12 +39,18 @@ class MathError(ValueError):
     """LaTeX that latex2mathml cannot read: the message quotes it."""
 
 
+# \log 0.6 is <mi>log</mi><mn>0.6</mn>: browsers put no space between them, TeX puts a thin one
+_FUNCTION_NAME = re.compile(r"(<mi>(?:log|ln|exp|tanh|sin|cos)</mi>)(?!<mo stretchy=\"false\">&#x00028;)(?=<m[ion])")
+_THIN_SPACE = '<mspace width="0.1667em"></mspace>'
+
+
 def mathml(latex: str, display: bool = False) -> str:
     """LaTeX → one ``<math>`` element (``display="block"`` for display math)."""
     try:
-        return latex_to_mathml(latex.strip(), display="block" if display else "inline")
+        out = latex_to_mathml(latex.strip(), display="block" if display else "inline")
     except Exception as exc:  # latex2mathml raises several exception types
         raise MathError(f"cannot turn this LaTeX into MathML: {latex.strip()!r} ({exc})") from exc
+    return _FUNCTION_NAME.sub(lambda m: m[1] + _THIN_SPACE, out)
 
 
 @dataclass
