@@ -58,7 +58,7 @@ class PageReport:
 
     @property
     def overflows(self) -> bool:
-        return self.scroll_width > self.inner_width
+        return max(self.scroll_width, self.inner_width) > self.width
 
 
 class Browser:

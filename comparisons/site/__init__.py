@@ -29,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..checks import TOLERANCES
 from . import code, numbers
-from .text import Renderer, escape
+from .text import Renderer, escape, mathml
 
 _HERE = Path(__file__).resolve().parent
 _KOREAN = re.compile(r"^(?P<english>.*?)\s*\((?P<korean>[^()]*[\uac00-\ud7a3][^()]*)\)\s*$")
@@ -307,9 +307,13 @@ def build_site(folder) -> list[Path]:
                                       encoding="utf-8")
     total = len(results["checks"])
     passed = sum(bool(c["passed"]) for c in results["checks"])
+    block = '<div class="math-display">{}</div>'.format
+    math = {"a": mathml("a"), "e": mathml("e"), "abs": mathml(r"|a - e|"),
+            "allclose": block(mathml(r"|a - e| \le \mathrm{atol} + \mathrm{rtol} \cdot |e|", True)),
+            "rel": block(mathml(r"\max \frac{|a - e|}{\max(|a|, |e|)}", True))}
     site.write("index.html", "index.html", title="Deep-learning fundamentals, by hand and by PyTorch",
                matrix=_matrix(site), dtypes=site.dtypes, total=total, passed=passed, tolerances=TOLERANCES,
-               concepts=site.concepts)
+               concepts=site.concepts, math=math)
     for i in range(len(site.concepts)):
         _concept_page(site, i)
     _glossary_page(site)

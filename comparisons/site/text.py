@@ -46,10 +46,21 @@ _THIN_SPACE = '<mspace width="0.1667em"></mspace>'
 
 def mathml(latex: str, display: bool = False) -> str:
     """LaTeX → one ``<math>`` element (``display="block"`` for display math)."""
+    latex = latex.strip()
+    depth = 0
+    for ch in re.sub(r"\\[{}]", "", latex):  # \{ and \} are literal braces
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            break
+    if depth != 0:
+        raise MathError(f"cannot turn this LaTeX into MathML: {latex!r} (unbalanced braces)")
     try:
-        out = latex_to_mathml(latex.strip(), display="block" if display else "inline")
+        out = latex_to_mathml(latex, display="block" if display else "inline")
     except Exception as exc:  # latex2mathml raises several exception types
-        raise MathError(f"cannot turn this LaTeX into MathML: {latex.strip()!r} ({exc})") from exc
+        raise MathError(f"cannot turn this LaTeX into MathML: {latex!r} ({type(exc).__name__} {exc})") from exc
+    unknown = re.search(r">(\\[A-Za-z]+)<", out)  # latex2mathml prints commands it does not know as text
+    if unknown:
+        raise MathError(f"cannot turn this LaTeX into MathML: {latex!r} (unknown command {unknown[1]})")
     return _FUNCTION_NAME.sub(lambda m: m[1] + _THIN_SPACE, out)
 
 
