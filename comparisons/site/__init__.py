@@ -124,7 +124,7 @@ def png_size(path: Path) -> tuple[int, int] | None:
 
 def frame_html(frame: pd.DataFrame, error_columns=()) -> str:
     """A table of numbers, each to significant digits (errors and tolerances scientific), in a
-    box that scrolls sideways on a narrow screen."""
+    box that scrolls sideways on a narrow screen. Text with $…$ math in it gets its math rendered."""
     head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
     rows = []
     for values in frame.itertuples(index=False):
@@ -134,7 +134,12 @@ def frame_html(frame: pd.DataFrame, error_columns=()) -> str:
             text = numbers.error(v) if column in error_columns else numbers.sig(v)
             if isinstance(v, float) and pd.isna(v):
                 text = "–"
-            cells.append(f'<td class="num">{escape(text)}</td>' if is_number else f"<td>{escape(text)}</td>")
+            if is_number:
+                cells.append(f'<td class="num">{escape(text)}</td>')
+            elif isinstance(v, str) and "$" in v:
+                cells.append(f"<td>{Renderer().inline(v)}</td>")
+            else:
+                cells.append(f"<td>{escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
