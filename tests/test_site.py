@@ -222,10 +222,10 @@ def test_the_sweep_page_appears_with_the_sweep(small_report, tmp_path):
     shutil.copytree(small_report, folder)
     (folder / "sweep").mkdir()
     (folder / "sweep" / "sweep.json").write_text(json.dumps({"seeds": [0, 1, 2], "dtypes": ["float64"], "checks": [
-        {"concept": "losses", "check": "SSE", "dtype": "float64", "passed": True, "runs": 3, "pass_rate": 1.0,
-         "worst_max_rel_err": 2.2e-16, "worst_seed": 1},
-        {"concept": "losses", "check": "CEE", "dtype": "float64", "passed": False, "runs": 3, "pass_rate": 2 / 3,
-         "worst_max_rel_err": 0.5, "worst_seed": 2}]}))
+        {"concept": "losses", "check": "SSE", "dtype": "float64", "runs": 3, "passed": 3, "pass_rate": 1.0,
+         "worst_max_rel_err": 2.2e-16, "worst_max_abs_err": 1e-17, "worst_seed": 1, "failed_seeds": []},
+        {"concept": "losses", "check": "CEE", "dtype": "float64", "runs": 3, "passed": 2, "pass_rate": 2 / 3,
+         "worst_max_rel_err": 0.5, "worst_max_abs_err": 0.1, "worst_seed": 2, "failed_seeds": [2]}]}))
     build_site(folder)
     assert 'href="sweep/index.html"' in read(folder / "index.html")
     sweep = read(folder / "sweep" / "index.html")

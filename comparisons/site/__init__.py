@@ -291,15 +291,28 @@ def _bench_page(site: Site) -> None:
                has_figure=(site.folder / "bench" / "bench.png").is_file())
 
 
+SWEEP_COLUMNS = ["concept", "check", "dtype", "runs", "passed", "pass_rate", "worst_max_rel_err",
+                 "worst_max_abs_err", "worst_seed", "failed_seeds"]
+
+
 def _sweep_page(site: Site) -> None:
+    """``sweep/index.html`` from ``sweep/sweep.json`` (``python -m comparisons sweep``): one row per
+    check with its runs, how many passed, the worst errors over the seeds and the seed of the worst."""
     data = json.loads((site.folder / "sweep" / "sweep.json").read_text(encoding="utf-8"))
-    frame = pd.DataFrame(data.get("checks", []),
-                         columns=["concept", "check", "dtype", "passed", "runs", "pass_rate",
-                                  "worst_max_rel_err", "worst_seed"])
-    failing = frame[~frame["passed"].astype(bool)] if len(frame) else frame
+    rows = data.get("checks", [])
+    frame = pd.DataFrame(rows, columns=[c for c in SWEEP_COLUMNS if any(c in r for r in rows)] or SWEEP_COLUMNS)
+    if "failed_seeds" in frame:
+        frame["failed_seeds"] = frame["failed_seeds"].map(lambda s: ", ".join(map(str, s)) if isinstance(s, list) else s)
+
+    def failed_somewhere(row) -> bool:  # ``passed`` counts the runs that passed (or is a bool)
+        passed = row["passed"]
+        return not passed if isinstance(passed, bool) else passed < row["runs"]
+
+    failing = frame[frame.apply(failed_somewhere, axis=1)] if len(frame) else frame
+    errors = ("worst_max_rel_err", "worst_max_abs_err")
     site.write("sweep/index.html", "sweep.html", title="Seed sweep", sweep=data,
-               table=frame_html(frame, error_columns=("worst_max_rel_err",)),
-               failing=frame_html(failing, error_columns=("worst_max_rel_err",)) if len(failing) else "",
+               table=frame_html(frame, error_columns=errors),
+               failing=frame_html(failing, error_columns=errors) if len(failing) else "",
                n_checks=len(frame), n_failing=len(failing))
 
 
