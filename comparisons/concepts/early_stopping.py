@@ -20,17 +20,21 @@ from ..training import (Setup, flat, free_running, he_params, in_float64, lockst
 ID = "early-stopping"
 TITLE = "Early stopping (조기 종료)"
 
-GUIDE = """
-Training longer keeps lowering the training loss, but past some epoch the validation loss — on
-images the network never trains on — starts to rise: from there on the network memorises the
-training set (overfitting). **Early stopping** (조기 종료) watches the validation loss after every
-epoch and stops once it has not improved for `patience` epochs in a row (by more than
-`min_delta`), then **restores the weights of the best epoch** — not the last ones, which are
-already `patience` epochs into overfitting.
+GUIDE = r"""
+Training longer keeps lowering the training loss, but past some epoch the validation loss, on
+images the network never trains on, stops improving: from there on the network learns the
+training set by heart (overfitting, 오버피팅) instead of what generalises. **Early stopping**
+(조기 종료) watches the validation loss after every epoch and stops once it has not improved for
+`patience` epochs in a row (by more than `min_delta`), then **restores the weights of the best
+epoch**, not the last ones, which are already `patience` epochs past it.
 
-Set-up: 300 training images and a separate validation split of 150 (never trained on), a
-64 → 100 → 10 ReLU network, SGD with lr 0.3 and batches of 100, patience 10, at most 300 epochs.
-The validation loss is measured in evaluation mode after each epoch.
+Set-up: 300 training images and a separate validation split of 150 (never trained on, 검증
+데이터), a 64 → 100 → 10 ReLU network, SGD with learning rate 0.3 and batches of 100, patience 10,
+at most 300 epochs. The validation loss is measured in evaluation mode after each epoch.
+
+{{figure:validation-loss|The validation loss after every epoch, NumPy line and PyTorch markers, with the best epoch (whose weights are restored) and the epoch where training stopped.}}
+
+{{table:validation-loss|The validation loss per epoch on both sides.}}
 
 PyTorch has no early-stopping class (the libraries built on it do); a PyTorch user writes the loop:
 keep `copy.deepcopy(model.state_dict())` of the best epoch and `load_state_dict` it at the end.

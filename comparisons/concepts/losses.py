@@ -18,35 +18,68 @@ from ..training import free_running
 ID = "losses"
 TITLE = "Loss functions (손실 함수)"
 
-GUIDE = """
-Learning needs one number that says how bad the network is: the loss (손실 함수, also cost
-function). Its derivative with respect to each weight tells which way to move that weight.
+GUIDE = r"""
+Learning needs one number that says how bad the network is: the loss (손실 함수; the study notes
+also say 비용 함수, cost function). Its derivative with respect to each weight tells which way to
+move that weight.
 
-* **Sum of squares for error** (오차제곱합, SSE): E = ½ Σₖ (yₖ − tₖ)². The seeds' example: the
-  network says y = [0.1, 0.05, 0.6, 0, 0.05, 0.1, 0, 0.1, 0, 0] and the answer is "2"
-  (t one-hot at index 2, 원-핫 인코딩): E = 0.0975. If the 0.6 sat at index 7 instead, E = 0.5975.
-  The ½ makes the derivative y − t.
-* **Mean squared / mean absolute error** (MSE, MAE): (1/n) Σ (y − t)² and (1/n) Σ |y − t|, what
-  `nn.MSELoss` and `nn.L1Loss` compute. The square punishes an outlier (아웃라이어) quadratically;
-  the absolute error pulls every point with the same strength, so one outlier moves an MAE fit far
-  less (see the fitted lines). |·| has no derivative at 0; sign(0) = 0 is the usual subgradient.
-* **Cross-entropy error** (교차 엔트로피 오차, CEE): E = −Σₖ tₖ log yₖ, i.e. −log of the
-  probability given to the right answer. The seeds' example: −log 0.6 = 0.5108; with the 0.6 at the
-  wrong index, −log 0.1 = 2.3026. For a batch the book divides by N: the mean loss
-  (평균 손실 함수).
-* **Softmax-with-loss**: cross-entropy of softmax(scores), computed from the scores through
-  log-softmax (log-sum-exp), so log(0) never happens; its gradient is the clean (y − t)/N. This is
-  `nn.CrossEntropyLoss`, which takes *scores* (logits), not probabilities.
-* **Binary cross-entropy**: −mean(t log y + (1 − t) log(1 − y)) for a sigmoid output.
+**Sum of squares for error** (the study notes' 오차제곱합; the Korean edition of the book calls it
+평균 제곱 오차):
 
-**The δ inside the log.** The book writes `-np.sum(t * np.log(y + delta))` with δ = 1e-7 so that
-y = 0 gives 16.1 instead of inf. PyTorch adds nothing (its `nn.BCELoss` clamps each log at −100
-instead). The two agree *exactly* when δ = 0, and with δ = 1e-7 they differ by
-log(1 + δ/y) ≈ δ/y: invisible for y = 0.6 (1.7e-7), large for y = 1e-7 (0.69). The checks prove
-both statements.
+$$
+E = \frac{1}{2} \sum_k (y_k - t_k)^2
+$$
 
-**Why not train on accuracy?** Accuracy (정확도) only changes when a prediction flips class, so
-a small change of a weight almost never changes it: its gradient is 0 almost everywhere and gradient
+The study notes' example: the network says $y = [0.1, 0.05, 0.6, 0, 0.05, 0.1, 0, 0.1, 0, 0]$ and
+the answer is "2", so $t$ is one-hot at index 2 (원-핫 인코딩). Then
+
+$$
+E = \tfrac12 (0.1^2 + 0.05^2 + 0.4^2 + 0.05^2 + 0.1^2 + 0.1^2) = 0.0975.
+$$
+
+If the 0.6 sat at index 7 instead, a wrong answer, $E = 0.5975$. The $\tfrac12$ makes the
+derivative simply $y - t$.
+
+**Cross-entropy error** (교차 엔트로피 오차, CEE):
+
+$$
+E = -\sum_k t_k \log y_k
+$$
+
+With a one-hot $t$ only the probability given to the right answer counts: the same example gives
+$E = -\log 0.6 = 0.5108$, and with the 0.6 at the wrong index $E = -\log 0.1 = 2.3026$. The second
+number is worth remembering: a classifier of 10 classes that gives every class 0.1 (a guess) has a
+cross-entropy of $\ln 10 = 2.30$, the loss of chance against which a training curve is read. For a
+batch of $N$ the book divides by $N$: the mean loss (평균 손실 함수).
+
+{{table:seed-examples|The study notes' two examples on both sides: SSE and CEE with the 0.6 at the right index (2) and at a wrong one (7).}}
+
+**Mean squared and mean absolute error** (MSE, MAE) are what `nn.MSELoss` and `nn.L1Loss` compute:
+$\frac1n \sum (y - t)^2$ and $\frac1n \sum |y - t|$. The square punishes an outlier (아웃라이어)
+quadratically; the absolute error pulls every point with the same strength, so one outlier moves an
+MAE fit far less. $|\cdot|$ has no derivative at 0; $\operatorname{sign}(0) = 0$ is the usual
+subgradient.
+
+{{figure:loss-curves|Each loss against the prediction: SSE $\tfrac12 (y - 1)^2$ and CEE $-\log y$ for a true class with target 1, and MSE against MAE as functions of $y - t$. NumPy is the line, PyTorch the hollow markers; they coincide.}}
+
+{{figure:outlier-fit|A line fitted by gradient descent to data $y = 2x + 1$ + noise with one outlier (top right): the MSE fit (red) is pulled towards the outlier, the MAE fit (green) much less. Solid: NumPy; dashed: PyTorch, on top of it.}}
+
+**Softmax-with-loss** is the cross-entropy of $\operatorname{softmax}(a)$ computed from the scores
+$a$ through log-softmax (log-sum-exp), so $\log 0$ never happens, and its gradient is the clean
+$(y - t)/N$. This is `nn.CrossEntropyLoss`, which takes *scores* (logits), not probabilities.
+**Binary cross-entropy** is $-\operatorname{mean}\big(t \log y + (1 - t) \log(1 - y)\big)$ for a
+sigmoid output.
+
+**The δ inside the log.** The book writes `-np.sum(t * np.log(y + delta))` with
+$\delta = 10^{-7}$ so that $y = 0$ gives 16.1 instead of inf. PyTorch adds nothing (its
+`nn.BCELoss` clamps each log at −100 instead). The two agree *exactly* when $\delta = 0$, and with
+$\delta = 10^{-7}$ they differ by $\log(1 + \delta / y) \approx \delta / y$: invisible for
+$y = 0.6$ ($1.7 \times 10^{-7}$), large for $y = 10^{-7}$ (0.69). The checks prove both statements.
+
+{{table:delta-effect|$-\log(y + \delta)$ (the book) against $-\log y$ (PyTorch) for the probability $y$ of the true class: the difference is $\log(1 + \delta/y) \approx \delta/y$.}}
+
+**Why not train on accuracy?** Accuracy (정확도) only changes when a prediction flips class, so a
+small change of a weight almost never changes it: its gradient is 0 almost everywhere and gradient
 descent cannot move. The loss changes continuously with every weight. The checks take a numerical
 gradient of both on a small network.
 """
@@ -60,13 +93,14 @@ CODE = [
 DELTA_RELATION = "CEE delta=1e-7: torch − book = log(1 + δ/y) per sample"
 
 DIFFERENCES = [
-    ("δ in the log", "−Σ t log(y + 1e-7)", "−Σ t log y (`NLLLoss` on `log y`)", "CEE with delta=0 = NLLLoss(log y)"),
-    ("δ's effect", "finite at y = 0 (16.1)", "inf at y = 0", DELTA_RELATION),
+    ("δ in the log", "$-\\sum t \\log(y + 10^{-7})$", "$-\\sum t \\log y$ (`NLLLoss` on $\\log y$)", "CEE with delta=0 = NLLLoss(log y)"),
+    ("δ's effect", "finite at $y = 0$ (16.1)", "inf at $y = 0$", DELTA_RELATION),
     ("inputs", "CEE on probabilities", "`CrossEntropyLoss` on scores (softmax inside)", "softmax_cross_entropy value (labels)"),
-    ("BCE at 0 and 1", "log(0) = −inf", "each log clamped at −100", "binary_cross_entropy value (saturated)"),
-    ("BCE gradient at 0 and 1", "(y − t)/(y(1 − y)) divides by 0", "denominator clamped at float32(1e-12), also in float64",
+    ("BCE at 0 and 1", "$\\log 0 = -\\infty$", "each log clamped at −100", "binary_cross_entropy value (saturated)"),
+    ("BCE gradient at 0 and 1", "$(y - t)/\\big(y(1 - y)\\big)$ divides by 0",
+     "denominator clamped at float32($10^{-12}$), also in float64",
      "BCE gradient (saturated) × 1e-12/float32(1e-12) = torch"),
-    ("SSE", "½ Σ (y − t)²", "no module: ½ · `MSELoss(reduction='sum')`", "sum_squared_error value"),
+    ("SSE", "$\\tfrac12 \\sum (y - t)^2$", "no module: ½ · `MSELoss(reduction='sum')`", "sum_squared_error value"),
 ]
 
 SEED_Y = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
@@ -277,8 +311,10 @@ def _plot_outlier(x, y, fits):
         ax.plot(xs, a_np * xs + b_np, color=color, lw=2.2, label=f"{name} fit, NumPy (a={a_np:.2f}, b={b_np:.2f})")
         ax.plot(xs, a_t * xs + b_t, color=color, lw=1.2, ls="--", label=f"{name} fit, PyTorch")
     ax.plot(xs, 2 * xs + 1, color="gray", lw=1, ls=":", label="target y = 2x + 1")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
     ax.legend(fontsize=7)
-    ax.set_title("Squared vs absolute error with one outlier")
+    ax.set_title("Squared against absolute error with one outlier")
     return fig
 
 
@@ -289,17 +325,20 @@ def _plot_curves(ctx):
     t1 = np.ones(1)
     sse = [L.sum_squared_error(np.array([v]), t1) for v in ys]
     sse_t = [float(tloss.sum_squared_error(torch.tensor([v]), torch.tensor([1.0]))) for v in ys]
-    plots.overlay(axes[0], ys, sse, sse_t, title="SSE ½(y − 1)², t = 1", xlabel="y")
+    plots.overlay(axes[0], ys, sse, sse_t, title="SSE ½(y − 1)², t = 1", xlabel="y", ylabel="loss")
     cee = [L.cross_entropy_error(np.array([v, 1 - v]), 0, delta=0.0) for v in ys]
     cee_t = [float(tloss.cross_entropy_error(torch.tensor([[v, 1 - v]]), torch.tensor([0]))) for v in ys]
-    plots.overlay(axes[1], ys, cee, cee_t, title="CEE −log y (true class)", xlabel="y")
+    plots.overlay(axes[1], ys, cee, cee_t, title="CEE −log y (true class)", xlabel="y", ylabel="loss")
     ds = np.linspace(-3, 3, 200)
     mae = [L.mean_absolute_error(np.array([v]), np.zeros(1)) for v in ds]
     mse = [L.mean_squared_error(np.array([v]), np.zeros(1)) for v in ds]
     mae_t = [float(tloss.mean_absolute_error(torch.tensor([v]), torch.tensor([0.0]))) for v in ds]
     mse_t = [float(tloss.mean_squared_error(torch.tensor([v]), torch.tensor([0.0]))) for v in ds]
-    plots.overlay(axes[2], ds, mse, mse_t, title="MSE and MAE vs y − t", xlabel="y − t")
-    plots.overlay(axes[2], ds, mae, mae_t)
+    plots.overlay(axes[2], ds, mse, mse_t, title="MSE and MAE against y − t", xlabel="y − t", ylabel="loss", label="MSE")
+    plots.overlay(axes[2], ds, mae, mae_t, color="tab:green", label="MAE")
     axes[0].legend(fontsize=7)
+    axes[2].legend(fontsize=7)
+    for ax in axes:
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -15,35 +15,57 @@ from ..training import accuracy_tracker, compare_params, flat, free_running, ove
 ID = "regularization"
 TITLE = "Weight decay: L2, L1 and AdamW (가중치 감소)"
 
-GUIDE = """
+GUIDE = r"""
 A network with many parameters and few training images learns the training set by heart
-(오버피팅, overfitting): training accuracy reaches 1.0 while test accuracy stalls. **Weight
-decay** (가중치 감소) penalises large weights, which tend to come with overfitting:
+(오버피팅, overfitting; the study notes say 과적합): training accuracy reaches 1.0 while test
+accuracy stalls. **Weight decay** (가중치 감소) penalises large weights, which tend to come with
+overfitting:
 
-    L2:  L + (λ/2)·Σ‖W‖²      gradient  ∇L + λ·W
-    L1:  L + λ·Σ|W|            subgradient ∇L + λ·sign(W),  sign(0) = 0
-    elastic net: both, λ₁·Σ|W| + (λ₂/2)·Σ‖W‖²
+$$
+\text{L2:}\quad L + \frac{\lambda}{2} \sum \|W\|^2, \qquad \text{gradient } \nabla L + \lambda W
+$$
 
-The names: with SGD, the L2 term turns each step into W ← W − η(∇L + λW) = (1 − ηλ)·W − η∇L — the
-weights *decay* by a factor (1 − ηλ) every step. L1's constant pull towards 0 sets many weights to
-exactly (or nearly) 0: a sparse network, visible in the weight histograms.
+$$
+\text{L1:}\quad L + \lambda \sum |W|, \qquad \text{subgradient } \nabla L + \lambda \operatorname{sign}(W), \quad \operatorname{sign}(0) = 0
+$$
 
-**PyTorch.** `torch.optim.SGD(weight_decay=λ)` adds λ·p to the gradient of *every* parameter of the
-group — the same math as the L2 penalty, exactly, but including biases unless they are put in a
-group with `weight_decay=0` (the book decays weights only; here the torch side uses two parameter
-groups). PyTorch has no L1 option: a user adds `λ·Σ|W|` to the loss and autograd differentiates it,
-with sign(0) = 0 as `torch.sign`.
+and the elastic net uses both, $\lambda_1 \sum |W| + \frac{\lambda_2}{2} \sum \|W\|^2$.
 
-**Coupled vs decoupled.** For Adam, adding λW to the gradient ("Adam + L2", `Adam(weight_decay=λ)`)
-is not the same as decaying the weights: Adam divides every gradient element by √v̂, so
-parameters with large gradients get *less* decay. AdamW (Loshchilov & Hutter) applies the decay
-directly, W ← W·(1 − ηλ), outside the adaptive step. The first step from a fresh state shows it in
-closed form (m̂ = g, v̂ = g² there): Adam + L2 moves p by η·(g + λp)/(|g + λp| + ε), never more
-than η whatever λ, while AdamW moves it by ηλp + η·g/(|g| + ε). The checks prove both formulas,
+The name: with SGD, the L2 term turns each step into
+$W \leftarrow W - \eta (\nabla L + \lambda W) = (1 - \eta\lambda) W - \eta \nabla L$: the weights
+*decay* by the factor $1 - \eta\lambda$ every step. L1's constant pull towards 0 can set weights to
+exactly (or nearly) 0: a sparse network.
+
+**Coupled vs decoupled.** For Adam, adding $\lambda W$ to the gradient ("Adam + L2",
+`Adam(weight_decay=λ)`) is not the same as decaying the weights: Adam divides every gradient element
+by $\sqrt{\hat v}$, so parameters with large gradients get *less* decay. AdamW (Loshchilov & Hutter)
+applies the decay directly, $W \leftarrow W (1 - \eta\lambda)$, outside the adaptive step. The first
+step from a fresh state shows it in closed form ($\hat m = g$, $\hat v = g^2$ there): Adam + L2 moves
+$p$ by $\eta (g + \lambda p)/(|g + \lambda p| + \epsilon)$, never more than $\eta$ whatever $\lambda$,
+while AdamW moves it by $\eta\lambda p + \eta g/(|g| + \epsilon)$. The checks prove both formulas,
 match each optimizer on its own against PyTorch over a training run, and show the two differ.
 
-The experiment is the book's: 300 training images, six hidden layers of 100, SGD lr 0.01, batches
-of 100, λ = 0.1 on the weights. The default run trains 100 epochs (`--full`: the book's 201).
+{{figure:accuracy|Train and test accuracy per epoch on the book's overfitting set-up, without weight decay and with L2 and L1. NumPy as lines, PyTorch as markers on them.}}
+
+{{table:final-accuracy|Train and test accuracy after the last epoch of each variant.}}
+
+{{figure:weight-histograms|The weights after training for each variant, 80 bins, log-scaled counts.}}
+
+**PyTorch.** `torch.optim.SGD(weight_decay=λ)` adds $\lambda p$ to the gradient of *every*
+parameter of the group: the same math as the L2 penalty, exactly, but including biases unless they
+are put in a group with `weight_decay=0` (the book decays the weights only; here the torch side
+uses two parameter groups). PyTorch has no L1 option: a user adds $\lambda \sum |W|$ to the loss
+and autograd differentiates it, with $\operatorname{sign}(0) = 0$ as `torch.sign`.
+
+**Coupled or decoupled.** For Adam, adding $\lambda W$ to the gradient ("Adam + L2",
+`Adam(weight_decay=λ)`) is not the same as decaying the weights: Adam divides every gradient
+element by $\sqrt{\hat v}$, so parameters with large gradients get *less* decay. AdamW (Loshchilov
+and Hutter) applies the decay directly, $W \leftarrow W (1 - \eta\lambda)$, outside the adaptive
+step. The checks match each on its own against PyTorch and show the two differ.
+
+The experiment is the book's: 300 training images, six hidden layers of 100, SGD with learning rate
+0.01, batches of 100, L2 with $\lambda = 0.1$ on the weights (L1 with $\lambda = 0.001$). The default
+run trains 100 epochs (`--full`: the book's 201).
 """
 
 CODE = [
@@ -54,9 +76,11 @@ CODE = [
 DECAY_RELATION = "Adam + L2 and AdamW, step 1: p − η(g + λp)/(|g + λp| + ε) and p(1 − ηλ) − ηg/(|g| + ε)"
 
 DIFFERENCES = [
-    ("L2", "(λ/2)·Σ‖W‖² in the loss", "`SGD(weight_decay=λ)` adds λ·p to the gradient", "overfitting set-up, L2 λ=0.1: final parameters"),
+    ("L2", "$\\frac{\\lambda}{2} \\sum \\|W\\|^2$ in the loss", "`SGD(weight_decay=λ)` adds $\\lambda p$ to the gradient",
+     "overfitting set-up, L2 λ=0.1: final parameters"),
     ("biases", "decay the weights only", "`weight_decay` applies to every parameter in the group", "overfitting set-up, L2 λ=0.1: final parameters"),
-    ("L1", "λ·Σ|W|, sign(0) = 0", "no option: add `λ·Σ|W|` to the loss", "L1 gradient with zeros = autograd (sign(0) = 0)"),
+    ("L1", "$\\lambda \\sum |W|$, $\\operatorname{sign}(0) = 0$", "no option: add $\\lambda \\sum |W|$ to the loss",
+     "L1 gradient with zeros = autograd (sign(0) = 0)"),
     ("Adam + L2 vs AdamW", "one weight decay", "`Adam(weight_decay)` (coupled) ≠ `AdamW` (decoupled)", DECAY_RELATION),
 ]
 
@@ -177,6 +201,8 @@ def _plot_weights(weights):
     for ax, (name, w) in zip(axes, weights.items()):
         ax.hist(w, bins=80, range=(-0.5, 0.5), color="tab:blue")
         ax.set_yscale("log")
+        ax.set_xlabel("weight")
+        ax.set_ylabel("count")
         ax.set_title(f"{name}: weights after training", fontsize=9)
     fig.tight_layout()
     return fig
