@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", default=None,
                      help="with --data mnist: a folder with the four MNIST IDX files (.gz or raw) to use instead")
     run.add_argument("--full", action="store_true",
-                     help="run the seeds' full-length setups where the default shortens them")
+                     help="run the study notes' full-length setups where the default shortens them")
     ver = sub.add_parser("verify", help="check your own NumPy function, layer, loss, optimizer or schedule against PyTorch")
     ver.add_argument("kind", nargs="?", help="activation, loss, layer, optimizer or schedule")
     ver.add_argument("target", nargs="?", help="MODULE:NAME, MODULE a dotted module or a path to a .py file")

@@ -75,7 +75,7 @@ class ConceptContext:
         return self.out_dir is not None
 
     def size(self, default: int, full: int) -> int:
-        """A setup's length: the shortened default, or the seeds' full length under ``--full``."""
+        """A setup's length: the shortened default, or the study notes' full length under ``--full``."""
         return full if self.full else default
 
     # --- conversions ----------------------------------------------------------------------------

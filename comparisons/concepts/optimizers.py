@@ -283,7 +283,7 @@ def _adam_forms(ctx):
                            note="η·m/(√v + ε) = (lr_t/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε_t): torch.optim.Adam with lr and "
                                 "eps set before every step (torch_ref.optim.adam_uncorrected), every step")
     ctx.differs("Adam without bias correction differs from torch", no_bc, path_t, relation=relation,
-                note="the seed's form takes larger first steps; the gap is tabled and plotted per step")
+                note="the study notes' form takes larger first steps; the gap is tabled and plotted per step")
     folded_cls = getattr(optim, "AdamFolded", None)
     rows = {"step": np.arange(STEPS + 1), "|Δ| no bias correction": np.abs(no_bc - path_t).max(axis=1)}
     if folded_cls is not None:
