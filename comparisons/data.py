@@ -19,7 +19,7 @@ LOGIC_TARGETS = {
 
 
 def linear(rng: np.random.Generator, n: int = 100, a: float = 2.0, b: float = 1.0, noise: float = 0.3):
-    """The seeds' line: x ~ N(0, 1), y = a·x + b + noise·N(0, 1)."""
+    """The study notes' line: x ~ N(0, 1), y = a·x + b + noise·N(0, 1)."""
     x = rng.normal(size=n)
     y = a * x + b + noise * rng.normal(size=n)
     return x, y
