@@ -56,7 +56,11 @@ step 1, m = (1 − β₁)g and v = (1 − β₂)g², so the uncorrected step is 
 3.2 times *larger*, and the two approach each other only as βᵗ → 0 (for β₂ = 0.999 that takes
 thousands of steps). The book instead folds the correction into
 the step size, η_t = η√(1 − β₂ᵗ)/(1 − β₁ᵗ), which is PyTorch's Adam with ε replaced by
-ε/√(1 − β₂ᵗ): a small, real difference that the checks measure.
+ε/√(1 − β₂ᵗ): a small, real difference that the checks measure. Both textbook forms are thus
+PyTorch's Adam with rescaled hyperparameters, and the checks prove it step by step by setting the
+optimizer's `lr` and `eps` before every step (`torch_ref.optim.AdamRescaled`): the book's form is
+ε_t = ε/√(1 − β₂ᵗ) at an unchanged η; the seed's uncorrected form is additionally
+η_t = η(1 − β₁ᵗ)/√(1 − β₂ᵗ), since η·m/(√v + ε) = (η_t/(1 − β₁ᵗ))·m/(√v̂ + ε_t).
 
 **AdamW** decays the weights directly, p ← p(1 − ηλ), instead of adding λp to the gradient
 (which Adam would then divide by √v̂, weakening the decay on parameters with large gradients).
