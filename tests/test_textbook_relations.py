@@ -197,9 +197,8 @@ class MomentumWithoutLrInside(O.Momentum):
 
 def test_torchs_momentum_posing_as_the_textbooks_fails_the_relation():
     ctx = run_concept("lr-schedules", impl=with_overrides({"optim.Momentum": MomentumWithoutLrInside}))
-    verdict = {r.check: r.passed for r in ctx.records}
-    assert verdict["textbook momentum = torch's before the first decay"] is True  # the same while η is constant
-    assert verdict[lr_schedules.MOMENTUM_RELATION] is False
+    relation = [r for r in ctx.records if r.check.startswith(lr_schedules.MOMENTUM_RELATION)]
+    assert relation and not all(r.passed for r in relation)
 
 
 # --- Adam + L2 against AdamW: the decay divided by √v̂, or not --------------------------------------------

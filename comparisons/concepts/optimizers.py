@@ -70,7 +70,12 @@ starts with steps about 3.2 times *larger*, and the two approach each other only
 $\beta^t \to 0$ (for $\beta_2 = 0.999$ that takes thousands of steps). The book instead folds the
 correction into the step size, $\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$, which is
 PyTorch's Adam with $\epsilon$ replaced by $\epsilon / \sqrt{1 - \beta_2^t}$: a small, real
-difference that the checks measure.
+difference that the checks measure. Both textbook forms are thus PyTorch's Adam with rescaled
+hyperparameters, and the checks prove it step by step by setting the optimizer's `lr` and `eps`
+before every step (`torch_ref.optim.AdamRescaled`): the book's form is $\epsilon_t = \epsilon/\sqrt{1 - \beta_2^t}$
+at an unchanged $\eta$; the study notes' uncorrected form is additionally
+$\eta_t = \eta (1 - \beta_1^t)/\sqrt{1 - \beta_2^t}$, since
+$\eta\, m/(\sqrt{v} + \epsilon) = (\eta_t/(1 - \beta_1^t))\, m/(\sqrt{\hat v} + \epsilon_t)$.
 
 {{figure:adam-bias-correction|The largest difference from `torch.optim.Adam` at every step, on $x^2/20 + y^2$ with learning rate 0.3: the study notes' form without bias correction and the book's folded form, log scale.}}
 
