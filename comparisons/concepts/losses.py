@@ -52,7 +52,7 @@ number is worth remembering: a classifier of 10 classes that gives every class 0
 cross-entropy of $\ln 10 = 2.30$, the loss of chance against which a training curve is read. For a
 batch of $N$ the book divides by $N$: the mean loss (평균 손실 함수).
 
-{{table:seed-examples|The study notes' two examples on both sides: SSE and CEE with the 0.6 at the right index (2) and at a wrong one (7).}}
+{{table:study-notes-examples|The study notes' two examples on both sides: SSE and CEE with the 0.6 at the right index (2) and at a wrong one (7).}}
 
 **Mean squared and mean absolute error** (MSE, MAE) are what `nn.MSELoss` and `nn.L1Loss` compute:
 $\frac1n \sum (y - t)^2$ and $\frac1n \sum |y - t|$. The square punishes an outlier (아웃라이어)
@@ -103,38 +103,39 @@ DIFFERENCES = [
     ("SSE", "$\\tfrac12 \\sum (y - t)^2$", "no module: ½ · `MSELoss(reduction='sum')`", "sum_squared_error value"),
 ]
 
-SEED_Y = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
+NOTES_Y = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
 
 
 def run(ctx):
-    _seed_examples(ctx)
+    _study_notes_examples(ctx)
     _regression_losses(ctx)
     _classification_losses(ctx)
     _delta(ctx)
     _accuracy_has_no_gradient(ctx)
+    _huge_logits(ctx)
     _outlier_fit(ctx)
     ctx.figure("loss-curves", lambda: _plot_curves(ctx))
 
 
-def _seed_examples(ctx):
+def _study_notes_examples(ctx):
     L = ctx.impl.losses
     t = ctx.array(np.eye(10)[2])
     rows = []
     for where, expected_sse, expected_cee in [(2, 0.0975, 0.5108), (7, 0.5975, 2.3026)]:
-        y = ctx.array(SEED_Y)
+        y = ctx.array(NOTES_Y)
         y[[2, where]] = y[[where, 2]]
         sse, cee = float(L.sum_squared_error(y, t)), float(L.cross_entropy_error(y, t))
         sse_t = float(tloss.sum_squared_error(ctx.tensor(y), ctx.tensor(t)))
         # the book's δ = 1e-7 is the same math as NLLLoss on log(y + δ)
         cee_t = float(tloss.cross_entropy_error(ctx.tensor(y).reshape(1, -1) + 1e-7, ctx.labels([2])))
-        ctx.finding(f"seed example (0.6 at {where}): SSE {expected_sse}, CEE {expected_cee}",
+        ctx.finding(f"study notes example (0.6 at {where}): SSE {expected_sse}, CEE {expected_cee}",
                     round(sse, 4) == expected_sse and round(cee, 4) == expected_cee,
                     f"SSE {sse:.6f}, CEE {cee:.6f}")
-        ctx.compare(f"seed example (0.6 at {where}): SSE vs torch", sse, sse_t)
-        ctx.compare(f"seed example (0.6 at {where}): CEE = NLLLoss(log(y + 1e-7))", cee, cee_t)
+        ctx.compare(f"study notes example (0.6 at {where}): SSE vs torch", sse, sse_t)
+        ctx.compare(f"study notes example (0.6 at {where}): CEE = NLLLoss(log(y + 1e-7))", cee, cee_t)
         rows.append({"0.6 at index": where, "SSE NumPy": sse, "SSE torch": sse_t, "CEE NumPy (δ=1e-7)": cee,
                      "NLLLoss(log(y + δ)) torch": cee_t})
-    ctx.table("seed-examples", pd.DataFrame(rows))
+    ctx.table("study-notes-examples", pd.DataFrame(rows))
 
 
 def _regression_losses(ctx):
@@ -278,6 +279,20 @@ def _near_a_boundary(x, W, h) -> np.ndarray:
     margin = np.where(is_top, ordered[:, -1:] - ordered[:, -2:-1], margin)  # the top class's rival: the runner-up
     reach = h * np.abs(x)[:, :, None] * (1 + 1e-6) + 1e-12             # (N, in, 1): how far ±h moves score j
     return np.any(margin[:, None, :] <= reach, axis=0)
+
+
+def _huge_logits(ctx):
+    """Softmax-with-loss where one logit is far above the others (a diverging network's scores):
+    the loss from log-softmax (log-sum-exp) stays finite on both sides, and so does its gradient."""
+    big = float(np.finfo(ctx.np_dtype).max) * 0.75  # x − max(x) = −1.5·big overflows to −inf
+    logits = ctx.array([[-big, big, 0.0], [5.0, 1.0, 2.0]])
+    labels = np.array([1, 0])
+    with np.errstate(over="ignore"):
+        ours = ctx.impl.losses.softmax_cross_entropy(logits, labels)
+    theirs = tloss.softmax_cross_entropy(ctx.tensor(logits), ctx.labels(labels))
+    ctx.compare("softmax-with-loss where log p = −inf off the target: finite, = torch", ours, theirs,
+                note=f"logits ±{big:.1e}: log p of a non-target class is −inf; only the target's log p enters the "
+                     "loss (multiplying the one-hot by log p would give 0·(−inf) = nan)")
 
 
 def _outlier_fit(ctx):
