@@ -35,6 +35,8 @@ import numpy as np
 from .checks import TOLERANCES, Stepwise
 
 STEP_QUANTITIES = ("loss", "gradients", "parameters after the step")
+NOTES = {"gradients": "A gradient element is a sum over the batch that can cancel to nearly 0; one ulp of its terms is "
+                      "then a large part of it, so max_rel_err is large there while max_abs_err stays at rounding."}
 
 
 def flat_keys(arrays: dict, keys) -> np.ndarray:
@@ -108,7 +110,8 @@ class Lockstep:
             note = " ".join(filter(None, [note, (
                 f"{len(self.refereed)} float32 step(s) parted (steps {shown}), at a branch float32 rounding decides; re-taken in float64 from the "
                 f"same state, the two sides agree to {self.referee_errors.max_abs_err:.1e} (max abs err).")]))
-        self.records = {quantity: self.ctx.record_stepwise(f"{self.label}: lockstep {quantity}", acc, note=note)
+        self.records = {quantity: self.ctx.record_stepwise(f"{self.label}: lockstep {quantity}", acc,
+                                                           note=" ".join(filter(None, [note, NOTES.get(quantity)])))
                         for quantity, acc in self.parts.items()}
 
     @property

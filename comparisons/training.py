@@ -65,7 +65,7 @@ def free_running(ctx) -> bool:
 def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimizer, make_torch_optimizer,
                x, t, batches, schedule=None, epoch_of_step=None, net_kwargs=None, model_kwargs=None,
                torch_params=None, torch_penalty=None, steps_per_epoch=None, on_epoch=None,
-               lockstep: Lockstep | None = None) -> PairRun:
+               lockstep: Lockstep | None = None, note: str = "") -> PairRun:
     """Train ``ctx.impl.networks.MultiLayerNet`` and ``torch_ref.networks.mlp`` on the same batches,
     compared in lockstep at every step (recorded as ``"<label>: lockstep …"`` checks) and, in
     float64, free-running besides (compare those with :func:`compare_params`).
@@ -85,7 +85,7 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
 
     A run whose torch side stops being finite stops there (``run.diverged_at``). Given
     ``lockstep``, the steps are added to it and the caller records it (one set of checks over
-    several runs, e.g. every trial of a search).
+    several runs, e.g. every trial of a search). ``note`` goes into the lockstep checks' notes.
     """
     setup = Setup(activation, net_kwargs or {}, model_kwargs or {}, make_torch_optimizer, torch_params, torch_penalty)
     lock = _numpy_side(ctx, params0, activation, net_kwargs, make_np_optimizer)
@@ -135,7 +135,7 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
     if masks is not None:
         masks.remove()
     if lockstep is None:
-        run.lockstep.record()
+        run.lockstep.record(note)
     if free is None:
         run.losses_np = losses_lock
     run.params_np = {k: v.copy() for k, v in run.net.params.items()}

@@ -171,6 +171,11 @@ def _defaults(ctx):
                                        "eval uses the running statistics the three batches left")
 
 
+PRE_BN_BIASES = ("The biases just before batch norm have a zero gradient (batch norm subtracts the mean), so they "
+                 "hold only rounding noise: two ulp-level numbers, whose relative error is of order 1 while their "
+                 "absolute error stays at rounding.")
+
+
 def _grid(ctx):
     x_all, t_all, _, _ = data.image_data(ctx)
     x_tr, t_tr = x_all[:1000], t_all[:1000]
@@ -195,7 +200,8 @@ def _grid(ctx):
                 run_ = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.SGD(0.01),
                                   lambda ps: torch.optim.SGD(ps, lr=0.01), x_tr, t_tr, batches,
                                   net_kwargs={"use_batchnorm": bn}, model_kwargs={"batchnorm": bn},
-                                  steps_per_epoch=spe if ctx.artifacts else None, on_epoch=on_epoch)
+                                  steps_per_epoch=spe if ctx.artifacts else None, on_epoch=on_epoch,
+                                  note=PRE_BN_BIASES if bn else "")
             curves[(scale, bn)] = pd.DataFrame(acc_rows)
             if run_.diverged_at is not None:
                 ctx.finding(f"{label}: diverges on both sides", bool(run_.numpy_diverges_too),
