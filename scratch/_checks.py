@@ -65,7 +65,7 @@ def check_finite(x: np.ndarray, name: str) -> None:
 
 
 def check_parameter(p, name: str) -> np.ndarray:
-    """A parameter that an optimizer updates in place: a writeable ndarray of a floating dtype.
+    """A parameter updated in place (by an optimizer, or restored): a writeable ndarray of a floating dtype.
 
     A NumPy scalar, a Python float or a list cannot be changed in place (``p -= g`` would only
     rebind a local name), so they are refused, as torch only optimizes Tensors.
