@@ -177,7 +177,7 @@ def _onehot(y, t, name="y"):
             f"t must be one-hot of shape {y.shape} or integer labels of shape ({y.shape[0]},) to match "
             f"{name}{y.shape}, got {t.shape}"
         )
-    labels = check_labels(t, y.shape[1], "t")
+    labels = check_labels(t, y.shape[1], "t", classes_of=f"{name}{y.shape}")
     onehot = np.zeros_like(y)
     onehot[np.arange(y.shape[0]), labels] = 1.0
     return onehot

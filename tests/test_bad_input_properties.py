@@ -640,7 +640,8 @@ NETWORK_CASES = {
         lambda x, t, h: mlp_loss_and_grads_t(NET, x, t)[1], rtol=1e-5, atol=1e-6),
     "networks.MultiLayerNet.accuracy": Case(
         {"x": Array(X), "t": Labels(LABELS)}, lambda x, t: N.MultiLayerNet(NET).accuracy(x, t),
-        lambda x, t: (mlp_t(NET, x)[0].argmax(dim=1) == labels(t)).double().mean()),
+        lambda x, t: (mlp_t(NET, x)[0].argmax(dim=1) == (T(t).argmax(dim=1) if np.ndim(t) == 2 else labels(t)))
+        .double().mean()),
     "networks.MultiTaskNet": Case(
         {"params": dict_of_arrays(MT, Array(MT["W1"], extra=[np.ones(4)], finite=True)),
          "layers": Other(None, [3, "layers", object()])},
