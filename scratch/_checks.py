@@ -65,7 +65,7 @@ def check_finite(x: np.ndarray, name: str) -> None:
 
 
 def check_parameter(p, name: str) -> np.ndarray:
-    """A parameter that an optimizer updates in place: a writeable ndarray of a floating dtype.
+    """A parameter updated in place (by an optimizer, or restored): a writeable ndarray of a floating dtype.
 
     A NumPy scalar, a Python float or a list cannot be changed in place (``p -= g`` would only
     rebind a local name), so they are refused, as torch only optimizes Tensors.
@@ -81,8 +81,9 @@ def check_parameter(p, name: str) -> np.ndarray:
     return p
 
 
-def check_labels(t: np.ndarray, num_classes: int, name: str = "t") -> np.ndarray:
-    """Integer class labels in ``[0, num_classes)``; returns them as an int array."""
+def check_labels(t: np.ndarray, num_classes: int, name: str = "t", classes_of: str = "") -> np.ndarray:
+    """Integer class labels in ``[0, num_classes)``; returns them as an int array. ``classes_of``
+    names where the classes come from (e.g. the scores ``y(3, 4)``)."""
     t = np.asarray(t)
     integral = np.issubdtype(t.dtype, np.integer) or (
         np.issubdtype(t.dtype, np.floating) and np.all(np.isfinite(t)) and np.all(t == np.round(t)))
@@ -92,6 +93,7 @@ def check_labels(t: np.ndarray, num_classes: int, name: str = "t") -> np.ndarray
     if t.size and (t.min() < 0 or t.max() >= num_classes):
         raise ValueError(
             f"{name} holds labels in [{t.min()}, {t.max()}], expected every label in [0, {num_classes})"
+            + (f", the classes of {classes_of}" if classes_of else "")
         )
     return t
 

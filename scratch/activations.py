@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_dout, as_float_array, check_axis, check_positive, check_real
+from ._checks import as_float_array, check_axis, check_positive, check_real, check_shape
 
 
 def step(x):
@@ -113,10 +113,10 @@ def elu(x, alpha: float = 1.0):
 
 
 def elu_grad(x, alpha: float = 1.0):
-    """ELU'(x) = 1 if x > 0 else α·eˣ."""
+    """ELU'(x) = α·eˣ if x ≤ 0 else 1 (torch's test, so a NaN gets 1 as in torch)."""
     x = as_float_array(x, "x")
     check_positive(alpha, "alpha", allow_zero=True)
-    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0))).astype(x.dtype)
+    return np.where(x <= 0, alpha * np.exp(np.minimum(x, 0.0)), 1.0).astype(x.dtype)
 
 
 def maxout(x, W, b):
@@ -161,7 +161,9 @@ def softmax_naive(x, axis: int = -1):
 def softmax_backward(y, dout, axis: int = -1):
     """Vector-Jacobian product of softmax: dx = y ⊙ (dout − Σ(dout ⊙ y)), given y = softmax(x)."""
     y, axis, shape = _with_axis(y, axis, "y")
-    dout = as_dout(dout, shape).reshape(y.shape)
+    dout = as_float_array(dout, "dout")
+    check_shape(dout, shape, "dout", " (the shape of y)")
+    dout = dout.reshape(y.shape)
     return (y * (dout - np.sum(dout * y, axis=axis, keepdims=True))).reshape(shape)
 
 

@@ -26,7 +26,7 @@ def numerical_diff(f, x, h: float = 1e-4, method: str = "central"):
     central: (f(x + h) − f(x − h)) / 2h      forward: (f(x + h) − f(x)) / h
     """
     check_callable(f, "f")
-    as_float_array(x, "x")  # checked only: x goes to f as it was given
+    x = as_float_array(x, "x")[()]  # a number stays a (NumPy) number, an array an array
     check_positive(h, "h")
     if method == "central":
         return (f(x + h) - f(x - h)) / (2 * h)
@@ -53,11 +53,13 @@ def numerical_gradient(f, x, h: float = 1e-4):
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         original = x[idx]
-        x[idx] = original + h
-        f_plus = _scalar(f(x))
-        x[idx] = original - h
-        f_minus = _scalar(f(x))
-        x[idx] = original
+        try:
+            x[idx] = original + h
+            f_plus = _scalar(f(x))
+            x[idx] = original - h
+            f_minus = _scalar(f(x))
+        finally:  # x is the caller's: it comes back as it was, even when f fails
+            x[idx] = original
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
 

@@ -11,6 +11,8 @@ the comparisons transpose at that single border.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import activations as act
@@ -87,7 +89,7 @@ class Linear(Layer):
         if x.ndim == 0:
             raise ValueError(f"Linear expects x of shape (N, {W.shape[0]}) or ({W.shape[0]},), got a 0-d x")
         self._x_shape = x.shape
-        x2 = x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)
+        x2 = x.reshape(x.shape[0], math.prod(x.shape[1:])) if x.ndim > 1 else x.reshape(1, -1)
         if x2.shape[1] != W.shape[0]:
             raise ValueError(f"Linear expects inputs with {W.shape[0]} features, got x{x.shape}")
         self._x = x2
@@ -213,7 +215,7 @@ class Softmax(Layer):
 
     def backward(self, dout):
         self._need_forward(self._y)
-        return act.softmax_backward(self._y, dout, axis=-1)
+        return act.softmax_backward(self._y, as_dout(dout, self._y.shape), axis=-1)
 
 
 class Maxout(Layer):
@@ -247,7 +249,7 @@ class Maxout(Layer):
         k = self.params["W"].shape[0]
         # route dout to the winning piece: mask (N, k, out)
         mask = self._winner[:, None, :] == np.arange(k)[None, :, None]
-        dpieces = mask * dout[:, None, :]
+        dpieces = np.where(mask, dout[:, None, :], 0.0)  # the losers get exactly 0, even from a NaN
         self.grads["W"] = np.einsum("ni,nko->kio", self._x, dpieces)
         self.grads["b"] = dpieces.sum(axis=0)
         return np.einsum("nko,kio->ni", dpieces, self.params["W"])
@@ -257,7 +259,8 @@ class SoftmaxWithLoss(Layer):
     """Softmax followed by cross-entropy, as one layer (the book's ``SoftmaxWithLoss``).
 
     forward(x, t) returns the mean loss; backward(dout=1) returns dx = dout · (y − t)/N.
-    ``t`` is one-hot or integer labels.
+    ``t`` is one-hot or integer labels (or rows of probabilities: then dx = dout · (y·Σₖtₖ − t)/N,
+    which is the same when each row sums to 1).
     """
 
     def __init__(self):
@@ -265,6 +268,7 @@ class SoftmaxWithLoss(Layer):
         self._y = None
 
     def forward(self, x, t):
+        self._x_shape = np.shape(x)
         x, t_onehot = _logits_and_onehot(x, t, "x")
         self._t = t_onehot
         self._y = act.softmax(x, axis=1)
@@ -274,7 +278,8 @@ class SoftmaxWithLoss(Layer):
     def backward(self, dout=1.0):
         self._need_forward(self._y)
         as_dout(dout, ())  # the loss is a scalar, so is its upstream gradient
-        return dout * (self._y - self._t) / self._y.shape[0]
+        dx = dout * (self._y * self._t.sum(axis=1, keepdims=True) - self._t) / self._y.shape[0]
+        return dx.reshape(self._x_shape)
 
 
 class Dropout(Layer):

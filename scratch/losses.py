@@ -67,13 +67,14 @@ def cross_entropy_error(y, t, delta: float = 1e-7):
 
 
 def cross_entropy_error_grad(y, t, delta: float = 1e-7):
-    """∂E/∂y = −t / (N (y + δ))."""
+    """∂E/∂y = −t / (N (y + δ)), with the shape of y."""
+    shape = np.shape(y)
     y, t_onehot = _probabilities_and_onehot(y, t)
     check_positive(delta, "delta", allow_zero=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         grad = -t_onehot / (y + delta)
     grad = np.where(t_onehot != 0, grad, 0.0)
-    return grad / y.shape[0]
+    return (grad / y.shape[0]).reshape(shape)
 
 
 def softmax_cross_entropy(logits, t):
@@ -82,21 +83,24 @@ def softmax_cross_entropy(logits, t):
     E = −(1/N) Σₙ log softmax(xₙ)[tₙ], with log softmax(x)ₖ = xₖ − max(x) − log Σᵢ exp(xᵢ − max(x)).
 
     Computing log-softmax directly (log-sum-exp) never takes log(0), so no δ is needed.
-    ``t`` is one-hot (same shape as ``logits``) or integer labels.
+    ``t`` is one-hot (same shape as ``logits``) or integer labels. A class with t = 0 adds nothing,
+    even at a logit of −∞ (0·log 0 = 0), as torch's loss on labels (torch's soft-target form
+    multiplies and gives nan there).
     """
     x, t_onehot = _logits_and_onehot(logits, t)
     shifted = x - np.max(x, axis=1, keepdims=True, initial=-np.inf)
     with np.errstate(invalid="ignore", divide="ignore"):  # an empty row: log 0, as torch's nan
         log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    # only the target entries: 0·log p would be 0·(−inf) = nan where a huge logit gap makes log p −inf
-    picked = np.where(t_onehot != 0, t_onehot * log_probs, 0.0)
+        picked = np.where(t_onehot != 0, t_onehot * log_probs, 0.0)
     return _batch_mean(-np.sum(picked), x.shape[0])
 
 
 def softmax_cross_entropy_grad(logits, t):
-    """∂E/∂x = (softmax(x) − t)/N: the famously clean gradient of softmax-with-loss."""
+    """∂E/∂x = (softmax(x)·Σₖtₖ − t)/N, with the shape of x. For one-hot t, or any t whose rows
+    sum to 1, it is the famously clean gradient of softmax-with-loss, (softmax(x) − t)/N."""
+    shape = np.shape(logits)
     x, t_onehot = _logits_and_onehot(logits, t)
-    return (softmax(x, axis=1) - t_onehot) / x.shape[0]
+    return ((softmax(x, axis=1) * t_onehot.sum(axis=1, keepdims=True) - t_onehot) / x.shape[0]).reshape(shape)
 
 
 def binary_cross_entropy(y, t):
@@ -163,16 +167,17 @@ def _as_batch(y, t, name="y"):
     return y, t
 
 
-def _onehot(y, t):
+def _onehot(y, t, name="y"):
     """Return t as a one-hot (or soft) matrix of y's shape, from either form."""
     t = np.asarray(t)
     if t.shape == y.shape:
         return as_float_array(t, "t").astype(y.dtype, copy=False)
     if t.shape != (y.shape[0],):
         raise ValueError(
-            f"t must be one-hot of shape {y.shape} or integer labels of shape ({y.shape[0]},), got {t.shape}"
+            f"t must be one-hot of shape {y.shape} or integer labels of shape ({y.shape[0]},) to match "
+            f"{name}{y.shape}, got {t.shape}"
         )
-    labels = check_labels(t, y.shape[1], "t")
+    labels = check_labels(t, y.shape[1], "t", classes_of=f"{name}{y.shape}")
     onehot = np.zeros_like(y)
     onehot[np.arange(y.shape[0]), labels] = 1.0
     return onehot
@@ -188,4 +193,4 @@ def _probabilities_and_onehot(y, t):
 def _logits_and_onehot(logits, t, name="logits"):
     x = as_float_array(logits, name)
     x, t = _as_batch(x, t, name)
-    return x, _onehot(x, t)
+    return x, _onehot(x, t, name)

@@ -26,7 +26,7 @@ ACTIVATIONS = {"relu": L.ReLU, "sigmoid": L.Sigmoid, "tanh": L.Tanh, "identity":
 def layer_sizes(params: dict) -> list[int]:
     """[in, hidden…, out] read off W1 … WL."""
     n = num_linear(params)
-    return [params["W1"].shape[0]] + [params[f"W{i}"].shape[1] for i in range(1, n + 1)]
+    return [np.shape(params["W1"])[0]] + [np.shape(params[f"W{i}"])[1] for i in range(1, n + 1)]
 
 
 def num_linear(params: dict) -> int:
@@ -38,7 +38,8 @@ def num_linear(params: dict) -> int:
     if n == 0 or set(params) != {f"{k}{i}" for i in range(1, n + 1) for k in ("W", "b")}:
         raise ValueError(f"params must hold W1, b1, …, WL, bL; got keys {sorted(params, key=str)}")
     for i in range(1, n + 1):
-        if np.ndim(params[f"W{i}"]) != 2:
+        as_float_array(params[f"b{i}"], f"params['b{i}']")
+        if as_float_array(params[f"W{i}"], f"params['W{i}']").ndim != 2:
             raise ValueError(f"params['W{i}'] must be 2-D of shape (in, out), got shape {np.shape(params[f'W{i}'])}")
     return n
 
@@ -175,6 +176,7 @@ class MultiLayerNet:
 
     def numerical_gradient(self, x, t, h: float = 1e-4) -> dict:
         """Central differences on every parameter: slow (two forward passes per element)."""
+        _check_targets(t, as_float_array(x, "x"), self.num_classes, "t")
         return {key: numerical_gradient(lambda _: float(self.loss(x, t)), p, h=h) for key, p in self.params.items()}
 
 

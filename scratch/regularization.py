@@ -13,7 +13,7 @@ import copy
 
 import numpy as np
 
-from ._checks import as_float_array, check_dict, check_int, check_positive, check_real, check_shape
+from ._checks import as_float_array, check_dict, check_int, check_parameter, check_positive, check_real, check_shape
 
 
 def l2_penalty(weights, lam):
@@ -113,9 +113,7 @@ class EarlyStopping:
         for key, value in self.best_params.items():
             if key not in params:
                 raise ValueError(f"params has no entry {key!r}; it must have the keys it had in step")
-            if not isinstance(params[key], np.ndarray) or not params[key].flags.writeable:
-                raise TypeError(f"params[{key!r}] must be a writeable ndarray (restored in place), "
-                                f"got {type(params[key]).__name__}")
+            check_parameter(params[key], f"params[{key!r}]")
             check_shape(params[key], np.shape(value), f"params[{key!r}]", " (its shape at the best epoch)")
         for key, value in self.best_params.items():
             params[key][...] = value

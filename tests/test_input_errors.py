@@ -499,8 +499,10 @@ def test_early_stopping_restores_only_into_arrays_of_the_same_shape():
     stopper.step(0.5, {"w": np.ones(3)})
     with pytest.raises(ValueError, match=r"params\['w'\] must have shape \(3,\)"):
         stopper.restore({"w": np.zeros(1)})  # NumPy would broadcast into it
-    with pytest.raises(TypeError, match=r"params\['w'\] must be a writeable ndarray"):
+    with pytest.raises(TypeError, match=r"params\['w'\] must be an ndarray, updated in place"):
         stopper.restore({"w": 0.0})
+    with pytest.raises(TypeError, match=r"params\['w'\] must have a floating dtype"):
+        stopper.restore({"w": np.zeros(3, dtype=int)})  # the best values would be truncated
     with pytest.raises(ValueError, match="params has no entry 'w'"):
         stopper.restore({})
 
