@@ -142,7 +142,8 @@ def call(fn, what: str, *args, **kwargs):
     except SystemExit as exc:
         raise TargetError(f"{what} called sys.exit({exc.code!r})") from None
     except Exception as exc:
-        raise TargetError(f"{what} raised {type(exc).__name__}: {exc}") from None
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise TargetError(f"{what} raised {type(exc).__name__}: {first_line}") from None
 
 
 def parameters(fn) -> dict | None:
