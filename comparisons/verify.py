@@ -299,6 +299,8 @@ def find_hint(pair, obj, h, dtype, seed, steps, comparisons) -> str | None:
             wrong, _ = _drive(pair, m.wrong, h, dtype, seed, steps)
         except (TargetError, VerifyUsageError):
             continue
+        if all(r.passed for r in _record(_context(pair, dtype, seed), wrong)):
+            continue  # the mistake is below this dtype's resolution: it cannot tell anything apart
         if _same_numbers(comparisons, wrong, atol, rtol):
             return f"your numbers match a known mistake: {m.hint}" if not m.is_convention else \
                 f"a convention, not a mistake: {m.hint}. With {m.flag_text()} the verdict is AGREES"
