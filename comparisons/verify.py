@@ -308,9 +308,11 @@ def find_hint(pair, obj, h, dtype, seed, steps, comparisons) -> str | None:
 
 
 def _same_numbers(ours, theirs, atol, rtol) -> bool:
-    if [c.label for c in ours] != [c.label for c in theirs] or not ours:
+    by_label = {c.label: c for c in theirs}
+    if not ours or any(c.label not in by_label for c in ours):
         return False
-    for a, b in zip(ours, theirs):
+    for a in ours:
+        b = by_label[a.label]
         x, y = (np.asarray(v.detach().cpu() if hasattr(v, "detach") else v, dtype=float)
                 for v in (a.matchable(), b.matchable()))
         if x.shape != y.shape or not np.all(close(x, y, atol, rtol)):

@@ -51,11 +51,12 @@ def softmax_layer_inputs(ctx):
 
 
 def linear_inputs(ctx):
-    """(x, out features): a single row, a batch, a non-square W, and a 4-D input the layer flattens."""
-    return {"x 1×4 → 3": (ctx.array(ctx.rng.normal(0, 2, (1, 4))), 3),
-            "x 16×10 → 7": (ctx.array(ctx.rng.normal(0, 2, (16, 10))), 7),
-            "x 64×32 → 5": (ctx.array(ctx.rng.normal(0, 2, (64, 32))), 5),
-            "x 8×2×3×2 (flattened) → 4": (ctx.array(ctx.rng.normal(0, 2, (8, 2, 3, 2))), 4)}
+    """(x, out features, optional): a single row, a batch, a non-square W, and a 4-D input that
+    the book's Affine flattens (optional: a layer for 2-D inputs only is not wrong)."""
+    return {"x 1×4 → 3": (ctx.array(ctx.rng.normal(0, 2, (1, 4))), 3, False),
+            "x 16×10 → 7": (ctx.array(ctx.rng.normal(0, 2, (16, 10))), 7, False),
+            "x 64×32 → 5": (ctx.array(ctx.rng.normal(0, 2, (64, 32))), 5, False),
+            "x 8×2×3×2 (flattened) → 4": (ctx.array(ctx.rng.normal(0, 2, (8, 2, 3, 2))), 4, True)}
 
 
 # --- catalogued mistakes (each a layer class with one thing wrong) --------------------------------
