@@ -17,7 +17,7 @@ import torch
 
 import torch_ref.networks as tnet
 
-from . import bridge
+from . import bridge, outdir
 from .report import _markdown_table
 from .runner import check_device, configure_torch
 from .training import he_params
@@ -62,13 +62,22 @@ def _torch_step(params, x, t, dtype, device):
 
 
 def run_bench(out, device: str = "cpu", repeats: int = 30, seed: int = 0, impl=None, progress=None):
-    """Measure every configuration and write bench.csv, bench.md, bench.json and bench.png to ``out``."""
+    """Measure every configuration and write bench.csv, bench.md, bench.json and bench.png to ``out``
+    (replaced only when complete, and only when new, empty or an earlier output of this project)."""
     import scratch
 
     impl = impl or scratch
     if repeats < 1:
         raise ValueError(f"--repeats must be >= 1, got {repeats}")
     check_device(device)
+    with outdir.replacing(out, "python -m comparisons bench") as folder:
+        rows = _measure(impl, device, repeats, seed, progress)
+        _write(rows, folder, repeats, device)
+    return pd.DataFrame(rows)
+
+
+def _measure(impl, device, repeats, seed, progress) -> list[dict]:
+    """One row per configuration, dtype and side: the median time of a training step and its IQR."""
     configure_torch(device)
     rng = np.random.default_rng(seed)
     say = progress or (lambda msg: None)
@@ -92,8 +101,12 @@ def run_bench(out, device: str = "cpu", repeats: int = 30, seed: int = 0, impl=N
                 say(f"[bench] {name} batch {batch} {dtype} {side}: {med:.3f} ms")
             for row in rows[-len(sides):]:
                 row["÷ NumPy"] = row["median ms/step"] / medians["NumPy"]
+    return rows
+
+
+def _write(rows, out, repeats, device):
+    """bench.csv, bench.json, bench.md and bench.png in the folder ``out``."""
     frame = pd.DataFrame(rows)
-    out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(out / "bench.csv", index=False)
     meta = {"threads": {"blas": [i.get("num_threads") for i in threadpoolctl.threadpool_info()],
                         "torch": torch.get_num_threads()},
@@ -108,7 +121,6 @@ def run_bench(out, device: str = "cpu", repeats: int = 30, seed: int = 0, impl=N
         "NumPy's in the same configuration (below 1: faster than NumPy).\n\n" + _markdown_table(_display(frame)) + "\n",
         encoding="utf-8")
     _plot(frame, out / "bench.png")
-    return frame
 
 
 def _display(frame):

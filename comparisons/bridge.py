@@ -30,9 +30,17 @@ def linear_from(W: np.ndarray, b: np.ndarray | None, dtype, device) -> nn.Linear
     return load_linear(layer, W, b)
 
 
-def linear_arrays(layer: nn.Linear, grad: bool = False) -> dict:
-    """``{"W": (in, out), "b": (out,)}`` of a layer's parameters, or of their gradients."""
-    get = (lambda p: p.grad) if grad else (lambda p: p)
+def _getter(grad: bool, of):
+    """What to read of a parameter: ``of(p)`` when given, else its gradient or itself."""
+    if of is not None:
+        return of
+    return (lambda p: p.grad) if grad else (lambda p: p)
+
+
+def linear_arrays(layer: nn.Linear, grad: bool = False, of=None) -> dict:
+    """``{"W": (in, out), "b": (out,)}`` of a layer's parameters, of their gradients, or of
+    ``of(parameter)`` (e.g. the gradient an optimizer acts on)."""
+    get = _getter(grad, of)
     out = {"W": get(layer.weight).detach().cpu().numpy().T.copy()}
     if layer.bias is not None:
         out["b"] = get(layer.bias).detach().cpu().numpy().copy()
@@ -69,16 +77,17 @@ def load_mlp(model: nn.Module, params: dict) -> nn.Module:
     return model
 
 
-def mlp_arrays(model: nn.Module, grad: bool = False) -> dict:
-    """The model's parameters (or their gradients) as W1, b1, … in the NumPy layout."""
+def mlp_arrays(model: nn.Module, grad: bool = False, of=None) -> dict:
+    """The model's parameters (their gradients, or ``of(parameter)``) as W1, b1, … in the NumPy
+    layout."""
     out = {}
     linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
     for i, layer in enumerate(linear, start=1):
-        arrays = linear_arrays(layer, grad)
+        arrays = linear_arrays(layer, grad, of)
         out[f"W{i}"] = arrays["W"]
         if "b" in arrays:
             out[f"b{i}"] = arrays["b"]
-    get = (lambda p: p.grad) if grad else (lambda p: p)
+    get = _getter(grad, of)
     for i, bn in enumerate((m for m in model.modules() if isinstance(m, nn.BatchNorm1d)), start=1):
         out[f"gamma{i}"] = get(bn.weight).detach().cpu().numpy().copy()
         out[f"beta{i}"] = get(bn.bias).detach().cpu().numpy().copy()

@@ -99,3 +99,45 @@ def close(a, e, atol: float, rtol: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         ok = np.abs(a - e) <= atol + rtol * np.abs(e)
     return ok | (a == e) | (np.isnan(a) & np.isnan(e))
+
+
+@dataclass
+class Stepwise:
+    """One quantity compared at every step of a run (a lockstep check): the worst errors over all
+    steps and the first step where the allclose rule failed, kept as the steps go so that a run of
+    thousands of steps never holds more than one step's arrays.
+
+    ``first_mismatch`` gains the key ``step``: where the two sides first parted.
+    """
+
+    atol: float
+    rtol: float
+    steps: int = 0
+    max_abs_err: float = 0.0
+    max_rel_err: float = 0.0
+    first_mismatch: dict | None = None
+    problem: str | None = None
+
+    def add(self, step: int, actual, expected) -> bool:
+        """Compare one step's ``actual`` (under test) with ``expected`` (PyTorch); False on a mismatch."""
+        a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+        self.steps += 1
+        if a.shape != e.shape:
+            self.problem = self.problem or f"shape mismatch at step {step}: under test {a.shape}, PyTorch {e.shape}"
+            return False
+        abs_err, rel_err = measure(a, e)
+        self.max_abs_err = max(self.max_abs_err, abs_err)
+        self.max_rel_err = max(self.max_rel_err, rel_err)
+        where = first_mismatch(a, e, self.atol, self.rtol)
+        if where is not None and self.first_mismatch is None:
+            self.first_mismatch = {"step": step, **where}
+        return where is None
+
+    def agrees(self, actual, expected) -> bool:
+        """Whether one step's pair passes, without adding it."""
+        a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+        return a.shape == e.shape and bool(np.all(close(a, e, self.atol, self.rtol)))
+
+    @property
+    def passed(self) -> bool:
+        return self.steps > 0 and self.problem is None and self.first_mismatch is None

@@ -21,6 +21,20 @@ class UsageError(Exception):
     pass
 
 
+SEED_MAX = 2**63 - 1  # NumPy's default_rng takes no negative seed, torch.manual_seed none from 2**64; an int64
+
+
+def seed_value(text: str) -> int:
+    """``--seed``: an integer from 0 to 2**63 - 1 (NumPy's ``default_rng`` rejects negative seeds)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = None
+    if seed is None or not 0 <= seed <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**63 - 1 ({SEED_MAX}), got {text!r}")
+    return seed
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2 (argparse would print the whole usage)
         raise UsageError(message)
@@ -37,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="cpu", help="where the torch side runs: cpu (default) or cuda")
     run.add_argument("--dtype", nargs="+", default=["float64"], choices=sorted(DTYPES),
                      help="float64 (default) and/or float32; artifacts are made for the first")
-    run.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
-    run.add_argument("--out", default="reports", help="output folder (default reports/)")
+    run.add_argument("--seed", type=seed_value, default=0, help="seed of every random draw, 0 to 2**63 - 1 (default 0)")
+    run.add_argument("--out", default="reports",
+                     help="output folder (default reports/); replaced only when new, empty or an earlier report")
     run.add_argument("--data", default="digits", choices=["digits", "mnist"],
                      help="image data for the concepts that train on images: scikit-learn's bundled "
                           "8x8 digits (default) or MNIST IDX files from --data-dir")
@@ -53,16 +68,26 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--hparam", action="append", default=[], metavar="KEY=VALUE",
                      help="a hyperparameter for both sides, e.g. lr=0.01 (repeatable)")
     ver.add_argument("--dtype", default="float64", choices=sorted(DTYPES))
-    ver.add_argument("--seed", type=int, default=0)
+    ver.add_argument("--seed", type=seed_value, default=0, help="0 to 2**63 - 1 (default 0)")
     ver.add_argument("--steps", type=int, default=100, help="optimizer steps / schedule epochs (default 100)")
     ver.add_argument("--list", action="store_true", help="list every reference with the interface it expects")
     ver.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     ver.add_argument("--timeout", type=float, default=60.0,
                      help="seconds one object may run before it is reported as timed out (default 60)")
     bench = sub.add_parser("bench", help="time a training step of MLPs, NumPy vs PyTorch")
-    bench.add_argument("--out", default="reports/bench", help="output folder (default reports/bench)")
+    bench.add_argument("--out", default="reports/bench",
+                       help="output folder (default reports/bench); replaced only when new, empty or an earlier output")
     bench.add_argument("--device", default="cpu", help="also time torch on this device (cpu or cuda)")
     bench.add_argument("--repeats", type=int, default=30, help="timed steps per configuration (default 30)")
+    sweep = sub.add_parser("sweep", help="run the whole suite at many seeds; every check's pass rate over them")
+    sweep.add_argument("ids", nargs="*", metavar="ID", help="concept ids (default: every concept)")
+    sweep.add_argument("--seeds", default="0-19", help="seeds and ranges, e.g. 0-19 or 0,5,7-9 (default 0-19)")
+    sweep.add_argument("--dtype", nargs="+", default=["float64", "float32"], choices=sorted(DTYPES),
+                       help="dtypes to run at every seed (default float64 float32)")
+    sweep.add_argument("--jobs", type=int, default=2, help="worker processes, one seed each at a time (default 2)")
+    sweep.add_argument("--device", default="cpu", help="where the torch side runs: cpu (default) or cuda")
+    sweep.add_argument("--out", default="reports/sweep",
+                       help="output folder (default reports/sweep); replaced only when new, empty or an earlier output")
     return parser
 
 
@@ -77,6 +102,8 @@ def main(argv=None) -> int:
             return cmd_verify(args)
         if args.command == "bench":
             return cmd_bench(args)
+        if args.command == "sweep":
+            return cmd_sweep(args)
         return cmd_run(args)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -122,12 +149,48 @@ def cmd_bench(args) -> int:
     from .bench import run_bench
 
     try:
-        frame = run_bench(Path(args.out), device=args.device, repeats=args.repeats, progress=print_progress)
+        frame = run_bench(args.out, device=args.device, repeats=args.repeats, progress=print_progress)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     print(frame.to_string(index=False))
     print(f"bench: {Path(args.out) / 'bench.md'}")
     return EXIT_OK
+
+
+def _concept_ids(given, known) -> list:
+    """The given concept ids, each once, in order; a UsageError names the first unknown one."""
+    ids = list(dict.fromkeys(given))  # an id given twice runs once
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise UsageError(f"unknown concept {unknown[0]!r}; known: {', '.join(known)}")
+    return ids
+
+
+def cmd_sweep(args) -> int:
+    from . import outdir
+    from .runner import check_device
+    from .sweep import parse_seeds, progress_bar, run_sweep, summary_line, write_sweep
+
+    known = registry.concepts()
+    ids = _concept_ids(args.ids, known) if args.ids else list(known)
+    try:
+        seeds = parse_seeds(args.seeds)
+        if args.jobs < 1:
+            raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+        if len(set(args.dtype)) != len(args.dtype):
+            raise ValueError("--dtype names a dtype twice")
+        check_device(args.device)
+        outdir.check_output_folder(args.out)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    sweep = run_sweep(ids, seeds, args.dtype, jobs=args.jobs, device=args.device, progress=progress_bar)
+    write_sweep(sweep, args.out)
+    print(summary_line(sweep))
+    for row in sweep["checks"]:
+        if row["passed"] < row["runs"]:
+            print(f"    FAILED at seeds {row['failed_seeds']}: [{row['concept']}] {row['dtype']} {row['check']}")
+    print(f"sweep: {Path(args.out) / 'sweep.md'}")
+    return EXIT_OK if all(r["passed"] == r["runs"] for r in sweep["checks"]) else EXIT_FAILED
 
 
 def cmd_run(args) -> int:
@@ -136,12 +199,11 @@ def cmd_run(args) -> int:
         raise UsageError("give concept ids or --all, not both")
     if not args.all and not args.ids:
         raise UsageError("name the concepts to run, or --all (see `python -m comparisons list`)")
-    ids = list(known) if args.all else args.ids
-    unknown = [i for i in ids if i not in known]
-    if unknown:
-        raise UsageError(f"unknown concept {unknown[0]!r}; known: {', '.join(known)}")
+    ids = list(known) if args.all else _concept_ids(args.ids, known)
     if len(set(args.dtype)) != len(args.dtype):
         raise UsageError("--dtype names a dtype twice")
+    if args.data_dir is not None and args.data != "mnist":
+        raise UsageError("--data-dir is read only with --data mnist; add --data mnist or drop --data-dir")
     if args.data == "mnist":
         from .mnist import IDXError, load_mnist_cached
 
@@ -152,7 +214,7 @@ def cmd_run(args) -> int:
     options = RunOptions(seed=args.seed, device=args.device, dtypes=tuple(args.dtype), full=args.full,
                          data=args.data, data_dir=args.data_dir)
     try:
-        result = run_and_write(ids, options, Path(args.out), progress=print_progress)
+        result = run_and_write(ids, options, args.out, progress=print_progress)
     except ValueError as exc:  # e.g. an unusable device
         raise UsageError(str(exc)) from None
     print_summary(result)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .checks import TOLERANCES, CheckRecord, close, first_mismatch, measure
+from .checks import TOLERANCES, CheckRecord, Stepwise, close, first_mismatch, measure
 
 DTYPES = {"float64": (np.float64, torch.float64), "float32": (np.float32, torch.float32)}
 
@@ -134,6 +134,17 @@ class ConceptContext:
         passed = bool(np.all(close(a, e, atol, rtol)))
         mismatch = None if passed else first_mismatch(a, e, atol, rtol)
         return self._record(check, passed, abs_err, rel_err, atol, rtol, kind, note, mismatch)
+
+    def stepwise(self, kind: str = "exact") -> Stepwise:
+        """An accumulator for one quantity compared at every step (see :meth:`record_stepwise`)."""
+        return Stepwise(*self.tolerance(kind))
+
+    def record_stepwise(self, check: str, acc: Stepwise, kind: str = "exact", note: str = "") -> CheckRecord:
+        """Record a :class:`Stepwise` comparison: its worst errors over the steps, and where the sides
+        first parted (``first_mismatch["step"]``)."""
+        note = " ".join(filter(None, [f"{acc.steps} steps.", acc.problem or "", note]))
+        return self._record(check, acc.passed, acc.max_abs_err, acc.max_rel_err, acc.atol, acc.rtol, kind,
+                            note, acc.first_mismatch)
 
     def finding(self, check: str, holds: bool, note: str = "", actual=None, expected=None) -> CheckRecord:
         """Record a demonstrated fact; with ``actual``/``expected`` its measured size is kept too."""

@@ -179,6 +179,7 @@ def header_blocks(result) -> list:
         _markdown_table(pd.DataFrame(tol_rows)) + "\n",
         "## Contents\n",
         toc + "\n" + ("- [Benchmark: NumPy vs PyTorch training step](#benchmark)\n" if result.meta.get("bench") else "")
+        + ("- [Seed sweep](#seed-sweep)\n" if result.meta.get("sweep") else "")
         + "- [Glossary (용어집)](#glossary)\n",
     ]
 
@@ -201,6 +202,26 @@ def bench_blocks(folder: Path) -> list:
     blocks = ['<a id="benchmark"></a>\n', "## Benchmark: NumPy vs PyTorch training step\n", body + "\n"]
     if (folder / "bench" / "bench.png").exists():
         blocks.append("![bench.png](bench/bench.png)\n")
+    return blocks
+
+
+def sweep_blocks(folder: Path) -> list:
+    """The seed sweep, when ``sweep/`` (written by ``python -m comparisons sweep``) is there: its
+    summary line and the checks that failed at some seed (all of them, or none)."""
+    path = folder / "sweep" / "sweep.json"
+    if not path.exists():
+        return []
+    from .sweep import summary_line, table
+
+    sweep = json.loads(path.read_text(encoding="utf-8"))
+    frame = table(sweep)
+    failing = frame[frame["passed"] < frame["runs"]]
+    blocks = ['<a id="seed-sweep"></a>\n', "## Seed sweep: every check at every seed\n", summary_line(sweep) + "\n",
+              "The whole table (one row per check: pass rate, worst error over the seeds and where) is "
+              "[sweep/sweep.md](sweep/sweep.md) ([CSV](sweep/sweep.csv)).\n"]
+    if len(failing):
+        blocks.append("Checks that failed at some seed:\n")
+        blocks.append(_markdown_table(failing) + "\n")
     return blocks
 
 
@@ -268,8 +289,10 @@ def write_report(result, folder: Path) -> None:
             for name, frame in c.contexts[0].tables.items():
                 write_table(frame, tables, f"{c.module.ID}-{name}")
     result.meta["bench"] = (folder / "bench" / "bench.md").exists()
+    result.meta["sweep"] = (folder / "sweep" / "sweep.json").exists()
     blocks = header_blocks(result)
     blocks.extend(bench_blocks(folder))
+    blocks.extend(sweep_blocks(folder))
     for c in result.concepts:
         blocks.extend(concept_blocks(c))
     blocks.extend(glossary_blocks())

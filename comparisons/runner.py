@@ -3,7 +3,7 @@
 A concept that raises does not stop the run: it is recorded as a failed check carrying its error
 and the others go on. The report is written into a temporary folder beside the output folder and
 moved into place only when it is complete, so an interrupted run (Ctrl-C) leaves the previous
-report as it was.
+report as it was; :mod:`comparisons.outdir` decides whether the output folder may be replaced.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import os
 import platform
 import shutil
 import sys
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import numpy as np
 import threadpoolctl
 import torch
 
-from . import registry
+from . import outdir, registry
 from .context import ConceptContext, RunOptions
 
 
@@ -131,38 +130,25 @@ def run_metadata(options: RunOptions, wall_s: float) -> dict:
     }
 
 
+KEPT_PARTS = ("bench", "sweep")
+
+
 def run_and_write(ids, options: RunOptions, out: Path, progress=None) -> RunResult:
-    """Run and write the report into ``out``, replacing it only once the new report is complete."""
+    """Run and write the report into ``out``, replacing it only once the new report is complete,
+    and only when ``out`` is new, empty or an earlier output of this project (see
+    :mod:`comparisons.outdir`; an :class:`~comparisons.outdir.OutputFolderError` otherwise, raised
+    before anything runs)."""
     from .report import write_report
 
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        if (out / "bench").is_dir():  # written by `python -m comparisons bench`: kept with the report
-            shutil.copytree(out / "bench", tmp / "bench")
-        result = run_concepts(ids, options, tmp, progress)
-        write_report(result, tmp)
-        _replace_dir(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    check_device(options.device)
+    with outdir.replacing(out, "python -m comparisons run") as folder:
+        for part in KEPT_PARTS:  # written by `bench` and `sweep` into the report: kept with it
+            old = Path(out).resolve() / part
+            if old.is_dir() and outdir.read_marker(old) is not None:
+                shutil.copytree(old, folder / part)
+        result = run_concepts(ids, options, folder, progress)
+        write_report(result, folder)
     return result
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Move ``new`` to ``target``; the old ``target`` is removed only after the move succeeded."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-    try:
-        new.rename(target)
-    except BaseException:
-        if old is not None:
-            old.rename(target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def print_progress(msg: str) -> None:

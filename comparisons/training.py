@@ -4,13 +4,16 @@ the same batches, and hand back everything a comparison needs."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
 
 import torch_ref.networks as tnet
+import torch_ref.optim as topt
 
 from . import bridge
+from .lockstep import Lockstep, finite, load_into
 
 
 def he_params(rng: np.random.Generator, sizes, std=None) -> dict:
@@ -31,7 +34,13 @@ def sizes_of(params: dict) -> list[int]:
 
 @dataclass
 class PairRun:
-    """The two sides after training: per-step losses and final parameters (NumPy layout)."""
+    """The two sides after training: per-step losses and final parameters (NumPy layout).
+
+    ``losses_np`` / ``params_np`` / ``net`` are the free-running NumPy side in float64, and the
+    lockstep NumPy side in float32 (where there is no free-running run). ``diverged_at`` is the
+    first step whose torch loss or parameters were not finite (the run stops there), else None;
+    ``numpy_diverges_too`` whether the NumPy side's step from the same state was not finite either.
+    """
 
     losses_np: list = field(default_factory=list)
     losses_t: list = field(default_factory=list)
@@ -40,13 +49,26 @@ class PairRun:
     net: object = None
     model: object = None
     lrs: list = field(default_factory=list)
+    lockstep: Lockstep | None = None
+    free_running: bool = False
+    diverged_at: int | None = None
+    numpy_diverges_too: bool | None = None
 
 
-def train_pair(ctx, params0: dict, activation: str, make_np_optimizer, make_torch_optimizer,
+def free_running(ctx) -> bool:
+    """Whether training runs are also compared free-running (each side on its own from the shared
+    start): in float64, where the same math stays within ~1e-12 over whole runs. float32 runs are
+    compared in lockstep only (see :mod:`comparisons.lockstep`)."""
+    return ctx.dtype == "float64"
+
+
+def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimizer, make_torch_optimizer,
                x, t, batches, schedule=None, epoch_of_step=None, net_kwargs=None, model_kwargs=None,
                torch_params=None, torch_penalty=None, steps_per_epoch=None, on_epoch=None,
-               amplifies_rounding: bool = False) -> PairRun:
-    """Train ``ctx.impl.networks.MultiLayerNet`` and ``torch_ref.networks.mlp`` step by step.
+               lockstep: Lockstep | None = None) -> PairRun:
+    """Train ``ctx.impl.networks.MultiLayerNet`` and ``torch_ref.networks.mlp`` on the same batches,
+    compared in lockstep at every step (recorded as ``"<label>: lockstep …"`` checks) and, in
+    float64, free-running besides (compare those with :func:`compare_params`).
 
     ``make_np_optimizer()`` returns a scratch-style optimizer; ``make_torch_optimizer(params)`` a
     ``torch.optim`` optimizer over ``torch_params(model)`` (default ``model.parameters()``; e.g.
@@ -58,49 +80,150 @@ def train_pair(ctx, params0: dict, activation: str, make_np_optimizer, make_torc
     calls ``scheduler.step()`` after the last optimizer step of an epoch, where PyTorch documents it.
 
     With dropout, PyTorch decides the masks: its step runs first, forward hooks record the masks,
-    and the NumPy network is handed the same ones. ``on_epoch(epoch, run)`` is called every
+    and the NumPy networks are handed the same ones. ``on_epoch(epoch, run)`` is called every
     ``steps_per_epoch`` steps (e.g. to evaluate or stop early; return True to stop).
 
-    In float32 only the start of the run is trained and compared (see :func:`horizon`).
+    A run whose torch side stops being finite stops there (``run.diverged_at``). Given
+    ``lockstep``, the steps are added to it and the caller records it (one set of checks over
+    several runs, e.g. every trial of a search).
     """
-    batches = horizon(ctx, batches, amplifies_rounding)
-    params = {k: ctx.array(v) for k, v in params0.items()}
-    net = ctx.impl.networks.MultiLayerNet(params, activation=activation, layers=ctx.impl.layers, **(net_kwargs or {}))
-    opt_np = make_np_optimizer()
+    setup = _Setup(activation, net_kwargs or {}, model_kwargs or {}, make_torch_optimizer, torch_params, torch_penalty)
+    lock = _numpy_side(ctx, params0, activation, net_kwargs, make_np_optimizer)
+    free = _numpy_side(ctx, params0, activation, net_kwargs, make_np_optimizer) if free_running(ctx) else None
     model = tnet.mlp(sizes_of(params0), activation, **(model_kwargs or {})).to(dtype=ctx.torch_dtype, device=ctx.device)
     bridge.load_mlp(model, params0)
     opt_t = make_torch_optimizer(torch_params(model) if torch_params else model.parameters())
     scheduler = schedule[1](opt_t) if schedule else None
-    masks = bridge.DropoutMasks(model) if net.dropouts else None
+    masks = bridge.DropoutMasks(model) if lock[0].dropouts else None
     x_np, x_t = ctx.array(x), ctx.tensor(x)
     t_t = ctx.labels(t)
-    run = PairRun(net=net, model=model)
+    run = PairRun(net=(free or lock)[0], model=model, lockstep=lockstep or Lockstep(ctx, label),
+                  free_running=free is not None)
+    losses_lock = []
     for step, idx in enumerate(batches):
         if schedule:
-            opt_np.lr = schedule[0](epoch_of_step[step])
-            run.lrs.append((opt_np.lr, opt_t.param_groups[0]["lr"]))
+            lr = schedule[0](epoch_of_step[step])
+            for _, opt in filter(None, (lock, free)):
+                opt.lr = lr
+            run.lrs.append((lr, opt_t.param_groups[0]["lr"]))
         with ctx.timed("torch"):
+            before = bridge.mlp_arrays(model)
             idx_t = torch.as_tensor(idx, device=ctx.device)
-            run.losses_t.append(tnet.train_step(model, opt_t, x_t[idx_t], t_t[idx_t], penalty=torch_penalty))
+            loss_t, grads_t = _torch_loss_and_gradients(model, opt_t, x_t[idx_t], t_t[idx_t], torch_penalty)
+            opt_t.step()
+            after = bridge.mlp_arrays(model)
             last_of_epoch = schedule and (step + 1 == len(batches) or epoch_of_step[step + 1] != epoch_of_step[step])
             if last_of_epoch:
                 scheduler.step()
-        if masks is not None:
-            for layer, mask in zip(net.dropouts, masks.take()):
-                layer.set_mask(mask)
-        with ctx.timed("numpy"):
-            xb, tb = x_np[idx], t[idx]
-            run.losses_np.append(float(net.loss(xb, tb)))
-            opt_np.update(net.params, net.backward())
+        step_masks = masks.take() if masks is not None else None
+        xb, tb = x_np[idx], t[idx]
+        if not finite(loss_t, *after.values()):
+            run.diverged_at = step
+            run.numpy_diverges_too = not finite(*_step_from(ctx, lock, before, xb, tb, step_masks, grads_t)[:2])
+            load_into(lock[0].params, before)
+            break
+        referee = partial(_in_float64, ctx, setup, before, x[idx], t[idx], step_masks)
+        losses_lock.append(_lockstep(ctx, run.lockstep, step, lock, before, xb, tb, step_masks, loss_t, grads_t, after,
+                                     referee))
+        if free is not None:
+            with ctx.timed("numpy"):
+                run.losses_np.append(_free_step(free, xb, tb, step_masks))
+        run.losses_t.append(loss_t)
         if on_epoch and steps_per_epoch and (step + 1) % steps_per_epoch == 0:
             if on_epoch((step + 1) // steps_per_epoch - 1, run):
                 break
     if masks is not None:
         masks.remove()
-    run.losses_t = [float(v) for v in run.losses_t]
-    run.params_np = {k: v.copy() for k, v in net.params.items()}
-    run.params_t = bridge.mlp_arrays(model)
+    if lockstep is None:
+        run.lockstep.record()
+    if free is None:
+        run.losses_np = losses_lock
+    run.params_np = {k: v.copy() for k, v in run.net.params.items()}
+    run.params_t = before if run.diverged_at is not None else bridge.mlp_arrays(model)
     return run
+
+
+def _numpy_side(ctx, params0, activation, net_kwargs, make_np_optimizer):
+    """A NumPy network holding a copy of ``params0`` in the run's dtype, and its optimizer."""
+    params = {k: ctx.array(v) for k, v in params0.items()}
+    net = ctx.impl.networks.MultiLayerNet(params, activation=activation, layers=ctx.impl.layers, **(net_kwargs or {}))
+    return net, make_np_optimizer()
+
+
+def _set_masks(net, masks):
+    if masks is not None:
+        for layer, mask in zip(net.dropouts, masks):
+            layer.set_mask(mask)
+
+
+def _step_from(ctx, side, before, xb, tb, masks, grads_t):
+    """The NumPy side's step from torch's state ``before``: (loss, gradients, parameters after the
+    update with torch's gradients ``grads_t``)."""
+    net, opt = side
+    with ctx.timed("numpy"), np.errstate(over="ignore", invalid="ignore"):
+        load_into(net.params, before)
+        _set_masks(net, masks)
+        loss = float(net.loss(xb, tb))
+        grads = net.backward()
+        opt.update(net.params, {k: ctx.array(v) for k, v in grads_t.items()})
+    return loss, grads, net.params
+
+
+def _lockstep(ctx, lock, step, side, before, xb, tb, masks, loss_t, grads_t, after, referee) -> float:
+    """One lockstep step of the NumPy side from torch's state ``before``, compared; returns its loss.
+    ``referee()`` re-takes the loss and gradients in float64 (see :class:`Lockstep`)."""
+    loss, grads, params = _step_from(ctx, side, before, xb, tb, masks, grads_t)
+    lock.step(step, {"loss": (loss, loss_t), "gradients": (grads, grads_t)}, referee)
+    lock.compare(step, "parameters after the step", params, after)
+    return loss
+
+
+def _torch_loss_and_gradients(model, optimizer, x, t, penalty):
+    """torch's loss and gradients at its current parameters (NumPy layout), as its optimizer sees
+    them: coupled weight decay added to both (``torch_ref.optim.effective_loss``/``_gradient``)."""
+    loss = tnet.loss_and_backward(model, optimizer, x, t, penalty=penalty)
+    grads = bridge.mlp_arrays(model, of=lambda p: topt.effective_gradient(optimizer, p))
+    return float(topt.effective_loss(optimizer, loss)), grads
+
+
+@dataclass
+class _Setup:
+    """How the two networks of a run are built (what a float64 re-take of a step needs)."""
+
+    activation: str
+    net_kwargs: dict
+    model_kwargs: dict
+    make_torch_optimizer: object
+    torch_params: object
+    torch_penalty: object
+
+
+def _in_float64(ctx, setup, state, x, t, masks) -> dict:
+    """Loss and gradients of both sides at ``state`` on the batch (x, t), in float64: the referee
+    of a float32 lockstep step (see :class:`comparisons.lockstep.Lockstep`)."""
+    params = {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}
+    net = ctx.impl.networks.MultiLayerNet(params, activation=setup.activation, layers=ctx.impl.layers, **setup.net_kwargs)
+    _set_masks(net, masks)
+    loss = float(net.loss(np.asarray(x, dtype=np.float64), t))
+    grads = net.backward()
+    model = tnet.mlp(sizes_of(params), setup.activation, **setup.model_kwargs).to(dtype=torch.float64, device=ctx.device)
+    bridge.load_mlp(model, params)
+    if masks is not None:
+        tnet.with_fixed_masks(model, masks)
+    opt = setup.make_torch_optimizer(setup.torch_params(model) if setup.torch_params else model.parameters())
+    x_t = torch.as_tensor(np.asarray(x, dtype=np.float64), device=ctx.device)
+    loss_t, grads_t = _torch_loss_and_gradients(model, opt, x_t, ctx.labels(t), setup.torch_penalty)
+    return {"loss": (loss, loss_t), "gradients": (grads, grads_t)}
+
+
+def _free_step(side, xb, tb, masks) -> float:
+    net, opt = side
+    _set_masks(net, masks)
+    if not finite(*net.params.values()):
+        return float("nan")
+    loss = float(net.loss(xb, tb))
+    opt.update(net.params, net.backward())
+    return loss
 
 
 def flat(params: dict) -> np.ndarray:
@@ -109,13 +232,15 @@ def flat(params: dict) -> np.ndarray:
 
 
 def compare_params(ctx, label: str, run: PairRun, kind: str = "trained", note: str = "") -> None:
-    """One check over all parameters at once (concatenated), and the per-step losses; the note
-    says how long the run was (and, in float32, that only its start was trained)."""
+    """The free-running comparison of a run (float64): all final parameters at once
+    (concatenated), and the loss at every step. A run that diverged is compared up to its last
+    finite step. The lockstep checks were recorded by :func:`train_pair` itself."""
+    if not run.free_running:
+        return
     steps = len(run.losses_np)
-    ctx.compare(f"{label}: final parameters", flat(run.params_np), flat(run.params_t), kind=kind,
-                note=" ".join(filter(None, [f"{flat(run.params_np).size} parameters after {steps} steps.", note,
-                                            horizon_note(ctx, steps)])))
-    ctx.compare(f"{label}: loss at every step", run.losses_np, run.losses_t, kind=kind)
+    ctx.compare(f"{label}: final parameters (free-running)", flat(run.params_np), flat(run.params_t), kind=kind,
+                note=" ".join(filter(None, [f"{flat(run.params_np).size} parameters after {steps} steps.", note])))
+    ctx.compare(f"{label}: loss at every step (free-running)", run.losses_np, run.losses_t, kind=kind)
 
 
 def overfitting_setup(ctx, n_train: int = 300, hidden: int = 6):
@@ -130,12 +255,15 @@ def overfitting_setup(ctx, n_train: int = 300, hidden: int = 6):
 
 def accuracy_tracker(ctx, x_tr, t_tr, x_te=None, t_te=None):
     """(rows, on_epoch): ``on_epoch`` appends train (and, given a test set, test) accuracy of both
-    sides to ``rows``."""
+    sides to ``rows`` — of the free-running sides in float64, and at the shared state (torch's
+    parameters copied into the NumPy network) in lockstep."""
     sets = {"train": (x_tr, t_tr)} if x_te is None else {"train": (x_tr, t_tr), "test": (x_te, t_te)}
     arrays = {k: (ctx.array(x), t, ctx.tensor(x), ctx.labels(t)) for k, (x, t) in sets.items()}
     rows = []
 
     def on_epoch(epoch, run):
+        if not run.free_running:  # lockstep: evaluate the NumPy side at the state both share
+            load_into(run.net.params, bridge.mlp_arrays(run.model))
         row = {"epoch": epoch + 1}
         for name, (X, t, Xt, Tt) in arrays.items():
             row[f"{name} NumPy"] = run.net.accuracy(X, t)
@@ -143,45 +271,3 @@ def accuracy_tracker(ctx, x_tr, t_tr, x_te=None, t_te=None):
         rows.append(row)
 
     return rows, on_epoch
-
-
-FLOAT32_STEPS = 12
-FLOAT32_SHORT_STEPS = 3
-
-
-def horizon(ctx, batches, amplifies_rounding: bool = False):
-    """The batches a training comparison runs over: all of them in float64; the first
-    ``FLOAT32_STEPS`` (or ``FLOAT32_SHORT_STEPS``) in float32.
-
-    Why float32 compares only the start of a long run: every step rounds a little differently on
-    the two sides, and training amplifies it. Smoothly (a sigmoid net after thousands of steps
-    drifts past float32's tolerance), and in jumps: a pre-activation within float32 rounding of 0
-    switches a ReLU on one side and not the other, and from that step on the two runs are two
-    different, equally valid float32 trainings. Such a flip can come at any step (measured over
-    seeds 0–3: after 28 steps of a 7-layer net, after 105 steps of a 2-layer one). In float64 the
-    same math agrees to ~1e-12 over every whole run, which is where the checks prove it; a
-    mistake in the formula shows from the first step, so the float32 start still catches it.
-
-    ``amplifies_rounding``: updates that turn rounding-level numbers into full-size steps part
-    sooner — L1's λ·sign(w) for weights at 0; batch norm's (x − μ)/√(σ² + ε) when tiny weights
-    make x − μ cancel. Adaptive optimizers go further (see :func:`compares_adaptive_on_networks`).
-    """
-    if ctx.dtype == "float64":
-        return list(batches)
-    return list(batches)[: FLOAT32_SHORT_STEPS if amplifies_rounding else FLOAT32_STEPS]
-
-
-def compares_adaptive_on_networks(ctx) -> bool:
-    """Whether AdaGrad, RMSProp, Adam and AdamW are compared step by step on a network.
-
-    float64: yes, over the whole run. float32: no. These optimizers divide every gradient element
-    by its own running magnitude, so an element whose float32 gradient is mostly rounding error (a
-    sum over the batch that nearly cancels) still moves by about η, in a direction rounding decides:
-    on the digits MLP the float32 sides part from the second step (measured, seed 2). On the shared
-    problems with exact gradients (the ``optimizers`` concept's x²/20 + y², 100 steps) float32 is
-    compared as well."""
-    return ctx.dtype == "float64"
-
-
-def horizon_note(ctx, steps: int) -> str:
-    return "" if ctx.dtype == "float64" else f"float32: the first {steps} steps (see training.horizon)"

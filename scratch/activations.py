@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_positive
+from ._checks import as_dout, as_float_array, check_axis, check_positive, check_real
 
 
 def step(x):
@@ -74,6 +74,7 @@ def tanh_grad(x):
 
 def tanh_grad_from_output(y):
     """1 − y² as (1 − y)(1 + y), given the output y = tanh(x)."""
+    y = as_float_array(y, "y")
     return (1.0 - y) * (1.0 + y)
 
 
@@ -92,12 +93,14 @@ def relu_grad(x):
 def leaky_relu(x, negative_slope: float = 0.01):
     """Leaky ReLU: x if x > 0 else negative_slope · x."""
     x = as_float_array(x, "x")
+    check_real(negative_slope, "negative_slope")
     return np.where(x > 0, x, negative_slope * x).astype(x.dtype)
 
 
 def leaky_relu_grad(x, negative_slope: float = 0.01):
     """Leaky ReLU'(x) = 1 if x > 0 else negative_slope (negative_slope at x = 0, as PyTorch)."""
     x = as_float_array(x, "x")
+    check_real(negative_slope, "negative_slope")
     return np.where(x > 0, 1.0, negative_slope).astype(x.dtype)
 
 
@@ -112,6 +115,7 @@ def elu(x, alpha: float = 1.0):
 def elu_grad(x, alpha: float = 1.0):
     """ELU'(x) = 1 if x > 0 else α·eˣ."""
     x = as_float_array(x, "x")
+    check_positive(alpha, "alpha", allow_zero=True)
     return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0))).astype(x.dtype)
 
 
@@ -124,7 +128,7 @@ def maxout(x, W, b):
     x = as_float_array(x, "x")
     W = as_float_array(W, "W")
     b = as_float_array(b, "b")
-    if W.ndim != 3 or b.shape != (W.shape[0], W.shape[2]) or x.shape[-1] != W.shape[1]:
+    if x.ndim != 2 or W.ndim != 3 or b.shape != (W.shape[0], W.shape[2]) or x.shape[1] != W.shape[1]:
         raise ValueError(
             "maxout expects x (N, in), W (k, in, out) and b (k, out); "
             f"got x{x.shape}, W{W.shape}, b{b.shape}"
@@ -138,23 +142,32 @@ def softmax(x, axis: int = -1):
 
     Subtracting any constant C leaves the result unchanged (multiply numerator and denominator by
     e^(−C)); choosing the maximum keeps every exponent ≤ 0, so nothing overflows.
+    As in torch, an empty axis gives an empty result and a 0-d x is a vector of one element (→ 1).
     """
-    x = as_float_array(x, "x")
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    x, axis, shape = _with_axis(x, axis)
+    shifted = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    return (e / np.sum(e, axis=axis, keepdims=True)).reshape(shape)
 
 
 def softmax_naive(x, axis: int = -1):
     """Softmax without the shift: exp(x) / Σ exp(x). Overflows to nan for inputs like 1010."""
-    x = as_float_array(x, "x")
+    x, axis, shape = _with_axis(x, axis)
     with np.errstate(over="ignore", invalid="ignore"):
         e = np.exp(x)
-        return e / np.sum(e, axis=axis, keepdims=True)
+        return (e / np.sum(e, axis=axis, keepdims=True)).reshape(shape)
 
 
 def softmax_backward(y, dout, axis: int = -1):
     """Vector-Jacobian product of softmax: dx = y ⊙ (dout − Σ(dout ⊙ y)), given y = softmax(x)."""
-    y = as_float_array(y, "y")
-    dout = as_float_array(dout, "dout")
-    return y * (dout - np.sum(dout * y, axis=axis, keepdims=True))
+    y, axis, shape = _with_axis(y, axis, "y")
+    dout = as_dout(dout, shape).reshape(y.shape)
+    return (y * (dout - np.sum(dout * y, axis=axis, keepdims=True))).reshape(shape)
+
+
+def _with_axis(x, axis, name="x"):
+    """(x as a float array of at least one dimension, the checked axis, x's own shape).
+
+    A 0-d x is taken as a vector of one element, as torch does for ``dim`` on a 0-d tensor."""
+    x = as_float_array(x, name)
+    return x.reshape(x.shape or (1,)), check_axis(axis, x.ndim), x.shape

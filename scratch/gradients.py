@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_positive
+from ._checks import as_float_array, check_callable, check_int, check_positive, check_same_shape, gradient_at
 
 _METHODS = ("central", "forward")
 
@@ -25,6 +25,8 @@ def numerical_diff(f, x, h: float = 1e-4, method: str = "central"):
 
     central: (f(x + h) − f(x − h)) / 2h      forward: (f(x + h) − f(x)) / h
     """
+    check_callable(f, "f")
+    as_float_array(x, "x")  # checked only: x goes to f as it was given
     check_positive(h, "h")
     if method == "central":
         return (f(x + h) - f(x - h)) / (2 * h)
@@ -42,19 +44,29 @@ def numerical_gradient(f, x, h: float = 1e-4):
     ``x`` (as the book's networks do with their ``params``). This is the one loop over elements in
     the project: each element needs its own two evaluations of f.
     """
+    check_callable(f, "f")
     check_positive(h, "h")
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
         raise TypeError("x must be a floating-point ndarray (it is perturbed in place)")
+    if not x.flags.writeable:
+        raise ValueError("x is read-only, but it is perturbed in place")
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         original = x[idx]
         x[idx] = original + h
-        f_plus = f(x)
+        f_plus = _scalar(f(x))
         x[idx] = original - h
-        f_minus = f(x)
+        f_minus = _scalar(f(x))
         x[idx] = original
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
+
+
+def _scalar(value):
+    """f's value, which must be one real number (returned as f gave it)."""
+    if as_float_array(value, "the value of f").size != 1:
+        raise ValueError(f"f must return a scalar, got an array of shape {np.shape(value)}")
+    return value
 
 
 def relative_error(a, b):
@@ -65,6 +77,7 @@ def relative_error(a, b):
     """
     a = as_float_array(a, "a")
     b = as_float_array(b, "b")
+    check_same_shape(a, b, "a", "b")
     diff = np.abs(a - b)
     scale = np.maximum(np.abs(a), np.abs(b))
     return np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
@@ -76,12 +89,12 @@ def gradient_descent(grad_f, init_x, lr: float, steps: int):
     Returns the whole path, an array of shape (steps + 1, *x.shape) starting with ``init_x``.
     Too large a learning rate (학습률) overshoots and diverges; too small barely moves.
     """
+    check_callable(grad_f, "grad_f")
     check_positive(lr, "lr", allow_zero=True)
-    if int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps}")
+    steps = check_int(steps, "steps", minimum=0)
     x = as_float_array(init_x, "init_x").copy()
     path = [x.copy()]
-    for _ in range(int(steps)):
-        x = x - lr * grad_f(x)
+    for _ in range(steps):
+        x = x - lr * gradient_at(grad_f, x)
         path.append(x.copy())
     return np.array(path)

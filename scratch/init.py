@@ -21,39 +21,48 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_positive
+from ._checks import check_int, check_positive, check_real, check_rng
 
 
 def _fans(shape):
-    if len(shape) != 2 or min(shape) < 1:
+    """(fan_in, fan_out) of a weight shape (in, out), both integers >= 1."""
+    if not isinstance(shape, (tuple, list, np.ndarray)):
+        raise TypeError(f"shape must be a tuple (fan_in, fan_out), got {type(shape).__name__}")
+    if len(shape) != 2:
         raise ValueError(f"shape must be (fan_in, fan_out) with both >= 1, got {tuple(shape)}")
-    return shape[0], shape[1]
+    return check_int(shape[0], "shape[0] (fan_in)", minimum=1), check_int(shape[1], "shape[1] (fan_out)", minimum=1)
+
+
+def _check_gain(gain):
+    """The gain scales the standard deviation, so it is >= 0 (torch fails later, on ``std``)."""
+    check_positive(gain, "gain", allow_zero=True)
 
 
 def zeros(shape):
     """All zeros. Every hidden unit then computes the same thing and gets the same update: the
     symmetry is never broken, so a layer of n units learns like one unit."""
-    _fans(shape)
-    return np.zeros(shape)
+    return np.zeros(_fans(shape))
 
 
 def constant(shape, value: float):
     """All equal to ``value``: as symmetric as zeros."""
-    _fans(shape)
-    return np.full(shape, float(value))
+    check_real(value, "value")
+    return np.full(_fans(shape), float(value))
 
 
 def normal(rng, shape, std: float):
     """N(0, std²). The book's std = 0.01 keeps sigmoid activations near 0.5 (they vanish); std = 1
     saturates them at 0 and 1."""
-    _fans(shape)
+    check_rng(rng)
+    shape = _fans(shape)
     check_positive(std, "std", allow_zero=True)
     return rng.normal(0.0, std, size=shape)
 
 
 def uniform(rng, shape, bound: float):
     """U(−bound, bound)."""
-    _fans(shape)
+    check_rng(rng)
+    shape = _fans(shape)
     check_positive(bound, "bound", allow_zero=True)
     return rng.uniform(-bound, bound, size=shape)
 
@@ -74,12 +83,14 @@ def xavier_normal(rng, shape, gain: float = 1.0):
     """Glorot & Bengio: N(0, gain²·2/(fan_in + fan_out)), a compromise between keeping the forward
     (fan_in) and the backward (fan_out) variance. gain 5/3 for tanh (``calculate_gain('tanh')``)."""
     fan_in, fan_out = _fans(shape)
+    _check_gain(gain)
     return normal(rng, shape, gain * np.sqrt(2.0 / (fan_in + fan_out)))
 
 
 def xavier_uniform(rng, shape, gain: float = 1.0):
     """U(±gain·√(6/(fan_in + fan_out)))."""
     fan_in, fan_out = _fans(shape)
+    _check_gain(gain)
     return uniform(rng, shape, gain * np.sqrt(6.0 / (fan_in + fan_out)))
 
 
@@ -99,6 +110,7 @@ def he_uniform(rng, shape):
 def torch_linear_default(rng, shape):
     """PyTorch's default for ``nn.Linear``: W and b ~ U(±1/√fan_in) (``kaiming_uniform_(a=√5)``:
     gain √(2/(1 + 5)) = √(1/3), bound gain·√(3/fan_in) = 1/√fan_in). Returns (W, b)."""
+    check_rng(rng)
     fan_in, fan_out = _fans(shape)
     bound = 1.0 / np.sqrt(fan_in)
     return uniform(rng, shape, bound), rng.uniform(-bound, bound, size=fan_out)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations as act
-from ._checks import as_float_array, check_finite, check_positive
+from ._checks import as_dout, as_float_array, check_dropout_probability, check_finite, check_flag, check_positive, check_real, check_rng
 from .losses import softmax_cross_entropy, _logits_and_onehot
 
 
@@ -59,6 +59,9 @@ class Linear(Layer):
     backward: dx = dout @ Wᵀ,  dW = xᵀ @ dout,  db = Σₙ doutₙ (summed over the batch, because b
     was broadcast to every row in the forward pass).
 
+    x is a batch (N, in), or one sample (in,) as ``nn.Linear`` accepts it (out then has shape
+    (out,) and dout must too), or (N, d₁, d₂, …), flattened to (N, d₁·d₂·…) as the book's Affine does.
+
     ``needs_input_grad = False`` skips dx (backward returns None), as autograd does for an input
     that does not require a gradient: for a network's first layer dx is never used, and it costs
     as much as the forward matmul.
@@ -81,17 +84,22 @@ class Linear(Layer):
     def forward(self, x):
         x = as_float_array(x, "x")
         W, b = self.params["W"], self.params["b"]
+        if x.ndim == 0:
+            raise ValueError(f"Linear expects x of shape (N, {W.shape[0]}) or ({W.shape[0]},), got a 0-d x")
         self._x_shape = x.shape
         x2 = x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)
         if x2.shape[1] != W.shape[0]:
             raise ValueError(f"Linear expects inputs with {W.shape[0]} features, got x{x.shape}")
         self._x = x2
-        return x2 @ W + b
+        out = x2 @ W + b
+        out = out[0] if x.ndim == 1 else out  # one sample in, one sample out, as nn.Linear
+        self._out_shape = out.shape
+        return out
 
     def backward(self, dout):
         self._need_forward(self._x)
-        dout = as_float_array(dout, "dout")
         W = self.params["W"]
+        dout = as_dout(dout, self._out_shape).reshape(self._x.shape[0], W.shape[1])
         self.grads["W"] = self._x.T @ dout
         self.grads["b"] = np.sum(dout, axis=0)
         if not self.needs_input_grad:
@@ -112,7 +120,7 @@ class _Elementwise(Layer):
 
     def backward(self, dout):
         self._need_forward(self._x)
-        return as_float_array(dout, "dout") * self._grad(self._x)
+        return as_dout(dout, self._x.shape) * self._grad(self._x)
 
 
 class _SavesOutput(Layer):
@@ -128,7 +136,7 @@ class _SavesOutput(Layer):
 
     def backward(self, dout):
         self._need_forward(self._y)
-        return as_float_array(dout, "dout") * self._grad_from_output(self._y)
+        return as_dout(dout, self._y.shape) * self._grad_from_output(self._y)
 
 
 class Sigmoid(_SavesOutput):
@@ -167,6 +175,7 @@ class LeakyReLU(_Elementwise):
 
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
+        check_real(negative_slope, "negative_slope")
         self.negative_slope = negative_slope
 
     def _fn(self, x):
@@ -234,7 +243,7 @@ class Maxout(Layer):
 
     def backward(self, dout):
         self._need_forward(self._x)
-        dout = as_float_array(dout, "dout")
+        dout = as_dout(dout, self._winner.shape)
         k = self.params["W"].shape[0]
         # route dout to the winning piece: mask (N, k, out)
         mask = self._winner[:, None, :] == np.arange(k)[None, :, None]
@@ -256,7 +265,7 @@ class SoftmaxWithLoss(Layer):
         self._y = None
 
     def forward(self, x, t):
-        x, t_onehot = _logits_and_onehot(x, t)
+        x, t_onehot = _logits_and_onehot(x, t, "x")
         self._t = t_onehot
         self._y = act.softmax(x, axis=1)
         self.loss = softmax_cross_entropy(x, t_onehot)
@@ -264,6 +273,7 @@ class SoftmaxWithLoss(Layer):
 
     def backward(self, dout=1.0):
         self._need_forward(self._y)
+        as_dout(dout, ())  # the loss is a scalar, so is its upstream gradient
         return dout * (self._y - self._t) / self._y.shape[0]
 
 
@@ -282,32 +292,39 @@ class Dropout(Layer):
 
     def __init__(self, p: float = 0.5, rng=None):
         super().__init__()
-        if not (0.0 <= p < 1.0):
-            raise ValueError(f"dropout probability has to be in [0, 1), but got {p}")
+        check_dropout_probability(p, "p")
+        if rng is not None:
+            check_rng(rng)
         self.p = p
         self.rng = rng if rng is not None else np.random.default_rng()
         self._given_mask = None
         self.mask = None
+        self._x_shape = None
 
     def set_mask(self, mask):
         """Use this boolean keep-mask (True = keep) for the next forward pass instead of drawing one."""
-        self._given_mask = np.asarray(mask, dtype=bool)
+        values = as_float_array(mask, "mask")
+        if np.any((values != 0) & (values != 1)):
+            raise ValueError("mask must hold booleans (True = keep) or 0 and 1")
+        self._given_mask = values.astype(bool)
 
     def forward(self, x):
         x = as_float_array(x, "x")
+        self._x_shape = x.shape
         if not self.training or self.p == 0.0:
             self.mask = None
             return x
         if self._given_mask is not None:
             if self._given_mask.shape != x.shape:
-                raise ValueError(f"the given mask has shape {self._given_mask.shape}, x has {x.shape}")
+                raise ValueError(f"the mask given to set_mask must have the shape of x, got mask{self._given_mask.shape} and x{x.shape}")
             self.mask, self._given_mask = self._given_mask, None
         else:
             self.mask = self.rng.random(x.shape) >= self.p
         return x * (self.mask / (1.0 - self.p))
 
     def backward(self, dout):
-        dout = as_float_array(dout, "dout")
+        self._need_forward(self._x_shape)
+        dout = as_dout(dout, self._x_shape)
         if self.mask is None:
             return dout
         return dout * (self.mask / (1.0 - self.p))
@@ -337,9 +354,11 @@ class BatchNorm1d(Layer):
         gamma, beta = as_float_array(gamma, "gamma"), as_float_array(beta, "beta")
         if gamma.ndim != 1 or gamma.shape != beta.shape:
             raise ValueError(f"gamma and beta must be 1-D of one length, got {gamma.shape} and {beta.shape}")
-        if not (0.0 <= momentum <= 1.0):
+        if not 0.0 <= check_real(momentum, "momentum") <= 1.0:
             raise ValueError(f"momentum must be in [0, 1] (the weight of the old running value), got {momentum}")
         check_positive(eps, "eps")
+        check_positive(running_var_init, "running_var_init", allow_zero=True)
+        check_flag(unbiased_running_var, "unbiased_running_var")
         self.params = {"gamma": gamma, "beta": beta}
         self.grads = {"gamma": np.zeros_like(gamma), "beta": np.zeros_like(beta)}
         self.momentum, self.eps, self.unbiased_running_var = momentum, eps, unbiased_running_var
@@ -354,7 +373,7 @@ class BatchNorm1d(Layer):
         if self.training:
             n = x.shape[0]
             if n < 2:
-                raise ValueError("BatchNorm1d needs more than 1 value per channel in training (batch size >= 2)")
+                raise ValueError(f"BatchNorm1d needs more than 1 value per channel in training (batch size >= 2), got x{x.shape}")
             mu = x.mean(axis=0)
             xc = x - mu
             var = np.mean(xc**2, axis=0)
@@ -372,8 +391,8 @@ class BatchNorm1d(Layer):
 
     def backward(self, dout):
         self._need_forward(self._cache)
-        dout = as_float_array(dout, "dout")
         xhat, std = self._cache
+        dout = as_dout(dout, xhat.shape)
         self.grads["gamma"] = np.sum(dout * xhat, axis=0)
         self.grads["beta"] = np.sum(dout, axis=0)
         g = dout * self.params["gamma"]

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_positive, check_same_shape
+from ._checks import as_float_array, check_positive, check_real, check_same_shape
 
 
 def predict(x, a, b):
     """ŷ = a·x + b."""
-    return a * as_float_array(x, "x") + b
+    x = as_float_array(x, "x")
+    return check_real(a, "a") * x + check_real(b, "b")
 
 
 def squared_error_and_grads(x, y, a, b):
@@ -49,11 +50,14 @@ def fit(x, y, a0, b0, lr, batches, loss="squared"):
     the loss before it).
     """
     check_positive(lr, "lr", allow_zero=True)
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
     x, y = _batch(x, y)
+    if x.ndim != 1:
+        raise ValueError(f"x and y must be 1-D arrays of points, got x{x.shape}")
     loss_and_grads = LOSSES[loss]
-    a, b = x.dtype.type(a0), x.dtype.type(b0)
+    a, b = x.dtype.type(check_real(a0, "a0")), x.dtype.type(check_real(b0, "b0"))
+    batches = [_batch_indices(idx, len(x), f"batches[{i}]") for i, idx in enumerate(_sequence(batches))]
     a_hist, b_hist, losses = [], [], []
     for idx in batches:
         J, da, db = loss_and_grads(x[idx], y[idx], a, b)
@@ -69,4 +73,22 @@ def _batch(x, y):
     x = as_float_array(x, "x")
     y = as_float_array(y, "y").astype(x.dtype, copy=False)
     check_same_shape(x, y, "x", "y")
+    if x.size == 0:
+        raise ValueError(f"x and y must hold at least one point, got x{x.shape}")
     return x, y
+
+
+def _sequence(batches):
+    if isinstance(batches, (str, bytes)) or not hasattr(batches, "__iter__"):
+        raise TypeError(f"batches must be a sequence of index arrays, got {type(batches).__name__}")
+    return batches
+
+
+def _batch_indices(idx, n, name):
+    """One batch: a non-empty integer index array into the n points."""
+    idx = np.asarray(idx)
+    if idx.dtype.kind not in "iu" or idx.ndim != 1 or idx.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of integer indices, got {idx!r}")
+    if idx.min() < -n or idx.max() >= n:
+        raise ValueError(f"{name} holds indices in [{idx.min()}, {idx.max()}], expected every index in [0, {n})")
+    return idx

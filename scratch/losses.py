@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_labels, check_same_shape
+from ._checks import as_float_array, check_labels, check_positive, check_same_shape
 from .activations import softmax
 
 
@@ -28,7 +28,7 @@ def sum_squared_error_grad(y, t):
 def mean_squared_error(y, t):
     """Mean squared error (평균제곱오차, MSE): E = (1/n) Σ (y − t)² over all n elements."""
     y, t = _pair(y, t)
-    return np.mean((y - t) ** 2)
+    return _mean((y - t) ** 2)
 
 
 def mean_squared_error_grad(y, t):
@@ -40,7 +40,7 @@ def mean_squared_error_grad(y, t):
 def mean_absolute_error(y, t):
     """Mean absolute error (평균절대오차, MAE): E = (1/n) Σ |y − t|. Less sensitive to outliers."""
     y, t = _pair(y, t)
-    return np.mean(np.abs(y - t))
+    return _mean(np.abs(y - t))
 
 
 def mean_absolute_error_grad(y, t):
@@ -59,17 +59,17 @@ def cross_entropy_error(y, t, delta: float = 1e-7):
     book writes it; δ = 0 is the exact definition PyTorch uses (``nn.NLLLoss`` on ``log y``).
     """
     y, t_onehot = _probabilities_and_onehot(y, t)
-    if delta < 0:
-        raise ValueError(f"delta must be >= 0, got {delta}")
+    check_positive(delta, "delta", allow_zero=True)
     with np.errstate(divide="ignore"):
         log_y = np.log(y + delta)
     picked = np.where(t_onehot != 0, t_onehot * log_y, 0.0)  # 0·log 0 counts as 0
-    return -np.sum(picked) / y.shape[0]
+    return _batch_mean(-np.sum(picked), y.shape[0])
 
 
 def cross_entropy_error_grad(y, t, delta: float = 1e-7):
     """∂E/∂y = −t / (N (y + δ))."""
     y, t_onehot = _probabilities_and_onehot(y, t)
+    check_positive(delta, "delta", allow_zero=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         grad = -t_onehot / (y + delta)
     grad = np.where(t_onehot != 0, grad, 0.0)
@@ -85,9 +85,12 @@ def softmax_cross_entropy(logits, t):
     ``t`` is one-hot (same shape as ``logits``) or integer labels.
     """
     x, t_onehot = _logits_and_onehot(logits, t)
-    shifted = x - np.max(x, axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    return -np.sum(t_onehot * log_probs) / x.shape[0]
+    shifted = x - np.max(x, axis=1, keepdims=True, initial=-np.inf)
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty row: log 0, as torch's nan
+        log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    # only the target entries: 0·log p would be 0·(−inf) = nan where a huge logit gap makes log p −inf
+    picked = np.where(t_onehot != 0, t_onehot * log_probs, 0.0)
+    return _batch_mean(-np.sum(picked), x.shape[0])
 
 
 def softmax_cross_entropy_grad(logits, t):
@@ -104,16 +107,18 @@ def binary_cross_entropy(y, t):
     """
     y, t = _pair(y, t)
     _check_probabilities(y, "y")
+    _check_probabilities(t, "t")
     with np.errstate(divide="ignore"):
         log_y = np.maximum(np.log(y), -100.0)
         log_1my = np.maximum(np.log1p(-y), -100.0)
-    return -np.mean(t * log_y + (1.0 - t) * log_1my)
+    return -_mean(t * log_y + (1.0 - t) * log_1my)
 
 
 def binary_cross_entropy_grad(y, t):
     """∂E/∂y = (y − t) / (n · y(1 − y)); the denominator is clamped at 1e-12 as PyTorch does."""
     y, t = _pair(y, t)
     _check_probabilities(y, "y")
+    _check_probabilities(t, "t")
     return (y - t) / np.maximum(y * (1.0 - y), 1e-12) / y.size
 
 
@@ -127,18 +132,34 @@ def _pair(y, t):
     return y, t
 
 
+def _mean(e):
+    """The mean of the elements; nan for no elements (as torch's mean reduction), without a warning."""
+    return _batch_mean(np.sum(e), e.size)
+
+
+def _batch_mean(total, n):
+    with np.errstate(invalid="ignore"):
+        return total / n if n else total * np.nan
+
+
 def _check_probabilities(y, name):
     if np.any((y < 0) | (y > 1)) or np.any(np.isnan(y)):
-        raise ValueError(f"{name} must hold probabilities in [0, 1]")
+        raise ValueError(f"{name} must hold probabilities in [0, 1] (all elements of {name} should be between 0 and 1)")
 
 
-def _as_batch(y, t):
+def _as_batch(y, t, name="y"):
     """Promote one sample (K,) to a batch (1, K), as the book's ``y.reshape(1, y.size)``."""
     if y.ndim == 1:
         y = y.reshape(1, -1)
-        t = np.asarray(t).reshape(1, -1) if np.asarray(t).size == y.size else np.asarray(t).reshape(1)
+        t = np.asarray(t)
+        if t.size == y.size:
+            t = t.reshape(1, -1)
+        elif t.ndim == 0:
+            t = t.reshape(1)
     if y.ndim != 2:
-        raise ValueError(f"expected a batch of shape (N, K) or one sample of shape (K,), got {y.shape}")
+        raise ValueError(f"{name} must be a batch of shape (N, K) or one sample of shape (K,), got {name}{y.shape}")
+    if y.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one class (K >= 1), got {name}{y.shape}")
     return y, t
 
 
@@ -164,7 +185,7 @@ def _probabilities_and_onehot(y, t):
     return y, _onehot(y, t)
 
 
-def _logits_and_onehot(logits, t):
-    x = as_float_array(logits, "logits")
-    x, t = _as_batch(x, t)
+def _logits_and_onehot(logits, t, name="logits"):
+    x = as_float_array(logits, name)
+    x, t = _as_batch(x, t, name)
     return x, _onehot(x, t)

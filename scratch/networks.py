@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import layers as L
-from ._checks import as_float_array, check_finite, check_labels
+from ._checks import (as_float_array, check_dict, check_dropout_probability, check_finite, check_flag, check_labels,
+                      check_positive, check_rng, check_shape)
 from .gradients import numerical_gradient
 from .regularization import l1_grad, l1_penalty, l2_grad, l2_penalty
 
@@ -27,11 +28,16 @@ def layer_sizes(params: dict) -> list[int]:
 
 
 def num_linear(params: dict) -> int:
+    """L, the number of Linear layers: params holds W1, b1, …, WL, bL, each W 2-D (in, out)."""
+    check_dict(params, "params")
     n = 0
     while f"W{n + 1}" in params:
         n += 1
     if n == 0 or set(params) != {f"{k}{i}" for i in range(1, n + 1) for k in ("W", "b")}:
-        raise ValueError(f"params must hold W1, b1, …, WL, bL; got keys {sorted(params)}")
+        raise ValueError(f"params must hold W1, b1, …, WL, bL; got keys {sorted(params, key=str)}")
+    for i in range(1, n + 1):
+        if np.ndim(params[f"W{i}"]) != 2:
+            raise ValueError(f"params['W{i}'] must be 2-D of shape (in, out), got shape {np.shape(params[f'W{i}'])}")
     return n
 
 
@@ -54,27 +60,11 @@ class MultiLayerNet:
     def __init__(self, params: dict, activation: str = "relu", weight_decay_lambda: float = 0.0, layers=None,
                  use_batchnorm: bool = False, dropout_ratio: float = 0.0, rng=None, bn_kwargs=None,
                  l1_lambda: float = 0.0):
-        self._L = L if layers is None else layers
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        if weight_decay_lambda < 0 or l1_lambda < 0:
-            raise ValueError(f"weight_decay_lambda and l1_lambda must be >= 0, got {weight_decay_lambda}, {l1_lambda}")
+        _check_options(activation, weight_decay_lambda, l1_lambda, use_batchnorm, dropout_ratio, rng, bn_kwargs)
+        self._L = _layer_module(layers, ["Linear", "SoftmaxWithLoss", ACTIVATIONS[activation].__name__]
+                                + ["BatchNorm1d"] * bool(use_batchnorm) + ["Dropout"] * bool(dropout_ratio > 0))
         self.l1_lambda = l1_lambda
-        self.params = {k: as_float_array(v, k) for k, v in params.items()}
-        for k, v in self.params.items():
-            check_finite(v, k)
-        linear_params = {k: v for k, v in self.params.items() if k[0] in "Wb"}
-        self.depth = num_linear(linear_params)
-        sizes = layer_sizes(linear_params)
-        for i in range(1, self.depth + 1):
-            if self.params[f"b{i}"].shape != (sizes[i],):
-                raise ValueError(f"b{i} must have shape ({sizes[i]},), got {self.params[f'b{i}'].shape}")
-            if i > 1 and self.params[f"W{i}"].shape[0] != sizes[i - 1]:
-                raise ValueError(f"W{i} must have {sizes[i - 1]} rows to follow W{i - 1}, got {self.params[f'W{i}'].shape}")
-        if use_batchnorm:
-            for i in range(1, self.depth):
-                self.params.setdefault(f"gamma{i}", np.ones(sizes[i], dtype=self.params["W1"].dtype))
-                self.params.setdefault(f"beta{i}", np.zeros(sizes[i], dtype=self.params["W1"].dtype))
+        self.params, self.depth = _network_params(params, use_batchnorm)
         self.activation = activation
         self.weight_decay_lambda = weight_decay_lambda
         self.use_batchnorm = use_batchnorm
@@ -85,7 +75,7 @@ class MultiLayerNet:
             if i == self.depth:
                 break
             if use_batchnorm:
-                self.batchnorms.append(self._L.BatchNorm1d(self.params[f"gamma{i}"], self.params[f"beta{i}"], **(bn_kwargs or {})))
+                self.batchnorms.append(_batchnorm(self._L, self.params[f"gamma{i}"], self.params[f"beta{i}"], bn_kwargs))
                 self.layers.append(self.batchnorms[-1])
             self.layers.append(getattr(self._L, ACTIVATIONS[activation].__name__)())
             if dropout_ratio > 0:
@@ -141,11 +131,13 @@ class MultiLayerNet:
 
     def loss(self, x, t):
         """Mean cross-entropy of softmax(scores) against t (labels or one-hot), plus the penalty."""
-        t = self._targets(t, len(x))
+        x = as_float_array(x, "x")
+        t = _check_targets(t, x, self.num_classes, "t")
         return self.last_layer.forward(self.predict(x), t) + self.penalty()
 
     def accuracy(self, x, t):
-        t = np.asarray(t)
+        x = as_float_array(x, "x")
+        t = _check_targets(t, x, self.num_classes, "t")
         labels = np.argmax(t, axis=1) if t.ndim == 2 else t
         was_training = self.training
         self.eval()
@@ -183,15 +175,83 @@ class MultiLayerNet:
         """Central differences on every parameter: slow (two forward passes per element)."""
         return {key: numerical_gradient(lambda _: float(self.loss(x, t)), p, h=h) for key, p in self.params.items()}
 
-    def _targets(self, t, n):
-        t = np.asarray(t)
-        if t.ndim == 1:
-            if t.shape != (n,):
-                raise ValueError(f"t must hold {n} labels to match x, got shape {t.shape}")
-            check_labels(t, self.num_classes, "t")
-        elif t.shape != (n, self.num_classes):
-            raise ValueError(f"one-hot t must have shape ({n}, {self.num_classes}), got {t.shape}")
-        return t
+
+def _network_params(params, use_batchnorm):
+    """(params as float arrays, L): W1, b1, …, WL, bL that chain, and with batch norm gamma1, beta1, …
+    for every hidden layer (1 and 0 unless given)."""
+    check_dict(params, "params")
+    params = {k: as_float_array(v, f"params[{k!r}]") for k, v in params.items()}
+    for k, v in params.items():
+        check_finite(v, f"params[{k!r}]")
+    linear_params = {k: v for k, v in params.items() if str(k)[:1] in ("W", "b")}
+    depth = num_linear(linear_params)
+    sizes = layer_sizes(linear_params)
+    for i in range(1, depth + 1):
+        check_shape(params[f"b{i}"], (sizes[i],), f"params['b{i}']")
+        if i > 1 and params[f"W{i}"].shape[0] != sizes[i - 1]:
+            raise ValueError(f"W{i} must have {sizes[i - 1]} rows to follow W{i - 1}, got {params[f'W{i}'].shape}")
+    bn_keys = {f"{k}{i}" for i in range(1, depth) for k in ("gamma", "beta")} if use_batchnorm else set()
+    for i in range(1, depth) if use_batchnorm else ():
+        params.setdefault(f"gamma{i}", np.ones(sizes[i], dtype=params["W1"].dtype))
+        params.setdefault(f"beta{i}", np.zeros(sizes[i], dtype=params["W1"].dtype))
+        check_shape(params[f"gamma{i}"], (sizes[i],), f"params['gamma{i}']")
+        check_shape(params[f"beta{i}"], (sizes[i],), f"params['beta{i}']")
+    unused = set(params) - set(linear_params) - bn_keys
+    if unused:
+        raise ValueError(f"params holds {sorted(unused, key=str)}, which no layer uses "
+                         f"(gamma/beta are used only with use_batchnorm=True)")
+    return params, depth
+
+
+def _check_options(activation, weight_decay_lambda, l1_lambda, use_batchnorm, dropout_ratio, rng, bn_kwargs):
+    """MultiLayerNet's options, each checked with a message that names it."""
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    check_positive(weight_decay_lambda, "weight_decay_lambda", allow_zero=True)
+    check_positive(l1_lambda, "l1_lambda", allow_zero=True)
+    check_flag(use_batchnorm, "use_batchnorm")
+    check_dropout_probability(dropout_ratio, "dropout_ratio")
+    if rng is not None:
+        check_rng(rng)
+    if bn_kwargs is not None:
+        check_dict(bn_kwargs, "bn_kwargs")
+        if not use_batchnorm:
+            raise ValueError("bn_kwargs is given, but use_batchnorm is False: there is no batch norm to configure")
+
+
+def _layer_module(layers, names):
+    """The module (or namespace) the layer classes come from: ``scratch.layers`` unless given."""
+    if layers is None:
+        return L
+    missing = [name for name in names if not callable(getattr(layers, name, None))]
+    if missing:
+        raise TypeError(f"layers must provide the layer classes {names}; {layers!r} has no {missing}")
+    return layers
+
+
+def _batchnorm(layers, gamma, beta, bn_kwargs):
+    """A batch-norm layer with the user's keyword arguments; an error in them names bn_kwargs."""
+    try:
+        return layers.BatchNorm1d(gamma, beta, **(bn_kwargs or {}))
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"bn_kwargs: {error}") from None
+
+
+def _check_targets(t, x, num_classes: int, name: str = "t"):
+    """Targets for a batch x: ``name`` holds N labels in [0, num_classes) or a one-hot (N, num_classes)."""
+    if x.ndim < 2:
+        raise ValueError(f"x must be a batch of shape (N, features), got x{x.shape}")
+    n = x.shape[0]
+    t = np.asarray(t)
+    if t.ndim == 1:
+        if t.shape != (n,):
+            raise ValueError(f"{name} must hold {n} labels to match x, got shape {t.shape}")
+        check_labels(t, num_classes, name)
+    elif t.shape != (n, num_classes):
+        raise ValueError(f"one-hot {name} must have shape ({n}, {num_classes}), got {t.shape}")
+    else:
+        as_float_array(t, name)
+    return t
 
 
 class MultiTaskNet:
@@ -205,12 +265,23 @@ class MultiTaskNet:
     backpropagates one head only, to see each contribution.
     """
 
+    HEADS = ("a", "b")
+
     def __init__(self, params: dict, layers=None):
-        self._L = L if layers is None else layers
+        self._L = _layer_module(layers, ["Linear", "ReLU", "SoftmaxWithLoss"])
+        check_dict(params, "params")
         expected = {"W1", "b1", "Wa", "ba", "Wb", "bb"}
         if set(params) != expected:
-            raise ValueError(f"params must hold {sorted(expected)}, got {sorted(params)}")
-        self.params = {k: as_float_array(v, k) for k, v in params.items()}
+            raise ValueError(f"params must hold {sorted(expected)}, got {sorted(params, key=str)}")
+        self.params = {k: as_float_array(v, f"params[{k!r}]") for k, v in params.items()}
+        for k, v in self.params.items():
+            check_finite(v, f"params[{k!r}]")
+        num_linear({"W1": self.params["W1"], "b1": self.params["b1"]})  # W1 is 2-D (in, hidden)
+        hidden = self.params["W1"].shape[1]
+        for hd in self.HEADS:
+            if self.params[f"W{hd}"].ndim != 2 or self.params[f"W{hd}"].shape[0] != hidden:
+                raise ValueError(f"params['W{hd}'] must have shape ({hidden}, classes) to follow W1"
+                                 f"{self.params['W1'].shape}, got {self.params[f'W{hd}'].shape}")
         self.trunk = [self._L.Linear(self.params["W1"], self.params["b1"]), self._L.ReLU()]
         self.heads = {h: self._L.Linear(self.params[f"W{h}"], self.params[f"b{h}"]) for h in ("a", "b")}
         self.losses = {h: self._L.SoftmaxWithLoss() for h in ("a", "b")}
@@ -218,6 +289,8 @@ class MultiTaskNet:
     def loss(self, x, ta, tb):
         """Forward through trunk and both heads; returns L_a + L_b (``head_losses`` holds each)."""
         h = as_float_array(x, "x")
+        ta = _check_targets(ta, h, self.params["Wa"].shape[1], "ta")
+        tb = _check_targets(tb, h, self.params["Wb"].shape[1], "tb")
         for layer in self.trunk:
             h = layer.forward(h)
         self.head_losses = {hd: float(self.losses[hd].forward(self.heads[hd].forward(h), t))
@@ -225,9 +298,10 @@ class MultiTaskNet:
         return self.head_losses["a"] + self.head_losses["b"]
 
     def gradient(self, x, ta, tb, heads=("a", "b")) -> dict:
+        heads = self._check_heads(heads)
         self.loss(x, ta, tb)
         grads, dh = {}, 0.0
-        for hd in ("a", "b"):
+        for hd in self.HEADS:
             if hd in heads:
                 dh = dh + self.heads[hd].backward(self.losses[hd].backward(1.0))
                 grads[f"W{hd}"], grads[f"b{hd}"] = self.heads[hd].grads["W"], self.heads[hd].grads["b"]
@@ -237,3 +311,13 @@ class MultiTaskNet:
             dh = layer.backward(dh)
         grads["W1"], grads["b1"] = self.trunk[0].grads["W"], self.trunk[0].grads["b"]
         return grads
+
+    def _check_heads(self, heads):
+        """The heads to backpropagate: a non-empty collection of names among ``HEADS`` (or one name)."""
+        heads = (heads,) if isinstance(heads, str) else heads
+        if not isinstance(heads, (tuple, list, set, frozenset)) or not heads:
+            raise ValueError(f"heads must name at least one of the heads {self.HEADS}, got {heads!r}")
+        unknown = [hd for hd in heads if hd not in self.HEADS]
+        if unknown:
+            raise ValueError(f"heads names unknown heads {unknown}; the known heads are {self.HEADS}")
+        return heads

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_in_range, check_same_shape
+from ._checks import (as_float_array, check_callable, check_dict, check_flag, check_in_range, check_int, check_parameter,
+                      check_real, check_same_shape, gradient_at)
 
 
 def _check_lr(lr):
+    check_real(lr, "lr")
     if not np.isfinite(lr) or lr < 0:
         raise ValueError(f"Invalid learning rate: {lr} (lr must be a finite number >= 0)")
 
 
 def _check_eps(eps):
+    check_real(eps, "eps")
     if not np.isfinite(eps) or eps < 0:
         raise ValueError(f"Invalid epsilon value: {eps} (eps must be >= 0)")
 
@@ -34,13 +37,27 @@ class Optimizer:
 
     def update(self, params: dict, grads: dict) -> None:
         """Update every entry of ``params`` in place from ``grads`` (same keys, same shapes)."""
+        check_dict(params, "params")
+        check_dict(grads, "grads")
+        _check_lr(self.lr)  # a schedule may have set it since
         missing = set(params) - set(grads)
         if missing:
             raise KeyError(f"grads has no entry for {sorted(missing)}; it must have the keys of params")
+        checked = {key: self._checked_grad(key, p, grads[key]) for key, p in params.items()}
         for key, p in params.items():
-            g = np.asarray(grads[key])
-            check_same_shape(p, g, f"params[{key!r}]", f"grads[{key!r}]")
-            self._step(self.state.setdefault(key, {}), p, g)
+            self._step(self.state.setdefault(key, {}), p, checked[key])
+
+    def _checked_grad(self, key, p, g):
+        """Every pair is checked before any parameter moves, so a bad entry leaves all of them as they were."""
+        name = f"params[{key!r}]"
+        check_parameter(p, name)
+        g = as_float_array(g, f"grads[{key!r}]")
+        check_same_shape(p, g, name, f"grads[{key!r}]")
+        for buffer in self.state.get(key, {}).values():
+            if isinstance(buffer, np.ndarray) and buffer.shape != p.shape:
+                raise ValueError(f"{name} has shape {p.shape}, but the optimizer's state for {key!r} has shape "
+                                 f"{buffer.shape}: a parameter keeps its shape (use a new optimizer for a new one)")
+        return g
 
     def _step(self, state: dict, p: np.ndarray, g: np.ndarray) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -107,13 +124,16 @@ class Nesterov(Optimizer):
 def nesterov_lookahead(grad_f, theta0, lr: float, momentum: float, steps: int):
     """The look-ahead form, as the seeds write it, for a function whose gradient we can evaluate
     anywhere: returns the arrays θ and v after every step (shape (steps + 1, *θ.shape))."""
+    check_callable(grad_f, "grad_f")
     _check_lr(lr)
+    check_in_range(momentum, "momentum", 0.0, 1.0)
+    steps = check_int(steps, "steps", minimum=0)
     theta = as_float_array(theta0, "theta0").copy()
     v = np.zeros_like(theta)
     thetas, vs = [theta.copy()], [v.copy()]
     for _ in range(steps):
         ahead = theta + momentum * v
-        v = momentum * v - lr * grad_f(ahead)
+        v = momentum * v - lr * gradient_at(grad_f, ahead)
         theta = theta + v
         thetas.append(theta.copy())
         vs.append(v.copy())
@@ -181,7 +201,7 @@ class Adam(Optimizer):
         check_in_range(beta2, "beta2", 0.0, 1.0)
         _check_eps(eps)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.bias_correction = bool(bias_correction)
+        self.bias_correction = check_flag(bias_correction, "bias_correction")
 
     def _moments(self, state, p, g):
         m = state.setdefault("m", np.zeros_like(p))
@@ -231,6 +251,7 @@ class AdamW(Adam):
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                  weight_decay: float = 0.01):
         super().__init__(lr, beta1, beta2, eps, bias_correction=True)
+        check_real(weight_decay, "weight_decay")
         if not np.isfinite(weight_decay) or weight_decay < 0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay} (must be >= 0)")
         self.weight_decay = weight_decay

@@ -13,45 +13,55 @@ import copy
 
 import numpy as np
 
-from ._checks import as_float_array
-
-
-def _check_lambda(lam, name="lam"):
-    if not np.isfinite(lam) or lam < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {lam}")
+from ._checks import as_float_array, check_dict, check_int, check_positive, check_real, check_shape
 
 
 def l2_penalty(weights, lam):
     """(λ/2)·Σ‖W‖² over a list of weight arrays."""
-    _check_lambda(lam)
-    return 0.5 * lam * sum(float(np.sum(as_float_array(w, "weights") ** 2)) for w in weights)
+    check_positive(lam, "lam", allow_zero=True)
+    return 0.5 * lam * sum(float(np.sum(w**2)) for w in _weight_list(weights))
 
 
 def l2_grad(w, lam):
     """∂/∂w (λ/2)·‖w‖² = λ·w."""
-    _check_lambda(lam)
+    check_positive(lam, "lam", allow_zero=True)
     return lam * as_float_array(w, "w")
 
 
 def l1_penalty(weights, lam):
     """λ·Σ|W| over a list of weight arrays."""
-    _check_lambda(lam)
-    return lam * sum(float(np.sum(np.abs(as_float_array(w, "weights")))) for w in weights)
+    check_positive(lam, "lam", allow_zero=True)
+    return lam * sum(float(np.sum(np.abs(w))) for w in _weight_list(weights))
 
 
 def l1_grad(w, lam):
     """λ·sign(w), with sign(0) = 0: the subgradient PyTorch's autograd returns for |w| at 0."""
-    _check_lambda(lam)
+    check_positive(lam, "lam", allow_zero=True)
     return lam * np.sign(as_float_array(w, "w"))
 
 
 def elastic_penalty(weights, l1, l2):
     """λ₁·Σ|W| + (λ₂/2)·Σ‖W‖²."""
+    _check_elastic(l1, l2)
     return l1_penalty(weights, l1) + l2_penalty(weights, l2)
 
 
 def elastic_grad(w, l1, l2):
+    """λ₁·sign(w) + λ₂·w."""
+    _check_elastic(l1, l2)
     return l1_grad(w, l1) + l2_grad(w, l2)
+
+
+def _check_elastic(l1, l2):
+    check_positive(l1, "l1", allow_zero=True)
+    check_positive(l2, "l2", allow_zero=True)
+
+
+def _weight_list(weights):
+    """The weight arrays of a list or tuple (a dict such as ``net.params`` would also hold biases)."""
+    if not isinstance(weights, (list, tuple)):
+        raise TypeError(f"weights must be a list of weight arrays, got {type(weights).__name__}")
+    return [as_float_array(w, f"weights[{i}]") for i, w in enumerate(weights)]
 
 
 class EarlyStopping:
@@ -67,11 +77,9 @@ class EarlyStopping:
     """
 
     def __init__(self, patience: int = 5, min_delta: float = 0.0):
-        if int(patience) != patience or patience < 1:
-            raise ValueError(f"patience must be an integer >= 1, got {patience}")
-        if not np.isfinite(min_delta) or min_delta < 0:
-            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta}")
-        self.patience, self.min_delta = int(patience), float(min_delta)
+        patience = check_int(patience, "patience", minimum=1)
+        check_positive(min_delta, "min_delta", allow_zero=True)
+        self.patience, self.min_delta = patience, float(min_delta)
         self.best_loss = np.inf
         self.best_epoch = -1
         self.best_params = None
@@ -81,9 +89,11 @@ class EarlyStopping:
 
     def step(self, val_loss: float, params: dict) -> bool:
         """Record one epoch's validation loss; returns True when training should stop."""
-        self.epoch += 1
+        check_real(val_loss, "val_loss")
+        check_dict(params, "params")
         if not np.isfinite(val_loss):
             raise ValueError(f"val_loss must be finite, got {val_loss}")
+        self.epoch += 1
         if val_loss < self.best_loss - self.min_delta:
             self.best_loss, self.best_epoch = float(val_loss), self.epoch
             self.best_params = copy.deepcopy(params)
@@ -99,6 +109,14 @@ class EarlyStopping:
         """Copy the best epoch's values into ``params`` in place (and return it)."""
         if self.best_params is None:
             raise RuntimeError("restore called before any step")
+        check_dict(params, "params")
+        for key, value in self.best_params.items():
+            if key not in params:
+                raise ValueError(f"params has no entry {key!r}; it must have the keys it had in step")
+            if not isinstance(params[key], np.ndarray) or not params[key].flags.writeable:
+                raise TypeError(f"params[{key!r}] must be a writeable ndarray (restored in place), "
+                                f"got {type(params[key]).__name__}")
+            check_shape(params[key], np.shape(value), f"params[{key!r}]", " (its shape at the best epoch)")
         for key, value in self.best_params.items():
             params[key][...] = value
         return params

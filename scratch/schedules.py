@@ -10,12 +10,20 @@ import math
 
 import numpy as np
 
+from ._checks import check_int, check_positive, check_real
 
-def _check(lr0, name, value, low=0.0):
+
+def _check(lr0, name, value):
+    check_real(lr0, "lr0")
     if not np.isfinite(lr0) or lr0 < 0:
-        raise ValueError(f"Invalid initial learning rate: {lr0} (must be >= 0)")
-    if not np.isfinite(value) or value < low:
-        raise ValueError(f"{name} must be a finite number >= {low}, got {value}")
+        raise ValueError(f"Invalid initial learning rate: lr0={lr0} (must be a finite number >= 0)")
+    check_positive(value, name, allow_zero=True)
+
+
+def _epoch(t):
+    """The epoch t = 0, 1, 2, …, checked and returned as given."""
+    check_int(t, "t", minimum=0)
+    return t
 
 
 class StepDecay:
@@ -23,12 +31,11 @@ class StepDecay:
 
     def __init__(self, lr0: float, step_size: int, gamma: float):
         _check(lr0, "gamma", gamma)
-        if int(step_size) != step_size or step_size < 1:
-            raise ValueError(f"step_size must be an integer >= 1, got {step_size}")
-        self.lr0, self.step_size, self.gamma = lr0, int(step_size), gamma
+        step_size = check_int(step_size, "step_size", minimum=1)
+        self.lr0, self.step_size, self.gamma = lr0, step_size, gamma
 
     def __call__(self, t: int) -> float:
-        return self.lr0 * self.gamma ** (t // self.step_size)
+        return self.lr0 * self.gamma ** (_epoch(t) // self.step_size)
 
 
 class ExponentialDecay:
@@ -39,7 +46,7 @@ class ExponentialDecay:
         self.lr0, self.k = lr0, k
 
     def __call__(self, t: int) -> float:
-        return self.lr0 * math.exp(-self.k * t)
+        return self.lr0 * math.exp(-self.k * _epoch(t))
 
 
 class InverseTimeDecay:
@@ -50,4 +57,4 @@ class InverseTimeDecay:
         self.lr0, self.k = lr0, k
 
     def __call__(self, t: int) -> float:
-        return self.lr0 / (1 + self.k * t)
+        return self.lr0 / (1 + self.k * _epoch(t))

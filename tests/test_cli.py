@@ -37,7 +37,9 @@ def test_run_one_concept(tmp_path, capsys):
     (["run", "no-such-concept"], "unknown concept 'no-such-concept'"),
     (["run"], "name the concepts to run"),
     (["run", "softmax", "--dtype", "float16"], "invalid choice"),
-    (["run", "softmax", "--seed", "x"], "invalid int value"),
+    (["run", "softmax", "--seed", "x"], "argument --seed: expected an integer from 0 to 2**63 - 1"),
+    (["run", "softmax", "--data-dir", "mnist-files"], "--data-dir is read only with --data mnist"),
+    (["run", "softmax", "--data", "digits", "--data-dir", "mnist-files"], "--data-dir is read only with --data mnist"),
     (["run", "softmax", "--all"], "not both"),
     (["frobnicate"], "invalid choice"),
     ([], "name a command"),
@@ -47,6 +49,32 @@ def test_usage_errors_exit_2_with_one_line(argv, message, capsys, tmp_path):
     err = capsys.readouterr().err.strip()
     assert message in err
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["run", "softmax"], ["verify", "activation", "mine.py:f", "--against", "sigmoid"]])
+@pytest.mark.parametrize("seed", ["-1", str(2**63), str(2**64), "1.5", "1e3", ""])
+def test_a_seed_numpy_and_torch_do_not_both_accept_is_a_usage_error(command, seed, capsys, tmp_path):
+    argv = command + ["--seed", seed] + (["--out", str(tmp_path / "x")] if command[0] == "run" else [])
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: argument --seed: expected an integer from 0 to 2**63 - 1") and repr(seed) in err
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_largest_seed_runs(tmp_path, capsys):
+    assert main(["run", "softmax", "--seed", str(2**63 - 1), "--out", str(tmp_path / "rep")]) == 0
+    assert json.loads((tmp_path / "rep" / "results.json").read_text())["meta"]["seed"] == 2**63 - 1
+
+
+def test_a_concept_named_twice_runs_once_in_the_order_first_given(tmp_path, capsys):
+    out = tmp_path / "rep"
+    assert main(["run", "numerical-gradient", "softmax", "numerical-gradient", "softmax", "--out", str(out)]) == 0
+    checks = json.loads((out / "results.json").read_text())["checks"]
+    assert list(dict.fromkeys(c["concept"] for c in checks)) == ["numerical-gradient", "softmax"]
+    keys = [(c["concept"], c["dtype"], c["check"]) for c in checks]
+    assert len(keys) == len(set(keys)), "no check is recorded twice"
+    assert capsys.readouterr().out.count("\nsoftmax ") == 1, "the summary lists it once"
 
 
 def test_cuda_without_gpu_is_a_usage_error(capsys, tmp_path):

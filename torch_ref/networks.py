@@ -52,13 +52,20 @@ def linear_layers(model: nn.Module) -> list[nn.Linear]:
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x, t, criterion=None, penalty=None) -> torch.Tensor:
     """One step of the canonical loop: zero_grad, forward, loss, backward, step. Returns the loss
     (with ``penalty(model)`` added when given)."""
+    loss = loss_and_backward(model, optimizer, x, t, criterion, penalty)
+    optimizer.step()
+    return loss
+
+
+def loss_and_backward(model: nn.Module, optimizer: torch.optim.Optimizer, x, t, criterion=None, penalty=None) -> torch.Tensor:
+    """The first half of :func:`train_step`: zero_grad, forward, loss, backward — the gradients are
+    in ``p.grad`` and ``optimizer.step()`` has not been taken yet."""
     criterion = criterion or nn.CrossEntropyLoss()
     optimizer.zero_grad()
     loss = criterion(model(x), t)
     if penalty is not None:
         loss = loss + penalty(model)
     loss.backward()
-    optimizer.step()
     return loss.detach()
 
 
@@ -69,3 +76,25 @@ def accuracy(model: nn.Module, x, t) -> float:
     acc = (model(x).argmax(dim=1) == t).double().mean().item()
     model.train(was_training)
     return acc
+
+
+class FixedMaskDropout(nn.Module):
+    """Inverted dropout with a keep-mask given in advance: x ⊙ m / (1 − p). Used to re-take a
+    step whose masks ``nn.Dropout`` already drew (the same step, re-evaluated in float64)."""
+
+    def __init__(self, mask: torch.Tensor, p: float):
+        super().__init__()
+        self.mask, self.p = mask, p
+
+    def forward(self, x):
+        return x * self.mask.to(x.dtype) / (1 - self.p)
+
+
+def with_fixed_masks(model: nn.Sequential, masks) -> nn.Sequential:
+    """``model`` with its ``nn.Dropout`` modules, in order, replaced by :class:`FixedMaskDropout`
+    holding ``masks``."""
+    masks = iter(masks)
+    for i, module in enumerate(model):
+        if isinstance(module, nn.Dropout):
+            model[i] = FixedMaskDropout(torch.as_tensor(next(masks), device=next(model.parameters()).device), module.p)
+    return model

@@ -109,3 +109,33 @@ def minimize(f, init, make_optimizer, steps):
         optimizer.step()
         path.append(x.detach().clone())
     return torch.stack(path), optimizer
+
+
+def effective_gradient(optimizer: torch.optim.Optimizer, p: torch.Tensor) -> torch.Tensor:
+    """The gradient ``optimizer.step()`` acts on for parameter ``p``: ``p.grad`` plus the L2 term
+    ``weight_decay·p`` where the optimizer's weight decay is coupled, i.e. added to the gradient
+    (``SGD``, ``Adam``, ``Adagrad``, ``RMSprop``: g ← g + λ·p, PyTorch's documented first line).
+    ``AdamW`` decays p directly (p ← p(1 − ηλ)), so its gradient is ``p.grad`` alone.
+
+    A hand-written network that puts (λ/2)‖W‖² into its loss has exactly this gradient."""
+    for group in optimizer.param_groups:
+        if any(q is p for q in group["params"]):
+            decay = group.get("weight_decay", 0.0)
+            if decay and not isinstance(optimizer, torch.optim.AdamW):
+                return p.grad + decay * p.detach()
+            return p.grad
+    raise ValueError("p is not a parameter of this optimizer")
+
+
+def effective_loss(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> torch.Tensor:
+    """The objective ``optimizer`` minimises: ``loss`` plus (λ/2)·Σ‖p‖² over every group whose
+    weight decay is coupled (see :func:`effective_gradient`, whose gradient this is). AdamW's
+    decoupled decay minimises no such term, so its loss is ``loss`` alone."""
+    if isinstance(optimizer, torch.optim.AdamW):
+        return loss
+    with torch.no_grad():
+        for group in optimizer.param_groups:
+            decay = group.get("weight_decay", 0.0)
+            if decay:
+                loss = loss + decay / 2 * sum((p * p).sum() for p in group["params"])
+    return loss

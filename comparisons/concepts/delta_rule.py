@@ -10,6 +10,8 @@ import scratch.delta_rule
 import torch_ref.delta_rule as tdelta
 
 from .. import data, plots
+from ..lockstep import lockstep_history
+from ..training import free_running
 
 ID = "delta-rule"
 TITLE = "The delta rule: single-layer networks, SGD vs batch vs mini-batch (델타 규칙)"
@@ -51,8 +53,8 @@ A hidden layer fixes this (`xor-mlp`).
 CODE = [(scratch.delta_rule.delta, tdelta.half_squared_error), (scratch.delta_rule.epoch, tdelta.train)]
 
 DIFFERENCES = [
-    ("learning rule", "ΔW = α·y(1 − y)(d − y)·x (delta rule)", "`optim.SGD(lr=α)` on 0.5·MSE", "SGD: weights after every epoch"),
-    ("the seed's mini-batch", "accumulator reset once per epoch", "`zero_grad()` before every step", "mini-batch of 2: weights after every epoch"),
+    ("learning rule", "ΔW = α·y(1 − y)(d − y)·x (delta rule)", "`optim.SGD(lr=α)` on 0.5·MSE", "SGD: lockstep weights after the epoch"),
+    ("the seed's mini-batch", "accumulator reset once per epoch", "`zero_grad()` before every step", "mini-batch of 2: lockstep weights after the epoch"),
 ]
 
 VARIANTS = {"SGD": ("sgd", 1), "batch": ("batch", 4), "mini-batch of 2": ("minibatch", 2)}
@@ -65,14 +67,8 @@ def run(ctx):
     epochs = ctx.size(1000, 10_000)
     curves = {}
     for name, (variant, batch_size) in VARIANTS.items():
-        with ctx.timed(f"numpy {name}"):
-            W_np, loss_np = ctx.impl.delta_rule.train(W0, X, D, alpha=0.9, epochs=epochs, variant=variant, batch_size=2)
-        with ctx.timed(f"torch {name}"):
-            W_t, loss_t = tdelta.train(ctx.tensor(W0), ctx.tensor(X), ctx.tensor(D), 0.9, epochs, batch_size)
-        ctx.compare(f"{name}: weights after every epoch", W_np, W_t, kind="trained",
-                    note=f"{epochs} epochs, {epochs * 4 // batch_size} updates")
-        ctx.compare(f"{name}: loss after every epoch", loss_np, loss_t, kind="trained")
-        curves[name] = (loss_np, ctx.numpy(loss_t))
+        W_np, loss_np = _compare_run(ctx, name, W0, X, D, epochs, variant, batch_size)
+        curves[name] = loss_np
         y = ctx.impl.activations.sigmoid(X @ W_np[-1].T)[:, 0]
         ctx.finding(f"{name}: outputs approach D = [0, 0, 1, 1]", bool(np.max(np.abs(y - D)) < 0.25),
                     f"y = {np.round(y.astype(np.float64), 4).tolist()} after {epochs} epochs")
@@ -82,11 +78,36 @@ def run(ctx):
     _one_step_is_gradient_descent(ctx, X, D, W0)
     xor = _xor(ctx, X, W0, epochs)
     ctx.table("final-outputs", pd.DataFrame(xor))
-    times = pd.DataFrame([{"variant": name, "NumPy s": ctx.timings[f"numpy {name}"], "torch s": ctx.timings[f"torch {name}"],
+    times = pd.DataFrame([{"variant": name, "NumPy s": ctx.timings.get(f"numpy {name}", np.nan), "torch s": ctx.timings[f"torch {name}"],
                            "updates": epochs * 4 // VARIANTS[name][1]} for name in VARIANTS])
     ctx.table("time-per-variant", times)
     ctx.figure("loss", lambda: _plot_loss(curves))
     ctx.figure("time", lambda: _plot_time(times))
+
+
+def _compare_run(ctx, name, W0, X, D, epochs, variant, batch_size=2):
+    """Train both sides from W0: in lockstep (each epoch from torch's weights before it), and in
+    float64 free-running as well. Returns NumPy's (weights, loss) after every epoch and torch's loss
+    (free-running NumPy's in float64; torch's own trajectory in lockstep-only float32)."""
+    with ctx.timed(f"torch {name}"):
+        W_t, loss_t = (ctx.numpy(a) for a in tdelta.train(ctx.tensor(W0), ctx.tensor(X), ctx.tensor(D), 0.9, epochs,
+                                                           batch_size))
+
+    def one_epoch(_, state):
+        W, loss = ctx.impl.delta_rule.train(state[0], X, D, alpha=0.9, epochs=1, variant=variant, batch_size=batch_size)
+        return W[0], loss[0]
+
+    note = f"{epochs} epochs, {epochs * 4 // batch_size} updates; each epoch from torch's weights before it"
+    with ctx.timed("numpy lockstep"):
+        lockstep_history(ctx, name, (W0,), list(zip(W_t, loss_t)), one_epoch, ("weights after the epoch",
+                         "loss after the epoch"), note=note)
+    if not free_running(ctx):
+        return W_t, (loss_t, loss_t)
+    with ctx.timed(f"numpy {name}"):
+        W_np, loss_np = ctx.impl.delta_rule.train(W0, X, D, alpha=0.9, epochs=epochs, variant=variant, batch_size=batch_size)
+    ctx.compare(f"{name}: weights after every epoch (free-running)", W_np, W_t, kind="trained", note=f"{epochs} epochs")
+    ctx.compare(f"{name}: loss after every epoch (free-running)", loss_np, loss_t, kind="trained")
+    return W_np, (loss_np, loss_t)
 
 
 def _one_step_is_gradient_descent(ctx, X, D, W0):
@@ -103,9 +124,7 @@ def _one_step_is_gradient_descent(ctx, X, D, W0):
 
 def _xor(ctx, X, W0, epochs):
     D_xor = ctx.array(data.LOGIC_TARGETS["XOR"])
-    W_np, _ = ctx.impl.delta_rule.train(W0, X, D_xor, alpha=0.9, epochs=epochs, variant="sgd")
-    W_t, _ = tdelta.train(ctx.tensor(W0), ctx.tensor(X), ctx.tensor(D_xor), 0.9, epochs, 1)
-    ctx.compare("XOR, one layer: weights after every epoch", W_np, W_t, kind="trained")
+    W_np, _ = _compare_run(ctx, "XOR, one layer", W0, X, D_xor, epochs, "sgd", 1)
     y = ctx.impl.activations.sigmoid(X @ W_np[-1].T)[:, 0]
     ctx.finding("XOR: a single layer cannot fit it", bool(np.max(np.abs(y - D_xor)) > 0.4),
                 f"y = {np.round(y.astype(np.float64), 3).tolist()} for D = [0, 1, 1, 0] after {epochs} epochs")

@@ -67,7 +67,7 @@ def run(ctx):
     curves, train_loss = {}, {}
     for name, ratio in (("without dropout", 0.0), (f"dropout {P}", P)):
         rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr, x_te, t_te)
-        run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
+        run_ = train_pair(ctx, f"overfitting set-up, {name}", params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
                           x_tr, t_tr, batches, net_kwargs={"dropout_ratio": ratio}, model_kwargs={"dropout": ratio},
                           steps_per_epoch=spe, on_epoch=on_epoch)
         note = "NumPy given the masks torch drew (forward hooks)" if ratio else ""

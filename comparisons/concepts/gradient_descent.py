@@ -9,6 +9,8 @@ import scratch.gradients
 import torch_ref.gradients as tgrad
 
 from .. import plots
+from ..lockstep import lockstep_history
+from ..training import free_running
 
 ID = "gradient-descent"
 TITLE = "Gradient descent (경사하강법)"
@@ -41,7 +43,7 @@ CODE = [(scratch.gradients.gradient_descent, tgrad.gradient_descent)]
 
 DIFFERENCES = [
     ("gradient", "the book uses `numerical_gradient`", "autograd", "book form with numerical gradient (x0²+x1², lr 0.1)"),
-    ("update", "x ← x − η∇f", "`optim.SGD(lr)`: p ← p − lr·grad (same)", "x0²+x1² from (-3,4), lr 0.1: every step"),
+    ("update", "x ← x − η∇f", "`optim.SGD(lr)`: p ← p − lr·grad (same)", "x0²+x1² from (-3,4), lr 0.1: lockstep x after the step"),
 ]
 
 
@@ -74,9 +76,16 @@ def run(ctx):
         with ctx.timed("numpy"), np.errstate(over="ignore", invalid="ignore"):  # lr 10 is meant to blow up
             path_np = G.gradient_descent(df, ctx.array(x0), lr=lr, steps=steps)
         with ctx.timed("torch"):
-            path_t = tgrad.gradient_descent(f, ctx.tensor(x0), lr=lr, steps=steps)
-        ctx.compare(f"{label}: every step", path_np, path_t, kind="trained")
-        paths[label] = (path_np, ctx.numpy(path_t))
+            path_t = ctx.numpy(tgrad.gradient_descent(f, ctx.tensor(x0), lr=lr, steps=steps))
+
+        def one_step(_, state, df=df, lr=lr):
+            with np.errstate(over="ignore", invalid="ignore"):
+                return (G.gradient_descent(df, ctx.array(state[0]), lr=lr, steps=1)[1],)
+
+        lockstep_history(ctx, label, (path_t[0],), [(p,) for p in path_t[1:]], one_step, ("x after the step",))
+        if free_running(ctx):
+            ctx.compare(f"{label}: every step (free-running)", path_np, path_t, kind="trained")
+        paths[label] = (path_np, path_t)
 
     final = {k: v[0][-1] for k, v in paths.items()}
     ctx.finding("(x-1)²/10: x → 1 (x − 1 = 9·0.8¹⁰⁰)", bool(abs(final["(x-1)²/10 from 10, lr 1"][0] - 1) < 1e-6),

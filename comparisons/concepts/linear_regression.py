@@ -9,6 +9,8 @@ import scratch.linear_regression
 import torch_ref.linear_regression as tlin
 
 from .. import data, plots
+from ..lockstep import lockstep_history
+from ..training import free_running
 
 ID = "linear-regression"
 TITLE = "Linear regression by gradient descent (선형 회귀)"
@@ -45,7 +47,7 @@ while |e| has no derivative at 0; the `losses` concept fits both to data with on
 CODE = [(scratch.linear_regression.fit, tlin.fit), (scratch.linear_regression.squared_error_and_grads, tlin.fit)]
 
 DIFFERENCES = [
-    ("the model", "a·x + b with scalars a, b", "`nn.Linear(1, 1)`: weight (1, 1) = a, bias (1,) = b", "per-sample SGD: a, b after every update"),
+    ("the model", "a·x + b with scalars a, b", "`nn.Linear(1, 1)`: weight (1, 1) = a, bias (1,) = b", "per-sample SGD: lockstep a after the update"),
     ("the loss", "J = (1/n) Σ e² (some texts ½ Σ e²)", "`nn.MSELoss()` = mean of e²", "per-sample SGD: loss before every update"),
 ]
 
@@ -64,15 +66,26 @@ def run(ctx):
     }
     histories = {}
     for name, (lr, batches) in variants.items():
-        with ctx.timed("numpy"):
-            a_np, b_np, loss_np = ctx.impl.linear_regression.fit(x, y, A0, B0, lr, batches)
         with ctx.timed("torch"):
-            a_t, b_t, loss_t = tlin.fit(ctx.tensor(x), ctx.tensor(y), A0, B0, lr, batches)
-        ctx.compare(f"{name}: a, b after every update", np.stack([a_np, b_np]),
-                    np.stack([ctx.numpy(a_t), ctx.numpy(b_t)]), kind="trained",
-                    note=f"{len(batches)} updates, lr {lr:g}")
-        ctx.compare(f"{name}: loss before every update", loss_np, loss_t, kind="trained")
-        histories[name] = (a_np, b_np, ctx.numpy(a_t), ctx.numpy(b_t), loss_np, lr, len(batches))
+            a_t, b_t, loss_t = (ctx.numpy(v) for v in tlin.fit(ctx.tensor(x), ctx.tensor(y), A0, B0, lr, batches))
+
+        def one_update(k, state, lr=lr, batches=batches):
+            a, b, loss = ctx.impl.linear_regression.fit(x, y, state[0], state[1], lr, batches[k:k + 1])
+            return a[0], b[0], loss[0]
+
+        with ctx.timed("numpy"):
+            lockstep_history(ctx, name, (A0, B0), list(zip(a_t, b_t, loss_t)), one_update,
+                             ("a after the update", "b after the update", "loss before the update"),
+                             note=f"{len(batches)} updates, lr {lr:g}, each from torch's a, b before it")
+        if free_running(ctx):
+            with ctx.timed("numpy"):
+                a_np, b_np, loss_np = ctx.impl.linear_regression.fit(x, y, A0, B0, lr, batches)
+            ctx.compare(f"{name}: a, b after every update (free-running)", np.stack([a_np, b_np]),
+                        np.stack([a_t, b_t]), kind="trained", note=f"{len(batches)} updates, lr {lr:g}")
+            ctx.compare(f"{name}: loss before every update (free-running)", loss_np, loss_t, kind="trained")
+        else:
+            a_np, b_np, loss_np = a_t, b_t, loss_t
+        histories[name] = (a_np, b_np, a_t, b_t, loss_np, lr, len(batches))
 
     a_ls, b_ls = np.polyfit(x.astype(np.float64), y.astype(np.float64), 1)
     a_fit, b_fit = histories["full batch"][0][-1], histories["full batch"][1][-1]

@@ -12,6 +12,8 @@ import torch_ref.linear_regression
 import torch_ref.losses as tloss
 
 from .. import plots
+from ..lockstep import lockstep_history
+from ..training import free_running
 
 ID = "losses"
 TITLE = "Loss functions (손실 함수)"
@@ -233,11 +235,29 @@ def _outlier_fit(ctx):
     batches = [np.arange(30)] * steps
     fits = {}
     for loss in ("squared", "absolute"):
-        a_np, b_np, _ = ctx.impl.linear_regression.fit(x, y, 0.0, 0.0, lr, batches, loss=loss)
-        a_t, b_t, _ = torch_ref.linear_regression.fit(ctx.tensor(x), ctx.tensor(y), 0.0, 0.0, lr, batches, loss=loss)
-        ctx.compare(f"{loss}-error fit with an outlier: a, b", [a_np[-1], b_np[-1]],
-                    [float(a_t[-1]), float(b_t[-1])], kind="trained")
-        fits[loss] = (a_np[-1], b_np[-1], float(a_t[-1]), float(b_t[-1]))
+        a_t, b_t, loss_t = (ctx.numpy(v) for v in torch_ref.linear_regression.fit(ctx.tensor(x), ctx.tensor(y), 0.0, 0.0,
+                                                                                  lr, batches, loss=loss))
+
+        def one_update(k, state, loss=loss, xs=x, ys=y):
+            a, b, value = ctx.impl.linear_regression.fit(xs, ys, state[0], state[1], lr, batches[k:k + 1], loss=loss)
+            return a[0], b[0], value[0]
+
+        def in_float64(k, state, loss=loss):
+            x64, y64 = x.astype(np.float64), y.astype(np.float64)
+            theirs = torch_ref.linear_regression.fit(torch.as_tensor(x64, device=ctx.device), torch.as_tensor(y64, device=ctx.device), state[0], state[1], lr,
+                                                     batches[k:k + 1], loss=loss)
+            return one_update(k, state, loss, x64, y64), tuple(ctx.numpy(v)[0] for v in theirs)
+
+        lockstep_history(ctx, f"{loss}-error fit with an outlier", (0.0, 0.0), list(zip(a_t, b_t, loss_t)), one_update,
+                         ("a after the update", "b after the update", "loss before the update"),
+                         note=f"{steps} full-batch updates, lr {lr}, each from torch's a, b before it", referee=in_float64)
+        if free_running(ctx):
+            a_np, b_np, _ = ctx.impl.linear_regression.fit(x, y, 0.0, 0.0, lr, batches, loss=loss)
+            ctx.compare(f"{loss}-error fit with an outlier: a, b (free-running)", [a_np[-1], b_np[-1]],
+                        [a_t[-1], b_t[-1]], kind="trained")
+        else:
+            a_np, b_np = a_t, b_t
+        fits[loss] = (a_np[-1], b_np[-1], a_t[-1], b_t[-1])
     err = {k: abs(v[0] - 2) + abs(v[1] - 1) for k, v in fits.items()}
     ctx.finding("MAE fit is closer to y = 2x + 1 than MSE fit", err["absolute"] < err["squared"],
                 f"|a−2|+|b−1|: MSE {err['squared']:.3f}, MAE {err['absolute']:.3f}")

@@ -11,7 +11,8 @@ import scratch.schedules
 import torch_ref.optim as topt
 
 from .. import data, plots
-from ..training import compares_adaptive_on_networks, he_params, horizon_note, train_pair
+from ..lockstep import Lockstep
+from ..training import compare_params, flat, free_running, he_params, train_pair
 
 ID = "lr-schedules"
 TITLE = "Learning-rate schedules (학습률 감소)"
@@ -80,26 +81,20 @@ def run(ctx):
     epoch_of_step = np.repeat(np.arange(EPOCHS), len(batches) // EPOCHS)
     results = {}
     for name, (sched_np, make_sched_t) in schedules(ctx.impl).items():
-        run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(LR0), lambda ps: topt.sgd(ps, LR0),
+        run_ = train_pair(ctx, name, params0, "relu", lambda: ctx.impl.optim.SGD(LR0), lambda ps: topt.sgd(ps, LR0),
                           x_tr, t_tr, batches, schedule=(sched_np, make_sched_t), epoch_of_step=epoch_of_step)
         lr_np = np.array([a for a, _ in run_.lrs])[:: len(batches) // EPOCHS]
         lr_t = np.array([b for _, b in run_.lrs])[:: len(batches) // EPOCHS]
         ctx.compare(f"{name}: lr per epoch", lr_np, lr_t)
-        keys = sorted(run_.params_np)
-        ctx.compare(f"{name}: trained parameters", np.concatenate([run_.params_np[k].ravel() for k in keys]),
-                    np.concatenate([run_.params_t[k].ravel() for k in keys]), kind="trained",
-                    note=f"SGD, {len(run_.losses_np)} steps, scheduler stepped after each epoch. "
-                         f"{horizon_note(ctx, len(run_.losses_np))}".strip())
-        ctx.compare(f"{name}: loss at every step", run_.losses_np, run_.losses_t, kind="trained")
+        compare_params(ctx, name, run_, note="SGD, scheduler stepped after each epoch.")
         results[name] = (lr_np, lr_t, run_.losses_np, run_.losses_t)
     closed = np.array([LR0 * math.exp(-0.1 * t) for t in range(EPOCHS)])
     ctx.compare("exponential decay = η₀e^(−kt) in closed form", results["exponential k=0.1"][1],
                 closed[: len(results["exponential k=0.1"][1])])
 
     _momentum_under_schedule(ctx, x_tr, t_tr, params0, batches, epoch_of_step)
-    if compares_adaptive_on_networks(ctx):
-        _adamw_under_schedule(ctx, x_tr, t_tr, params0, batches, epoch_of_step)
-    n_epochs = min(len(v[0]) for v in results.values())  # fewer in float32 (see training.horizon)
+    _adamw_under_schedule(ctx, x_tr, t_tr, params0, batches, epoch_of_step)
+    n_epochs = EPOCHS
     ctx.table("lr-per-epoch", pd.DataFrame({"epoch": np.arange(n_epochs),
                                             **{f"{k} (NumPy)": v[0][:n_epochs] for k, v in results.items()},
                                             **{f"{k} (torch)": v[1][:n_epochs] for k, v in results.items()}}).iloc[::3])
@@ -115,28 +110,31 @@ def _momentum_under_schedule(ctx, x, t, params0, batches, epoch_of_step):
     make_np = lambda: ctx.impl.optim.Momentum(0.05, momentum=0.9)  # noqa: E731
     make_t = lambda ps: topt.momentum(ps, 0.05, 0.9)  # noqa: E731
     sched = (S.StepDecay(0.05, 5, 0.5), lambda o: topt.step_lr(o, 5, 0.5))
-    before = train_pair(ctx, params0, "relu", make_np, make_t, x, t, first, schedule=sched, epoch_of_step=epoch_of_step)
-    keys = sorted(before.params_np)
-    flat = lambda p: np.concatenate([p[k].ravel() for k in keys])  # noqa: E731
-    ctx.compare("textbook momentum = torch's before the first decay", flat(before.params_np), flat(before.params_t),
-                kind="trained", note="5 epochs at constant lr: v = −lr·b")
-    if ctx.dtype != "float64":  # float32 compares only the start of a run, before the first decay
-        return
-    after = train_pair(ctx, params0, "relu", make_np, make_t, x, t, batches, schedule=sched, epoch_of_step=epoch_of_step)
-    ctx.differs("textbook momentum parts from torch's after the first decay", flat(after.params_np), flat(after.params_t),
-                note="v keeps the old lr inside it; torch scales its buffer by the new lr")
+    before = train_pair(ctx, "textbook momentum before the first decay", params0, "relu", make_np, make_t, x, t, first,
+                        schedule=sched, epoch_of_step=epoch_of_step)
+    compare_params(ctx, "textbook momentum before the first decay", before, note="5 epochs at constant lr: v = −lr·b")
+    after_lock = Lockstep(ctx, "textbook momentum over the whole schedule")
+    after = train_pair(ctx, after_lock.label, params0, "relu", make_np, make_t, x, t, batches, schedule=sched,
+                       epoch_of_step=epoch_of_step, lockstep=after_lock)
+    parted = after_lock.parts["parameters after the step"].first_mismatch
+    ctx.finding("textbook momentum parts from torch's at the first step after the first decay",
+                after_lock.parts["gradients"].passed and parted is not None and parted["step"] == len(first),
+                f"lockstep: the parameters first differ at step {parted and parted['step']} (the first step at the "
+                f"new lr is {len(first)}); the gradients agree at every step. v keeps the old lr inside it; torch "
+                "scales its buffer by the new lr")
+    if free_running(ctx):
+        ctx.differs("textbook momentum parts from torch's after the first decay", flat(after.params_np), flat(after.params_t),
+                    note="free-running; v keeps the old lr inside it; torch scales its buffer by the new lr")
 
 
 def _adamw_under_schedule(ctx, x, t, params0, batches, epoch_of_step):
     S = ctx.impl.schedules
     sched = (S.StepDecay(0.003, 5, 0.5), lambda o: topt.step_lr(o, 5, 0.5))
-    run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.AdamW(0.003, weight_decay=0.5),
+    label = "AdamW's decay follows the schedule (p ← p(1 − η_t λ))"
+    run_ = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.AdamW(0.003, weight_decay=0.5),
                       lambda ps: topt.adamw(ps, 0.003, weight_decay=0.5), x, t, batches[: 10 * (len(batches) // EPOCHS)],
                       schedule=sched, epoch_of_step=epoch_of_step)
-    keys = sorted(run_.params_np)
-    ctx.compare("AdamW's decay follows the schedule (p ← p(1 − η_t λ))",
-                np.concatenate([run_.params_np[k].ravel() for k in keys]),
-                np.concatenate([run_.params_t[k].ravel() for k in keys]), kind="trained")
+    compare_params(ctx, label, run_)
 
 
 def _plot_lr(results):

@@ -73,7 +73,7 @@ def run(ctx):
     curves = {}
     for name, (lr, batches) in variants.items():
         t0 = dict(ctx.timings)
-        run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(lr), lambda ps: torch.optim.SGD(ps, lr=lr),
+        run_ = train_pair(ctx, name, params0, "relu", lambda: ctx.impl.optim.SGD(lr), lambda ps: torch.optim.SGD(ps, lr=lr),
                           x_tr, t_tr, batches)
         compare_params(ctx, name, run_, note=f"lr {lr}.")
         seconds = {side: ctx.timings.get(side, 0) - t0.get(side, 0) for side in ("numpy", "torch")}

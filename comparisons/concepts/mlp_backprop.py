@@ -11,7 +11,7 @@ import scratch.networks
 import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
-from ..training import accuracy_tracker, he_params, horizon_note, train_pair
+from ..training import accuracy_tracker, compare_params, he_params, train_pair
 
 ID = "mlp-backprop"
 TITLE = "Backpropagation through layers (오차역전파법)"
@@ -102,15 +102,10 @@ def _train(ctx, x_tr, t_tr, x_te, t_te):
     per_epoch = int(np.ceil(len(x_tr) / 100))
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
     rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr, x_te, t_te)
-    run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(0.1), lambda ps: torch.optim.SGD(ps, lr=0.1),
-                      x_tr, t_tr, batches, steps_per_epoch=per_epoch, on_epoch=on_epoch)
-    steps = len(run_.losses_np)
-    ctx.compare("digits training: loss at every step", run_.losses_np, run_.losses_t, kind="trained",
-                note=f"{steps} steps of SGD lr 0.1, batch 100. {horizon_note(ctx, steps)}".strip())
-    for key in sorted(run_.params_np):
-        ctx.compare(f"digits training: final {key}", run_.params_np[key], run_.params_t[key], kind="trained")
-    if not rows:  # float32 compares the start of the run only (less than an epoch)
-        return
+    run_ = train_pair(ctx, "digits training", params0, "relu", lambda: ctx.impl.optim.SGD(0.1),
+                      lambda ps: torch.optim.SGD(ps, lr=0.1), x_tr, t_tr, batches, steps_per_epoch=per_epoch,
+                      on_epoch=on_epoch)
+    compare_params(ctx, "digits training", run_, note="SGD lr 0.1, batch 100.")
     frame = pd.DataFrame(rows)
     ctx.compare("digits training: accuracy per epoch", frame[["train NumPy", "test NumPy"]].to_numpy(),
                 frame[["train torch", "test torch"]].to_numpy(), note="equal predictions on every image")

@@ -9,8 +9,9 @@ import scratch.optim
 import torch_ref.optim as topt
 
 from .. import data, pairs, plots
+from ..lockstep import lockstep_history
 from ..pairs._base import accepted
-from ..training import compare_params, compares_adaptive_on_networks, he_params, train_pair
+from ..training import compare_params, free_running, he_params, train_pair
 
 ID = "optimizers"
 TITLE = "Optimizers: SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW (최적화 기법)"
@@ -62,11 +63,12 @@ the step size, η_t = η√(1 − β₂ᵗ)/(1 − β₁ᵗ), which is PyTorch's
 (which Adam would then divide by √v̂, weakening the decay on parameters with large gradients).
 
 On the digits network (64→50→10, ReLU, batches of 100 in a shared shuffled order) every optimizer
-is run on both sides for at least 100 steps and compared at every step, in float64. In float32 the
-adaptive ones (AdaGrad, RMSProp, Adam, AdamW) are compared on x²/20 + y² only: dividing each
-gradient element by its own running size turns float32 rounding in a nearly cancelling gradient
-into a step of about η, so on a network the float32 sides part after a step or two. That is
-float32's resolution; the float64 runs show the math agrees.
+is run on both sides for at least 100 steps and compared in lockstep at every step, in both
+dtypes: before each step the NumPy network is given torch's parameters, and its optimizer is given
+torch's gradient, so the update is checked on the very same input. (Free-running, the adaptive
+optimizers would part in float32 within a step or two: dividing each gradient element by its own
+running size turns the rounding of a nearly cancelling gradient sum into a step of about η. In
+lockstep that rounding never feeds back.) In float64 the runs are compared free-running as well.
 """
 
 CODE = [
@@ -79,11 +81,11 @@ CODE = [
 DIFFERENCES = [
     ("momentum", "v ← μv − η·g; p ← p + v", "b ← μb + g; p ← p − η·b", "Momentum: v = −lr·b (torch's momentum_buffer)"),
     ("Nesterov", "gradient at the look-ahead θ + μv", "gradient at p, which plays φ = θ + μv", "Nesterov: look-ahead θ + μv = torch's p"),
-    ("AdaGrad ε", "1e-7 (book), inside or outside √", "1e-10, outside √", "AdaGrad (book's eps=1e-7): every step"),
-    ("RMSProp decay", "ρ = decay_rate (0.99)", "`alpha` = 0.99", "RMSProp: every step"),
+    ("AdaGrad ε", "1e-7 (book), inside or outside √", "1e-10, outside √", "AdaGrad (book's eps=1e-7): lockstep point after the step"),
+    ("RMSProp decay", "ρ = decay_rate (0.99)", "`alpha` = 0.99", "RMSProp: lockstep point after the step"),
     ("Adam bias correction", "none (seed)", "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)", "Adam without bias correction differs from torch"),
     ("Adam (book)", "correction folded into η_t", "correction on m and v: ε acts on √v̂", "Adam, book's folded form, differs from torch"),
-    ("weight decay in Adam", "λp added to the gradient", "AdamW: p ← p(1 − ηλ) before the step", "AdamW: every step"),
+    ("weight decay in Adam", "λp added to the gradient", "AdamW: p ← p(1 − ηλ) before the step", "AdamW: lockstep point after the step"),
 ]
 
 START = (-7.0, 2.0)
@@ -124,6 +126,20 @@ def numpy_path(ctx, make_opt, steps=STEPS, start=START):
     return np.array(path), opt
 
 
+def lockstep_path(ctx, label, make_opt, path_t, note=""):
+    """Lockstep on x²/20 + y²: step k of the NumPy optimizer starts from torch's point after step
+    k − 1 (its own state, built from the same gradients, carried along)."""
+    opt = make_opt()
+
+    def one_step(_, state):
+        params = {"p": ctx.array(state[0])}
+        opt.update(params, {"p": grad_f(params["p"])})
+        return (params["p"],)
+
+    path_t = ctx.numpy(path_t)
+    lockstep_history(ctx, label, (path_t[0],), [(p,) for p in path_t[1:]], one_step, ("point after the step",), note=note)
+
+
 def run(ctx):
     paths = {}
     for name, lr in {**BOOK_LR, "AdamW": 0.3}.items():
@@ -133,7 +149,11 @@ def run(ctx):
         with ctx.timed("torch"):
             path_t, opt_t = topt.minimize(f, ctx.tensor(START), make_t, STEPS)
         label = f"{name} (book's eps=1e-7)" if name == "AdaGrad" else name
-        ctx.compare(f"{label}: every step", path_np, path_t, kind="trained", note=f"f(x, y) = x²/20 + y², lr {lr}, {STEPS} steps")
+        with ctx.timed("numpy"):
+            lockstep_path(ctx, label, make_np, path_t, note=f"f(x, y) = x²/20 + y², lr {lr}, {STEPS} steps")
+        if free_running(ctx):
+            ctx.compare(f"{label}: every step (free-running)", path_np, path_t, kind="trained",
+                        note=f"f(x, y) = x²/20 + y², lr {lr}, {STEPS} steps")
         paths[name] = (path_np, ctx.numpy(path_t), opt_np, opt_t, lr)
 
     _momentum_relation(ctx, paths["Momentum"])
@@ -207,16 +227,12 @@ def _digits(ctx):
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
     lrs = {"SGD": 0.1, "Momentum": 0.05, "Nesterov": 0.05, "AdaGrad": 0.05, "RMSProp": 0.001, "Adam": 0.001, "AdamW": 0.001}
     curves = {}
-    adaptive = ("AdaGrad", "RMSProp", "Adam", "AdamW")
     for name, lr in lrs.items():
-        if name in adaptive and not compares_adaptive_on_networks(ctx):
-            continue  # float32: compared on x²/20 + y² above (see training.compares_adaptive_on_networks)
         make_np, make_t = optimizer_pairs(ctx.impl, lr, name)
-        run = train_pair(ctx, params0, "relu", make_np, make_t, x_tr, t_tr, batches)
+        run = train_pair(ctx, f"digits MLP, {name}", params0, "relu", make_np, make_t, x_tr, t_tr, batches)
         compare_params(ctx, f"digits MLP, {name}", run)
         curves[name] = (run.losses_np, run.losses_t)
-    if ctx.dtype == "float64":
-        ctx.finding(f"digits: every optimizer ran ≥ 100 steps ({len(run.losses_np)})", len(run.losses_np) >= 100)
+    ctx.finding(f"digits: every optimizer ran ≥ 100 steps ({len(run.losses_np)})", len(run.losses_np) >= 100)
     ctx.figure("digits-loss", lambda: _plot_digits(curves))
 
 

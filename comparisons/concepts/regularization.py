@@ -10,7 +10,7 @@ import scratch.regularization
 import torch_ref.networks as tnet
 
 from .. import data, plots
-from ..training import accuracy_tracker, compares_adaptive_on_networks, flat, horizon_note, overfitting_setup, train_pair
+from ..training import accuracy_tracker, compare_params, flat, free_running, overfitting_setup, train_pair
 
 ID = "regularization"
 TITLE = "Weight decay: L2, L1 and AdamW (가중치 감소)"
@@ -73,21 +73,19 @@ def run(ctx):
     curves, weights = {}, {}
     for name, (net_kwargs, groups, penalty) in variants.items():
         rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr, x_te, t_te)
-        run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
+        label = f"overfitting set-up, {name}"
+        run_ = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
                           x_tr, t_tr, all_batches, net_kwargs=net_kwargs, torch_params=groups, torch_penalty=penalty,
-                          steps_per_epoch=spe, on_epoch=on_epoch, amplifies_rounding=penalty is not None)
+                          steps_per_epoch=spe, on_epoch=on_epoch)
         frame = pd.DataFrame(rows)
-        ctx.compare(f"overfitting set-up, {name}: final parameters", flat(run_.params_np), flat(run_.params_t),
-                    kind="trained", note=f"{len(run_.losses_np)} SGD steps" + ("; torch: weight_decay on a weights-only group"
-                                                                             if groups else "") + f". {horizon_note(ctx, len(run_.losses_np))}")
+        compare_params(ctx, label, run_, note="SGD" + ("; torch: weight_decay on a weights-only group" if groups else ""))
         ctx.compare(f"overfitting set-up, {name}: accuracy per epoch", frame[["train NumPy", "test NumPy"]].to_numpy(),
                     frame[["train torch", "test torch"]].to_numpy())
         curves[name] = frame
         weights[name] = np.concatenate([run_.params_np[f"W{i}"].ravel() for i in range(1, 8)])
     if ctx.dtype == "float64":
         _findings(ctx, curves, weights)
-    if compares_adaptive_on_networks(ctx):
-        _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0)
+    _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0)
     ctx.table("final-accuracy", pd.DataFrame([{"variant": k, **f.iloc[-1].to_dict()} for k, f in curves.items()]))
     ctx.figure("accuracy", lambda: plots.accuracy_panels(
         curves, "300 training images, 6 hidden layers of 100: train vs test accuracy"))
@@ -134,15 +132,17 @@ def _penalties(ctx):
 def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0):
     lam, lr = 0.05, 0.001
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, 10)
-    coupled = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.Adam(lr),
+    label = "Adam + L2 penalty = torch Adam(weight_decay)"
+    coupled = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.Adam(lr),
                          lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=lam), x_tr, t_tr, batches,
                          net_kwargs={"weight_decay_lambda": lam}, torch_params=lambda m: tnet.weight_decay_groups(m, lam))
-    ctx.compare("Adam + L2 penalty = torch Adam(weight_decay)", flat(coupled.params_np), flat(coupled.params_t), kind="trained")
-    decoupled = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.AdamW(lr, weight_decay=lam),
+    compare_params(ctx, label, coupled)
+    decoupled = train_pair(ctx, "AdamW = torch AdamW", params0, "relu", lambda: ctx.impl.optim.AdamW(lr, weight_decay=lam),
                            lambda ps: torch.optim.AdamW(ps, lr=lr, weight_decay=lam), x_tr, t_tr, batches)
-    ctx.compare("AdamW = torch AdamW", flat(decoupled.params_np), flat(decoupled.params_t), kind="trained")
-    ctx.differs("Adam + L2 differs from AdamW", flat(coupled.params_np), flat(decoupled.params_np),
-                note="coupled decay is divided by √v̂ per element; decoupled decay is not")
+    compare_params(ctx, "AdamW = torch AdamW", decoupled)
+    if free_running(ctx):
+        ctx.differs("Adam + L2 differs from AdamW", flat(coupled.params_np), flat(decoupled.params_np),
+                    note="coupled decay is divided by √v̂ per element; decoupled decay is not")
 
 
 

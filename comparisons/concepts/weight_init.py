@@ -13,7 +13,7 @@ from torch import nn
 import scratch.init
 
 from .. import bridge, data, plots
-from ..training import horizon_note, train_pair
+from ..training import compare_params, train_pair
 
 ID = "weight-init"
 TITLE = "Weight initialisation (가중치 초기값)"
@@ -198,11 +198,9 @@ def _symmetry(ctx):
         params0 = {"W1": ctx.impl.init.constant((64, 10), value) if value else ctx.impl.init.zeros((64, 10)),
                    "b1": np.zeros(10), "W2": ctx.impl.init.constant((10, 10), value) if value else ctx.impl.init.zeros((10, 10)),
                    "b2": np.zeros(10)}
-        run_ = train_pair(ctx, params0, activation, lambda: ctx.impl.optim.SGD(0.5), lambda ps: torch.optim.SGD(ps, lr=0.5),
-                          x_tr, t_tr, batches)
-        keys = sorted(run_.params_np)
-        ctx.compare(f"{label}: trained parameters", np.concatenate([run_.params_np[k].ravel() for k in keys]),
-                    np.concatenate([run_.params_t[k].ravel() for k in keys]), kind="trained")
+        run_ = train_pair(ctx, label, params0, activation, lambda: ctx.impl.optim.SGD(0.5),
+                          lambda ps: torch.optim.SGD(ps, lr=0.5), x_tr, t_tr, batches)
+        compare_params(ctx, label, run_)
         atol, rtol = ctx.tolerance("trained")
         for side, p in (("NumPy", run_.params_np), ("torch", run_.params_t)):
             W1, b1 = p["W1"], p["b1"]
@@ -227,13 +225,11 @@ def _training_by_init(ctx):
             s = std if isinstance(std, float) else math.sqrt((1 if std == "lecun" else 2) / n_in)
             params0[f"W{i}"] = ctx.impl.init.normal(ctx.rng, (n_in, n_out), s)
             params0[f"b{i}"] = np.zeros(n_out)
-        run_ = train_pair(ctx, params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
-                          x_tr, t_tr, batches)
-        ctx.compare(f"training by init, {label}: loss at every step", run_.losses_np, run_.losses_t, kind="trained",
-                    note=f"{len(run_.losses_np)} steps, 4 hidden ReLU layers of 100, SGD lr 0.01, batch 128. "
-                         f"{horizon_note(ctx, len(run_.losses_np))}".strip())
+        run_ = train_pair(ctx, f"training by init, {label}", params0, "relu", lambda: ctx.impl.optim.SGD(0.01),
+                          lambda ps: torch.optim.SGD(ps, lr=0.01), x_tr, t_tr, batches)
+        compare_params(ctx, f"training by init, {label}", run_, note="4 hidden ReLU layers of 100, SGD lr 0.01, batch 128.")
         curves[label] = (run_.losses_np, run_.losses_t)
-    if ctx.dtype != "float64":  # float32 compares the start of the runs only
+    if ctx.dtype != "float64":  # the finding is made on the float64 run
         return curves
     final = {k: np.mean(v[0][-20:]) for k, v in curves.items()}
     ctx.finding("std 0.01 barely learns; He learns fastest", bool(final["std 0.01"] > 2.0 and final["√(2/n) (He)"] < final["√(1/n)"]),

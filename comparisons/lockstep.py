@@ -1,0 +1,163 @@
+"""Lockstep: a training run compared one step at a time, from a state both sides share.
+
+A long training run can be compared two ways:
+
+* **free-running** — each side trains on its own from the shared start and the trajectories are
+  compared. In float64 the same math stays within ~1e-12 over thousands of steps. In float32 it
+  does not have to: each step rounds a little differently on the two sides, training amplifies
+  it, and a pre-activation within rounding of 0 switches a ReLU on one side only. From then on
+  the runs are two different, equally valid float32 trainings.
+* **lockstep** — before step k both sides hold the *same* state: torch's parameters are copied
+  into the NumPy side. Each side takes one step from there and the one-step results are compared
+  at the one-step ('exact') tolerance:
+
+      loss_k        NumPy's loss at θ_k          vs  torch's loss at θ_k
+      gradients_k   NumPy's ∇L(θ_k)              vs  the gradient torch's optimizer acts on
+      parameters_k  NumPy's update(θ_k, g_k)     vs  torch's θ_{k+1}
+
+  The update is given torch's gradient g_k, so it checks the optimizer's arithmetic on the very
+  same input; the gradient is checked on its own line. Optimizer state (momentum, AdaGrad's h,
+  Adam's m and v) stays on each side, but it is built from the same gradients g_1 … g_k, so the
+  two states differ only by the rounding of their own arithmetic — nothing feeds back into them.
+  Rounding never accumulates through the parameters, so every step of a run is checked, in
+  float32 as in float64, and a mistake in the math shows at the step where it first matters.
+
+Every training comparison in the suite records its lockstep checks with :class:`Lockstep`, and in
+float64 its free-running trajectories besides.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from .checks import TOLERANCES, Stepwise
+
+STEP_QUANTITIES = ("loss", "gradients", "parameters after the step")
+
+
+def flat_keys(arrays: dict, keys) -> np.ndarray:
+    """The arrays under ``keys``, in that order, as one vector."""
+    return np.concatenate([np.asarray(arrays[k], dtype=np.float64).ravel() for k in keys])
+
+
+class Lockstep:
+    """The per-step checks of one training run: for each quantity, the worst error over all steps
+    and the first step where the sides parted. ``record()`` writes one check per quantity.
+
+    **float32 and kinks.** From one shared float32 state the two sides can still take different
+    branches where float32 cannot tell the sign: a pre-activation within rounding of a ReLU's kink
+    (or two logits within rounding of each other). Each side is then a correct float32 evaluation,
+    and their gradients differ in the third digit. So a float32 step where the sides part is
+    re-taken by ``referee()``: the same step, from the same state (its float32 values, exactly
+    representable in float64), by both sides in float64. If the two agree there at float64's
+    one-step tolerance, the math is the same and the float32 difference is rounding; the step is
+    counted, and the notes give the steps and the float64 errors. If they do not, the float32
+    mismatch is recorded as the failure it is.
+    """
+
+    def __init__(self, ctx, label: str):
+        self.ctx, self.label = ctx, label
+        self.parts: dict = {}
+        self.steps = 0
+        self.refereed: list[int] = []
+        self.referee_errors = Stepwise(*TOLERANCES["float64"]["exact"])
+
+    def _acc(self, quantity):
+        return self.parts.setdefault(quantity, self.ctx.stepwise("exact"))
+
+    def compare(self, step: int, quantity: str, actual, expected) -> bool:
+        """Compare one quantity of step ``step``; dicts of arrays are compared over torch's keys."""
+        acc = self._acc(quantity)
+        self.steps = max(self.steps, step + 1)
+        pair = _as_vectors(actual, expected)
+        if isinstance(pair, str):
+            acc.steps += 1
+            acc.problem = acc.problem or f"step {step}: {pair}"
+            return False
+        return acc.add(step, *pair)
+
+    def step(self, step: int, pairs: dict, referee=None) -> bool:
+        """Compare every quantity of one step (``pairs``: quantity → (NumPy, torch)); in float32, a
+        step that parts is re-taken in float64 by ``referee()`` (same keys) before it counts."""
+        if referee is not None and self.ctx.dtype != "float64" and not self._agrees(pairs, self._acc):
+            pairs64 = referee()
+            if self._agrees(pairs64, lambda q: self.referee_errors):
+                for quantity, (a, e) in pairs64.items():
+                    self.referee_errors.add(step, *_as_vectors(a, e))
+                self.refereed.append(step)
+                for quantity in pairs:  # the step counts, its float32 errors do not
+                    self._acc(quantity).steps += 1
+                self.steps = max(self.steps, step + 1)
+                return True
+        return all([self.compare(step, q, a, e) for q, (a, e) in pairs.items()])
+
+    @staticmethod
+    def _agrees(pairs, acc_of) -> bool:
+        for quantity, (a, e) in pairs.items():
+            pair = _as_vectors(a, e)
+            if isinstance(pair, str) or not acc_of(quantity).agrees(*pair):
+                return False
+        return True
+
+    def record(self, note: str = "") -> None:
+        if self.refereed:
+            shown = ", ".join(map(str, self.refereed[:8])) + (" …" if len(self.refereed) > 8 else "")
+            note = " ".join(filter(None, [note, (
+                f"{len(self.refereed)} float32 step(s) parted (steps {shown}), at a branch float32 rounding decides; re-taken in float64 from the "
+                f"same state, the two sides agree to {self.referee_errors.max_abs_err:.1e} (max abs err).")]))
+        for quantity, acc in self.parts.items():
+            self.ctx.record_stepwise(f"{self.label}: lockstep {quantity}", acc, note=note)
+
+    @property
+    def passed(self) -> bool:
+        return all(acc.passed for acc in self.parts.values())
+
+
+def _as_vectors(actual, expected):
+    """Both sides as vectors (dicts over torch's keys, in sorted order), or a reason they cannot be."""
+    if not isinstance(expected, dict):
+        return actual, expected
+    missing = sorted(set(expected) - set(actual))
+    if missing:
+        return f"the NumPy side has no {missing}"
+    keys = sorted(expected)
+    return flat_keys(actual, keys), flat_keys(expected, keys)
+
+
+def load_into(params: dict, values: dict) -> None:
+    """Copy ``values`` into the arrays of ``params`` in place (the NumPy side's layers hold these
+    very arrays), so the next step starts from the shared state."""
+    for key, value in values.items():
+        params[key][...] = value
+
+
+def finite(*arrays) -> bool:
+    return all(np.all(np.isfinite(np.asarray(a, dtype=np.float64))) for a in arrays)
+
+
+def lockstep_history(ctx, label: str, start: tuple, history_t, step_np, quantities, note: str = "",
+                     referee=None) -> Lockstep:
+    """Lockstep over a run torch has taken and recorded state by state (a whole-run function).
+
+    ``start`` is the shared initial state (a tuple of arrays), ``history_t`` torch's state after
+    every step (tuples of arrays, in ``quantities`` order, the state first), and ``step_np(k, state)``
+    the NumPy side's step k from ``state``, returning a tuple of the same form. Step k starts
+    both sides from torch's state after step k − 1; one check per quantity is recorded.
+    ``referee(k, state)`` returns (NumPy's, torch's) step k from ``state`` in float64, for a float32
+    step that parts at a kink (see :class:`Lockstep`)."""
+    lock = Lockstep(ctx, label)
+    state = tuple(start)
+    for k, after in enumerate(history_t):
+        ours = step_np(k, state)
+        pairs = {q: (a, e) for q, a, e in zip(quantities, ours, after)}
+        lock.step(k, pairs, referee and partial(_pairs_in_float64, referee, k, state, quantities))
+        state = tuple(after[: len(start)])
+    lock.record(note)
+    return lock
+
+
+def _pairs_in_float64(referee, k, state, quantities) -> dict:
+    ours, theirs = referee(k, tuple(np.asarray(v, dtype=np.float64) for v in state))
+    return {q: (a, e) for q, a, e in zip(quantities, ours, theirs)}
