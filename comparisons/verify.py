@@ -31,6 +31,7 @@ import numpy as np
 from . import pairs
 from .checks import close
 from .context import ConceptContext, RunOptions
+from .lockstep import Lockstep
 from .pairs import TargetError, VerifyUsageError
 from .pairs._base import user_defaults
 from .pairs._drivers import Run
@@ -74,7 +75,7 @@ class VerifyResult:
 
     def worst(self) -> tuple:
         """(max_abs_err, max_rel_err) over the checks, ignoring those without numbers."""
-        compared = [r for r in self.records if r.kind in ("exact", "trained", "gradcheck")]
+        compared = [r for r in self.records if r.kind in ("exact", "trained", "gradcheck", "lockstep")]
         abs_errs = [r.max_abs_err for r in compared if isinstance(r.max_abs_err, float)]
         rel_errs = [r.max_rel_err for r in compared if isinstance(r.max_rel_err, float)]
         return (max(abs_errs) if abs_errs else None, max(rel_errs) if rel_errs else None)
@@ -224,7 +225,16 @@ def _drive(pair, obj, h, dtype, seed, steps, explicit=()):
 
 def _record(ctx, comparisons):
     for c in comparisons:
-        if c.kind == "statistical":
+        if c.kind == "lockstep":  # one row per step, recorded by the lockstep engine
+            lock = Lockstep(ctx, c.label)
+            actual, expected = np.asarray(c.actual, dtype=float), np.asarray(c.expected, dtype=float)
+            if actual.shape[:1] != expected.shape[:1]:
+                ctx.compare(f"{c.label}: lockstep {c.quantity}", actual, expected)
+                continue
+            for k, (a, e) in enumerate(zip(actual, expected)):
+                lock.compare(k, c.quantity, a, e)
+            lock.record(c.note)
+        elif c.kind == "statistical":
             ctx.statistical(c.label, float(c.actual), float(c.expected), c.tol, note=c.note)
         else:
             ctx.compare(c.label, c.actual, c.expected, kind=c.kind, note=c.note)
@@ -308,11 +318,11 @@ def find_hint(pair, obj, h, dtype, seed, steps, comparisons) -> str | None:
 
 
 def _same_numbers(ours, theirs, atol, rtol) -> bool:
-    by_label = {c.label: c for c in theirs}
-    if not ours or any(c.label not in by_label for c in ours):
+    by_label = {(c.label, c.quantity): c for c in theirs}
+    if not ours or any((c.label, c.quantity) not in by_label for c in ours):
         return False
     for a in ours:
-        b = by_label[a.label]
+        b = by_label[(a.label, a.quantity)]
         x, y = (np.asarray(v.detach().cpu() if hasattr(v, "detach") else v, dtype=float)
                 for v in (a.matchable(), b.matchable()))
         if x.shape != y.shape or not np.all(close(x, y, atol, rtol)):
@@ -447,7 +457,8 @@ def format_result(result: VerifyResult) -> str:
             lines.append(f"  {first.note}")
         if first.first_mismatch:
             m = first.first_mismatch
-            lines.append(f"  first mismatch at index {m['index']}: yours {m['actual']!r}, PyTorch {m['expected']!r}")
+            where = (f"step {m['step']}, " if "step" in m else "") + f"index {m['index']}"
+            lines.append(f"  first mismatch at {where}: yours {m['actual']!r}, PyTorch {m['expected']!r}")
         if result.hint:
             lines.append(f"  hint: {result.hint}")
     return "\n".join(lines)

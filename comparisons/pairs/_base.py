@@ -124,6 +124,7 @@ class Comparison:
     note: str = ""
     hint_value: Any = None
     tol: float | None = None  # for kind 'statistical': |measured − expected| ≤ tol
+    quantity: str = ""  # for kind 'lockstep': actual and expected hold one row per step
 
     def matchable(self):
         return self.actual if self.hint_value is None else self.hint_value
@@ -166,7 +167,7 @@ def accepted(fn, pair: Pair, h: dict) -> dict:
     for name in params:
         hp = pair.hparam(name)
         if hp is not None and hp.name in h:
-            out[name] = h[hp.name]
+            out[name] = _like(params[name].default, h[hp.name])
     return out
 
 
@@ -200,7 +201,7 @@ def construct(cls, pair: Pair, h: dict, given: dict, run):
         if key is not None:
             kwargs[name] = given[key]
         elif hp is not None and hp.name in h:
-            kwargs[name] = h[hp.name]
+            kwargs[name] = _like(p.default, h[hp.name])
         elif p.default is inspect.Parameter.empty:
             missing.append(name)
     if missing:
@@ -211,6 +212,11 @@ def construct(cls, pair: Pair, h: dict, given: dict, run):
         run.notes.append("the constructor does not take " + ", ".join(ignored) + ": PyTorch uses "
                      + ", ".join(f"{k}={h[k]}" for k in ignored))
     return call(cls, f"constructing {getattr(cls, '__name__', 'it')}", **kwargs)
+
+
+def _like(default, value):
+    """A 0/1 flag as a bool where the user's parameter defaults to a bool."""
+    return bool(value) if isinstance(default, bool) and value in (0, 1) else value
 
 
 def _given_key(name, given):

@@ -23,6 +23,7 @@ import torch_ref.networks as tnet
 import torch_ref.optim as topt
 
 from .. import bridge
+from ..lockstep import load_into
 from ._base import Comparison, TargetError, VerifyUsageError, accepted, as_array, call, construct, parameters
 
 
@@ -312,34 +313,36 @@ def _update(opt, params, grads, step):
             params[k] = result[k]
 
 
-def lockstep(ctx, params0: dict, torch_step, numpy_step, steps: int):
-    """Before every step both sides hold the same parameters (PyTorch's, copied into the NumPy dict
-    in place); each takes one step; returns the NumPy and PyTorch parameters after every step.
-
-    ``torch_step(tensors)`` takes one step on the dict of tensors; ``numpy_step(params, step)`` one
-    step on the dict of arrays, in place.
-    TODO: replace by the lead's ``comparisons.lockstep`` engine once it is on main."""
+def optimizer_lockstep(ctx, params0: dict, opt, make_torch, torch_loss, steps: int):
+    """Lockstep (see :mod:`comparisons.lockstep`): before every step the NumPy dict holds PyTorch's
+    parameters (copied in place); the user's ``update`` is given the very gradient PyTorch's
+    optimizer acts on; returns the parameters after every step on both sides, (steps, n) each."""
     tensors = {k: ctx.tensor(v, requires_grad=True) for k, v in params0.items()}
+    optimizer = make_torch(list(tensors.values()))
     params = {k: np.array(v) for k, v in params0.items()}
     ours, theirs = [], []
     for step in range(1, steps + 1):
-        for k, t in tensors.items():
-            params[k][...] = ctx.numpy(t)
-        numpy_step(params, step)
-        torch_step(tensors)
+        load_into(params, {k: ctx.numpy(t) for k, t in tensors.items()})
+        optimizer.zero_grad()
+        torch_loss(tensors).backward()
+        _update(opt, params, {k: ctx.numpy(t.grad).copy() for k, t in tensors.items()}, step)
+        optimizer.step()
         ours.append(_flat(params))
         theirs.append(_flat({k: ctx.numpy(t) for k, t in tensors.items()}))
     return np.array(ours), np.array(theirs)
 
 
-def free_running(ctx, params0: dict, torch_step, numpy_step, steps: int):
-    """Both sides train on their own from the shared start: the two paths (steps + 1, n)."""
+def optimizer_free_running(ctx, params0: dict, opt, make_torch, torch_loss, grad_fn, steps: int):
+    """Both sides train on their own from the shared start: the two paths, (steps + 1, n) each."""
     tensors = {k: ctx.tensor(v, requires_grad=True) for k, v in params0.items()}
+    optimizer = make_torch(list(tensors.values()))
     params = {k: np.array(v) for k, v in params0.items()}
     ours, theirs = [_flat(params)], [_flat(params)]
     for step in range(1, steps + 1):
-        numpy_step(params, step)
-        torch_step(tensors)
+        _update(opt, params, grad_fn(params), step)
+        optimizer.zero_grad()
+        torch_loss(tensors).backward()
+        optimizer.step()
         ours.append(_flat(params))
         theirs.append(_flat({k: ctx.numpy(t) for k, t in tensors.items()}))
     return np.array(ours), np.array(theirs)
@@ -347,33 +350,29 @@ def free_running(ctx, params0: dict, torch_step, numpy_step, steps: int):
 
 def drive_optimizer(ctx, pair, cls, h, run):
     """≥ 100 steps of ``update(params, grads)`` on shared problems against ``torch.optim``: in
-    lockstep (one step from PyTorch's parameters, every step, at the one-step tolerance), and
+    lockstep (every step from PyTorch's parameters and gradient, at the one-step tolerance), and
     free-running in float64 (the whole path at the trained tolerance)."""
     out = []
+
+    def make_torch(tensors):
+        return pair.torch(tensors, **pair.torch_kwargs(h))
+
     for label, (params0, grad_fn, torch_loss) in optimizer_problems(ctx).items():
-        for mode, engine in (("one step from PyTorch's parameters, every step", lockstep),
-                             ("free-running path", free_running)):
-            if mode.startswith("free") and ctx.dtype != "float64":
-                continue
-            opt = construct(cls, pair, h, {}, run)
-            if not callable(getattr(opt, "update", None)):
-                raise VerifyUsageError(f"optimizer {pair.id} expects {pair.interface}; the object has no update method")
-            topt_holder = {}
-
-            def torch_step(tensors, loss=torch_loss):
-                if "opt" not in topt_holder:
-                    topt_holder["opt"] = pair.torch(list(tensors.values()), **pair.torch_kwargs(h))
-                o = topt_holder["opt"]
-                o.zero_grad()
-                loss(tensors).backward()
-                o.step()
-
-            def numpy_step(params, step, opt=opt, grad_fn=grad_fn):
-                _update(opt, params, grad_fn(params), step)
-
-            ours, theirs = engine(ctx, params0, torch_step, numpy_step, run.steps)
-            out.append(Comparison(f"{mode}, {label}", ours, theirs, kind="exact" if engine is lockstep else "trained"))
+        opt = _optimizer(cls, pair, h, run)
+        ours, theirs = optimizer_lockstep(ctx, params0, opt, make_torch, torch_loss, run.steps)
+        out.append(Comparison(label, ours, theirs, kind="lockstep", quantity="parameters after the step"))
+        if ctx.dtype == "float64":
+            ours, theirs = optimizer_free_running(ctx, params0, _optimizer(cls, pair, h, run), make_torch, torch_loss,
+                                                  grad_fn, run.steps)
+            out.append(Comparison(f"{label}: free-running path", ours, theirs, kind="trained"))
     return out
+
+
+def _optimizer(cls, pair, h, run):
+    opt = construct(cls, pair, h, {}, run)
+    if not callable(getattr(opt, "update", None)):
+        raise VerifyUsageError(f"optimizer {pair.id} expects {pair.interface}; the object has no update method")
+    return opt
 
 
 # --- schedules ------------------------------------------------------------------------------------
@@ -495,14 +494,16 @@ def drive_network(ctx, pair, cls, h, run):
         with torch.no_grad():
             loss_t = float(torch_loss(model, batches[i], True))
         torch_loss(model, batches[i], False).backward()
+        grads_t = bridge.mlp_arrays(model, grad=True)
         opt.step()
-        return loss_t
+        return loss_t, grads_t
 
     def numpy_step(i):
         loss, grads = _net_gradient(net, x[batches[i]], labels[batches[i]])
+        grads = {k: np.array(as_array(grads[k], k)) for k in params0}
         for k in net.params:
-            net.params[k] -= lr * as_array(grads[k], k)  # the book's loop: in place
-        return loss
+            net.params[k] -= lr * grads[k]  # the book's loop: in place
+        return loss, grads
 
     for free in (False, True):
         if free and ctx.dtype != "float64":
@@ -510,15 +511,26 @@ def drive_network(ctx, pair, cls, h, run):
         set_params(params0)
         model = torch_model()
         opt = torch.optim.SGD(model.parameters(), lr=lr)
-        ours, theirs, losses, losses_t = [], [], [], []
+        ours, theirs, losses, losses_t, grads, grads_t = [], [], [], [], [], []
         for i in range(run.steps):
             if not free:
                 set_params(bridge.mlp_arrays(model))
-            losses.append(numpy_step(i))
-            losses_t.append(torch_step(model, opt, i))
+            loss, g = numpy_step(i)
+            losses.append(loss)
+            grads.append(_flat({k: g[k] for k in params0}))
+            loss_t, g_t = torch_step(model, opt, i)
+            losses_t.append(loss_t)
+            grads_t.append(_flat({k: g_t[k] for k in params0}))
             ours.append(_flat({k: net.params[k] for k in params0}))
             theirs.append(_flat({k: v for k, v in bridge.mlp_arrays(model).items() if k in params0}))
-        kind, what = ("trained", "free-running") if free else ("exact", "one SGD step from PyTorch's parameters")
-        out.append(Comparison(f"{what}: parameters, {run.steps} steps", np.array(ours), np.array(theirs), kind=kind))
-        out.append(Comparison(f"{what}: loss at every step", np.array(losses), np.array(losses_t), kind=kind))
+        if free:
+            out.append(Comparison(f"SGD, {run.steps} steps: free-running parameters", np.array(ours), np.array(theirs),
+                                  kind="trained"))
+            out.append(Comparison(f"SGD, {run.steps} steps: free-running loss", np.array(losses), np.array(losses_t),
+                                  kind="trained"))
+        else:
+            for quantity, a, e in (("loss", losses, losses_t), ("gradients", grads, grads_t),
+                                   ("parameters after the step", ours, theirs)):
+                out.append(Comparison(f"SGD, {run.steps} steps", np.array(a), np.array(e), kind="lockstep",
+                                      quantity=quantity))
     return out
