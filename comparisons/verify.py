@@ -237,7 +237,7 @@ def _record(ctx, comparisons):
         elif c.kind == "statistical":
             ctx.statistical(c.label, float(c.actual), float(c.expected), c.tol, note=c.note)
         else:
-            ctx.compare(c.label, c.actual, c.expected, kind=c.kind, note=c.note)
+            ctx.compare(c.label, c.actual, c.expected, kind=c.kind, note=c.note, scale=c.scale)
     return ctx.records
 
 

@@ -125,6 +125,7 @@ class Comparison:
     hint_value: Any = None
     tol: float | None = None  # for kind 'statistical': |measured − expected| ≤ tol
     quantity: str = ""  # for kind 'lockstep': actual and expected hold one row per step
+    scale: Any = None  # the size of the terms a result was summed from (see checks.close)
 
     def matchable(self):
         return self.actual if self.hint_value is None else self.hint_value

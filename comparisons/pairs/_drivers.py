@@ -160,9 +160,11 @@ def drive_linear(ctx, pair, cls, h, run):
         module = tlayers.flatten_linear(ctx.tensor(W.T), ctx.tensor(b))
         y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
         grads_t = bridge.linear_arrays(module[1], grad=True)
-        out += [Comparison(f"forward, {label}", y, y_t), Comparison(f"backward dx, {label}", dx, dx_t),
-                Comparison(f"backward dW, {label}", param_grad(layer, "W"), grads_t["W"]),
-                Comparison(f"backward db, {label}", param_grad(layer, "b"), grads_t["b"])]
+        x2, ad = np.abs(x.reshape(len(x), -1)), np.abs(dout)  # sizes of the summed terms
+        out += [Comparison(f"forward, {label}", y, y_t, scale=x2 @ np.abs(W) + np.abs(b)),
+                Comparison(f"backward dx, {label}", dx, dx_t, scale=(ad @ np.abs(W).T).reshape(x.shape)),
+                Comparison(f"backward dW, {label}", param_grad(layer, "W"), grads_t["W"], scale=x2.T @ ad),
+                Comparison(f"backward db, {label}", param_grad(layer, "b"), grads_t["b"], scale=ad.sum(0))]
     return out
 
 
