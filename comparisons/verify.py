@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import threadpoolctl
+import torch
 
 from . import pairs
 from .checks import close
@@ -36,7 +38,6 @@ from .pairs import TargetError, VerifyUsageError
 from .pairs._base import user_defaults
 from .pairs._drivers import Run
 from .pairs.functional import adapter
-from .runner import configure_torch
 
 KINDS = pairs.KINDS
 DEFAULT_TIMEOUT = 60.0  # seconds per object
@@ -205,6 +206,14 @@ def time_limit(seconds, what: str):
         signal.signal(signal.SIGALRM, previous)
 
 
+def configure_cpu() -> None:
+    """``runner.configure_torch('cpu')`` without ``use_deterministic_algorithms``: verify runs on the
+    CPU only, where the kernels it uses are deterministic, and that switch imports torch's compiler
+    (seconds, for a one-object check). One thread per library, as the comparisons run."""
+    threadpoolctl.threadpool_limits(1)
+    torch.set_num_threads(1)
+
+
 def _context(pair, dtype, seed):
     return ConceptContext(f"verify {pair.kind} {pair.id}", RunOptions(seed=seed), dtype, None)
 
@@ -259,7 +268,7 @@ def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64
         raise VerifyUsageError(f"--steps must be >= 1, got {steps}")
     given = _check_hparams(pair, given or {})
     h = {**pair.defaults(), **user_defaults(obj, pair), **given}
-    configure_torch("cpu")
+    configure_cpu()
     result = VerifyResult(pair.kind, name, pair.id, [], None, [], hparams=h)
     try:
         with time_limit(timeout, name):
