@@ -5,7 +5,6 @@ import textwrap
 import numpy as np
 import pytest
 
-import scratch
 from comparisons.cli import main
 import json
 
@@ -188,7 +187,7 @@ def test_wrong_target_or_interface_exits_2(user_file, argv, message, capsys):
 def test_a_target_that_exits_raises_or_hangs_is_reported_as_an_error(user_file, name, what, capsys):
     assert main(["verify", "function", f"{user_file}:{name}", "--against", "sigmoid", "--timeout", "1"]) == 1
     out = capsys.readouterr().out
-    assert f"ERROR: " in out and what in out, out
+    assert "ERROR: " in out and what in out, out
 
 
 def test_relu_mask_at_zero_is_named_with_its_flag(user_file):

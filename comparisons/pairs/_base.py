@@ -227,10 +227,6 @@ def _given_key(name, given):
     return lowered.get(name.lower())
 
 
-def class_like(obj) -> bool:
-    return inspect.isclass(obj)
-
-
 def as_array(value, what: str) -> np.ndarray:
     try:
         return np.asarray(value, dtype=np.float64) if not isinstance(value, np.ndarray) else value

@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-import torch_ref.activations as tact
 import torch_ref.gradients as tgrad
 import torch_ref.layers as tlayers
 import torch_ref.losses as tloss
 import torch_ref.networks as tnet
-import torch_ref.optim as topt
 
 from .. import bridge
 from ..lockstep import load_into

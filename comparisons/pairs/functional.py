@@ -6,8 +6,6 @@ probability)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._base import call
 
 
@@ -108,5 +106,3 @@ def adapter(stem: str, forward_fn, backward_fn):
                {"forward_fn": staticmethod(forward_fn), "backward_fn": staticmethod(backward_fn)})
     return pid, cls
 
-
-_ = np  # NumPy arrays pass through unchanged
