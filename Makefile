@@ -2,6 +2,8 @@
 #   make report   builds the full report into reports/ (the benchmark, then every concept in
 #                 float64 and float32)
 #   make test     runs the test suite
+#   make sweep    every check at seeds 0-19 (SEEDS=0-99 for more) into reports/sweep; `make report`
+#                 keeps it and shows its summary
 # Both create .venv and install the project into it first.
 #
 # torch: the project accepts any torch >= 2.1. The set-up installs TORCH_SPEC first (a CPU build
@@ -12,7 +14,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 ARGS ?=
 
-.PHONY: install report test clean
+.PHONY: install report sweep test clean
 
 install: $(VENV)/.installed
 
@@ -26,6 +28,9 @@ $(VENV)/.installed: pyproject.toml
 report: install
 	$(PY) -m comparisons bench --out reports/bench
 	$(PY) -m comparisons run --all --dtype float64 float32 --out reports $(ARGS)
+
+sweep: install
+	$(PY) -m comparisons sweep --seeds $(or $(SEEDS),0-19) --dtype float64 float32 --jobs 2 --out reports/sweep
 
 test: install
 	$(PY) -m pytest -q $(ARGS)

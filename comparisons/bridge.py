@@ -7,6 +7,8 @@ back under the NumPy side's keys and layout, so a gradient check is one loop ove
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import torch
 from torch import nn
@@ -65,7 +67,7 @@ def load_mlp(model: nn.Module, params: dict) -> nn.Module:
     and gamma1, beta1, … into its ``nn.BatchNorm1d`` layers where params has them."""
     linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
-    if sum(k[0] in "Wb" for k in params) != 2 * len(linear):
+    if sum(bool(re.fullmatch(r"[Wb]\d+", k)) for k in params) != 2 * len(linear):  # not beta1
         raise ValueError(f"the model has {len(linear)} linear layers, params has keys {sorted(params)}")
     for i, layer in enumerate(linear, start=1):
         load_linear(layer, params[f"W{i}"], params[f"b{i}"])

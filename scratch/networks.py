@@ -10,6 +10,8 @@ gradient check. Both return dicts with the keys of ``params``.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from . import layers as L
@@ -183,7 +185,7 @@ def _network_params(params, use_batchnorm):
     params = {k: as_float_array(v, f"params[{k!r}]") for k, v in params.items()}
     for k, v in params.items():
         check_finite(v, f"params[{k!r}]")
-    linear_params = {k: v for k, v in params.items() if str(k)[:1] in ("W", "b")}
+    linear_params = {k: v for k, v in params.items() if re.fullmatch(r"[Wb]\d+", str(k))}  # not beta1
     depth = num_linear(linear_params)
     sizes = layer_sizes(linear_params)
     for i in range(1, depth + 1):

@@ -45,3 +45,17 @@ def _run(concept_id, dtype, impl, seed, out_dir):
 
 def failed_checks(ctx):
     return [r.check for r in ctx.records if not r.passed]
+
+
+@pytest.fixture(scope="session")
+def small_report(tmp_path_factory):
+    """A report of two cheap concepts in both dtypes, with the benchmark, written once per session:
+    the folder the site's tests read (never modify it; copy it first)."""
+    from comparisons import runner
+    from comparisons.bench import run_bench
+    from comparisons.context import RunOptions
+
+    out = tmp_path_factory.mktemp("report") / "reports"
+    run_bench(out / "bench", repeats=1)
+    runner.run_and_write(["softmax", "losses"], RunOptions(dtypes=("float64", "float32")), out)
+    return out

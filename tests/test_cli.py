@@ -27,10 +27,10 @@ def test_run_one_concept(tmp_path, capsys):
     record = results["checks"][0]
     for key in ("concept", "check", "passed", "max_abs_err", "max_rel_err", "atol", "rtol", "dtype", "device", "seed"):
         assert key in record
-    assert (out / "index.md").exists() and (out / "index.html").exists()
+    assert (out / "index.html").exists() and (out / "glossary.html").exists()
     assert (out / "tables" / "softmax-checks.csv").exists() and (out / "tables" / "softmax-checks.md").exists()
     assert (out / "figures" / "softmax-probabilities.png").exists()
-    assert "<img" in (out / "index.html").read_text()
+    assert '<img src="../figures/softmax-probabilities.png"' in (out / "concepts" / "softmax.html").read_text()
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -52,18 +52,24 @@ def test_same_seed_same_numbers():
            [(r.check, r.max_abs_err, r.max_rel_err) for r in b.records]
 
 
+FLOAT32_FIGURES = ["linear-regression", "xor-mlp", "early-stopping", "multitask", "lr-schedules"]
+
+
 def test_float32_as_the_first_dtype_makes_the_report(tmp_path):
-    """Figures and tables come from the first dtype; in float32 the long runs are short."""
+    """Figures and tables come from the first dtype: in float32 the NumPy curves are the lockstep
+    side's (there is no free-running run), and the report is still complete. The concepts whose
+    figures read float64-only results are the ones run here; the sweep runs them all."""
     from comparisons import runner
     from comparisons.context import RunOptions
 
-    result = runner.run_and_write(IDS, RunOptions(dtypes=("float32",), seed=1), tmp_path / "rep")
+    result = runner.run_and_write(FLOAT32_FIGURES, RunOptions(dtypes=("float32",), seed=1), tmp_path / "rep")
     assert [r.check for r in result.records if not r.passed] == []
     assert (tmp_path / "rep" / "index.html").exists()
 
 
-@pytest.mark.parametrize("seed", [2, 5])
+@pytest.mark.parametrize("seed", [5])
 @pytest.mark.parametrize("concept_id", ["regularization", "dropout", "batchnorm", "optimizers", "early-stopping"])
 def test_other_seeds_float64(concept_id, seed):
-    """Findings must hold for any seed, not only the one the report uses."""
+    """Findings must hold for any seed, not only the one the report uses (one more seed here; the
+    seed sweep, `python -m comparisons sweep`, runs every check at 20 and more)."""
     assert failed_checks(run_concept(concept_id, "float64", seed=seed)) == []

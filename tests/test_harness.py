@@ -31,8 +31,21 @@ def test_compare_records_shape_mismatch():
 
 def test_differs_passes_only_when_quantities_differ():
     ctx = ConceptContext("softmax", RunOptions(), "float64", None)
-    assert ctx.differs("d", [1.0], [1.1]).passed
-    assert not ctx.differs("d", [1.0], [1.0]).passed
+    relation = ctx.compare("1.1 = 1.0 + 0.1", 1.1, 1.0 + 0.1)
+    assert ctx.differs("d", [1.0], [1.1], relation=relation).passed
+    assert not ctx.differs("d", [1.0], [1.0], relation=relation).passed
+    assert "1.1 = 1.0 + 0.1" in ctx.records[-1].note, "the finding names the relation that proves it"
+
+
+def test_differs_needs_an_exact_relation_from_the_same_context():
+    ctx = ConceptContext("softmax", RunOptions(), "float64", None)
+    with pytest.raises(TypeError):
+        ctx.differs("d", [1.0], [1.1])
+    with pytest.raises(ValueError, match="relation"):
+        ctx.differs("d", [1.0], [1.1], relation=ctx.finding("a fact", True))
+    elsewhere = ConceptContext("softmax", RunOptions(), "float64", None).compare("r", 1.0, 1.0)
+    with pytest.raises(ValueError, match="relation"):
+        ctx.differs("d", [1.0], [1.1], relation=elsewhere)
 
 
 class _Boom:

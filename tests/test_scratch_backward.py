@@ -42,6 +42,25 @@ def test_linear_layer():
     _check_layer(layers.Linear(rng.normal(size=(4, 3)), rng.normal(size=3)), rng.normal(size=(6, 4)), ("W", "b"))
 
 
+def test_linear_layer_on_one_sample():
+    layer = layers.Linear(rng.normal(size=(4, 3)), rng.normal(size=3))
+    x = rng.normal(size=4)
+    assert layer.forward(x).shape == (3,)  # as nn.Linear: (in,) → (out,)
+    _check_layer(layer, x, ("W", "b"))
+    assert layer.grads["W"].shape == (4, 3) and layer.grads["b"].shape == (3,)
+
+
+def test_linear_backward_names_a_wrongly_shaped_dout():
+    layer = layers.Linear(rng.normal(size=(4, 3)), rng.normal(size=3))
+    layer.forward(rng.normal(size=(5, 4)))
+    with pytest.raises(ValueError, match=r"dout must have shape \(5, 3\)"):
+        layer.backward(np.ones((1, 3)))
+
+
+def test_softmax_layer_on_3d_input():
+    _check_layer(layers.Softmax(), rng.normal(size=(2, 3, 5)))
+
+
 def test_linear_layer_flattens_like_the_book():
     layer = layers.Linear(rng.normal(size=(12, 2)), rng.normal(size=2))
     x = rng.normal(size=(3, 3, 4))

@@ -21,6 +21,40 @@ def momentum(params, lr, momentum=0.9):
     return torch.optim.SGD(params, lr=lr, momentum=momentum)
 
 
+class SGDTextbookMomentum(torch.optim.SGD):
+    """``SGD(momentum=μ)`` that behaves as the textbook momentum v ← μ·v − η_t·g, p ← p + v under
+    any schedule: whenever the learning rate has changed since the last step (η_old → η_new), the
+    buffer is first multiplied by η_old/η_new, then PyTorch's own step runs.
+
+    PyTorch has no such option: hand math on the torch side, written to prove the relation between
+    the two forms. With v = −η·b, PyTorch's b ← μ·b + g, p ← p − η_new·b gives
+    v ← μ·(η_new/η_old)·v − η_new·g, which is the textbook rule only while η is constant; rescaling
+    b by η_old/η_new first restores v ← μ·v − η_new·g exactly. The learning rate must stay > 0.
+    """
+
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, lr=lr, momentum=momentum)
+        self._last_lrs = [group["lr"] for group in self.param_groups]
+
+    def step(self, closure=None):
+        with torch.no_grad():
+            for group, last in zip(self.param_groups, self._last_lrs):
+                if group["lr"] != last:
+                    if group["lr"] <= 0:
+                        raise ValueError(f"lr must stay > 0 to rescale the momentum buffer, got {group['lr']}")
+                    for p in group["params"]:
+                        buf = self.state.get(p, {}).get("momentum_buffer")
+                        if buf is not None:
+                            buf.mul_(last / group["lr"])
+        self._last_lrs = [group["lr"] for group in self.param_groups]
+        return super().step(closure)
+
+
+def momentum_textbook(params, lr, momentum=0.9):
+    """The textbook momentum v ← μ·v − η·g through ``torch.optim.SGD``: see :class:`SGDTextbookMomentum`."""
+    return SGDTextbookMomentum(params, lr, momentum)
+
+
 def nesterov(params, lr, momentum=0.9):
     """b ← μ·b + g, p ← p − lr·(g + μ·b)."""
     return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=True)
@@ -80,6 +114,58 @@ def schedule(name: str, optimizer, **hparams):
     """The scheduler for a schedule name of the guide: step-decay, exponential-decay, inverse-time-decay."""
     return {"step-decay": step_lr, "exponential-decay": exponential_lr,
             "inverse-time-decay": inverse_time_lr}[name](optimizer, **hparams)
+
+
+class AdamRescaled(torch.optim.Adam):
+    """``torch.optim.Adam`` with its learning rate and ε set anew before every step t = 1, 2, …:
+
+        lr_t = lr · lr_scale(t)        ε_t = ε · eps_scale(t)
+
+    and then PyTorch's own Adam step (m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), p ← p − lr_t·m̂/(√v̂ + ε_t)).
+    PyTorch has no such optimizer: this is hand math on the torch side, written to state the
+    textbook forms of Adam (:func:`adam_folded`, :func:`adam_uncorrected`) as PyTorch's Adam with
+    rescaled hyperparameters, a relation the comparisons check step by step. t is Adam's own step
+    count (``state['step']``) plus one; the scales overwrite whatever a scheduler set.
+    """
+
+    def __init__(self, params, lr, betas, eps, lr_scale, eps_scale):
+        super().__init__(params, lr=lr, betas=betas, eps=eps)
+        self._base = [(group["lr"], group["eps"]) for group in self.param_groups]
+        self.lr_scale, self.eps_scale = lr_scale, eps_scale
+
+    def step(self, closure=None):
+        for group, (lr, eps) in zip(self.param_groups, self._base):
+            state = self.state.get(group["params"][0], {})
+            t = int(state["step"]) + 1 if "step" in state else 1
+            group["lr"] = lr * self.lr_scale(t)
+            group["eps"] = eps * self.eps_scale(t)
+        return super().step(closure)
+
+
+def adam_folded(params, lr, betas=(0.9, 0.999), eps=1e-8):
+    """The book's Adam, bias correction folded into the step size,
+
+        η_t = η·√(1 − β₂ᵗ)/(1 − β₁ᵗ),   p ← p − η_t·m/(√v + ε),
+
+    is PyTorch's Adam with ε_t = ε/√(1 − β₂ᵗ) at step t (lr unchanged). Dividing numerator and
+    denominator by √(1 − β₂ᵗ):  η_t·m/(√v + ε) = (η/(1 − β₁ᵗ))·m / (√v/√(1 − β₂ᵗ) + ε/√(1 − β₂ᵗ))
+    = η·m̂/(√v̂ + ε_t)."""
+    beta2 = betas[1]
+    return AdamRescaled(params, lr, betas, eps, lr_scale=lambda t: 1.0,
+                        eps_scale=lambda t: 1.0 / math.sqrt(1.0 - beta2**t))
+
+
+def adam_uncorrected(params, lr, betas=(0.9, 0.999), eps=1e-8):
+    """The seed's Adam without bias correction, p ← p − η·m/(√v + ε), is PyTorch's Adam with
+
+        lr_t = η·(1 − β₁ᵗ)/√(1 − β₂ᵗ)   and   ε_t = ε/√(1 − β₂ᵗ)   at step t:
+
+    (lr_t/(1 − β₁ᵗ))·m / (√v/√(1 − β₂ᵗ) + ε_t) = (η/√(1 − β₂ᵗ))·m / ((√v + ε)/√(1 − β₂ᵗ)) = η·m/(√v + ε).
+    The uncorrected step is thus the corrected one at a learning rate (1 − β₁ᵗ)/√(1 − β₂ᵗ) times
+    η: 3.16η at t = 1 (β₁ = 0.9, β₂ = 0.999), tending to η only as βᵗ → 0."""
+    beta1, beta2 = betas
+    return AdamRescaled(params, lr, betas, eps, lr_scale=lambda t: (1.0 - beta1**t) / math.sqrt(1.0 - beta2**t),
+                        eps_scale=lambda t: 1.0 / math.sqrt(1.0 - beta2**t))
 
 
 def step_lr(optimizer, step_size, gamma):

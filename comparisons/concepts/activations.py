@@ -15,53 +15,58 @@ from .. import bridge, plots
 ID = "activations"
 TITLE = "Activation functions (활성화 함수)"
 
-GUIDE = """
-An activation function h turns a neuron's total input a = Σ wᵢxᵢ + b into its output h(a).
-Without it a network is only linear: three layers with h(x) = cx compute y = c·(c·(c·x)) = c³x,
-which one layer with weight c³ computes as well (선형 함수는 층을 깊게 하는 의미가 없다). The same
-holds for matrices: x·W₁·W₂·W₃ is x times the single matrix W₁W₂W₃. So hidden layers need a
-non-linear h.
+GUIDE = r"""
+An activation function $h$ turns a neuron's total input $a = \sum_i w_i x_i + b$ into its output
+$h(a)$. Without it a network is only linear: three layers with $h(x) = cx$ compute
+$y = c \cdot (c \cdot (c \cdot x)) = c^3 x$, which one layer with weight $c^3$ computes as well
+(the study notes: 선형 함수는 층을 깊게 하는 의미가 없다). The same holds for matrices:
+$x W_1 W_2 W_3$ is $x$ times the single matrix $W_1 W_2 W_3$. So hidden layers need a non-linear $h$.
 
-| name | h(x) | h′(x) |
+| name | $h(x)$ | $h'(x)$ |
 |---|---|---|
-| step (계단 함수) | 1 if x > 0 else 0 | 0 (undefined at 0) |
-| identity (항등 함수) | x | 1 |
-| sigmoid (시그모이드) | 1 / (1 + e⁻ˣ) | h(x)(1 − h(x)) ≤ 0.25 |
-| tanh (하이퍼볼릭탄젠트) | (eˣ − e⁻ˣ)/(eˣ + e⁻ˣ) | 1 − h(x)² |
-| ReLU | max(0, x) | 1 if x > 0 else 0 |
-| Leaky ReLU | x if x > 0 else 0.01x | 1 if x > 0 else 0.01 |
-| ELU (α = 1) | x if x > 0 else α(eˣ − 1) | 1 if x > 0 else αeˣ |
-| Maxout (k pieces) | maxᵢ (xWᵢ + bᵢ) | routes the gradient to the winning piece |
+| step (계단 함수) | $1$ if $x > 0$ else $0$ | $0$ (undefined at $0$) |
+| identity (항등 함수) | $x$ | $1$ |
+| sigmoid (시그모이드 함수) | $\sigma(x) = \dfrac{1}{1 + e^{-x}}$ | $\sigma(x)\,(1 - \sigma(x)) \le 0.25$ |
+| tanh (tanh 함수) | $\dfrac{e^x - e^{-x}}{e^x + e^{-x}}$ | $1 - \tanh^2 x$ |
+| ReLU (ReLU 함수) | $\max(0, x)$ | $1$ if $x > 0$ else $0$ |
+| Leaky ReLU | $x$ if $x > 0$ else $0.01x$ | $1$ if $x > 0$ else $0.01$ |
+| ELU ($\alpha = 1$) | $x$ if $x > 0$ else $\alpha(e^x - 1)$ | $1$ if $x > 0$ else $\alpha e^x$ |
+| Maxout ($k$ pieces) | $\max_i (x W_i + b_i)$ | routes the gradient to the winning piece |
 
-Things worth seeing in the checks and figures:
+{{figure:functions|Each activation function $h(x)$ (blue) and its derivative $h'(x)$ (green) for inputs from −6 to 6, as computed by `scratch` (lines) and by PyTorch's autograd (hollow markers). The two coincide everywhere; the step function's PyTorch derivative is drawn as the 0 that autograd refuses to compute.}}
+
+Things worth seeing in the figure and the checks:
 
 * The step function's derivative is 0 wherever it exists, so gradient descent gets no signal
   through it; that is why networks replaced it with the sigmoid. PyTorch's `torch.heaviside`
   refuses to differentiate at all.
-* The sigmoid saturates: for |x| > 5 its derivative is below 0.007, so gradients vanish
+* The sigmoid saturates: for $|x| > 5$ its derivative is below 0.007, so gradients vanish
   (기울기 소실). Its outputs are all positive, so the inputs of the next neuron are all positive
-  and, for one sample, every weight gradient δ·xᵢ of that neuron has the sign of δ: the update
-  direction is confined to the all-positive or all-negative orthant, which slows learning. tanh is
-  zero-centred and avoids it.
+  and, for one sample, every weight gradient $\delta x_i$ of that neuron has the sign of $\delta$:
+  the update direction is confined to the all-positive or all-negative orthant, which slows
+  learning. tanh is zero-centred and avoids it.
 * ReLU's derivative at exactly 0 is a convention; PyTorch uses 0, and so does `scratch`. Leaky ReLU
   uses its slope there. These conventions matter for exact comparisons on inputs such as 0.
-* The sigmoid is written so that it never overflows: with z = e^(−|x|),
-  σ(x) = 1/(1 + z) for x ≥ 0 and z/(1 + z) for x < 0. The textbook form 1/(1 + e⁻ˣ) gives the
-  right value for x = −1000 too, but only after exp overflows to inf with a warning.
-* Maxout generalises ReLU (ReLU is maxout of the pieces x and 0). PyTorch has no Maxout module; a
-  PyTorch user writes it as one `nn.Linear(in, k·out)` and `amax` over the pieces.
+* The sigmoid is written so that it never overflows: with $z = e^{-|x|}$,
+  $\sigma(x) = 1/(1 + z)$ for $x \ge 0$ and $z/(1 + z)$ for $x < 0$. The textbook form
+  $1/(1 + e^{-x})$ gives the right value for $x = -1000$ too, but only after $e^{1000}$ overflows to
+  inf with a warning.
+* Called without a slope or $\alpha$, Leaky ReLU uses 0.01 and ELU $\alpha = 1$, PyTorch's defaults
+  (`nn.LeakyReLU()`, `nn.ELU()`); a check builds both sides with no arguments.
+* Maxout generalises ReLU (ReLU is the maxout of the pieces $x$ and $0$). PyTorch has no Maxout
+  module; a PyTorch user writes it as one `nn.Linear(in, k·out)` and `amax` over the pieces.
 """
 
 CODE = [
-    (scratch.activations.sigmoid, torch.nn.Sigmoid),
+    (scratch.activations.sigmoid, tact.module),
     (scratch.layers.Sigmoid, tact.forward_backward),
     (scratch.activations.step, tact.Step),
     (scratch.layers.Maxout, tact.Maxout),
 ]
 
 DIFFERENCES = [
-    ("ReLU′(0)", "undefined; often 0 or 1", "0 (`threshold_backward`: x > 0)", "relu'(0) = 0 as torch"),
-    ("step function", "h′ = 0 (undefined at 0)", "`torch.heaviside` has no autograd formula", "step: torch refuses to differentiate"),
+    ("ReLU′(0)", "undefined; often 0 or 1", "0 (`threshold_backward`: $x > 0$)", "relu'(0) = 0 as torch"),
+    ("step function", "$h' = 0$ (undefined at 0)", "`torch.heaviside` has no autograd formula", "step: torch refuses to differentiate"),
     ("Maxout", "a layer of its own", "no module: `nn.Linear(in, k·out)` + `amax`", "maxout forward"),
 ]
 
@@ -111,6 +116,7 @@ def run(ctx):
 
     _tanh_same_formula(ctx, inputs["random batch"])
     _kink_conventions(ctx)
+    _defaults(ctx, inputs["grid"])
     _step(ctx, inputs["grid"], curves)
     _maxout(ctx)
     _linear_collapse(ctx)
@@ -142,6 +148,22 @@ def _kink_conventions(ctx):
         _, theirs = tact.forward_backward(tact.module(name, **kwargs), ctx.tensor(zero), ctx.tensor([1.0]))
         label = "relu'(0) = 0 as torch" if name == "relu" else "leaky_relu'(0) = slope as torch"
         ctx.compare(label, ours, theirs)
+
+
+def _defaults(ctx, x):
+    """Leaky ReLU and ELU constructed and called with no hyperparameter, against torch's defaults
+    (``nn.LeakyReLU()``: negative_slope 0.01, ``nn.ELU()``: alpha 1.0)."""
+    dout = ctx.array(ctx.rng.normal(size=x.shape))
+    A, L = ctx.impl.activations, ctx.impl.layers
+    for name, fn, grad_fn, layer_cls, module in [("leaky_relu", A.leaky_relu, A.leaky_relu_grad, L.LeakyReLU, torch.nn.LeakyReLU),
+                                                 ("elu", A.elu, A.elu_grad, L.ELU, torch.nn.ELU)]:
+        y_t, dx_t = tact.forward_backward(module(), ctx.tensor(x), ctx.tensor(dout))
+        _, deriv_t = tact.forward_backward(module(), ctx.tensor(x), torch.ones_like(ctx.tensor(x)))
+        layer = layer_cls()
+        y_layer = layer.forward(x)
+        ours = np.stack([fn(x), grad_fn(x), y_layer, layer.backward(dout)])
+        ctx.compare(f"{name} at its default = nn.{module.__name__}() (function, derivative, layer forward and backward)",
+                    ours, np.stack([ctx.numpy(t) for t in (y_t, deriv_t, y_t, dx_t)]))
 
 
 def _step(ctx, x, curves):
@@ -249,15 +271,16 @@ def _edge_table(ctx, curves):
 
 def _plot(curves):
     order = ["step", "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu"]
-    fig, axes = plots.grid(2 * len(order), len(order), size=(2.6, 2.3))
-    for j, name in enumerate(order):
+    fig, axes = plots.grid(len(order), 4, size=(3.3, 2.6))
+    for ax, name in zip(axes, order):
         x, y_np, y_t, d_np, d_t = curves[name]
         keep = np.abs(x) <= 6
         sort = np.argsort(x[keep])
         xs = x[keep][sort]
-        plots.overlay(axes[j], xs, y_np[keep][sort], y_t[keep][sort], title=f"{name}(x)")
-        plots.overlay(axes[len(order) + j], xs, d_np[keep][sort], d_t[keep][sort], title=f"{name}'(x)")
-    axes[0].legend(fontsize=7)
-    fig.suptitle("Activation functions (top) and their derivatives (bottom): NumPy solid, PyTorch dashed")
+        plots.overlay(ax, xs, y_np[keep][sort], y_t[keep][sort], title=name, xlabel="x", label="h(x)")
+        plots.overlay(ax, xs, d_np[keep][sort], d_t[keep][sort], color="tab:green", label="h′(x)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle("Activation functions h(x) and their derivatives h′(x): NumPy lines, PyTorch markers", fontsize=10)
     fig.tight_layout()
     return fig

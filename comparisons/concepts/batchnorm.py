@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import scratch.layers
+import torch_ref.networks as tnet
 
 from .. import data, plots
 from ..training import accuracy_tracker, flat, train_pair
@@ -16,63 +17,79 @@ from ..training import accuracy_tracker, flat, train_pair
 ID = "batchnorm"
 TITLE = "Batch normalization (배치 정규화)"
 
-GUIDE = """
+GUIDE = r"""
 Batch normalization (배치 정규화) standardises every feature over the mini-batch before the
-activation, then lets the network rescale it:
+activation, then lets the network rescale it. For a batch $x_1, \dots, x_N$ of one feature:
 
-    μ = (1/N) Σ xᵢ,   σ² = (1/N) Σ (xᵢ − μ)²,   x̂ = (x − μ)/√(σ² + ε),   y = γ·x̂ + β
+$$
+\mu = \frac1N \sum_i x_i, \qquad \sigma^2 = \frac1N \sum_i (x_i - \mu)^2, \qquad \hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad y_i = \gamma \hat x_i + \beta
+$$
 
 It keeps the activations of every layer well spread whatever the initial weight scale, so training
-is faster and far less sensitive to initialisation (and it regularises a little, since each sample's
-output depends on the rest of its batch). At test time there is no batch to average over: the layer
-uses running averages of μ and σ² collected during training.
+is faster and far less sensitive to initialisation (and it regularises a little, since each
+sample's output depends on the rest of its batch). At test time there is no batch to average over:
+the layer uses running averages of $\mu$ and $\sigma^2$ collected during training.
 
-**Backward.** Every x̂ depends on every x of the batch through μ and σ, which adds two terms to the
-gradient; with g = dout·γ:
+**Backward.** Every $\hat x$ depends on every $x$ of the batch through $\mu$ and $\sigma$, which
+adds two terms to the gradient; with $g = \text{dout} \cdot \gamma$:
 
-    dx = (N·g − Σg − x̂·Σ(g·x̂)) / (N·√(σ² + ε)),   dγ = Σ dout·x̂,   dβ = Σ dout
+$$
+dx = \frac{N g - \sum g - \hat x \sum (g \hat x)}{N \sqrt{\sigma^2 + \epsilon}}, \qquad d\gamma = \sum \text{dout} \cdot \hat x, \qquad d\beta = \sum \text{dout}
+$$
 
 Dropping the two sums (the "mean terms") is the classic mistake; the tests plant it.
 
-**Book vs PyTorch** — four differences, each checked:
+**The book against PyTorch**: four differences, each checked.
 
 | | the book | `nn.BatchNorm1d` |
 |---|---|---|
-| momentum | running ← 0.9·running + 0.1·batch (momentum = 0.9, weight of the *old* value) | `momentum=0.1` (weight of the *new* value): the same update |
-| running variance | the biased batch variance σ² | the unbiased σ²·N/(N − 1) (normalisation itself uses the biased one) |
+| momentum | running ← 0.9·running + 0.1·batch (momentum = 0.9, the weight of the *old* value) | `momentum=0.1` (the weight of the *new* value): the same update |
+| running variance | the biased batch variance $\sigma^2$ | the unbiased $\sigma^2 N / (N - 1)$ (the normalisation itself uses the biased one) |
 | initial running variance | 0 | 1 |
-| ε | 1e-6 (written `10e-7`) | 1e-5 |
+| $\epsilon$ | $10^{-6}$ (written `10e-7`) | $10^{-5}$ |
 
-With the book's momentum and ε set to PyTorch's values and the running variance stored unbiased and
-started at 1, `scratch.layers.BatchNorm1d` agrees with `nn.BatchNorm1d` to rounding; with the book's
-settings the running variance differs by exactly
-torch_var_t = 0.9ᵗ + (N/(N − 1))·book_var_t, which a check proves.
+`scratch.layers.BatchNorm1d(γ, β)` with no other argument takes the book's momentum convention
+(0.9) with PyTorch's $\epsilon$ and running variance, so it behaves exactly as `nn.BatchNorm1d(D)`; a
+check builds both with their defaults. With the book's momentum and $\epsilon$ set to PyTorch's values and the running variance stored
+unbiased and started at 1, `scratch.layers.BatchNorm1d` agrees with `nn.BatchNorm1d` to rounding;
+with the book's settings the running variance after $t$ batches differs by exactly
 
-A side effect worth knowing: a Linear layer's bias just before batch norm is useless — BN
-subtracts the batch mean, so the bias cancels and its gradient is 0 up to rounding. (Frameworks'
-examples therefore use `nn.Linear(..., bias=False)` before `nn.BatchNorm1d`.) In the checks those
-biases carry only rounding noise on both sides (about 1e-16), so they are checked to stay at 0
-rather than compared elementwise.
+$$
+\text{var}_\text{torch} = 0.9^t + \frac{N}{N - 1} \text{var}_\text{book},
+$$
 
-The book's experiment trains a deep net (five hidden layers of 100, SGD lr 0.01, batches of 100,
-1000 training images) from weights drawn with standard deviations from 1 down to 1e-4, with and
-without batch norm. Without it, most scales do not learn at all; with it, nearly all do. The default
-run uses 8 scales and 8 epochs (`--full`: 16 scales, 20 epochs, as the book).
+which a check proves.
+
+A side effect worth knowing: a Linear layer's bias just before batch norm is useless. BN subtracts
+the batch mean, so the bias cancels and its gradient is 0 up to rounding (frameworks' examples
+therefore use `nn.Linear(..., bias=False)` before `nn.BatchNorm1d`). In the checks those biases
+carry only rounding noise on both sides (about $10^{-16}$), so they are checked to stay at 0 rather
+than compared elementwise.
+
+**The book's experiment** trains a deep net (five hidden layers of 100, SGD with learning rate 0.01,
+batches of 100, 1000 training images) from weights drawn with standard deviations from 1 down to
+$10^{-4}$, with and without batch norm. The default run uses 8 scales and 8 epochs (`--full`: 16
+scales and 20 epochs, as the book).
+
+{{figure:weight-scale-grid|Training accuracy per epoch, one panel per initial weight scale (the standard deviation in each title): with batch norm solid blue, without it dashed orange. NumPy draws the lines, PyTorch the markers on them; they coincide.}}
+
+{{table:weight-scale-grid|The final training accuracy and loss of every run that did not diverge, on both sides.}}
 """
 
-CODE = [(scratch.layers.BatchNorm1d, nn.BatchNorm1d)]
+CODE = [(scratch.layers.BatchNorm1d, tnet.mlp)]
 
 DIFFERENCES = [
-    ("momentum", "0.9 = weight of the old running value", "0.1 = weight of the new batch value", "running_mean after 5 batches"),
-    ("running variance", "biased σ², starts at 0", "unbiased σ²·N/(N−1), starts at 1",
+    ("momentum", "0.9 = the weight of the old running value", "0.1 = the weight of the new batch value", "running_mean after 5 batches"),
+    ("running variance", "biased $\\sigma^2$, starts at 0", "unbiased $\\sigma^2 N/(N - 1)$, starts at 1",
      "book running_var relation: torch = 0.9ᵗ + N/(N−1)·book"),
-    ("ε", "1e-6 (10e-7)", "1e-5", "BatchNorm forward (train)"),
+    ("ε", "$10^{-6}$ (`10e-7`)", "$10^{-5}$", "BatchNorm forward (train)"),
 ]
 
 
 def run(ctx):
     _layer(ctx)
     _book_relation(ctx)
+    _defaults(ctx)
     grid = _grid(ctx)
     ctx.table("weight-scale-grid", grid[0])
     ctx.figure("weight-scale-grid", lambda: _plot(grid[1]))
@@ -126,9 +143,32 @@ def _book_relation(ctx):
         book.forward(x)
         bn_t(ctx.tensor(x))
     relation = 0.9**steps + n / (n - 1) * book.running_var
-    ctx.compare("book running_var relation: torch = 0.9ᵗ + N/(N−1)·book", relation, bn_t.running_var,
-                note=f"after t = {steps} batches of N = {n}")
-    ctx.differs("book running_var differs from torch's", book.running_var, bn_t.running_var)
+    proved = ctx.compare("book running_var relation: torch = 0.9ᵗ + N/(N−1)·book", relation, bn_t.running_var,
+                         note=f"after t = {steps} batches of N = {n}")
+    ctx.differs("book running_var differs from torch's", book.running_var, bn_t.running_var, relation=proved,
+                note="torch starts at 1 (the 0.9ᵗ term) and stores the unbiased variance (the N/(N − 1) factor)")
+
+
+def _defaults(ctx):
+    """``BatchNorm1d(γ, β)`` with no other argument against ``nn.BatchNorm1d(d)``: the book's momentum
+    0.9 (weight of the old value) is torch's 0.1 (weight of the new), ε 1e-5 on both. Features of
+    spread 0.01 (σ² = 1e-4) make ε visible: a wrong ε changes x̂ by about ε/(2σ²)."""
+    n, d = 16, 5
+    ours = ctx.impl.layers.BatchNorm1d(np.ones(d, dtype=ctx.np_dtype), np.zeros(d, dtype=ctx.np_dtype))
+    theirs = nn.BatchNorm1d(d).to(dtype=ctx.torch_dtype, device=ctx.device)
+    outs_np, outs_t = [], []
+    for _ in range(3):
+        x = ctx.array(ctx.rng.normal(0.0, 0.01, size=(n, d)))
+        outs_np.append(ours.forward(x))
+        outs_t.append(ctx.numpy(theirs(ctx.tensor(x))))
+    x = ctx.array(ctx.rng.normal(0.0, 0.01, size=(n, d)))
+    ours.eval()
+    theirs.eval()
+    outs_np.append(ours.forward(x))
+    outs_t.append(ctx.numpy(theirs(ctx.tensor(x))))
+    ctx.compare("BatchNorm1d defaults = nn.BatchNorm1d defaults: 3 training batches, then eval", np.stack(outs_np),
+                np.stack(outs_t), note="momentum 0.9 (old value's weight) = torch's 0.1 (new value's weight), ε 1e-5; "
+                                       "eval uses the running statistics the three batches left")
 
 
 def _grid(ctx):
@@ -195,20 +235,22 @@ def _grid(ctx):
 
 def _plot(curves):
     scales = sorted({s for s, _ in curves}, reverse=True)
-    fig, axes = plots.grid(len(scales), 4, size=(3, 2.3))
+    fig, axes = plots.grid(len(scales), 4, size=(3.1, 2.5))
     for ax, scale in zip(axes, scales):
-        for bn, color in ((True, "tab:blue"), (False, "tab:gray")):
+        for bn, color, ls, name in ((True, "tab:blue", "-", "with batch norm"), (False, "tab:orange", "--", "without")):
             f = curves[(scale, bn)]
             if f.empty:
                 continue
-            ax.plot(f["epoch"], f["train NumPy"], color=color, lw=2, label=f"{'with' if bn else 'without'} BN (NumPy)")
-            ax.plot(f["epoch"], f["train torch"], color="tab:orange" if bn else "k", lw=1, ls="--",
-                    label=f"{'with' if bn else 'without'} BN (PyTorch)")
-        ax.set_title(f"W std {scale:.1e}", fontsize=9)
+            ax.plot(f["epoch"], f["train NumPy"], color=color, lw=2, ls=ls, label=f"{name} (NumPy)")
+            plots.torch_points(ax, f["epoch"], f["train torch"], color=color, label=f"{name} (PyTorch)", ms=4)
+        ax.set_title(f"weight std {scale:.2g}", fontsize=9)
         ax.set_ylim(0, 1.02)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.set_ylabel("train accuracy", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
     if axes[0].get_legend_handles_labels()[0]:  # empty when the runs were shorter than an epoch
-        axes[0].legend(fontsize=6)
+        axes[0].legend(fontsize=6, loc="center right")
     fig.suptitle("Training accuracy per epoch by initial weight scale (5 hidden layers of 100)", fontsize=10)
     fig.tight_layout()
     return fig

@@ -16,36 +16,47 @@ from ..training import free_running
 ID = "delta-rule"
 TITLE = "The delta rule: single-layer networks, SGD vs batch vs mini-batch (델타 규칙)"
 
-GUIDE = """
-The seed trains a single-layer network (단층 신경망) on four samples: inputs [0,0,1], [0,1,1],
-[1,0,1], [1,1,1] (the third input is always 1 and plays the bias) with targets D = [0, 0, 1, 1]
-(the answer is the first input). One neuron, y = σ(W·x), W of shape (1, 3) drawn from U(−1, 1).
+GUIDE = r"""
+The study notes train a single-layer network (단층 신경망) on four samples: inputs $[0,0,1]$,
+$[0,1,1]$, $[1,0,1]$, $[1,1,1]$ (the third input is always 1 and plays the bias) with targets
+$D = [0, 0, 1, 1]$ (the answer is the first input). One neuron, $y = \sigma(W x)$, with $W$ of shape
+$(1, 3)$ drawn from $U(-1, 1)$.
 
-**The delta rule.** For a sample with target d, the error is e = d − y and
+**The delta rule.** For a sample with target $d$ and weighted input $v = Wx$, the error is
+$e = d - y$ and
 
-    δ = σ′(v)·e = y(1 − y)(d − y),        ΔW = α·δ·x,        α = 0.9.
+$$
+\delta = \sigma'(v)\, e = y (1 - y)(d - y), \qquad \Delta W = \alpha\, \delta\, x, \qquad \alpha = 0.9.
+$$
 
-This is not a separate learning law: it is gradient descent on ½(d − y)². Since
-∂/∂W ½(d − y)² = −(d − y)·σ′(v)·x, the step W − α·∂L/∂W is exactly W + α·δ·x. So a PyTorch user
-writes `nn.Linear(3, 1, bias=False)`, `nn.Sigmoid()`, the loss 0.5·MSE and `optim.SGD(lr=0.9)`, and
-the weights agree after every update (the checks compare all of them).
+This is not a separate learning law: it is gradient descent on $\tfrac12 (d - y)^2$. Since
+$\frac{\partial}{\partial W} \tfrac12 (d - y)^2 = -(d - y)\, \sigma'(v)\, x$, the step
+$W - \alpha\, \partial L / \partial W$ is exactly $W + \alpha \delta x$. So a PyTorch user writes
+`nn.Linear(3, 1, bias=False)`, `nn.Sigmoid()`, the loss 0.5·MSE and `optim.SGD(lr=0.9)`, and the
+weights agree after every update (the checks compare all of them).
 
 Three schedules of updates per epoch (에폭):
 
-* **SGD** (확률적 경사하강법): update after every sample — 4 updates per epoch;
-* **batch**: average ΔW over all 4 samples, one update per epoch;
-* **mini-batch** of 2: average ΔW over each pair — 2 updates per epoch.
+* **SGD** (확률적 경사 하강법): update after every sample, 4 updates per epoch;
+* **batch**: average $\Delta W$ over all 4 samples, one update per epoch;
+* **mini-batch** of 2: average $\Delta W$ over each pair, 2 updates per epoch.
 
-The seed's mini-batch code keeps its accumulator `dWsum` across batches: it is set to zero once
-per epoch, not once per batch, so the second batch's update also contains the first batch's ΔW.
-The implementation here resets it for every batch, which is the mini-batch rule (and what PyTorch
-does with `zero_grad()` before every step).
+{{figure:loss|The mean of $\tfrac12 (d - y)^2$ over the four samples after every epoch, for the three schedules; NumPy solid, PyTorch dashed on top of it.}}
 
-The seed runs 10,000 epochs; the default run here does 1,000 (4,000 SGD updates already reach
+The study notes' mini-batch code keeps its accumulator `dWsum` across batches: it is set to zero
+once per epoch, not once per batch, so the second batch's update also contains the first batch's
+$\Delta W$. The implementation here resets it for every batch, which is the mini-batch rule (and
+what PyTorch does with `zero_grad()` before every step).
+
+The study notes run 10,000 epochs; the default run here does 1,000 (4,000 SGD updates already reach
 outputs within 0.1 of the targets) and `--full` restores 10,000. SGD learns fastest per epoch
-because it makes 4 times as many updates; batch is smoothest.
+because it makes 4 times as many updates; batch is the smoothest.
 
-**XOR.** With D = [0, 1, 1, 0] (exclusive or) no line through the input square separates the ones
+{{table:final-outputs|The outputs of the trained networks for the four inputs, with the targets.}}
+
+{{figure:time|The time each schedule took on each side in this run. The problem is tiny, so the fixed cost of every call dominates.}}
+
+**XOR.** With $D = [0, 1, 1, 0]$ (exclusive or) no line through the input square separates the ones
 from the zeros, so a single layer cannot fit it: the outputs stay near 0.5 however long it trains.
 A hidden layer fixes this (`xor-mlp`).
 """
@@ -53,8 +64,10 @@ A hidden layer fixes this (`xor-mlp`).
 CODE = [(scratch.delta_rule.delta, tdelta.half_squared_error), (scratch.delta_rule.epoch, tdelta.train)]
 
 DIFFERENCES = [
-    ("learning rule", "ΔW = α·y(1 − y)(d − y)·x (delta rule)", "`optim.SGD(lr=α)` on 0.5·MSE", "SGD: lockstep weights after the epoch"),
-    ("the seed's mini-batch", "accumulator reset once per epoch", "`zero_grad()` before every step", "mini-batch of 2: lockstep weights after the epoch"),
+    ("learning rule", "$\\Delta W = \\alpha\\, y(1 - y)(d - y)\\, x$ (delta rule)", "`optim.SGD(lr=α)` on 0.5·MSE",
+     "SGD: lockstep weights after the epoch"),
+    ("the study notes' mini-batch", "accumulator reset once per epoch", "`zero_grad()` before every step",
+     "mini-batch of 2: lockstep weights after the epoch"),
 ]
 
 VARIANTS = {"SGD": ("sgd", 1), "batch": ("batch", 4), "mini-batch of 2": ("minibatch", 2)}

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import scratch.layers
+import torch_ref.networks as tnet
 
 from .. import data, plots
 from ..training import accuracy_tracker, compare_params, overfitting_setup, train_pair
@@ -16,40 +17,47 @@ from ..training import accuracy_tracker, compare_params, overfitting_setup, trai
 ID = "dropout"
 TITLE = "Dropout (드롭아웃)"
 
-GUIDE = """
+GUIDE = r"""
 Dropout (드롭아웃) fights overfitting by switching off a random subset of hidden units at every
-training step: each unit is dropped with probability p, so the network cannot rely on any one unit
-and in effect trains an ensemble of thinned networks that share their weights. At test time every
-unit is used.
+training step: each unit is dropped with probability $p$, so the network cannot rely on any one
+unit and in effect trains an ensemble of thinned networks that share their weights. At test time
+every unit is used.
 
-**Inverted dropout** (PyTorch's `nn.Dropout`, and `scratch.layers.Dropout`): in training,
-out = x·m/(1 − p) with m ~ Bernoulli(1 − p); in evaluation, out = x. Dividing by 1 − p keeps the
-expected output equal to x, so nothing changes at test time. Backward: dx = dout·m/(1 − p).
+**Inverted dropout** (PyTorch's `nn.Dropout`, and `scratch.layers.Dropout`): in training
+$\text{out} = x \odot m / (1 - p)$ with $m \sim \text{Bernoulli}(1 - p)$; in evaluation
+$\text{out} = x$. Dividing by $1 - p$ keeps the expected output equal to $x$, so nothing changes at
+test time. Backward: $dx = \text{dout} \odot m / (1 - p)$.
 
 Three conventions meet here:
 
 * PyTorch's `p` is the probability to **drop**; CS231n's `p` is the probability to **keep**;
-* the book scales at **test** time instead (train: x·m; test: x·(1 − p)), which gives the same
-  expected activations but different numbers in both phases;
-* `model.train()` / `model.eval()` switch the mode — forgetting `eval()` before testing is a
-  classic bug (the tests plant the opposite one: scaling at eval time).
+* the book scales at **test** time instead (train: $x \odot m$; test: $x (1 - p)$), which gives the
+  same expected activations but different numbers in both phases;
+* `model.train()` / `model.eval()` switch the mode; forgetting `eval()` before testing is a
+  classic bug (the tests plant the opposite one: scaling at evaluation time).
 
 **Checking randomness.** The two libraries draw different random numbers, so an exact check needs
-one shared mask: PyTorch's `nn.Dropout` decides it, forward hooks record it, and the NumPy layer
-is given the same one; then outputs and gradients agree to rounding. NumPy's *own* masks are
-checked statistically: over 200,000 units the keep rate is 1 − p within five standard errors,
-and the mean output equals the mean input.
+one shared mask: PyTorch's `nn.Dropout` decides it, forward hooks record it, and the NumPy layer is
+given the same one; then outputs and gradients agree to rounding. NumPy's *own* masks are checked
+statistically: over 200,000 units the keep rate is $1 - p$ within five standard errors, and the
+mean output equals the mean input. Built with no arguments, both layers drop half the
+units ($p = 0.5$, PyTorch's default), which one check confirms with a shared mask.
 
-The experiment is the book's overfitting set-up (300 images, six hidden layers of 100, SGD lr 0.01,
-batch 100) with a drop ratio of 0.2, against the same network without dropout; the default run
-trains 150 epochs (`--full`: the book's 301).
+The experiment is the book's overfitting set-up (300 images, six hidden layers of 100, SGD with
+learning rate 0.01, batch 100) with a drop ratio of 0.2, against the same network without dropout;
+the default run trains 150 epochs (`--full`: the book's 301).
+
+{{figure:accuracy|Train and test accuracy per epoch without dropout and with a drop ratio of 0.2. NumPy as lines, PyTorch (with the masks it drew, shared with NumPy) as markers on them.}}
+
+{{table:final-accuracy|Train and test accuracy after the last epoch, with and without dropout.}}
 """
 
-CODE = [(scratch.layers.Dropout, nn.Dropout)]
+CODE = [(scratch.layers.Dropout, tnet.mlp)]
 
 DIFFERENCES = [
-    ("meaning of p", "CS231n: keep probability", "drop probability", "dropout forward with torch's mask"),
-    ("scaling", "the book: × (1 − p) at test time", "inverted: ÷ (1 − p) in training, identity in eval", "dropout in eval mode is the identity"),
+    ("meaning of p", "CS231n: the keep probability", "the drop probability", "dropout forward with torch's mask"),
+    ("scaling", "the book: $\\times (1 - p)$ at test time", "inverted: $\\div (1 - p)$ in training, identity in eval",
+     "dropout in eval mode is the identity"),
     ("randomness", "NumPy's own generator", "torch's generator: the mask is shared for the exact check", "dropout forward with torch's mask"),
 ]
 
@@ -101,6 +109,12 @@ def _layer(ctx):
     out_np = layer.forward(x)
     ctx.compare("dropout forward with torch's mask", out_np, out_t)
     ctx.compare("dropout backward with torch's mask", layer.backward(dout), xt.grad)
+    default_t = nn.Dropout().train()
+    out_t = default_t(ctx.tensor(x))
+    default_np = ctx.impl.layers.Dropout()
+    default_np.set_mask(ctx.numpy(out_t) != 0)
+    ctx.compare("Dropout() default p 0.5 = nn.Dropout() default, with torch's mask", default_np.forward(x), out_t,
+                note="the kept units are scaled by 1/(1 − p) = 2 on both sides")
     ctx.compare("dropout in eval mode is the identity", ctx.impl.layers.Dropout(P).eval().forward(x), nn.Dropout(P).eval()(ctx.tensor(x)))
 
 

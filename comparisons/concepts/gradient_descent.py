@@ -13,37 +13,57 @@ from ..lockstep import lockstep_history
 from ..training import free_running
 
 ID = "gradient-descent"
-TITLE = "Gradient descent (경사하강법)"
+TITLE = "Gradient descent (경사 하강법)"
 
-GUIDE = """
-Gradient descent (경사하강법) moves the parameters a little against the gradient, again and again:
+GUIDE = r"""
+Gradient descent (경사 하강법) moves the parameters a little against the gradient, again and
+again:
 
-    x ← x − η·∇f(x)
+$$
+x \leftarrow x - \eta \, \nabla f(x)
+$$
 
-η is the **learning rate** (학습률), a hyperparameter chosen by hand. Near a minimum the gradient
-shrinks, so the steps shrink by themselves. The sign of the derivative says which way the minimum
-lies (the seeds: at x = 1 or 2 move left, at −2 or −½ move right), its size how steep the slope is.
+$\eta$ is the **learning rate** (학습률), a hyperparameter (하이퍼파라미터) chosen by hand. Near
+a minimum the gradient shrinks, so the steps shrink by themselves. The sign of the derivative says
+which way the minimum lies (the study notes: at $x = 1$ or $2$ move left, at $-2$ or $-\tfrac12$
+move right), its size how steep the slope is.
 
-Setups from the seeds:
+The study notes' first set-up: $f(x) = (x - 1)^2 / 10$ from $x = 10$ with $\eta = 1$, 100 steps.
+Since $f'(x) = (x - 1)/5$, each step multiplies the distance to the minimum by
+$1 - \eta / 5 = 0.8$, so after 100 steps $x - 1 = 9 \cdot 0.8^{100} \approx 1.8 \times 10^{-9}$.
 
-* f(x) = (x − 1)²/10 from x = 10 with η = 1, 100 steps: each step multiplies the distance to 1 by
-  (1 − η/5) = 0.8, so after 100 steps x − 1 = 9·0.8¹⁰⁰ ≈ 1.8e-9.
-* f(x₀, x₁) = x₀² + x₁² from (−3, 4) with η = 0.1, 100 steps: each step multiplies x by
-  (1 − 2η) = 0.8; the book prints (−6.1e-10, 8.1e-10).
-* The same with η = 10: the factor is 1 − 2η = −19, and x explodes to about (−2.6e13, 1.3e12) (the
-  book's numbers; the exact value depends on how the gradient is computed). With η = 1e-10 x hardly
-  moves: (−2.99999994, 3.99999992).
+{{figure:path-1d|Gradient descent on $f(x) = (x - 1)^2/10$ from $x = 10$ with learning rate 1: every step of `scratch` (line with dots) and of `torch.optim.SGD` (crosses) on the curve. The steps shrink by the factor 0.8 as the slope flattens.}}
 
-PyTorch's `torch.optim.SGD` without momentum does exactly this update, p ← p − lr·p.grad, so the two
-paths agree step by step (the book computes ∇f numerically; here both sides use the exact
-gradient, and the numerical variant is checked separately, since it is a different computation).
+The book's two-variable set-up: $f(x_0, x_1) = x_0^2 + x_1^2$ from $(-3, 4)$ with $\eta = 0.1$, 100
+steps. The gradient is $(2x_0, 2x_1)$, so each step multiplies $x$ by $1 - 2\eta = 0.8$; the book
+prints $(-6.1 \times 10^{-10}, 8.1 \times 10^{-10})$.
+
+{{figure:path-contours|The first 20 steps on $x_0^2 + x_1^2$ from $(-3, 4)$ with learning rate 0.1, over the contour lines of $f$: a straight line into the minimum, both sides on the same points.}}
+
+**A learning rate too large or too small.** With $\eta = 10$ the factor is $1 - 2\eta = -19$: every
+step overshoots and lands farther away, and $x$ explodes to about
+$(-2.6 \times 10^{13}, 1.3 \times 10^{12})$ (the book's numbers; the exact value depends on how the
+gradient is computed). With $\eta = 10^{-10}$ the factor is $1 - 2 \times 10^{-10}$ and $x$ hardly
+moves: $(-2.99999994, 3.99999992)$. In between, the factor $1 - 2\eta$ decides everything: it shrinks
+$x$ for $0 < \eta < 1$ (fastest at $\eta = 0.5$, where it is 0 and one step lands on the minimum),
+it flips the sign every step for $\eta > 0.5$, and it grows $x$ for $\eta > 1$.
+
+{{figure:lr-sweep|Twenty steps on $x_0^2 + x_1^2$ from $(-3, 4)$ at eight learning rates, one panel each: $x_0$ and $x_1$ after every step, `scratch` as lines and PyTorch as markers on them. The title of each panel gives the factor $1 - 2\eta$ by which every step multiplies $x$.}}
+
+{{table:lr-sweep|The factor per step and $f$ after 20 steps on both sides, for every learning rate of the figure.}}
+
+PyTorch's `torch.optim.SGD` without momentum does exactly this update,
+$p \leftarrow p - \text{lr} \cdot \nabla p$, so the two paths agree step by step (the book computes
+$\nabla f$ numerically; here both sides use the exact gradient, and the numerical variant is
+checked separately, since it is a different computation).
 """
 
 CODE = [(scratch.gradients.gradient_descent, tgrad.gradient_descent)]
 
 DIFFERENCES = [
     ("gradient", "the book uses `numerical_gradient`", "autograd", "book form with numerical gradient (x0²+x1², lr 0.1)"),
-    ("update", "x ← x − η∇f", "`optim.SGD(lr)`: p ← p − lr·grad (same)", "x0²+x1² from (-3,4), lr 0.1: lockstep x after the step"),
+    ("update", "$x \\leftarrow x - \\eta \\nabla f$", "`optim.SGD(lr)`: $p \\leftarrow p - \\text{lr} \\cdot \\nabla p$ (the same)",
+     "x0²+x1² from (-3,4), lr 0.1: lockstep x after the step"),
 ]
 
 
@@ -139,10 +159,10 @@ def _plot_1d(paths):
     fig, axes = plots.grid(1, 1, size=(6, 4))
     ax = axes[0]
     xs = np.linspace(-1, 11, 200)
-    ax.plot(xs, f_1d(xs), color="gray", lw=1)
-    ax.plot(path_np[:, 0], f_1d(path_np[:, 0]), "o-", ms=4, **{k: v for k, v in plots.NUMPY_STYLE.items() if k != "lw"})
-    ax.plot(path_t[:, 0], f_1d(path_t[:, 0]), "x--", ms=5, **{k: v for k, v in plots.TORCH_STYLE.items() if k not in ("lw", "ls")})
-    ax.set_title("f(x) = (x − 1)²/10 from x = 10, lr 1 (seed 003)")
+    ax.plot(xs, f_1d(xs), color="gray", lw=1, label="f(x)")
+    ax.plot(path_np[:, 0], f_1d(path_np[:, 0]), "o-", ms=4, color="tab:blue", lw=1.5, label="NumPy (scratch)")
+    ax.plot(path_t[:, 0], f_1d(path_t[:, 0]), "x", ms=7, color="tab:orange", label="PyTorch (optim.SGD)")
+    ax.set_title("f(x) = (x − 1)²/10 from x = 10, learning rate 1 (study notes)", fontsize=10)
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
     ax.legend(fontsize=8)
@@ -157,24 +177,31 @@ def _plot_2d(paths):
     X0, X1 = np.meshgrid(g, g)
     ax.contour(X0, X1, X0**2 + X1**2, levels=12, colors="gray", linewidths=0.6)
     ax.plot(path_np[:20, 0], path_np[:20, 1], "o-", ms=4, color="tab:blue", label="NumPy (first 20 steps)")
-    ax.plot(path_t[:20, 0], path_t[:20, 1], "x--", ms=6, color="tab:orange", label="PyTorch optim.SGD")
+    ax.plot(path_t[:20, 0], path_t[:20, 1], "x", ms=7, color="tab:orange", label="PyTorch optim.SGD")
     ax.plot(0, 0, "k+", ms=12)
     ax.set_aspect("equal")
-    ax.set_title("x0² + x1² from (−3, 4), lr 0.1")
+    ax.set_xlabel("x₀")
+    ax.set_ylabel("x₁")
+    ax.set_title("x₀² + x₁² from (−3, 4), learning rate 0.1", fontsize=10)
     ax.legend(fontsize=8)
     return fig
 
 
 def _plot_sweep(ctx, G):
-    fig, axes = plots.grid(1, 1, size=(6.5, 4))
-    ax = axes[0]
-    for lr in LR_SWEEP:
+    fig, axes = plots.grid(len(LR_SWEEP), 4, size=(3.2, 2.5))
+    steps = np.arange(21)
+    for ax, lr in zip(axes, LR_SWEEP):
         p_np = G.gradient_descent(df_2d, ctx.array([-3.0, 4.0]), lr=lr, steps=20)
         p_t = ctx.numpy(tgrad.gradient_descent(f_2d, ctx.tensor([-3.0, 4.0]), lr=lr, steps=20))
-        line, = ax.semilogy([float(f_2d(p)) for p in p_np], lw=2, label=f"lr {lr:g}")
-        ax.semilogy([float(f_2d(p)) for p in p_t], ls="--", color=line.get_color(), lw=1)
-    ax.set_xlabel("step")
-    ax.set_ylabel("f(x) (log scale)")
-    ax.set_title("Learning-rate sweep on x0² + x1² (solid NumPy, dashed PyTorch)")
-    ax.legend(fontsize=7, ncol=2)
+        for i, color in ((0, "tab:blue"), (1, "tab:green")):
+            ax.plot(steps, p_np[:, i], "-", color=color, lw=1.8, label=f"x{'₀₁'[i]} NumPy")
+            ax.plot(steps, p_t[:, i], "o", color=color, ms=4, mfc="none", label=f"x{'₀₁'[i]} PyTorch")
+        ax.axhline(0, color="gray", lw=0.6)
+        ax.set_title(f"lr {lr:g}: factor 1 − 2·lr = {1 - 2 * lr:.4g}", fontsize=9)
+        ax.set_xlabel("step")
+        ax.set_ylabel("x")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=6, ncol=2, loc="center right")
+    fig.suptitle("Gradient descent on x₀² + x₁² from (−3, 4) at eight learning rates", fontsize=10)
+    fig.tight_layout()
     return fig

@@ -17,21 +17,27 @@ from ..training import accuracy_tracker, flat, free_running, he_params, train_pa
 ID = "hyperparameter-search"
 TITLE = "Random hyperparameter search (하이퍼파라미터 최적화)"
 
-GUIDE = """
-Hyperparameters (하이퍼파라미터) — the learning rate, the weight decay, the sizes of the layers —
-are not learned by gradient descent; they are chosen by trying. Three rules from the book and
-CS231n:
+GUIDE = r"""
+Hyperparameters (하이퍼파라미터), such as the learning rate, the weight decay and the sizes of the
+layers, are not learned by gradient descent; they are chosen by trying. Three rules from the book
+and CS231n:
 
 * **Never tune on the test set.** Hold out part of the *training* data as a validation set
   (검증 데이터) and pick the hyperparameters that do best on it; the test set is used once, at the
   end. Here: 500 training images, 20% (100) held out for validation.
-* **Sample in log space.** lr and decay matter by orders of magnitude, so the book samples their
-  exponents: lr = 10^U(−6, −2), weight decay = 10^U(−8, −4).
+* **Sample in log space.** The learning rate and the decay matter by orders of magnitude, so the
+  book samples their exponents: $\text{lr} = 10^{U(-6, -2)}$, weight decay $= 10^{U(-8, -4)}$.
 * **Random, not grid.** With the same budget, random search tries a different value of every
-  hyperparameter in every trial; a grid repeats the same few values of each (Bergstra & Bengio).
+  hyperparameter in every trial; a grid repeats the same few values of each (Bergstra and Bengio).
 
-Then narrow: keep the ranges spanned by the best trials and sample again. Each trial is short
-(the book: 50 epochs) — enough to rank, not to finish.
+Then narrow: keep the ranges spanned by the best trials and sample again. Each trial is short (the
+book: 50 epochs), enough to rank, not to finish.
+
+{{figure:scatter|Every trial's learning rate and weight decay, coloured by its validation accuracy (the same on both sides); circles: the first round, triangles: the narrowed second round.}}
+
+{{figure:best-curves|Validation accuracy per epoch of the six best trials (NumPy line, PyTorch dashed on it), with NumPy's training accuracy in grey.}}
+
+{{table:best-trials|The best trials with their hyperparameters and validation accuracy on both sides.}}
 
 Every trial here is trained on both sides from the same initial weights and batches (SGD, the
 book's network of six hidden layers of 100, weight decay on the weights only); the checks compare
@@ -43,7 +49,7 @@ trials of 50 epochs (and 30 narrowed ones).
 CODE = [(scratch.search.sample_trials, tnet.weight_decay_groups), (scratch.search.narrow, tnet.train_step)]
 
 DIFFERENCES = [
-    ("weight decay", "(λ/2)·Σ‖W‖² in the loss, weights only", "`SGD(weight_decay)` on a weights-only group",
+    ("weight decay", "$\\frac{\\lambda}{2} \\sum \\|W\\|^2$ in the loss, weights only", "`SGD(weight_decay)` on a weights-only group",
      "every trial: validation accuracy per epoch"),
 ]
 
@@ -137,6 +143,8 @@ def _plot_best(results):
         ax.plot(f["epoch"], f["train NumPy"], lw=1, color="gray", label="train NumPy")
         ax.set_title(f"lr {r['lr']:.1e}, λ {r['weight_decay']:.1e}", fontsize=8)
         ax.set_ylim(0, 1)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.set_ylabel("accuracy", fontsize=8)
     axes[0].legend(fontsize=6)
     fig.tight_layout()
     return fig

@@ -15,40 +15,54 @@ from ..training import free_running
 ID = "linear-regression"
 TITLE = "Linear regression by gradient descent (선형 회귀)"
 
-GUIDE = """
-A line f(x; a, b) = a·x + b has two **parameters** a and b; x is the input. Learning means moving
-a and b from a guess (the seeds start at a = −2, b = −1; 초기값) toward the target function's
-a* = 2, b* = 1 (타겟 함수) using data y = 2x + 1 + 0.3·noise. Think in parameter space: the loss
-is a function of (a, b), and the data are constants.
+GUIDE = r"""
+A line $f(x; a, b) = ax + b$ has two **parameters** (매개변수) $a$ and $b$; $x$ is the input.
+Learning means moving $a$ and $b$ from a guess (the study notes start at $a = -2$, $b = -1$) toward
+the target function's $a^* = 2$, $b^* = 1$, using data $y = 2x + 1 + 0.3 \cdot \text{noise}$. Think in
+parameter space: the loss is a function of $(a, b)$, and the data are constants.
 
-With the **squared error** over a batch of n points (what `nn.MSELoss` computes)
+With the **squared error** over a batch of $n$ points (what `nn.MSELoss` computes) and the errors
+$e_i = a x_i + b - y_i$,
 
-    J(a, b) = (1/n) Σ (a·xᵢ + b − yᵢ)²,   ∂J/∂a = (2/n) Σ eᵢ·xᵢ,   ∂J/∂b = (2/n) Σ eᵢ,
+$$
+J(a, b) = \frac1n \sum_i e_i^2, \qquad \frac{\partial J}{\partial a} = \frac2n \sum_i e_i x_i, \qquad \frac{\partial J}{\partial b} = \frac2n \sum_i e_i,
+$$
 
-with eᵢ = a·xᵢ + b − yᵢ, gradient descent updates a ← a − η·∂J/∂a and b ← b − η·∂J/∂b. J is a
-convex bowl over (a, b) (see the contour figure), so it has one minimum and every small enough
-learning rate reaches it.
+and gradient descent updates $a \leftarrow a - \eta\, \partial J / \partial a$ and
+$b \leftarrow b - \eta\, \partial J / \partial b$. $J$ is a convex bowl over $(a, b)$, so it has one
+minimum, and every small enough learning rate reaches it.
+
+{{figure:contours|The mean squared error over the plane of $(a, b)$ (contour lines) and the paths of the three schedules from the start $(-2, -1)$ (dot) toward the target $(2, 1)$ (star). NumPy solid, PyTorch dashed on top of it.}}
 
 Three ways to walk the same bowl (the same as in the `minibatch` concept):
 
-* **per-sample SGD** (확률적 경사하강법): one point per update, in a shuffled order each epoch —
-  the seeds' setup: 100 points, η = 0.001, 1000 epochs (100,000 updates);
-* **full batch**: all points per update (here η = 0.1, 100 updates);
-* **mini-batch** of 10 (here η = 0.01, 30 epochs = 300 updates).
+* **per-sample SGD** (확률적 경사 하강법): one point per update, in a shuffled order each epoch;
+  the study notes' set-up: 100 points, $\eta = 0.001$, 1000 epochs (100,000 updates);
+* **full batch**: all points per update (here $\eta = 0.1$, 100 updates);
+* **mini-batch** of 10 (here $\eta = 0.01$, 30 epochs = 300 updates).
 
-The default run shortens per-sample SGD to 30 epochs (3,000 updates: a and b are within 0.05 of
-the least-squares fit by then); `--full` restores the 1000 epochs. Both sides read the same
-shuffled order, so a and b can be compared after *every* update.
+The default run shortens per-sample SGD to 30 epochs (3,000 updates: $a$ and $b$ are within 0.05
+of the least-squares fit by then); `--full` restores the 1000 epochs. Both sides read the same
+shuffled order, so $a$ and $b$ can be compared after *every* update.
 
-Squared vs absolute error: the seeds note that the square is sensitive to outliers (아웃라이어)
-while |e| has no derivative at 0; the `losses` concept fits both to data with one outlier.
+{{figure:parameters|$a$ and $b$ after every update of each schedule (dotted: $a^* = 2$ and $b^* = 1$). NumPy as lines, PyTorch as markers; they coincide.}}
+
+{{figure:fit|The data and the line each schedule ends with; PyTorch's lines (dashed) lie on NumPy's.}}
+
+{{table:final-parameters|$a$ and $b$ at the end of each schedule, on both sides.}}
+
+Squared against absolute error: the study notes point out that the square is sensitive to outliers
+(아웃라이어) while $|e|$ has no derivative at 0; the `losses` concept fits both to data with one
+outlier.
 """
 
 CODE = [(scratch.linear_regression.fit, tlin.fit), (scratch.linear_regression.squared_error_and_grads, tlin.fit)]
 
 DIFFERENCES = [
-    ("the model", "a·x + b with scalars a, b", "`nn.Linear(1, 1)`: weight (1, 1) = a, bias (1,) = b", "per-sample SGD: lockstep a after the update"),
-    ("the loss", "J = (1/n) Σ e² (some texts ½ Σ e²)", "`nn.MSELoss()` = mean of e²", "per-sample SGD: loss before every update"),
+    ("the model", "$ax + b$ with scalars $a$, $b$", "`nn.Linear(1, 1)`: weight (1, 1) = $a$, bias (1,) = $b$",
+     "per-sample SGD: lockstep a after the update"),
+    ("the loss", "$J = \\frac1n \\sum e^2$ (some texts $\\tfrac12 \\sum e^2$)", "`nn.MSELoss()` = mean of $e^2$",
+     "per-sample SGD: lockstep loss before the update"),
 ]
 
 A_STAR, B_STAR, A0, B0 = 2.0, 1.0, -2.0, -1.0
@@ -108,13 +122,13 @@ def _plot_params(histories):
     fig, axes = plots.grid(len(histories), len(histories), size=(4, 3))
     for ax, (name, (a_np, b_np, a_t, b_t, *_)) in zip(axes, histories.items()):
         steps = np.arange(1, len(a_np) + 1)
-        plots.overlay(ax, steps, a_np, a_t, title=name, xlabel="update")
-        ax.plot(steps, b_np, color="tab:green", lw=2.2, label="b NumPy")
-        ax.plot(steps, b_t, color="tab:red", lw=1.2, ls="--", label="b PyTorch")
+        plots.overlay(ax, steps, a_np, a_t, title=name, xlabel="update", ylabel="a and b", label="a")
+        plots.overlay(ax, steps, b_np, b_t, color="tab:green", label="b")
         ax.axhline(A_STAR, color="gray", lw=0.6, ls=":")
         ax.axhline(B_STAR, color="gray", lw=0.6, ls=":")
-    axes[0].legend(["a NumPy", "a PyTorch", "b NumPy", "b PyTorch"], fontsize=7)
-    fig.suptitle("a and b after every update (dotted: a* = 2, b* = 1)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("a and b after every update (dotted: a* = 2, b* = 1)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -127,8 +141,10 @@ def _plot_fit(x, y, histories):
     for name, (a_np, b_np, a_t, b_t, *_) in histories.items():
         line, = ax.plot(xs, a_np[-1] * xs + b_np[-1], lw=2, label=f"{name} (NumPy)")
         ax.plot(xs, a_t[-1] * xs + b_t[-1], lw=1, ls="--", color=line.get_color())
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
     ax.legend(fontsize=7)
-    ax.set_title("Fitted lines (dashed: PyTorch)")
+    ax.set_title("Fitted lines (dashed: PyTorch)", fontsize=10)
     return fig
 
 

@@ -18,35 +18,68 @@ from ..training import free_running
 ID = "losses"
 TITLE = "Loss functions (손실 함수)"
 
-GUIDE = """
-Learning needs one number that says how bad the network is: the loss (손실 함수, also cost
-function). Its derivative with respect to each weight tells which way to move that weight.
+GUIDE = r"""
+Learning needs one number that says how bad the network is: the loss (손실 함수; the study notes
+also say 비용 함수, cost function). Its derivative with respect to each weight tells which way to
+move that weight.
 
-* **Sum of squares for error** (오차제곱합, SSE): E = ½ Σₖ (yₖ − tₖ)². The seeds' example: the
-  network says y = [0.1, 0.05, 0.6, 0, 0.05, 0.1, 0, 0.1, 0, 0] and the answer is "2"
-  (t one-hot at index 2, 원-핫 인코딩): E = 0.0975. If the 0.6 sat at index 7 instead, E = 0.5975.
-  The ½ makes the derivative y − t.
-* **Mean squared / mean absolute error** (MSE, MAE): (1/n) Σ (y − t)² and (1/n) Σ |y − t|, what
-  `nn.MSELoss` and `nn.L1Loss` compute. The square punishes an outlier (아웃라이어) quadratically;
-  the absolute error pulls every point with the same strength, so one outlier moves an MAE fit far
-  less (see the fitted lines). |·| has no derivative at 0; sign(0) = 0 is the usual subgradient.
-* **Cross-entropy error** (교차 엔트로피 오차, CEE): E = −Σₖ tₖ log yₖ, i.e. −log of the
-  probability given to the right answer. The seeds' example: −log 0.6 = 0.5108; with the 0.6 at the
-  wrong index, −log 0.1 = 2.3026. For a batch the book divides by N: the mean loss
-  (평균 손실 함수).
-* **Softmax-with-loss**: cross-entropy of softmax(scores), computed from the scores through
-  log-softmax (log-sum-exp), so log(0) never happens; its gradient is the clean (y − t)/N. This is
-  `nn.CrossEntropyLoss`, which takes *scores* (logits), not probabilities.
-* **Binary cross-entropy**: −mean(t log y + (1 − t) log(1 − y)) for a sigmoid output.
+**Sum of squares for error** (the study notes' 오차제곱합; the Korean edition of the book calls it
+평균 제곱 오차):
 
-**The δ inside the log.** The book writes `-np.sum(t * np.log(y + delta))` with δ = 1e-7 so that
-y = 0 gives 16.1 instead of inf. PyTorch adds nothing (its `nn.BCELoss` clamps each log at −100
-instead). The two agree *exactly* when δ = 0, and with δ = 1e-7 they differ by
-log(1 + δ/y) ≈ δ/y: invisible for y = 0.6 (1.7e-7), large for y = 1e-7 (0.69). The checks prove
-both statements.
+$$
+E = \frac{1}{2} \sum_k (y_k - t_k)^2
+$$
 
-**Why not train on accuracy?** Accuracy (정확도) only changes when a prediction flips class, so
-a small change of a weight almost never changes it: its gradient is 0 almost everywhere and gradient
+The study notes' example: the network says $y = [0.1, 0.05, 0.6, 0, 0.05, 0.1, 0, 0.1, 0, 0]$ and
+the answer is "2", so $t$ is one-hot at index 2 (원-핫 인코딩). Then
+
+$$
+E = \tfrac12 (0.1^2 + 0.05^2 + 0.4^2 + 0.05^2 + 0.1^2 + 0.1^2) = 0.0975.
+$$
+
+If the 0.6 sat at index 7 instead, a wrong answer, $E = 0.5975$. The $\tfrac12$ makes the
+derivative simply $y - t$.
+
+**Cross-entropy error** (교차 엔트로피 오차, CEE):
+
+$$
+E = -\sum_k t_k \log y_k
+$$
+
+With a one-hot $t$ only the probability given to the right answer counts: the same example gives
+$E = -\log 0.6 = 0.5108$, and with the 0.6 at the wrong index $E = -\log 0.1 = 2.3026$. The second
+number is worth remembering: a classifier of 10 classes that gives every class 0.1 (a guess) has a
+cross-entropy of $\ln 10 = 2.30$, the loss of chance against which a training curve is read. For a
+batch of $N$ the book divides by $N$: the mean loss (평균 손실 함수).
+
+{{table:study-notes-examples|The study notes' two examples on both sides: SSE and CEE with the 0.6 at the right index (2) and at a wrong one (7).}}
+
+**Mean squared and mean absolute error** (MSE, MAE) are what `nn.MSELoss` and `nn.L1Loss` compute:
+$\frac1n \sum (y - t)^2$ and $\frac1n \sum |y - t|$. The square punishes an outlier (아웃라이어)
+quadratically; the absolute error pulls every point with the same strength, so one outlier moves an
+MAE fit far less. $|\cdot|$ has no derivative at 0; $\operatorname{sign}(0) = 0$ is the usual
+subgradient.
+
+{{figure:loss-curves|Each loss against the prediction: SSE $\tfrac12 (y - 1)^2$ and CEE $-\log y$ for a true class with target 1, and MSE against MAE as functions of $y - t$. NumPy is the line, PyTorch the hollow markers; they coincide.}}
+
+{{figure:outlier-fit|A line fitted by gradient descent to data $y = 2x + 1$ + noise with one outlier (top right): the MSE fit (red) is pulled towards the outlier, the MAE fit (green) much less. Solid: NumPy; dashed: PyTorch, on top of it.}}
+
+**Softmax-with-loss** is the cross-entropy of $\operatorname{softmax}(a)$ computed from the scores
+$a$ through log-softmax (log-sum-exp), so $\log 0$ never happens, and its gradient is the clean
+$(y - t)/N$. This is `nn.CrossEntropyLoss`, which takes *scores* (logits), not probabilities.
+**Binary cross-entropy** is $-\operatorname{mean}\big(t \log y + (1 - t) \log(1 - y)\big)$ for a
+sigmoid output.
+
+**The δ inside the log.** The book writes `-np.sum(t * np.log(y + delta))` with
+$\delta = 10^{-7}$ so that $y = 0$ gives 16.1 instead of inf. PyTorch adds nothing (its
+`nn.BCELoss` clamps each log at −100 instead). The two agree *exactly* when $\delta = 0$, and with
+$\delta = 10^{-7}$ they differ by $\log(1 + \delta / y) \approx \delta / y$: invisible for
+$y = 0.6$ ($1.7 \times 10^{-7}$), large for $y = 10^{-7}$ (0.69). The checks prove both statements.
+
+{{table:delta-effect|$-\log(y + \delta)$ (the book) against $-\log y$ (PyTorch) for the probability $y$ of the true class: the difference is $\log(1 + \delta/y) \approx \delta/y$.}}
+
+**Why not train on accuracy?** Accuracy (정확도) only changes when a prediction flips class, so a
+small change of a weight almost never changes it: its gradient is 0 almost everywhere and gradient
 descent cannot move. The loss changes continuously with every weight. The checks take a numerical
 gradient of both on a small network.
 """
@@ -57,48 +90,52 @@ CODE = [
     (scratch.losses.binary_cross_entropy, tloss.binary_cross_entropy),
 ]
 
+DELTA_RELATION = "CEE delta=1e-7: torch − book = log(1 + δ/y) per sample"
+
 DIFFERENCES = [
-    ("δ in the log", "−Σ t log(y + 1e-7)", "−Σ t log y (`NLLLoss` on `log y`)", "CEE with delta=0 = NLLLoss(log y)"),
-    ("δ's effect", "finite at y = 0 (16.1)", "inf at y = 0", "CEE delta=1e-7 - torch = mean log(1 + δ/y)"),
+    ("δ in the log", "$-\\sum t \\log(y + 10^{-7})$", "$-\\sum t \\log y$ (`NLLLoss` on $\\log y$)", "CEE with delta=0 = NLLLoss(log y)"),
+    ("δ's effect", "finite at $y = 0$ (16.1)", "inf at $y = 0$", DELTA_RELATION),
     ("inputs", "CEE on probabilities", "`CrossEntropyLoss` on scores (softmax inside)", "softmax_cross_entropy value (labels)"),
-    ("BCE at 0 and 1", "log(0) = −inf", "each log clamped at −100", "binary_cross_entropy value (saturated)"),
-    ("BCE gradient at 0 and 1", "(y − t)/(y(1 − y)) divides by 0", "denominator clamped at float32(1e-12), also in float64",
+    ("BCE at 0 and 1", "$\\log 0 = -\\infty$", "each log clamped at −100", "binary_cross_entropy value (saturated)"),
+    ("BCE gradient at 0 and 1", "$(y - t)/\\big(y(1 - y)\\big)$ divides by 0",
+     "denominator clamped at float32($10^{-12}$), also in float64",
      "BCE gradient (saturated) × 1e-12/float32(1e-12) = torch"),
-    ("SSE", "½ Σ (y − t)²", "no module: ½ · `MSELoss(reduction='sum')`", "sum_squared_error value"),
+    ("SSE", "$\\tfrac12 \\sum (y - t)^2$", "no module: ½ · `MSELoss(reduction='sum')`", "sum_squared_error value"),
 ]
 
-SEED_Y = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
+NOTES_Y = [0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0]
 
 
 def run(ctx):
-    _seed_examples(ctx)
+    _study_notes_examples(ctx)
     _regression_losses(ctx)
     _classification_losses(ctx)
     _delta(ctx)
     _accuracy_has_no_gradient(ctx)
+    _huge_logits(ctx)
     _outlier_fit(ctx)
     ctx.figure("loss-curves", lambda: _plot_curves(ctx))
 
 
-def _seed_examples(ctx):
+def _study_notes_examples(ctx):
     L = ctx.impl.losses
     t = ctx.array(np.eye(10)[2])
     rows = []
     for where, expected_sse, expected_cee in [(2, 0.0975, 0.5108), (7, 0.5975, 2.3026)]:
-        y = ctx.array(SEED_Y)
+        y = ctx.array(NOTES_Y)
         y[[2, where]] = y[[where, 2]]
         sse, cee = float(L.sum_squared_error(y, t)), float(L.cross_entropy_error(y, t))
         sse_t = float(tloss.sum_squared_error(ctx.tensor(y), ctx.tensor(t)))
         # the book's δ = 1e-7 is the same math as NLLLoss on log(y + δ)
         cee_t = float(tloss.cross_entropy_error(ctx.tensor(y).reshape(1, -1) + 1e-7, ctx.labels([2])))
-        ctx.finding(f"seed example (0.6 at {where}): SSE {expected_sse}, CEE {expected_cee}",
+        ctx.finding(f"study notes example (0.6 at {where}): SSE {expected_sse}, CEE {expected_cee}",
                     round(sse, 4) == expected_sse and round(cee, 4) == expected_cee,
                     f"SSE {sse:.6f}, CEE {cee:.6f}")
-        ctx.compare(f"seed example (0.6 at {where}): SSE vs torch", sse, sse_t)
-        ctx.compare(f"seed example (0.6 at {where}): CEE = NLLLoss(log(y + 1e-7))", cee, cee_t)
+        ctx.compare(f"study notes example (0.6 at {where}): SSE vs torch", sse, sse_t)
+        ctx.compare(f"study notes example (0.6 at {where}): CEE = NLLLoss(log(y + 1e-7))", cee, cee_t)
         rows.append({"0.6 at index": where, "SSE NumPy": sse, "SSE torch": sse_t, "CEE NumPy (δ=1e-7)": cee,
                      "NLLLoss(log(y + δ)) torch": cee_t})
-    ctx.table("seed-examples", pd.DataFrame(rows))
+    ctx.table("study-notes-examples", pd.DataFrame(rows))
 
 
 def _regression_losses(ctx):
@@ -162,10 +199,10 @@ def _classification_losses(ctx):
     ours = L.binary_cross_entropy_grad(saturated, t)
     ctx.compare("binary_cross_entropy value (saturated)", L.binary_cross_entropy(saturated, t), v_t)
     torch_eps = float(np.float32(1e-12))
-    ctx.compare("BCE gradient (saturated) × 1e-12/float32(1e-12) = torch", ours * (1e-12 / torch_eps), g_t,
+    relation = ctx.compare("BCE gradient (saturated) × 1e-12/float32(1e-12) = torch", ours * (1e-12 / torch_eps), g_t,
                 note="torch clamps y(1 − y) at float32(1e-12) = 9.99999996e-13, scratch at 1e-12")
     if ctx.dtype == "float64":
-        ctx.differs("BCE gradient (saturated) differs from torch by its clamp constant", ours, g_t,
+        ctx.differs("BCE gradient (saturated) differs from torch by its clamp constant", ours, g_t, relation=relation,
                     note="relative difference 4.0e-9 = 1 − float32(1e-12)/1e-12")
 
 
@@ -177,11 +214,11 @@ def _delta(ctx):
     probs = np.stack([p_true, 1.0 - p_true], axis=1)
     book = np.array([L.cross_entropy_error(probs[i], 0, delta=delta) for i in range(len(p_true))])
     torch_per = -torch.log(ctx.tensor(p_true))
-    relation = np.log1p(delta / p_true.astype(np.float64))
-    ctx.compare("CEE delta=1e-7 - torch = mean log(1 + δ/y)",
-                float(ctx.numpy(torch_per).mean() - book.mean()), float(relation.mean()), kind="trained",
-                note="torch − book = mean log(1 + δ/y): the only difference is the δ")
-    ctx.differs("CEE delta=1e-7 differs from torch", book, torch_per,
+    relation = ctx.compare(DELTA_RELATION, ctx.numpy(torch_per) - book, np.log1p(delta / p_true.astype(np.float64)),
+                           note="−log y − (−log(y + δ)) = log(1 + δ/y), sample by sample: the only difference is the δ. "
+                                "y + δ is rounded to one ulp of y, so at y = 1 the small difference (1e-7) carries a "
+                                "relative error of ε/δ: 1e-9 in float64; in float32 1 + 1e-7 rounds to 1 + 1.19e-7")
+    ctx.differs("CEE delta=1e-7 differs from torch", book, torch_per, relation=relation,
                 note="δ changes −log y by about δ/y: 1.7e-7 at y = 0.6, 0.69 at y = 1e-7")
     zero = ctx.array([[0.0, 1.0]])
     book_zero = float(L.cross_entropy_error(zero, np.array([0]), delta=delta))
@@ -215,15 +252,47 @@ def _accuracy_has_no_gradient(ctx):
     Wt = ctx.tensor(W, requires_grad=True)
     tloss.softmax_cross_entropy(ctx.tensor(x) @ Wt, ctx.labels(labels)).backward()
     zero = float(np.mean(g_acc == 0))
-    ctx.finding("accuracy: numerical gradient is 0 almost everywhere", zero >= 0.9,
-                f"{zero:.0%} of the weights: no change of ±1e-4 flips a prediction, so gradient descent on accuracy "
-                "cannot move (where a sample sits within h of the boundary the 'gradient' is a jump of 1/(N·2h))")
+    near = _near_a_boundary(x.astype(np.float64), W.astype(np.float64), 1e-4)
+    jumps = g_acc[g_acc != 0] * len(x) * 2e-4  # whole numbers of flipped predictions
+    ctx.finding("accuracy: numerical gradient is 0 except where a sample sits within h of a decision boundary",
+                bool(np.all((g_acc == 0) | near)) and bool(np.allclose(jumps, np.round(jumps), atol=1e-6)),
+                f"0 for {zero:.0%} of the weights: no change of ±1e-4 flips a prediction there, so gradient descent on "
+                f"accuracy cannot move. The other {1 - zero:.0%} are weights for which some sample's score margin is "
+                "below h·|x|, and there the 'gradient' is a jump of k/(N·2h) (k predictions flipped), not a slope")
     ctx.finding("loss: numerical gradient is non-zero", bool(np.all(g_loss != 0)))
     atol, rtol = (1e-8, 1e-6) if ctx.dtype == "float64" else (1e-3, 1e-2)
     abs_err = float(np.max(np.abs(g_loss - ctx.numpy(Wt.grad))))
     ctx.finding("loss: numerical gradient ≈ autograd (central difference)", abs_err <= atol + rtol * float(np.max(np.abs(g_loss))),
                 f"truncation + rounding of the central difference with h = {h:g}; exact match is not expected",
                 g_loss, Wt.grad)
+
+
+def _near_a_boundary(x, W, h) -> np.ndarray:
+    """(in, classes) booleans: whether moving W[i, j] by ±h can flip some sample's prediction, i.e.
+    whether a sample n has its margin between class j and its rival (the top class, or for the top
+    class the runner-up) at most h·|x[n, i]| (with a rounding allowance)."""
+    scores = x @ W
+    top = np.argmax(scores, axis=1)
+    ordered = np.sort(scores, axis=1)
+    margin = ordered[:, -1:] - scores                                   # rival of class j: the top class
+    is_top = np.arange(W.shape[1])[None, :] == top[:, None]
+    margin = np.where(is_top, ordered[:, -1:] - ordered[:, -2:-1], margin)  # the top class's rival: the runner-up
+    reach = h * np.abs(x)[:, :, None] * (1 + 1e-6) + 1e-12             # (N, in, 1): how far ±h moves score j
+    return np.any(margin[:, None, :] <= reach, axis=0)
+
+
+def _huge_logits(ctx):
+    """Softmax-with-loss where one logit is far above the others (a diverging network's scores):
+    the loss from log-softmax (log-sum-exp) stays finite on both sides, and so does its gradient."""
+    big = float(np.finfo(ctx.np_dtype).max) * 0.75  # x − max(x) = −1.5·big overflows to −inf
+    logits = ctx.array([[-big, big, 0.0], [5.0, 1.0, 2.0]])
+    labels = np.array([1, 0])
+    with np.errstate(over="ignore"):
+        ours = ctx.impl.losses.softmax_cross_entropy(logits, labels)
+    theirs = tloss.softmax_cross_entropy(ctx.tensor(logits), ctx.labels(labels))
+    ctx.compare("softmax-with-loss where log p = −inf off the target: finite, = torch", ours, theirs,
+                note=f"logits ±{big:.1e}: log p of a non-target class is −inf; only the target's log p enters the "
+                     "loss (multiplying the one-hot by log p would give 0·(−inf) = nan)")
 
 
 def _outlier_fit(ctx):
@@ -275,8 +344,10 @@ def _plot_outlier(x, y, fits):
         ax.plot(xs, a_np * xs + b_np, color=color, lw=2.2, label=f"{name} fit, NumPy (a={a_np:.2f}, b={b_np:.2f})")
         ax.plot(xs, a_t * xs + b_t, color=color, lw=1.2, ls="--", label=f"{name} fit, PyTorch")
     ax.plot(xs, 2 * xs + 1, color="gray", lw=1, ls=":", label="target y = 2x + 1")
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
     ax.legend(fontsize=7)
-    ax.set_title("Squared vs absolute error with one outlier")
+    ax.set_title("Squared against absolute error with one outlier")
     return fig
 
 
@@ -287,17 +358,20 @@ def _plot_curves(ctx):
     t1 = np.ones(1)
     sse = [L.sum_squared_error(np.array([v]), t1) for v in ys]
     sse_t = [float(tloss.sum_squared_error(torch.tensor([v]), torch.tensor([1.0]))) for v in ys]
-    plots.overlay(axes[0], ys, sse, sse_t, title="SSE ½(y − 1)², t = 1", xlabel="y")
+    plots.overlay(axes[0], ys, sse, sse_t, title="SSE ½(y − 1)², t = 1", xlabel="y", ylabel="loss")
     cee = [L.cross_entropy_error(np.array([v, 1 - v]), 0, delta=0.0) for v in ys]
     cee_t = [float(tloss.cross_entropy_error(torch.tensor([[v, 1 - v]]), torch.tensor([0]))) for v in ys]
-    plots.overlay(axes[1], ys, cee, cee_t, title="CEE −log y (true class)", xlabel="y")
+    plots.overlay(axes[1], ys, cee, cee_t, title="CEE −log y (true class)", xlabel="y", ylabel="loss")
     ds = np.linspace(-3, 3, 200)
     mae = [L.mean_absolute_error(np.array([v]), np.zeros(1)) for v in ds]
     mse = [L.mean_squared_error(np.array([v]), np.zeros(1)) for v in ds]
     mae_t = [float(tloss.mean_absolute_error(torch.tensor([v]), torch.tensor([0.0]))) for v in ds]
     mse_t = [float(tloss.mean_squared_error(torch.tensor([v]), torch.tensor([0.0]))) for v in ds]
-    plots.overlay(axes[2], ds, mse, mse_t, title="MSE and MAE vs y − t", xlabel="y − t")
-    plots.overlay(axes[2], ds, mae, mae_t)
+    plots.overlay(axes[2], ds, mse, mse_t, title="MSE and MAE against y − t", xlabel="y − t", ylabel="loss", label="MSE")
+    plots.overlay(axes[2], ds, mae, mae_t, color="tab:green", label="MAE")
     axes[0].legend(fontsize=7)
+    axes[2].legend(fontsize=7)
+    for ax in axes:
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -17,33 +17,51 @@ from ..training import compare_params, flat, free_running, he_params, train_pair
 ID = "lr-schedules"
 TITLE = "Learning-rate schedules (학습률 감소)"
 
-GUIDE = """
+GUIDE = r"""
 A large learning rate makes fast progress early; near a minimum it makes the parameters bounce
-around it. Decaying η over time gets both (학습률 감소). Three classic schedules, as functions of
-the epoch t = 0, 1, 2, …:
+around it. Decaying $\eta$ over time gets both (학습률 감소). Three classic schedules, as functions
+of the epoch $t = 0, 1, 2, \dots$:
 
-| schedule | η_t | PyTorch |
+| schedule | $\eta_t$ | PyTorch |
 |---|---|---|
-| step decay | η₀·γ^⌊t/s⌋ (halve every 5 epochs; ×0.1 every 20) | `StepLR(step_size=s, gamma=γ)` |
-| exponential decay | η₀·e^(−k·t) | `ExponentialLR(gamma=e^(−k))` |
-| 1/t decay | η₀/(1 + k·t) | no built-in: `LambdaLR(lambda t: 1/(1 + k·t))` |
+| step decay | $\eta_0 \gamma^{\lfloor t/s \rfloor}$ (halve every 5 epochs; ×0.1 every 20) | `StepLR(step_size=s, gamma=γ)` |
+| exponential decay | $\eta_0 e^{-kt}$ | `ExponentialLR(gamma=e^(−k))` |
+| 1/t decay | $\eta_0 / (1 + kt)$ | no built-in: `LambdaLR(lambda t: 1/(1 + k·t))` |
+
+{{figure:lr-curves|The learning rate of each schedule per epoch: NumPy's schedule as lines, `torch.optim.lr_scheduler`'s as markers on them.}}
 
 **Where PyTorch steps a scheduler.** `scheduler.step()` is called once per epoch, *after* the
 optimizer steps of that epoch (calling it before `optimizer.step()` skips the first value, and
-PyTorch warns). The first epoch therefore runs with η₀, the second with η₁, and so on — exactly
-the NumPy loop that sets `opt.lr = schedule(epoch)` at the start of every epoch.
-`ExponentialLR` multiplies by γ at every step rather than evaluating e^(−kt), so the two agree to
-rounding, not bit for bit.
+PyTorch warns). The first epoch therefore runs with $\eta_0$, the second with $\eta_1$, and so on:
+exactly the NumPy loop that sets `opt.lr = schedule(epoch)` at the start of every epoch.
+`ExponentialLR` multiplies by $\gamma$ at every step rather than evaluating $e^{-kt}$, so the two
+agree to rounding, not bit for bit.
 
-**Schedules and momentum.** Under a constant η the textbook momentum v ← μv − ηg and PyTorch's
-b ← μb + g, p ← p − ηb are the same rule (v = −ηb). Under a schedule they are not: v stores past
-gradients already multiplied by the η of their step, while PyTorch multiplies the whole buffer by
-the current η. After η halves, PyTorch's step shrinks at once; the textbook one keeps the momentum
-built at the old η. The checks show them equal until the first decay and different afterwards.
-AdamW's decoupled decay p ← p(1 − ηλ) also follows the schedule, because it uses the current η.
+**Schedules and momentum.** Under a constant $\eta$ the textbook momentum $v \leftarrow \mu v - \eta g$
+and PyTorch's $b \leftarrow \mu b + g$, $p \leftarrow p - \eta b$ are the same rule ($v = -\eta b$).
+Under a schedule they are not: $v$ stores past gradients already multiplied by the $\eta$ of their
+step, while PyTorch multiplies the whole buffer by the current $\eta$. After $\eta$ halves, PyTorch's
+step shrinks at once; the textbook one keeps the momentum built at the old $\eta$. The checks show
+them equal until the first decay, parting at the first step after it (in lockstep), and prove the
+exact relation: the textbook rule is PyTorch's with the buffer multiplied by
+$\eta_\text{old}/\eta_\text{new}$ whenever $\eta$ changes. AdamW's decoupled decay
+$p \leftarrow p(1 - \eta\lambda)$ also follows the schedule, because it uses the current $\eta$.
 
-The trained comparisons use the digits network (64→50→10, ReLU) on 500 training images, batches
-of 50 in a shared shuffled order, 30 epochs, SGD from η₀ = 0.2.
+{{table:lr-per-epoch|The learning rate per epoch on both sides.}}
+
+**Schedules and momentum.** Under a constant $\eta$ the textbook momentum
+$v \leftarrow \mu v - \eta g$ and PyTorch's $b \leftarrow \mu b + g$, $p \leftarrow p - \eta b$ are
+the same rule ($v = -\eta b$). Under a schedule they are not: $v$ stores past gradients already
+multiplied by the $\eta$ of their step, while PyTorch multiplies the whole buffer by the current
+$\eta$. After $\eta$ halves, PyTorch's step shrinks at once; the textbook one keeps the momentum
+built at the old $\eta$. The checks show them equal until the first decay and different afterwards.
+AdamW's decoupled decay $p \leftarrow p(1 - \eta \lambda)$ also follows the schedule, because it
+uses the current $\eta$.
+
+The trained comparisons use the digits network (64→50→10, ReLU) on 500 training images, batches of
+50 in a shared shuffled order, 30 epochs, SGD from $\eta_0 = 0.2$.
+
+{{figure:loss-curves|The training loss at every step under each schedule: NumPy line, PyTorch markers; they coincide.}}
 """
 
 CODE = [
@@ -52,11 +70,14 @@ CODE = [
     (scratch.schedules.InverseTimeDecay, topt.inverse_time_lr),
 ]
 
+MOMENTUM_RELATION = "textbook momentum under a schedule = torch SGD(momentum) with b × η_old/η_new at each decay"
+
 DIFFERENCES = [
-    ("exponential decay", "η₀e^(−kt) evaluated directly", "`ExponentialLR`: η ← γη each epoch, γ = e^(−k)", "exponential k=0.1: lr per epoch"),
-    ("1/t decay", "η₀/(1 + kt)", "no scheduler: `LambdaLR` with the factor 1/(1 + kt)", "1/t k=0.2: lr per epoch"),
-    ("momentum under a schedule", "v carries the η of past steps", "b has no η; the current η scales it",
-     "textbook momentum parts from torch's after the first decay"),
+    ("exponential decay", "$\\eta_0 e^{-kt}$ evaluated directly", "`ExponentialLR`: $\\eta \\leftarrow \\gamma \\eta$ each epoch, $\\gamma = e^{-k}$",
+     "exponential k=0.1: lr per epoch"),
+    ("1/t decay", "$\\eta_0 / (1 + kt)$", "no scheduler: `LambdaLR` with the factor $1/(1 + kt)$", "1/t k=0.2: lr per epoch"),
+    ("momentum under a schedule", "$v$ carries the $\\eta$ of past steps", "$b$ has no $\\eta$; the current $\\eta$ scales it",
+     MOMENTUM_RELATION),
 ]
 
 EPOCHS = 30
@@ -117,14 +138,18 @@ def _momentum_under_schedule(ctx, x, t, params0, batches, epoch_of_step):
     after = train_pair(ctx, after_lock.label, params0, "relu", make_np, make_t, x, t, batches, schedule=sched,
                        epoch_of_step=epoch_of_step, lockstep=after_lock)
     parted = after_lock.parts["parameters after the step"].first_mismatch
+    rescaled = train_pair(ctx, MOMENTUM_RELATION, params0, "relu", make_np, lambda ps: topt.momentum_textbook(ps, 0.05, 0.9),
+                          x, t, batches, schedule=sched, epoch_of_step=epoch_of_step)
+    compare_params(ctx, MOMENTUM_RELATION, rescaled, note="lr halved every 5 epochs: torch's SGD(momentum) with b multiplied "
+                   "by η_old/η_new at every decay (torch_ref.optim.momentum_textbook)")
+    relation = rescaled.lockstep.records["parameters after the step"]
     ctx.finding("textbook momentum parts from torch's at the first step after the first decay",
                 after_lock.parts["gradients"].passed and parted is not None and parted["step"] == len(first),
                 f"lockstep: the parameters first differ at step {parted and parted['step']} (the first step at the "
-                f"new lr is {len(first)}); the gradients agree at every step. v keeps the old lr inside it; torch "
-                "scales its buffer by the new lr")
+                f"new lr is {len(first)}); the gradients agree at every step. Relation checked exactly: “{relation.check}”")
     if free_running(ctx):
         ctx.differs("textbook momentum parts from torch's after the first decay", flat(after.params_np), flat(after.params_t),
-                    note="free-running; v keeps the old lr inside it; torch scales its buffer by the new lr")
+                    relation=relation, note="free-running; v keeps the old lr inside it; torch scales its buffer by the new lr")
 
 
 def _adamw_under_schedule(ctx, x, t, params0, batches, epoch_of_step):
@@ -141,11 +166,11 @@ def _plot_lr(results):
     fig, axes = plots.grid(1, 1, size=(6, 3.8))
     ax = axes[0]
     for name, (lr_np, lr_t, _, _) in results.items():
-        line, = ax.plot(lr_np, lw=2.2, label=f"{name}")
-        ax.plot(lr_t, lw=1.2, ls="--", color=line.get_color())
+        line, = ax.plot(lr_np, lw=2, label=f"{name}")
+        plots.torch_points(ax, np.arange(len(lr_t)), lr_t, color=line.get_color(), label=None)
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate")
-    ax.set_title("Learning rate per epoch (solid NumPy, dashed torch.optim.lr_scheduler)")
+    ax.set_title("Learning rate per epoch (lines: NumPy, markers: torch.optim.lr_scheduler)", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return fig
@@ -154,7 +179,7 @@ def _plot_lr(results):
 def _plot_loss(results):
     fig, axes = plots.grid(len(results), 4, size=(3.4, 2.6))
     for ax, (name, (_, _, l_np, l_t)) in zip(axes, results.items()):
-        plots.overlay(ax, np.arange(1, len(l_np) + 1), l_np, l_t, title=name, xlabel="step")
+        plots.overlay(ax, np.arange(1, len(l_np) + 1), l_np, l_t, title=name, xlabel="step", ylabel="training loss")
         ax.set_yscale("log")
     axes[0].legend(fontsize=7)
     fig.tight_layout()

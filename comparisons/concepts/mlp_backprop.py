@@ -8,6 +8,7 @@ import torch
 
 import scratch.layers
 import scratch.networks
+import torch_ref.activations as tact
 import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
@@ -16,45 +17,54 @@ from ..training import accuracy_tracker, compare_params, he_params, train_pair
 ID = "mlp-backprop"
 TITLE = "Backpropagation through layers (오차역전파법)"
 
-GUIDE = """
+GUIDE = r"""
 Backpropagation (오차역전파법) computes every weight's gradient in one backward pass, by the chain
-rule, layer by layer. Each layer needs only two methods: `forward(x)` keeps what it will need, and
-`backward(dout)` turns the gradient of the loss with respect to its output into the gradient with
-respect to its input (and its parameters):
+rule (연쇄법칙), layer by layer. Each layer needs only two methods: `forward(x)` keeps what it will
+need, and `backward(dout)` turns the gradient of the loss with respect to its output into the
+gradient with respect to its input (and its parameters):
 
 | layer | forward | backward |
 |---|---|---|
-| Affine / `nn.Linear` | out = x·W + b | dx = dout·Wᵀ, dW = xᵀ·dout, db = Σₙ dout |
-| ReLU | max(0, x) | dout where x > 0, else 0 |
-| Sigmoid | y = σ(x) | dout·y(1 − y) |
-| SoftmaxWithLoss | L = −(1/N) Σ log softmax(x)[t] | (softmax(x) − t)/N |
+| Affine / `nn.Linear` | $\text{out} = xW + b$ | $dx = \text{dout}\, W^\top$, $dW = x^\top \text{dout}$, $db = \sum_n \text{dout}$ |
+| ReLU | $\max(0, x)$ | $\text{dout}$ where $x > 0$, else 0 |
+| Sigmoid | $y = \sigma(x)$ | $\text{dout} \cdot y (1 - y)$ |
+| SoftmaxWithLoss | $L = -\frac1N \sum \log \operatorname{softmax}(x)_t$ | $(\operatorname{softmax}(x) - t)/N$ |
 
-db sums over the batch because b was broadcast to every row; forgetting that sum is the classic
-bug (the tests plant it). The weight layout differs between the two sides: the book's W is
-(in, out) for x·W, PyTorch's `nn.Linear.weight` is (out, in) for x·Wᵀ; the harness transposes at
-that single border.
+A single sample $x$ of shape (in,) works too, as in `nn.Linear`: out has shape (out,) and
+$dW = x \otimes dout$ (checked beside the batch). $db$ sums over the batch because $b$ was broadcast to every row; forgetting that sum is the classic
+bug (the tests plant it). The weight layout differs between the two sides: the book's $W$ is
+(in, out) for $xW$, PyTorch's `nn.Linear.weight` is (out, in) for $x W^\top$; the harness
+transposes at that single border.
 
 **The three-way gradient check.** On a small network and batch, every parameter's gradient is
-computed three ways — backprop (scratch), central differences (scratch's `numerical_gradient`,
-h = 1e-4, always in float64 as CS231n advises) and autograd — and backprop is compared with both. Backprop and autograd are the same
-math (exact check); the numerical gradient carries truncation and rounding error (gradcheck).
+computed three ways: backpropagation (`scratch`), central differences (`scratch`'s
+`numerical_gradient`, $h = 10^{-4}$, always in float64 as CS231n advises) and autograd; backprop
+is compared with both. Backprop and autograd are the same math (an exact check); the numerical
+gradient carries truncation and rounding error (a gradcheck).
 
 **Training.** The book's two-layer net, here 64 → 50 → 10 with ReLU on scikit-learn's 8×8 digits
-(pixels scaled from 0…16 to [0, 1]; 80/20 train/test split from the run's seed), SGD with lr 0.1,
-batches of 100 in a shared shuffled order, He-initialised weights shared by both sides. The loss
-at every step, the final parameters, and train/test accuracy per epoch are compared; both sides
-reach a test accuracy above 0.9. A net of any depth is built the same way from a longer list of
-layer sizes; the gradient check includes a 3-layer sigmoid and a 4-layer tanh net.
+(pixels scaled from 0…16 to $[0, 1]$, 정규화; an 80/20 train/test split from the run's seed), SGD
+with learning rate 0.1, batches of 100 in a shared shuffled order, He-initialised weights shared by
+both sides. The loss at every step, the final parameters, and train and test accuracy per epoch are
+compared; both sides reach a test accuracy above 0.9. Before training, a network that spreads its
+probability evenly over the 10 classes would have the loss of chance, $\ln 10 = 2.30$.
+
+{{figure:accuracy|Left: train and test accuracy per epoch (NumPy circles and lines, PyTorch crosses). Right: the training loss at every step, NumPy line and PyTorch markers, which coincide.}}
+
+{{table:accuracy|Train and test accuracy after every epoch, on both sides.}}
+
+A net of any depth is built the same way from a longer list of layer sizes; the gradient check
+includes a 3-layer sigmoid and a 4-layer tanh net.
 """
 
 CODE = [
-    (scratch.layers.Linear, torch.nn.Linear),
+    (scratch.layers.Linear, tnet.mlp),
     (scratch.networks.MultiLayerNet.gradient, tnet.train_step),
 ]
 
 DIFFERENCES = [
-    ("weight layout", "W (in, out), x·W", "`weight` (out, in), x·Wᵀ", "backprop vs autograd, 64→50→10 ReLU: W1"),
-    ("gradient", "backward() written per layer", "autograd", "backprop vs autograd, 64→50→10 ReLU: W1"),
+    ("weight layout", "$W$ (in, out), $xW$", "`weight` (out, in), $x W^\\top$", "backprop vs autograd, 64→50→10 ReLU: W1"),
+    ("gradient", "`backward()` written per layer", "autograd", "backprop vs autograd, 64→50→10 ReLU: W1"),
 ]
 
 GRADCHECK_NETS = [("64→50→10 ReLU", [64, 50, 10], "relu"), ("64→20→15→10 sigmoid", [64, 20, 15, 10], "sigmoid"),
@@ -67,7 +77,29 @@ def run(ctx):
     for label, sizes, activation in GRADCHECK_NETS:
         sizes = [n_in] + sizes[1:]
         _three_way(ctx, label.replace("64", str(n_in), 1), sizes, activation, x_tr[:3], t_tr[:3])
+    _linear_layer(ctx)
     _train(ctx, x_tr, t_tr, x_te, t_te)
+
+
+def _linear_layer(ctx):
+    """``Linear`` on a batch (N, in) and on one sample (in,), as ``nn.Linear`` accepts both."""
+    n_in, n_out = 7, 4
+    W = ctx.array(ctx.rng.normal(size=(n_in, n_out)))
+    b = ctx.array(ctx.rng.normal(size=n_out))
+    module = torch.nn.Linear(n_in, n_out).to(dtype=ctx.torch_dtype, device=ctx.device)
+    bridge.load_linear(module, W, b)
+    for label, shape in [("batch (N, in)", (5, n_in)), ("one sample (in,)", (n_in,))]:
+        x = ctx.array(ctx.rng.normal(size=shape))
+        dout = ctx.array(ctx.rng.normal(size=shape[:-1] + (n_out,)))
+        layer = ctx.impl.layers.Linear(W.copy(), b.copy())
+        out = layer.forward(x)
+        dx = layer.backward(dout)
+        module.zero_grad()
+        y_t, dx_t = tact.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+        ctx.compare(f"Linear forward, {label}", out, y_t)
+        ctx.compare(f"Linear backward dx, {label}", dx, dx_t)
+        ctx.compare(f"Linear backward dW, {label}", layer.grads["W"], module.weight.grad.T)
+        ctx.compare(f"Linear backward db, {label}", layer.grads["b"], module.bias.grad)
 
 
 def _three_way(ctx, label, sizes, activation, x, t):
@@ -128,7 +160,7 @@ def _plot_accuracy(frame, losses_np, losses_t):
     ax.set_title("Digits 64→50→10: accuracy per epoch")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    plots.overlay(axes[1], np.arange(1, len(losses_np) + 1), losses_np, losses_t, title="training loss per step", xlabel="step")
+    plots.overlay(axes[1], np.arange(1, len(losses_np) + 1), losses_np, losses_t, title="training loss per step", xlabel="step", ylabel="loss")
     axes[1].set_yscale("log")
     fig.tight_layout()
     return fig

@@ -19,28 +19,41 @@ from ..training import free_running, he_params
 ID = "multitask"
 TITLE = "Multi-task learning (멀티태스크 학습)"
 
-GUIDE = """
-Multi-task learning (멀티태스크 학습) trains one network for several tasks at once: the layers
-that extract features are shared, and each task has its own output layer (head). The seed's example
-(CS224d) shares a word-vector network between named-entity recognition and part-of-speech tagging;
-here the digits get two labels — which digit (10 classes) and whether it is ≥ 5 (2 classes).
+GUIDE = r"""
+Multi-task learning (멀티태스크 학습) trains one network for several tasks at once: the layers that
+extract features are shared, and each task has its own output layer (a head). The study notes'
+example (from CS224d) shares a word-vector network between named-entity recognition and
+part-of-speech tagging; here the digits get two labels, which digit (10 classes) and whether it is
+at least 5 (2 classes):
 
-    h = ReLU(x·W1 + b1)                      the shared trunk (64 → 50)
-    L = CE(h·Wa + ba, digit) + CE(h·Wb + bb, digit ≥ 5)
+$$
+h = \operatorname{ReLU}(x W_1 + b_1), \qquad L = \operatorname{CE}(h W_a + b_a,\ \text{digit}) + \operatorname{CE}(h W_b + b_b,\ \text{digit} \ge 5)
+$$
 
-Backprop splits at h: each head sends its gradient back, and the shared trunk receives the **sum**,
-∂L/∂h = ∂L_a/∂h + ∂L_b/∂h, so ∂L/∂W1 = ∂L_a/∂W1 + ∂L_b/∂W1. Both tasks shape the shared features —
-which can help (a related task acts as extra data, a regulariser) or hurt (the tasks compete).
+with the shared trunk 64 → 50. Backpropagation splits at $h$: each head sends its gradient back,
+and the shared trunk receives the **sum**,
+
+$$
+\frac{\partial L}{\partial h} = \frac{\partial L_a}{\partial h} + \frac{\partial L_b}{\partial h}, \qquad \text{so} \qquad \frac{\partial L}{\partial W_1} = \frac{\partial L_a}{\partial W_1} + \frac{\partial L_b}{\partial W_1}.
+$$
+
+Both tasks shape the shared features, which can help (a related task acts as extra data, a
+regulariser) or hurt (the tasks compete).
 
 In PyTorch the sum happens by itself: `(loss_a + loss_b).backward()` accumulates both contributions
 into `.grad`. The checks backpropagate each head alone on both sides and confirm that the trunk's
-gradient is their sum, then train both sides (SGD lr 0.1, batches of 100) step by step.
+gradient is their sum, then train both sides (SGD with learning rate 0.1, batches of 100) step by
+step.
+
+{{figure:losses|The loss of each head at every step: NumPy line, PyTorch markers; they coincide.}}
+
+{{table:losses|Both heads' losses at every tenth step, on both sides.}}
 """
 
 CODE = [(scratch.networks.MultiTaskNet, tmt.MultiTaskNet), (scratch.networks.MultiTaskNet.gradient, tmt.losses)]
 
 DIFFERENCES = [
-    ("summing the heads' gradients", "dh = dh_a + dh_b, written out", "autograd accumulates into `.grad`",
+    ("summing the heads' gradients", "$dh = dh_a + dh_b$, written out", "autograd accumulates into `.grad`",
      "shared gradient = head a + head b (torch)"),
 ]
 
@@ -177,7 +190,7 @@ def _plot(frame):
     fig, axes = plots.grid(2, 2, size=(4.2, 3.2))
     for ax, head in zip(axes, ("digit", "≥5")):
         plots.overlay(ax, frame["step"], frame[f"{head} loss NumPy"], frame[f"{head} loss torch"],
-                      title=f"head '{head}' loss", xlabel="step")
+                      title=f"head '{head}' loss", xlabel="step", ylabel="loss")
         ax.set_yscale("log")
     axes[0].legend(fontsize=7)
     fig.tight_layout()

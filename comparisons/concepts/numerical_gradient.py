@@ -14,35 +14,55 @@ from .. import plots
 ID = "numerical-gradient"
 TITLE = "Numerical differentiation and gradient checks (수치 미분, 편미분, 기울기)"
 
-GUIDE = """
-The derivative (미분) is the instantaneous rate of change, f′(x) = lim_{h→0} (f(x + h) − f(x))/h.
-A computer cannot take the limit; **numerical differentiation** (수치 미분) uses a small h:
+GUIDE = r"""
+The derivative (미분) is the instantaneous rate of change,
 
-* forward difference (전방 차분): (f(x + h) − f(x)) / h, error ≈ h·f″(x)/2;
-* central difference (중심 차분): (f(x + h) − f(x − h)) / 2h, error ≈ h²·f‴(x)/6 — much smaller.
+$$
+f'(x) = \lim_{h \to 0} \frac{f(x + h) - f(x)}{h}.
+$$
 
-That is **truncation error**, and it shrinks with h. But the subtraction f(x + h) − f(x) of two
-nearly equal numbers loses digits: **rounding error** (반올림 오차) grows like ε·|f|/h with
-float64's ε ≈ 2.2e-16. The total is smallest near h ≈ √ε ≈ 1e-8 for the forward difference and
-h ≈ ε^(1/3) ≈ 6e-6 for the central one; the book's h = 1e-4 is a safe choice for the central
-difference. The log-log figure shows both slopes: truncation on the right (slope 1 forward, slope 2
-central), rounding on the left (slope −1). The book's warning example: h = 1e-50 is lost entirely,
-x + h == x, and the "derivative" is 0.
+A computer cannot take the limit; **numerical differentiation** (수치 미분) uses a small $h$:
 
-Seeds' examples: f(x) = 0.01x² + 0.1x has f′(5) = 0.2 and f′(10) = 0.3 (the numerical values are
-0.1999999999990898 and 0.2999999999986347). For two variables f(x₀, x₁) = x₀² + x₁², the
-**partial derivatives** (편미분) hold the other variable fixed; together they form the **gradient**
-(기울기) ∇f = (2x₀, 2x₁): (6, 8) at (3, 4), (0, 4) at (0, 2), (6, 0) at (3, 0). The gradient
-points where f increases fastest; −∇f where it decreases fastest.
+* forward difference (전방 차분): $\dfrac{f(x + h) - f(x)}{h}$, with an error of about $\tfrac{h}{2} f''(x)$;
+* central difference (중심 차분, also 중앙 차분): $\dfrac{f(x + h) - f(x - h)}{2h}$, with an error
+  of about $\tfrac{h^2}{6} f'''(x)$, much smaller.
+
+That is **truncation error**, and it shrinks with $h$. But the subtraction $f(x + h) - f(x)$ of two
+nearly equal numbers loses digits: **rounding error** (반올림 오차) grows like
+$\varepsilon |f| / h$, with float64's $\varepsilon \approx 2.2 \times 10^{-16}$. The total is
+smallest near $h \approx \sqrt{\varepsilon} \approx 10^{-8}$ for the forward difference and
+$h \approx \varepsilon^{1/3} \approx 6 \times 10^{-6}$ for the central one; the book's
+$h = 10^{-4}$ is a safe choice for the central difference.
+
+{{figure:error-vs-h|The error of the forward and central differences of $e^x$ at $x = 1$ against autograd's exact derivative, as $h$ grows from $10^{-15}$ (left) to $10^{-1}$ (right), log-log. Right of the minimum, truncation: slope 1 for the forward difference, 2 for the central one. Left of it, rounding: slope −1.}}
+
+The figure shows both regimes. The book's warning example: with $h = 10^{-50}$ the step is lost
+entirely, $x + h = x$ in floating point, and the "derivative" is 0.
+
+{{table:error-vs-h|The numbers of the figure: both differences and their errors for every $h$.}}
+
+The study notes' examples: $f(x) = 0.01x^2 + 0.1x$ has $f'(5) = 0.2$ and $f'(10) = 0.3$ (the
+numerical values are 0.1999999999990898 and 0.2999999999986347). For two variables,
+$f(x_0, x_1) = x_0^2 + x_1^2$, the **partial derivatives** (편미분) hold the other variable fixed;
+together they form the **gradient** (기울기)
+$\nabla f = \big(\tfrac{\partial f}{\partial x_0}, \tfrac{\partial f}{\partial x_1}\big) = (2x_0, 2x_1)$:
+$(6, 8)$ at $(3, 4)$, $(0, 4)$ at $(0, 2)$, $(6, 0)$ at $(3, 0)$. The gradient points where $f$
+increases fastest, $-\nabla f$ where it decreases fastest.
 
 **Automatic differentiation** (PyTorch's autograd) is neither: it applies the chain rule to the
-recorded operations and is exact up to the rounding of those operations, with no h at all.
+recorded operations and is exact up to the rounding of those operations, with no $h$ at all.
 
-**Gradient check** (그래디언트 체크). Backprop is easy to get subtly wrong, and a numerical
-gradient is easy to get right but slow (two evaluations of f per parameter). So one compares them
-on a small problem with CS231n's relative error |a − n| / max(|a|, |n|): above 1e-2 the gradient is
-probably wrong, 1e-4…1e-2 uncomfortable, below 1e-7 good in float64 (kinks such as ReLU's can
-legitimately give ~1e-4). Do it in float64: in float32 even the best h leaves only about 3 digits.
+**Gradient check** (기울기 확인). Backpropagation is easy to get subtly wrong, and a numerical
+gradient is easy to get right but slow (two evaluations of $f$ per parameter). So one compares them
+on a small problem with CS231n's relative error
+
+$$
+\frac{|a - n|}{\max(|a|, |n|)}:
+$$
+
+above $10^{-2}$ the gradient is probably wrong, $10^{-4}$ to $10^{-2}$ uncomfortable, below
+$10^{-7}$ good in float64 (kinks such as ReLU's can legitimately give about $10^{-4}$). Do it in
+float64: in float32 even the best $h$ leaves only about 3 digits.
 """
 
 CODE = [
@@ -51,7 +71,7 @@ CODE = [
 ]
 
 DIFFERENCES = [
-    ("how the derivative is found", "finite differences with a step h", "autograd: chain rule, no h",
+    ("how the derivative is found", "finite differences with a step $h$", "autograd: chain rule, no $h$",
      "f(x)=0.01x²+0.1x: numerical vs autograd at x=5"),
     ("exactness", "truncation + rounding error", "rounding only", "forward difference is worse than central at the gradient-check h"),
 ]
@@ -138,14 +158,15 @@ def _h_sweep(ctx):
 
 
 def _plot_sweep(frame):
-    fig, axes = plots.grid(1, 1, size=(6, 4))
+    fig, axes = plots.grid(1, 1, size=(6.4, 4.2))
     ax = axes[0]
     ax.loglog(frame.h, frame["forward error"].clip(lower=1e-17), "o-", label="forward (f(x+h) − f(x))/h")
     ax.loglog(frame.h, frame["central error"].clip(lower=1e-17), "s-", label="central (f(x+h) − f(x−h))/2h")
-    ax.set_xlabel("h")
+    ax.set_xlabel("step h (small on the left, large on the right)")
     ax.set_ylabel("|numerical − autograd|")
-    ax.set_title("d/dx eˣ at x = 1: truncation (right) against rounding (left)")
-    ax.invert_xaxis()
+    ax.set_title("d/dx eˣ at x = 1: rounding error (left) against truncation error (right)", fontsize=10)
+    ax.annotate("rounding: slope −1", xy=(1e-13, 1e-3), fontsize=8, color="gray")
+    ax.annotate("truncation: slope 1 (forward), 2 (central)", xy=(1e-6, 1e-1), fontsize=8, color="gray", ha="center")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower left")
     return fig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 import scratch.optim
 import torch_ref.optim as topt
@@ -14,61 +15,95 @@ from ..pairs._base import accepted
 from ..training import compare_params, free_running, he_params, train_pair
 
 ID = "optimizers"
-TITLE = "Optimizers: SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW (최적화 기법)"
+TITLE = "Optimizers: SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW (매개변수 갱신)"
 
-GUIDE = """
-Plain SGD (p ← p − η·g) follows the steepest slope at every point. On the book's function
-f(x, y) = x²/20 + y² (from (−7, 2)) that is a poor direction: the bowl is 20 times steeper in y
-than in x, so SGD zig-zags across the valley while crawling along it. The optimizers below fix that
-in two ways: by remembering past gradients (momentum) and by giving every parameter its own step
-size (adaptive methods).
+GUIDE = r"""
+Plain SGD, $p \leftarrow p - \eta g$ with the gradient $g$, follows the steepest slope at every
+point. On the book's function $f(x, y) = x^2/20 + y^2$ (from $(-7, 2)$) that is a poor direction:
+the bowl is 20 times steeper in $y$ than in $x$, so SGD zig-zags across the valley while crawling
+along it. The optimizers below fix that in two ways: by remembering past gradients (momentum) and by
+giving every parameter its own step size (adaptive methods).
 
-| optimizer | textbook form (the book, CS231n, the seeds) | PyTorch (`torch.optim`) |
+| optimizer | textbook form (the book, CS231n, the study notes) | PyTorch (`torch.optim`) |
 |---|---|---|
-| SGD | p ← p − η·g | `SGD(lr)`: the same |
-| Momentum (모멘텀) | v ← μv − η·g; p ← p + v | `SGD(momentum=μ)`: b ← μb + g; p ← p − η·b |
-| Nesterov (NAG) | v ← μv − η·∇f(θ + μv); θ ← θ + v | `SGD(nesterov=True)`: b ← μb + g; p ← p − η(g + μb) |
-| AdaGrad | h ← h + g²; p ← p − η·g/(√h + ε) | `Adagrad`: the same, ε = 1e-10 by default (book 1e-7) |
-| RMSProp | h ← ρh + (1 − ρ)g²; p ← p − η·g/(√h + ε) | `RMSprop`: ρ is called `alpha` (0.99), ε = 1e-8 |
-| Adam | m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; p ← p − η·m/(√v + ε) (seed: no bias correction) | `Adam`: m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), p ← p − η·m̂/(√v̂ + ε) |
-| AdamW | — | `AdamW`: p ← p(1 − ηλ), then the Adam step |
+| SGD | $p \leftarrow p - \eta g$ | `SGD(lr)`: the same |
+| Momentum (모멘텀) | $v \leftarrow \mu v - \eta g$; $p \leftarrow p + v$ | `SGD(momentum=μ)`: $b \leftarrow \mu b + g$; $p \leftarrow p - \eta b$ |
+| Nesterov (NAG) | $v \leftarrow \mu v - \eta \nabla f(\theta + \mu v)$; $\theta \leftarrow \theta + v$ | `SGD(nesterov=True)`: $b \leftarrow \mu b + g$; $p \leftarrow p - \eta (g + \mu b)$ |
+| AdaGrad | $h \leftarrow h + g^2$; $p \leftarrow p - \eta g / (\sqrt h + \epsilon)$ | `Adagrad`: the same, $\epsilon = 10^{-10}$ by default (the book $10^{-7}$) |
+| RMSProp | $h \leftarrow \rho h + (1 - \rho) g^2$; $p \leftarrow p - \eta g / (\sqrt h + \epsilon)$ | `RMSprop`: $\rho$ is called `alpha` (0.99), $\epsilon = 10^{-8}$ |
+| Adam | $m \leftarrow \beta_1 m + (1 - \beta_1) g$; $v \leftarrow \beta_2 v + (1 - \beta_2) g^2$; $p \leftarrow p - \eta\, m / (\sqrt v + \epsilon)$ (the study notes: no bias correction) | `Adam`: $\hat m = m / (1 - \beta_1^t)$, $\hat v = v / (1 - \beta_2^t)$, $p \leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)$ |
+| AdamW | — | `AdamW`: $p \leftarrow p (1 - \eta \lambda)$, then the Adam step |
 
-**Momentum, two ways of writing the same thing.** The textbook velocity v includes the learning
-rate; PyTorch's buffer b does not. Multiply PyTorch's recursion by −η: (−ηb) ← μ(−ηb) − ηg, which
-is the textbook recursion for v = −ηb. So the parameters agree step for step *as long as η is
-constant*, and the check `v = −lr·b` proves it on PyTorch's own `momentum_buffer`. When η changes
-(a schedule), v still carries the old η inside it, b does not, and the two part (see
-`lr-schedules`). PyTorch's first step sets b = g (no dampening on step 1); the textbook's v = 0
-start gives the same first step.
+{{figure:trajectories|The first 30 steps of each optimizer on $f(x, y) = x^2/20 + y^2$ from $(-7, 2)$ with the book's learning rates, over the contour lines of $f$ (+: the minimum). NumPy's steps are the dots on the blue line, `torch.optim`'s the orange crosses; they land on the same points.}}
 
-**Nesterov.** The look-ahead form needs the gradient at θ + μv, a point where the network has not
-been evaluated. Storing φ = θ + μv instead of θ turns it into a rule that needs the gradient at
-the stored parameters only: φ ← φ + μ²v − (1 + μ)ηg, then v ← μv − ηg. That is PyTorch's rule
-(with v = −ηb); the check runs the look-ahead form and compares θ + μv with PyTorch's parameters.
+**Momentum, two ways of writing the same thing.** The textbook velocity $v$ includes the learning
+rate; PyTorch's buffer $b$ does not. Multiply PyTorch's recursion by $-\eta$:
+$(-\eta b) \leftarrow \mu (-\eta b) - \eta g$, which is the textbook recursion for $v = -\eta b$.
+So the parameters agree step for step *as long as $\eta$ is constant*, and the check
+$v = -\text{lr} \cdot b$ proves it on PyTorch's own `momentum_buffer`. When $\eta$ changes (a
+schedule), $v$ still carries the old $\eta$ inside it and $b$ does not, and the two part (see
+`lr-schedules`). PyTorch's first step sets $b = g$ (no dampening on step 1); the textbook's start
+at $v = 0$ gives the same first step.
 
-**AdaGrad and RMSProp.** h accumulates squared gradients, so elements that moved a lot get small
-steps. AdaGrad's h only grows, so its steps shrink towards zero; RMSProp forgets old gradients with
-an exponential moving average (지수이동평균). Both put ε outside the square root in PyTorch.
+**Nesterov.** The look-ahead form needs the gradient at $\theta + \mu v$, a point where the network
+has not been evaluated. Storing $\varphi = \theta + \mu v$ instead of $\theta$ turns it into a rule
+that needs the gradient at the stored parameters only:
+$\varphi \leftarrow \varphi + \mu^2 v - (1 + \mu)\eta g$, then $v \leftarrow \mu v - \eta g$. That
+is PyTorch's rule (with $v = -\eta b$); the check runs the look-ahead form and compares
+$\theta + \mu v$ with PyTorch's parameters.
 
-**Adam** combines momentum (m) and RMSProp (v). Both start at 0 and so are biased towards 0 in
-early steps; the bias correction divides by 1 − βᵗ. The seed's form leaves the correction out. At
-step 1, m = (1 − β₁)g and v = (1 − β₂)g², so the uncorrected step is η·(1 − β₁)/√(1 − β₂) ≈ 3.16η
-(per element, while |g| ≫ ε) where the corrected one is η: the seed's form starts with steps about
-3.2 times *larger*, and the two approach each other only as βᵗ → 0 (for β₂ = 0.999 that takes
-thousands of steps). The book instead folds the correction into
-the step size, η_t = η√(1 − β₂ᵗ)/(1 − β₁ᵗ), which is PyTorch's Adam with ε replaced by
-ε/√(1 − β₂ᵗ): a small, real difference that the checks measure.
+**AdaGrad and RMSProp.** $h$ accumulates squared gradients, so elements that moved a lot get small
+steps. AdaGrad's $h$ only grows, so its steps shrink towards zero (학습률 감소 built in); RMSProp
+forgets old gradients with an exponential moving average (지수이동평균). Both put $\epsilon$ outside
+the square root in PyTorch.
 
-**AdamW** decays the weights directly, p ← p(1 − ηλ), instead of adding λp to the gradient
-(which Adam would then divide by √v̂, weakening the decay on parameters with large gradients).
+**Adam** combines momentum ($m$) and RMSProp ($v$). Both start at 0 and so are biased towards 0 in
+early steps; the bias correction divides by $1 - \beta^t$. The study notes' form leaves the
+correction out. At step 1, $m = (1 - \beta_1) g$ and $v = (1 - \beta_2) g^2$, so the uncorrected
+step is
 
-On the digits network (64→50→10, ReLU, batches of 100 in a shared shuffled order) every optimizer
-is run on both sides for at least 100 steps and compared in lockstep at every step, in both
-dtypes: before each step the NumPy network is given torch's parameters, and its optimizer is given
-torch's gradient, so the update is checked on the very same input. (Free-running, the adaptive
-optimizers would part in float32 within a step or two: dividing each gradient element by its own
-running size turns the rounding of a nearly cancelling gradient sum into a step of about η. In
-lockstep that rounding never feeds back.) In float64 the runs are compared free-running as well.
+$$
+\eta \frac{1 - \beta_1}{\sqrt{1 - \beta_2}} \approx 3.16\, \eta
+$$
+
+(per element, while $|g| \gg \epsilon$) where the corrected one is $\eta$: the uncorrected form
+starts with steps about 3.2 times *larger*, and the two approach each other only as
+$\beta^t \to 0$ (for $\beta_2 = 0.999$ that takes thousands of steps). The book instead folds the
+correction into the step size, $\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$, which is
+PyTorch's Adam with $\epsilon$ replaced by $\epsilon / \sqrt{1 - \beta_2^t}$: a small, real
+difference that the checks measure. Both textbook forms are thus PyTorch's Adam with rescaled
+hyperparameters, and the checks prove it step by step by setting the optimizer's `lr` and `eps`
+before every step (`torch_ref.optim.AdamRescaled`): the book's form is $\epsilon_t = \epsilon/\sqrt{1 - \beta_2^t}$
+at an unchanged $\eta$; the study notes' uncorrected form is additionally
+$\eta_t = \eta (1 - \beta_1^t)/\sqrt{1 - \beta_2^t}$, since
+$\eta\, m/(\sqrt{v} + \epsilon) = (\eta_t/(1 - \beta_1^t))\, m/(\sqrt{\hat v} + \epsilon_t)$.
+
+{{figure:adam-bias-correction|The largest difference from `torch.optim.Adam` at every step, on $x^2/20 + y^2$ with learning rate 0.3: the study notes' form without bias correction and the book's folded form, log scale.}}
+
+{{table:adam-bias-correction|The numbers of the figure at selected steps.}}
+
+**AdamW** decays the weights directly, $p \leftarrow p (1 - \eta \lambda)$, instead of adding
+$\lambda p$ to the gradient (which Adam would then divide by $\sqrt{\hat v}$, weakening the decay on
+parameters with large gradients).
+
+**Defaults.** Constructed with no hyperparameters, AdaGrad, RMSProp, Adam and AdamW take
+PyTorch's defaults (lr 0.01, 0.01, 0.001, 0.001; $\epsilon$ 1e-10, 1e-8, 1e-8, 1e-8; $\rho$ = `alpha`
+0.99; $\beta = (0.9, 0.999)$; AdamW's $\lambda$ 0.01): the checks build both sides with no arguments
+and run them on a bowl $\tfrac12 \sum c_i p_i^2$ whose curvatures span $10^{-9} \dots 10$, where a
+wrong $\epsilon$, rate or $\lambda$ would show. Momentum and Nesterov take the book's $\mu = 0.9$ when
+none is given; PyTorch's `SGD` defaults to momentum 0 (plain SGD) and refuses `nesterov=True`
+without a momentum.
+
+**On a network.** On the digits network (64→50→10, ReLU, batches of 100 in a shared shuffled
+order) every optimizer is run on both sides for at least 100 steps and compared in lockstep at
+every step, in both dtypes: before each step the NumPy network is given torch's parameters, and its
+optimizer is given torch's gradient, so the update is checked on the very same input.
+(Free-running, the adaptive optimizers would part in float32 within a step or two: dividing each
+gradient element by its own running size turns the rounding of a nearly cancelling gradient sum
+into a step of about $\eta$. In lockstep that rounding never feeds back.) In float64 the runs are
+compared free-running as well.
+
+{{figure:digits-loss|The training loss at every step on the digits network, every optimizer on one axis with its learning rate in the legend: NumPy as lines, PyTorch as markers on them.}}
 """
 
 CODE = [
@@ -78,14 +113,24 @@ CODE = [
     (scratch.optim.nesterov_lookahead, topt.minimize),
 ]
 
+UNCORRECTED = "Adam without bias correction = torch Adam with lr·(1 − β₁ᵗ)/√(1 − β₂ᵗ), ε/√(1 − β₂ᵗ)"
+FOLDED = "Adam, book's folded form = torch Adam with ε/√(1 − β₂ᵗ)"
+DEFAULT_MOMENTUM = "Momentum(lr)'s default momentum 0.9 = torch.optim.SGD(lr, momentum=0.9)"
+TORCH_DEFAULTS = {"AdaGrad": "Adagrad", "RMSProp": "RMSprop", "Adam": "Adam", "AdamW": "AdamW"}
+
 DIFFERENCES = [
-    ("momentum", "v ← μv − η·g; p ← p + v", "b ← μb + g; p ← p − η·b", "Momentum: v = −lr·b (torch's momentum_buffer)"),
-    ("Nesterov", "gradient at the look-ahead θ + μv", "gradient at p, which plays φ = θ + μv", "Nesterov: look-ahead θ + μv = torch's p"),
-    ("AdaGrad ε", "1e-7 (book), inside or outside √", "1e-10, outside √", "AdaGrad (book's eps=1e-7): lockstep point after the step"),
-    ("RMSProp decay", "ρ = decay_rate (0.99)", "`alpha` = 0.99", "RMSProp: lockstep point after the step"),
-    ("Adam bias correction", "none (seed)", "m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)", "Adam without bias correction differs from torch"),
-    ("Adam (book)", "correction folded into η_t", "correction on m and v: ε acts on √v̂", "Adam, book's folded form, differs from torch"),
-    ("weight decay in Adam", "λp added to the gradient", "AdamW: p ← p(1 − ηλ) before the step", "AdamW: lockstep point after the step"),
+    ("momentum", "$v \\leftarrow \\mu v - \\eta g$; $p \\leftarrow p + v$", "$b \\leftarrow \\mu b + g$; $p \\leftarrow p - \\eta b$",
+     "Momentum: v = −lr·b (torch's momentum_buffer)"),
+    ("Nesterov", "gradient at the look-ahead $\\theta + \\mu v$", "gradient at $p$, which plays $\\varphi = \\theta + \\mu v$",
+     "Nesterov: look-ahead θ + μv = torch's p"),
+    ("AdaGrad ε", "$10^{-7}$ (the book), inside or outside the √", "$10^{-10}$, outside the √", "AdaGrad (book's eps=1e-7): lockstep point after the step"),
+    ("RMSProp decay", "$\\rho$ = `decay_rate` (0.99)", "`alpha` = 0.99", "RMSProp: lockstep point after the step"),
+    ("Adam bias correction", "none (the study notes)", "$\\hat m = m / (1 - \\beta_1^t)$, $\\hat v = v / (1 - \\beta_2^t)$",
+     UNCORRECTED),
+    ("Adam (the book)", "correction folded into $\\eta_t$", "correction on $m$ and $v$: $\\epsilon$ acts on $\\sqrt{\\hat v}$",
+     FOLDED),
+    ("weight decay in Adam", "$\\lambda p$ added to the gradient", "AdamW: $p \\leftarrow p (1 - \\eta \\lambda)$ before the step", "AdamW: lockstep point after the step"),
+    ("default momentum", "$\\mu = 0.9$ (the book)", "`SGD`: momentum = 0; `nesterov=True` needs one", DEFAULT_MOMENTUM),
 ]
 
 START = (-7.0, 2.0)
@@ -116,12 +161,26 @@ def optimizer_pairs(impl, lr, name):
     return (lambda: cls(**accepted(cls, pair, h)), lambda ps: pair.torch(ps, **pair.torch_kwargs(h)))
 
 
-def numpy_path(ctx, make_opt, steps=STEPS, start=START):
+# A bowl ½·Σ cᵢpᵢ² whose curvatures span 1e-9 … 10, so that every hyperparameter shows in the path:
+# ε against the tiny gradients, the learning rate and the averaging rates against the large ones.
+CURVATURES = (1e-9, 1e-7, 1e-3, 1.0, 10.0)
+WIDE_START = (1.0, -2.0, 3.0, -1.0, 0.5)
+
+
+def f_wide(p):
+    return 0.5 * (p.new_tensor(CURVATURES) * p**2).sum()
+
+
+def grad_wide(p):
+    return np.asarray(CURVATURES, dtype=p.dtype) * p
+
+
+def numpy_path(ctx, make_opt, steps=STEPS, start=START, grad=grad_f):
     opt = make_opt()
     params = {"p": ctx.array(start)}
     path = [params["p"].copy()]
     for _ in range(steps):
-        opt.update(params, {"p": grad_f(params["p"])})
+        opt.update(params, {"p": grad(params["p"])})
         path.append(params["p"].copy())
     return np.array(path), opt
 
@@ -158,6 +217,7 @@ def run(ctx):
 
     _momentum_relation(ctx, paths["Momentum"])
     _nesterov_relation(ctx)
+    _defaults(ctx)
     bias = _adam_forms(ctx)
     _digits(ctx)
     ctx.table("forms", _forms_table(ctx))
@@ -186,10 +246,39 @@ def _nesterov_relation(ctx):
                          "steps), which the Nesterov relation runs; add it to the implementation")
     thetas, vs = look(grad_f, ctx.array(START), lr=lr, momentum=mu, steps=STEPS)
     path_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.nesterov(ps, lr, mu), STEPS)
-    ctx.compare("Nesterov: look-ahead θ + μv = torch's p", thetas + mu * vs, path_t, kind="trained",
-                note="the look-ahead form takes the gradient at θ + μv; PyTorch stores that point as p")
-    ctx.differs("Nesterov: look-ahead θ itself is not torch's p", thetas[1:], ctx.numpy(path_t)[1:],
+    relation = ctx.compare("Nesterov: look-ahead θ + μv = torch's p", thetas + mu * vs, path_t, kind="trained",
+                           note="the look-ahead form takes the gradient at θ + μv; PyTorch stores that point as p")
+    ctx.differs("Nesterov: look-ahead θ itself is not torch's p", thetas[1:], ctx.numpy(path_t)[1:], relation=relation,
                 note="θ and φ = θ + μv differ by μv")
+
+
+def _defaults(ctx):
+    """Each optimizer constructed with no hyperparameters against torch.optim's defaults."""
+    optim = ctx.impl.optim
+    for name, torch_name in TORCH_DEFAULTS.items():
+        ours, _ = numpy_path(ctx, getattr(optim, name), start=WIDE_START, grad=grad_wide)
+        theirs, _ = topt.minimize(f_wide, ctx.tensor(WIDE_START), getattr(torch.optim, torch_name), STEPS)
+        ctx.compare(f"{name}() = torch.optim.{torch_name}(), both at their defaults: every step", ours, theirs,
+                    kind="trained", note=f"½Σcᵢpᵢ², c = {CURVATURES}, {STEPS} steps")
+    lr = 0.1
+    momentum, _ = numpy_path(ctx, lambda: optim.Momentum(lr), start=WIDE_START, grad=grad_wide)
+    relation = ctx.compare(DEFAULT_MOMENTUM, momentum,
+                           topt.minimize(f_wide, ctx.tensor(WIDE_START), lambda ps: topt.momentum(ps, lr, 0.9), STEPS)[0],
+                           kind="trained", note="the book's μ = 0.9 when none is given")
+    plain, _ = topt.minimize(f_wide, ctx.tensor(WIDE_START), lambda ps: torch.optim.SGD(ps, lr=lr), STEPS)
+    ctx.differs("Momentum(lr) differs from torch.optim.SGD(lr), whose default momentum is 0", momentum, plain,
+                relation=relation, note="torch's SGD without a momentum is plain SGD")
+    nesterov, _ = numpy_path(ctx, lambda: optim.Nesterov(lr), start=WIDE_START, grad=grad_wide)
+    ctx.compare("Nesterov(lr)'s default momentum 0.9 = torch.optim.SGD(lr, momentum=0.9, nesterov=True)", nesterov,
+                topt.minimize(f_wide, ctx.tensor(WIDE_START), lambda ps: topt.nesterov(ps, lr, 0.9), STEPS)[0],
+                kind="trained", note="the book's μ = 0.9 when none is given")
+    try:
+        torch.optim.SGD([ctx.tensor(START, requires_grad=True)], lr=lr, nesterov=True)
+        refused = ""
+    except ValueError as err:
+        refused = str(err)
+    ctx.finding("torch.optim.SGD(nesterov=True) has no default momentum: it refuses to build", bool(refused),
+                f"PyTorch: {refused!r}")
 
 
 def _adam_forms(ctx):
@@ -198,14 +287,22 @@ def _adam_forms(ctx):
     path_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.adam(ps, lr), STEPS)
     path_t = ctx.numpy(path_t)
     no_bc, _ = numpy_path(ctx, lambda: optim.Adam(lr, bias_correction=False))
-    ctx.differs("Adam without bias correction differs from torch", no_bc, path_t,
-                note="the seed's form takes larger first steps; the gap is tabled and plotted per step")
+    uncorrected_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.adam_uncorrected(ps, lr), STEPS)
+    relation = ctx.compare(UNCORRECTED, no_bc, uncorrected_t, kind="trained",
+                           note="η·m/(√v + ε) = (lr_t/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε_t): torch.optim.Adam with lr and "
+                                "eps set before every step (torch_ref.optim.adam_uncorrected), every step")
+    ctx.differs("Adam without bias correction differs from torch", no_bc, path_t, relation=relation,
+                note="the study notes' form takes larger first steps; the gap is tabled and plotted per step")
     folded_cls = getattr(optim, "AdamFolded", None)
     rows = {"step": np.arange(STEPS + 1), "|Δ| no bias correction": np.abs(no_bc - path_t).max(axis=1)}
     if folded_cls is not None:
         folded, _ = numpy_path(ctx, lambda: folded_cls(lr))
+        folded_t, _ = topt.minimize(f, ctx.tensor(START), lambda ps: topt.adam_folded(ps, lr), STEPS)
+        relation = ctx.compare(FOLDED, folded, folded_t, kind="trained",
+                               note="η_t·m/(√v + ε) = (η/(1 − β₁ᵗ))·m/(√v̂ + ε/√(1 − β₂ᵗ)): torch.optim.Adam with eps "
+                                    "set before every step (torch_ref.optim.adam_folded), every step")
         if ctx.dtype == "float64":  # ε = 1e-8 against √v ~ 1 is below float32's resolution
-            ctx.differs("Adam, book's folded form, differs from torch", folded, path_t,
+            ctx.differs("Adam, book's folded form, differs from torch", folded, path_t, relation=relation,
                         note="the book's ε acts on the uncorrected √v: PyTorch's Adam with ε/√(1 − β₂ᵗ)")
         rows["|Δ| book's folded form"] = np.abs(folded - path_t).max(axis=1)
     first_np = no_bc[1] - no_bc[0]
@@ -233,7 +330,7 @@ def _digits(ctx):
         compare_params(ctx, f"digits MLP, {name}", run)
         curves[name] = (run.losses_np, run.losses_t)
     ctx.finding(f"digits: every optimizer ran ≥ 100 steps ({len(run.losses_np)})", len(run.losses_np) >= 100)
-    ctx.figure("digits-loss", lambda: _plot_digits(curves))
+    ctx.figure("digits-loss", lambda: _plot_digits(curves, lrs))
 
 
 def _forms_table(ctx):
@@ -255,13 +352,15 @@ def _plot_trajectories(paths):
         path_np, path_t, _, _, lr = paths[name]
         ax.contour(X, Y, X**2 / 20 + Y**2, levels=np.geomspace(0.05, 30, 12), colors="gray", linewidths=0.5)
         ax.plot(path_np[:31, 0], path_np[:31, 1], "o-", ms=3, color="tab:blue", lw=1.5, label="NumPy")
-        ax.plot(path_t[:31, 0], path_t[:31, 1], "x--", ms=4, color="tab:orange", lw=1, label="PyTorch")
+        ax.plot(path_t[:31, 0], path_t[:31, 1], "x", ms=5, color="tab:orange", label="PyTorch")
         ax.plot(0, 0, "k+", ms=10)
         ax.set_xlim(-10, 10)
         ax.set_ylim(-5, 5)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
         ax.set_title(f"{name} (lr {lr})", fontsize=10)
     axes[0].legend(fontsize=7, loc="lower right")
-    fig.suptitle("f(x, y) = x²/20 + y² from (−7, 2), 30 steps: NumPy (o) and torch.optim (x) overlaid")
+    fig.suptitle("f(x, y) = x²/20 + y² from (−7, 2), 30 steps: NumPy (o) and torch.optim (x)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -273,18 +372,25 @@ def _plot_bias(frame):
         ax.semilogy(frame["step"], frame[col].clip(lower=1e-17), "o-", ms=3, label=col)
     ax.set_xlabel("step")
     ax.set_ylabel("max |p − p_torch|")
-    ax.set_title("Adam forms against torch.optim.Adam (lr 0.3, x²/20 + y²)")
+    ax.set_title("Adam forms against torch.optim.Adam (lr 0.3, x²/20 + y²)", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return fig
 
 
-def _plot_digits(curves):
-    fig, axes = plots.grid(len(curves), 4, size=(3.4, 2.6))
-    for ax, (name, (l_np, l_t)) in zip(axes, curves.items()):
-        plots.overlay(ax, np.arange(1, len(l_np) + 1), l_np, l_t, title=name, xlabel="step")
-        ax.set_yscale("log")
-    axes[0].legend(fontsize=7)
-    fig.suptitle("Digits MLP 64→50→10: training loss per step, NumPy solid, PyTorch dashed")
-    fig.tight_layout()
+def _plot_digits(curves, lrs=None):
+    fig, axes = plots.grid(1, 1, size=(7.5, 4.4))
+    ax = axes[0]
+    colors = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray"]
+    for (name, (l_np, l_t)), color in zip(curves.items(), colors):
+        steps = np.arange(1, len(l_np) + 1)
+        lr = f", lr {lrs[name]:g}" if lrs and name in lrs else ""
+        ax.plot(steps, l_np, color=color, lw=1.6, label=f"{name}{lr}")
+        plots.torch_points(ax, steps, l_t, color=color, label=None)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, ncol=2, title="NumPy lines, PyTorch markers", title_fontsize=8)
+    ax.set_title("Digits MLP 64→50→10: training loss per step", fontsize=10)
     return fig

@@ -15,33 +15,57 @@ from ..training import accuracy_tracker, compare_params, flat, free_running, ove
 ID = "regularization"
 TITLE = "Weight decay: L2, L1 and AdamW (가중치 감소)"
 
-GUIDE = """
+GUIDE = r"""
 A network with many parameters and few training images learns the training set by heart
-(오버피팅, overfitting): training accuracy reaches 1.0 while test accuracy stalls. **Weight
-decay** (가중치 감소) penalises large weights, which tend to come with overfitting:
+(오버피팅, overfitting; the study notes say 과적합): training accuracy reaches 1.0 while test
+accuracy stalls. **Weight decay** (가중치 감소) penalises large weights, which tend to come with
+overfitting:
 
-    L2:  L + (λ/2)·Σ‖W‖²      gradient  ∇L + λ·W
-    L1:  L + λ·Σ|W|            subgradient ∇L + λ·sign(W),  sign(0) = 0
-    elastic net: both, λ₁·Σ|W| + (λ₂/2)·Σ‖W‖²
+$$
+\text{L2:}\quad L + \frac{\lambda}{2} \sum \|W\|^2, \qquad \text{gradient } \nabla L + \lambda W
+$$
 
-The names: with SGD, the L2 term turns each step into W ← W − η(∇L + λW) = (1 − ηλ)·W − η∇L — the
-weights *decay* by a factor (1 − ηλ) every step. L1's constant pull towards 0 sets many weights to
-exactly (or nearly) 0: a sparse network, visible in the weight histograms.
+$$
+\text{L1:}\quad L + \lambda \sum |W|, \qquad \text{subgradient } \nabla L + \lambda \operatorname{sign}(W), \quad \operatorname{sign}(0) = 0
+$$
 
-**PyTorch.** `torch.optim.SGD(weight_decay=λ)` adds λ·p to the gradient of *every* parameter of the
-group — the same math as the L2 penalty, exactly, but including biases unless they are put in a
-group with `weight_decay=0` (the book decays weights only; here the torch side uses two parameter
-groups). PyTorch has no L1 option: a user adds `λ·Σ|W|` to the loss and autograd differentiates it,
-with sign(0) = 0 as `torch.sign`.
+and the elastic net uses both, $\lambda_1 \sum |W| + \frac{\lambda_2}{2} \sum \|W\|^2$.
 
-**Coupled vs decoupled.** For Adam, adding λW to the gradient ("Adam + L2", `Adam(weight_decay=λ)`)
-is not the same as decaying the weights: Adam divides every gradient element by √v̂, so
-parameters with large gradients get *less* decay. AdamW (Loshchilov & Hutter) applies the decay
-directly, W ← W·(1 − ηλ), outside the adaptive step. The checks match each on its own against
-PyTorch and show the two differ.
+The name: with SGD, the L2 term turns each step into
+$W \leftarrow W - \eta (\nabla L + \lambda W) = (1 - \eta\lambda) W - \eta \nabla L$: the weights
+*decay* by the factor $1 - \eta\lambda$ every step. L1's constant pull towards 0 can set weights to
+exactly (or nearly) 0: a sparse network.
 
-The experiment is the book's: 300 training images, six hidden layers of 100, SGD lr 0.01, batches
-of 100, λ = 0.1 on the weights. The default run trains 100 epochs (`--full`: the book's 201).
+**Coupled vs decoupled.** For Adam, adding $\lambda W$ to the gradient ("Adam + L2",
+`Adam(weight_decay=λ)`) is not the same as decaying the weights: Adam divides every gradient element
+by $\sqrt{\hat v}$, so parameters with large gradients get *less* decay. AdamW (Loshchilov & Hutter)
+applies the decay directly, $W \leftarrow W (1 - \eta\lambda)$, outside the adaptive step. The first
+step from a fresh state shows it in closed form ($\hat m = g$, $\hat v = g^2$ there): Adam + L2 moves
+$p$ by $\eta (g + \lambda p)/(|g + \lambda p| + \epsilon)$, never more than $\eta$ whatever $\lambda$,
+while AdamW moves it by $\eta\lambda p + \eta g/(|g| + \epsilon)$. The checks prove both formulas,
+match each optimizer on its own against PyTorch over a training run, and show the two differ.
+
+{{figure:accuracy|Train and test accuracy per epoch on the book's overfitting set-up, without weight decay and with L2 and L1. NumPy as lines, PyTorch as markers on them.}}
+
+{{table:final-accuracy|Train and test accuracy after the last epoch of each variant.}}
+
+{{figure:weight-histograms|The weights after training for each variant, 80 bins, log-scaled counts.}}
+
+**PyTorch.** `torch.optim.SGD(weight_decay=λ)` adds $\lambda p$ to the gradient of *every*
+parameter of the group: the same math as the L2 penalty, exactly, but including biases unless they
+are put in a group with `weight_decay=0` (the book decays the weights only; here the torch side
+uses two parameter groups). PyTorch has no L1 option: a user adds $\lambda \sum |W|$ to the loss
+and autograd differentiates it, with $\operatorname{sign}(0) = 0$ as `torch.sign`.
+
+**Coupled or decoupled.** For Adam, adding $\lambda W$ to the gradient ("Adam + L2",
+`Adam(weight_decay=λ)`) is not the same as decaying the weights: Adam divides every gradient
+element by $\sqrt{\hat v}$, so parameters with large gradients get *less* decay. AdamW (Loshchilov
+and Hutter) applies the decay directly, $W \leftarrow W (1 - \eta\lambda)$, outside the adaptive
+step. The checks match each on its own against PyTorch and show the two differ.
+
+The experiment is the book's: 300 training images, six hidden layers of 100, SGD with learning rate
+0.01, batches of 100, L2 with $\lambda = 0.1$ on the weights (L1 with $\lambda = 0.001$). The default
+run trains 100 epochs (`--full`: the book's 201).
 """
 
 CODE = [
@@ -49,11 +73,15 @@ CODE = [
     (scratch.regularization.l2_grad, tnet.weight_decay_groups),
 ]
 
+DECAY_RELATION = "Adam + L2 and AdamW, step 1: p − η(g + λp)/(|g + λp| + ε) and p(1 − ηλ) − ηg/(|g| + ε)"
+
 DIFFERENCES = [
-    ("L2", "(λ/2)·Σ‖W‖² in the loss", "`SGD(weight_decay=λ)` adds λ·p to the gradient", "overfitting set-up, L2 λ=0.1: final parameters"),
+    ("L2", "$\\frac{\\lambda}{2} \\sum \\|W\\|^2$ in the loss", "`SGD(weight_decay=λ)` adds $\\lambda p$ to the gradient",
+     "overfitting set-up, L2 λ=0.1: final parameters"),
     ("biases", "decay the weights only", "`weight_decay` applies to every parameter in the group", "overfitting set-up, L2 λ=0.1: final parameters"),
-    ("L1", "λ·Σ|W|, sign(0) = 0", "no option: add `λ·Σ|W|` to the loss", "L1 gradient with zeros = autograd (sign(0) = 0)"),
-    ("Adam + L2 vs AdamW", "one weight decay", "`Adam(weight_decay)` (coupled) ≠ `AdamW` (decoupled)", "Adam + L2 differs from AdamW"),
+    ("L1", "$\\lambda \\sum |W|$, $\\operatorname{sign}(0) = 0$", "no option: add $\\lambda \\sum |W|$ to the loss",
+     "L1 gradient with zeros = autograd (sign(0) = 0)"),
+    ("Adam + L2 vs AdamW", "one weight decay", "`Adam(weight_decay)` (coupled) ≠ `AdamW` (decoupled)", DECAY_RELATION),
 ]
 
 LAMBDA = 0.1
@@ -85,7 +113,8 @@ def run(ctx):
         weights[name] = np.concatenate([run_.params_np[f"W{i}"].ravel() for i in range(1, 8)])
     if ctx.dtype == "float64":
         _findings(ctx, curves, weights)
-    _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0)
+    decay_relation = _coupled_vs_decoupled_step(ctx)
+    _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0, decay_relation)
     ctx.table("final-accuracy", pd.DataFrame([{"variant": k, **f.iloc[-1].to_dict()} for k, f in curves.items()]))
     ctx.figure("accuracy", lambda: plots.accuracy_panels(
         curves, "300 training images, 6 hidden layers of 100: train vs test accuracy"))
@@ -129,7 +158,28 @@ def _penalties(ctx):
     ctx.compare("one SGD step: L2 gradient = weight_decay", p_np, p_t)
 
 
-def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0):
+def _coupled_vs_decoupled_step(ctx):
+    """One Adam step from a fresh state (m = v = 0, so m̂ = g and v̂ = g² for the gradient g it is
+    given), the same p and loss gradient g on both sides, in closed form:
+
+        Adam + L2 (coupled):   p − η·(g + λp)/(|g + λp| + ε)    the decay λp is divided by √v̂
+        AdamW (decoupled):     p·(1 − ηλ) − η·g/(|g| + ε)       the decay is ηλp whatever g
+    """
+    lam, lr, eps = 0.05, 0.001, 1e-8
+    p = ctx.array(ctx.rng.normal(size=(6, 5)))
+    g = ctx.array(ctx.rng.normal(size=p.shape) * np.logspace(-3, 0, p.shape[1]))  # small to large gradients
+    coupled, decoupled = {"W": p.copy()}, {"W": p.copy()}
+    ctx.impl.optim.Adam(lr, eps=eps).update(coupled, {"W": g + ctx.impl.regularization.l2_grad(p, lam)})
+    ctx.impl.optim.AdamW(lr, eps=eps, weight_decay=lam).update(decoupled, {"W": g})
+    p64, g64 = p.astype(np.float64), g.astype(np.float64)
+    g_l2 = g64 + lam * p64
+    closed = np.stack([p64 - lr * g_l2 / (np.abs(g_l2) + eps), p64 * (1 - lr * lam) - lr * g64 / (np.abs(g64) + eps)])
+    return ctx.compare(DECAY_RELATION, np.stack([coupled["W"], decoupled["W"]]), closed,
+                       note="first step from m = v = 0: coupled p − η(g + λp)/(|g + λp| + ε), "
+                            "decoupled p(1 − ηλ) − ηg/(|g| + ε)")
+
+
+def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0, decay_relation):
     lam, lr = 0.05, 0.001
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, 10)
     label = "Adam + L2 penalty = torch Adam(weight_decay)"
@@ -141,7 +191,7 @@ def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0):
                            lambda ps: torch.optim.AdamW(ps, lr=lr, weight_decay=lam), x_tr, t_tr, batches)
     compare_params(ctx, "AdamW = torch AdamW", decoupled)
     if free_running(ctx):
-        ctx.differs("Adam + L2 differs from AdamW", flat(coupled.params_np), flat(decoupled.params_np),
+        ctx.differs("Adam + L2 differs from AdamW", flat(coupled.params_np), flat(decoupled.params_np), relation=decay_relation,
                     note="coupled decay is divided by √v̂ per element; decoupled decay is not")
 
 
@@ -151,6 +201,8 @@ def _plot_weights(weights):
     for ax, (name, w) in zip(axes, weights.items()):
         ax.hist(w, bins=80, range=(-0.5, 0.5), color="tab:blue")
         ax.set_yscale("log")
+        ax.set_xlabel("weight")
+        ax.set_ylabel("count")
         ax.set_title(f"{name}: weights after training", fontsize=9)
     fig.tight_layout()
     return fig

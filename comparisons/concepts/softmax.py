@@ -14,37 +14,58 @@ from .. import plots
 ID = "softmax"
 TITLE = "Softmax and its overflow (소프트맥스 함수)"
 
-GUIDE = """
-The softmax turns a vector of scores into probabilities: yₖ = exp(aₖ) / Σᵢ exp(aᵢ). Every yₖ is in
-(0, 1) and they sum to 1, so the output can be read as a probability (확률) per class. It is the
-usual output function of a classifier; a regression network uses the identity instead.
+GUIDE = r"""
+The softmax turns a vector of scores into probabilities:
 
-**Overflow (오버플로).** exp grows fast: exp(1010) is far beyond the largest float64 (~1.8e308),
-so the naive formula computes inf/inf = nan for the seeds' example a = [1010, 1000, 990].
+$$
+y_k = \frac{\exp(a_k)}{\sum_{i=1}^{n} \exp(a_i)}
+$$
 
-**The cure.** Multiplying numerator and denominator by the same constant C changes nothing:
+Every $y_k$ is in $(0, 1)$ and they sum to 1, so the output can be read as a probability (확률)
+per class. It is the usual output function of a classifier; a regression network uses the
+identity instead. The book's example: the scores $a = [0.3, 2.9, 4.0]$ give
+$\exp(a) = [1.350, 18.17, 54.60]$, which sum to 74.12, so $y = [0.018, 0.245, 0.737]$. The largest
+score gets the largest probability, but not all of it.
 
-    yₖ = C·exp(aₖ) / Σᵢ C·exp(aᵢ) = exp(aₖ + log C) / Σᵢ exp(aᵢ + log C) = exp(aₖ + C′) / Σᵢ exp(aᵢ + C′)
+{{figure:probabilities|The softmax of the scores [0.3, 2.9, 4.0] (left) and of [1010, 1000, 990] (right), NumPy and PyTorch side by side. The second is computed with the max-shift; without it the naive formula gives nan.}}
 
-so any C′ may be added to every input. Taking C′ = −max(a) makes every exponent ≤ 0: nothing
-overflows, and the largest term is exactly 1, so the denominator is at least 1. The checks confirm
-both facts: the naive form gives nan, the shifted one gives [9.9995e-01, 4.54e-05, 2.06e-09], and
-adding any constant leaves the output unchanged.
+**Overflow (오버플로).** exp grows fast: $\exp(1010)$ is far beyond the largest float64
+(about $1.8 \times 10^{308}$), so the naive formula computes $\infty / \infty = \text{nan}$ for
+the study notes' example $a = [1010, 1000, 990]$.
 
-**Backward.** With y = softmax(a), the Jacobian is ∂yᵢ/∂aⱼ = yᵢ(δᵢⱼ − yⱼ); the vector-Jacobian
-product needed by backprop is da = y ⊙ (dout − Σⱼ doutⱼ yⱼ), one line with no matrix.
+**The cure.** Multiplying numerator and denominator by the same constant $C$ changes nothing:
+
+$$
+y_k = \frac{C \exp(a_k)}{\sum_i C \exp(a_i)} = \frac{\exp(a_k + \log C)}{\sum_i \exp(a_i + \log C)} = \frac{\exp(a_k + C')}{\sum_i \exp(a_i + C')}
+$$
+
+so any $C'$ may be added to every input. Taking $C' = -\max(a)$ makes every exponent $\le 0$:
+nothing overflows, and the largest term is exactly 1, so the denominator is at least 1. The checks
+confirm both facts: the naive form gives nan, the shifted one gives
+$[0.99995, 4.54 \times 10^{-5}, 2.06 \times 10^{-9}]$, and adding any constant leaves the output
+unchanged.
+
+{{table:overflow|Softmax of [1010, 1000, 990]: the naive formula, the shifted one and PyTorch's.}}
+
+**Backward.** With $y = \operatorname{softmax}(a)$ the Jacobian is
+$\partial y_i / \partial a_j = y_i (\delta_{ij} - y_j)$; the vector-Jacobian product that
+backpropagation needs is one line with no matrix:
+
+$$
+\frac{\partial L}{\partial a} = y \odot \Big(\frac{\partial L}{\partial y} - \sum_j \frac{\partial L}{\partial y_j}\, y_j\Big)
+$$
 
 Softmax preserves order (it is monotone), so at inference a classifier may skip it and take the
 argmax of the scores directly.
 """
 
 CODE = [
-    (scratch.activations.softmax, torch.nn.Softmax),
+    (scratch.activations.softmax, tact.module),
     (scratch.activations.softmax_backward, tact.forward_backward),
 ]
 
 DIFFERENCES = [
-    ("overflow", "exp(a)/Σexp(a) as written overflows", "torch.softmax subtracts the max internally",
+    ("overflow", "$\\exp(a) / \\sum \\exp(a)$ as written overflows", "`torch.softmax` subtracts the max internally",
      "softmax([1010, 1000, 990]) shifted"),
     ("naive form", "nan for large inputs", "never nan", "naive softmax overflows to nan"),
 ]
@@ -76,6 +97,7 @@ def run(ctx):
         "random batch": x,
         "large logits": ctx.array(ctx.rng.normal(0.0, 1.0, size=(8, 10)) * 300 + 500),
         "ties": ctx.array(np.tile([2.0, 2.0, 2.0, -1.0], (4, 1))),
+        "3-D, axis −1": ctx.array(ctx.rng.normal(0.0, 3.0, size=(3, 4, 6))),
     }
     for label, batch in batches.items():
         dout = ctx.array(ctx.rng.normal(size=batch.shape))
@@ -100,16 +122,19 @@ def run(ctx):
 def _plot(ctx, impl):
     scores = ctx.array([0.3, 2.9, 4.0])
     fig, axes = plots.grid(2, 2, size=(4.2, 3.0))
-    for ax, (label, a) in zip(axes, [("scores [0.3, 2.9, 4.0]", scores), ("scores [1010, 1000, 990]", ctx.array(SEED_EXAMPLE))]):
+    for ax, (label, a) in zip(axes, [("softmax([0.3, 2.9, 4.0])", scores), ("softmax([1010, 1000, 990])", ctx.array(SEED_EXAMPLE))]):
         y_np = impl.softmax(a)
         y_t = ctx.numpy(torch.softmax(ctx.tensor(a), dim=-1))
         pos = np.arange(len(a))
         ax.bar(pos - 0.18, y_np, width=0.36, label="NumPy (scratch)", color="tab:blue")
         ax.bar(pos + 0.18, y_t, width=0.36, label="PyTorch", color="tab:orange")
+        for p, v in zip(pos, y_np):
+            ax.annotate(f"{v:.3f}", (p, v), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
         ax.set_xticks(pos, [f"{v:g}" for v in a])
         ax.set_title(label, fontsize=10)
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(0, 1.12)
+        ax.set_xlabel("score")
         ax.set_ylabel("probability")
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig

@@ -11,65 +11,80 @@ import torch
 from torch import nn
 
 import scratch.init
+import torch_ref.init as tinit
 
 from .. import bridge, data, plots
 from ..training import compare_params, train_pair
 
 ID = "weight-init"
-TITLE = "Weight initialisation (가중치 초기값)"
+TITLE = "Initial weight values (가중치의 초깃값)"
 
-GUIDE = """
+GUIDE = r"""
 Where the weights start decides whether a deep network can learn at all.
 
 **Not all equal.** With zeros (or any constant) every hidden unit computes the same output and
-receives the same gradient, so they stay identical forever: a layer of 100 units learns like one
-(대칭성 문제). The checks train such a network on both sides and find every hidden unit still
-identical at the end. Random initial values break the symmetry.
+receives the same gradient, so they stay identical forever: a layer of 100 units learns like one.
+The book: the weights' symmetric structure has to be broken (가중치의 대칭적인 구조를 무너뜨리려면),
+so the initial values are drawn at random. The checks train a network started from a constant on
+both sides and find every hidden unit still identical at the end.
 
 **Not too small, not too large.** The book's experiment feeds 1,000 random inputs through five
-100-unit layers without biases and draws a histogram (30 bins over (0, 1)) of each layer's
-activations:
+100-unit layers without biases and draws a histogram (30 bins over $(0, 1)$) of each layer's
+activation values (활성화값):
 
-* sigmoid, std 1: activations pile up at 0 and 1, where σ′ ≈ 0 — gradients vanish
+* sigmoid, std 1: the activations pile up at 0 and 1, where $\sigma' \approx 0$: gradients vanish
   (기울기 소실);
-* sigmoid, std 0.01: everything near 0.5 — the units all say the same thing (표현력 제한);
-* sigmoid (and tanh), std √(1/n): spread over the whole range in every layer. The book calls this
-  "Xavier"; in torch's terms it is **LeCun** init, N(0, 1/fan_in). Glorot & Bengio's Xavier is
-  N(0, 2/(fan_in + fan_out)), which equals it only when fan_in = fan_out;
-* ReLU, std 0.01 and √(1/n): activations shrink layer by layer, because ReLU zeroes half its
-  inputs and halves the variance;
-* ReLU, std √(2/n) (**He / Kaiming**): the 2 makes up for that half, and the spread stays the same
-  in every layer.
+* sigmoid, std 0.01: everything near 0.5: the units all say the same thing, which limits what
+  the layer can represent (표현력 제한);
+* sigmoid (and tanh), std $\sqrt{1/n}$: spread over the whole range in every layer. The book
+  calls this "Xavier"; in torch's terms it is **LeCun** initialisation, $N(0, 1/\text{fan}_\text{in})$.
+  Glorot and Bengio's Xavier is $N\big(0, 2/(\text{fan}_\text{in} + \text{fan}_\text{out})\big)$,
+  which equals it only when $\text{fan}_\text{in} = \text{fan}_\text{out}$;
+* ReLU, std 0.01 and $\sqrt{1/n}$: the activations shrink layer by layer, because ReLU zeroes half
+  its inputs and halves the variance;
+* ReLU, std $\sqrt{2/n}$ (**He / Kaiming**): the 2 makes up for that half, and the spread stays
+  the same in every layer.
+
+{{figure:activation-histograms|The activation values of each of the five layers (columns) for each activation function and weight scale (rows), 30 bins. Filled: NumPy; outline: PyTorch, from the same weights. For ReLU only the positive values are counted, since half of them are exactly 0.}}
 
 With the weights shared, the NumPy and PyTorch activations agree exactly in every layer.
 
-| name | distribution of W (fan_in = in, fan_out = out) | `torch.nn.init` |
+{{table:activation-stats|Mean and standard deviation of every layer's activations, both sides.}}
+
+| name | distribution of $W$ | `torch.nn.init` |
 |---|---|---|
-| LeCun normal | N(0, 1/fan_in) | `kaiming_normal_(w, nonlinearity='linear')` |
-| Xavier normal | N(0, gain²·2/(fan_in + fan_out)) | `xavier_normal_(w, gain)` |
-| Xavier uniform | U(±gain·√(6/(fan_in + fan_out))) | `xavier_uniform_(w, gain)` |
-| He normal | N(0, 2/fan_in) | `kaiming_normal_(w, nonlinearity='relu')` |
-| He uniform | U(±√(6/fan_in)) | `kaiming_uniform_(w, nonlinearity='relu')` |
-| `nn.Linear` default | U(±1/√fan_in), bias too | `kaiming_uniform_(w, a=√5)` |
+| LeCun normal | $N(0, 1/\text{fan}_\text{in})$ | `kaiming_normal_(w, nonlinearity='linear')` |
+| Xavier normal | $N\big(0, \text{gain}^2 \cdot 2/(\text{fan}_\text{in} + \text{fan}_\text{out})\big)$ | `xavier_normal_(w, gain)` |
+| Xavier uniform | $U\big(\pm \text{gain} \sqrt{6/(\text{fan}_\text{in} + \text{fan}_\text{out})}\big)$ | `xavier_uniform_(w, gain)` |
+| He normal | $N(0, 2/\text{fan}_\text{in})$ | `kaiming_normal_(w, nonlinearity='relu')` |
+| He uniform | $U\big(\pm \sqrt{6/\text{fan}_\text{in}}\big)$ | `kaiming_uniform_(w, nonlinearity='relu')` |
+| `nn.Linear` default | $U(\pm 1/\sqrt{\text{fan}_\text{in}})$, bias too | `kaiming_uniform_(w, a=√5)` |
 
-`nn.Linear.weight` has shape (out, in), so torch reads fan_in = in from its *second* dimension;
-the book's W is (in, out), so `scratch.init` reads fan_in from the *first*. Gains:
-`calculate_gain('tanh')` = 5/3, `'relu'` = √2. The distribution checks draw 60,000 values on
-each side (different random streams, so the comparison is statistical) and compare mean, standard
-deviation and bounds with tolerances of 5 standard errors.
+Here $\text{fan}_\text{in}$ is the number of inputs of the layer and $\text{fan}_\text{out}$ the
+number of outputs. `nn.Linear.weight` has shape (out, in), so torch reads $\text{fan}_\text{in}$
+from its *second* dimension; the book's $W$ is (in, out), so `scratch.init` reads it from the
+*first*. Gains: `calculate_gain('tanh')` = 5/3, `'relu'` = $\sqrt2$. The distribution checks draw
+60,000 values on each side (different random streams, so the comparison is statistical) and compare
+mean, standard deviation and bounds with tolerances of 5 standard errors.
 
-**Training.** The book's comparison: four hidden ReLU layers of 100, SGD lr 0.01, batches of 128,
-std 0.01 vs √(1/n) vs √(2/n) (here on digits, 64 inputs). With std 0.01 the signal dies out
-and the loss barely moves; He init learns fastest. The loss curves agree step by step on both sides.
+{{table:distributions|Each initialiser's sample mean, standard deviation and bounds on both sides against the distribution's.}}
+
+**Training.** The book's comparison: four hidden ReLU layers of 100, SGD with learning rate 0.01,
+batches of 128, std 0.01 against $\sqrt{1/n}$ against $\sqrt{2/n}$ (here on the digits, 64
+inputs). The book finds that with std 0.01 the signal dies out and the loss barely moves, and that
+He initialisation learns fastest. The loss curves agree step by step on both sides.
+
+{{figure:training-loss-by-init|The training loss at every step for the three initial weight scales; NumPy solid, PyTorch dashed on top of it.}}
 """
 
-CODE = [(scratch.init.he_normal, nn.init.kaiming_normal_), (scratch.init.xavier_uniform, nn.init.xavier_uniform_)]
+CODE = [(scratch.init.he_normal, tinit.he_normal), (scratch.init.lecun_normal, tinit.lecun_normal),
+        (scratch.init.xavier_uniform, tinit.xavier_uniform)]
 
 DIFFERENCES = [
-    ("\"Xavier\"", "the book: N(0, 1/n)", "`xavier_normal_`: N(0, 2/(fan_in + fan_out)); N(0, 1/n) is LeCun",
+    ("\"Xavier\"", "the book: $N(0, 1/n)$", "`xavier_normal_`: $N\\big(0, 2/(\\text{fan}_\\text{in} + \\text{fan}_\\text{out})\\big)$; $N(0, 1/n)$ is LeCun",
      "book's \"Xavier\" √(1/n) = LeCun normal (torch kaiming_normal_, linear): std"),
-    ("fan_in", "W (in, out): fan_in = shape[0]", "weight (out, in): fan_in = shape[1]", "he_normal: std"),
-    ("default init", "std 0.01 (book's first try)", "`nn.Linear`: U(±1/√fan_in) for W and b", "nn.Linear default: bound"),
+    ("fan_in", "$W$ (in, out): $\\text{fan}_\\text{in}$ = `shape[0]`", "weight (out, in): $\\text{fan}_\\text{in}$ = `shape[1]`", "he_normal: std"),
+    ("default init", "std 0.01 (the book's first try)", "`nn.Linear`: $U(\\pm 1/\\sqrt{\\text{fan}_\\text{in}})$ for $W$ and $b$", "nn.Linear default: bound"),
 ]
 
 SHAPE = (300, 200)  # (in, out) = (fan_in, fan_out)

@@ -12,30 +12,38 @@ from ..lockstep import lockstep_history
 from ..training import free_running
 
 ID = "xor-mlp"
-TITLE = "A hidden layer solves XOR (다층 신경망)"
+TITLE = "A hidden layer solves XOR (다층 퍼셉트론)"
 
-GUIDE = """
-XOR's ones ([0,1] and [1,0]) and zeros ([0,0] and [1,1]) sit on opposite corners of the square:
-no single line separates them, which is why the single-layer network of `delta-rule` fails. A
-hidden layer maps the inputs into a new space where they *are* separable (e.g. one hidden unit
-learns OR, another AND, and the output learns "OR and not AND").
+GUIDE = r"""
+XOR's ones ($[0,1]$ and $[1,0]$) and zeros ($[0,0]$ and $[1,1]$) sit on opposite corners of the
+square: no single line separates them, which is why the single-layer network of `delta-rule`
+fails. A hidden layer (은닉층) maps the inputs into a new space where they *are* separable (for
+example one hidden unit learns OR, another AND, and the output learns "OR and not AND"); the book
+builds XOR this way from gates, as a multi-layer perceptron (다층 퍼셉트론).
 
-The network: 3 inputs (x₁, x₂ and the constant 1 as bias) → 4 sigmoid hidden units → 1 sigmoid
-output, no separate biases, trained by per-sample SGD on ½(d − y)² with α = 0.9. Backprop by hand
-is the delta rule applied twice:
+The network: 3 inputs ($x_1$, $x_2$ and the constant 1 as bias) → 4 sigmoid hidden units → 1
+sigmoid output, no separate biases, trained by per-sample SGD on $\tfrac12 (d - y)^2$ with
+$\alpha = 0.9$. Backpropagation by hand is the delta rule applied twice:
 
-    δ₂ = y(1 − y)(d − y)                  (the output's delta)
-    δ₁ = h(1 − h) ⊙ (W₂ᵀ δ₂)              (the error sent back through W₂)
-    W₂ ← W₂ + α·δ₂·hᵀ,   W₁ ← W₁ + α·δ₁·xᵀ
+$$
+\delta_2 = y (1 - y)(d - y), \qquad \delta_1 = h \odot (1 - h) \odot (W_2^\top \delta_2),
+$$
 
-On the PyTorch side autograd finds the same gradients; the weights are compared after every epoch.
-The decision surface shows the output over the input square: high in two opposite corners.
+$$
+W_2 \leftarrow W_2 + \alpha\, \delta_2 h^\top, \qquad W_1 \leftarrow W_1 + \alpha\, \delta_1 x^\top,
+$$
+
+where $\delta_2$ is the output's delta and $\delta_1$ the error sent back through $W_2$. On the
+PyTorch side autograd finds the same gradients; the weights are compared after every epoch.
+
+{{figure:decision-surface|The trained network's output over the input square, computed by NumPy (left) and by PyTorch (middle), with the 0.5 contour in black and the four samples (circles: target 1, squares: target 0); right, the loss per epoch (NumPy line, PyTorch markers). The output is high in two opposite corners.}}
 """
 
 CODE = [(scratch.delta_rule.train_two_layer, tdelta.train_two_layer)]
 
 DIFFERENCES = [
-    ("backprop", "δ₁ = h(1 − h) ⊙ W₂ᵀδ₂ written by hand", "autograd through `nn.Sequential`", "XOR MLP: lockstep W1 after the epoch"),
+    ("backpropagation", "$\\delta_1 = h \\odot (1 - h) \\odot W_2^\\top \\delta_2$ written by hand",
+     "autograd through `nn.Sequential`", "XOR MLP: lockstep W1 after the epoch"),
 ]
 
 
@@ -115,6 +123,6 @@ def _plot_surface(ctx, W1, W2, model, loss_np, loss_t):
         ax.set_xlabel("x₁")
         ax.set_ylabel("x₂")
     fig.colorbar(im, ax=axes[:2])
-    plots.overlay(axes[2], np.arange(1, len(loss_np) + 1), loss_np, loss_t, title="loss per epoch", xlabel="epoch")
+    plots.overlay(axes[2], np.arange(1, len(loss_np) + 1), loss_np, loss_t, title="loss per epoch", xlabel="epoch", ylabel="loss")
     axes[2].set_yscale("log")
     return fig
