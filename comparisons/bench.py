@@ -72,8 +72,58 @@ def run_bench(out, device: str = "cpu", repeats: int = 30, seed: int = 0, impl=N
     check_device(device)
     with outdir.replacing(out, "python -m comparisons bench") as folder:
         rows = _measure(impl, device, repeats, seed, progress)
-        _write(rows, folder, repeats, device)
+        verify_s = verify_timings(progress)
+        _write(rows, folder, repeats, device, verify_s)
     return pd.DataFrame(rows)
+
+
+# A file of 15 objects as a learner writes them (here: scratch's, defined in the file itself).
+VERIFY_FILE = """
+import numpy as np
+import scratch.activations as A
+import scratch.layers as L
+import scratch.losses as E
+import scratch.optim as O
+
+def sigmoid(x): return A.sigmoid(x)
+def relu(x): return A.relu(x)
+def softmax(x): return A.softmax(x)
+def relu_grad(x): return A.relu_grad(x)
+def cross_entropy_error(y, t): return E.cross_entropy_error(y, t, delta=0.0)
+class Relu(L.ReLU): pass
+class Sigmoid(L.Sigmoid): pass
+class Affine(L.Linear): pass
+class SoftmaxWithLoss(L.SoftmaxWithLoss): pass
+class Dropout(L.Dropout): pass
+class BatchNormalization(L.BatchNorm1d): pass
+class SGD(O.SGD): pass
+class Momentum(O.Momentum): pass
+class AdaGrad(O.AdaGrad): pass
+class Adam(O.Adam): pass
+"""
+
+
+def verify_timings(progress=None) -> dict:
+    """Seconds for ``verify FILE.py`` on a file of 15 objects, and for one layer (``verify layer``),
+    in this process (torch already imported)."""
+    import tempfile
+    from pathlib import Path
+
+    from .verify import verify, verify_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fifteen.py"
+        path.write_text(VERIFY_FILE, encoding="utf-8")
+        t0 = time.perf_counter()
+        result = verify_file(str(path))
+        file_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        verify("layer", f"{path}:BatchNormalization", "batchnorm")
+        layer_s = time.perf_counter() - t0
+    out = {"verify FILE.py (objects)": len(result.results), "verify FILE.py s": file_s, "verify one layer s": layer_s}
+    if progress:
+        progress(f"[bench] verify FILE.py, {len(result.results)} objects: {file_s:.2f} s; one layer: {layer_s:.2f} s")
+    return out
 
 
 def _measure(impl, device, repeats, seed, progress) -> list[dict]:
@@ -104,21 +154,24 @@ def _measure(impl, device, repeats, seed, progress) -> list[dict]:
     return rows
 
 
-def _write(rows, out, repeats, device):
+def _write(rows, out, repeats, device, verify_s=None):
     """bench.csv, bench.json, bench.md and bench.png in the folder ``out``."""
     frame = pd.DataFrame(rows)
     frame.to_csv(out / "bench.csv", index=False)
     meta = {"threads": {"blas": [i.get("num_threads") for i in threadpoolctl.threadpool_info()],
                         "torch": torch.get_num_threads()},
             "cpu": platform.processor() or platform.machine(), "numpy": np.__version__, "torch": torch.__version__,
-            "repeats": repeats, "device": device}
+            "repeats": repeats, "device": device, "verify": verify_s}
     (out / "bench.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n", encoding="utf-8")
     (out / "bench.md").write_text(
         "# Training-step benchmark: NumPy vs PyTorch\n\n"
         f"One SGD training step (forward, backward, update) per row; median of {repeats} timed steps after "
         f"3 warm-up steps, with the interquartile range. One CPU thread per library (as in the comparisons); "
         f"numpy {np.__version__}, torch {torch.__version__}, {meta['cpu']}. `÷ NumPy` is the time relative to "
-        "NumPy's in the same configuration (below 1: faster than NumPy).\n\n" + _markdown_table(_display(frame)) + "\n",
+        "NumPy's in the same configuration (below 1: faster than NumPy).\n\n" + _markdown_table(_display(frame)) + "\n"
+        + (f"\n`verify FILE.py` on a file of {verify_s['verify FILE.py (objects)']} objects: "
+           f"{verify_s['verify FILE.py s']:.2f} s; `verify layer` (batch norm): {verify_s['verify one layer s']:.2f} s "
+           "(one process, torch imported once).\n" if verify_s else ""),
         encoding="utf-8")
     _plot(frame, out / "bench.png")
 

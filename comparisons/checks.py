@@ -90,23 +90,29 @@ def measure(actual, expected) -> tuple[float, float]:
     return float(diff.max()), float(rel.max())
 
 
-def first_mismatch(actual, expected, atol: float, rtol: float) -> dict | None:
+def first_mismatch(actual, expected, atol: float, rtol: float, scale=None) -> dict | None:
     """Where the allclose rule first fails: index and both values, or None when it holds."""
     a = np.asarray(actual, dtype=np.float64)
     e = np.asarray(expected, dtype=np.float64)
-    bad = ~close(a, e, atol, rtol)
+    bad = ~close(a, e, atol, rtol, scale)
     if not bad.any():
         return None
     idx = np.unravel_index(int(np.argmax(bad)), a.shape) if a.ndim else ()
     return {"index": [int(i) for i in idx], "actual": float(a[idx]), "expected": float(e[idx])}
 
 
-def close(a, e, atol: float, rtol: float) -> np.ndarray:
-    """Elementwise allclose rule; equal infinities and NaN-against-NaN count as close."""
+def close(a, e, atol: float, rtol: float, scale=None) -> np.ndarray:
+    """Elementwise allclose rule; equal infinities and NaN-against-NaN count as close.
+
+    ``scale`` (optional, broadcastable) is the size of the terms a result was summed from, e.g.
+    |x|·|W| for x·W: a sum that cancels to near 0 keeps the rounding error of its terms (a dot
+    product of n terms is exact to about n·u·Σ|xᵢwᵢ|, u the unit roundoff), so the relative part
+    of the rule is taken against max(|expected|, scale) instead of |expected|."""
     a = np.asarray(a, dtype=np.float64)
     e = np.asarray(e, dtype=np.float64)
+    ref = np.abs(e) if scale is None else np.maximum(np.abs(e), np.asarray(scale, dtype=np.float64))
     with np.errstate(invalid="ignore"):
-        ok = np.abs(a - e) <= atol + rtol * np.abs(e)
+        ok = np.abs(a - e) <= atol + rtol * ref
     return ok | (a == e) | (np.isnan(a) & np.isnan(e))
 
 

@@ -61,9 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --data mnist: a folder with the four MNIST IDX files (.gz or raw) to use instead")
     run.add_argument("--full", action="store_true",
                      help="run the study notes' full-length setups where the default shortens them")
-    ver = sub.add_parser("verify", help="check your own NumPy function, layer, loss, optimizer or schedule against PyTorch")
-    ver.add_argument("kind", nargs="?", help="activation, loss, layer, optimizer or schedule")
-    ver.add_argument("target", nargs="?", help="MODULE:NAME, MODULE a dotted module or a path to a .py file")
+    ver = sub.add_parser("verify", help="check your own NumPy code against PyTorch: a whole FILE.py, or one object")
+    ver.add_argument("kind", nargs="?", metavar="FILE.py | KIND",
+                     help="a .py file (every object it recognises), or function, loss, layer, optimizer, schedule, network")
+    ver.add_argument("target", nargs="?", help="with KIND: MODULE:NAME, MODULE a dotted module or a path to a .py file")
     ver.add_argument("--against", help="the reference to compare with (see --list)")
     ver.add_argument("--hparam", action="append", default=[], metavar="KEY=VALUE",
                      help="a hyperparameter for both sides, e.g. lr=0.01 (repeatable)")
@@ -71,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--seed", type=seed_value, default=0, help="0 to 2**63 - 1 (default 0)")
     ver.add_argument("--steps", type=int, default=100, help="optimizer steps / schedule epochs (default 100)")
     ver.add_argument("--list", action="store_true", help="list every reference with the interface it expects")
+    ver.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    ver.add_argument("--timeout", type=float, default=60.0,
+                     help="seconds one object may run before it is reported as timed out (default 60)")
     bench = sub.add_parser("bench", help="time a training step of MLPs, NumPy vs PyTorch")
     bench.add_argument("--out", default="reports/bench",
                        help="output folder (default reports/bench); replaced only when new, empty or an earlier output")
@@ -114,18 +118,31 @@ def cmd_list() -> int:
 
 
 def cmd_verify(args) -> int:
-    from .verify import VerifyUsageError, format_result, list_references, parse_hparams, verify
+    import json
+
+    from .verify import (VerifyUsageError, format_file_result, format_result, list_references, parse_hparams, verify,
+                         verify_file)
 
     if args.list:
         print(list_references())
         return EXIT_OK
+    if args.kind and args.kind.endswith(".py") and not args.target:
+        if args.against or args.hparam:
+            raise UsageError("--against and --hparam name one object: give KIND MODULE:NAME with them")
+        try:
+            result = verify_file(args.kind, args.dtype, args.seed, args.steps, args.timeout)
+        except VerifyUsageError as exc:
+            raise UsageError(str(exc)) from None
+        print(json.dumps(result.to_dict(), indent=1) if args.json else format_file_result(result))
+        return EXIT_OK if result.passed else EXIT_FAILED
     if not args.kind or not args.target or not args.against:
-        raise UsageError("verify needs KIND MODULE:NAME --against REFERENCE (or --list)")
+        raise UsageError("verify needs FILE.py, or KIND MODULE:NAME --against REFERENCE (or --list)")
     try:
-        result = verify(args.kind, args.target, args.against, parse_hparams(args.hparam), args.dtype, args.seed, args.steps)
+        result = verify(args.kind, args.target, args.against, parse_hparams(args.hparam), args.dtype, args.seed,
+                        args.steps, args.timeout)
     except VerifyUsageError as exc:
         raise UsageError(str(exc)) from None
-    print(format_result(result))
+    print(json.dumps(result.to_dict(), indent=1) if args.json else format_result(result))
     return EXIT_OK if result.passed else EXIT_FAILED
 
 

@@ -122,17 +122,18 @@ class ConceptContext:
         self.records.append(rec)
         return rec
 
-    def compare(self, check: str, actual, expected, kind: str = "exact", note: str = "") -> CheckRecord:
+    def compare(self, check: str, actual, expected, kind: str = "exact", note: str = "", scale=None) -> CheckRecord:
         """Record whether ``actual`` (under test) matches ``expected`` (PyTorch) within the dtype's
-        tolerance for ``kind`` ('exact', 'trained' or 'gradcheck'). Shapes must agree exactly."""
+        tolerance for ``kind`` ('exact', 'trained' or 'gradcheck'). Shapes must agree exactly.
+        ``scale``: the size of the summed terms (see :func:`checks.close`)."""
         atol, rtol = self.tolerance(kind)
         a, e = self.numpy(actual), self.numpy(expected)
         if a.shape != e.shape:
             return self._record(check, False, None, None, atol, rtol, kind,
                                 f"shape mismatch: under test {a.shape}, PyTorch {e.shape}. {note}".strip())
         abs_err, rel_err = measure(a, e)
-        passed = bool(np.all(close(a, e, atol, rtol)))
-        mismatch = None if passed else first_mismatch(a, e, atol, rtol)
+        passed = bool(np.all(close(a, e, atol, rtol, scale)))
+        mismatch = None if passed else first_mismatch(a, e, atol, rtol, scale)
         return self._record(check, passed, abs_err, rel_err, atol, rtol, kind, note, mismatch)
 
     def stepwise(self, kind: str = "exact") -> Stepwise:

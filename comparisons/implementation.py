@@ -8,6 +8,7 @@ optimizer — or a deliberately broken one in the tests — runs through exactly
 
 from __future__ import annotations
 
+import difflib
 from types import ModuleType, SimpleNamespace
 
 
@@ -23,6 +24,9 @@ def with_overrides(overrides: dict, base=None) -> SimpleNamespace:
     True
 
     The base's submodules are copied into namespaces, so ``scratch`` itself is never modified.
+    A name the base does not have is an error (with the closest name suggested): a misspelled
+    override would otherwise leave the base's object under test. ``impl.__replaced__`` lists the
+    names replaced, and the implementation's ``__name__`` says so (the report prints it).
     """
     if base is None:
         import scratch as base
@@ -37,8 +41,15 @@ def with_overrides(overrides: dict, base=None) -> SimpleNamespace:
             raise ValueError(f"the implementation has no submodule {sub!r}; it has "
                              f"{sorted(k for k, v in vars(impl).items() if isinstance(v, (ModuleType, SimpleNamespace)))}")
         space = getattr(impl, sub)
+        if not hasattr(space, name):
+            names = [k for k in vars(space) if not k.startswith("_")]
+            close = difflib.get_close_matches(name, names, n=1)
+            raise ValueError(f"the implementation's {sub} has no {name!r}"
+                             + (f"; did you mean {sub}.{close[0]}?" if close else f"; it has {sorted(names)}"))
         if isinstance(space, ModuleType):
             space = _namespace_of(space)
             setattr(impl, sub, space)
         setattr(space, name, obj)
+    impl.__replaced__ = sorted(overrides)
+    impl.__name__ = f"{getattr(base, '__name__', 'impl')} with {', '.join(impl.__replaced__)} replaced"
     return impl

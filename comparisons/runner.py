@@ -122,6 +122,7 @@ def run_metadata(options: RunOptions, wall_s: float) -> dict:
         "dtypes": list(options.dtypes),
         "full": options.full,
         "implementation": getattr(impl, "__name__", type(impl).__name__),
+        "replaced": list(getattr(impl, "__replaced__", [])),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "torch": torch.__version__,

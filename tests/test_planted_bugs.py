@@ -99,3 +99,15 @@ def test_bad_override_names():
         with_overrides({"sigmoid": len})
     with pytest.raises(ValueError, match="no submodule"):
         with_overrides({"nothing.sigmoid": len})
+    with pytest.raises(ValueError, match="did you mean activations.sigmoid"):
+        with_overrides({"activations.sigmiod": len})
+
+
+def test_an_overridden_run_says_what_was_replaced():
+    from comparisons.context import RunOptions
+    from comparisons.runner import run_metadata
+
+    impl = with_overrides({"activations.relu_grad": relu_grad_one_at_zero, "losses.sum_squared_error": sse_without_half})
+    meta = run_metadata(RunOptions(impl=impl), 0.0)
+    assert meta["replaced"] == ["activations.relu_grad", "losses.sum_squared_error"]
+    assert "activations.relu_grad" in meta["implementation"]

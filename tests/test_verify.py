@@ -1,13 +1,14 @@
-"""Issue 5: `verify` — a user's own code against PyTorch, from a file or a module."""
+"""`verify`: a user's own code against PyTorch, one object from a file or a module, or a whole file."""
 
 import textwrap
 
 import numpy as np
 import pytest
 
-import scratch
 from comparisons.cli import main
-from comparisons.verify import REFERENCES, VerifyUsageError, format_result, verify
+import json
+
+from comparisons.verify import VerifyUsageError, assert_agrees, format_result, verify
 
 CORRECT = textwrap.dedent('''
     import numpy as np
@@ -85,6 +86,24 @@ CORRECT = textwrap.dedent('''
 
     def step_decay(t, lr0, step_size, gamma):
         return lr0 * gamma ** (t // step_size)
+
+    class Relu:
+        def forward(self, x):
+            self.mask = x < 0
+            return np.where(self.mask, 0.0, x)
+        def backward(self, dout):
+            return np.where(self.mask, 0.0, dout)
+
+    def exits(x):
+        import sys
+        sys.exit(3)
+
+    def raises(x):
+        raise RuntimeError("not written yet")
+
+    def loops(x):
+        while True:
+            pass
 ''')
 
 
@@ -108,7 +127,7 @@ def test_correct_code_agrees(user_file, kind, name, against, hparams):
 
 @pytest.mark.parametrize("kind, name, against, hint", [
     ("activation", "sigmoid_flipped", "sigmoid", "sign inside exp"),
-    ("activation", "softmax_naive", "softmax", "without subtracting the max"),
+    ("activation", "softmax_naive", "softmax", "without the max shift"),
     ("loss", "cross_entropy_sum", "cross-entropy", "sums over the batch"),
     ("optimizer", "AdamEpsInside", "adam", "inside the square root"),
     ("optimizer", "Momentum", "momentum", "learning rate is applied twice"),
@@ -139,13 +158,21 @@ def test_cli_example_from_the_issue(user_file, capsys, monkeypatch):
     (["verify", "optimizer", "nofile.py:Adam", "--against", "adam"], "no such file"),
     (["verify", "optimizer", "{f}:Missing", "--against", "adam"], "has no attribute 'Missing'"),
     (["verify", "optimizer", "{f}:NoUpdate", "--against", "sgd"], "has no update method"),
-    (["verify", "optimizer", "{f}:Adam", "--against", "nadam"], "unknown reference 'nadam'"),
-    (["verify", "layer", "{f}:Adam", "--against", "adam"], "is a optimizer reference, not a layer"),
+    (["verify", "optimizer", "{f}:Adam", "--against", "nadam"], "unknown optimizer reference 'nadam'"),
+    (["verify", "layer", "{f}:Adam", "--against", "adam"], "'adam' is a optimizer reference"),
     (["verify", "optimizer", "{f}:Adam", "--against", "adam", "--hparam", "lr"], "key=value"),
-    (["verify", "optimizer", "{f}:Adam", "--against", "adam", "--hparam", "momentum=0.9"], "unknown: ['momentum']"),
+    (["verify", "optimizer", "{f}:Adam", "--against", "adam", "--hparam", "momentum=0.9"], "unknown: 'momentum'"),
+    (["verify", "optimizer", "{f}:Adam", "--against", "adam", "--hparam", "betas1=0.9"], "did you mean 'beta1'?"),
+    (["verify", "optimizer", "{f}:Adam", "--against", "adam", "--hparam", "lr=-1"], "PyTorch rejects"),
+    (["verify", "optimizer", "{f}:Adam", "--against", "adam", "--hparam", "lr=nan"], "Invalid learning rate: nan"),
+    (["verify", "optimizer", "{f}:Momentum", "--against", "momentum", "--hparam", "momentum=nan"], "not finite"),
+    (["verify", "optimizer", "{f}:Adam", "--against", "adam", "--seed", "-1"], "--seed"),
+    (["verify", "layer", "{f}:Relu", "--against", "relu", "--hparam", "grad_at_zero=2"], "must be one of [0, 1]"),
     (["verify", "optimizer", "{f}", "--against", "adam"], "MODULE:NAME"),
     (["verify", "layer", "{f}:sigmoid", "--against", "linear"], "expects a class Linear(W, b)"),
-    (["verify", "optimizer"], "needs KIND MODULE:NAME"),
+    (["verify", "metric", "{f}:sigmoid", "--against", "sigmoid"], "KIND must be one of"),
+    (["verify", "optimizer"], "needs FILE.py, or KIND MODULE:NAME"),
+    (["verify", "nofile.py"], "no such file"),
 ])
 def test_wrong_target_or_interface_exits_2(user_file, argv, message, capsys):
     argv = [a.replace("{f}", str(user_file)) for a in argv]
@@ -155,6 +182,72 @@ def test_wrong_target_or_interface_exits_2(user_file, argv, message, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("name, what", [("exits", "called sys.exit(3)"), ("raises", "raised RuntimeError: not written yet"),
+                                        ("loops", "ran past the time limit of 1 s")])
+def test_a_target_that_exits_raises_or_hangs_is_reported_as_an_error(user_file, name, what, capsys):
+    assert main(["verify", "function", f"{user_file}:{name}", "--against", "sigmoid", "--timeout", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR: " in out and what in out, out
+
+
+def test_relu_mask_at_zero_is_named_with_its_flag(user_file):
+    result = verify("layer", f"{user_file}:Relu", "relu")
+    assert result.verdict == "differs"
+    assert "mask = (x < 0)" in result.hint and "--hparam grad_at_zero=1" in result.hint
+    assert verify("layer", f"{user_file}:Relu", "relu", {"grad_at_zero": 1}).passed
+
+
+def test_single_target_json(user_file, capsys):
+    assert main(["verify", "optimizer", f"{user_file}:AdamEpsInside", "--against", "adam", "--hparam", "lr=0.01",
+                 "--json"]) == 1
+    obj = json.loads(capsys.readouterr().out)
+    assert {"name", "kind", "against", "verdict", "hint", "checks"} <= set(obj)
+    assert obj["verdict"] == "differs" and "inside the square root" in obj["hint"]
+    assert obj["checks"] and {"check", "passed", "max_abs_err"} <= set(obj["checks"][0])
+
+
+def test_whole_file_table_json_and_exit_status(user_file, capsys):
+    assert main(["verify", str(user_file)]) == 1
+    out = capsys.readouterr().out
+    assert "sigmoid" in out and "AGREES" in out and "skipped:" in out and "not recognised by name" in out
+    assert main(["verify", str(user_file), "--json"]) == 1
+    objects = {o["name"]: o for o in json.loads(capsys.readouterr().out)["objects"]}
+    assert objects["sigmoid"]["verdict"] == "agrees" and objects["sigmoid"]["against"] == "sigmoid"
+    assert objects["Adam"]["kind"] == "optimizer" and objects["Adam"]["verdict"] == "agrees"
+    assert objects["Relu"]["verdict"] == "differs" and "grad_at_zero=1" in objects["Relu"]["hint"]
+    assert objects["sigmoid_flipped"]["verdict"] == "skipped"
+    assert {o["verdict"] for o in objects.values()} <= {"agrees", "differs", "skipped", "error"}
+
+
+def test_whole_file_that_agrees_exits_0(tmp_path, capsys):
+    path = tmp_path / "good.py"
+    path.write_text("import numpy as np\n\ndef relu(x):\n    return np.maximum(0, x)\n\nclass Helper:\n    pass\n")
+    assert main(["verify", str(path)]) == 0
+    assert "1/1 agree" in capsys.readouterr().out
+
+
+def test_assert_agrees_and_notebook_table(user_file):
+    assert assert_agrees("function", f"{user_file}:sigmoid", "sigmoid").passed
+    with pytest.raises(AssertionError, match="sign inside exp"):
+        assert_agrees("function", f"{user_file}:sigmoid_flipped", "sigmoid")
+    html = verify("function", f"{user_file}:sigmoid_flipped", "sigmoid")._repr_html_()
+    assert "<table>" in html and "DIFFERS" in html and "hint" in html
+
+
+def test_user_constructor_defaults_go_to_torch(tmp_path):
+    path = tmp_path / "opt.py"
+    path.write_text(textwrap.dedent("""
+        class SGD:
+            def __init__(self, lr=0.37):
+                self.lr = lr
+            def update(self, params, grads):
+                for k in params:
+                    params[k] -= self.lr * grads[k]
+    """))
+    result = verify("optimizer", f"{path}:SGD", "sgd")
+    assert result.passed and result.hparams["lr"] == 0.37
+
+
 def test_list_names_every_reference(capsys):
     assert main(["verify", "--list"]) == 0
     out = capsys.readouterr().out
@@ -162,36 +255,6 @@ def test_list_names_every_reference(capsys):
                  "nesterov", "adagrad", "rmsprop", "adam", "adamw", "step-decay"):
         assert f"  {name} " in out
     assert "update(params, grads)" in out
-
-
-SCRATCH_TARGETS = {
-    "sigmoid": scratch.activations.sigmoid, "tanh": scratch.activations.tanh, "relu": scratch.activations.relu,
-    "leaky-relu": scratch.activations.leaky_relu, "elu": scratch.activations.elu, "identity": scratch.activations.identity,
-    "step": scratch.activations.step, "softmax": scratch.activations.softmax,
-    "cross-entropy": lambda y, t: scratch.losses.cross_entropy_error(y, t, delta=0.0),
-    "softmax-cross-entropy": scratch.losses.softmax_cross_entropy, "mse": scratch.losses.mean_squared_error,
-    "mae": scratch.losses.mean_absolute_error, "sse": scratch.losses.sum_squared_error,
-    "binary-cross-entropy": scratch.losses.binary_cross_entropy,
-    "linear": scratch.layers.Linear, "sigmoid-layer": scratch.layers.Sigmoid, "relu-layer": scratch.layers.ReLU,
-    "tanh-layer": scratch.layers.Tanh, "leaky-relu-layer": scratch.layers.LeakyReLU, "elu-layer": scratch.layers.ELU,
-    "softmax-layer": scratch.layers.Softmax, "identity-layer": scratch.layers.Identity,
-    "sgd": scratch.optim.SGD, "momentum": scratch.optim.Momentum, "nesterov": scratch.optim.Nesterov,
-    "adagrad": scratch.optim.AdaGrad, "rmsprop": scratch.optim.RMSProp, "adam": scratch.optim.Adam,
-    "adamw": scratch.optim.AdamW, "step-decay": scratch.schedules.StepDecay,
-    "exponential-decay": scratch.schedules.ExponentialDecay, "inverse-time-decay": scratch.schedules.InverseTimeDecay,
-}
-
-
-def test_every_reference_is_covered():
-    assert set(SCRATCH_TARGETS) == set(REFERENCES)
-
-
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("against", sorted(REFERENCES))
-def test_scratch_agrees_with_every_reference(against, dtype):
-    ref = REFERENCES[against]
-    result = verify(ref.kind, SCRATCH_TARGETS[against], against, dtype=dtype, steps=50)
-    assert result.passed, format_result(result)
 
 
 def test_verify_api_rejects_bad_kind():

@@ -12,7 +12,7 @@ def module(name: str, **kwargs) -> nn.Module:
         "identity": nn.Identity,
         "sigmoid": nn.Sigmoid,
         "tanh": nn.Tanh,
-        "relu": nn.ReLU,
+        "relu": lambda grad_at_zero=0.0: nn.ReLU() if grad_at_zero == 0 else ReLUOneAtZero(),
         "leaky_relu": lambda negative_slope=0.01: nn.LeakyReLU(negative_slope),
         "elu": lambda alpha=1.0: nn.ELU(alpha),
         "softmax": lambda: nn.Softmax(dim=-1),
@@ -21,6 +21,24 @@ def module(name: str, **kwargs) -> nn.Module:
     if name not in factories:
         raise ValueError(f"unknown activation {name!r}; expected one of {sorted(factories)}")
     return factories[name](**kwargs)
+
+
+class ReLUOneAtZero(nn.Module):
+    """ReLU written as ``torch.where(x >= 0, x, 0)``: the same values as ``nn.ReLU``, but autograd
+    differentiates the branch that was taken, so the derivative at exactly 0 is 1, not 0.
+
+    This is the convention of the book's ``relu_grad`` (``grad[x >= 0] = 1``) and of a ReLU layer
+    whose mask is ``x < 0``. PyTorch's own ReLU uses 0 at 0 (``threshold_backward``: x > 0).
+    """
+
+    def forward(self, x):
+        return torch.where(x >= 0, x, torch.zeros((), dtype=x.dtype, device=x.device))
+
+
+def derivative(name: str, x: torch.Tensor, **kwargs) -> torch.Tensor:
+    """h'(x) element by element: autograd of the activation module, backpropagating ones."""
+    _, grad = forward_backward(module(name, **kwargs), x, torch.ones_like(x))
+    return grad
 
 
 class Step(nn.Module):

@@ -21,3 +21,19 @@ def gradient_descent(f, init_x: torch.Tensor, lr: float, steps: int) -> torch.Te
     """
     path, _ = minimize(f, init_x, lambda params: torch.optim.SGD(params, lr=lr), steps)
     return path
+
+
+# Functions whose exact gradient a numerical gradient is compared with (``verify numerical-gradient``).
+TEST_FUNCTIONS = {
+    "sum of squares": lambda x: (x ** 2).sum(),
+    "sum of sin(x)·x": lambda x: (torch.sin(x) * x).sum(),
+}
+
+
+def softmax_loss_of(A, labels):
+    """W ↦ mean cross-entropy of softmax(A @ W) against ``labels``: ``nn.CrossEntropyLoss``."""
+    A_t, labels_t = torch.as_tensor(A, dtype=torch.float64), torch.as_tensor(labels)
+
+    def loss(W):
+        return torch.nn.functional.cross_entropy(A_t @ W, labels_t)
+    return loss

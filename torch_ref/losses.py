@@ -19,13 +19,21 @@ def mean_absolute_error(y, t):
     return nn.L1Loss()(y, t)
 
 
-def cross_entropy_error(y, labels):
-    """Cross-entropy on probabilities: ``NLLLoss`` on ``log y`` (no δ: log(0) would be −inf)."""
-    return nn.NLLLoss()(torch.log(y), labels)
+def cross_entropy_error(y, labels, delta: float = 0.0):
+    """Cross-entropy on probabilities: ``NLLLoss`` on ``log y`` (no δ: log(0) would be −inf).
+
+    ``delta`` > 0 gives the book's form −mean log(y + δ): PyTorch has no such option, so δ is
+    added to y before the log by hand."""
+    return nn.NLLLoss()(torch.log(y + delta) if delta else torch.log(y), labels)
 
 
-def softmax_cross_entropy(logits, labels):
-    """Softmax-with-loss on raw scores: ``nn.CrossEntropyLoss`` (log-softmax + NLL in one)."""
+def softmax_cross_entropy(logits, labels, delta: float = 0.0):
+    """Softmax-with-loss on raw scores: ``nn.CrossEntropyLoss`` (log-softmax + NLL in one).
+
+    ``delta`` > 0 gives the book's ``SoftmaxWithLoss`` forward, −mean log(softmax(x) + δ), which
+    PyTorch has no option for: softmax, then δ, then ``NLLLoss`` on the log."""
+    if delta:
+        return nn.NLLLoss()(torch.log(torch.softmax(logits, dim=1) + delta), labels)
     return nn.CrossEntropyLoss()(logits, labels)
 
 

@@ -34,6 +34,11 @@ def weight_decay_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     return [{"params": weights, "weight_decay": weight_decay}, {"params": others, "weight_decay": 0.0}]
 
 
+def l2_penalty(model: nn.Module, lam: float) -> torch.Tensor:
+    """(λ/2)·Σ‖W‖² over the Linear weights (not the biases), as the book and CS231n add to the loss."""
+    return 0.5 * lam * sum((m.weight ** 2).sum() for m in model.modules() if isinstance(m, nn.Linear))
+
+
 def l1_penalty(model: nn.Module, lam: float) -> torch.Tensor:
     """λ·Σ|W| over the Linear weights: PyTorch's optimizers have no L1 option, so it is added to
     the loss and autograd differentiates it (sign(0) = 0)."""

@@ -68,12 +68,52 @@ def rmsprop(params, lr, alpha=0.99, eps=1e-8):
     return torch.optim.RMSprop(params, lr=lr, alpha=alpha, eps=eps)
 
 
-def adam(params, lr, betas=(0.9, 0.999), eps=1e-8):
-    return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps)
+def adam(params, lr, betas=(0.9, 0.999), eps=1e-8, folded=False):
+    """``torch.optim.Adam``. With ``folded`` it reproduces the book's form, where the bias
+    correction is folded into the step size, η_t = η·√(1 − β₂ᵗ)/(1 − β₁ᵗ), p ← p − η_t·m/(√v + ε).
+    Multiplied out that is PyTorch's Adam with ε_t = ε/√(1 − β₂ᵗ); PyTorch reads ``eps`` from the
+    parameter group at every step, so a step pre-hook sets ε_t before each step (as a scheduler
+    sets ``lr``)."""
+    optimizer = torch.optim.Adam(params, lr=lr, betas=betas, eps=eps)
+    if folded:
+        _fold_eps(optimizer, eps, betas[1])
+    return optimizer
 
 
-def adamw(params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01):
-    return torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+def _fold_eps(optimizer, eps, beta2):
+    steps = [0]
+
+    def set_eps(opt, args, kwargs):
+        steps[0] += 1
+        for group in opt.param_groups:
+            group["eps"] = eps / math.sqrt(1 - beta2 ** steps[0])
+
+    optimizer.register_step_pre_hook(set_eps)
+
+
+def adamw(params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, folded=False):
+    """``torch.optim.AdamW`` (decoupled decay p ← p(1 − ηλ) before the Adam step); ``folded`` as
+    in :func:`adam`."""
+    optimizer = torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    if folded:
+        _fold_eps(optimizer, eps, betas[1])
+    return optimizer
+
+
+OPTIMIZERS = {"sgd": sgd, "momentum": momentum, "nesterov": nesterov, "adagrad": adagrad, "rmsprop": rmsprop,
+              "adam": adam, "adamw": adamw}
+
+
+def build(name: str, params, **hparams):
+    """The optimizer ``name`` (a key of ``OPTIMIZERS``) over ``params``, hyperparameters by their
+    PyTorch names (``lr``, ``momentum``, ``alpha``, ``betas``, ``eps``, ``weight_decay``)."""
+    return OPTIMIZERS[name](params, **hparams)
+
+
+def schedule(name: str, optimizer, **hparams):
+    """The scheduler for a schedule name of the guide: step-decay, exponential-decay, inverse-time-decay."""
+    return {"step-decay": step_lr, "exponential-decay": exponential_lr,
+            "inverse-time-decay": inverse_time_lr}[name](optimizer, **hparams)
 
 
 class AdamRescaled(torch.optim.Adam):

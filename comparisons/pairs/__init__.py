@@ -1,0 +1,60 @@
+"""One declaration per compared pair: find any pair here in one step.
+
+    activations.py  functions: sigmoid, tanh, relu, …, softmax, and their derivatives (relu-grad, …)
+    gradients.py    numerical-gradient
+    losses.py       cross-entropy, softmax-cross-entropy, mse, sse, mae, binary-cross-entropy
+    layers.py       linear (the book's Affine), relu, sigmoid, …, softmax-with-loss, dropout, batchnorm
+    optimizers.py   sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw (one table of names and defaults)
+    schedules.py    step-decay, exponential-decay, inverse-time-decay
+    networks.py     mlp (the book's TwoLayerNet / MultiLayerNet, CS231n's nets)
+    functional.py   CS231n's *_forward / *_backward pairs as layers
+    _drivers.py     one driver per kind: runs the implementation under test beside the reference
+    _base.py        what a declaration is (Pair, Hparam, Mistake)
+
+Each :class:`Pair` holds the id and kind, the ``scratch`` object (a dotted name read through
+``ctx.impl``), the ``torch_ref`` builder, the hyperparameters with their PyTorch names, the
+inputs, and the catalogue of known mistakes and conventions with their hints. ``verify``, the
+tests and the guide read them; a new pair is one declaration plus one ``torch_ref`` builder.
+"""
+
+from __future__ import annotations
+
+from . import activations, gradients, layers, losses, networks, optimizers, schedules
+from ._base import Comparison, Hparam, Mistake, Pair, TargetError, VerifyUsageError
+
+KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network")
+KIND_ALIASES = {"activation": "function"}
+
+PAIRS: dict[tuple[str, str], Pair] = {
+    (p.kind, p.id): p
+    for module in (activations, gradients, losses, layers, optimizers, schedules, networks)
+    for p in module.PAIRS
+}
+
+
+def kind_of(kind: str) -> str:
+    kind = KIND_ALIASES.get(kind, kind)
+    if kind not in KINDS:
+        raise VerifyUsageError(f"KIND must be one of {', '.join(KINDS)}, got {kind!r}")
+    return kind
+
+
+def get(kind: str, name: str) -> Pair:
+    """The pair ``name`` of ``kind`` (``relu`` is the function under ``function``, the layer under
+    ``layer``); the old ``<name>-layer`` ids are accepted."""
+    kind = kind_of(kind)
+    key = name.removesuffix("-layer") if kind == "layer" else name
+    if (kind, key) in PAIRS:
+        return PAIRS[(kind, key)]
+    elsewhere = sorted(k for k, i in PAIRS if i == key)
+    known = ", ".join(i for k, i in PAIRS if k == kind)
+    where = f" ({key!r} is a {' and a '.join(elsewhere)} reference)" if elsewhere else ""
+    raise VerifyUsageError(f"unknown {kind} reference {name!r}{where}; the {kind} references are: {known}")
+
+
+def of_kind(kind: str) -> list[Pair]:
+    return [p for (k, _), p in PAIRS.items() if k == kind]
+
+
+__all__ = ["KINDS", "PAIRS", "Comparison", "Hparam", "Mistake", "Pair", "TargetError", "VerifyUsageError", "get",
+           "of_kind"]

@@ -1,0 +1,234 @@
+"""What a declaration is made of, and the few rules every driver shares: how the implementation
+under test is called (its errors become verdicts, not crashes), and how constructor and keyword
+arguments are matched to hyperparameters by name."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+
+class VerifyUsageError(Exception):
+    """The target cannot be used as asked (exit status 2): not importable, not of the interface,
+    an unknown reference or hyperparameter, a reference that is not finite."""
+
+
+class TargetError(Exception):
+    """The code under test raised, called ``sys.exit`` or ran past the time limit: its verdict is
+    'error', with this message."""
+
+
+@dataclass(frozen=True)
+class Hparam:
+    """A hyperparameter under the name ``scratch`` (and the book) gives it.
+
+    ``torch`` is PyTorch's name for it (None: the torch side does not take it), ``aliases`` the
+    other names a user's constructor may ask for it by (``dropout_ratio`` for ``p``), ``to_torch``
+    converts the value where the meaning differs (batch norm's momentum m → 1 − m)."""
+
+    name: str
+    default: Any
+    torch: str | None = None
+    aliases: tuple = ()
+    to_torch: Callable | None = None
+    choices: tuple | None = None
+
+    def names(self) -> tuple:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One entry of a pair's catalogue.
+
+    ``wrong`` is an implementation with the mistake (same interface as the pair's scratch object):
+    when the user's numbers match what ``wrong`` computes, ``hint`` is shown. A *convention*
+    (``flag`` given) is a different but legitimate definition: the reference computed with those
+    hyperparameters agrees with it, and the hint names the flag that makes the verdict AGREES."""
+
+    hint: str
+    wrong: Any = None
+    flag: dict | None = None
+
+    @property
+    def is_convention(self) -> bool:
+        return self.flag is not None
+
+    def flag_text(self) -> str:
+        return " ".join(f"--hparam {k}={v}" for k, v in (self.flag or {}).items())
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One compared pair: the NumPy object of ``scratch`` and its PyTorch reference.
+
+    ``scratch`` is the dotted name inside the implementation (``"layers.ReLU"``), read through
+    ``ctx.impl`` so that any implementation can stand in. ``torch`` is the ``torch_ref`` builder
+    the driver calls. ``inputs(ctx)`` gives the inputs that exercise it. ``names`` are the names a
+    user's file may give it (for ``verify FILE.py``)."""
+
+    id: str
+    kind: str
+    scratch: str
+    torch: Callable
+    interface: str
+    drive: Callable
+    hparams: tuple = ()
+    inputs: Callable | None = None
+    mistakes: tuple = ()
+    names: tuple = ()
+    options: dict = field(default_factory=dict)
+
+    def defaults(self) -> dict:
+        return {h.name: h.default for h in self.hparams}
+
+    def hparam(self, name: str) -> Hparam | None:
+        return next((h for h in self.hparams if name in h.names()), None)
+
+    def torch_kwargs(self, h: dict) -> dict:
+        """The hyperparameters under PyTorch's names (``betas`` gathered from beta1, beta2)."""
+        out: dict = {}
+        for hp in self.hparams:
+            if hp.torch is None or hp.name not in h:
+                continue
+            value = hp.to_torch(h[hp.name]) if hp.to_torch else h[hp.name]
+            if hp.torch.startswith("betas["):
+                betas = list(out.get("betas", (0.9, 0.999)))
+                betas[int(hp.torch[6])] = value
+                out["betas"] = tuple(betas)
+            else:
+                out[hp.torch] = value
+        return out
+
+    def scratch_object(self, impl):
+        """The implementation's object for this pair (``impl.layers.ReLU``); a usage error if absent."""
+        sub, _, name = self.scratch.partition(".")
+        space = getattr(impl, sub, None)
+        if space is None or not hasattr(space, name):
+            raise VerifyUsageError(f"the implementation has no {self.scratch} (needed for {self.kind} {self.id})")
+        return getattr(space, name)
+
+
+@dataclass
+class Comparison:
+    """One quantity on both sides. ``hint_value`` is what a catalogued mistake's numbers are
+    matched against (``actual`` unless the quantity is random, e.g. a dropout mask)."""
+
+    label: str
+    actual: Any
+    expected: Any
+    kind: str = "exact"
+    note: str = ""
+    hint_value: Any = None
+    tol: float | None = None  # for kind 'statistical': |measured − expected| ≤ tol
+    quantity: str = ""  # for kind 'lockstep': actual and expected hold one row per step
+    scale: Any = None  # the size of the terms a result was summed from (see checks.close)
+
+    def matchable(self):
+        return self.actual if self.hint_value is None else self.hint_value
+
+
+# --- calling the code under test ------------------------------------------------------------------
+
+
+def call(fn, what: str, *args, **kwargs):
+    """Call the code under test; what it raises (or a ``sys.exit``) becomes a :class:`TargetError`."""
+    try:
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+    except (TargetError, VerifyUsageError):
+        raise
+    except SystemExit as exc:
+        raise TargetError(f"{what} called sys.exit({exc.code!r})") from None
+    except Exception as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise TargetError(f"{what} raised {type(exc).__name__}: {first_line}") from None
+
+
+def parameters(fn) -> dict | None:
+    """The parameters of a callable's signature by name, or None when it cannot be read (or takes **kwargs)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()):
+        return None
+    return dict(sig.parameters)
+
+
+def accepted(fn, pair: Pair, h: dict) -> dict:
+    """The hyperparameters ``fn`` takes as keywords, under the names it asks for them by."""
+    params = parameters(fn)
+    if params is None:
+        return dict(h)
+    out = {}
+    for name in params:
+        hp = pair.hparam(name)
+        if hp is not None and hp.name in h:
+            out[name] = _like(params[name].default, h[hp.name])
+    return out
+
+
+def user_defaults(fn, pair: Pair) -> dict:
+    """The defaults the user's signature gives to the pair's hyperparameters (scratch names):
+    where no ``--hparam`` is given they go to PyTorch too."""
+    params = parameters(fn) or {}
+    out = {}
+    for name, p in params.items():
+        hp = pair.hparam(name)
+        if hp is not None and p.default is not inspect.Parameter.empty and isinstance(p.default, (int, float, str)) \
+                and not isinstance(p.default, bool):
+            out[hp.name] = p.default
+    return out
+
+
+def construct(cls, pair: Pair, h: dict, given: dict, run):
+    """Instantiate the user's class with what its parameter names ask for: arrays from ``given``
+    (``W``, ``b``, ``gamma``, ``params``, ``input_size`` …) and hyperparameters from ``h``."""
+    if not callable(cls):
+        raise VerifyUsageError(f"{pair.kind} {pair.id} expects {pair.interface}; got a {type(cls).__name__}")
+    params = parameters(cls)
+    if params is None:
+        return call(cls, "the constructor", **{**given, **h})
+    kwargs, missing = {}, []
+    for name, p in params.items():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        key = _given_key(name, given)
+        hp = pair.hparam(name)
+        if key is not None:
+            kwargs[name] = given[key]
+        elif hp is not None and hp.name in h:
+            kwargs[name] = _like(p.default, h[hp.name])
+        elif p.default is inspect.Parameter.empty:
+            missing.append(name)
+    if missing:
+        raise VerifyUsageError(f"{pair.kind} {pair.id} expects {pair.interface}; the constructor asks for "
+                               f"{missing}, which this reference cannot give (it gives {sorted(set(given) | set(h))})")
+    ignored = sorted(hp.name for hp in pair.hparams if hp.name in run.explicit and not any(n in params for n in hp.names()))
+    if ignored:
+        run.notes.append("the constructor does not take " + ", ".join(ignored) + ": PyTorch uses "
+                     + ", ".join(f"{k}={h[k]}" for k in ignored))
+    return call(cls, f"constructing {getattr(cls, '__name__', 'it')}", **kwargs)
+
+
+def _like(default, value):
+    """A 0/1 flag as a bool where the user's parameter defaults to a bool."""
+    return bool(value) if isinstance(default, bool) and value in (0, 1) else value
+
+
+def _given_key(name, given):
+    if name in given:
+        return name
+    lowered = {k.lower(): k for k in given}
+    return lowered.get(name.lower())
+
+
+def as_array(value, what: str) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=np.float64) if not isinstance(value, np.ndarray) else value
+    except (TypeError, ValueError):
+        raise TargetError(f"{what} is not an array of numbers: {type(value).__name__}") from None

@@ -1,0 +1,536 @@
+"""The drivers: one per kind of pair. A driver takes the implementation under test (``scratch``'s
+object, a user's, or a catalogued mistake), runs it through the pair's inputs beside the PyTorch
+reference, and returns the :class:`Comparison` list. Every implementation goes through the very
+same code path; the declaration says what is special about a pair.
+
+    drive(ctx, pair, target, h, run) -> [Comparison, ...]
+
+``h`` holds the hyperparameters under scratch's names, ``run`` the number of steps and the notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+import torch_ref.gradients as tgrad
+import torch_ref.layers as tlayers
+import torch_ref.losses as tloss
+import torch_ref.networks as tnet
+
+from .. import bridge
+from ..lockstep import load_into
+from ._base import Comparison, TargetError, VerifyUsageError, accepted, as_array, call, construct, parameters
+
+
+@dataclass
+class Run:
+    steps: int = 100
+    notes: list = field(default_factory=list)
+    explicit: set = field(default_factory=set)  # the hyperparameters given by --hparam
+
+
+def _labels_of(t):
+    t = np.asarray(t)
+    return t.argmax(axis=-1) if t.ndim >= 1 and t.dtype.kind == "f" else t
+
+
+# --- functions: activations and their derivatives ------------------------------------------------
+
+
+def drive_function(ctx, pair, fn, h, run):
+    """``fn(x)`` on every input, against the torch function of the pair (elementwise or softmax)."""
+    out = []
+    kwargs = accepted(fn, pair, h)
+    for label, x in pair.inputs(ctx).items():
+        y = as_array(call(fn, f"calling it on x{x.shape}", x.copy(), **kwargs), "its result")
+        out.append(Comparison(f"{label}", y, pair.torch(ctx.tensor(x), **pair.torch_kwargs(h))))
+    return out
+
+
+def drive_numerical_gradient(ctx, pair, fn, h, run):
+    """``numerical_gradient(f, x)`` against autograd's exact gradient of the same f, at the
+    gradient-check tolerance; and x must come back unchanged (f may close over it)."""
+    out = []
+    for label, (f_np, f_t, x0) in pair.inputs(ctx).items():
+        x = np.array(x0, dtype=np.float64)  # finite differences with h = 1e-4 need float64
+        grad = as_array(call(fn, f"numerical_gradient(f, x{x.shape})", lambda v: f_np(v, x), x), "its result")
+        exact = tgrad.autograd_gradient(lambda v: f_t(v), torch.tensor(x0, dtype=torch.float64))
+        out.append(Comparison(f"gradient, {label}", grad, exact, kind="gradcheck"))
+        out.append(Comparison(f"x restored after the call, {label}", x, np.asarray(x0, dtype=np.float64)))
+    run.notes.append("numerical gradients are judged in float64 at the gradient-check tolerance")
+    return out
+
+
+# --- losses ---------------------------------------------------------------------------------------
+
+
+def drive_loss(ctx, pair, fn, h, run):
+    """``fn(y, t)`` against the torch loss; a result (loss, dx) (CS231n's form) has dx compared too.
+    Cases marked optional (one-hot targets, one sample) are skipped, with a note, when the code
+    under test does not take that form."""
+    out = []
+    kwargs = accepted(fn, pair, h)
+    torch_h = pair.torch_kwargs(h)
+    for label, (x, t, optional) in pair.inputs(ctx).items():
+        try:
+            result = call(fn, f"calling it on y{x.shape}, t{np.shape(t)}", x.copy(), np.array(t, copy=True), **kwargs)
+        except TargetError as exc:
+            if optional:
+                run.notes.append(f"skipped '{label}': {exc}")
+                continue
+            raise
+        xt = ctx.tensor(x, requires_grad=True)
+        value_t = pair.torch(ctx, xt, t, **torch_h)
+        if isinstance(result, tuple) and len(result) == 2:
+            value, dx = result
+            exact = pair.torch(ctx, xt, t, **{**torch_h, "delta": 0.0}) if "delta" in torch_h else value_t
+            (grad,) = torch.autograd.grad(exact, xt)
+            out.append(Comparison(f"value, {label}", as_array(value, "the loss"), value_t.detach()))
+            out.append(Comparison(f"dx, {label}", as_array(dx, "dx"), grad))
+        else:
+            out.append(Comparison(f"value, {label}", as_array(result, "the loss"), value_t.detach()))
+    return out
+
+
+# --- layers ---------------------------------------------------------------------------------------
+
+
+def mode_kwargs(layer, training: bool) -> dict:
+    """Put a layer into training or evaluation mode, whichever way it asks for it: a forward
+    argument (the book's ``train_flg``), ``train()``/``eval()`` methods, or a ``training`` flag."""
+    params = parameters(layer.forward) or {}
+    for flag in ("train_flg", "training", "train", "is_training"):
+        if flag in params:
+            return {flag: training}
+    if callable(getattr(layer, "train", None)) and callable(getattr(layer, "eval", None)):
+        call(layer.train if training else layer.eval, "train()/eval()")
+        return {}
+    if hasattr(layer, "training"):
+        layer.training = training
+        return {}
+    raise VerifyUsageError("the layer has no way to switch between training and evaluation: give forward a "
+                           "train_flg argument, or train()/eval() methods, or a training attribute")
+
+
+def param_grad(layer, key: str):
+    """The gradient of parameter ``key`` after backward: ``grads[key]`` or the attribute ``d<key>``."""
+    grads = getattr(layer, "grads", None)
+    if isinstance(grads, dict) and key in grads:
+        return as_array(grads[key], f"grads[{key!r}]")
+    for attr in (f"d{key}", f"d{key.lower()}", f"grad_{key}"):
+        if getattr(layer, attr, None) is not None:
+            return as_array(getattr(layer, attr), attr)
+    raise VerifyUsageError(f"after backward, the layer must hold the gradient of {key} in grads[{key!r}] or d{key}")
+
+
+def drive_elementwise_layer(ctx, pair, cls, h, run):
+    """forward(x) and backward(dout) of an activation layer against the torch module's autograd."""
+    out = []
+    for label, x in pair.inputs(ctx).items():
+        layer = construct(cls, pair, h, {}, run)
+        y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
+        dout = ctx.array(ctx.rng.normal(size=np.shape(y)))
+        dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
+        y_t, dx_t = tlayers.forward_backward(pair.torch(**pair.torch_kwargs(h)), ctx.tensor(x), ctx.tensor(dout))
+        out += [Comparison(f"forward, {label}", y, y_t), Comparison(f"backward dx, {label}", dx, dx_t)]
+    return out
+
+
+def drive_linear(ctx, pair, cls, h, run):
+    """``Linear(W, b)`` / the book's ``Affine``: forward, dx, dW, db against ``nn.Flatten + nn.Linear``."""
+    out = []
+    for label, (x, d_out, optional) in pair.inputs(ctx).items():
+        d_in = int(np.prod(x.shape[1:]))
+        W, b = ctx.array(ctx.rng.normal(size=(d_in, d_out))), ctx.array(ctx.rng.normal(size=d_out))
+        layer = construct(cls, pair, h, {"W": W.copy(), "b": b.copy()}, run)
+        try:
+            y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
+        except TargetError as exc:
+            if not optional:
+                raise
+            run.notes.append(f"skipped '{label}': {exc}")
+            continue
+        dout = ctx.array(ctx.rng.normal(size=np.shape(y)))
+        dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
+        module = tlayers.flatten_linear(ctx.tensor(W.T), ctx.tensor(b))
+        y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+        grads_t = bridge.linear_arrays(module[1], grad=True)
+        x2, ad = np.abs(x.reshape(len(x), -1)), np.abs(dout)  # sizes of the summed terms
+        out += [Comparison(f"forward, {label}", y, y_t, scale=x2 @ np.abs(W) + np.abs(b)),
+                Comparison(f"backward dx, {label}", dx, dx_t, scale=(ad @ np.abs(W).T).reshape(x.shape)),
+                Comparison(f"backward dW, {label}", param_grad(layer, "W"), grads_t["W"], scale=x2.T @ ad),
+                Comparison(f"backward db, {label}", param_grad(layer, "b"), grads_t["b"], scale=ad.sum(0))]
+    return out
+
+
+def drive_softmax_with_loss(ctx, pair, cls, h, run):
+    """forward(x, t) → the mean loss, then backward(1) → dx, against ``nn.CrossEntropyLoss``.
+    The book's forward keeps δ = 1e-7 in the log but its backward (y − t)/N is the exact gradient
+    without δ: dx is always compared with the gradient of the loss without δ."""
+    out = []
+    torch_h = pair.torch_kwargs(h)
+    if torch_h.get("delta"):
+        run.notes.append("dx is compared with the exact gradient (softmax(x) − t)/N: the book's backward ignores "
+                         "the δ of its own forward")
+    for label, (x, t, optional) in pair.inputs(ctx).items():
+        layer = construct(cls, pair, h, {}, run)
+        try:
+            loss = call(layer.forward, f"forward on x{x.shape}, t{np.shape(t)}", x.copy(), np.array(t, copy=True))
+        except TargetError as exc:
+            if optional:
+                run.notes.append(f"skipped '{label}': {exc}")
+                continue
+            raise
+        dx = as_array(call(layer.backward, "backward(1)", 1.0), "backward's result")
+        xt = ctx.tensor(x, requires_grad=True)
+        (grad,) = torch.autograd.grad(pair.torch(ctx, xt, t, **{**torch_h, "delta": 0.0}), xt)
+        value_t = pair.torch(ctx, xt, t, **torch_h)
+        out += [Comparison(f"loss, {label}", as_array(loss, "the loss"), value_t.detach()),
+                Comparison(f"backward dx, {label}", dx, grad)]
+    return out
+
+
+def drive_dropout(ctx, pair, cls, h, run):
+    """Training and evaluation against ``nn.Dropout`` (inverted: scale 1/(1 − p) in training).
+
+    The two sides draw their own masks: the exact checks cover the units both kept; the user's
+    keep rate is checked statistically. With ``inverted=0`` (the book's form, scaled by 1 − p at
+    test time) the reference is (1 − p) times PyTorch's in both modes: the same network up to that
+    constant."""
+    p = float(h["p"])
+    scale = 1.0 if h.get("inverted", 1) else 1.0 - p
+    x = ctx.array(ctx.rng.normal(size=(200, 50)) + 0.5)  # no exact zeros: a kept unit is out != 0
+    x[x == 0] = 1.0
+    dout = ctx.array(ctx.rng.normal(size=x.shape))
+    layer = construct(cls, pair, h, {}, run)
+    y = as_array(call(layer.forward, "forward in training", x.copy(), **mode_kwargs(layer, True)), "forward's result")
+    dx = as_array(call(layer.backward, "backward in training", dout.copy()), "backward's result")
+    y_t, dx_t = (scale * ctx.numpy(v) for v in tlayers.dropout(ctx.tensor(x), p, True, ctx.tensor(dout)))
+    if y.shape != x.shape:
+        return [Comparison("forward in training", y, y_t)]
+    kept = y != 0
+    both = kept & (y_t != 0)
+    n = x.size
+    out = [
+        Comparison("training: kept units on both sides have one value", y[both], y_t[both],
+                   hint_value=np.median(y[kept] / x[kept]) if kept.any() else 0.0),
+        Comparison("training: backward on the units both kept", dx[both], dx_t[both],
+                   hint_value=np.median(dx[kept] / dout[kept]) if kept.any() else 0.0),
+        Comparison("training: backward blocks the dropped units", dx[~kept], np.zeros(int((~kept).sum())),
+                   hint_value=np.abs(dx[~kept]).max(initial=0.0)),
+        Comparison(f"training: keep rate within 6σ of 1 − p = {1 - p:g}", np.array(kept.mean()), np.array(1 - p),
+                   kind="statistical", tol=6 * np.sqrt(p * (1 - p) / n), hint_value=np.round(kept.mean(), 1)),
+    ]
+    x_eval = ctx.array(ctx.rng.normal(size=(16, 10)))
+    y_eval = as_array(call(layer.forward, "forward in evaluation", x_eval.copy(), **mode_kwargs(layer, False)),
+                      "forward's result")
+    y_eval_t, _ = tlayers.dropout(ctx.tensor(x_eval), p, False, ctx.tensor(np.ones_like(x_eval)))
+    out.append(Comparison("evaluation: forward", y_eval, scale * ctx.numpy(y_eval_t)))
+    return out
+
+
+def drive_batchnorm(ctx, pair, cls, h, run):
+    """Two training steps (outputs, dx, dγ, dβ, running statistics) and one evaluation step,
+    against ``nn.BatchNorm1d`` configured with the same conventions."""
+    out = []
+    for n, d in ((8, 5), (32, 10)):
+        gamma, beta = ctx.array(ctx.rng.uniform(0.5, 1.5, d)), ctx.array(ctx.rng.normal(size=d))
+        layer = construct(cls, pair, h, {"gamma": gamma.copy(), "beta": beta.copy()}, run)
+        module = pair.torch(ctx.tensor(gamma), ctx.tensor(beta), **pair.torch_kwargs(h))
+        module.train()
+        label = f"x {n}×{d}"
+        for step in (1, 2):
+            x = ctx.array(ctx.rng.normal(2.0, 3.0, size=(n, d)))
+            dout = ctx.array(ctx.rng.normal(size=(n, d)))
+            y = as_array(call(layer.forward, f"forward in training on x{x.shape}", x.copy(),
+                              **mode_kwargs(layer, True)), "forward's result")
+            dx = as_array(call(layer.backward, "backward", dout.copy()), "backward's result")
+            y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+            out += [Comparison(f"training step {step}: forward, {label}", y, y_t),
+                    Comparison(f"training step {step}: backward dx, {label}", dx, dx_t),
+                    Comparison(f"training step {step}: dgamma, {label}", param_grad(layer, "gamma"),
+                               ctx.numpy(module.weight.grad)),
+                    Comparison(f"training step {step}: dbeta, {label}", param_grad(layer, "beta"),
+                               ctx.numpy(module.bias.grad))]
+            module.zero_grad()
+        for stat in ("running_mean", "running_var"):
+            if getattr(layer, stat, None) is not None:
+                out.append(Comparison(f"{stat} after two steps, {label}", as_array(getattr(layer, stat), stat),
+                                      getattr(module, stat)))
+        x = ctx.array(ctx.rng.normal(2.0, 3.0, size=(n, d)))
+        y = as_array(call(layer.forward, "forward in evaluation", x.copy(), **mode_kwargs(layer, False)),
+                     "forward's result")
+        module.eval()
+        with torch.no_grad():
+            out.append(Comparison(f"evaluation: forward with the running statistics, {label}", y,
+                                  module(ctx.tensor(x))))
+    return out
+
+
+# --- optimizers -----------------------------------------------------------------------------------
+
+
+def optimizer_problems(ctx):
+    """Shared problems: the book's x²/20 + y² from (−7, 2), and a least-squares fit with a weight
+    matrix and a bias (two parameters of different shapes, gradients of mixed sizes and signs).
+    Each is (initial params, NumPy gradient, torch loss)."""
+    A = ctx.rng.normal(size=(40, 6))
+    W_true = ctx.rng.normal(size=(6, 3))
+    Y = A @ W_true + 0.1 * ctx.rng.normal(size=(40, 3))
+    A, Y = ctx.array(A), ctx.array(Y)
+
+    def book_grad(p):
+        return {"xy": np.array([p["xy"][0] / 10, 2 * p["xy"][1]], dtype=p["xy"].dtype)}
+
+    def book_torch(ps):
+        return ps["xy"][0] ** 2 / 20 + ps["xy"][1] ** 2
+
+    def lsq_grad(p):
+        err = A @ p["W"] + p["b"] - Y
+        return {"W": 2 * A.T @ err / err.size, "b": 2 * err.sum(0) / err.size}
+
+    def lsq_torch(ps):
+        return ((ctx.tensor(A) @ ps["W"] + ps["b"] - ctx.tensor(Y)) ** 2).mean()
+
+    return {
+        "x²/20 + y² from (−7, 2)": ({"xy": ctx.array([-7.0, 2.0])}, book_grad, book_torch),
+        "least squares, W (6, 3) and b (3,)": ({"W": ctx.array(ctx.rng.normal(size=(6, 3))), "b": ctx.array(np.zeros(3))},
+                                                lsq_grad, lsq_torch),
+    }
+
+
+def _flat(params: dict) -> np.ndarray:
+    return np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in params.values()])
+
+
+def _update(opt, params, grads, step):
+    result = call(opt.update, f"update(params, grads) at step {step}", params, grads)
+    if isinstance(result, dict) and result is not params:  # a functional update returning new params
+        for k in params:
+            params[k] = result[k]
+
+
+def optimizer_lockstep(ctx, params0: dict, opt, make_torch, torch_loss, steps: int):
+    """Lockstep (see :mod:`comparisons.lockstep`): before every step the NumPy dict holds PyTorch's
+    parameters (copied in place); the user's ``update`` is given the very gradient PyTorch's
+    optimizer acts on; returns the parameters after every step on both sides, (steps, n) each."""
+    tensors = {k: ctx.tensor(v, requires_grad=True) for k, v in params0.items()}
+    optimizer = make_torch(list(tensors.values()))
+    params = {k: np.array(v) for k, v in params0.items()}
+    ours, theirs = [], []
+    for step in range(1, steps + 1):
+        load_into(params, {k: ctx.numpy(t) for k, t in tensors.items()})
+        optimizer.zero_grad()
+        torch_loss(tensors).backward()
+        _update(opt, params, {k: ctx.numpy(t.grad).copy() for k, t in tensors.items()}, step)
+        optimizer.step()
+        ours.append(_flat(params))
+        theirs.append(_flat({k: ctx.numpy(t) for k, t in tensors.items()}))
+    return np.array(ours), np.array(theirs)
+
+
+def optimizer_free_running(ctx, params0: dict, opt, make_torch, torch_loss, grad_fn, steps: int):
+    """Both sides train on their own from the shared start: the two paths, (steps + 1, n) each."""
+    tensors = {k: ctx.tensor(v, requires_grad=True) for k, v in params0.items()}
+    optimizer = make_torch(list(tensors.values()))
+    params = {k: np.array(v) for k, v in params0.items()}
+    ours, theirs = [_flat(params)], [_flat(params)]
+    for step in range(1, steps + 1):
+        _update(opt, params, grad_fn(params), step)
+        optimizer.zero_grad()
+        torch_loss(tensors).backward()
+        optimizer.step()
+        ours.append(_flat(params))
+        theirs.append(_flat({k: ctx.numpy(t) for k, t in tensors.items()}))
+    return np.array(ours), np.array(theirs)
+
+
+def drive_optimizer(ctx, pair, cls, h, run):
+    """≥ 100 steps of ``update(params, grads)`` on shared problems against ``torch.optim``: in
+    lockstep (every step from PyTorch's parameters and gradient, at the one-step tolerance), and
+    free-running in float64 (the whole path at the trained tolerance)."""
+    out = []
+
+    def make_torch(tensors):
+        return pair.torch(tensors, **pair.torch_kwargs(h))
+
+    for label, (params0, grad_fn, torch_loss) in optimizer_problems(ctx).items():
+        opt = _optimizer(cls, pair, h, run)
+        ours, theirs = optimizer_lockstep(ctx, params0, opt, make_torch, torch_loss, run.steps)
+        out.append(Comparison(label, ours, theirs, kind="lockstep", quantity="parameters after the step"))
+        if ctx.dtype == "float64":
+            ours, theirs = optimizer_free_running(ctx, params0, _optimizer(cls, pair, h, run), make_torch, torch_loss,
+                                                  grad_fn, run.steps)
+            out.append(Comparison(f"{label}: free-running path", ours, theirs, kind="trained"))
+    return out
+
+
+def _optimizer(cls, pair, h, run):
+    opt = construct(cls, pair, h, {}, run)
+    if not callable(getattr(opt, "update", None)):
+        raise VerifyUsageError(f"optimizer {pair.id} expects {pair.interface}; the object has no update method")
+    return opt
+
+
+# --- schedules ------------------------------------------------------------------------------------
+
+
+def drive_schedule(ctx, pair, target, h, run):
+    """The learning rate at epochs 0 … steps − 1 against the torch scheduler stepped once per epoch."""
+    if isinstance(target, type):
+        schedule = construct(target, pair, h, {}, run)
+        rate = lambda t: call(schedule, f"calling it with t = {t}", t)  # noqa: E731
+    else:
+        kwargs = accepted(target, pair, h)
+        rate = lambda t: call(target, f"calling it with t = {t}", t, **kwargs)  # noqa: E731
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=h["lr0"])
+    sched = pair.torch(opt, **pair.torch_kwargs(h))
+    ours, theirs = [], []
+    for t in range(run.steps):
+        ours.append(float(as_array(rate(t), "the learning rate")))
+        theirs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return [Comparison(f"learning rate at epochs 0…{run.steps - 1}", np.array(ours), np.array(theirs))]
+
+
+# --- networks -------------------------------------------------------------------------------------
+
+NET_SIZES = (12, 10, 8, 4)  # input, hidden…, output: two hidden layers unless the constructor asks for one
+NET_DATA = (60, 20)  # samples, batch size
+
+
+def _net_given(params0: dict) -> dict:
+    n_in, *hidden, n_out = NET_SIZES
+    return {"params": {k: v.copy() for k, v in params0.items()}, "input_size": n_in, "input_dim": n_in,
+            "hidden_size": hidden[0], "hidden_dim": hidden[0], "hidden_size_list": list(hidden),
+            "hidden_dims": list(hidden), "output_size": n_out, "num_classes": n_out, "output_dim": n_out,
+            "weight_init_std": 0.01, "weight_scale": 0.01}
+
+
+def _net_params(ctx, net, pair):
+    params = getattr(net, "params", None)
+    if not isinstance(params, dict) or "W1" not in params:
+        raise VerifyUsageError(f"network {pair.id} expects {pair.interface}; the network has no params dict with W1, b1, …")
+    depth = sum(1 for k in params if k.startswith("W") and k[1:].isdigit())
+    return [params["W1"].shape[0]] + [params[f"W{i}"].shape[1] for i in range(1, depth + 1)]
+
+
+def _net_gradient(net, x, t):
+    """(loss, grads) from the book's ``loss`` + ``gradient`` or CS231n's ``loss(X, y) -> (loss, grads)``."""
+    if callable(getattr(net, "gradient", None)):
+        loss = call(net.loss, "loss(x, t)", x, t)
+        grads = call(net.gradient, "gradient(x, t)", x, t)
+        return float(as_array(loss, "the loss")), grads
+    result = call(net.loss, "loss(X, y)", x, t)
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise VerifyUsageError("a network needs gradient(x, t) -> grads and loss(x, t), or loss(X, y) -> (loss, grads)")
+    return float(as_array(result[0], "the loss")), result[1]
+
+
+def drive_network(ctx, pair, cls, h, run):
+    """The user's network constructed with what its parameter names ask for; its parameters set to
+    shared initial values in place; then loss and every gradient against autograd on a torch model
+    of the same parameters, ≥ 100 SGD steps in lockstep, and (float64) free-running."""
+    activation, lam = h.get("activation", "relu"), float(h.get("weight_decay_lambda", 0.0))
+    delta, lr = float(h.get("delta", 0.0)), float(h.get("lr", 0.1))
+    rng = ctx.rng
+    n_in, *hidden, n_out = NET_SIZES
+    params0 = {}
+    for i, (a, b) in enumerate(zip(NET_SIZES[:-1], NET_SIZES[1:]), start=1):
+        params0[f"W{i}"] = ctx.array(rng.normal(0, np.sqrt(2 / a), (a, b)))
+        params0[f"b{i}"] = ctx.array(rng.normal(0, 0.1, b))
+    net = construct(cls, pair, h, _net_given(params0), run)
+    sizes = _net_params(ctx, net, pair)
+    if sizes != list(NET_SIZES):  # e.g. a two-layer net: draw the shared start for its shapes
+        params0 = {}
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            params0[f"W{i}"] = ctx.array(rng.normal(0, np.sqrt(2 / a), (a, b)))
+            params0[f"b{i}"] = ctx.array(rng.normal(0, 0.1, b))
+    if set(net.params) != set(params0):
+        raise VerifyUsageError(f"network {pair.id}: params must hold W1, b1, … only; got {sorted(net.params)}")
+    n, batch = NET_DATA
+    x, labels = ctx.array(rng.normal(size=(n, sizes[0]))), rng.integers(0, sizes[-1], n)
+    order = np.concatenate([rng.permutation(n) for _ in range(run.steps * batch // n + 1)])
+    batches = [order[i * batch:(i + 1) * batch] for i in range(run.steps)]
+    if delta:
+        run.notes.append("the gradients are compared with autograd of the loss without δ: the book's backward "
+                         "ignores the δ of its own forward")
+
+    def set_params(values):
+        for k, v in values.items():
+            net.params[k][...] = v
+
+    def torch_model():
+        model = tnet.mlp(sizes, activation).to(dtype=ctx.torch_dtype, device=ctx.device)
+        return bridge.load_mlp(model, params0)
+
+    def torch_loss(model, idx, with_delta):
+        scores = model(ctx.tensor(x[idx]))
+        loss = tloss.softmax_cross_entropy(scores, ctx.labels(labels[idx]), delta=delta if with_delta else 0.0)
+        return loss + tnet.l2_penalty(model, lam) if lam else loss
+
+    out = []
+    set_params(params0)
+    loss0, grads0 = _net_gradient(net, x[batches[0]], labels[batches[0]])
+    model = torch_model()
+    with torch.no_grad():
+        out.append(Comparison("loss at the start", np.array(loss0), torch_loss(model, batches[0], True)))
+    torch_loss(model, batches[0], False).backward()
+    grads_t = bridge.mlp_arrays(model, grad=True)
+    if not isinstance(grads0, dict):
+        raise VerifyUsageError("the network's gradients must be a dict with the keys of params")
+    for k in params0:
+        if k not in grads0:
+            raise VerifyUsageError(f"the network's gradients have no {k!r}; they must have the keys of params")
+        out.append(Comparison(f"gradient {k} at the start", as_array(grads0[k], k), grads_t[k]))
+
+    def torch_step(model, opt, i):
+        opt.zero_grad()
+        with torch.no_grad():
+            loss_t = float(torch_loss(model, batches[i], True))
+        torch_loss(model, batches[i], False).backward()
+        grads_t = bridge.mlp_arrays(model, grad=True)
+        opt.step()
+        return loss_t, grads_t
+
+    def numpy_step(i):
+        loss, grads = _net_gradient(net, x[batches[i]], labels[batches[i]])
+        grads = {k: np.array(as_array(grads[k], k)) for k in params0}
+        for k in net.params:
+            net.params[k] -= lr * grads[k]  # the book's loop: in place
+        return loss, grads
+
+    for free in (False, True):
+        if free and ctx.dtype != "float64":
+            continue
+        set_params(params0)
+        model = torch_model()
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        ours, theirs, losses, losses_t, grads, grads_t = [], [], [], [], [], []
+        for i in range(run.steps):
+            if not free:
+                set_params(bridge.mlp_arrays(model))
+            loss, g = numpy_step(i)
+            losses.append(loss)
+            grads.append(_flat({k: g[k] for k in params0}))
+            loss_t, g_t = torch_step(model, opt, i)
+            losses_t.append(loss_t)
+            grads_t.append(_flat({k: g_t[k] for k in params0}))
+            ours.append(_flat({k: net.params[k] for k in params0}))
+            theirs.append(_flat({k: v for k, v in bridge.mlp_arrays(model).items() if k in params0}))
+        if free:
+            out.append(Comparison(f"SGD, {run.steps} steps: free-running parameters", np.array(ours), np.array(theirs),
+                                  kind="trained"))
+            out.append(Comparison(f"SGD, {run.steps} steps: free-running loss", np.array(losses), np.array(losses_t),
+                                  kind="trained"))
+        else:
+            for quantity, a, e in (("loss", losses, losses_t), ("gradients", grads, grads_t),
+                                   ("parameters after the step", ours, theirs)):
+                out.append(Comparison(f"SGD, {run.steps} steps", np.array(a), np.array(e), kind="lockstep",
+                                      quantity=quantity))
+    return out

@@ -1,0 +1,112 @@
+"""Activation functions and their derivatives (kind ``function``): ``f(x) -> ndarray`` of x's
+shape, against the torch function (or autograd's elementwise derivative of the torch module)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import torch_ref.activations as tact
+
+from ._base import Hparam, Mistake, Pair
+from ._drivers import drive_function
+
+EDGES = [0.0, -0.0, 1e-8, -1e-8, 1.0, -1.0, 20.0, -20.0, 500.0, -500.0]
+
+
+def elementwise_inputs(ctx):
+    """Exact zeros (the kinks), tiny and large magnitudes, and random arrays of three shapes."""
+    batch = ctx.rng.normal(0, 3, (16, 10))
+    batch[ctx.rng.random(batch.shape) < 0.1] = 0.0  # exact zeros inside a batch, too
+    return {"edge values incl. 0 and ±500": ctx.array(EDGES), "vector (37,)": ctx.array(ctx.rng.normal(0, 3, 37)),
+            "batch (16, 10) with exact zeros": ctx.array(batch),
+            "3-D (2, 3, 5)": ctx.array(ctx.rng.normal(0, 3, (2, 3, 5)))}
+
+
+def softmax_inputs(ctx):
+    """A vector, batches (N, K), and the overflow case [1010, 1000, 990]."""
+    return {"vector (10,)": ctx.array(ctx.rng.normal(0, 3, 10)), "batch (16, 10)": ctx.array(ctx.rng.normal(0, 3, (16, 10))),
+            "batch (1, 5)": ctx.array(ctx.rng.normal(0, 3, (1, 5))),
+            "overflow [1010, 1000, 990]": ctx.array([1010.0, 1000.0, 990.0]),
+            "overflow batch ×1000": ctx.array(ctx.rng.normal(0, 1, (4, 3)) * 1000)}
+
+
+def _module_fn(name):
+    def fn(x, **kw):
+        with torch.no_grad():
+            return tact.module(name, **kw)(x)
+    fn.__doc__ = f"torch_ref.activations.module({name!r}) applied to x"
+    return fn
+
+
+def _derivative_fn(name):
+    def fn(x, **kw):
+        return tact.derivative(name, x, **kw)
+    fn.__doc__ = f"torch_ref.activations.derivative({name!r}, x): autograd of the module, backpropagating ones"
+    return fn
+
+
+SLOPE = Hparam("negative_slope", 0.01, "negative_slope", aliases=("alpha_slope", "slope"))
+ALPHA = Hparam("alpha", 1.0, "alpha")
+RELU_AT_ZERO = Hparam("grad_at_zero", 0, "grad_at_zero", choices=(0, 1))
+
+
+def _softmax_naive(x):
+    e = np.exp(x)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_axis0(x):
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+_FUNCTIONS = [
+    # id, torch name, scratch name, names in a user's file, hparams, mistakes
+    ("sigmoid", "sigmoid", "sigmoid", ("sigmoid",), (),
+     (Mistake("uses 1/(1 + e^x): the sign inside exp is flipped", lambda x: 1 / (1 + np.exp(x))),)),
+    ("tanh", "tanh", "tanh", ("tanh",), (), (Mistake("computes sigmoid instead of tanh", lambda x: 1 / (1 + np.exp(-x))),)),
+    ("relu", "relu", "relu", ("relu",), (), (Mistake("returns the mask (x > 0), not max(0, x)", lambda x: (x > 0) * 1.0),)),
+    ("leaky-relu", "leaky_relu", "leaky_relu", ("leaky_relu", "leakyrelu"), (SLOPE,),
+     (Mistake("the slope is applied to positive inputs",
+              lambda x, negative_slope=0.01: np.where(x > 0, negative_slope * x, x)),)),
+    ("elu", "elu", "elu", ("elu",), (ALPHA,), ()),
+    ("identity", "identity", "identity", ("identity", "identity_function"), (), ()),
+    ("step", "step", "step", ("step", "step_function"), (), ()),
+]
+
+_DERIVATIVES = [
+    ("sigmoid-grad", "sigmoid", "sigmoid_grad", ("sigmoid_grad", "sigmoid_derivative", "dsigmoid"), (),
+     (Mistake("computes x(1 − x): the formula y(1 − y) needs y = σ(x), not x", lambda x: x * (1 - x)),)),
+    ("tanh-grad", "tanh", "tanh_grad", ("tanh_grad", "tanh_derivative", "dtanh"), (),
+     (Mistake("computes 1 − x²: the formula 1 − y² needs y = tanh(x), not x", lambda x: 1 - x * x),)),
+    ("relu-grad", "relu", "relu_grad", ("relu_grad", "relu_derivative", "drelu"), (RELU_AT_ZERO,),
+     (Mistake("ReLU'(0) = 1 (x >= 0): PyTorch uses 0 at 0 (x > 0)", lambda x: (x >= 0) * 1.0, flag={"grad_at_zero": 1}),)),
+    ("leaky-relu-grad", "leaky_relu", "leaky_relu_grad", ("leaky_relu_grad",), (SLOPE,), ()),
+    ("elu-grad", "elu", "elu_grad", ("elu_grad",), (ALPHA,), ()),
+    ("identity-grad", "identity", "identity_grad", ("identity_grad",), (), ()),
+]
+
+
+def _pairs():
+    pairs = []
+    for pid, tname, sname, names, hps, mistakes in _FUNCTIONS:
+        pairs.append(Pair(pid, "function", f"activations.{sname}", _module_fn(tname),
+                          "a function f(x: ndarray) -> ndarray of the same shape"
+                          + (f", taking {[h.name for h in hps]} as keyword arguments" if hps else ""),
+                          drive_function, hps, elementwise_inputs, mistakes, names))
+    pairs.append(Pair("softmax", "function", "activations.softmax", _module_fn("softmax"),
+                      "a function softmax(x) over the last axis of a vector (K,) or a batch (N, K)",
+                      drive_function, (), softmax_inputs,
+                      (Mistake("softmax without the max shift: exp overflows to nan for large inputs; subtract max(x) "
+                               "first (it leaves the result unchanged)", _softmax_naive),
+                       Mistake("normalised over the wrong axis (axis 0 instead of the last)", _softmax_axis0)),
+                      ("softmax",)))
+    for pid, tname, sname, names, hps, mistakes in _DERIVATIVES:
+        pairs.append(Pair(pid, "function", f"activations.{sname}", _derivative_fn(tname),
+                          f"a function f(x: ndarray) -> the derivative of {tname} at x, element by element",
+                          drive_function, hps, elementwise_inputs, mistakes, names))
+    return pairs
+
+
+PAIRS = _pairs()

@@ -1,0 +1,108 @@
+"""CS231n's functional layers as layer objects, so that they run through the same drivers as the
+book's classes: ``affine_forward(x, w, b) -> (out, cache)`` with ``affine_backward(dout, cache)
+-> (dx, dw, db)``, and the same for relu, sigmoid, batchnorm (``bn_param`` with mode, eps,
+momentum, running statistics) and dropout (``dropout_param`` with mode and p, CS231n's *keep*
+probability)."""
+
+from __future__ import annotations
+
+from ._base import call
+
+
+class _Functional:
+    forward_fn = backward_fn = None
+
+    def __init__(self):
+        self.training, self.grads, self._cache = True, {}, None
+
+    def train(self):
+        self.training = True
+
+    def eval(self):
+        self.training = False
+
+    def _forward(self, *args):
+        result = call(type(self).forward_fn, f"{type(self).forward_fn.__name__}", *args)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError(f"{type(self).forward_fn.__name__} must return (out, cache)")
+        out, self._cache = result
+        return out
+
+    def _backward(self, dout):
+        return call(type(self).backward_fn, f"{type(self).backward_fn.__name__}", dout, self._cache)
+
+
+class Affine(_Functional):
+    def __init__(self, W, b):
+        super().__init__()
+        self.W, self.b = W, b
+
+    def forward(self, x):
+        return self._forward(x, self.W, self.b)
+
+    def backward(self, dout):
+        dx, self.grads["W"], self.grads["b"] = self._backward(dout)
+        return dx
+
+
+class Elementwise(_Functional):
+    def forward(self, x):
+        return self._forward(x)
+
+    def backward(self, dout):
+        return self._backward(dout)
+
+
+class BatchNorm(_Functional):
+    def __init__(self, gamma, beta, momentum=0.9, eps=1e-5):
+        super().__init__()
+        self.gamma, self.beta = gamma, beta
+        self.bn_param = {"mode": "train", "eps": eps, "momentum": momentum}
+
+    @property
+    def running_mean(self):
+        return self.bn_param.get("running_mean")
+
+    @property
+    def running_var(self):
+        return self.bn_param.get("running_var")
+
+    def forward(self, x):
+        self.bn_param["mode"] = "train" if self.training else "test"
+        return self._forward(x, self.gamma, self.beta, self.bn_param)
+
+    def backward(self, dout):
+        dx, self.grads["gamma"], self.grads["beta"] = self._backward(dout)
+        return dx
+
+
+class Dropout(_Functional):
+    """``dropout_param['p']`` is CS231n's keep probability: 1 − the drop probability p."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.dropout_param = {"mode": "train", "p": 1.0 - p}
+
+    def forward(self, x):
+        self.dropout_param["mode"] = "train" if self.training else "test"
+        self.dropout_param.pop("seed", None)
+        return self._forward(x, self.dropout_param)
+
+    def backward(self, dout):
+        return self._backward(dout)
+
+
+# stem of X_forward / X_backward → (layer pair id, adapter class)
+ADAPTERS = {"affine": ("linear", Affine), "relu": ("relu", Elementwise), "sigmoid": ("sigmoid", Elementwise),
+            "tanh": ("tanh", Elementwise), "batchnorm": ("batchnorm", BatchNorm), "dropout": ("dropout", Dropout)}
+
+
+def adapter(stem: str, forward_fn, backward_fn):
+    """A layer class wrapping ``<stem>_forward`` and ``<stem>_backward``, or None for an unknown stem."""
+    if stem not in ADAPTERS:
+        return None
+    pid, base = ADAPTERS[stem]
+    cls = type(f"{stem}_forward/{stem}_backward", (base,),
+               {"forward_fn": staticmethod(forward_fn), "backward_fn": staticmethod(backward_fn)})
+    return pid, cls
+

@@ -1,0 +1,67 @@
+"""The numerical gradient (kind ``function``): ``numerical_gradient(f, x)`` by central
+differences, against autograd's exact gradient of the same function (``torch_ref.gradients``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import torch_ref.gradients as tgrad
+
+from ._base import Mistake, Pair
+from ._drivers import drive_numerical_gradient
+
+
+def inputs(ctx):
+    """(f in NumPy, the same f in torch, x): the book's f(x0, x1) = x0² + x1² at (3, 4), (0, 2),
+    (3, 0); a 2-D x (the book walks it with np.nditer); and f that ignores its argument and closes
+    over x, as the book's networks do (``lambda W: self.loss(x, t)``), which only works when x is
+    perturbed in place."""
+    A = ctx.rng.normal(size=(5, 4))
+    labels = ctx.rng.integers(0, 3, 5)
+    W = ctx.rng.normal(size=(4, 3))
+
+    def closes_over(_, x):
+        z = A @ x
+        z = z - z.max(1, keepdims=True)
+        return float(np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(5), labels]))
+
+    cases = {f"x0² + x1² at {p}": (lambda v, x: float(np.sum(v ** 2)), tgrad.TEST_FUNCTIONS["sum of squares"], np.array(p, float))
+             for p in ((3.0, 4.0), (0.0, 2.0), (3.0, 0.0))}
+    cases["Σ sin(x)·x, x (3, 4)"] = (lambda v, x: float(np.sum(np.sin(v) * v)), tgrad.TEST_FUNCTIONS["sum of sin(x)·x"],
+                                     ctx.rng.normal(size=(3, 4)))
+    cases["a softmax loss closing over W (4, 3)"] = (closes_over, tgrad.softmax_loss_of(A, labels), W)
+    return cases
+
+
+def forward_difference(f, x, h=1e-4):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        original = x[idx]
+        fx = f(x)
+        x[idx] = original + h
+        grad[idx] = (f(x) - fx) / h
+        x[idx] = original
+    return grad
+
+
+def not_restored(f, x, h=1e-4):
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        original = x[idx]
+        x[idx] = original + h
+        f_plus = f(x)
+        x[idx] = original - h
+        grad[idx] = (f_plus - f(x)) / (2 * h)
+    return grad
+
+
+PAIRS = [
+    Pair("numerical-gradient", "function", "gradients.numerical_gradient", tgrad.autograd_gradient,
+         "a function numerical_gradient(f, x) -> ndarray of x's shape; f(x) -> float may close over x "
+         "(perturb x in place and restore it)",
+         drive_numerical_gradient, (), inputs,
+         (Mistake("the forward difference (f(x + h) − f(x))/h: use the central difference (f(x + h) − f(x − h))/2h",
+                  forward_difference),
+          Mistake("x is not restored after each element: put the original value back", not_restored)),
+         ("numerical_gradient", "numerical_grad", "eval_numerical_gradient")),
+]

@@ -1,0 +1,220 @@
+"""Optimizers (kind ``optimizer``): a class whose ``update(params, grads)`` changes the dict of
+ndarrays in place, against ``torch.optim`` (``torch_ref.optim.build``).
+
+One table maps the textbook's hyperparameter names to PyTorch's, and one table holds each
+optimizer's defaults: ``scratch``, the concepts and ``verify`` all read them from here."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import scratch.optim as SO
+import torch_ref.optim as topt
+
+from ._base import Hparam, Mistake, Pair
+from ._drivers import drive_optimizer
+from .layers import hard_coded
+
+# textbook name → (PyTorch's name, other names a user's constructor may use)
+TORCH_NAMES = {
+    "lr": ("lr", ("learning_rate",)),
+    "momentum": ("momentum", ("mu",)),
+    "decay_rate": ("alpha", ("rho", "alpha", "beta", "decay")),
+    "beta1": ("betas[0]", ()),
+    "beta2": ("betas[1]", ()),
+    "eps": ("eps", ("epsilon",)),
+    "weight_decay": ("weight_decay", ("wd",)),
+    "folded": ("folded", ()),
+}
+
+# optimizer → (scratch class, its defaults: PyTorch's, except lr where PyTorch has none)
+DEFAULTS = {
+    "sgd": ("SGD", {"lr": 0.1}),
+    "momentum": ("Momentum", {"lr": 0.01, "momentum": 0.9}),
+    "nesterov": ("Nesterov", {"lr": 0.01, "momentum": 0.9}),
+    "adagrad": ("AdaGrad", {"lr": 0.1, "eps": 1e-10}),
+    "rmsprop": ("RMSProp", {"lr": 0.01, "decay_rate": 0.99, "eps": 1e-8}),
+    "adam": ("Adam", {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "folded": 0}),
+    "adamw": ("AdamW", {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.01, "folded": 0}),
+}
+
+NAMES = {"sgd": ("SGD",), "momentum": ("Momentum", "MomentumSGD"), "nesterov": ("Nesterov", "NAG"),
+         "adagrad": ("AdaGrad", "Adagrad"), "rmsprop": ("RMSprop", "RMSProp"), "adam": ("Adam",), "adamw": ("AdamW",)}
+
+
+def hparams(name: str) -> tuple:
+    return tuple(Hparam(k, v, TORCH_NAMES[k][0], TORCH_NAMES[k][1], choices=(0, 1) if k == "folded" else None)
+                 for k, v in DEFAULTS[name][1].items())
+
+
+def torch_optimizer(name: str):
+    def build(params, **kw):
+        return topt.build(name, params, **kw)
+    build.__doc__ = f"torch_ref.optim.build({name!r}, params, **PyTorch-named hyperparameters)"
+    return build
+
+
+class RuleOptimizer:
+    """An optimizer written as a per-parameter rule ``rule(state, p, g, t, h)`` (in place): how a
+    catalogue writes a mistaken update in a few lines."""
+
+    rule = None
+
+    def __init__(self, **h):
+        self.h, self.state, self.t = h, {}, 0
+
+    def update(self, params, grads):
+        self.t += 1
+        for k in params:
+            type(self).rule(self.state.setdefault(k, {}), params[k], grads[k], self.t, self.h)
+
+
+def rule(fn):
+    return type(fn.__name__, (RuleOptimizer,), {"rule": staticmethod(fn)})
+
+
+@rule
+def sgd_ascent(s, p, g, t, h):
+    p += h["lr"] * g
+
+
+@rule
+def momentum_lr_twice(s, p, g, t, h):
+    v = s.setdefault("v", np.zeros_like(p))
+    v *= h["momentum"]
+    v -= h["lr"] * g
+    p += h["lr"] * v
+
+
+@rule
+def momentum_no_lr(s, p, g, t, h):
+    v = s.setdefault("v", np.zeros_like(p))
+    v *= h["momentum"]
+    v -= g
+    p += v
+
+
+@rule
+def nesterov_as_momentum(s, p, g, t, h):
+    v = s.setdefault("v", np.zeros_like(p))
+    v *= h["momentum"]
+    v -= h["lr"] * g
+    p += v
+
+
+@rule
+def nesterov_v_first(s, p, g, t, h):
+    """v updated before it is used in the φ step (an older copy of the book's optimizer.py)."""
+    mu = h["momentum"]
+    v = s.setdefault("v", np.zeros_like(p))
+    v *= mu
+    v -= h["lr"] * g
+    p += mu * mu * v - (1 + mu) * h["lr"] * g
+
+
+@rule
+def adagrad_no_accumulation(s, p, g, t, h):
+    p -= h["lr"] * g / (np.abs(g) + h["eps"])
+
+
+@rule
+def adagrad_eps_inside(s, p, g, t, h):
+    hh = s.setdefault("h", np.zeros_like(p))
+    hh += g * g
+    p -= h["lr"] * g / np.sqrt(hh + h["eps"])
+
+
+@rule
+def rmsprop_eps_inside(s, p, g, t, h):
+    hh = s.setdefault("h", np.zeros_like(p))
+    hh *= h["decay_rate"]
+    hh += (1 - h["decay_rate"]) * g * g
+    p -= h["lr"] * g / np.sqrt(hh + h["eps"])
+
+
+def _adam_moments(s, p, g, h):
+    m = s.setdefault("m", np.zeros_like(p))
+    v = s.setdefault("v", np.zeros_like(p))
+    m += (1 - h["beta1"]) * (g - m)
+    v *= h["beta2"]
+    v += (1 - h["beta2"]) * g * g
+    return m, v
+
+
+def _decay(p, h):
+    if "weight_decay" in h:
+        p *= 1 - h["lr"] * h["weight_decay"]
+
+
+@rule
+def adam_no_bias_correction(s, p, g, t, h):
+    _decay(p, h)
+    m, v = _adam_moments(s, p, g, h)
+    p -= h["lr"] * m / (np.sqrt(v) + h["eps"])
+
+
+@rule
+def adam_eps_inside(s, p, g, t, h):
+    _decay(p, h)
+    m, v = _adam_moments(s, p, g, h)
+    p -= h["lr"] / (1 - h["beta1"] ** t) * m / np.sqrt(v / (1 - h["beta2"] ** t) + h["eps"])
+
+
+@rule
+def adamw_coupled(s, p, g, t, h):
+    m, v = _adam_moments(s, p, g + h["weight_decay"] * p, h)
+    p -= h["lr"] / (1 - h["beta1"] ** t) * m / (np.sqrt(v) / math.sqrt(1 - h["beta2"] ** t) + h["eps"])
+
+
+def folded_adam(cls):
+    """The book's Adam form (η_t = η·√(1 − β₂ᵗ)/(1 − β₁ᵗ), ε on the uncorrected √v), taking no ``folded``."""
+
+    class Folded(cls):
+        def _step(self, state, p, g):
+            if hasattr(self, "weight_decay"):
+                p *= 1 - self.lr * self.weight_decay
+            SO.AdamFolded._step(self, state, p, g)
+
+    return hard_coded(Folded)
+
+
+EPS7 = "the book's ε = 1e-7 (hard-coded in its AdaGrad, RMSprop and Adam); PyTorch's default is {}"
+FOLDED = ("the book's folded Adam: η_t = η·√(1 − β₂ᵗ)/(1 − β₁ᵗ) with ε on the uncorrected √v, which is PyTorch's "
+          "Adam with ε/√(1 − β₂ᵗ)")
+ADAM_MISTAKES = (
+    Mistake("Adam without bias correction (p ← p − η·m/(√v + ε)): divide m by 1 − β₁ᵗ and v by 1 − β₂ᵗ",
+            adam_no_bias_correction),
+    Mistake("ε inside the square root (√(v̂ + ε)); PyTorch adds ε after the root: √v̂ + ε", adam_eps_inside),
+)
+
+MISTAKES = {
+    "sgd": (Mistake("the sign is flipped: p ← p + η·g climbs the loss", sgd_ascent),),
+    "momentum": (Mistake("the learning rate is applied twice (v ← μv − ηg and then p ← p + η·v)", momentum_lr_twice),
+                 Mistake("the learning rate is missing (v ← μv − g; p ← p + v)", momentum_no_lr)),
+    "nesterov": (Mistake("this is plain momentum: Nesterov takes the gradient at the look-ahead point θ + μv",
+                         nesterov_as_momentum),
+                 Mistake("v is updated before it is used in the φ step (use the old v: φ ← φ + μ²v − (1 + μ)ηg, "
+                         "then v ← μv − ηg)", nesterov_v_first)),
+    "adagrad": (Mistake(EPS7.format("1e-10"), hard_coded(SO.AdaGrad, eps=1e-7), flag={"eps": 1e-7}),
+                Mistake("h is not accumulated (h ← g² instead of h ← h + g²)", adagrad_no_accumulation),
+                Mistake("ε inside the square root; PyTorch uses g/(√h + ε)", adagrad_eps_inside)),
+    "rmsprop": (Mistake(EPS7.format("1e-8"), hard_coded(SO.RMSProp, eps=1e-7), flag={"eps": 1e-7}),
+                Mistake("ε inside the square root; PyTorch uses g/(√h + ε)", rmsprop_eps_inside)),
+    "adam": (Mistake(EPS7.format("1e-8"), hard_coded(SO.Adam, eps=1e-7), flag={"eps": 1e-7}),
+             Mistake(FOLDED, folded_adam(SO.Adam), flag={"folded": 1}), *ADAM_MISTAKES),
+    "adamw": (Mistake(FOLDED, folded_adam(SO.AdamW), flag={"folded": 1}), *ADAM_MISTAKES,
+              Mistake("coupled decay (λp added to the gradient, as Adam(weight_decay)); AdamW decays p ← p(1 − ηλ) "
+                      "before the step", adamw_coupled)),
+}
+
+
+PAIRS = [
+    Pair(name, "optimizer", f"optim.{cls}", torch_optimizer(name),
+         "a class whose constructor takes the hyperparameters ("
+         + ", ".join(f"{k}={v}" for k, v in defaults.items() if k != "folded")
+         + " unless --hparam says otherwise) and whose update(params, grads) changes the dict of ndarrays params in place",
+         drive_optimizer, hparams(name), None, MISTAKES[name], NAMES[name])
+    for name, (cls, defaults) in DEFAULTS.items()
+]

@@ -1,0 +1,73 @@
+"""The layers a from-scratch text writes by hand, as a PyTorch user builds them: ``nn.Linear``,
+``nn.Dropout``, ``nn.BatchNorm1d``, ``nn.CrossEntropyLoss``, with gradients from autograd.
+
+Every function here takes tensors (or plain numbers) and returns tensors: the weights arrive in
+PyTorch's layout (``weight`` of shape (out, in)); ``comparisons.bridge`` converts at the border.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def flatten_linear(weight: torch.Tensor, bias: torch.Tensor) -> nn.Sequential:
+    """``nn.Flatten()`` then ``nn.Linear`` holding ``weight`` (out, in) and ``bias`` (out,):
+    the book's ``Affine``, which reshapes an input (N, C, H, W) to (N, C·H·W) before x @ W + b."""
+    layer = nn.Linear(weight.shape[1], weight.shape[0]).to(dtype=weight.dtype, device=weight.device)
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        layer.bias.copy_(bias)
+    return nn.Sequential(nn.Flatten(), layer)
+
+
+def dropout(x: torch.Tensor, p: float, training: bool, dout: torch.Tensor):
+    """``nn.Dropout(p)`` on a leaf copy of ``x``, backpropagating ``dout``: (output, dx).
+
+    Inverted dropout: in training a unit is kept with probability 1 − p and scaled by 1/(1 − p);
+    in evaluation the layer is the identity. PyTorch draws the mask."""
+    layer = nn.Dropout(p)
+    layer.train(training)
+    x = x.detach().clone().requires_grad_(True)
+    out = layer(x)
+    out.backward(dout)
+    return out.detach(), x.grad.detach()
+
+
+def batchnorm1d(gamma: torch.Tensor, beta: torch.Tensor, momentum: float = 0.1, eps: float = 1e-5,
+                running_var_init: float = 1.0, unbiased_running_var: bool = True) -> nn.BatchNorm1d:
+    """``nn.BatchNorm1d`` with γ, β given; ``momentum`` is PyTorch's (the weight of the *new* batch
+    statistic: the book's 0.9 is 0.1 here).
+
+    ``running_var_init`` fills ``running_var`` before the first step (PyTorch starts at 1, the book
+    at 0). PyTorch stores the unbiased batch variance in ``running_var``; ``unbiased_running_var=False``
+    (the book, CS231n) has no PyTorch option, so a forward hook replaces the update with the biased
+    variance by hand: running_var ← (1 − m)·running_var + m·var_biased(x)."""
+    layer = nn.BatchNorm1d(gamma.shape[0], eps=eps, momentum=momentum).to(dtype=gamma.dtype, device=gamma.device)
+    with torch.no_grad():
+        layer.weight.copy_(gamma)
+        layer.bias.copy_(beta)
+        layer.running_var.fill_(running_var_init)
+    if not unbiased_running_var:
+        saved = {}
+
+        def before(module, args):
+            saved["var"] = module.running_var.detach().clone()
+
+        def after(module, args, output):
+            if module.training:
+                biased = args[0].detach().var(dim=0, unbiased=False)
+                # a new tensor, not copy_: autograd saved the old one for the backward pass
+                module.running_var = (1 - momentum) * saved["var"] + momentum * biased
+
+        layer.register_forward_pre_hook(before)
+        layer.register_forward_hook(after)
+    return layer
+
+
+def forward_backward(module: nn.Module, x: torch.Tensor, dout: torch.Tensor):
+    """Apply ``module`` to a leaf copy of ``x`` and backpropagate ``dout``: (output, dx)."""
+    x = x.detach().clone().requires_grad_(True)
+    out = module(x)
+    out.backward(dout)
+    return out.detach(), x.grad.detach()
