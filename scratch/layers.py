@@ -16,7 +16,8 @@ import math
 import numpy as np
 
 from . import activations as act
-from ._checks import as_dout, as_float_array, check_dropout_probability, check_finite, check_flag, check_positive, check_real, check_rng
+from ._checks import (as_dout, as_float_array, check_dropout_probability, check_finite, check_flag, check_positive,
+                      check_real, check_rng)
 from .losses import softmax_cross_entropy, _logits_and_onehot
 
 
@@ -321,7 +322,8 @@ class Dropout(Layer):
             return x
         if self._given_mask is not None:
             if self._given_mask.shape != x.shape:
-                raise ValueError(f"the mask given to set_mask must have the shape of x, got mask{self._given_mask.shape} and x{x.shape}")
+                raise ValueError(f"the mask given to set_mask must have the shape of x, "
+                                 f"got mask{self._given_mask.shape} and x{x.shape}")
             self.mask, self._given_mask = self._given_mask, None
         else:
             self.mask = self.rng.random(x.shape) >= self.p
@@ -378,7 +380,8 @@ class BatchNorm1d(Layer):
         if self.training:
             n = x.shape[0]
             if n < 2:
-                raise ValueError(f"BatchNorm1d needs more than 1 value per channel in training (batch size >= 2), got x{x.shape}")
+                raise ValueError(f"BatchNorm1d needs more than 1 value per channel in training (batch size >= 2), "
+                                 f"got x{x.shape}")
             mu = x.mean(axis=0)
             xc = x - mu
             var = np.mean(xc**2, axis=0)

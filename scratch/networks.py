@@ -78,7 +78,8 @@ class MultiLayerNet:
             if i == self.depth:
                 break
             if use_batchnorm:
-                self.batchnorms.append(_batchnorm(self._L, self.params[f"gamma{i}"], self.params[f"beta{i}"], bn_kwargs))
+                bn = _batchnorm(self._L, self.params[f"gamma{i}"], self.params[f"beta{i}"], bn_kwargs)
+                self.batchnorms.append(bn)
                 self.layers.append(self.batchnorms[-1])
             self.layers.append(getattr(self._L, ACTIVATIONS[activation].__name__)())
             if dropout_ratio > 0:

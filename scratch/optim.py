@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import (as_float_array, check_callable, check_dict, check_flag, check_in_range, check_int, check_parameter,
-                      check_real, check_same_shape, gradient_at)
+from ._checks import (as_float_array, check_callable, check_dict, check_flag, check_in_range, check_int,
+                      check_parameter, check_real, check_same_shape, gradient_at)
 
 
 def _check_lr(lr):
