@@ -23,6 +23,7 @@ def with_defaults(cls, **defaults):
         given = inspect.signature(cls.__init__).bind_partial(self, *args, **kwargs).arguments
         cls.__init__(self, *args, **kwargs, **{k: v for k, v in defaults.items() if k not in given})
 
+    __init__.__signature__ = inspect.signature(cls.__init__)  # the same parameters as the class it plants into
     return type(cls.__name__, (cls,), {"__init__": __init__, "__doc__": f"{cls.__name__} with defaults {defaults}"})
 
 

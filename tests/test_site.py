@@ -147,7 +147,7 @@ def test_the_glossary_follows_the_korean_edition():
 def test_results_json_carries_what_the_pages_need(small_report):
     results = json.loads(read(small_report / "results.json"))
     losses = next(c for c in results["concepts"] if c["id"] == "losses")
-    assert "losses-loss-curves.png" in losses["figures"] and "seed-examples" in losses["tables"]
+    assert "losses-loss-curves.png" in losses["figures"] and "study-notes-examples" in losses["tables"]
     assert {"meta", "timings", "checks"} <= set(results)
 
 

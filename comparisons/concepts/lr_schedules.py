@@ -71,13 +71,14 @@ CODE = [
 ]
 
 MOMENTUM_RELATION = "textbook momentum under a schedule = torch SGD(momentum) with b × η_old/η_new at each decay"
+MOMENTUM_RELATION_CHECK = f"{MOMENTUM_RELATION}: lockstep parameters after the step"  # recorded by train_pair
 
 DIFFERENCES = [
     ("exponential decay", "$\\eta_0 e^{-kt}$ evaluated directly", "`ExponentialLR`: $\\eta \\leftarrow \\gamma \\eta$ each epoch, $\\gamma = e^{-k}$",
      "exponential k=0.1: lr per epoch"),
     ("1/t decay", "$\\eta_0 / (1 + kt)$", "no scheduler: `LambdaLR` with the factor $1/(1 + kt)$", "1/t k=0.2: lr per epoch"),
     ("momentum under a schedule", "$v$ carries the $\\eta$ of past steps", "$b$ has no $\\eta$; the current $\\eta$ scales it",
-     MOMENTUM_RELATION),
+     MOMENTUM_RELATION_CHECK),
 ]
 
 EPOCHS = 30

@@ -77,8 +77,8 @@ DECAY_RELATION = "Adam + L2 and AdamW, step 1: p − η(g + λp)/(|g + λp| + ε
 
 DIFFERENCES = [
     ("L2", "$\\frac{\\lambda}{2} \\sum \\|W\\|^2$ in the loss", "`SGD(weight_decay=λ)` adds $\\lambda p$ to the gradient",
-     "overfitting set-up, L2 λ=0.1: final parameters"),
-    ("biases", "decay the weights only", "`weight_decay` applies to every parameter in the group", "overfitting set-up, L2 λ=0.1: final parameters"),
+     "overfitting set-up, L2 λ=0.1: lockstep parameters after the step"),
+    ("biases", "decay the weights only", "`weight_decay` applies to every parameter in the group", "overfitting set-up, L2 λ=0.1: lockstep parameters after the step"),
     ("L1", "$\\lambda \\sum |W|$, $\\operatorname{sign}(0) = 0$", "no option: add $\\lambda \\sum |W|$ to the loss",
      "L1 gradient with zeros = autograd (sign(0) = 0)"),
     ("Adam + L2 vs AdamW", "one weight decay", "`Adam(weight_decay)` (coupled) ≠ `AdamW` (decoupled)", DECAY_RELATION),
