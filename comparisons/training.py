@@ -119,7 +119,8 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
         xb, tb = x_np[idx], t[idx]
         if not finite(loss_t, *after.values()):
             run.diverged_at = step
-            run.numpy_diverges_too = not finite(*_step_from(ctx, lock, before, xb, tb, step_masks, grads_t)[:2])
+            loss_np, grads_np, _ = _step_from(ctx, lock, before, xb, tb, step_masks, grads_t)
+            run.numpy_diverges_too = not finite(loss_np, *grads_np.values())
             load_into(lock[0].params, before)
             break
         referee = partial(in_float64, ctx, setup, before, x[idx], t[idx], step_masks)
