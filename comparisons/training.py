@@ -38,8 +38,9 @@ class PairRun:
 
     ``losses_np`` / ``params_np`` / ``net`` are the free-running NumPy side in float64, and the
     lockstep NumPy side in float32 (where there is no free-running run). ``diverged_at`` is the
-    first step whose torch loss or parameters were not finite (the run stops there), else None;
-    ``numpy_diverges_too`` whether the NumPy side's step from the same state was not finite either.
+    first step where torch's run diverged (:func:`diverged`; the run stops there), else None;
+    ``numpy_diverges_too`` whether the NumPy side's step from the same state diverged too (see
+    :func:`diverged`).
     """
 
     losses_np: list = field(default_factory=list)
@@ -83,7 +84,7 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
     and the NumPy networks are handed the same ones. ``on_epoch(epoch, run)`` is called every
     ``steps_per_epoch`` steps (e.g. to evaluate or stop early; return True to stop).
 
-    A run whose torch side stops being finite stops there (``run.diverged_at``). Given
+    A run whose torch side diverges (:func:`diverged`) stops there (``run.diverged_at``). Given
     ``lockstep``, the steps are added to it and the caller records it (one set of checks over
     several runs, e.g. every trial of a search). ``note`` goes into the lockstep checks' notes.
     """
@@ -117,10 +118,11 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
                 scheduler.step()
         step_masks = masks.take() if masks is not None else None
         xb, tb = x_np[idx], t[idx]
-        if not finite(loss_t, *after.values()):
+        first_loss = run.losses_t[0] if run.losses_t else loss_t
+        if diverged(loss_t, first_loss, after):
             run.diverged_at = step
             loss_np, grads_np, _ = _step_from(ctx, lock, before, xb, tb, step_masks, grads_t)
-            run.numpy_diverges_too = not finite(loss_np, *grads_np.values())
+            run.numpy_diverges_too = diverged(loss_np, first_loss, grads_np)
             load_into(lock[0].params, before)
             break
         referee = partial(in_float64, ctx, setup, before, x[idx], t[idx], step_masks)
@@ -142,6 +144,18 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
     run.params_np = {k: v.copy() for k, v in run.net.params.items()}
     run.params_t = before if run.diverged_at is not None else bridge.mlp_arrays(model)
     return run
+
+
+DIVERGENCE = 1e6
+
+
+def diverged(loss: float, first_loss: float, arrays: dict) -> bool:
+    """Whether a run has diverged: its loss or ``arrays`` are not finite, or the loss has grown past
+    ``DIVERGENCE`` (10⁶) times the run's first loss (and 10⁶ itself). Past that the activations are
+    so large that one rounding of a summand exceeds the comparison's tolerance, and sums that cancel
+    part by more than rounding allows (measured: the book's std-1 network without batch norm, whose
+    weights reach 1e188 before they overflow). The run is compared up to there."""
+    return not finite(loss, *arrays.values()) or abs(loss) > DIVERGENCE * max(1.0, abs(first_loss))
 
 
 def _numpy_side(ctx, params0, activation, net_kwargs, make_np_optimizer):

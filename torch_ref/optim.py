@@ -208,7 +208,7 @@ def effective_gradient(optimizer: torch.optim.Optimizer, p: torch.Tensor) -> tor
         if any(q is p for q in group["params"]):
             decay = group.get("weight_decay", 0.0)
             if decay and not isinstance(optimizer, torch.optim.AdamW):
-                return p.grad + decay * p.detach()
+                return p.grad.add(p.detach(), alpha=decay)  # the very kernel torch's step uses
             return p.grad
     raise ValueError("p is not a parameter of this optimizer")
 

@@ -205,8 +205,8 @@ def _grid(ctx):
             curves[(scale, bn)] = pd.DataFrame(acc_rows)
             if run_.diverged_at is not None:
                 ctx.finding(f"{label}: diverges on both sides", bool(run_.numpy_diverges_too),
-                            f"torch's loss or weights stop being finite at step {run_.diverged_at}; NumPy's step from the "
-                            f"same state is {'not finite either' if run_.numpy_diverges_too else 'finite'}. The weights are "
+                            f"torch's loss passes 1e6 × its first value, or stops being finite, at step {run_.diverged_at}; "
+                            f"NumPy's step from the same state {'does too' if run_.numpy_diverges_too else 'does not'}. The weights are "
                             "too large to train at lr 0.01 without batch norm (the book's figure shows it too); the steps "
                             "before are compared")
             # biases just before batch norm have a zero gradient: they hold only rounding noise,
