@@ -408,3 +408,18 @@ def test_a_command_writing_beside_another_leaves_the_others_folder_alone(tmp_pat
         (first / "index.md").write_text("first")
     assert (out / "index.md").read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["rep"]
+
+
+def test_a_report_with_bench_and_sweep_pages_can_be_rewritten(tmp_path):
+    """The site writes bench/index.html and sweep/index.html into folders other commands wrote; their
+    markers list those pages, so the next run may replace the report."""
+    from comparisons import runner
+    from comparisons.context import RunOptions
+    from comparisons.sweep import write_sweep
+
+    out = tmp_path / "rep"
+    write_sweep({"seeds": [0], "dtypes": ["float64"], "concepts": ["softmax"], "wall_s": 1.0, "checks": []}, out / "sweep")
+    runner.run_and_write(["softmax"], RunOptions(), out)
+    assert (out / "sweep" / "index.html").exists()
+    runner.run_and_write(["softmax"], RunOptions(), out)  # would raise OutputFolderError on an unlisted page
+    assert (out / "sweep" / "sweep.json").exists() and (out / "index.html").exists()

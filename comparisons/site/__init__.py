@@ -339,4 +339,17 @@ def build_site(folder) -> list[Path]:
         _bench_page(site)
     if site.has_sweep:
         _sweep_page(site)
+    _mark_pages_as_ours(folder)
     return site.written
+
+
+def _mark_pages_as_ours(folder: Path) -> None:
+    """``bench/`` and ``sweep/`` carry the marker of the command that wrote them (see
+    :mod:`comparisons.outdir`); their ``index.html`` is this project's too, so their markers are
+    rewritten to list it. Otherwise the next ``run --out`` would find a file it cannot prove ours."""
+    from .. import outdir
+
+    for sub in ("bench", "sweep"):
+        marker = outdir.read_marker(folder / sub)
+        if marker is not None and marker.get("files") is not None:
+            outdir.mark_as_written(folder / sub, marker["written_by"])
