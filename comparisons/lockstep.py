@@ -34,7 +34,6 @@ import numpy as np
 
 from .checks import TOLERANCES, Stepwise
 
-STEP_QUANTITIES = ("loss", "gradients", "parameters after the step")
 NOTES = {"gradients": "A gradient element is a sum over the batch that can cancel to nearly 0; one ulp of its terms is "
                       "then a large part of it, so max_rel_err is large there while max_abs_err stays at rounding."}
 
