@@ -96,7 +96,7 @@ class Momentum(Optimizer):
 class Nesterov(Optimizer):
     """Nesterov accelerated gradient (NAG), in the form that fits ``update(params, grads)``.
 
-    The look-ahead form (CS231n, the seeds) takes the gradient at the point the momentum is about
+    The look-ahead form (CS231n, the study notes) takes the gradient at the point the momentum is about
     to carry θ to:   v ← μ·v − η·∇f(θ + μ·v),   θ ← θ + v.
     Storing φ = θ + μ·v instead of θ turns it into an update that needs the gradient at the stored
     parameters only (g = ∇f(φ)):
@@ -122,7 +122,7 @@ class Nesterov(Optimizer):
 
 
 def nesterov_lookahead(grad_f, theta0, lr: float, momentum: float, steps: int):
-    """The look-ahead form, as the seeds write it, for a function whose gradient we can evaluate
+    """The look-ahead form, as the study notes write it, for a function whose gradient we can evaluate
     anywhere: returns the arrays θ and v after every step (shape (steps + 1, *θ.shape))."""
     check_callable(grad_f, "grad_f")
     _check_lr(lr)
@@ -189,7 +189,7 @@ class Adam(Optimizer):
         p ← p − η · m̂ / (√v̂ + ε)
 
     m and v start at 0, so early on they are biased towards 0; dividing by 1 − βᵗ removes that.
-    ``bias_correction=False`` gives the seed's form p ← p − η·m / (√v + ε); its first step is
+    ``bias_correction=False`` gives the study notes' form p ← p − η·m / (√v + ε); its first step is
     η·(1 − β₁)/√(1 − β₂) ≈ 3.16·η per element (defaults, |g| ≫ ε) instead of η. The code below mirrors PyTorch's evaluation order (m by interpolation,
     ε added after the division by √(1 − β₂ᵗ)) so the two agree to rounding.
     """

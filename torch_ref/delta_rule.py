@@ -15,7 +15,7 @@ def half_squared_error(y, d):
 def train(W0: torch.Tensor, X: torch.Tensor, D: torch.Tensor, alpha: float, epochs: int, batch_size: int):
     """nn.Linear(n, 1, bias=False) + nn.Sigmoid trained by SGD over batches taken in order.
 
-    batch_size 1 is the seed's SGD variant, len(X) its batch variant, 2 its mini-batch.
+    batch_size 1 is the study notes' SGD variant, len(X) its batch variant, 2 its mini-batch.
     Returns (weight after every epoch, loss after every epoch)."""
     model = nn.Sequential(nn.Linear(X.shape[1], 1, bias=False), nn.Sigmoid()).to(X)
     with torch.no_grad():

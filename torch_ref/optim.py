@@ -156,7 +156,7 @@ def adam_folded(params, lr, betas=(0.9, 0.999), eps=1e-8):
 
 
 def adam_uncorrected(params, lr, betas=(0.9, 0.999), eps=1e-8):
-    """The seed's Adam without bias correction, p ← p − η·m/(√v + ε), is PyTorch's Adam with
+    """The study notes' Adam without bias correction, p ← p − η·m/(√v + ε), is PyTorch's Adam with
 
         lr_t = η·(1 − β₁ᵗ)/√(1 − β₂ᵗ)   and   ε_t = ε/√(1 − β₂ᵗ)   at step t:
 
