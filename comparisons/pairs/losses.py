@@ -21,7 +21,7 @@ def _probs(logits):
 def classification_inputs(ctx, probabilities: bool, one_sample: bool = True):
     """Batches 1×10, 8×5, 32×3 with labels and with one-hot targets; one sample as a vector
     (the book reshapes it to a batch of one); for logits, huge values that overflow a naive exp;
-    for probabilities, the seeds' example with 0.6 at the answer. (x, t, optional)."""
+    for probabilities, the study notes' example with 0.6 at the answer. (x, t, optional)."""
     cases = {}
     for n, k in ((1, 10), (8, 5), (32, 3)):
         logits = ctx.rng.normal(0, 2, (n, k))
