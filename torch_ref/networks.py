@@ -70,7 +70,18 @@ def loss_and_backward(model: nn.Module, optimizer: torch.optim.Optimizer, x, t, 
 
 
 @torch.no_grad()
+def outputs(model: nn.Module, x) -> torch.Tensor:
+    """The model's outputs (logits) in evaluation mode, without a graph; the training mode is restored."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+    model.train(was_training)
+    return out
+
+
 def accuracy(model: nn.Module, x, t) -> float:
+    """The fraction of rows whose argmax output is the label t, in evaluation mode."""
     was_training = model.training
     model.eval()
     acc = (model(x).argmax(dim=1) == t).double().mean().item()

@@ -12,7 +12,7 @@ import scratch.layers
 import torch_ref.networks as tnet
 
 from .. import data, plots
-from ..training import accuracy_tracker, flat, train_pair
+from ..training import AccuracyTracker, compare_params, train_pair
 
 ID = "batchnorm"
 TITLE = "Batch normalization (배치 정규화)"
@@ -192,7 +192,7 @@ def _grid(ctx):
             params0[f"W{i}"] = ctx.rng.normal(0.0, scale, size=(a, b))
             params0[f"b{i}"] = np.zeros(b)
         for bn in (False, True):
-            acc_rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr)
+            tracker = AccuracyTracker(ctx, x_tr, t_tr)
             label = f"scale {scale:.1e}, {'with' if bn else 'without'} BN"
             # the largest scales blow up to inf/nan without batch norm, as in the book: compared up
             # to the last finite step, and the divergence recorded as a finding
@@ -200,9 +200,9 @@ def _grid(ctx):
                 run_ = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.SGD(0.01),
                                   lambda ps: torch.optim.SGD(ps, lr=0.01), x_tr, t_tr, batches,
                                   net_kwargs={"use_batchnorm": bn}, model_kwargs={"batchnorm": bn},
-                                  steps_per_epoch=spe if ctx.artifacts else None, on_epoch=on_epoch,
+                                  steps_per_epoch=spe if ctx.artifacts else None, on_epoch=tracker,
                                   note=PRE_BN_BIASES if bn else "")
-            curves[(scale, bn)] = pd.DataFrame(acc_rows)
+            curves[(scale, bn)] = tracker.frame()
             if run_.diverged_at is not None:
                 ctx.finding(f"{label}: diverges on both sides", bool(run_.numpy_diverges_too),
                             f"torch's loss passes 1e6 × its first value, or stops being finite, at step {run_.diverged_at}; "
@@ -212,11 +212,7 @@ def _grid(ctx):
             # biases just before batch norm have a zero gradient: they hold only rounding noise,
             # so they are checked to stay at 0 instead of being compared elementwise
             pre_bn = {f"b{i}" for i in range(1, len(sizes) - 1)} if bn else set()
-            ours = {k: v for k, v in run_.params_np.items() if k not in pre_bn}
-            theirs = {k: v for k, v in run_.params_t.items() if k not in pre_bn}
-            if run_.free_running:
-                ctx.compare(f"{label}: final parameters (free-running)", flat(ours), flat(theirs), kind="trained",
-                            note=f"{len(run_.losses_np)} steps.")
+            parting = compare_params(ctx, label, run_, exclude=pre_bn)
             if bn:
                 atol = ctx.tolerance("trained")[0]
                 drift = max(float(np.abs(p[k]).max()) for p in (run_.params_np, run_.params_t) for k in pre_bn)
@@ -225,7 +221,10 @@ def _grid(ctx):
             if bn:
                 rm_np = np.concatenate([layer.running_var for layer in run_.net.batchnorms])
                 rm_t = np.concatenate([ctx.numpy(m.running_var) for m in run_.model if isinstance(m, nn.BatchNorm1d)])
-                ctx.compare(f"{label}: running variances", rm_np, rm_t, kind="trained")
+                if parting:  # the running statistics follow the activations of the two trajectories
+                    ctx.finding(f"{label}: running variances", True, parting, rm_np, rm_t)
+                else:
+                    ctx.compare(f"{label}: running variances", rm_np, rm_t, kind="trained")
             with np.errstate(over="ignore", invalid="ignore"):
                 acc = run_.net.accuracy(ctx.array(x_tr), t_tr)
             rows.append({"weight std": scale, "batch norm": bn, "final train accuracy": acc,

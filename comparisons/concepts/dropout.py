@@ -12,7 +12,7 @@ import scratch.layers
 import torch_ref.networks as tnet
 
 from .. import data, plots
-from ..training import accuracy_tracker, compare_params, overfitting_setup, train_pair
+from ..training import AccuracyTracker, record_accuracies, compare_params, overfitting_setup, train_pair
 
 ID = "dropout"
 TITLE = "Dropout (드롭아웃)"
@@ -74,17 +74,16 @@ def run(ctx):
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
     curves, train_loss = {}, {}
     for name, ratio in (("without dropout", 0.0), (f"dropout {P}", P)):
-        rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr, x_te, t_te)
+        tracker = AccuracyTracker(ctx, x_tr, t_tr, x_te, t_te)
         run_ = train_pair(ctx, f"overfitting set-up, {name}", params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
                           x_tr, t_tr, batches, net_kwargs={"dropout_ratio": ratio}, model_kwargs={"dropout": ratio},
-                          steps_per_epoch=spe, on_epoch=on_epoch)
+                          steps_per_epoch=spe, on_epoch=tracker)
         note = "NumPy given the masks torch drew (forward hooks)" if ratio else ""
         compare_params(ctx, f"overfitting set-up, {name}", run_, note=note)
         run_.net.eval()
         train_loss[name] = float(run_.net.loss(ctx.array(x_tr), t_tr))
-        frame = pd.DataFrame(rows)
-        ctx.compare(f"overfitting set-up, {name}: accuracy per epoch", frame[["train NumPy", "test NumPy"]].to_numpy(),
-                    frame[["train torch", "test torch"]].to_numpy())
+        frame = tracker.frame()
+        record_accuracies(ctx, f"overfitting set-up, {name}: accuracy per epoch", [tracker])
         curves[name] = frame
     if ctx.dtype == "float64":
         ctx.finding("dropout keeps the training loss higher (it trains thinned networks)",

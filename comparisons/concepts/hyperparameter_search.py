@@ -12,7 +12,7 @@ import torch_ref.networks as tnet
 
 from .. import data, plots
 from ..lockstep import Lockstep
-from ..training import accuracy_tracker, flat, free_running, he_params, train_pair
+from ..training import AccuracyTracker, record_accuracies, flat, free_running, he_params, train_pair
 
 ID = "hyperparameter-search"
 TITLE = "Random hyperparameter search (하이퍼파라미터 최적화)"
@@ -85,25 +85,24 @@ def run(ctx):
         for hp in trials:
             params0 = he_params(ctx.rng, sizes)
             batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
-            rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr, x_val, t_val)
+            tracker = AccuracyTracker(ctx, x_tr, t_tr, x_val, t_val)
             lr, wd = hp["lr"], hp["weight_decay"]
             run_ = train_pair(ctx, "every trial", params0, "relu", lambda: ctx.impl.optim.SGD(lr),
                               lambda ps: torch.optim.SGD(ps, lr=lr), x_tr, t_tr, batches,
                               net_kwargs={"weight_decay_lambda": wd}, torch_params=lambda m: tnet.weight_decay_groups(m, wd),
-                              steps_per_epoch=spe, on_epoch=on_epoch, lockstep=lockstep)
-            frame = pd.DataFrame(rows).rename(columns=lambda c: c.replace("test", "val"))
+                              steps_per_epoch=spe, on_epoch=tracker, lockstep=lockstep)
+            frame = tracker.frame().rename(columns=lambda c: c.replace("test", "val"))
             results.append({"round": round_no, "lr": lr, "weight_decay": wd,
                             "val NumPy": frame.iloc[-1]["val NumPy"], "val torch": frame.iloc[-1]["val torch"],
-                            "params_np": flat(run_.params_np), "params_t": flat(run_.params_t), "curve": frame})
+                            "params_np": flat(run_.params_np), "params_t": flat(run_.params_t), "curve": frame,
+                            "tracker": tracker})
     lockstep.record(note=f"{len(results)} trials, every step of each.")
-    ctx.compare("every trial: validation accuracy per epoch",
-                np.stack([r["curve"][["val NumPy"]].to_numpy() for r in results]),
-                np.stack([r["curve"][["val torch"]].to_numpy() for r in results]),
-                note=f"{len(results)} trials")
+    record_accuracies(ctx, "every trial: validation accuracy per epoch", [r["tracker"] for r in results], sets=("test",),
+                      note=f"{len(results)} trials")
     if free_running(ctx):
         ctx.compare("every trial: final parameters (free-running)", np.concatenate([r["params_np"] for r in results]),
                     np.concatenate([r["params_t"] for r in results]), kind="trained", note=f"{len(results)} trials.")
-    table = pd.DataFrame([{k: v for k, v in r.items() if k not in ("params_np", "params_t", "curve")} for r in results])
+    table = pd.DataFrame([{k: v for k, v in r.items() if k not in ("params_np", "params_t", "curve", "tracker")} for r in results])
     table = table.sort_values("val NumPy", ascending=False, kind="stable")
     if ctx.dtype == "float64":
         first_round = table[table["round"] == 1]

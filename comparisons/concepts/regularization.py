@@ -10,7 +10,7 @@ import scratch.regularization
 import torch_ref.networks as tnet
 
 from .. import data, plots
-from ..training import accuracy_tracker, compare_params, flat, free_running, overfitting_setup, train_pair
+from ..training import AccuracyTracker, record_accuracies, compare_params, flat, free_running, overfitting_setup, train_pair
 
 ID = "regularization"
 TITLE = "Weight decay: L2, L1 and AdamW (가중치 감소)"
@@ -100,15 +100,14 @@ def run(ctx):
     }
     curves, weights = {}, {}
     for name, (net_kwargs, groups, penalty) in variants.items():
-        rows, on_epoch = accuracy_tracker(ctx, x_tr, t_tr, x_te, t_te)
+        tracker = AccuracyTracker(ctx, x_tr, t_tr, x_te, t_te)
         label = f"overfitting set-up, {name}"
         run_ = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
                           x_tr, t_tr, all_batches, net_kwargs=net_kwargs, torch_params=groups, torch_penalty=penalty,
-                          steps_per_epoch=spe, on_epoch=on_epoch)
-        frame = pd.DataFrame(rows)
+                          steps_per_epoch=spe, on_epoch=tracker)
+        frame = tracker.frame()
         compare_params(ctx, label, run_, note="SGD" + ("; torch: weight_decay on a weights-only group" if groups else ""))
-        ctx.compare(f"overfitting set-up, {name}: accuracy per epoch", frame[["train NumPy", "test NumPy"]].to_numpy(),
-                    frame[["train torch", "test torch"]].to_numpy())
+        record_accuracies(ctx, f"overfitting set-up, {name}: accuracy per epoch", [tracker])
         curves[name] = frame
         weights[name] = np.concatenate([run_.params_np[f"W{i}"].ravel() for i in range(1, 8)])
     if ctx.dtype == "float64":
