@@ -79,18 +79,29 @@ def load_mlp(model: nn.Module, params: dict) -> nn.Module:
     return model
 
 
-def mlp_arrays(model: nn.Module, grad: bool = False, of=None) -> dict:
+def mlp_layers(model: nn.Module) -> tuple[list, list]:
+    """The model's ``nn.Linear`` and ``nn.BatchNorm1d`` layers, in order (what :func:`mlp_arrays`
+    reads; a training loop finds them once and passes them on every step)."""
+    linear, bns = [], []
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            linear.append(m)
+        elif isinstance(m, nn.BatchNorm1d):
+            bns.append(m)
+    return linear, bns
+
+
+def mlp_arrays(model: nn.Module, grad: bool = False, of=None, layers=None) -> dict:
     """The model's parameters (their gradients, or ``of(parameter)``) as W1, b1, … in the NumPy
-    layout."""
-    out = {}
-    linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    for i, layer in enumerate(linear, start=1):
-        arrays = linear_arrays(layer, grad, of)
-        out[f"W{i}"] = arrays["W"]
-        if "b" in arrays:
-            out[f"b{i}"] = arrays["b"]
+    layout. ``layers``: the model's :func:`mlp_layers`, when the caller has them."""
+    linear, bns = layers or mlp_layers(model)
     get = _getter(grad, of)
-    for i, bn in enumerate((m for m in model.modules() if isinstance(m, nn.BatchNorm1d)), start=1):
+    out = {}
+    for i, layer in enumerate(linear, start=1):
+        out[f"W{i}"] = get(layer.weight).detach().cpu().numpy().T.copy()
+        if layer.bias is not None:
+            out[f"b{i}"] = get(layer.bias).detach().cpu().numpy().copy()
+    for i, bn in enumerate(bns, start=1):
         out[f"gamma{i}"] = get(bn.weight).detach().cpu().numpy().copy()
         out[f"beta{i}"] = get(bn.bias).detach().cpu().numpy().copy()
     return out

@@ -116,6 +116,27 @@ def close(a, e, atol: float, rtol: float, scale=None) -> np.ndarray:
     return ok | (a == e) | (np.isnan(a) & np.isnan(e))
 
 
+def _finite_errors(a: np.ndarray, e: np.ndarray, atol: float, rtol: float):
+    """(max_abs_err, max_rel_err, allclose) of two float64 arrays in one pass over |a − e|, or None
+    when either holds an inf or nan (then :func:`measure` and :func:`close` handle them). The
+    same numbers as those two, computed once: a lockstep run compares every step."""
+    if a.size == 0:
+        return 0.0, 0.0, True
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.abs(a - e)
+    worst = float(diff.max())
+    if not math.isfinite(worst):
+        return None
+    if worst == 0.0:
+        return 0.0, 0.0, True
+    abs_e = np.abs(e)
+    scale = np.maximum(np.abs(a), abs_e)
+    rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    abs_e *= rtol
+    abs_e += atol
+    return worst, float(rel.max()), bool(np.all(diff <= abs_e))
+
+
 @dataclass
 class Stepwise:
     """One quantity compared at every step of a run (a lockstep check): the worst errors over all
@@ -140,18 +161,25 @@ class Stepwise:
         if a.shape != e.shape:
             self.problem = self.problem or f"shape mismatch at step {step}: under test {a.shape}, PyTorch {e.shape}"
             return False
-        abs_err, rel_err = measure(a, e)
+        fused = _finite_errors(a, e, self.atol, self.rtol)
+        if fused is None:  # inf or nan somewhere: the general path
+            abs_err, rel_err = measure(a, e)
+            ok = bool(np.all(close(a, e, self.atol, self.rtol)))
+        else:
+            abs_err, rel_err, ok = fused
         self.max_abs_err = max(self.max_abs_err, abs_err)
         self.max_rel_err = max(self.max_rel_err, rel_err)
-        where = first_mismatch(a, e, self.atol, self.rtol)
-        if where is not None and self.first_mismatch is None:
-            self.first_mismatch = {"step": step, **where}
-        return where is None
+        if not ok and self.first_mismatch is None:
+            self.first_mismatch = {"step": step, **first_mismatch(a, e, self.atol, self.rtol)}
+        return ok
 
     def agrees(self, actual, expected) -> bool:
         """Whether one step's pair passes, without adding it."""
         a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-        return a.shape == e.shape and bool(np.all(close(a, e, self.atol, self.rtol)))
+        if a.shape != e.shape:
+            return False
+        fused = _finite_errors(a, e, self.atol, self.rtol)
+        return bool(np.all(close(a, e, self.atol, self.rtol))) if fused is None else fused[2]
 
     @property
     def passed(self) -> bool:

@@ -7,6 +7,7 @@ concept, bad option, unusable device) with a one-line reason on stderr.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -61,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --data mnist: a folder with the four MNIST IDX files (.gz or raw) to use instead")
     run.add_argument("--full", action="store_true",
                      help="run the study notes' full-length setups where the default shortens them")
+    run.add_argument("--jobs", type=int, default=None,
+                     help="worker processes, one concept and dtype each at a time (default: the CPU count, at most 4)")
     ver = sub.add_parser("verify", help="check your own NumPy code against PyTorch: a whole FILE.py, or one object")
     ver.add_argument("kind", nargs="?", metavar="FILE.py | KIND",
                      help="a .py file (every object it recognises), or function, loss, layer, optimizer, schedule, network")
@@ -194,6 +197,16 @@ def cmd_sweep(args) -> int:
     return EXIT_OK if all(r["passed"] == r["runs"] for r in sweep["checks"]) else EXIT_FAILED
 
 
+def default_jobs() -> int:
+    """Worker processes for ``run``: one per core this process may use, at most 4 (each is
+    single-threaded; more would only share the cores)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
 def cmd_run(args) -> int:
     known = registry.concepts()
     if args.all and args.ids:
@@ -212,10 +225,13 @@ def cmd_run(args) -> int:
             load_mnist_cached(str(args.data_dir))
         except IDXError as exc:
             raise UsageError(str(exc)) from None
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise UsageError(f"--jobs must be >= 1, got {jobs}")
     options = RunOptions(seed=args.seed, device=args.device, dtypes=tuple(args.dtype), full=args.full,
                          data=args.data, data_dir=args.data_dir)
     try:
-        result = run_and_write(ids, options, args.out, progress=print_progress)
+        result = run_and_write(ids, options, args.out, progress=print_progress, jobs=jobs)
     except ValueError as exc:  # e.g. an unusable device
         raise UsageError(str(exc)) from None
     print_summary(result)

@@ -69,6 +69,15 @@ class ConceptContext:
         self.full = self.options.full
         self.rng = np.random.default_rng([self.seed, zlib.crc32(self.concept.encode())])
 
+    def __getstate__(self):  # a worker process sends its context back; the implementation is a module
+        state = self.__dict__.copy()
+        state.pop("impl", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.impl = self.options.implementation()
+
     # --- artifacts are made once per run (for the first dtype), checks for every dtype ----------
     @property
     def artifacts(self) -> bool:

@@ -40,7 +40,7 @@ NOTES = {"gradients": "A gradient element is a sum over the batch that can cance
 
 def flat_keys(arrays: dict, keys) -> np.ndarray:
     """The arrays under ``keys``, in that order, as one vector."""
-    return np.concatenate([np.asarray(arrays[k], dtype=np.float64).ravel() for k in keys])
+    return np.concatenate([np.ravel(arrays[k]) for k in keys], dtype=np.float64)
 
 
 class Lockstep:
@@ -137,7 +137,8 @@ def load_into(params: dict, values: dict) -> None:
 
 
 def finite(*arrays) -> bool:
-    return all(np.all(np.isfinite(np.asarray(a, dtype=np.float64))) for a in arrays)
+    """Whether every number in ``arrays`` (arrays or scalars) is finite."""
+    return all(bool(np.isfinite(a).all()) for a in arrays)
 
 
 def lockstep_history(ctx, label: str, start: tuple, history_t, step_np, quantities, note: str = "",

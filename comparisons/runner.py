@@ -79,35 +79,83 @@ def check_device(device: str) -> None:
                          f"(torch {torch.__version__}, CUDA build: {torch.version.cuda})")
 
 
-def run_concepts(ids, options: RunOptions, work_dir: Path | None, progress=None) -> RunResult:
-    """Run the given concept ids for every dtype of ``options``; figures go to ``work_dir``."""
+def run_concepts(ids, options: RunOptions, work_dir: Path | None, progress=None, jobs: int = 1) -> RunResult:
+    """Run the given concept ids for every dtype of ``options``; figures go to ``work_dir``.
+
+    ``jobs`` > 1 runs the (concept, dtype) tasks in that many worker processes, each
+    single-threaded (see :func:`configure_torch`), on as many cores: the same tasks with the same
+    numbers, as each task seeds its own generators (:func:`run_one`). An implementation passed in
+    ``options.impl`` (a user's module) is run in this process."""
     check_device(options.device)
     configure_torch(options.device)
     modules = [registry.get(i) for i in ids]
     say = progress or (lambda msg: None)
     started = time.perf_counter()
-    results = []
-    for module in modules:
-        result = ConceptResult(module)
-        for n, dtype in enumerate(options.dtypes):
-            artifacts_dir = work_dir if (n == 0 and work_dir is not None) else None
-            ctx = ConceptContext(module.ID, options, dtype, artifacts_dir)
+    tasks = [(module, dtype, work_dir if (n == 0 and work_dir is not None) else None)
+             for module in modules for n, dtype in enumerate(options.dtypes)]
+    if jobs > 1 and options.impl is None and len(tasks) > 1:
+        contexts = _run_in_workers(tasks, options, jobs, say)
+    else:
+        contexts = {}
+        for module, dtype, artifacts_dir in tasks:
             say(f"[{module.ID}] {dtype} ...")
-            t0 = time.perf_counter()
-            try:
-                module.run(ctx)
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:  # recorded, and the run goes on
-                ctx.fail("concept ran to the end", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}")
-            ctx.timings["total"] = time.perf_counter() - t0
-            bad = sum(not r.passed for r in ctx.records)
-            say(f"[{module.ID}] {dtype}: {len(ctx.records) - bad}/{len(ctx.records)} checks passed "
-                f"in {ctx.timings['total']:.2f} s")
-            result.contexts.append(ctx)
-        results.append(result)
+            contexts[module.ID, dtype] = _said(run_one(module, options, dtype, artifacts_dir), say)
+    results = [ConceptResult(module, [contexts[module.ID, dtype] for dtype in options.dtypes]) for module in modules]
     meta = run_metadata(options, time.perf_counter() - started)
     return RunResult(options, results, meta)
+
+
+def run_one(module, options: RunOptions, dtype: str, artifacts_dir: Path | None) -> ConceptContext:
+    """One concept (its module) in one dtype: its context with the records, tables, figures and
+    timings.
+
+    The global generators (torch's, NumPy's legacy one) are seeded from the run's seed and the
+    concept first, so a concept's numbers do not depend on what ran before it in the process."""
+    ctx = ConceptContext(module.ID, options, dtype, artifacts_dir)
+    task_seed = np.random.SeedSequence([options.seed, *map(ord, module.ID)]).generate_state(1)[0]
+    torch.manual_seed(int(task_seed))
+    np.random.seed(int(task_seed))
+    t0 = time.perf_counter()
+    try:
+        module.run(ctx)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # recorded, and the run goes on
+        ctx.fail("concept ran to the end", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}")
+    ctx.timings["total"] = time.perf_counter() - t0
+    return ctx
+
+
+def _said(ctx: ConceptContext, say) -> ConceptContext:
+    bad = sum(not r.passed for r in ctx.records)
+    say(f"[{ctx.concept}] {ctx.dtype}: {len(ctx.records) - bad}/{len(ctx.records)} checks passed "
+        f"in {ctx.timings['total']:.2f} s")
+    return ctx
+
+
+def _worker_init(device: str) -> None:
+    configure_torch(device)
+
+
+def _run_task(task):
+    concept, dtype, artifacts_dir, options = task
+    return concept, dtype, run_one(registry.get(concept), options, dtype, artifacts_dir)
+
+
+def _run_in_workers(tasks, options: RunOptions, jobs: int, say) -> dict:
+    """The tasks in ``jobs`` spawned worker processes; progress is said as each one ends."""
+    import concurrent.futures as cf
+    import multiprocessing
+
+    contexts = {}
+    say(f"{len(tasks)} tasks in {jobs} worker processes ...")
+    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=_worker_init, initargs=(options.device,)) as pool:
+        futures = [pool.submit(_run_task, (module.ID, dtype, artifacts_dir, options)) for module, dtype, artifacts_dir in tasks]
+        for future in cf.as_completed(futures):
+            concept, dtype, ctx = future.result()
+            contexts[concept, dtype] = _said(ctx, say)
+    return contexts
 
 
 def run_metadata(options: RunOptions, wall_s: float) -> dict:
@@ -133,7 +181,7 @@ def run_metadata(options: RunOptions, wall_s: float) -> dict:
 KEPT_PARTS = ("bench", "sweep")
 
 
-def run_and_write(ids, options: RunOptions, out: Path, progress=None) -> RunResult:
+def run_and_write(ids, options: RunOptions, out: Path, progress=None, jobs: int = 1) -> RunResult:
     """Run and write the report into ``out``, replacing it only once the new report is complete,
     and only when ``out`` is new, empty or an earlier output of this project (see
     :mod:`comparisons.outdir`; an :class:`~comparisons.outdir.OutputFolderError` otherwise, raised
@@ -146,7 +194,7 @@ def run_and_write(ids, options: RunOptions, out: Path, progress=None) -> RunResu
             old = Path(out).resolve() / part
             if old.is_dir() and outdir.read_marker(old) is not None:
                 shutil.copytree(old, folder / part)
-        result = run_concepts(ids, options, folder, progress)
+        result = run_concepts(ids, options, folder, progress, jobs)
         write_report(result, folder)
     return result
 

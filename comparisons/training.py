@@ -102,6 +102,8 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
     run = PairRun(net=(free or lock)[0], model=model, lockstep=lockstep or Lockstep(ctx, label),
                   free_running=free is not None)
     losses_lock = []
+    layers = bridge.mlp_layers(model)
+    after = bridge.mlp_arrays(model, layers=layers)
     for step, idx in enumerate(batches):
         if schedule:
             lr = schedule[0](epoch_of_step[step])
@@ -109,11 +111,11 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
                 opt.lr = lr
             run.lrs.append((lr, opt_t.param_groups[0]["lr"]))
         with ctx.timed("torch"):
-            before = bridge.mlp_arrays(model)
+            before = after  # torch's parameters before this step: those after the last one
             idx_t = torch.as_tensor(idx, device=ctx.device)
-            loss_t, grads_t = torch_loss_and_gradients(model, opt_t, x_t[idx_t], t_t[idx_t], torch_penalty)
+            loss_t, grads_t = torch_loss_and_gradients(model, opt_t, x_t[idx_t], t_t[idx_t], torch_penalty, layers)
             opt_t.step()
-            after = bridge.mlp_arrays(model)
+            after = bridge.mlp_arrays(model, layers=layers)
             last_of_epoch = schedule and (step + 1 == len(batches) or epoch_of_step[step + 1] != epoch_of_step[step])
             if last_of_epoch:
                 scheduler.step()
@@ -194,11 +196,12 @@ def lockstep_step(ctx, lock, step, side, before, xb, tb, masks, loss_t, grads_t,
     return loss
 
 
-def torch_loss_and_gradients(model, optimizer, x, t, penalty):
+def torch_loss_and_gradients(model, optimizer, x, t, penalty, layers=None):
     """torch's loss and gradients at its current parameters (NumPy layout), as its optimizer sees
-    them: coupled weight decay added to both (``torch_ref.optim.effective_loss``/``_gradient``)."""
+    them: coupled weight decay added to both (``torch_ref.optim.effective_loss``/``_gradient``).
+    ``layers``: the model's ``bridge.mlp_layers``, when the caller has them."""
     loss = tnet.loss_and_backward(model, optimizer, x, t, penalty=penalty)
-    grads = bridge.mlp_arrays(model, of=lambda p: topt.effective_gradient(optimizer, p))
+    grads = bridge.mlp_arrays(model, of=lambda p: topt.effective_gradient(optimizer, p), layers=layers)
     return float(topt.effective_loss(optimizer, loss)), grads
 
 

@@ -41,6 +41,7 @@ def test_run_one_concept(tmp_path, capsys):
     (["run", "softmax", "--data-dir", "mnist-files"], "--data-dir is read only with --data mnist"),
     (["run", "softmax", "--data", "digits", "--data-dir", "mnist-files"], "--data-dir is read only with --data mnist"),
     (["run", "softmax", "--all"], "not both"),
+    (["run", "softmax", "--jobs", "0"], "--jobs must be >= 1"),
     (["frobnicate"], "invalid choice"),
     ([], "name a command"),
 ])

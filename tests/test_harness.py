@@ -87,6 +87,18 @@ def test_interrupted_run_leaves_previous_report(monkeypatch, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["rep"], "temporary folders are cleaned up"
 
 
+def test_worker_processes_give_the_numbers_of_one_process(tmp_path):
+    """`run --jobs N` runs each (concept, dtype) in a worker process: the same checks, the same
+    numbers, the same figures as one process running them in order."""
+    ids, options = ["softmax", "gradient-descent"], RunOptions(seed=3, dtypes=("float64", "float32"))
+    runner.run_and_write(ids, options, tmp_path / "one")
+    runner.run_and_write(ids, options, tmp_path / "two", jobs=2)
+    checks = [json.loads((tmp_path / f / "results.json").read_text())["checks"] for f in ("one", "two")]
+    assert checks[0] == checks[1] and len(checks[0]) > 0
+    for png in (tmp_path / "one" / "figures").iterdir():
+        assert (tmp_path / "two" / "figures" / png.name).read_bytes() == png.read_bytes()
+
+
 def test_same_seed_gives_identical_numbers(tmp_path):
     def numbers(folder):
         runner.run_and_write(["losses", "gradient-descent"], RunOptions(seed=11), folder)
