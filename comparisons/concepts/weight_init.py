@@ -8,10 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
 import scratch.init
+import torch_ref.activations as tact
 import torch_ref.init as tinit
+import torch_ref.optim as topt
 
 from .. import bridge, data, plots
 from ..training import compare_params, train_pair
@@ -112,23 +113,23 @@ def _distributions(ctx):
     fan_in, fan_out = SHAPE
     n = fan_in * fan_out
     cases = [
-        ("he_normal", lambda: init.he_normal(ctx.rng, SHAPE), lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"),
+        ("he_normal", lambda: init.he_normal(ctx.rng, SHAPE), tinit.he_normal,
          "normal", math.sqrt(2 / fan_in)),
-        ("he_uniform", lambda: init.he_uniform(ctx.rng, SHAPE), lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu"),
+        ("he_uniform", lambda: init.he_uniform(ctx.rng, SHAPE), tinit.he_uniform,
          "uniform", math.sqrt(6 / fan_in)),
-        ("xavier_normal", lambda: init.xavier_normal(ctx.rng, SHAPE), nn.init.xavier_normal_,
+        ("xavier_normal", lambda: init.xavier_normal(ctx.rng, SHAPE), tinit.xavier_normal,
          "normal", math.sqrt(2 / (fan_in + fan_out))),
-        ("xavier_uniform", lambda: init.xavier_uniform(ctx.rng, SHAPE), nn.init.xavier_uniform_,
+        ("xavier_uniform", lambda: init.xavier_uniform(ctx.rng, SHAPE), tinit.xavier_uniform,
          "uniform", math.sqrt(6 / (fan_in + fan_out))),
         ("xavier_normal (tanh gain 5/3)", lambda: init.xavier_normal(ctx.rng, SHAPE, gain=5 / 3),
-         lambda w: nn.init.xavier_normal_(w, gain=nn.init.calculate_gain("tanh")), "normal",
+         lambda w: tinit.xavier_normal(w, gain=tinit.calculate_gain("tanh")), "normal",
          5 / 3 * math.sqrt(2 / (fan_in + fan_out))),
-        ("lecun_normal", lambda: init.lecun_normal(ctx.rng, SHAPE), lambda w: nn.init.kaiming_normal_(w, nonlinearity="linear"),
+        ("lecun_normal", lambda: init.lecun_normal(ctx.rng, SHAPE), tinit.lecun_normal,
          "normal", math.sqrt(1 / fan_in)),
-        ("lecun_uniform", lambda: init.lecun_uniform(ctx.rng, SHAPE), lambda w: nn.init.kaiming_uniform_(w, nonlinearity="linear"),
+        ("lecun_uniform", lambda: init.lecun_uniform(ctx.rng, SHAPE), tinit.lecun_uniform,
          "uniform", math.sqrt(3 / fan_in)),
         ("nn.Linear default", lambda: init.torch_linear_default(ctx.rng, SHAPE)[0],
-         lambda w: nn.init.kaiming_uniform_(w, a=math.sqrt(5)), "uniform", 1 / math.sqrt(fan_in)),
+         tinit.linear_default, "uniform", 1 / math.sqrt(fan_in)),
     ]
     rows = []
     for name, make_np, init_t, family, scale in cases:
@@ -143,17 +144,17 @@ def _distributions(ctx):
                 ctx.finding(f"{name}: bound ({side})", inside, f"max |w| = {np.abs(w).max():.6f}, bound {scale:.6f}")
             rows.append({"initialiser": name, "side": side, "expected std": std, "measured std": float(w.std()),
                          "mean": float(w.mean()), "max |w|": float(np.abs(w).max())})
-    layer = nn.Linear(*SHAPE, dtype=torch.float64)
+    layer = tinit.linear_layer(*SHAPE)
     bound = 1 / math.sqrt(fan_in)
     ctx.finding("nn.Linear default: bound", bool(layer.weight.abs().max() <= bound and layer.bias.abs().max() <= bound),
                 f"weight and bias within ±1/√fan_in = {bound:.5f}")
     ctx.statistical("he_normal: std", float(init.he_normal(ctx.rng, SHAPE).std()), math.sqrt(2 / fan_in),
                     5 * math.sqrt(2 / fan_in) / math.sqrt(2 * n), note="fan_in read from W's first dimension (in, out)")
     w_book = init.normal(ctx.rng, SHAPE, math.sqrt(1 / fan_in))
-    w_lecun = _torch_weight(lambda w: nn.init.kaiming_normal_(w, nonlinearity="linear"))
+    w_lecun = _torch_weight(tinit.lecun_normal)
     ctx.statistical("book's \"Xavier\" √(1/n) = LeCun normal (torch kaiming_normal_, linear): std",
                     float(w_book.std()), float(w_lecun.std()), 10 * math.sqrt(1 / fan_in) / math.sqrt(2 * n))
-    ctx.compare("calculate_gain: tanh 5/3, relu √2", [nn.init.calculate_gain("tanh"), nn.init.calculate_gain("relu")],
+    ctx.compare("calculate_gain: tanh 5/3, relu √2", [tinit.calculate_gain("tanh"), tinit.calculate_gain("relu")],
                 [5 / 3, math.sqrt(2)])
     ctx.table("distributions", pd.DataFrame(rows))
 
@@ -165,8 +166,7 @@ HIST_CONFIGS = [("sigmoid", "std 1", 1.0), ("sigmoid", "std 0.01", 0.01), ("sigm
 def _histograms(ctx):
     """The book's experiment with shared weights: 1000×100 inputs through 5 bias-free layers."""
     x = ctx.array(ctx.rng.normal(size=(1000, 100)))
-    acts = {"sigmoid": (ctx.impl.activations.sigmoid, nn.Sigmoid()), "tanh": (ctx.impl.activations.tanh, nn.Tanh()),
-            "relu": (ctx.impl.activations.relu, nn.ReLU())}
+    acts = {name: (getattr(ctx.impl.activations, name), tact.module(name)) for name in ("sigmoid", "tanh", "relu")}
     out, rows = {}, []
     for act_name, label, std in HIST_CONFIGS:
         s = math.sqrt(1 / 100) if std is None else math.sqrt(2 / 100) if std == "he" else std
@@ -214,7 +214,7 @@ def _symmetry(ctx):
                    "b1": np.zeros(10), "W2": ctx.impl.init.constant((10, 10), value) if value else ctx.impl.init.zeros((10, 10)),
                    "b2": np.zeros(10)}
         run_ = train_pair(ctx, label, params0, activation, lambda: ctx.impl.optim.SGD(0.5),
-                          lambda ps: torch.optim.SGD(ps, lr=0.5), x_tr, t_tr, batches)
+                          lambda ps: topt.sgd(ps, lr=0.5), x_tr, t_tr, batches)
         compare_params(ctx, label, run_)
         atol, rtol = ctx.tolerance("trained")
         for side, p in (("NumPy", run_.params_np), ("torch", run_.params_t)):
@@ -241,7 +241,7 @@ def _training_by_init(ctx):
             params0[f"W{i}"] = ctx.impl.init.normal(ctx.rng, (n_in, n_out), s)
             params0[f"b{i}"] = np.zeros(n_out)
         run_ = train_pair(ctx, f"training by init, {label}", params0, "relu", lambda: ctx.impl.optim.SGD(0.01),
-                          lambda ps: torch.optim.SGD(ps, lr=0.01), x_tr, t_tr, batches)
+                          lambda ps: topt.sgd(ps, lr=0.01), x_tr, t_tr, batches)
         compare_params(ctx, f"training by init, {label}", run_, note="4 hidden ReLU layers of 100, SGD lr 0.01, batch 128.")
         curves[label] = (run_.losses_np, run_.losses_t)
     if ctx.dtype != "float64":  # the finding is made on the float64 run
