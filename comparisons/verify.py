@@ -218,9 +218,10 @@ def _context(pair, dtype, seed):
     return ConceptContext(f"verify {pair.kind} {pair.id}", RunOptions(seed=seed), dtype, None)
 
 
-def _drive(pair, obj, h, dtype, seed, steps, explicit=()):
-    """Run the pair's driver on ``obj``: (comparisons, notes). PyTorch rejecting a value is a usage error."""
-    run = Run(steps=steps, explicit=set(explicit))
+def _drive(pair, obj, h, dtype, seed, steps, explicit=(), reference=None):
+    """Run the pair's driver on ``obj``: (comparisons, notes). PyTorch rejecting a value is a usage
+    error. ``reference``: hyperparameters given to the PyTorch side only."""
+    run = Run(steps=steps, explicit=set(explicit), reference=dict(reference or {}))
     ctx = _context(pair, dtype, seed)
     try:
         comparisons = pair.drive(ctx, pair, obj, h, run)
@@ -310,6 +311,9 @@ def find_hint(pair, obj, h, dtype, seed, steps, comparisons) -> str | None:
                 what = "; ".join(m.hint for m in combo)
                 flags = " ".join(m.flag_text() for m in combo)
                 return f"a convention, not a mistake: {what}. With {flags} the verdict is AGREES"
+    found = _reference_only_hint(pair, obj, h, dtype, seed, steps, conventions)
+    if found:
+        return found
     atol, rtol = _context(pair, dtype, seed).tolerance("trained")
     for m in pair.mistakes:
         if m.wrong is None:
@@ -323,6 +327,41 @@ def find_hint(pair, obj, h, dtype, seed, steps, comparisons) -> str | None:
         if _same_numbers(comparisons, wrong, atol, rtol):
             return f"your numbers match a known mistake: {m.hint}" if not m.is_convention else \
                 f"a convention, not a mistake: {m.hint}. With {m.flag_text()} the verdict is AGREES"
+    return None
+
+
+def _agrees(pair, obj, h, dtype, seed, steps, reference=None) -> bool:
+    try:
+        trial, _ = _drive(pair, obj, h, dtype, seed, steps, reference=reference)
+    except (TargetError, VerifyUsageError):
+        return False
+    return all(r.passed for r in _record(_context(pair, dtype, seed), trial))
+
+
+def _reference_only_hint(pair, obj, h, dtype, seed, steps, conventions) -> str | None:
+    """For a hyperparameter the user's constructor takes but may not honour (a network's
+    ``activation``): each other choice on the PyTorch side alone, with up to two of the other
+    conventions. A match is named with the flag that makes it agree, or, when the user's own
+    constructor given that value still differs, as a mix-up of names."""
+    for name in pair.options.get("reference_only", ()):
+        hp = pair.hparam(name)
+        if hp is None or not hp.choices or not _takes(obj, hp.names()):
+            continue
+        others = [m for m in conventions if name not in m.flag]
+        for value in (v for v in hp.choices if v != h.get(name)):
+            for size in range(0, min(2, len(others)) + 1):
+                for combo in itertools.combinations(others, size):
+                    flag = {k: v for m in combo for k, v in m.flag.items()}
+                    if not _agrees(pair, obj, {**h, **flag}, dtype, seed, steps, reference={name: value}):
+                        continue
+                    also = "".join(f"; and {m.hint}" for m in combo)
+                    fix = " ".join([f"--hparam {name}={value}", *(m.flag_text() for m in combo)])
+                    if _agrees(pair, obj, {**h, **flag, name: value}, dtype, seed, steps):
+                        return (f"your gradients match {name}={value!r}, though it was built with {name}={h.get(name)!r}"
+                                f"{also}. With {fix} the verdict is AGREES")
+                    return (f"built with {name}={h.get(name)!r}, your {pair.kind} computes what PyTorch computes with "
+                            f"{name}={value!r}{also}, and built with {name}={value!r} it still differs: check which "
+                            f"layer each {name} name makes")
     return None
 
 

@@ -33,6 +33,7 @@ class Run:
     steps: int = 100
     notes: list = field(default_factory=list)
     explicit: set = field(default_factory=set)  # the hyperparameters given by --hparam
+    reference: dict = field(default_factory=dict)  # hyperparameters for the PyTorch side only (a hint's search)
 
 
 def _labels_of(t):
@@ -556,7 +557,7 @@ def drive_network(ctx, pair, cls, h, run):
     """The user's network constructed with what its parameter names ask for; its parameters set to
     shared initial values in place; then loss and every gradient against autograd on a torch model
     of the same parameters, ≥ 100 SGD steps in lockstep, and (float64) free-running."""
-    activation, lam = h.get("activation", "relu"), float(h.get("weight_decay_lambda", 0.0))
+    activation, lam = {**h, **run.reference}.get("activation", "relu"), float(h.get("weight_decay_lambda", 0.0))
     delta, lr = float(h.get("delta", 0.0)), float(h.get("lr", 0.1))
     rng = ctx.rng
     n_in, *hidden, n_out = NET_SIZES
@@ -596,7 +597,17 @@ def drive_network(ctx, pair, cls, h, run):
 
     out = []
     set_params(params0)
-    loss0, grads0 = _net_gradient(net, x[batches[0]], labels[batches[0]])
+    targets = labels
+    try:
+        loss0, grads0 = _net_gradient(net, x[batches[0]], labels[batches[0]])
+    except TargetError as with_labels:  # e.g. the book's ch04 net: dy = (y − t)/N needs t one-hot
+        targets = ctx.array(np.eye(sizes[-1])[labels])
+        try:
+            loss0, grads0 = _net_gradient(net, x[batches[0]], targets[batches[0]])
+        except TargetError:
+            raise with_labels from None
+        run.notes.append(f"with class labels t (N,) it failed ({with_labels}); it was given one-hot targets "
+                         f"t (N, {sizes[-1]})")
     model = torch_model()
     with torch.no_grad():
         out.append(Comparison("loss at the start", np.array(loss0), torch_loss(model, batches[0], True)))
@@ -619,7 +630,7 @@ def drive_network(ctx, pair, cls, h, run):
         return loss_t, grads_t
 
     def numpy_step(i):
-        loss, grads = _net_gradient(net, x[batches[i]], labels[batches[i]])
+        loss, grads = _net_gradient(net, x[batches[i]], targets[batches[i]])
         grads = {k: np.array(as_array(grads[k], k)) for k in params0}
         for k in net.params:
             net.params[k] -= lr * grads[k]  # the book's loop: in place
