@@ -57,12 +57,9 @@ Things worth seeing in the figure and the checks:
   module; a PyTorch user writes it as one `nn.Linear(in, k·out)` and `amax` over the pieces.
 """
 
-CODE = [
-    (scratch.activations.sigmoid, tact.module),
-    (scratch.layers.Sigmoid, tact.forward_backward),
-    (scratch.activations.step, tact.Step),
-    (scratch.layers.Maxout, tact.Maxout),
-]
+PAIRS = [("function", "sigmoid"), ("function", "relu-grad"), ("layer", "sigmoid"), ("function", "step")]
+
+CODE = [(scratch.layers.Maxout, tact.Maxout)]
 
 DIFFERENCES = [
     ("ReLU′(0)", "undefined; often 0 or 1", "0 (`threshold_backward`: $x > 0$)", "relu'(0) = 0 as torch"),

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.losses
 import torch_ref.linear_regression
 import torch_ref.losses as tloss
 
@@ -84,11 +83,7 @@ descent cannot move. The loss changes continuously with every weight. The checks
 gradient of both on a small network.
 """
 
-CODE = [
-    (scratch.losses.cross_entropy_error, tloss.cross_entropy_error),
-    (scratch.losses.softmax_cross_entropy, tloss.softmax_cross_entropy),
-    (scratch.losses.binary_cross_entropy, tloss.binary_cross_entropy),
-]
+PAIRS = [("loss", "cross-entropy"), ("loss", "softmax-cross-entropy"), ("loss", "binary-cross-entropy")]
 
 DELTA_RELATION = "CEE delta=1e-7: torch − book = log(1 + δ/y) per sample"
 

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pandas as pd
 
-import scratch.schedules
 import torch_ref.optim as topt
 
 from .. import data, plots
@@ -64,11 +63,7 @@ The trained comparisons use the digits network (64→50→10, ReLU) on 500 train
 {{figure:loss-curves|The training loss at every step under each schedule: NumPy line, PyTorch markers; they coincide.}}
 """
 
-CODE = [
-    (scratch.schedules.StepDecay, topt.step_lr),
-    (scratch.schedules.ExponentialDecay, topt.exponential_lr),
-    (scratch.schedules.InverseTimeDecay, topt.inverse_time_lr),
-]
+PAIRS = [("schedule", "step-decay"), ("schedule", "exponential-decay"), ("schedule", "inverse-time-decay")]
 
 MOMENTUM_RELATION = "textbook momentum under a schedule = torch SGD(momentum) with b × η_old/η_new at each decay"
 MOMENTUM_RELATION_CHECK = f"{MOMENTUM_RELATION}: lockstep parameters after the step"  # recorded by train_pair

@@ -58,10 +58,9 @@ A net of any depth is built the same way from a longer list of layer sizes; the 
 includes a 3-layer sigmoid and a 4-layer tanh net.
 """
 
-CODE = [
-    (scratch.layers.Linear, tnet.mlp),
-    (scratch.networks.MultiLayerNet.gradient, tnet.train_step),
-]
+PAIRS = [("layer", "linear"), ("network", "mlp")]
+
+CODE = [(scratch.networks.MultiLayerNet.gradient, tnet.train_step)]
 
 FLATTEN_CHECK = "Affine on x (5, 2, 3, 4) = nn.Linear on x.reshape(5, −1)"
 

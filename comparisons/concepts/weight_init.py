@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.init
 import torch_ref.activations as tact
 import torch_ref.init as tinit
 import torch_ref.optim as topt
@@ -78,8 +77,8 @@ He initialisation learns fastest. The loss curves agree step by step on both sid
 {{figure:training-loss-by-init|The training loss at every step for the three initial weight scales; NumPy solid, PyTorch dashed on top of it.}}
 """
 
-CODE = [(scratch.init.he_normal, tinit.he_normal), (scratch.init.lecun_normal, tinit.lecun_normal),
-        (scratch.init.xavier_uniform, tinit.xavier_uniform)]
+PAIRS = [("initializer", "he-normal"), ("initializer", "lecun-normal"), ("initializer", "xavier-uniform"),
+         ("initializer", "fans")]
 
 DIFFERENCES = [
     ("\"Xavier\"", "the book: $N(0, 1/n)$", "`xavier_normal_`: $N\\big(0, 2/(\\text{fan}_\\text{in} + \\text{fan}_\\text{out})\\big)$; $N(0, 1/n)$ is LeCun",

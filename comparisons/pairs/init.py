@@ -22,7 +22,7 @@ import numpy as np
 import scratch.init as SI
 import torch_ref.init as tinit
 
-from ._base import Hparam, Mistake, Pair
+from ._base import Hparam, Mistake, Pair, shows
 from ._drivers import drive_fans, drive_initializer
 
 GAIN = Hparam("gain", 1.0, "gain")
@@ -47,8 +47,7 @@ def _torch_init(name):
     def init(weight, generator=None, **kw):
         return fn(weight, generator=generator, **kw)
     init.__doc__ = f"torch_ref.init.{name}(weight, ...), in place on a weight in torch's layout"
-    init.__wrapped__ = fn
-    return init
+    return shows(init, fn)
 
 
 # --- catalogued mistakes (the same interface as scratch.init's) -----------------------------------
