@@ -10,7 +10,7 @@ import scratch.activations
 import scratch.layers
 import torch_ref.activations as tact
 
-from .. import bridge, plots
+from .. import bridge, pairs, plots
 
 ID = "activations"
 TITLE = "Activation functions (활성화 함수)"
@@ -67,15 +67,22 @@ DIFFERENCES = [
     ("Maxout", "a layer of its own", "no module: `nn.Linear(in, k·out)` + `amax`", "maxout forward"),
 ]
 
-# torch_ref module name → (scratch function, scratch derivative, scratch layer class, kwargs)
-_FUNCTIONS = {
-    "identity": ("identity", "identity_grad", "Identity", {}),
-    "sigmoid": ("sigmoid", "sigmoid_grad", "Sigmoid", {}),
-    "tanh": ("tanh", "tanh_grad", "Tanh", {}),
-    "relu": ("relu", "relu_grad", "ReLU", {}),
-    "leaky_relu": ("leaky_relu", "leaky_relu_grad", "LeakyReLU", {"negative_slope": 0.01}),
-    "elu": ("elu", "elu_grad", "ELU", {"alpha": 1.0}),
-}
+FUNCTIONS = ("identity", "sigmoid", "tanh", "relu", "leaky-relu", "elu")  # the declared pairs compared here
+
+
+def functions(impl) -> dict:
+    """name → (function, derivative, layer class, torch module builder, hyperparameters), each from
+    the declarations of :mod:`comparisons.pairs` (the function ``f``, its derivative ``f-grad``
+    and the layer ``f``), with the function's default hyperparameters."""
+    out = {}
+    for pair_id in FUNCTIONS:
+        fn, grad, layer = (pairs.get(kind, name) for kind, name in
+                           (("function", pair_id), ("function", f"{pair_id}-grad"), ("layer", pair_id)))
+        kwargs = fn.defaults()
+        out[pair_id.replace("-", "_")] = (fn.scratch_object(impl), grad.scratch_object(impl), layer.scratch_object(impl),
+                                          lambda layer=layer, kwargs=kwargs: layer.torch(**layer.torch_kwargs(kwargs)),
+                                          kwargs)
+    return out
 
 
 def _inputs(ctx):
@@ -91,17 +98,17 @@ def run(ctx):
     impl = ctx.impl
     inputs = _inputs(ctx)
     curves = {}
-    for name, (fn, grad_fn, layer_cls, kwargs) in _FUNCTIONS.items():
+    for name, (fn, grad_fn, layer_cls, torch_module, kwargs) in functions(impl).items():
         for label, x in inputs.items():
             dout = ctx.array(ctx.rng.normal(size=x.shape))
             with ctx.timed("numpy"):
-                y_np = getattr(impl.activations, fn)(x, **kwargs)
-                layer = getattr(impl.layers, layer_cls)(**kwargs)
+                y_np = fn(x, **kwargs)
+                layer = layer_cls(**kwargs)
                 layer.forward(x)
                 dx_np = layer.backward(dout)
-                deriv_np = getattr(impl.activations, grad_fn)(x, **kwargs)
+                deriv_np = grad_fn(x, **kwargs)
             with ctx.timed("torch"):
-                module = tact.module(name, **kwargs)
+                module = torch_module()
                 y_t, dx_t = tact.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
                 _, deriv_t = tact.forward_backward(module, ctx.tensor(x), torch.ones_like(ctx.tensor(x)))
             note = _TANH_NOTE if name == "tanh" else ""

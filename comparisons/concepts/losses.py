@@ -10,7 +10,7 @@ import torch
 import torch_ref.linear_regression
 import torch_ref.losses as tloss
 
-from .. import plots
+from .. import pairs, plots
 from ..lockstep import lockstep_history
 from ..training import free_running
 
@@ -138,11 +138,10 @@ def _regression_losses(ctx):
     y = ctx.array(ctx.rng.normal(size=(16, 4)))
     t = ctx.array(ctx.rng.normal(size=(16, 4)))
     t[0, :2] = y[0, :2]  # exact ties: MAE's subgradient sign(0) = 0 on both sides
-    for name, torch_fn in [("sum_squared_error", tloss.sum_squared_error),
-                           ("mean_squared_error", tloss.mean_squared_error),
-                           ("mean_absolute_error", tloss.mean_absolute_error)]:
+    for pair in (pairs.get("loss", pair_id) for pair_id in ("sse", "mse", "mae")):  # the declared pairs
+        name, torch_fn = pair.scratch.partition(".")[2], pair.reference_object()
         with ctx.timed("numpy"):
-            value, grad = getattr(L, name)(y, t), getattr(L, f"{name}_grad")(y, t)
+            value, grad = pair.scratch_object(ctx.impl)(y, t), getattr(L, f"{name}_grad")(y, t)
         with ctx.timed("torch"):
             v_t, g_t = tloss.value_and_grad(torch_fn, ctx.tensor(y), ctx.tensor(t))
         ctx.compare(f"{name} value", value, v_t)
