@@ -13,7 +13,7 @@ import torch_ref.activations as tact
 import torch_ref.init as tinit
 import torch_ref.optim as topt
 
-from .. import bridge, data, plots
+from .. import bridge, data, pairs, plots
 from ..training import compare_params, train_pair
 
 ID = "weight-init"
@@ -107,31 +107,36 @@ def run(ctx):
     ctx.figure("training-loss-by-init", lambda: _plot_curves(curves))
 
 
+def _drawn_by(pair, ctx, h):
+    """(a NumPy draw of SHAPE, the torch initialiser of a weight) of a declared initializer pair."""
+    def numpy_draw():
+        return pair.scratch_object(ctx.impl)(ctx.rng, SHAPE, **h)
+
+    def torch_init(weight):
+        return pair.reference_object()(weight, **pair.torch_kwargs(h))
+    return numpy_draw, torch_init
+
+
 def _distributions(ctx):
     init = ctx.impl.init
     fan_in, fan_out = SHAPE
     n = fan_in * fan_out
-    cases = [
-        ("he_normal", lambda: init.he_normal(ctx.rng, SHAPE), tinit.he_normal,
-         "normal", math.sqrt(2 / fan_in)),
-        ("he_uniform", lambda: init.he_uniform(ctx.rng, SHAPE), tinit.he_uniform,
-         "uniform", math.sqrt(6 / fan_in)),
-        ("xavier_normal", lambda: init.xavier_normal(ctx.rng, SHAPE), tinit.xavier_normal,
-         "normal", math.sqrt(2 / (fan_in + fan_out))),
-        ("xavier_uniform", lambda: init.xavier_uniform(ctx.rng, SHAPE), tinit.xavier_uniform,
-         "uniform", math.sqrt(6 / (fan_in + fan_out))),
-        ("xavier_normal (tanh gain 5/3)", lambda: init.xavier_normal(ctx.rng, SHAPE, gain=5 / 3),
-         lambda w: tinit.xavier_normal(w, gain=tinit.calculate_gain("tanh")), "normal",
+    cases = [  # (label, the declared initializer pair, its hyperparameters, family, std or bound)
+        ("he_normal", "he-normal", {}, "normal", math.sqrt(2 / fan_in)),
+        ("he_uniform", "he-uniform", {}, "uniform", math.sqrt(6 / fan_in)),
+        ("xavier_normal", "xavier-normal", {}, "normal", math.sqrt(2 / (fan_in + fan_out))),
+        ("xavier_uniform", "xavier-uniform", {}, "uniform", math.sqrt(6 / (fan_in + fan_out))),
+        ("xavier_normal (tanh gain 5/3)", "xavier-normal", {"gain": tinit.calculate_gain("tanh")}, "normal",
          5 / 3 * math.sqrt(2 / (fan_in + fan_out))),
-        ("lecun_normal", lambda: init.lecun_normal(ctx.rng, SHAPE), tinit.lecun_normal,
-         "normal", math.sqrt(1 / fan_in)),
-        ("lecun_uniform", lambda: init.lecun_uniform(ctx.rng, SHAPE), tinit.lecun_uniform,
-         "uniform", math.sqrt(3 / fan_in)),
-        ("nn.Linear default", lambda: init.torch_linear_default(ctx.rng, SHAPE)[0],
-         tinit.linear_default, "uniform", 1 / math.sqrt(fan_in)),
+        ("lecun_normal", "lecun-normal", {}, "normal", math.sqrt(1 / fan_in)),
+        ("lecun_uniform", "lecun-uniform", {}, "uniform", math.sqrt(3 / fan_in)),
     ]
+    cases = [(name, _drawn_by(pairs.get("initializer", pair_id), ctx, h), family, scale)
+             for name, pair_id, h, family, scale in cases]
+    cases.append(("nn.Linear default", (lambda: init.torch_linear_default(ctx.rng, SHAPE)[0], tinit.linear_default),
+                  "uniform", 1 / math.sqrt(fan_in)))
     rows = []
-    for name, make_np, init_t, family, scale in cases:
+    for name, (make_np, init_t), family, scale in cases:
         w_np, w_t = make_np(), _torch_weight(init_t)
         std = scale if family == "normal" else scale / math.sqrt(3)
         for side, w in (("NumPy", w_np), ("torch", w_t)):
