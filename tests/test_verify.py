@@ -292,3 +292,19 @@ def test_the_books_xavier_is_named_a_convention_in_a_whole_file(tmp_path, capsys
     assert xavier["kind"] == "initializer" and xavier["against"] == "xavier-normal"
     assert xavier["verdict"] == "differs" and "LeCun" in xavier["hint"] and "--hparam mode=fan_in" in xavier["hint"]
     assert verify("initializer", f"{path}:xavier", "xavier-normal", {"mode": "fan_in"}).passed
+
+
+def test_a_network_whose_activation_names_are_swapped_is_told_so(tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text(textwrap.dedent("""
+        from scratch.networks import MultiLayerNet
+
+        class SwappedNet(MultiLayerNet):
+            def __init__(self, params, activation="relu"):
+                swapped = {"relu": "sigmoid", "sigmoid": "relu", "tanh": "tanh"}[activation]
+                super().__init__(params, activation=swapped)
+    """))
+    result = verify("network", f"{path}:SwappedNet", "mlp", {"activation": "relu"}, steps=20)
+    assert result.verdict == "differs"
+    assert "computes what PyTorch computes with activation='sigmoid'" in result.hint
+    assert "check which layer each activation name makes" in result.hint
