@@ -147,9 +147,11 @@ def _tanh_same_formula(ctx, x):
 
 def _kink_conventions(ctx):
     zero = ctx.array([0.0])
-    for name, grad_fn, kwargs in [("relu", "relu_grad", {}), ("leaky_relu", "leaky_relu_grad", {"negative_slope": 0.01})]:
-        ours = getattr(ctx.impl.activations, grad_fn)(zero, **kwargs)
-        _, theirs = tact.forward_backward(tact.module(name, **kwargs), ctx.tensor(zero), ctx.tensor([1.0]))
+    table = functions(ctx.impl)
+    for name in ("relu", "leaky_relu"):
+        _, grad_fn, _, torch_module, kwargs = table[name]
+        ours = grad_fn(zero, **kwargs)
+        _, theirs = tact.forward_backward(torch_module(), ctx.tensor(zero), ctx.tensor([1.0]))
         label = "relu'(0) = 0 as torch" if name == "relu" else "leaky_relu'(0) = slope as torch"
         ctx.compare(label, ours, theirs)
 
@@ -158,16 +160,17 @@ def _defaults(ctx, x):
     """Leaky ReLU and ELU constructed and called with no hyperparameter, against torch's defaults
     (``nn.LeakyReLU()``: negative_slope 0.01, ``nn.ELU()``: alpha 1.0)."""
     dout = ctx.array(ctx.rng.normal(size=x.shape))
-    A, L = ctx.impl.activations, ctx.impl.layers
-    for name, fn, grad_fn, layer_cls, module in [("leaky_relu", A.leaky_relu, A.leaky_relu_grad, L.LeakyReLU, torch.nn.LeakyReLU),
-                                                 ("elu", A.elu, A.elu_grad, L.ELU, torch.nn.ELU)]:
+    table = functions(ctx.impl)
+    for name in ("leaky_relu", "elu"):
+        fn, grad_fn, layer_cls, _, _ = table[name]
+        module = pairs.get("layer", name.replace("_", "-")).torch  # the declared torch module, at its defaults
         y_t, dx_t = tact.forward_backward(module(), ctx.tensor(x), ctx.tensor(dout))
         _, deriv_t = tact.forward_backward(module(), ctx.tensor(x), torch.ones_like(ctx.tensor(x)))
         layer = layer_cls()
         y_layer = layer.forward(x)
         ours = np.stack([fn(x), grad_fn(x), y_layer, layer.backward(dout)])
-        ctx.compare(f"{name} at its default = nn.{module.__name__}() (function, derivative, layer forward and backward)",
-                    ours, np.stack([ctx.numpy(t) for t in (y_t, deriv_t, y_t, dx_t)]))
+        ctx.compare(f"{name} at its default = nn.{type(module()).__name__}() (function, derivative, layer forward and "
+                    "backward)", ours, np.stack([ctx.numpy(t) for t in (y_t, deriv_t, y_t, dx_t)]))
 
 
 def _step(ctx, x, curves):
