@@ -4,7 +4,10 @@ A concept module defines:
 
 * ``ID`` (stable id used by the CLI, results.json and the report) and ``TITLE``;
 * ``GUIDE``: the study-guide text (Markdown): the math in plain words, Korean terms beside English;
-* ``CODE``: pairs (NumPy object, PyTorch object) shown side by side in the guide;
+* ``PAIRS``: the declared pairs it teaches, as (kind, id) of :mod:`comparisons.pairs`: the guide
+  shows each declaration's ``scratch`` object beside its ``torch_ref`` reference;
+* ``CODE`` (optional): other pairs (NumPy object, ``torch_ref`` object) shown side by side, for
+  what is not a declared pair (a whole training step, the lookahead form of Nesterov, …);
 * ``DIFFERENCES``: rows (topic, textbook, PyTorch, check) — each names the check that proves
   the relation or shows the difference;
 * ``run(ctx)``: the setups, the checks and the figures, given a ``ConceptContext``.

@@ -218,9 +218,10 @@ def _context(pair, dtype, seed):
     return ConceptContext(f"verify {pair.kind} {pair.id}", RunOptions(seed=seed), dtype, None)
 
 
-def _drive(pair, obj, h, dtype, seed, steps, explicit=()):
-    """Run the pair's driver on ``obj``: (comparisons, notes). PyTorch rejecting a value is a usage error."""
-    run = Run(steps=steps, explicit=set(explicit))
+def _drive(pair, obj, h, dtype, seed, steps, explicit=(), reference=None):
+    """Run the pair's driver on ``obj``: (comparisons, notes). PyTorch rejecting a value is a usage
+    error. ``reference``: hyperparameters given to the PyTorch side only."""
+    run = Run(steps=steps, explicit=set(explicit), reference=dict(reference or {}))
     ctx = _context(pair, dtype, seed)
     try:
         comparisons = pair.drive(ctx, pair, obj, h, run)
@@ -310,6 +311,9 @@ def find_hint(pair, obj, h, dtype, seed, steps, comparisons) -> str | None:
                 what = "; ".join(m.hint for m in combo)
                 flags = " ".join(m.flag_text() for m in combo)
                 return f"a convention, not a mistake: {what}. With {flags} the verdict is AGREES"
+    found = _reference_only_hint(pair, obj, h, dtype, seed, steps, conventions)
+    if found:
+        return found
     atol, rtol = _context(pair, dtype, seed).tolerance("trained")
     for m in pair.mistakes:
         if m.wrong is None:
@@ -326,12 +330,51 @@ def find_hint(pair, obj, h, dtype, seed, steps, comparisons) -> str | None:
     return None
 
 
+def _agrees(pair, obj, h, dtype, seed, steps, reference=None) -> bool:
+    try:
+        trial, _ = _drive(pair, obj, h, dtype, seed, steps, reference=reference)
+    except (TargetError, VerifyUsageError):
+        return False
+    return all(r.passed for r in _record(_context(pair, dtype, seed), trial))
+
+
+def _reference_only_hint(pair, obj, h, dtype, seed, steps, conventions) -> str | None:
+    """For a hyperparameter the user's constructor takes but may not honour (a network's
+    ``activation``): each other choice on the PyTorch side alone, with up to two of the other
+    conventions. A match is named with the flag that makes it agree, or, when the user's own
+    constructor given that value still differs, as a mix-up of names."""
+    for name in pair.options.get("reference_only", ()):
+        hp = pair.hparam(name)
+        if hp is None or not hp.choices or not _takes(obj, hp.names()):
+            continue
+        others = [m for m in conventions if name not in m.flag]
+        for value in (v for v in hp.choices if v != h.get(name)):
+            for size in range(0, min(2, len(others)) + 1):
+                for combo in itertools.combinations(others, size):
+                    flag = {k: v for m in combo for k, v in m.flag.items()}
+                    if not _agrees(pair, obj, {**h, **flag}, dtype, seed, steps, reference={name: value}):
+                        continue
+                    also = "".join(f"; and {m.hint}" for m in combo)
+                    fix = " ".join([f"--hparam {name}={value}", *(m.flag_text() for m in combo)])
+                    if _agrees(pair, obj, {**h, **flag, name: value}, dtype, seed, steps):
+                        return (f"your gradients match {name}={value!r}, though it was built with {name}={h.get(name)!r}"
+                                f"{also}. With {fix} the verdict is AGREES")
+                    return (f"built with {name}={h.get(name)!r}, your {pair.kind} computes what PyTorch computes with "
+                            f"{name}={value!r}{also}, and built with {name}={value!r} it still differs: check which "
+                            f"layer each {name} name makes")
+    return None
+
+
 def _same_numbers(ours, theirs, atol, rtol) -> bool:
     by_label = {(c.label, c.quantity): c for c in theirs}
     if not ours or any((c.label, c.quantity) not in by_label for c in ours):
         return False
     for a in ours:
         b = by_label[(a.label, a.quantity)]
+        if a.kind == "statistical" and a.hint_value is None:  # two samples: equal within both bounds
+            if abs(float(a.actual) - float(b.actual)) > a.tol + b.tol:
+                return False
+            continue
         x, y = (np.asarray(v.detach().cpu() if hasattr(v, "detach") else v, dtype=float)
                 for v in (a.matchable(), b.matchable()))
         if x.shape != y.shape or not np.all(close(x, y, atol, rtol)):
@@ -390,7 +433,8 @@ def recognise(module) -> tuple[list, list]:
     for name, obj in own.items():
         if name in used:
             continue
-        wanted = ("layer", "optimizer", "schedule", "network") if inspect.isclass(obj) else ("function", "loss", "schedule")
+        wanted = ("layer", "optimizer", "schedule", "network") if inspect.isclass(obj) else \
+            ("function", "loss", "schedule", "initializer")
         match = [p for p in by_name.get(_normal(name), []) if p.kind in wanted]
         if match:
             found.append((name, match[0], obj))

@@ -1,6 +1,7 @@
 """The command line as a user meets it: list, run into a folder, usage errors with exit 2."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -15,6 +16,18 @@ def test_list(capsys):
     out = capsys.readouterr().out
     for cid in registry.concepts():
         assert cid in out
+
+
+def test_output_into_a_closed_pipe_stops_quietly():
+    """`python -m comparisons list | head -1`: the reader is gone before the output ends."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write now fails with EPIPE, as once `head` has exited
+    try:
+        done = subprocess.run([sys.executable, "-m", "comparisons", "list"], stdout=write_end, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
 
 
 def test_run_one_concept(tmp_path, capsys):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from comparisons import registry
+from comparisons import pairs, registry
 from comparisons.glossary import GLOSSARY
 from comparisons.site import SiteError, build_site, split_title
-from comparisons.site.code import pair
+from comparisons.site.code import declared, pair
 from comparisons.site.numbers import error, sig
 from comparisons.site.text import MathError, Renderer, mathml
 
@@ -101,9 +101,23 @@ def test_every_guide_renders_and_places_every_figure_of_its_run(cid):
 
 @pytest.mark.parametrize("cid", list(registry.concepts()))
 def test_every_code_pair_is_scratch_beside_torch_ref(cid):
-    for numpy_obj, torch_obj in registry.get(cid).CODE:
-        left, right = pair(numpy_obj, torch_obj)
+    module = registry.get(cid)
+    listings = [declared(pairs.get(kind, pair_id)) for kind, pair_id in getattr(module, "PAIRS", [])]
+    listings += [pair(numpy_obj, torch_obj) for numpy_obj, torch_obj in getattr(module, "CODE", [])]
+    assert listings, f"{cid} shows no code side by side"
+    for left, right in listings:
         assert left.name.startswith("scratch.") and right.name.startswith("torch_ref.")
+
+
+def test_a_concept_shows_a_declared_pair_once():
+    """What a declaration holds is shown from it: no concept lists a declared pair's two objects in CODE."""
+    import scratch
+
+    declared_objects = {(p.scratch_object(scratch), p.reference_object()) for p in pairs.PAIRS.values()}
+    for cid, module in registry.concepts().items():
+        for kind, pair_id in getattr(module, "PAIRS", []):
+            pairs.get(kind, pair_id)  # a known pair
+        assert not declared_objects & set(getattr(module, "CODE", [])), cid
 
 
 def test_a_code_pair_refuses_torch_library_source():

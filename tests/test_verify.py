@@ -252,11 +252,59 @@ def test_list_names_every_reference(capsys):
     assert main(["verify", "--list"]) == 0
     out = capsys.readouterr().out
     for name in ("sigmoid", "relu", "leaky-relu", "softmax", "cross-entropy", "linear", "sgd", "momentum",
-                 "nesterov", "adagrad", "rmsprop", "adam", "adamw", "step-decay"):
+                 "nesterov", "adagrad", "rmsprop", "adam", "adamw", "step-decay", "xavier-normal", "he-uniform",
+                 "fans"):
         assert f"  {name} " in out
-    assert "update(params, grads)" in out
+    assert "update(params, grads)" in out and "initializer:" in out and "mode=fan_avg" in out
 
 
 def test_verify_api_rejects_bad_kind():
     with pytest.raises(VerifyUsageError, match="KIND must be one of"):
         verify("metric", np.mean, "sigmoid")
+
+
+LEARNER_INIT = textwrap.dedent("""
+    import numpy as np
+
+    def he_init(n_in, n_out):
+        return np.random.randn(n_in, n_out) * np.sqrt(2.0 / n_in)
+
+    def xavier(n_in, n_out):
+        return np.random.randn(n_in, n_out) / np.sqrt(n_in)  # the book's "Xavier"
+""")
+
+
+def test_initializer_written_with_fan_in_and_fan_out(tmp_path):
+    path = tmp_path / "init.py"
+    path.write_text(LEARNER_INIT)
+    result = verify("initializer", f"{path}:he_init", "he-normal")
+    assert result.passed, format_result(result)
+    assert any("skipped 'filters" in note for note in result.notes)  # it cannot make (out, in, kh, kw)
+
+
+def test_the_books_xavier_is_named_a_convention_in_a_whole_file(tmp_path, capsys):
+    path = tmp_path / "init.py"
+    path.write_text(LEARNER_INIT)
+    assert main(["verify", str(path), "--json"]) == 1
+    objects = {o["name"]: o for o in json.loads(capsys.readouterr().out)["objects"]}
+    assert objects["he_init"]["verdict"] == "agrees" and objects["he_init"]["against"] == "he-normal"
+    xavier = objects["xavier"]
+    assert xavier["kind"] == "initializer" and xavier["against"] == "xavier-normal"
+    assert xavier["verdict"] == "differs" and "LeCun" in xavier["hint"] and "--hparam mode=fan_in" in xavier["hint"]
+    assert verify("initializer", f"{path}:xavier", "xavier-normal", {"mode": "fan_in"}).passed
+
+
+def test_a_network_whose_activation_names_are_swapped_is_told_so(tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text(textwrap.dedent("""
+        from scratch.networks import MultiLayerNet
+
+        class SwappedNet(MultiLayerNet):
+            def __init__(self, params, activation="relu"):
+                swapped = {"relu": "sigmoid", "sigmoid": "relu", "tanh": "tanh"}[activation]
+                super().__init__(params, activation=swapped)
+    """))
+    result = verify("network", f"{path}:SwappedNet", "mlp", {"activation": "relu"}, steps=20)
+    assert result.verdict == "differs"
+    assert "computes what PyTorch computes with activation='sigmoid'" in result.hint
+    assert "check which layer each activation name makes" in result.hint

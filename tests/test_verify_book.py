@@ -3,6 +3,7 @@ tests/fixtures/book) and a CS231n-style ``layers.py``/``fc_net.py``, one command
 adapter. Every object gets its true verdict; every convention is named with the flag that makes
 it agree, and with that flag it agrees."""
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,33 @@ def test_cs231n_functional_layers(cs231n):
 def test_cs231n_network(cs231n):
     found, _ = verdicts("fc_net.py")
     assert found["TwoLayerNet"].verdict == "agrees"
+
+
+def test_the_chapter_4_net_is_sigmoid_with_one_hot_targets(book):
+    found, _ = verdicts("ch04/two_layer_net.py")
+    net = found["TwoLayerNet"]
+    assert net.verdict == "differs" and "activation='sigmoid'" in net.hint
+    assert "--hparam activation=sigmoid" in net.hint and "--hparam delta=1e-07" in net.hint
+    assert any("one-hot targets" in note for note in net.notes)  # its dy = (y − t)/N needs t (N, K)
+    assert verify("network", "ch04/two_layer_net.py:TwoLayerNet", "mlp", {"activation": "sigmoid", "delta": 1e-7}).passed
+
+
+def test_a_net_that_ignores_its_activation_argument_is_named(book, tmp_path):
+    """The book's ch05 net given an activation argument that it does not honour: always sigmoid."""
+    path = tmp_path / "net.py"
+    path.write_text(textwrap.dedent("""
+        import os, sys
+        sys.path.insert(0, os.path.join(os.getcwd(), "ch05"))
+        from two_layer_net import TwoLayerNet as BookNet
+        from common.layers import Sigmoid
+
+        class TwoLayerNet(BookNet):
+            def __init__(self, input_size, hidden_size, output_size, activation="relu"):
+                super().__init__(input_size, hidden_size, output_size)
+                self.layers["Relu1"] = Sigmoid()
+    """))
+    judged_as_relu = verify("network", f"{path}:TwoLayerNet", "mlp", {"delta": 1e-7, "activation": "relu"})
+    assert judged_as_relu.verdict == "differs"
+    assert "your gradients match activation='sigmoid'" in judged_as_relu.hint
+    assert "--hparam activation=sigmoid" in judged_as_relu.hint
+    assert verify("network", f"{path}:TwoLayerNet", "mlp", {"delta": 1e-7, "activation": "sigmoid"}).passed

@@ -12,10 +12,12 @@ def sum_squared_error(y, t):
 
 
 def mean_squared_error(y, t):
+    """mean (y − t)² over every element: ``MSELoss()`` (reduction 'mean')."""
     return nn.MSELoss()(y, t)
 
 
 def mean_absolute_error(y, t):
+    """mean |y − t| over every element: ``L1Loss()``; its gradient sign(y − t)/n is 0 at a tie."""
     return nn.L1Loss()(y, t)
 
 

@@ -13,6 +13,7 @@ import torch
 
 
 def sgd(params, lr):
+    """Plain SGD: p ← p − lr·g."""
     return torch.optim.SGD(params, lr=lr)
 
 
@@ -61,10 +62,12 @@ def nesterov(params, lr, momentum=0.9):
 
 
 def adagrad(params, lr, eps=1e-10):
+    """h ← h + g², p ← p − lr·g/(√h + ε) (ε outside the root, PyTorch's default 1e-10)."""
     return torch.optim.Adagrad(params, lr=lr, eps=eps)
 
 
 def rmsprop(params, lr, alpha=0.99, eps=1e-8):
+    """h ← α·h + (1 − α)·g², p ← p − lr·g/(√h + ε): ``alpha`` is the textbook's decay rate."""
     return torch.optim.RMSprop(params, lr=lr, alpha=alpha, eps=eps)
 
 
@@ -112,8 +115,7 @@ def build(name: str, params, **hparams):
 
 def schedule(name: str, optimizer, **hparams):
     """The scheduler for a schedule name of the guide: step-decay, exponential-decay, inverse-time-decay."""
-    return {"step-decay": step_lr, "exponential-decay": exponential_lr,
-            "inverse-time-decay": inverse_time_lr}[name](optimizer, **hparams)
+    return SCHEDULES[name](optimizer, **hparams)
 
 
 class AdamRescaled(torch.optim.Adam):
@@ -169,6 +171,7 @@ def adam_uncorrected(params, lr, betas=(0.9, 0.999), eps=1e-8):
 
 
 def step_lr(optimizer, step_size, gamma):
+    """η₀·γ^⌊t/step_size⌋: ``StepLR``, stepped once per epoch."""
     return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
 
 
@@ -182,6 +185,8 @@ def inverse_time_lr(optimizer, k):
     of the epoch — hand math on the torch side, because PyTorch has no built-in for it."""
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda=lambda t: 1.0 / (1.0 + k * t))
 
+
+SCHEDULES = {"step-decay": step_lr, "exponential-decay": exponential_lr, "inverse-time-decay": inverse_time_lr}
 
 def minimize(f, init, make_optimizer, steps):
     """Run ``steps`` optimizer steps on a function of one tensor; returns the path (steps + 1, …)

@@ -10,7 +10,7 @@ import scratch.activations
 import scratch.layers
 import torch_ref.activations as tact
 
-from .. import bridge, plots
+from .. import bridge, pairs, plots
 
 ID = "activations"
 TITLE = "Activation functions (활성화 함수)"
@@ -57,12 +57,9 @@ Things worth seeing in the figure and the checks:
   module; a PyTorch user writes it as one `nn.Linear(in, k·out)` and `amax` over the pieces.
 """
 
-CODE = [
-    (scratch.activations.sigmoid, tact.module),
-    (scratch.layers.Sigmoid, tact.forward_backward),
-    (scratch.activations.step, tact.Step),
-    (scratch.layers.Maxout, tact.Maxout),
-]
+PAIRS = [("function", "sigmoid"), ("function", "relu-grad"), ("layer", "sigmoid"), ("function", "step")]
+
+CODE = [(scratch.layers.Maxout, tact.Maxout)]
 
 DIFFERENCES = [
     ("ReLU′(0)", "undefined; often 0 or 1", "0 (`threshold_backward`: $x > 0$)", "relu'(0) = 0 as torch"),
@@ -70,15 +67,22 @@ DIFFERENCES = [
     ("Maxout", "a layer of its own", "no module: `nn.Linear(in, k·out)` + `amax`", "maxout forward"),
 ]
 
-# torch_ref module name → (scratch function, scratch derivative, scratch layer class, kwargs)
-_FUNCTIONS = {
-    "identity": ("identity", "identity_grad", "Identity", {}),
-    "sigmoid": ("sigmoid", "sigmoid_grad", "Sigmoid", {}),
-    "tanh": ("tanh", "tanh_grad", "Tanh", {}),
-    "relu": ("relu", "relu_grad", "ReLU", {}),
-    "leaky_relu": ("leaky_relu", "leaky_relu_grad", "LeakyReLU", {"negative_slope": 0.01}),
-    "elu": ("elu", "elu_grad", "ELU", {"alpha": 1.0}),
-}
+FUNCTIONS = ("identity", "sigmoid", "tanh", "relu", "leaky-relu", "elu")  # the declared pairs compared here
+
+
+def functions(impl) -> dict:
+    """name → (function, derivative, layer class, torch module builder, hyperparameters), each from
+    the declarations of :mod:`comparisons.pairs` (the function ``f``, its derivative ``f-grad``
+    and the layer ``f``), with the function's default hyperparameters."""
+    out = {}
+    for pair_id in FUNCTIONS:
+        fn, grad, layer = (pairs.get(kind, name) for kind, name in
+                           (("function", pair_id), ("function", f"{pair_id}-grad"), ("layer", pair_id)))
+        kwargs = fn.defaults()
+        out[pair_id.replace("-", "_")] = (fn.scratch_object(impl), grad.scratch_object(impl), layer.scratch_object(impl),
+                                          lambda layer=layer, kwargs=kwargs: layer.torch(**layer.torch_kwargs(kwargs)),
+                                          kwargs)
+    return out
 
 
 def _inputs(ctx):
@@ -94,17 +98,17 @@ def run(ctx):
     impl = ctx.impl
     inputs = _inputs(ctx)
     curves = {}
-    for name, (fn, grad_fn, layer_cls, kwargs) in _FUNCTIONS.items():
+    for name, (fn, grad_fn, layer_cls, torch_module, kwargs) in functions(impl).items():
         for label, x in inputs.items():
             dout = ctx.array(ctx.rng.normal(size=x.shape))
             with ctx.timed("numpy"):
-                y_np = getattr(impl.activations, fn)(x, **kwargs)
-                layer = getattr(impl.layers, layer_cls)(**kwargs)
+                y_np = fn(x, **kwargs)
+                layer = layer_cls(**kwargs)
                 layer.forward(x)
                 dx_np = layer.backward(dout)
-                deriv_np = getattr(impl.activations, grad_fn)(x, **kwargs)
+                deriv_np = grad_fn(x, **kwargs)
             with ctx.timed("torch"):
-                module = tact.module(name, **kwargs)
+                module = torch_module()
                 y_t, dx_t = tact.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
                 _, deriv_t = tact.forward_backward(module, ctx.tensor(x), torch.ones_like(ctx.tensor(x)))
             note = _TANH_NOTE if name == "tanh" else ""
@@ -143,9 +147,11 @@ def _tanh_same_formula(ctx, x):
 
 def _kink_conventions(ctx):
     zero = ctx.array([0.0])
-    for name, grad_fn, kwargs in [("relu", "relu_grad", {}), ("leaky_relu", "leaky_relu_grad", {"negative_slope": 0.01})]:
-        ours = getattr(ctx.impl.activations, grad_fn)(zero, **kwargs)
-        _, theirs = tact.forward_backward(tact.module(name, **kwargs), ctx.tensor(zero), ctx.tensor([1.0]))
+    table = functions(ctx.impl)
+    for name in ("relu", "leaky_relu"):
+        _, grad_fn, _, torch_module, kwargs = table[name]
+        ours = grad_fn(zero, **kwargs)
+        _, theirs = tact.forward_backward(torch_module(), ctx.tensor(zero), ctx.tensor([1.0]))
         label = "relu'(0) = 0 as torch" if name == "relu" else "leaky_relu'(0) = slope as torch"
         ctx.compare(label, ours, theirs)
 
@@ -154,16 +160,17 @@ def _defaults(ctx, x):
     """Leaky ReLU and ELU constructed and called with no hyperparameter, against torch's defaults
     (``nn.LeakyReLU()``: negative_slope 0.01, ``nn.ELU()``: alpha 1.0)."""
     dout = ctx.array(ctx.rng.normal(size=x.shape))
-    A, L = ctx.impl.activations, ctx.impl.layers
-    for name, fn, grad_fn, layer_cls, module in [("leaky_relu", A.leaky_relu, A.leaky_relu_grad, L.LeakyReLU, torch.nn.LeakyReLU),
-                                                 ("elu", A.elu, A.elu_grad, L.ELU, torch.nn.ELU)]:
+    table = functions(ctx.impl)
+    for name in ("leaky_relu", "elu"):
+        fn, grad_fn, layer_cls, _, _ = table[name]
+        module = pairs.get("layer", name.replace("_", "-")).torch  # the declared torch module, at its defaults
         y_t, dx_t = tact.forward_backward(module(), ctx.tensor(x), ctx.tensor(dout))
         _, deriv_t = tact.forward_backward(module(), ctx.tensor(x), torch.ones_like(ctx.tensor(x)))
         layer = layer_cls()
         y_layer = layer.forward(x)
         ours = np.stack([fn(x), grad_fn(x), y_layer, layer.backward(dout)])
-        ctx.compare(f"{name} at its default = nn.{module.__name__}() (function, derivative, layer forward and backward)",
-                    ours, np.stack([ctx.numpy(t) for t in (y_t, deriv_t, y_t, dx_t)]))
+        ctx.compare(f"{name} at its default = nn.{type(module()).__name__}() (function, derivative, layer forward and "
+                    "backward)", ours, np.stack([ctx.numpy(t) for t in (y_t, deriv_t, y_t, dx_t)]))
 
 
 def _step(ctx, x, curves):

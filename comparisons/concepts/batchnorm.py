@@ -8,8 +8,6 @@ import pandas as pd
 import torch
 from torch import nn
 
-import scratch.layers
-import torch_ref.networks as tnet
 
 from .. import data, plots
 from ..training import AccuracyTracker, compare_params, train_pair
@@ -76,7 +74,7 @@ scales and 20 epochs, as the book).
 {{table:weight-scale-grid|The final training accuracy and loss of every run that did not diverge, on both sides.}}
 """
 
-CODE = [(scratch.layers.BatchNorm1d, tnet.mlp)]
+PAIRS = [("layer", "batchnorm")]
 
 DIFFERENCES = [
     ("momentum", "0.9 = the weight of the old running value", "0.1 = the weight of the new batch value", "running_mean after 5 batches"),

@@ -8,8 +8,6 @@ import pandas as pd
 import torch
 from torch import nn
 
-import scratch.layers
-import torch_ref.networks as tnet
 
 from .. import data, plots
 from ..training import AccuracyTracker, record_accuracies, compare_params, overfitting_setup, train_pair
@@ -52,7 +50,7 @@ the default run trains 150 epochs (`--full`: the book's 301).
 {{table:final-accuracy|Train and test accuracy after the last epoch, with and without dropout.}}
 """
 
-CODE = [(scratch.layers.Dropout, tnet.mlp)]
+PAIRS = [("layer", "dropout")]
 
 DIFFERENCES = [
     ("meaning of p", "CS231n: the keep probability", "the drop probability", "dropout forward with torch's mask"),

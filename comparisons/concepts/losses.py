@@ -7,11 +7,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.losses
 import torch_ref.linear_regression
 import torch_ref.losses as tloss
 
-from .. import plots
+from .. import pairs, plots
 from ..lockstep import lockstep_history
 from ..training import free_running
 
@@ -84,11 +83,7 @@ descent cannot move. The loss changes continuously with every weight. The checks
 gradient of both on a small network.
 """
 
-CODE = [
-    (scratch.losses.cross_entropy_error, tloss.cross_entropy_error),
-    (scratch.losses.softmax_cross_entropy, tloss.softmax_cross_entropy),
-    (scratch.losses.binary_cross_entropy, tloss.binary_cross_entropy),
-]
+PAIRS = [("loss", "cross-entropy"), ("loss", "softmax-cross-entropy"), ("loss", "binary-cross-entropy")]
 
 DELTA_RELATION = "CEE delta=1e-7: torch − book = log(1 + δ/y) per sample"
 
@@ -143,11 +138,10 @@ def _regression_losses(ctx):
     y = ctx.array(ctx.rng.normal(size=(16, 4)))
     t = ctx.array(ctx.rng.normal(size=(16, 4)))
     t[0, :2] = y[0, :2]  # exact ties: MAE's subgradient sign(0) = 0 on both sides
-    for name, torch_fn in [("sum_squared_error", tloss.sum_squared_error),
-                           ("mean_squared_error", tloss.mean_squared_error),
-                           ("mean_absolute_error", tloss.mean_absolute_error)]:
+    for pair in (pairs.get("loss", pair_id) for pair_id in ("sse", "mse", "mae")):  # the declared pairs
+        name, torch_fn = pair.scratch.partition(".")[2], pair.reference_object()
         with ctx.timed("numpy"):
-            value, grad = getattr(L, name)(y, t), getattr(L, f"{name}_grad")(y, t)
+            value, grad = pair.scratch_object(ctx.impl)(y, t), getattr(L, f"{name}_grad")(y, t)
         with ctx.timed("torch"):
             v_t, g_t = tloss.value_and_grad(torch_fn, ctx.tensor(y), ctx.tensor(t))
         ctx.compare(f"{name} value", value, v_t)

@@ -7,10 +7,9 @@ import math
 import numpy as np
 import pandas as pd
 
-import scratch.schedules
 import torch_ref.optim as topt
 
-from .. import data, plots
+from .. import data, pairs, plots
 from ..lockstep import Lockstep
 from ..training import compare_params, flat, free_running, he_params, train_pair
 
@@ -64,11 +63,7 @@ The trained comparisons use the digits network (64→50→10, ReLU) on 500 train
 {{figure:loss-curves|The training loss at every step under each schedule: NumPy line, PyTorch markers; they coincide.}}
 """
 
-CODE = [
-    (scratch.schedules.StepDecay, topt.step_lr),
-    (scratch.schedules.ExponentialDecay, topt.exponential_lr),
-    (scratch.schedules.InverseTimeDecay, topt.inverse_time_lr),
-]
+PAIRS = [("schedule", "step-decay"), ("schedule", "exponential-decay"), ("schedule", "inverse-time-decay")]
 
 MOMENTUM_RELATION = "textbook momentum under a schedule = torch SGD(momentum) with b × η_old/η_new at each decay"
 MOMENTUM_RELATION_CHECK = f"{MOMENTUM_RELATION}: lockstep parameters after the step"  # recorded by train_pair
@@ -85,14 +80,23 @@ EPOCHS = 30
 LR0 = 0.2
 
 
+SETTINGS = {  # label → (the declared schedule pair, its hyperparameters under scratch's names)
+    "step: halve every 5": ("step-decay", {"step_size": 5, "gamma": 0.5}),
+    "step: ×0.1 every 20": ("step-decay", {"step_size": 20, "gamma": 0.1}),
+    "exponential k=0.1": ("exponential-decay", {"k": 0.1}),
+    "1/t k=0.2": ("inverse-time-decay", {"k": 0.2}),
+}
+
+
 def schedules(impl):
-    S = impl.schedules
-    return {
-        "step: halve every 5": (S.StepDecay(LR0, 5, 0.5), lambda o: topt.step_lr(o, 5, 0.5)),
-        "step: ×0.1 every 20": (S.StepDecay(LR0, 20, 0.1), lambda o: topt.step_lr(o, 20, 0.1)),
-        "exponential k=0.1": (S.ExponentialDecay(LR0, 0.1), lambda o: topt.exponential_lr(o, 0.1)),
-        "1/t k=0.2": (S.InverseTimeDecay(LR0, 0.2), lambda o: topt.inverse_time_lr(o, 0.2)),
-    }
+    """label → (the implementation's schedule, a builder of the torch scheduler), both sides from
+    the declaration of :mod:`comparisons.pairs.schedules`."""
+    out = {}
+    for label, (pair_id, h) in SETTINGS.items():
+        pair = pairs.get("schedule", pair_id)
+        out[label] = (pair.scratch_object(impl)(LR0, **h),
+                      lambda optimizer, pair=pair, h=h: pair.torch(optimizer, **pair.torch_kwargs(h)))
+    return out
 
 
 def run(ctx):

@@ -12,7 +12,6 @@ import torch
 import scratch.networks
 import scratch.optim
 import torch_ref.networks as tnet
-import torch_ref.optim as topt
 
 from .. import bridge, data, plots
 from ..training import compare_params, he_params, train_pair
@@ -59,7 +58,9 @@ are reported, never asserted.
 {{table:time-per-sample|The numbers of the figure.}}
 """
 
-CODE = [(scratch.networks.MultiLayerNet.gradient, tnet.train_step), (scratch.optim.SGD, topt.sgd)]
+PAIRS = [("optimizer", "sgd")]
+
+CODE = [(scratch.networks.MultiLayerNet.gradient, tnet.train_step)]
 
 DIFFERENCES = [
     ("drawing batches", "`np.random.choice(n, batch)`: with replacement", "`DataLoader(shuffle=True)`: a permutation per epoch",

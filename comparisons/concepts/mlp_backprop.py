@@ -9,6 +9,7 @@ import torch
 import scratch.layers
 import scratch.networks
 import torch_ref.activations as tact
+import torch_ref.layers as tlayers
 import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
@@ -57,15 +58,19 @@ A net of any depth is built the same way from a longer list of layer sizes; the 
 includes a 3-layer sigmoid and a 4-layer tanh net.
 """
 
-CODE = [
-    (scratch.layers.Linear, tnet.mlp),
-    (scratch.networks.MultiLayerNet.gradient, tnet.train_step),
-]
+PAIRS = [("layer", "linear"), ("network", "mlp")]
+
+CODE = [(scratch.networks.MultiLayerNet.gradient, tnet.train_step)]
+
+FLATTEN_CHECK = "Affine on x (5, 2, 3, 4) = nn.Linear on x.reshape(5, −1)"
 
 DIFFERENCES = [
     ("weight layout", "$W$ (in, out), $xW$", "`weight` (out, in), $x W^\\top$", "backprop vs autograd, 64→50→10 ReLU: W1"),
     ("gradient", "`backward()` written per layer", "autograd", "backprop vs autograd, 64→50→10 ReLU: W1"),
+    ("input (N, d₁, d₂, …)", "`Affine` flattens it: $x$.reshape(N, −1) $W + b$",
+     "`nn.Linear` maps the last axis only; `nn.Flatten()` first gives the book's", FLATTEN_CHECK + ": forward"),
 ]
+
 
 GRADCHECK_NETS = [("64→50→10 ReLU", [64, 50, 10], "relu"), ("64→20→15→10 sigmoid", [64, 20, 15, 10], "sigmoid"),
                   ("64→16→16→16→10 tanh", [64, 16, 16, 16, 10], "tanh")]
@@ -79,6 +84,7 @@ def run(ctx):
         _three_way(ctx, label.replace("64", str(n_in), 1), sizes, activation, x_tr[:3], t_tr[:3])
     _linear_layer(ctx)
     _train(ctx, x_tr, t_tr, x_te, t_te)
+    _flattening(ctx)
 
 
 def _linear_layer(ctx):
@@ -100,6 +106,30 @@ def _linear_layer(ctx):
         ctx.compare(f"Linear backward dx, {label}", dx, dx_t)
         ctx.compare(f"Linear backward dW, {label}", layer.grads["W"], module.weight.grad.T)
         ctx.compare(f"Linear backward db, {label}", layer.grads["b"], module.bias.grad)
+
+
+def _flattening(ctx):
+    """The book's Affine reshapes an input (N, d₁, d₂, …) to (N, d₁·d₂·…) before x @ W + b; an
+    ``nn.Linear`` maps the last axis only. The exact relation: ``Linear(W, b)(x)`` equals
+    ``nn.Linear`` on ``x.reshape(N, −1)``, and dx comes back in x's shape."""
+    shape, n_out = (5, 2, 3, 4), 6
+    n_in = int(np.prod(shape[1:]))
+    W, b = ctx.array(ctx.rng.normal(size=(n_in, n_out))), ctx.array(ctx.rng.normal(size=n_out))
+    x, dout = ctx.array(ctx.rng.normal(size=shape)), ctx.array(ctx.rng.normal(size=(shape[0], n_out)))
+    layer = ctx.impl.layers.Linear(W.copy(), b.copy())
+    out = layer.forward(x)
+    dx = layer.backward(dout)
+    linear = tlayers.flatten_linear(ctx.tensor(W.T), ctx.tensor(b))[1]  # the nn.Linear alone, no Flatten
+    y_t, dx_t = tact.forward_backward(linear, ctx.tensor(x.reshape(shape[0], -1)), ctx.tensor(dout))
+    ctx.compare(f"{FLATTEN_CHECK}: forward", out, y_t)
+    ctx.compare(f"{FLATTEN_CHECK}: dx, reshaped to x's shape", dx, ctx.numpy(dx_t).reshape(shape))
+    ctx.compare(f"{FLATTEN_CHECK}: dW", layer.grads["W"], linear.weight.grad.T)
+    last_axis = tlayers.flatten_linear(ctx.tensor(W[:shape[-1]].T), ctx.tensor(b))[1]
+    with torch.no_grad():
+        y_last = last_axis(ctx.tensor(x))
+    ctx.finding("nn.Linear on x (5, 2, 3, 4) itself maps the last axis: (5, 2, 3, 6), not the book's (5, 6)",
+                tuple(y_last.shape) == shape[:-1] + (n_out,) and out.shape == (shape[0], n_out),
+                f"Affine: {out.shape}; nn.Linear(4, 6) on x: {tuple(y_last.shape)}")
 
 
 def _three_way(ctx, label, sizes, activation, x, t):

@@ -65,10 +65,9 @@ $10^{-7}$ good in float64 (kinks such as ReLU's can legitimately give about $10^
 float64: in float32 even the best $h$ leaves only about 3 digits.
 """
 
-CODE = [
-    (scratch.gradients.numerical_diff, tgrad.autograd_gradient),
-    (scratch.gradients.numerical_gradient, tgrad.autograd_gradient),
-]
+PAIRS = [("function", "numerical-gradient")]
+
+CODE = [(scratch.gradients.numerical_diff, tgrad.autograd_gradient)]
 
 DIFFERENCES = [
     ("how the derivative is found", "finite differences with a step $h$", "autograd: chain rule, no $h$",

@@ -106,12 +106,9 @@ compared free-running as well.
 {{figure:digits-loss|The training loss at every step on the digits network, every optimizer on one axis with its learning rate in the legend: NumPy as lines, PyTorch as markers on them.}}
 """
 
-CODE = [
-    (scratch.optim.Momentum, topt.momentum),
-    (scratch.optim.Nesterov, topt.nesterov),
-    (scratch.optim.Adam, topt.adam),
-    (scratch.optim.nesterov_lookahead, topt.minimize),
-]
+PAIRS = [("optimizer", "momentum"), ("optimizer", "nesterov"), ("optimizer", "adam")]
+
+CODE = [(scratch.optim.nesterov_lookahead, topt.minimize)]
 
 UNCORRECTED = "Adam without bias correction = torch Adam with lr·(1 − β₁ᵗ)/√(1 − β₂ᵗ), ε/√(1 − β₂ᵗ)"
 FOLDED = "Adam, book's folded form = torch Adam with ε/√(1 − β₂ᵗ)"

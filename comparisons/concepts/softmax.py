@@ -59,10 +59,9 @@ Softmax preserves order (it is monotone), so at inference a classifier may skip 
 argmax of the scores directly.
 """
 
-CODE = [
-    (scratch.activations.softmax, tact.module),
-    (scratch.activations.softmax_backward, tact.forward_backward),
-]
+PAIRS = [("function", "softmax")]
+
+CODE = [(scratch.activations.softmax_backward, tact.forward_backward)]
 
 DIFFERENCES = [
     ("overflow", "$\\exp(a) / \\sum \\exp(a)$ as written overflows", "`torch.softmax` subtracts the max internally",

@@ -8,12 +8,12 @@ import math
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
-import scratch.init
+import torch_ref.activations as tact
 import torch_ref.init as tinit
+import torch_ref.optim as topt
 
-from .. import bridge, data, plots
+from .. import bridge, data, pairs, plots
 from ..training import compare_params, train_pair
 
 ID = "weight-init"
@@ -77,8 +77,8 @@ He initialisation learns fastest. The loss curves agree step by step on both sid
 {{figure:training-loss-by-init|The training loss at every step for the three initial weight scales; NumPy solid, PyTorch dashed on top of it.}}
 """
 
-CODE = [(scratch.init.he_normal, tinit.he_normal), (scratch.init.lecun_normal, tinit.lecun_normal),
-        (scratch.init.xavier_uniform, tinit.xavier_uniform)]
+PAIRS = [("initializer", "he-normal"), ("initializer", "lecun-normal"), ("initializer", "xavier-uniform"),
+         ("initializer", "fans")]
 
 DIFFERENCES = [
     ("\"Xavier\"", "the book: $N(0, 1/n)$", "`xavier_normal_`: $N\\big(0, 2/(\\text{fan}_\\text{in} + \\text{fan}_\\text{out})\\big)$; $N(0, 1/n)$ is LeCun",
@@ -107,31 +107,36 @@ def run(ctx):
     ctx.figure("training-loss-by-init", lambda: _plot_curves(curves))
 
 
+def _drawn_by(pair, ctx, h):
+    """(a NumPy draw of SHAPE, the torch initialiser of a weight) of a declared initializer pair."""
+    def numpy_draw():
+        return pair.scratch_object(ctx.impl)(ctx.rng, SHAPE, **h)
+
+    def torch_init(weight):
+        return pair.reference_object()(weight, **pair.torch_kwargs(h))
+    return numpy_draw, torch_init
+
+
 def _distributions(ctx):
     init = ctx.impl.init
     fan_in, fan_out = SHAPE
     n = fan_in * fan_out
-    cases = [
-        ("he_normal", lambda: init.he_normal(ctx.rng, SHAPE), lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"),
-         "normal", math.sqrt(2 / fan_in)),
-        ("he_uniform", lambda: init.he_uniform(ctx.rng, SHAPE), lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu"),
-         "uniform", math.sqrt(6 / fan_in)),
-        ("xavier_normal", lambda: init.xavier_normal(ctx.rng, SHAPE), nn.init.xavier_normal_,
-         "normal", math.sqrt(2 / (fan_in + fan_out))),
-        ("xavier_uniform", lambda: init.xavier_uniform(ctx.rng, SHAPE), nn.init.xavier_uniform_,
-         "uniform", math.sqrt(6 / (fan_in + fan_out))),
-        ("xavier_normal (tanh gain 5/3)", lambda: init.xavier_normal(ctx.rng, SHAPE, gain=5 / 3),
-         lambda w: nn.init.xavier_normal_(w, gain=nn.init.calculate_gain("tanh")), "normal",
+    cases = [  # (label, the declared initializer pair, its hyperparameters, family, std or bound)
+        ("he_normal", "he-normal", {}, "normal", math.sqrt(2 / fan_in)),
+        ("he_uniform", "he-uniform", {}, "uniform", math.sqrt(6 / fan_in)),
+        ("xavier_normal", "xavier-normal", {}, "normal", math.sqrt(2 / (fan_in + fan_out))),
+        ("xavier_uniform", "xavier-uniform", {}, "uniform", math.sqrt(6 / (fan_in + fan_out))),
+        ("xavier_normal (tanh gain 5/3)", "xavier-normal", {"gain": tinit.calculate_gain("tanh")}, "normal",
          5 / 3 * math.sqrt(2 / (fan_in + fan_out))),
-        ("lecun_normal", lambda: init.lecun_normal(ctx.rng, SHAPE), lambda w: nn.init.kaiming_normal_(w, nonlinearity="linear"),
-         "normal", math.sqrt(1 / fan_in)),
-        ("lecun_uniform", lambda: init.lecun_uniform(ctx.rng, SHAPE), lambda w: nn.init.kaiming_uniform_(w, nonlinearity="linear"),
-         "uniform", math.sqrt(3 / fan_in)),
-        ("nn.Linear default", lambda: init.torch_linear_default(ctx.rng, SHAPE)[0],
-         lambda w: nn.init.kaiming_uniform_(w, a=math.sqrt(5)), "uniform", 1 / math.sqrt(fan_in)),
+        ("lecun_normal", "lecun-normal", {}, "normal", math.sqrt(1 / fan_in)),
+        ("lecun_uniform", "lecun-uniform", {}, "uniform", math.sqrt(3 / fan_in)),
     ]
+    cases = [(name, _drawn_by(pairs.get("initializer", pair_id), ctx, h), family, scale)
+             for name, pair_id, h, family, scale in cases]
+    cases.append(("nn.Linear default", (lambda: init.torch_linear_default(ctx.rng, SHAPE)[0], tinit.linear_default),
+                  "uniform", 1 / math.sqrt(fan_in)))
     rows = []
-    for name, make_np, init_t, family, scale in cases:
+    for name, (make_np, init_t), family, scale in cases:
         w_np, w_t = make_np(), _torch_weight(init_t)
         std = scale if family == "normal" else scale / math.sqrt(3)
         for side, w in (("NumPy", w_np), ("torch", w_t)):
@@ -143,17 +148,17 @@ def _distributions(ctx):
                 ctx.finding(f"{name}: bound ({side})", inside, f"max |w| = {np.abs(w).max():.6f}, bound {scale:.6f}")
             rows.append({"initialiser": name, "side": side, "expected std": std, "measured std": float(w.std()),
                          "mean": float(w.mean()), "max |w|": float(np.abs(w).max())})
-    layer = nn.Linear(*SHAPE, dtype=torch.float64)
+    layer = tinit.linear_layer(*SHAPE)
     bound = 1 / math.sqrt(fan_in)
     ctx.finding("nn.Linear default: bound", bool(layer.weight.abs().max() <= bound and layer.bias.abs().max() <= bound),
                 f"weight and bias within ±1/√fan_in = {bound:.5f}")
     ctx.statistical("he_normal: std", float(init.he_normal(ctx.rng, SHAPE).std()), math.sqrt(2 / fan_in),
                     5 * math.sqrt(2 / fan_in) / math.sqrt(2 * n), note="fan_in read from W's first dimension (in, out)")
     w_book = init.normal(ctx.rng, SHAPE, math.sqrt(1 / fan_in))
-    w_lecun = _torch_weight(lambda w: nn.init.kaiming_normal_(w, nonlinearity="linear"))
+    w_lecun = _torch_weight(tinit.lecun_normal)
     ctx.statistical("book's \"Xavier\" √(1/n) = LeCun normal (torch kaiming_normal_, linear): std",
                     float(w_book.std()), float(w_lecun.std()), 10 * math.sqrt(1 / fan_in) / math.sqrt(2 * n))
-    ctx.compare("calculate_gain: tanh 5/3, relu √2", [nn.init.calculate_gain("tanh"), nn.init.calculate_gain("relu")],
+    ctx.compare("calculate_gain: tanh 5/3, relu √2", [tinit.calculate_gain("tanh"), tinit.calculate_gain("relu")],
                 [5 / 3, math.sqrt(2)])
     ctx.table("distributions", pd.DataFrame(rows))
 
@@ -165,8 +170,7 @@ HIST_CONFIGS = [("sigmoid", "std 1", 1.0), ("sigmoid", "std 0.01", 0.01), ("sigm
 def _histograms(ctx):
     """The book's experiment with shared weights: 1000×100 inputs through 5 bias-free layers."""
     x = ctx.array(ctx.rng.normal(size=(1000, 100)))
-    acts = {"sigmoid": (ctx.impl.activations.sigmoid, nn.Sigmoid()), "tanh": (ctx.impl.activations.tanh, nn.Tanh()),
-            "relu": (ctx.impl.activations.relu, nn.ReLU())}
+    acts = {name: (getattr(ctx.impl.activations, name), tact.module(name)) for name in ("sigmoid", "tanh", "relu")}
     out, rows = {}, []
     for act_name, label, std in HIST_CONFIGS:
         s = math.sqrt(1 / 100) if std is None else math.sqrt(2 / 100) if std == "he" else std
@@ -214,7 +218,7 @@ def _symmetry(ctx):
                    "b1": np.zeros(10), "W2": ctx.impl.init.constant((10, 10), value) if value else ctx.impl.init.zeros((10, 10)),
                    "b2": np.zeros(10)}
         run_ = train_pair(ctx, label, params0, activation, lambda: ctx.impl.optim.SGD(0.5),
-                          lambda ps: torch.optim.SGD(ps, lr=0.5), x_tr, t_tr, batches)
+                          lambda ps: topt.sgd(ps, lr=0.5), x_tr, t_tr, batches)
         compare_params(ctx, label, run_)
         atol, rtol = ctx.tolerance("trained")
         for side, p in (("NumPy", run_.params_np), ("torch", run_.params_t)):
@@ -241,7 +245,7 @@ def _training_by_init(ctx):
             params0[f"W{i}"] = ctx.impl.init.normal(ctx.rng, (n_in, n_out), s)
             params0[f"b{i}"] = np.zeros(n_out)
         run_ = train_pair(ctx, f"training by init, {label}", params0, "relu", lambda: ctx.impl.optim.SGD(0.01),
-                          lambda ps: torch.optim.SGD(ps, lr=0.01), x_tr, t_tr, batches)
+                          lambda ps: topt.sgd(ps, lr=0.01), x_tr, t_tr, batches)
         compare_params(ctx, f"training by init, {label}", run_, note="4 hidden ReLU layers of 100, SGD lr 0.01, batch 128.")
         curves[label] = (run_.losses_np, run_.losses_t)
     if ctx.dtype != "float64":  # the finding is made on the float64 run

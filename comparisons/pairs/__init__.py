@@ -6,6 +6,7 @@
     layers.py       linear (the book's Affine), relu, sigmoid, …, softmax-with-loss, dropout, batchnorm
     optimizers.py   sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw (one table of names and defaults)
     schedules.py    step-decay, exponential-decay, inverse-time-decay
+    init.py         xavier-normal/-uniform, he-normal/-uniform, lecun-normal/-uniform, fans (initializers)
     networks.py     mlp (the book's TwoLayerNet / MultiLayerNet, CS231n's nets)
     functional.py   CS231n's *_forward / *_backward pairs as layers
     _drivers.py     one driver per kind: runs the implementation under test beside the reference
@@ -19,15 +20,15 @@ tests and the guide read them; a new pair is one declaration plus one ``torch_re
 
 from __future__ import annotations
 
-from . import activations, gradients, layers, losses, networks, optimizers, schedules
+from . import activations, gradients, init, layers, losses, networks, optimizers, schedules
 from ._base import Comparison, Hparam, Mistake, Pair, TargetError, VerifyUsageError
 
-KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network")
-KIND_ALIASES = {"activation": "function"}
+KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network", "initializer")
+KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": "initializer"}
 
 PAIRS: dict[tuple[str, str], Pair] = {
     (p.kind, p.id): p
-    for module in (activations, gradients, losses, layers, optimizers, schedules, networks)
+    for module in (activations, gradients, losses, layers, optimizers, schedules, networks, init)
     for p in module.PAIRS
 }
 

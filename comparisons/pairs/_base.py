@@ -103,6 +103,12 @@ class Pair:
                 out[hp.torch] = value
         return out
 
+    def reference_object(self):
+        """The ``torch_ref`` object that is this pair's PyTorch side, as the guide shows it beside
+        ``scratch``'s: the builder itself, or what a thin adapter of :mod:`comparisons.pairs` calls
+        (named by :func:`shows`)."""
+        return getattr(self.torch, "torch_ref", self.torch)
+
     def scratch_object(self, impl):
         """The implementation's object for this pair (``impl.layers.ReLU``); a usage error if absent."""
         sub, _, name = self.scratch.partition(".")
@@ -129,6 +135,13 @@ class Comparison:
 
     def matchable(self):
         return self.actual if self.hint_value is None else self.hint_value
+
+
+def shows(adapter, torch_ref_object):
+    """Mark ``adapter`` (a thin function of :mod:`comparisons.pairs` that fits a ``torch_ref``
+    object to a driver) as showing ``torch_ref_object``: the guide lists that beside scratch's."""
+    adapter.torch_ref = torch_ref_object
+    return adapter
 
 
 # --- calling the code under test ------------------------------------------------------------------

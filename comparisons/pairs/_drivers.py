@@ -10,12 +10,15 @@ same code path; the declaration says what is special about a pair.
 
 from __future__ import annotations
 
+import inspect
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 import torch_ref.gradients as tgrad
+import torch_ref.init as tinit
 import torch_ref.layers as tlayers
 import torch_ref.losses as tloss
 import torch_ref.networks as tnet
@@ -30,6 +33,7 @@ class Run:
     steps: int = 100
     notes: list = field(default_factory=list)
     explicit: set = field(default_factory=set)  # the hyperparameters given by --hparam
+    reference: dict = field(default_factory=dict)  # hyperparameters for the PyTorch side only (a hint's search)
 
 
 def _labels_of(t):
@@ -398,6 +402,123 @@ def drive_schedule(ctx, pair, target, h, run):
     return [Comparison(f"learning rate at epochs 0…{run.steps - 1}", np.array(ours), np.array(theirs))]
 
 
+# --- initializers ---------------------------------------------------------------------------------
+
+INIT_ARGUMENTS = {  # what an initializer's parameters may be called, by what the driver gives them
+    "rng": ("rng", "generator", "random_state", "rs"),
+    "shape": ("shape", "size", "dims", "weight_shape"),
+    "fan_in": ("fan_in", "n_in", "n_inputs", "input_size", "in_features", "node_num", "n_input"),
+    "fan_out": ("fan_out", "n_out", "n_outputs", "output_size", "out_features", "n_output"),
+}
+SIGMAS = 6  # every statistical bound is 6 standard errors wide: a correct draw leaves it with p < 2e-9
+
+
+def torch_layout(shape: tuple) -> tuple:
+    """The book's W (in, out) is torch's weight (out, in); filters (out, in, kh, kw) are laid out alike."""
+    return tuple(shape[::-1]) if len(shape) == 2 else tuple(shape)
+
+
+def _init_call(ctx, pair, fn, shape, h, seed):
+    """Call a user's initializer with what its parameter names ask for; a function that takes no
+    generator draws from NumPy's global one, seeded here. None: it cannot make this shape."""
+    params = parameters(fn)
+    names = {n: key for key, ns in INIT_ARGUMENTS.items() for n in ns}
+    kwargs, args = {}, []
+    if params is None:
+        args, kwargs = [np.random.default_rng(seed), shape], dict(h)
+    else:
+        for name, p in params.items():
+            what = names.get(name.lower())
+            hp = pair.hparam(name)
+            if what == "rng":
+                kwargs[name] = np.random.default_rng(seed)
+            elif what == "shape":
+                kwargs[name] = shape
+            elif what in ("fan_in", "fan_out"):
+                if len(shape) != 2:
+                    return None
+                kwargs[name] = shape[0] if what == "fan_in" else shape[1]
+            elif hp is not None and hp.name in h:
+                kwargs[name] = h[hp.name]
+            elif p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise VerifyUsageError(f"{pair.kind} {pair.id} expects {pair.interface}; it asks for {name!r}, which "
+                                       f"this reference cannot give (it gives rng, shape, fan_in, fan_out, "
+                                       f"{', '.join(hp.name for hp in pair.hparams)})")
+        if not any(names.get(n.lower()) == "rng" for n in params):
+            np.random.seed(seed)
+    return as_array(call(fn, f"calling it for shape {shape}", *args, **kwargs), "its result")
+
+
+def sample_checks(label: str, w: np.ndarray, family: str, scale: float) -> list:
+    """A sample of n weights against N(0, σ²) (scale σ) or U(−a, a) (scale a, σ = a/√3), each
+    check a bound that a correct draw leaves with probability < 2e-9 (6 standard errors):
+
+    * the mean: |w̄| ≤ 6σ/√n;
+    * the standard deviation: |s − σ| ≤ 6·sd(s), sd(s) = σ/√(2n) (normal), σ·√(0.8/(4n)) (uniform:
+      Var(s²) = (μ₄ − σ⁴)/n with μ₄ = 9σ⁴/5);
+    * the fraction of |w| ≤ σ: erf(1/√2) = 0.6827 (normal) or 1/√3 = 0.5774 (uniform), ± 6 binomial
+      standard errors (this tells the two families apart at equal σ);
+    * uniform only: max |w| in [a(1 − 20/n), a] (P(max |w| < a(1 − ε)) = (1 − ε)ⁿ ≈ e^(−20) at ε = 20/n)."""
+    w = np.asarray(w, dtype=np.float64).ravel()
+    n = w.size
+    sigma = scale if family == "normal" else scale / np.sqrt(3.0)
+    sd_s = sigma / np.sqrt(2 * n) if family == "normal" else sigma * np.sqrt(0.8 / (4 * n))
+    inside = float(math.erf(1 / math.sqrt(2))) if family == "normal" else 1 / math.sqrt(3.0)
+    out = [
+        Comparison(f"{label}: mean ≈ 0 (±6 s.e.)", np.array(w.mean()), np.array(0.0),
+                   kind="statistical", tol=SIGMAS * sigma / np.sqrt(n)),
+        Comparison(f"{label}: std ≈ σ = {sigma:.4g} (±6 s.e.)", np.array(w.std()), np.array(sigma),
+                   kind="statistical", tol=SIGMAS * sd_s),
+        Comparison(f"{label}: P(|w| ≤ σ) ≈ {inside:.4f} (±6 s.e.)", np.array(np.mean(np.abs(w) <= sigma)),
+                   np.array(inside), kind="statistical", tol=SIGMAS * np.sqrt(inside * (1 - inside) / n)),
+    ]
+    if family == "uniform":  # [a(1 − 20/n), a], with a millionth of a for rounding
+        out.append(Comparison(f"{label}: max |w| in [a(1 − 20/n), a = {scale:.4g}]", np.array(np.abs(w).max()),
+                              np.array(scale * (1 - 10 / n)), kind="statistical", tol=scale * (10 / n + 1e-6)))
+    return out
+
+
+def _takes_hparam(fn, pair, name: str) -> bool:
+    params = parameters(fn)
+    return params is None or any(pair.hparam(p) is not None and pair.hparam(p).name == name for p in params)
+
+
+def drive_initializer(ctx, pair, fn, h, run):
+    """The user's draw and PyTorch's for each shape (2-D W (in, out) and 4-D filters): the shape,
+    then each sample against the distribution PyTorch's documented formula gives from torch's own
+    fans and gains (:func:`torch_ref.init.distribution`). The two draws come from different
+    generators, so they are judged statistically (:func:`sample_checks`), never element by element."""
+    out = []
+    for k, (label, (shape, extra, optional)) in enumerate(pair.inputs(ctx).items()):
+        hk = {**h, **extra}
+        if not all(_takes_hparam(fn, pair, name) for name in extra):
+            run.notes.append(f"skipped '{label}': it takes no {', '.join(extra)}")
+            continue
+        w = _init_call(ctx, pair, fn, shape, hk, ctx.seed * 1000 + k)
+        if w is None:
+            run.notes.append(f"skipped '{label}': it takes fan_in and fan_out, not a shape")
+            continue
+        generator = torch.Generator().manual_seed(ctx.seed * 1000 + k)
+        weight = torch.empty(torch_layout(shape), dtype=ctx.torch_dtype)
+        pair.torch(weight, generator=generator, **pair.torch_kwargs(hk))
+        family, scale = tinit.distribution(pair.options["torch_name"], weight, **pair.torch_kwargs(hk))
+        out.append(Comparison(f"shape, {label}", np.array(w.shape), np.array(shape)))
+        out += sample_checks(f"yours, {label}", w, family, scale)
+        out += sample_checks(f"PyTorch's draw, {label}", ctx.numpy(weight), family, scale)
+    return out
+
+
+def drive_fans(ctx, pair, fn, h, run):
+    """(fan_in, fan_out) of each shape against what ``torch.nn.init`` computes for the same weight
+    in torch's layout: exact integers."""
+    out = []
+    for label, shape in pair.inputs(ctx).items():
+        result = as_array(call(fn, f"calling it on shape {shape}", shape), "its result")
+        expected = tinit.fans(torch.empty(torch_layout(shape)))
+        out.append(Comparison(f"(fan_in, fan_out), {label}", result, np.array(expected, dtype=np.float64)))
+    return out
+
+
 # --- networks -------------------------------------------------------------------------------------
 
 NET_SIZES = (12, 10, 8, 4)  # input, hidden…, output: two hidden layers unless the constructor asks for one
@@ -436,7 +557,7 @@ def drive_network(ctx, pair, cls, h, run):
     """The user's network constructed with what its parameter names ask for; its parameters set to
     shared initial values in place; then loss and every gradient against autograd on a torch model
     of the same parameters, ≥ 100 SGD steps in lockstep, and (float64) free-running."""
-    activation, lam = h.get("activation", "relu"), float(h.get("weight_decay_lambda", 0.0))
+    activation, lam = {**h, **run.reference}.get("activation", "relu"), float(h.get("weight_decay_lambda", 0.0))
     delta, lr = float(h.get("delta", 0.0)), float(h.get("lr", 0.1))
     rng = ctx.rng
     n_in, *hidden, n_out = NET_SIZES
@@ -476,7 +597,17 @@ def drive_network(ctx, pair, cls, h, run):
 
     out = []
     set_params(params0)
-    loss0, grads0 = _net_gradient(net, x[batches[0]], labels[batches[0]])
+    targets = labels
+    try:
+        loss0, grads0 = _net_gradient(net, x[batches[0]], labels[batches[0]])
+    except TargetError as with_labels:  # e.g. the book's ch04 net: dy = (y − t)/N needs t one-hot
+        targets = ctx.array(np.eye(sizes[-1])[labels])
+        try:
+            loss0, grads0 = _net_gradient(net, x[batches[0]], targets[batches[0]])
+        except TargetError:
+            raise with_labels from None
+        run.notes.append(f"with class labels t (N,) it failed ({with_labels}); it was given one-hot targets "
+                         f"t (N, {sizes[-1]})")
     model = torch_model()
     with torch.no_grad():
         out.append(Comparison("loss at the start", np.array(loss0), torch_loss(model, batches[0], True)))
@@ -499,7 +630,7 @@ def drive_network(ctx, pair, cls, h, run):
         return loss_t, grads_t
 
     def numpy_step(i):
-        loss, grads = _net_gradient(net, x[batches[i]], labels[batches[i]])
+        loss, grads = _net_gradient(net, x[batches[i]], targets[batches[i]])
         grads = {k: np.array(as_array(grads[k], k)) for k in params0}
         for k in net.params:
             net.params[k] -= lr * grads[k]  # the book's loop: in place

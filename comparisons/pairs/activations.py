@@ -8,7 +8,7 @@ import torch
 
 import torch_ref.activations as tact
 
-from ._base import Hparam, Mistake, Pair
+from ._base import Hparam, Mistake, Pair, shows
 from ._drivers import drive_function
 
 EDGES = [0.0, -0.0, 1e-8, -1e-8, 1.0, -1.0, 20.0, -20.0, 500.0, -500.0]
@@ -36,14 +36,14 @@ def _module_fn(name):
         with torch.no_grad():
             return tact.module(name, **kw)(x)
     fn.__doc__ = f"torch_ref.activations.module({name!r}) applied to x"
-    return fn
+    return shows(fn, tact.Step if name == "step" else tact.module)
 
 
 def _derivative_fn(name):
     def fn(x, **kw):
         return tact.derivative(name, x, **kw)
     fn.__doc__ = f"torch_ref.activations.derivative({name!r}, x): autograd of the module, backpropagating ones"
-    return fn
+    return shows(fn, tact.derivative)
 
 
 SLOPE = Hparam("negative_slope", 0.01, "negative_slope", aliases=("alpha_slope", "slope"))

@@ -14,7 +14,7 @@ import scratch.losses as SLoss
 import torch_ref.activations as tact
 import torch_ref.layers as tlayers
 
-from ._base import Hparam, Mistake, Pair
+from ._base import Hparam, Mistake, Pair, shows
 from ._drivers import (drive_batchnorm, drive_dropout, drive_elementwise_layer, drive_linear,
                        drive_softmax_with_loss)
 from .activations import ALPHA, RELU_AT_ZERO, SLOPE
@@ -153,6 +153,7 @@ def _elementwise(pid, tname, sname, names, hps=(), mistakes=()):
     def module(**kw):
         return tact.module(tname, **kw)
     module.__doc__ = f"torch_ref.activations.module({tname!r})"
+    shows(module, tact.module)
     return Pair(pid, "layer", f"layers.{sname}", module,
                 "a class with forward(x) -> y and backward(dout) -> dx"
                 + (f"; its constructor takes {[h.name for h in hps]}" if hps else ""),

@@ -7,7 +7,7 @@ import numpy as np
 
 import torch_ref.losses as tloss
 
-from ._base import Hparam, Mistake, Pair
+from ._base import Hparam, Mistake, Pair, shows
 from ._drivers import _labels_of, drive_loss
 
 DELTA = Hparam("delta", 0.0, "delta", aliases=("eps",))
@@ -71,11 +71,15 @@ def torch_softmax_cross_entropy(ctx, x, t, delta=0.0):
     return tloss.softmax_cross_entropy(xb, labels, delta)
 
 
+shows(torch_cross_entropy, tloss.cross_entropy_error)
+shows(torch_softmax_cross_entropy, tloss.softmax_cross_entropy)
+
+
 def _torch_pointwise(fn):
     def loss(ctx, y, t):
         return fn(y, ctx.tensor(t))
     loss.__doc__ = f"torch_ref.losses.{fn.__name__}(y, t)"
-    return loss
+    return shows(loss, fn)
 
 
 def _labels_and_rows(y, t):

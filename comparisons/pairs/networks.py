@@ -1,7 +1,11 @@
 """Networks (kind ``network``): the book's ``TwoLayerNet`` / ``MultiLayerNet`` (``params`` with W
 as (in, out), ``gradient(x, t)`` and ``loss(x, t)``) or CS231n's (``loss(X, y) -> (loss, grads)``),
 against autograd on ``torch_ref.networks.mlp`` loaded with the same parameters, then ≥ 100 SGD
-steps that update ``params`` in place as the book's loop does."""
+steps that update ``params`` in place as the book's loop does.
+
+When the gradients differ, the other hidden activations are tried on the PyTorch side
+(``reference_only``): a net that hard-codes sigmoid, or whose ``activation='relu'`` builds something
+else, is named with the ``--hparam activation=…`` that makes it agree."""
 
 from __future__ import annotations
 
@@ -40,14 +44,15 @@ PAIRS = [
          "activation, … or params) with params W1, b1, … (W as (in, out)) and gradient(x, t) -> grads plus loss(x, t), "
          "or CS231n's loss(X, y) -> (loss, grads); softmax-with-loss at the end",
          drive_network, HPARAMS, None,
-         (Mistake("the book's δ = 1e-7 inside the log of SoftmaxWithLoss: PyTorch has no δ",
+         (Mistake("the book's δ = 1e-7 inside the log of its cross-entropy (SoftmaxWithLoss): PyTorch has no δ",
                   net_with(SoftmaxWithLoss=SoftmaxWithLossBookDelta), flag={"delta": 1e-7}),
-          Mistake("the gradients are those of a sigmoid network", net_with("sigmoid"), flag={"activation": "sigmoid"}),
-          Mistake("the gradients are those of a tanh network", net_with("tanh"), flag={"activation": "tanh"}),
+          Mistake("your gradients match activation='sigmoid'", net_with("sigmoid"), flag={"activation": "sigmoid"}),
+          Mistake("your gradients match activation='tanh'", net_with("tanh"), flag={"activation": "tanh"}),
           Mistake("dW has the wrong sign: dW = xᵀ·dout", net_with(Linear=LinearDWSign)),
           Mistake("db is not summed over the batch: b was added to every row, so db = Σₙ doutₙ",
                   net_with(Linear=LinearDbNotSummed)),
           Mistake("backward is not divided by the batch size: the loss is a mean, so dx = (y − t)/N",
                   net_with(SoftmaxWithLoss=SoftmaxWithLossNotAveraged))),
-         ("TwoLayerNet", "MultiLayerNet", "FullyConnectedNet", "ThreeLayerNet", "TwoLayerNetwork")),
+         ("TwoLayerNet", "MultiLayerNet", "FullyConnectedNet", "ThreeLayerNet", "TwoLayerNetwork"),
+         {"reference_only": ("activation",)}),
 ]

@@ -13,7 +13,7 @@ import numpy as np
 import scratch.optim as SO
 import torch_ref.optim as topt
 
-from ._base import Hparam, Mistake, Pair
+from ._base import Hparam, Mistake, Pair, shows
 from ._drivers import drive_optimizer
 from .layers import hard_coded
 
@@ -53,7 +53,7 @@ def torch_optimizer(name: str):
     def build(params, **kw):
         return topt.build(name, params, **kw)
     build.__doc__ = f"torch_ref.optim.build({name!r}, params, **PyTorch-named hyperparameters)"
-    return build
+    return shows(build, topt.OPTIMIZERS[name])
 
 
 class RuleOptimizer:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import scratch.schedules as SS
 import torch_ref.optim as topt
 
-from ._base import Hparam, Mistake, Pair
+from ._base import Hparam, Mistake, Pair, shows
 from ._drivers import drive_schedule
 
 LR0 = Hparam("lr0", 0.1, None, aliases=("lr", "initial_lr", "eta0"))
@@ -17,7 +17,7 @@ def torch_schedule(name):
     def build(optimizer, **kw):
         return topt.schedule(name, optimizer, **kw)
     build.__doc__ = f"torch_ref.optim.schedule({name!r}, optimizer, ...)"
-    return build
+    return shows(build, topt.SCHEDULES[name])
 
 
 class StepDecayNoFloor(SS.StepDecay):

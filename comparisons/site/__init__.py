@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from .. import pairs as declared_pairs
 from ..checks import TOLERANCES
 from . import code, numbers
 from .text import Renderer, escape, mathml
@@ -251,9 +252,12 @@ def _concept_page(site: Site, index: int) -> None:
             more_tables.append({"name": name, "html": frame_html(frame), "rows": len(frame)})
 
     pairs = []
+    for kind, pair_id in getattr(module, "PAIRS", []) if module else []:
+        left, right = code.declared(declared_pairs.get(kind, pair_id))
+        pairs.append({"numpy": left, "torch": right, "kind": kind, "id": pair_id})
     for numpy_obj, torch_obj in getattr(module, "CODE", []) if module else []:
         left, right = code.pair(numpy_obj, torch_obj)
-        pairs.append({"numpy": left, "torch": right})
+        pairs.append({"numpy": left, "torch": right, "kind": None, "id": None})
 
     by_check = {}
     for x in c.checks:

@@ -48,6 +48,14 @@ def pair(numpy_obj, torch_obj) -> tuple[Listing, Listing]:
     return listing(numpy_obj), listing(torch_obj)
 
 
+def declared(compared) -> tuple[Listing, Listing]:
+    """Both listings of a declared pair (a :class:`comparisons.pairs.Pair`): the ``scratch`` object
+    it names beside its ``torch_ref`` reference."""
+    import scratch
+
+    return pair(compared.scratch_object(scratch), compared.reference_object())
+
+
 def css() -> str:
     """Pygments' colours for the ``.hl`` blocks."""
     return _FORMATTER.get_style_defs(".hl")
