@@ -33,7 +33,9 @@ def test_functions(book):
     for name in ("identity_function", "sigmoid", "sigmoid_grad", "relu", "softmax"):
         assert found[name].verdict == "agrees", name
     assert "no attribute 'int'" in found["step_function"].error  # np.int is gone from NumPy
+    assert "NumPy 1.24 removed the alias np.int: write int" in found["step_function"].error
     assert "raised TypeError" in found["relu_grad"].error  # the book's np.zeros(x)
+    assert "np.zeros(x) needs x.shape, or np.zeros_like(x)" in found["relu_grad"].error
     assert "--against sse" in found["mean_squared_error"].hint  # ½·Σ, named MSE
     for name in ("cross_entropy_error", "softmax_loss"):
         assert found[name].verdict == "differs" and "--hparam delta=1e-07" in found[name].hint

@@ -158,7 +158,20 @@ def call(fn, what: str, *args, **kwargs):
         raise TargetError(f"{what} called sys.exit({exc.code!r})") from None
     except Exception as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise TargetError(f"{what} raised {type(exc).__name__}: {first_line}") from None
+        hint = next((h for kind, text, h in KNOWN_ERRORS if isinstance(exc, kind) and text in first_line), "")
+        raise TargetError(f"{what} raised {type(exc).__name__}: {first_line}" + (f" ({hint})" if hint else "")) from None
+
+
+# Errors that hand-written NumPy code often meets, with what they mean (type, text in the message, hint)
+KNOWN_ERRORS = [
+    (AttributeError, "module 'numpy' has no attribute 'int'",
+     "NumPy 1.24 removed the alias np.int: write int, or np.int64 (the book's step_function uses np.int)"),
+    (AttributeError, "module 'numpy' has no attribute 'float'",
+     "NumPy 1.24 removed the alias np.float: write float, or np.float64"),
+    (TypeError, "cannot be interpreted as an integer",
+     "a NumPy constructor was given an array where it takes a shape: np.zeros(x) needs x.shape, or np.zeros_like(x) "
+     "(the book's relu_grad writes np.zeros(x))"),
+]
 
 
 def parameters(fn) -> dict | None:
