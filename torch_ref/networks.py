@@ -74,12 +74,12 @@ def outputs(model: nn.Module, x) -> torch.Tensor:
     """The model's outputs (logits) in evaluation mode, without a graph; the training mode is restored."""
     was_training = model.training
     model.eval()
-    with torch.no_grad():
-        out = model(x)
+    out = model(x)
     model.train(was_training)
     return out
 
 
+@torch.no_grad()
 def accuracy(model: nn.Module, x, t) -> float:
     """The fraction of rows whose argmax output is the label t, in evaluation mode."""
     was_training = model.training
