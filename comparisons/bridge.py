@@ -175,8 +175,46 @@ def recurrent_arrays(module: nn.Module, grad: bool = False, gates: str | None = 
             nn.GRUCell: "gru"}[type(module)]
     suffix = "_l0" if isinstance(module, nn.RNNBase) else ""
     get = _getter(grad, None)
-    arrays = [get(getattr(module, n + suffix)).detach().cpu().numpy() for n in ("weight_ih", "weight_hh", "bias_ih",
-                                                                                 "bias_hh")]
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
     if grad and kind != "gru":
-        arrays[3] = np.zeros_like(arrays[3])  # b = b_ih + b_hh: its gradient is either one's
+        names = names[:3]  # b = b_ih + b_hh: its gradient is either one's (bias_hh may be frozen)
+    arrays = [get(getattr(module, n + suffix)).detach().cpu().numpy() for n in names]
+    if len(arrays) == 3:
+        arrays.append(np.zeros_like(arrays[2]))
     return recurrent_from_torch(kind, *arrays, gates=gates)
+
+
+def load_recurrent(module: nn.Module, params: dict, gates: str | None = None) -> nn.Module:
+    """Copy NumPy-layout Wx, Wh, b (or bx, bh) into a torch RNN/LSTM/GRU module; b goes to
+    bias_ih and bias_hh is set to 0."""
+    kind = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}[type(module)]
+    bias = (params["bx"], params["bh"]) if kind == "gru" else (params["b"], None)
+    torch_params = recurrent_to_torch(kind, params["Wx"], params["Wh"], bias[0], gates=gates, bh=bias[1])
+    with torch.no_grad():
+        for name, value in torch_params.items():
+            p = getattr(module, name + "_l0")
+            p.copy_(torch.as_tensor(value, dtype=p.dtype, device=p.device))
+    return module
+
+
+def sequence_model_arrays(model: nn.Module, grad: bool = False, gates: str | None = None) -> dict:
+    """A sequence model's parameters (or gradients) under the NumPy side's keys: ``embed``
+    (nn.Embedding) → E, ``rnn`` → Wx, Wh, b, ``out`` (nn.Linear) → W, bo."""
+    out = {}
+    if hasattr(model, "embed"):
+        w = model.embed.weight
+        out["E"] = (w.grad if grad else w).detach().cpu().numpy().copy()
+    out.update(recurrent_arrays(model.rnn, grad, gates))
+    arrays = linear_arrays(model.out, grad)
+    out["W"], out["bo"] = arrays["W"], arrays["b"]
+    return out
+
+
+def load_sequence_model(model: nn.Module, params: dict, gates: str | None = None) -> nn.Module:
+    """The inverse of :func:`sequence_model_arrays`."""
+    if "E" in params:
+        with torch.no_grad():
+            model.embed.weight.copy_(torch.as_tensor(params["E"], dtype=model.embed.weight.dtype))
+    load_recurrent(model.rnn, params, gates)
+    load_linear(model.out, params["W"], params["bo"])
+    return model

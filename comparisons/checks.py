@@ -133,8 +133,9 @@ class Stepwise:
     first_mismatch: dict | None = None
     problem: str | None = None
 
-    def add(self, step: int, actual, expected) -> bool:
-        """Compare one step's ``actual`` (under test) with ``expected`` (PyTorch); False on a mismatch."""
+    def add(self, step: int, actual, expected, scale=None) -> bool:
+        """Compare one step's ``actual`` (under test) with ``expected`` (PyTorch); False on a mismatch.
+        ``scale``: the size of the summed terms (see :func:`close`)."""
         a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         self.steps += 1
         if a.shape != e.shape:
@@ -143,15 +144,15 @@ class Stepwise:
         abs_err, rel_err = measure(a, e)
         self.max_abs_err = max(self.max_abs_err, abs_err)
         self.max_rel_err = max(self.max_rel_err, rel_err)
-        where = first_mismatch(a, e, self.atol, self.rtol)
+        where = first_mismatch(a, e, self.atol, self.rtol, scale)
         if where is not None and self.first_mismatch is None:
             self.first_mismatch = {"step": step, **where}
         return where is None
 
-    def agrees(self, actual, expected) -> bool:
+    def agrees(self, actual, expected, scale=None) -> bool:
         """Whether one step's pair passes, without adding it."""
         a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-        return a.shape == e.shape and bool(np.all(close(a, e, self.atol, self.rtol)))
+        return a.shape == e.shape and bool(np.all(close(a, e, self.atol, self.rtol, scale)))
 
     @property
     def passed(self) -> bool:

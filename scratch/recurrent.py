@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_dout, as_float_array, check_finite, check_int, check_ndim, check_positive, check_shape
+from ._checks import as_dout, as_float_array, check_finite, check_int, check_ndim, check_real, check_shape
 from .activations import sigmoid
-from .layers import Layer, SoftmaxWithLoss
+from .layers import Layer, Linear, SoftmaxWithLoss
 
 LSTM_GATES = "ifog"  # the column blocks of the LSTM's Wx, Wh, b (CS231n's order; PyTorch's is i, f, g, o)
 GRU_GATES = "rzn"  # the column blocks of the GRU's weights (PyTorch's order)
@@ -174,7 +174,8 @@ class _Recurrent(Layer):
     forward(xs (N, T, D), *state0) → hs (N, T, H), the hidden state at every step.
     backward(dhs (N, T, H), truncate=None) → (dxs, *dstate0): dhs is the gradient of the loss with
     respect to every h_t from outside (the output at t); BPTT adds to it the gradient that flows
-    back from step t + 1. Weight gradients are summed over t into ``grads``.
+    back from step t + 1. Weight gradients are summed over t into ``grads``; the total gradient
+    reaching every h_t, ∂L/∂h_t, is kept in ``dh`` (N, T, H).
     """
 
     GATES = 1
@@ -221,8 +222,10 @@ class _Recurrent(Layer):
         self._begin_backward()
         dax = np.empty((N, T, self.GATES * H), dtype=dhs.dtype)
         dstate = tuple(np.zeros((N, H), dtype=dhs.dtype) for _ in self.STATES)  # from step T: none
+        self.dh = np.empty_like(dhs)  # ∂L/∂h_t, everything that reaches h_t (kept for study)
         for t in reversed(range(T)):
             dstate = (dhs[:, t] + dstate[0],) + dstate[1:]  # BPTT: the output's gradient + the later steps'
+            self.dh[:, t] = dstate[0]
             dax[:, t], dstate = self._step_backward(dstate, self._caches[t])
             if truncate and t % truncate == 0 and t > 0:
                 dstate = tuple(np.zeros_like(d) for d in dstate)  # h.detach() at the block boundary
@@ -423,7 +426,9 @@ class TimeLinear(Layer):
         if x.shape[-1:] != self.params["W"].shape[:1]:
             raise ValueError(f"TimeLinear expects x of shape (…, {self.params['W'].shape[0]}), got x{x.shape}")
         self._x = x
-        return x @ self.params["W"] + self.params["b"]
+        W = self.params["W"]
+        # as one (N·T, D) matrix: one BLAS call (NumPy's matmul on stacks of matrices is far slower)
+        return (x.reshape(-1, W.shape[0]) @ W + self.params["b"]).reshape(x.shape[:-1] + (W.shape[1],))
 
     def backward(self, dout):
         self._need_forward(self._x)
@@ -431,7 +436,7 @@ class TimeLinear(Layer):
         dout = as_dout(dout, self._x.shape[:-1] + (W.shape[1],))
         x2, d2 = self._x.reshape(-1, W.shape[0]), dout.reshape(-1, W.shape[1])
         self.grads["W"], self.grads["b"] = x2.T @ d2, d2.sum(axis=0)
-        return dout @ W.T
+        return (d2 @ W.T).reshape(self._x.shape)
 
 
 class TimeSoftmaxWithLoss(Layer):
@@ -467,10 +472,12 @@ def clip_grad_norm(grads: dict, max_norm: float, eps: float = 1e-6) -> float:
 
         total = ‖(g_1, …, g_K)‖₂,   coef = max_norm / (total + eps),   g_k ← g_k · min(coef, 1)
 
-    Every tensor is scaled by the *same* factor, so the direction of the whole gradient is kept.
+    every tensor is scaled by the *same* factor, so the direction of the whole gradient is kept.
     (Clipping each tensor by its own norm changes the direction.) eps = 1e-6 as PyTorch's
-    ``clip_grad_norm_``."""
-    check_positive(max_norm, "max_norm")
+    ``clip_grad_norm_``; max_norm = inf never clips (the norm is still returned)."""
+    check_real(max_norm, "max_norm")
+    if not max_norm > 0:
+        raise ValueError(f"max_norm must be a number > 0 (inf: no clipping), got {max_norm}")
     norms = np.array([np.linalg.norm(np.ravel(as_float_array(g, "grads[...]"))) for g in grads.values()])
     total = np.linalg.norm(norms)
     coef = min(max_norm / (total + eps), 1.0)
@@ -478,3 +485,79 @@ def clip_grad_norm(grads: dict, max_norm: float, eps: float = 1e-6) -> float:
         for g in grads.values():
             g *= np.asarray(coef, dtype=g.dtype)
     return float(total)
+
+
+class CharLM:
+    """A character-level language model (문자 단위 언어 모델): embedding → LSTM → time-distributed
+    affine → softmax-with-loss over the next character at every position.
+
+        e_t = E[idx_t],   h_t = LSTM(e_t, h_{t−1}, c_{t−1}),   s_t = h_t W + b,   L = mean_t CE(s_t, next_t)
+
+    ``params``: E (V, D), Wx (D, 4H), Wh (H, 4H), b (4H,) (LSTM gates i, f, o, g), W (H, V), bo (V,).
+    The layers hold these very arrays, so an optimizer's in-place ``update(params, grads)`` trains it.
+    """
+
+    def __init__(self, params: dict):
+        self.params = params
+        self.embed = Embedding(params["E"])
+        self.lstm = LSTM(params["Wx"], params["Wh"], params["b"])
+        self.out = TimeLinear(params["W"], params["bo"])
+        self.loss_layer = TimeSoftmaxWithLoss()
+        self._layers = ((self.embed, {"W": "E"}), (self.lstm, {"Wx": "Wx", "Wh": "Wh", "b": "b"}),
+                        (self.out, {"W": "W", "b": "bo"}))
+
+    def scores(self, idx, h0=None, c0=None):
+        """Scores (N, T, V) for the next character after each of idx (N, T); the final (h, c) in
+        ``self.lstm.state``."""
+        return self.out.forward(self.lstm.forward(self.embed.forward(idx), h0, c0))
+
+    def loss(self, idx, targets) -> float:
+        return float(self.loss_layer.forward(self.scores(idx), targets))
+
+    def gradient(self, idx, targets) -> dict:
+        """The loss's gradients under the keys of ``params`` (forward included)."""
+        self.loss(idx, targets)
+        return self.backward()
+
+    def backward(self) -> dict:
+        dh = self.out.backward(self.loss_layer.backward(1.0))
+        dx, _, _ = self.lstm.backward(dh)
+        self.embed.backward(dx)
+        return {outer: layer.grads[inner] for layer, keys in self._layers for inner, outer in keys.items()}
+
+    def next_probabilities(self, char: int, state=None):
+        """Probabilities of the character after ``char`` given the LSTM state (h, c) (None: zeros):
+        (p (V,), the new state)."""
+        state = state or (None, None)
+        s = self.scores(np.array([[char]]), *state)[0, 0]
+        e = np.exp(s - s.max())
+        return e / e.sum(), self.lstm.state
+
+
+class SequenceClassifier:
+    """Many-to-one: a tanh RNN reads the sequence, an affine layer scores its last hidden state,
+    softmax-with-loss takes the class. ``params``: Wx (D, H), Wh (H, H), b (H,), W (H, C), bo (C,).
+
+        h_t = tanh(x_t Wx + h_{t−1} Wh + b),   s = h_{T−1} W + bo,   L = CE(s, t)
+    """
+
+    def __init__(self, params: dict):
+        self.params = params
+        self.rnn = RNN(params["Wx"], params["Wh"], params["b"])
+        self.out = Linear(params["W"], params["bo"])
+        self.loss_layer = SoftmaxWithLoss()
+
+    def loss(self, x, t) -> float:
+        self._hs = self.rnn.forward(x)
+        return float(self.loss_layer.forward(self.out.forward(self._hs[:, -1]), t))
+
+    def gradient(self, x, t) -> dict:
+        """The loss's gradients under the keys of ``params`` (forward included)."""
+        self.loss(x, t)
+        return self.backward()
+
+    def backward(self) -> dict:
+        dhs = np.zeros_like(self._hs)
+        dhs[:, -1] = self.out.backward(self.loss_layer.backward(1.0))  # only the last step has an output
+        self.rnn.backward(dhs)
+        return {**self.rnn.grads, "W": self.out.grads["W"], "bo": self.out.grads["b"]}

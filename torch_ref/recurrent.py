@@ -86,25 +86,79 @@ def clip_grad_norm(parameters, max_norm: float) -> torch.Tensor:
     return nn.utils.clip_grad_norm_(parameters, max_norm)
 
 
+def one_bias(module: nn.RNNBase) -> nn.RNNBase:
+    """Freeze ``bias_hh_l0`` at 0, leaving one trainable bias (bias_ih_l0) as the textbook's b.
+
+    Only the sum b_ih + b_hh enters an RNN or LSTM, but both are parameters: an optimizer moves
+    each by its own step, so SGD moves their sum by −2·lr·g, twice the textbook's step on one b."""
+    with torch.no_grad():
+        module.bias_hh_l0.zero_()
+    module.bias_hh_l0.requires_grad_(False)
+    return module
+
+
 class CharLM(nn.Module):
     """A character-level language model: embedding → one-layer LSTM → linear scores over the
-    vocabulary; trained with ``nn.CrossEntropyLoss`` on the next character at every position."""
+    vocabulary; trained with ``nn.CrossEntropyLoss`` on the next character at every position.
+    The LSTM keeps one trainable bias (:func:`one_bias`), as the NumPy side."""
 
     def __init__(self, vocab: int, embed: int, hidden: int):
         super().__init__()
         self.embed = nn.Embedding(vocab, embed)
-        self.lstm = nn.LSTM(embed, hidden, batch_first=True)
+        self.rnn = one_bias(nn.LSTM(embed, hidden, batch_first=True))
         self.out = nn.Linear(hidden, vocab)
 
     def forward(self, idx: torch.Tensor, state=None):
         """Scores (N, T, V) for the next character after each of idx (N, T), and the final (h, c)."""
-        h, state = self.lstm(self.embed(idx), state)
+        h, state = self.rnn(self.embed(idx), state)
         return self.out(h), state
 
     def loss(self, idx: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """The mean cross-entropy over all N·T positions."""
         scores, _ = self(idx)
         return nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]), targets.reshape(-1))
+
+
+class SequenceClassifier(nn.Module):
+    """Many-to-one: ``nn.RNN`` (tanh) over the sequence, ``nn.Linear`` on its last hidden state,
+    ``nn.CrossEntropyLoss``. One trainable bias in the RNN (:func:`one_bias`)."""
+
+    def __init__(self, inputs: int, hidden: int, classes: int):
+        super().__init__()
+        self.rnn = one_bias(nn.RNN(inputs, hidden, batch_first=True))
+        self.out = nn.Linear(hidden, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, _ = self.rnn(x)
+        return self.out(h[:, -1])
+
+    def loss(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(self(x), t)
+
+
+def hidden_gradients(cell: nn.Module, x: torch.Tensor, state: tuple, d_last: torch.Tensor) -> torch.Tensor:
+    """∂L/∂h_t for every t, L = Σ d_last ⊙ h_{T−1}: the sequence unrolled by hand with the one-step
+    cell, every h_t kept with ``retain_grad()``. Returns (N, T, H)."""
+    hs, state = [], tuple(s.clone() for s in state)
+    for t in range(x.shape[1]):
+        out = cell(x[:, t], state if len(state) == 2 else state[0])
+        state = out if isinstance(out, tuple) else (out,)
+        state[0].retain_grad()
+        hs.append(state[0])
+    hs[-1].backward(d_last)
+    return torch.stack([h.grad for h in hs], dim=1)
+
+
+def gru_cell_reset_before(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
+    """The GRU step as Cho et al. (2014) write it, the reset gate applied to h *before* the
+    recurrent product: n = tanh(x W_inᵀ + b_in + (r ⊙ h) W_hnᵀ + b_hn). PyTorch has no such
+    module (``nn.GRU`` applies r after the product), so this is hand math, differentiated by autograd."""
+    H = h.shape[1]
+    ax = x @ weight_ih.T + bias_ih
+    rz = torch.sigmoid(ax[:, :2 * H] + h @ weight_hh[:2 * H].T + bias_hh[:2 * H])
+    r, z = rz[:, :H], rz[:, H:]
+    n = torch.tanh(ax[:, 2 * H:] + (r * h) @ weight_hh[2 * H:].T + bias_hh[2 * H:])
+    return (1 - z) * n + z * h
 
 
 def train_step(model: CharLM, optimizer: torch.optim.Optimizer, idx, targets, max_norm: float):
