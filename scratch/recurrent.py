@@ -315,9 +315,9 @@ class _Cell(Layer):
 
     SEQUENCE = None
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, sequence: _Recurrent):
         super().__init__()
-        self._seq = self.SEQUENCE(*args, **kwargs)
+        self._seq = sequence
         self.params, self.grads = self._seq.params, self._seq.grads
 
     def forward(self, x, *state):
@@ -356,6 +356,9 @@ class RNNCell(_Cell):
 
     SEQUENCE = RNN
 
+    def __init__(self, Wx, Wh, b):
+        super().__init__(self.SEQUENCE(Wx, Wh, b))
+
 
 class LSTMCell(_Cell):
     """One LSTM step (gates i, f, o, g): forward(x, h_prev, c_prev) → (h, c);
@@ -363,11 +366,17 @@ class LSTMCell(_Cell):
 
     SEQUENCE = LSTM
 
+    def __init__(self, Wx, Wh, b):
+        super().__init__(self.SEQUENCE(Wx, Wh, b))
+
 
 class GRUCell(_Cell):
     """One GRU step (gates r, z, n): forward(x, h_prev) → h; backward(dh) → (dx, dh_prev)."""
 
     SEQUENCE = GRU
+
+    def __init__(self, Wx, Wh, bx, bh, reset_after: bool = True):
+        super().__init__(self.SEQUENCE(Wx, Wh, bx, bh, reset_after))
 
 
 # --- embedding, time-distributed layers, clipping -------------------------------------------------
@@ -462,13 +471,18 @@ class TimeSoftmaxWithLoss(Layer):
         return self._inner.backward(dout).reshape(self._shape)
 
 
-def global_norm(grads: dict) -> float:
-    """‖g‖ over all gradients as one vector: √(Σ_tensors ‖g_k‖²), the norm of the per-tensor norms."""
-    return float(np.sqrt(sum(float(np.linalg.norm(np.ravel(g))) ** 2 for g in grads.values())))
+def _arrays(grads):
+    return list(grads.values()) if isinstance(grads, dict) else list(grads)
 
 
-def clip_grad_norm(grads: dict, max_norm: float, eps: float = 1e-6) -> float:
+def global_norm(grads) -> float:
+    """‖g‖ over all gradients (a dict or a list of arrays) as one vector: √(Σ_tensors ‖g_k‖²)."""
+    return float(np.sqrt(sum(float(np.linalg.norm(np.ravel(g))) ** 2 for g in _arrays(grads))))
+
+
+def clip_grad_norm(grads, max_norm: float, eps: float = 1e-6) -> float:
     """Clip by the global norm (기울기 클리핑), in place; returns the norm before clipping.
+    ``grads``: a dict or a list of float arrays.
 
         total = ‖(g_1, …, g_K)‖₂,   coef = max_norm / (total + eps),   g_k ← g_k · min(coef, 1)
 
@@ -478,11 +492,15 @@ def clip_grad_norm(grads: dict, max_norm: float, eps: float = 1e-6) -> float:
     check_real(max_norm, "max_norm")
     if not max_norm > 0:
         raise ValueError(f"max_norm must be a number > 0 (inf: no clipping), got {max_norm}")
-    norms = np.array([np.linalg.norm(np.ravel(as_float_array(g, "grads[...]"))) for g in grads.values()])
+    arrays = _arrays(grads)
+    for g in arrays:
+        if not (isinstance(g, np.ndarray) and g.dtype.kind == "f"):
+            raise TypeError(f"clip_grad_norm clips in place: every gradient must be a float ndarray, got {type(g).__name__}")
+    norms = np.array([np.linalg.norm(np.ravel(g)) for g in arrays])
     total = np.linalg.norm(norms)
     coef = min(max_norm / (total + eps), 1.0)
     if coef < 1.0:
-        for g in grads.values():
+        for g in arrays:
             g *= np.asarray(coef, dtype=g.dtype)
     return float(total)
 
