@@ -138,7 +138,7 @@ DIFFERENCES = [
     ("LSTM/RNN biases", "one bias $b$", "`bias_ih` + `bias_hh`: $b = b_{ih} + b_{hh}$, each trained (the sum moves twice)",
      "one SGD step on the one-bias layer vs the change of b_ih + b_hh"),
     ("GRU reset gate", "Cho et al.: $(r \\odot h) U_n$", "`nn.GRU`: $r \\odot (h U_n + b_{hn})$",
-     "GRU paper form vs nn.GRU (a general U_n)"),
+     "GRU paper form vs nn.GRUCell (a general U_n)"),
     ("embedding backward", "`dE[idx] = dout` in some hand-written code", "scatter-add (autograd)",
      "embedding: dE[idx] = dout (assigning) vs nn.Embedding"),
     ("clipping", "per tensor in some code", "`clip_grad_norm_`: one factor for all",
@@ -426,7 +426,8 @@ def _gradient_flow(ctx, values):
         dh_t = ctx.numpy(trec.hidden_gradients(cell, as64(x), zeros, as64(d_last)))
         ctx.compare(f"gradient flow, {name}: ∂L/∂h_t at every t vs autograd (float64, normwise)", layer.dh, dh_t,
                     scale=np.linalg.norm(dh_t, axis=2, keepdims=True),
-                    note="float64 in both runs; each H-vector against its own norm.")
+                    note="float64 in both runs; each H-vector against its own norm: an element that cancels to near 0 "
+                         "keeps the ulp-level rounding of its vector's size.")
         norms, norms_t = np.linalg.norm(layer.dh, axis=(0, 2)), np.linalg.norm(dh_t, axis=(0, 2))
         ratios[key] = norms[0] / norms[-1]
         values[key] = f"{sig(ratios[key], 2)} (NumPy) and {sig(norms_t[0] / norms_t[-1], 2)} (PyTorch)"
@@ -463,7 +464,7 @@ def _plot_flow(frame, setups):
 # --- training: lockstep (both dtypes) and free-running (float64) ----------------------------------------
 
 
-QUANTITIES = ("parameters after the step", "loss", "gradient norm before clipping", "gradients after clipping")
+QUANTITIES = ("parameters after the step", "loss", "gradient norm before clipping", "gradients")
 
 
 def _train(ctx, label, net, model, make_np_opt, opt_t, batches, max_norm, after_step=None, rebuild=None):
@@ -521,11 +522,11 @@ def _train(ctx, label, net, model, make_np_opt, opt_t, batches, max_norm, after_
 
     start = (bridge.sequence_model_arrays(model, gates=gates),)
     lockstep_history(ctx, label, start, torch_steps(), numpy_step, QUANTITIES,
-                     note=f"{len(batches)} steps. Gradients compared normwise (each element against the norm of the "
-                          "whole gradient: a recurrent gradient is a sum over time steps whose terms can be far larger "
-                          "than an element that cancels to near 0).",
-                     sees_torch=True, referee=referee if rebuild else None,
-                     scales={"gradients after clipping": _global_norm})
+                     note=f"{len(batches)} steps. The gradients are those the optimizer acts on (after clipping), "
+                          "compared normwise: each element against the norm of the whole gradient, since a recurrent "
+                          "gradient is a sum over time steps whose terms can be far larger than an element that "
+                          "cancels to near 0.",
+                     sees_torch=True, referee=referee if rebuild else None, scales={"gradients": _global_norm})
     return np.array(losses_t), np.array(norms_t), np.array(losses_np)
 
 
@@ -624,7 +625,7 @@ def _language_model(ctx, values):
     text = data.study_notes_text()
     chars = sorted(set(text))
     ids = np.array([chars.index(c) for c in text], dtype=np.int64)
-    V, D, H, N, T, lr, max_norm = len(chars), 16, 48, 16, 24, 0.01, 5.0
+    V, D, H, N, T, lr, max_norm = len(chars), 16, 48, 8, 24, 0.01, 5.0
     steps = ctx.size(300, 1000)
     starts = data.char_windows(ctx.rng, len(ids), T, N, steps)
     batches = [(ids[s[:, None] + np.arange(T)], ids[s[:, None] + np.arange(1, T + 1)]) for s in starts]
