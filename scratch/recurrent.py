@@ -25,9 +25,12 @@ between blocks.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
-from ._checks import as_dout, as_float_array, check_finite, check_int, check_ndim, check_real, check_shape
+from ._checks import (as_dout, as_float_array, check_dict, check_finite, check_flag, check_int, check_ndim, check_real,
+                      check_shape)
 from .activations import sigmoid
 from .layers import Layer, Linear, SoftmaxWithLoss
 
@@ -36,25 +39,25 @@ GRU_GATES = "rzn"  # the column blocks of the GRU's weights (PyTorch's order)
 
 
 # --- one step of each cell, on the input projection ax = x @ Wx + b ------------------------------
-# Each *_step_forward(ax, state…, Wh) returns the next state and a cache; each *_step_backward
+# Each _*_step_forward(ax, state…, Wh) returns the next state and a cache; each *_step_backward
 # returns (dax, dstate_prev…, dWh): dax is the gradient of the step's input projection, from
 # which the caller makes dx = dax @ Wxᵀ, dWx = xᵀ @ dax, db = Σ dax.
 
 
-def rnn_step_forward(ax, h_prev, Wh):
+def _rnn_step_forward(ax, h_prev, Wh):
     """h = tanh(x Wx + h_prev Wh + b), with ax = x Wx + b."""
     h = np.tanh(ax + h_prev @ Wh)
     return h, (h_prev, h)
 
 
-def rnn_step_backward(dh, cache, Wh):
+def _rnn_step_backward(dh, cache, Wh):
     """da = dh ⊙ (1 − h²) (tanh' = 1 − tanh²);  dh_prev = da Whᵀ;  dWh = h_prevᵀ da."""
     h_prev, h = cache
     da = dh * (1.0 - h * h)
     return da, da @ Wh.T, h_prev.T @ da
 
 
-def lstm_step_forward(ax, h_prev, c_prev, Wh):
+def _lstm_step_forward(ax, h_prev, c_prev, Wh):
     """The LSTM step, gates in the order i, f, o, g (the column blocks of a = x Wx + h_prev Wh + b):
 
         i = σ(a_i)  input gate      f = σ(a_f)  forget gate      o = σ(a_o)  output gate
@@ -72,7 +75,7 @@ def lstm_step_forward(ax, h_prev, c_prev, Wh):
     return h, c, (h_prev, c_prev, i, f, o, g, tc)
 
 
-def lstm_step_backward(dh, dc, cache, Wh):
+def _lstm_step_backward(dh, dc, cache, Wh):
     """Backward of the LSTM step. The cell receives the gradient of both its outputs:
 
         dc_total = dc + dh ⊙ o ⊙ (1 − tanh²(c))          (h = o ⊙ tanh(c): tanh' on the cell path)
@@ -88,7 +91,7 @@ def lstm_step_backward(dh, dc, cache, Wh):
     return da, da @ Wh.T, dct * f, h_prev.T @ da
 
 
-def gru_step_forward(ax, h_prev, Wh, bh, reset_after=True):
+def _gru_step_forward(ax, h_prev, Wh, bh, reset_after=True):
     """The GRU step, gates in the order r, z, n (PyTorch's), with ax = x Wx + bx:
 
         r = σ(ax_r + h Wh_r + bh_r)    reset gate        z = σ(ax_z + h Wh_z + bh_z)    update gate
@@ -115,7 +118,7 @@ def gru_step_forward(ax, h_prev, Wh, bh, reset_after=True):
     return h, (h_prev, r, z, n, hn, reset_after)
 
 
-def gru_step_backward(dh, cache, Wh):
+def _gru_step_backward(dh, cache, Wh):
     """Backward of the GRU step: returns (dax, dh_prev, dWh, dbh).
 
         dn = dh ⊙ (1 − z)    dz = dh ⊙ (h_prev − n)    dh_prev = dh ⊙ z + …
@@ -147,15 +150,15 @@ def gru_step_backward(dh, cache, Wh):
 # --- the layers ------------------------------------------------------------------------------------
 
 
-def _weights(Wx, Wh, b, gates: int, who: str):
-    Wx, Wh, b = (as_float_array(v, n) for v, n in ((Wx, "Wx"), (Wh, "Wh"), (b, "b")))
+def _weights(Wx, Wh, b, gates: int, who: str, b_name: str = "b"):
+    Wx, Wh, b = (as_float_array(v, n) for v, n in ((Wx, "Wx"), (Wh, "Wh"), (b, b_name)))
     check_ndim(Wx, 2, "Wx", f"(D, {gates}·H)")
     check_ndim(Wh, 2, "Wh", f"(H, {gates}·H)")
     H = Wh.shape[0]
-    if Wh.shape[1] != gates * H or Wx.shape[1] != gates * H or b.shape != (gates * H,):
-        raise ValueError(f"{who} expects Wx (D, {gates}·H), Wh (H, {gates}·H) and b ({gates}·H,); got Wx{Wx.shape}, "
-                         f"Wh{Wh.shape}, b{b.shape}")
-    for v, n in ((Wx, "Wx"), (Wh, "Wh"), (b, "b")):
+    if H == 0 or Wx.shape[0] == 0 or Wh.shape[1] != gates * H or Wx.shape[1] != gates * H or b.shape != (gates * H,):
+        raise ValueError(f"{who} expects Wx (D, {gates}·H), Wh (H, {gates}·H) and {b_name} ({gates}·H,) with D, H >= 1; "
+                         f"got Wx{Wx.shape}, Wh{Wh.shape}, {b_name}{b.shape}")
+    for v, n in ((Wx, "Wx"), (Wh, "Wh"), (b, b_name)):
         check_finite(v, n)
     return Wx, Wh, b
 
@@ -171,11 +174,11 @@ def _state(h, N, H, name, dtype):
 class _Recurrent(Layer):
     """The time loop shared by the RNN, LSTM and GRU layers; a subclass gives the step.
 
-    forward(xs (N, T, D), *state0) → hs (N, T, H), the hidden state at every step.
-    backward(dhs (N, T, H), truncate=None) → (dxs, *dstate0): dhs is the gradient of the loss with
-    respect to every h_t from outside (the output at t); BPTT adds to it the gradient that flows
-    back from step t + 1. Weight gradients are summed over t into ``grads``; the total gradient
-    reaching every h_t, ∂L/∂h_t, is kept in ``dh`` (N, T, H).
+    forward(x (N, T, D), h0[, c0]) → hs (N, T, H), the hidden state at every step (the final
+    state in ``state``). backward(dh (N, T, H), truncate=None) → (dx, dh0[, dc0]): dh is the
+    gradient of the loss with respect to every h_t from outside (the output at t); BPTT adds to it
+    the gradient that flows back from step t + 1. Weight gradients are summed over t into
+    ``grads``; the total gradient reaching every h_t, ∂L/∂h_t, is kept in ``dh`` (N, T, H).
     """
 
     GATES = 1
@@ -184,7 +187,7 @@ class _Recurrent(Layer):
 
     def __init__(self, Wx, Wh, b):
         super().__init__()
-        Wx, Wh, b = _weights(Wx, Wh, b, self.GATES, type(self).__name__)
+        Wx, Wh, b = _weights(Wx, Wh, b, self.GATES, type(self).__name__, self.INPUT_BIAS)
         self.params = {"Wx": Wx, "Wh": Wh, self.INPUT_BIAS: b}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self._caches = None
@@ -193,36 +196,39 @@ class _Recurrent(Layer):
     def hidden_size(self) -> int:
         return self.params["Wh"].shape[0]
 
-    def forward(self, xs, *state0):
+    def _forward(self, x, state0, x_name="x", names=None):
         Wx = self.params["Wx"]
-        xs = as_float_array(xs, "xs")
-        check_ndim(xs, 3, "xs", f"(N, T, {Wx.shape[0]})")
-        N, T, D = xs.shape
-        if D != Wx.shape[0]:
-            raise ValueError(f"{type(self).__name__} expects xs of shape (N, T, {Wx.shape[0]}), got xs{xs.shape}")
+        x = as_float_array(x, x_name)
+        check_ndim(x, 3, x_name, f"(N, T, {Wx.shape[0]})")
+        N, T, D = x.shape
+        if D != Wx.shape[0] or N == 0 or T == 0:
+            raise ValueError(f"{type(self).__name__} expects {x_name} of shape (N, T, {Wx.shape[0]}) with N, T >= 1, "
+                             f"got {x_name}{x.shape}")
         H = self.hidden_size
-        state = tuple(_state(s, N, H, name, xs.dtype) for s, name in zip(state0 + (None,) * len(self.STATES), self.STATES))
-        ax = (xs.reshape(N * T, D) @ Wx + self.params[self.INPUT_BIAS]).reshape(N, T, -1)  # all time steps at once
-        hs = np.empty((N, T, H), dtype=np.result_type(xs, Wx))
+        state = tuple(_state(s, N, H, name, x.dtype) for s, name in zip(state0, names or self.STATES))
+        ax = (x.reshape(N * T, D) @ Wx + self.params[self.INPUT_BIAS]).reshape(N, T, -1)  # all time steps at once
+        hs = np.empty((N, T, H), dtype=np.result_type(x, Wx, *state))
         self._caches = []
         for t in range(T):  # the loop over time is the lesson
             state, cache = self._step_forward(ax[:, t], state)
             self._caches.append(cache)
             hs[:, t] = state[0]
-        self._xs, self.state = xs, state
+        self._x, self.state = x, state
         return hs
 
-    def backward(self, dhs, truncate=None):
+    def backward(self, dh, truncate=None):
+        """(dx, dh0[, dc0]) for the upstream gradient dh (N, T, H); ``truncate = k``: truncated BPTT
+        in blocks of k steps."""
         self._need_forward(self._caches)
-        N, T, D = self._xs.shape
+        N, T, D = self._x.shape
         H = self.hidden_size
-        dhs = as_dout(dhs, (N, T, H))
+        dhs = _named_dout(dh, (N, T, H), "dh")
         if truncate is not None:
             truncate = check_int(truncate, "truncate", minimum=1)
         self._begin_backward()
-        dax = np.empty((N, T, self.GATES * H), dtype=dhs.dtype)
-        dstate = tuple(np.zeros((N, H), dtype=dhs.dtype) for _ in self.STATES)  # from step T: none
-        self.dh = np.empty_like(dhs)  # ∂L/∂h_t, everything that reaches h_t (kept for study)
+        dax = np.empty((N, T, self.GATES * H), dtype=np.result_type(dhs, self._x))
+        dstate = tuple(np.zeros((N, H), dtype=dax.dtype) for _ in self.STATES)  # from step T: none
+        self.dh = np.empty((N, T, H), dtype=dax.dtype)  # ∂L/∂h_t, everything that reaches h_t (kept for study)
         for t in reversed(range(T)):
             dstate = (dhs[:, t] + dstate[0],) + dstate[1:]  # BPTT: the output's gradient + the later steps'
             self.dh[:, t] = dstate[0]
@@ -230,7 +236,7 @@ class _Recurrent(Layer):
             if truncate and t % truncate == 0 and t > 0:
                 dstate = tuple(np.zeros_like(d) for d in dstate)  # h.detach() at the block boundary
         dax2 = dax.reshape(N * T, -1)
-        self.grads["Wx"] = self._xs.reshape(N * T, D).T @ dax2
+        self.grads["Wx"] = self._x.reshape(N * T, D).T @ dax2
         self._end_backward(dax2)
         return (dax2 @ self.params["Wx"].T).reshape(N, T, D), *dstate
 
@@ -241,24 +247,34 @@ class _Recurrent(Layer):
         self.grads[self.INPUT_BIAS] = dax2.sum(axis=0)
 
 
+def _named_dout(dout, shape, name):
+    """An upstream gradient of the given shape, the error naming ``name``."""
+    dout = as_float_array(dout, name)
+    check_shape(dout, shape, name, " (the shape of the forward output)")
+    return dout
+
+
 class RNN(_Recurrent):
     """Vanilla RNN (tanh): h_t = tanh(x_t Wx + h_{t−1} Wh + b), like ``nn.RNN`` with
-    b = bias_ih + bias_hh. forward(xs, h0=None) → hs; backward(dhs, truncate=None) → (dxs, dh0)."""
+    b = bias_ih + bias_hh. forward(x, h0=None) → hs; backward(dh, truncate=None) → (dx, dh0)."""
+
+    def forward(self, x, h0=None):
+        return self._forward(x, (h0,))
 
     def _step_forward(self, ax, state):
-        h, cache = rnn_step_forward(ax, state[0], self.params["Wh"])
+        h, cache = _rnn_step_forward(ax, state[0], self.params["Wh"])
         return (h,), cache
 
     def _step_backward(self, dstate, cache):
-        da, dh_prev, dWh = rnn_step_backward(dstate[0], cache, self.params["Wh"])
+        da, dh_prev, dWh = _rnn_step_backward(dstate[0], cache, self.params["Wh"])
         self.grads["Wh"] += dWh
         return da, (dh_prev,)
 
 
 class LSTM(_Recurrent):
     """LSTM (장단기 메모리) over a sequence, gates in the column order i, f, o, g (see
-    :func:`lstm_step_forward`). forward(xs, h0=None, c0=None) → hs (the final cell state is
-    ``state[1]``); backward(dhs, truncate=None) → (dxs, dh0, dc0).
+    :func:`_lstm_step_forward`). forward(x, h0=None, c0=None) → hs (the final cell state is
+    ``state[1]``); backward(dh, truncate=None) → (dx, dh0, dc0).
 
     Why the gates help: the cell is updated additively, c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t, so the
     gradient along the cell path is multiplied by f_t at each step (dc_{t−1} = dc_t ⊙ f_t), not by a
@@ -267,12 +283,15 @@ class LSTM(_Recurrent):
     GATES = 4
     STATES = ("h0", "c0")
 
+    def forward(self, x, h0=None, c0=None):
+        return self._forward(x, (h0, c0))
+
     def _step_forward(self, ax, state):
-        h, c, cache = lstm_step_forward(ax, state[0], state[1], self.params["Wh"])
+        h, c, cache = _lstm_step_forward(ax, state[0], state[1], self.params["Wh"])
         return (h, c), cache
 
     def _step_backward(self, dstate, cache):
-        da, dh_prev, dc_prev, dWh = lstm_step_backward(dstate[0], dstate[1], cache, self.params["Wh"])
+        da, dh_prev, dc_prev, dWh = _lstm_step_backward(dstate[0], dstate[1], cache, self.params["Wh"])
         self.grads["Wh"] += dWh
         return da, (dh_prev, dc_prev)
 
@@ -280,8 +299,8 @@ class LSTM(_Recurrent):
 class GRU(_Recurrent):
     """GRU over a sequence, gates r, z, n (PyTorch's order). It keeps two biases, ``bx`` (PyTorch's
     bias_ih) and ``bh`` (bias_hh): the reset gate multiplies h Wh_n + bh_n, so bh_n cannot be
-    merged into bx. ``reset_after=False`` is the original paper's form (see :func:`gru_step_forward`).
-    forward(xs, h0=None) → hs; backward(dhs, truncate=None) → (dxs, dh0)."""
+    merged into bx. ``reset_after=False`` is the original paper's form (see :func:`_gru_step_forward`).
+    forward(x, h0=None) → hs; backward(dh, truncate=None) → (dx, dh0)."""
 
     GATES = 3
     INPUT_BIAS = "bx"
@@ -293,14 +312,17 @@ class GRU(_Recurrent):
         check_finite(bh, "bh")
         self.params["bh"] = bh
         self.grads["bh"] = np.zeros_like(bh)
-        self.reset_after = bool(reset_after)
+        self.reset_after = check_flag(reset_after, "reset_after")
+
+    def forward(self, x, h0=None):
+        return self._forward(x, (h0,))
 
     def _step_forward(self, ax, state):
-        h, cache = gru_step_forward(ax, state[0], self.params["Wh"], self.params["bh"], self.reset_after)
+        h, cache = _gru_step_forward(ax, state[0], self.params["Wh"], self.params["bh"], self.reset_after)
         return (h,), cache
 
     def _step_backward(self, dstate, cache):
-        dax, dh_prev, dWh, dbh = gru_step_backward(dstate[0], cache, self.params["Wh"])
+        dax, dh_prev, dWh, dbh = _gru_step_backward(dstate[0], cache, self.params["Wh"])
         self.grads["Wh"] += dWh
         self.grads["bh"] += dbh
         return dax, (dh_prev,)
@@ -314,69 +336,80 @@ class _Cell(Layer):
     """One step as a layer: the sequence layer's step on a single time step (T = 1)."""
 
     SEQUENCE = None
+    STATE_NAMES = ("h_prev",)
 
     def __init__(self, sequence: _Recurrent):
         super().__init__()
         self._seq = sequence
         self.params, self.grads = self._seq.params, self._seq.grads
 
-    def forward(self, x, *state):
+    def _forward(self, x, *state):
         x = as_float_array(x, "x")
-        check_ndim(x, 2, "x", "(N, D)")
-        self._seq.forward(x[:, None, :], *state)
+        check_ndim(x, 2, "x", f"(N, {self.params['Wx'].shape[0]})")
+        self._seq._forward(x[:, None, :], state, "x", self.STATE_NAMES)
         self.grads = self._seq.grads
         return self._seq.state if len(self._seq.state) > 1 else self._seq.state[0]
 
-    def backward(self, dh, *dstate):
-        """backward(dh_next[, dc_next]) → (dx, dh_prev[, dc_prev]); gradients in ``grads``."""
+    def _backward(self, dh, dc=None):
         seq = self._seq
         seq._need_forward(seq._caches)
-        dh = as_float_array(dh, "dh")
-        if dstate:  # dc_next enters the step directly: run the step's backward with it
-            return self._backward_with_cell(dh, as_float_array(dstate[0], "dc"))
-        dx, *rest = seq.backward(dh[:, None, :])
-        self.grads = seq.grads
-        return (dx[:, 0], *rest)
-
-    def _backward_with_cell(self, dh, dc):
-        seq = self._seq
-        check_shape(dh, seq.state[0].shape, "dh", " (N, H)")
-        check_shape(dc, seq.state[1].shape, "dc", " (N, H)")
+        shape = seq.state[0].shape
+        dh = _named_dout(dh, shape, "dh")
+        dc = np.zeros_like(dh) if dc is None else _named_dout(dc, shape, "dc")
         seq._begin_backward()
-        dax, (dh_prev, dc_prev) = seq._step_backward((dh, dc), seq._caches[0])
-        x = seq._xs[:, 0]
+        dax, dstate = seq._step_backward((dh, dc)[:len(seq.STATES)], seq._caches[0])
+        x = seq._x[:, 0]
         seq.grads["Wx"] = x.T @ dax
         seq._end_backward(dax)
         self.grads = seq.grads
-        return dax @ seq.params["Wx"].T, dh_prev, dc_prev
+        return (dax @ seq.params["Wx"].T, *dstate)
 
 
 class RNNCell(_Cell):
-    """One tanh RNN step: forward(x, h_prev) → h; backward(dh) → (dx, dh_prev)."""
+    """One tanh RNN step: forward(x, h_prev=None) → h; backward(dh) → (dx, dh_prev)."""
 
     SEQUENCE = RNN
 
     def __init__(self, Wx, Wh, b):
         super().__init__(self.SEQUENCE(Wx, Wh, b))
 
+    def forward(self, x, h_prev=None):
+        return self._forward(x, h_prev)
+
+    def backward(self, dh):
+        return self._backward(dh)
+
 
 class LSTMCell(_Cell):
-    """One LSTM step (gates i, f, o, g): forward(x, h_prev, c_prev) → (h, c);
-    backward(dh, dc) → (dx, dh_prev, dc_prev)."""
+    """One LSTM step (gates i, f, o, g): forward(x, h_prev=None, c_prev=None) → (h, c);
+    backward(dh, dc=None) → (dx, dh_prev, dc_prev)."""
 
     SEQUENCE = LSTM
+    STATE_NAMES = ("h_prev", "c_prev")
 
     def __init__(self, Wx, Wh, b):
         super().__init__(self.SEQUENCE(Wx, Wh, b))
 
+    def forward(self, x, h_prev=None, c_prev=None):
+        return self._forward(x, h_prev, c_prev)
+
+    def backward(self, dh, dc=None):
+        return self._backward(dh, dc)
+
 
 class GRUCell(_Cell):
-    """One GRU step (gates r, z, n): forward(x, h_prev) → h; backward(dh) → (dx, dh_prev)."""
+    """One GRU step (gates r, z, n): forward(x, h_prev=None) → h; backward(dh) → (dx, dh_prev)."""
 
     SEQUENCE = GRU
 
     def __init__(self, Wx, Wh, bx, bh, reset_after: bool = True):
         super().__init__(self.SEQUENCE(Wx, Wh, bx, bh, reset_after))
+
+    def forward(self, x, h_prev=None):
+        return self._forward(x, h_prev)
+
+    def backward(self, dh):
+        return self._backward(dh)
 
 
 # --- embedding, time-distributed layers, clipping -------------------------------------------------
@@ -393,6 +426,8 @@ class Embedding(Layer):
         super().__init__()
         W = as_float_array(W, "W")
         check_ndim(W, 2, "W", "(V, D)")
+        if 0 in W.shape:
+            raise ValueError(f"Embedding expects W of shape (V, D) with V, D >= 1, got W{W.shape}")
         self.params = {"W": W}
         self.grads = {"W": np.zeros_like(W)}
         self._idx = None
@@ -403,7 +438,7 @@ class Embedding(Layer):
         if idx.dtype.kind not in "iu":
             raise TypeError(f"Embedding expects integer indices idx, got dtype {idx.dtype}")
         if idx.size and (idx.min() < 0 or idx.max() >= V):
-            raise IndexError(f"Embedding indices must be in [0, {V}), got values from {idx.min()} to {idx.max()}")
+            raise ValueError(f"Embedding indices idx must be in [0, {V}), got values from {idx.min()} to {idx.max()}")
         self._idx = idx
         return self.params["W"][idx]
 
@@ -471,8 +506,22 @@ class TimeSoftmaxWithLoss(Layer):
         return self._inner.backward(dout).reshape(self._shape)
 
 
-def _arrays(grads):
-    return list(grads.values()) if isinstance(grads, dict) else list(grads)
+def _arrays(grads, in_place: bool = False) -> list:
+    """The gradient arrays of ``grads`` (a dict or a list/tuple of arrays), checked."""
+    if isinstance(grads, dict):
+        items = list(grads.items())
+    elif isinstance(grads, (list, tuple)):
+        items = list(enumerate(grads))
+    else:
+        raise TypeError(f"grads must be a dict or a list of gradient arrays, got {type(grads).__name__}")
+    arrays = []
+    for key, g in items:
+        name = f"grads[{key!r}]"
+        if in_place and not (isinstance(g, np.ndarray) and g.dtype.kind == "f"):
+            raise TypeError(f"{name} must be a float ndarray (clipping scales it in place), got {type(g).__name__}"
+                            + (f" of dtype {g.dtype}" if isinstance(g, np.ndarray) else ""))
+        arrays.append(as_float_array(g, name))
+    return arrays
 
 
 def global_norm(grads) -> float:
@@ -492,10 +541,10 @@ def clip_grad_norm(grads, max_norm: float, eps: float = 1e-6) -> float:
     check_real(max_norm, "max_norm")
     if not max_norm > 0:
         raise ValueError(f"max_norm must be a number > 0 (inf: no clipping), got {max_norm}")
-    arrays = _arrays(grads)
-    for g in arrays:
-        if not (isinstance(g, np.ndarray) and g.dtype.kind == "f"):
-            raise TypeError(f"clip_grad_norm clips in place: every gradient must be a float ndarray, got {type(g).__name__}")
+    check_real(eps, "eps")
+    if not (np.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be a finite number >= 0, got {eps}")
+    arrays = _arrays(grads, in_place=True)
     norms = np.array([np.linalg.norm(np.ravel(g)) for g in arrays])
     total = np.linalg.norm(norms)
     coef = min(max_norm / (total + eps), 1.0)
@@ -503,6 +552,27 @@ def clip_grad_norm(grads, max_norm: float, eps: float = 1e-6) -> float:
         for g in arrays:
             g *= np.asarray(coef, dtype=g.dtype)
     return float(total)
+
+
+def _network_params(params, keys) -> dict:
+    """``params`` as a dict of finite float arrays under exactly ``keys`` (the arrays themselves
+    where they already are float arrays, so that an optimizer's in-place update trains the network)."""
+    check_dict(params, "params")
+    if set(params) != set(keys):
+        raise ValueError(f"params must hold {sorted(keys)}, got {sorted(params, key=str)}")
+    out = {k: as_float_array(params[k], f"params[{k!r}]") for k in keys}
+    for k, v in out.items():
+        check_finite(v, f"params[{k!r}]")
+    return out
+
+
+@contextmanager
+def _naming(name: str):
+    """Re-raise a layer's ValueError/TypeError with ``name`` (the argument it came from) in front."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"{name}: {exc}") from None
 
 
 class CharLM:
@@ -516,10 +586,16 @@ class CharLM:
     """
 
     def __init__(self, params: dict):
-        self.params = params
-        self.embed = Embedding(params["E"])
-        self.lstm = LSTM(params["Wx"], params["Wh"], params["b"])
-        self.out = TimeLinear(params["W"], params["bo"])
+        self.params = _network_params(params, ("E", "Wx", "Wh", "b", "W", "bo"))
+        p = self.params
+        with _naming("params"):
+            self.embed = Embedding(p["E"])
+            self.lstm = LSTM(p["Wx"], p["Wh"], p["b"])
+            self.out = TimeLinear(p["W"], p["bo"])
+        (V, D), H = p["E"].shape, self.lstm.hidden_size
+        if p["Wx"].shape[0] != D or p["W"].shape != (H, V):
+            raise ValueError(f"params must fit together: E (V, D), Wx (D, 4H), W (H, V); got E{p['E'].shape}, "
+                             f"Wx{p['Wx'].shape}, Wh{p['Wh'].shape}, W{p['W'].shape}")
         self.loss_layer = TimeSoftmaxWithLoss()
         self._layers = ((self.embed, {"W": "E"}), (self.lstm, {"Wx": "Wx", "Wh": "Wh", "b": "b"}),
                         (self.out, {"W": "W", "b": "bo"}))
@@ -527,14 +603,17 @@ class CharLM:
     def scores(self, idx, h0=None, c0=None):
         """Scores (N, T, V) for the next character after each of idx (N, T); the final (h, c) in
         ``self.lstm.state``."""
-        return self.out.forward(self.lstm.forward(self.embed.forward(idx), h0, c0))
+        check_ndim(np.asarray(idx), 2, "idx", "(N, T) of character indices")
+        e = self.embed.forward(idx)
+        return self.out.forward(self.lstm._forward(e, (h0, c0), "idx"))
 
-    def loss(self, idx, targets) -> float:
-        return float(self.loss_layer.forward(self.scores(idx), targets))
+    def loss(self, idx, t) -> float:
+        """The mean cross-entropy of the next characters ``t`` (N, T) after idx (N, T)."""
+        return float(self.loss_layer.forward(self.scores(idx), t))
 
-    def gradient(self, idx, targets) -> dict:
+    def gradient(self, idx, t) -> dict:
         """The loss's gradients under the keys of ``params`` (forward included)."""
-        self.loss(idx, targets)
+        self.loss(idx, t)
         return self.backward()
 
     def backward(self) -> dict:
@@ -544,9 +623,20 @@ class CharLM:
         return {outer: layer.grads[inner] for layer, keys in self._layers for inner, outer in keys.items()}
 
     def next_probabilities(self, char: int, state=None):
-        """Probabilities of the character after ``char`` given the LSTM state (h, c) (None: zeros):
-        (p (V,), the new state)."""
-        state = state or (None, None)
+        """Probabilities of the character after ``char`` given the LSTM state (h, c), each (1, H)
+        (None: zeros): (p (V,), the new state)."""
+        V, H = self.params["E"].shape[0], self.lstm.hidden_size
+        char = check_int(char, "char", minimum=0)
+        if char >= V:
+            raise ValueError(f"char must be a character index in [0, {V}), got {char}")
+        if state is None:
+            state = (None, None)
+        elif not (isinstance(state, (tuple, list)) and len(state) == 2):
+            raise TypeError(f"state must be None or the pair (h, c) of the LSTM, got {type(state).__name__}")
+        else:
+            state = tuple(as_float_array(v, f"state[{i}]") for i, v in enumerate(state))
+            for i, v in enumerate(state):
+                check_shape(v, (1, H), f"state[{i}]", " (1, H)")
         s = self.scores(np.array([[char]]), *state)[0, 0]
         e = np.exp(s - s.max())
         return e / e.sum(), self.lstm.state
@@ -560,12 +650,17 @@ class SequenceClassifier:
     """
 
     def __init__(self, params: dict):
-        self.params = params
-        self.rnn = RNN(params["Wx"], params["Wh"], params["b"])
-        self.out = Linear(params["W"], params["bo"])
+        self.params = _network_params(params, ("Wx", "Wh", "b", "W", "bo"))
+        p = self.params
+        with _naming("params"):
+            self.rnn = RNN(p["Wx"], p["Wh"], p["b"])
+            self.out = Linear(p["W"], p["bo"])
+        if p["W"].shape[0] != self.rnn.hidden_size:
+            raise ValueError(f"params must fit together: Wh (H, H), W (H, C); got Wh{p['Wh'].shape}, W{p['W'].shape}")
         self.loss_layer = SoftmaxWithLoss()
 
     def loss(self, x, t) -> float:
+        """The mean cross-entropy of the class labels t (N,) given the sequences x (N, T, D)."""
         self._hs = self.rnn.forward(x)
         return float(self.loss_layer.forward(self.out.forward(self._hs[:, -1]), t))
 

@@ -124,9 +124,10 @@ NumPy side and from {{value:lm-loss-start-torch}} to {{value:lm-loss-end-torch}}
 """
 
 CODE = [
-    (scratch.recurrent.lstm_step_forward, trec.recurrent),
-    (scratch.recurrent.lstm_step_backward, trec.run_backward),
-    (scratch.recurrent.gru_step_forward, trec.gru_cell_reset_before),
+    (scratch.recurrent._Recurrent.backward, trec.run_backward),
+    (scratch.recurrent._lstm_step_forward, trec.recurrent),
+    (scratch.recurrent._lstm_step_backward, trec.cell_backward),
+    (scratch.recurrent._gru_step_forward, trec.gru_cell_reset_before),
     (scratch.recurrent.Embedding, trec.embedding),
     (scratch.recurrent.clip_grad_norm, trec.clip_grad_norm),
     (scratch.recurrent.CharLM, trec.CharLM),

@@ -32,10 +32,10 @@ def _no_carry(cls):
     not added (an LSTM's dc still flows)."""
 
     class NoCarry(cls):
-        def backward(self, dhs, truncate=None):
-            N, T, D = self._xs.shape
+        def backward(self, dh, truncate=None):
+            N, T, D = self._x.shape
             H = self.hidden_size
-            dhs = np.asarray(dhs, dtype=self._xs.dtype)
+            dhs = np.asarray(dh, dtype=self._x.dtype)
             self._begin_backward()
             dax = np.empty((N, T, self.GATES * H), dtype=dhs.dtype)
             dstate = tuple(np.zeros((N, H), dtype=dhs.dtype) for _ in self.STATES)
@@ -43,7 +43,7 @@ def _no_carry(cls):
                 dstate = (dhs[:, t],) + dstate[1:]  # the mistake: + dstate[0] is missing
                 dax[:, t], dstate = self._step_backward(dstate, self._caches[t])
             dax2 = dax.reshape(N * T, -1)
-            self.grads["Wx"] = self._xs.reshape(N * T, D).T @ dax2
+            self.grads["Wx"] = self._x.reshape(N * T, D).T @ dax2
             self._end_backward(dax2)
             return (dax2 @ self.params["Wx"].T).reshape(N, T, D), *dstate
 
@@ -73,7 +73,7 @@ def _lstm_with(step_backward, name):
 
 def _swapped_gates_backward(dh, dc, cache, Wh):
     """Forward reads the columns as (i, f, o, g); this backward stacks da as (i, f, g, o)."""
-    da, _, dc_prev, _ = SR.lstm_step_backward(dh, dc, cache, Wh)
+    da, _, dc_prev, _ = SR._lstm_step_backward(dh, dc, cache, Wh)
     H = dh.shape[1]
     da = np.concatenate([da[:, :2 * H], da[:, 3 * H:], da[:, 2 * H:3 * H]], axis=1)
     return da, da @ Wh.T, dc_prev, cache[0].T @ da
