@@ -163,11 +163,11 @@ def _weights(Wx, Wh, b, gates: int, who: str, b_name: str = "b"):
     return Wx, Wh, b
 
 
-def _state(h, N, H, name, dtype):
+def _state(h, N, H, name, dtype, x_text=""):
     if h is None:
         return np.zeros((N, H), dtype=dtype)
     h = as_float_array(h, name)
-    check_shape(h, (N, H), name, " (N, H)")
+    check_shape(h, (N, H), name, f" (N, H), N from {x_text}" if x_text else " (N, H)")
     return h
 
 
@@ -205,7 +205,7 @@ class _Recurrent(Layer):
             raise ValueError(f"{type(self).__name__} expects {x_name} of shape (N, T, {Wx.shape[0]}) with N, T >= 1, "
                              f"got {x_name}{x.shape}")
         H = self.hidden_size
-        state = tuple(_state(s, N, H, name, x.dtype) for s, name in zip(state0, names or self.STATES))
+        state = tuple(_state(s, N, H, name, x.dtype, f"{x_name}{x.shape}") for s, name in zip(state0, names or self.STATES))
         ax = (x.reshape(N * T, D) @ Wx + self.params[self.INPUT_BIAS]).reshape(N, T, -1)  # all time steps at once
         hs = np.empty((N, T, H), dtype=np.result_type(x, Wx, *state))
         self._caches = []
@@ -438,7 +438,8 @@ class Embedding(Layer):
         if idx.dtype.kind not in "iu":
             raise TypeError(f"Embedding expects integer indices idx, got dtype {idx.dtype}")
         if idx.size and (idx.min() < 0 or idx.max() >= V):
-            raise ValueError(f"Embedding indices idx must be in [0, {V}), got values from {idx.min()} to {idx.max()}")
+            raise ValueError(f"Embedding indices idx must be in [0, {V}) (the rows of W{self.params['W'].shape}), got "
+                             f"values from {idx.min()} to {idx.max()}")
         self._idx = idx
         return self.params["W"][idx]
 
@@ -460,7 +461,9 @@ class TimeLinear(Layer):
         super().__init__()
         W, b = as_float_array(W, "W"), as_float_array(b, "b")
         check_ndim(W, 2, "W", "(D, M)")
-        check_shape(b, (W.shape[1],), "b", " (M,)")
+        if 0 in W.shape:
+            raise ValueError(f"TimeLinear expects W of shape (D, M) with D, M >= 1, got W{W.shape}")
+        check_shape(b, (W.shape[1],), "b", f" (M,) to follow W{W.shape}")
         self.params = {"W": W, "b": b}
         self.grads = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
         self._x = None
@@ -497,7 +500,7 @@ class TimeSoftmaxWithLoss(Layer):
         x = as_float_array(x, "x")
         check_ndim(x, 3, "x", "(N, T, V)")
         t = np.asarray(t)
-        check_shape(t, x.shape[:2], "t", " (N, T) labels")
+        check_shape(t, x.shape[:2], "t", f" (N, T): labels for x{x.shape}")
         self._shape = x.shape
         return self._inner.forward(x.reshape(-1, x.shape[2]), t.reshape(-1))
 
