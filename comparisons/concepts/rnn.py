@@ -72,8 +72,8 @@ carries $\tanh'(c_t) = 1 - \tanh^2(c_t)$ — the factor hand-written backward pa
 **Gate order and the two biases.** This page's NumPy LSTM (like CS231n's) keeps the four gates
 in the column order $(i, f, o, g)$ with one bias. `nn.LSTM` stacks them in the rows of
 `weight_ih_l0` in the order $(i, f, g, o)$ and has two biases, `bias_ih_l0` and `bias_hh_l0`.
-The mapping is $W_x = $ `weight_ih`$^\top$ with the $g$ and $o$ blocks swapped, $W_h$ likewise, and
-$b = b_{ih} + b_{hh}$ (only their sum enters the gates). It is checked exactly, and the two
+The mapping is $W_x = W_{ih}^\top$ with its $g$ and $o$ column blocks swapped, $W_h = W_{hh}^\top$
+likewise, and $b = b_{ih} + b_{hh}$ (only their sum enters the gates). It is checked exactly, and the two
 obvious mistakes are shown to differ: the rows taken in PyTorch's order (outputs off by
 {{value:gate-order-error}}) and $b_{ih}$ alone. Autograd gives the two biases the same gradient,
 so an optimizer moves their sum **twice**: one SGD step changes $b_{ih} + b_{hh}$ by exactly
@@ -96,8 +96,8 @@ same formula written by hand in PyTorch.
 
 **Embedding** (임베딩): $e = E[\text{idx}]$, one row per index. Its backward must *add* the
 gradients of an index that occurs several times — `np.add.at(dE, idx, dout)`; `dE[idx] = dout` keeps
-only the last one, and in this run's batch, where {{value:embedding-repeats}} of the indices repeat,
-it was off by {{value:embedding-assign-error}}.
+only the last one: in this run's batch of {{value:embedding-count}} indices, {{value:embedding-repeats}} of
+them repeat an earlier one, and assigning was off by up to {{value:embedding-assign-error}}.
 
 **Clipping by the global norm** (기울기 클리핑) rescales all gradients by the same factor
 $\min(1, \tau / (\|g\| + 10^{-6}))$, $\|g\|$ the norm of all of them together, as
@@ -114,13 +114,24 @@ character at every position) is trained on the study notes' own Korean text
 ({{value:lm-chars}} characters, {{value:lm-vocab}} distinct) with Adam (learning rate 0.01) and
 clipping at 5, on batches of {{value:lm-batch}} windows of {{value:lm-window}} characters, for
 {{value:lm-steps}} steps on both sides, compared in lockstep at every step in both dtypes and
-free-running in float64. The loss fell from {{value:lm-loss-start}} to {{value:lm-loss-end}} on the
-NumPy side and from {{value:lm-loss-start-torch}} to {{value:lm-loss-end-torch}} on PyTorch's
-(the mean of the last 20 steps).
+free-running in float64. The loss (the mean over the first 5 steps, then over the last 20) fell from
+{{value:lm-loss-start}} to {{value:lm-loss-end}} on the NumPy side and from {{value:lm-loss-start-torch}}
+to {{value:lm-loss-end-torch}} on PyTorch's; a uniform guess over the characters would score
+{{value:lm-uniform}}.
 
 {{figure:lm-loss|The language model's training loss at every step: NumPy line, PyTorch markers.}}
 
-{{table:samples|Text sampled from the model at points of training (the same uniform draws on both sides, the first character given).}}
+{{table:samples|Text sampled from the model at points of training (the same uniform draws on both sides, the first character given; ⏎ is a line break).}}
+
+**Your own code.** `python -m comparisons verify rnn_layers.py` judges CS231n's functions
+(`rnn_step_forward`/`rnn_step_backward`, `rnn_forward`/`rnn_backward`, the LSTM's, and
+`word_embedding_forward`/`word_embedding_backward`) in one command, and classes such as
+`LSTMCell(Wx, Wh, b)` with `forward(x, h_prev, c_prev)` and `backward(dh, dc)`. It reads the
+LSTM's gate order off the forward pass and names it in the output (CS231n writes $i, f, o, g$).
+Its catalogue of mistakes for these layers, each with a hint: a backward that forgets the
+gradient from later steps, gates stacked in another order in backward than in forward, $\tanh'$
+missing on the cell path, an embedding backward that assigns instead of adding, and clipping
+tensor by tensor.
 """
 
 CODE = [
@@ -340,8 +351,8 @@ def _embedding(ctx, values):
     assigned[idx] = dout
     ctx.differs("embedding: dE[idx] = dout (assigning) vs nn.Embedding", assigned, module.weight.grad,
                 "Assigning keeps one gradient per row; a row used k times must get the sum of k.", relation=rec)
-    repeated = idx.size - np.unique(idx).size
-    values["embedding-repeats"] = f"{repeated} of {idx.size}"
+    values["embedding-count"] = str(idx.size)
+    values["embedding-repeats"] = str(idx.size - np.unique(idx).size)
     values["embedding-assign-error"] = sig(float(np.max(np.abs(assigned - ctx.numpy(module.weight.grad)))), 2)
 
 
@@ -654,7 +665,7 @@ def _language_model(ctx, values):
     ctx.finding("char LM: the loss falls below half its start on both sides (NumPy, PyTorch)",
                 end < 0.5 * start and end_t < 0.5 * start_t,
                 f"first 5 steps' mean {start:.3f} → last 20 steps' mean {end:.3f} (NumPy); {start_t:.3f} → {end_t:.3f} (PyTorch)")
-    values.update({"lm-chars": f"{len(ids):,}", "lm-vocab": str(V), "lm-batch": str(N), "lm-window": str(T),
+    values.update({"lm-uniform": sig(float(np.log(V)), 3), "lm-chars": f"{len(ids):,}", "lm-vocab": str(V), "lm-batch": str(N), "lm-window": str(T),
                    "lm-steps": str(steps), "lm-loss-start": sig(start, 3), "lm-loss-end": sig(end, 3),
                    "lm-loss-start-torch": sig(start_t, 3), "lm-loss-end-torch": sig(end_t, 3)})
     frame = pd.DataFrame({"step": np.arange(1, steps + 1), "loss NumPy": losses_np, "loss torch": losses_t})
