@@ -12,7 +12,7 @@ import scratch.recurrent
 import torch_ref.recurrent as trec
 
 from .. import bridge, data, plots
-from ..checks import close, measure
+from ..checks import TOLERANCES, close, measure
 from ..context import DTYPES
 from ..lockstep import load_into, lockstep_history
 from ..site.numbers import sig
@@ -107,7 +107,11 @@ $\min(1, \tau / (\|g\| + 10^{-6}))$, $\|g\|$ the norm of all of them together, a
 direction. On a tanh RNN with large recurrent weights, trained with SGD (learning rate
 {{value:clip-lr}}) to recall the sign of the first of {{value:clip-steps-T}} inputs, the gradient norm
 reached {{value:clip-max-norm}} without clipping; the last 20 steps' mean loss was
-{{value:clip-loss-unclipped}} without clipping and {{value:clip-loss-clipped}} with $\tau = 1$.
+{{value:clip-loss-unclipped}} without clipping and {{value:clip-loss-clipped}} with $\tau = 1$. An
+exploding gradient is also fragile: moving every parameter of the unclipped run by one rounding
+unit moved its gradient by up to {{value:clip-sensitivity}} of the gradient's norm (the largest over
+the steps; $10^{-16}$ would be a well-conditioned sum), so its lockstep comparison allows ten times
+that measured sensitivity beside the usual tolerance.
 
 {{figure:clipping|Training a tanh RNN with large recurrent weights with and without clipping: the loss (left) and the gradient norm before clipping (right) at every step. NumPy lines, PyTorch markers.}}
 
@@ -524,7 +528,11 @@ def _plot_flow(frame, setups):
 QUANTITIES = ("parameters after the step", "loss", "gradients")
 
 
-def _train(ctx, label, net, model, make_np_opt, opt_t, batches, max_norm, after_step=None, rebuild=None):
+SENSITIVITY = 10  # an exploding step may part by up to this many times its own measured rounding sensitivity
+
+
+def _train(ctx, label, net, model, make_np_opt, opt_t, batches, max_norm, after_step=None, rebuild=None,
+           sensitive=False):
     """Train ``model`` (torch) step by step and compare every step in lockstep: the NumPy network
     ``net`` starts each step from torch's parameters, computes the loss, its gradients and their
     norm, clips them, and its optimizer is given torch's clipped gradient. Returns torch's losses
@@ -533,10 +541,35 @@ def _train(ctx, label, net, model, make_np_opt, opt_t, batches, max_norm, after_
     ``rebuild = (make_net(params), make_model(), make_torch_opt(parameters))`` builds fresh
     networks and a stateless optimizer, for re-taking a float32 step in float64 (see
     :class:`comparisons.lockstep.Lockstep`): a recurrent net near its exploding regime amplifies
-    float32's rounding beyond the one-step tolerance, and the re-take shows the math is the same."""
+    float32's rounding beyond the one-step tolerance, and the re-take shows the math is the same.
+
+    ``sensitive``: the run explodes, and there a step's gradient amplifies rounding far beyond the
+    one-step tolerance, in float64 too (up to ~1e-8 of its norm, measured). Each step is then also
+    taken by NumPy from its state perturbed by one ulp (every parameter times 1 ± ε); the two sides
+    may part by up to ``SENSITIVITY`` times what that perturbation changes — the step's own rounding
+    sensitivity, measured — beside the normwise tolerance. Returns also the largest sensitivity
+    relative to the gradient's norm."""
     gates = GATES["lstm"] if isinstance(model.rnn, torch.nn.LSTM) else None
     opt = make_np_opt()
     losses_t, norms_t, losses_np = [], [], []
+    spread = {"now": 0.0, "worst": 0.0}  # the current step's measured sensitivity (max abs change of a gradient)
+
+    def measure_spread(k, net_, xb, tb, grads, max_norm):
+        if not sensitive:
+            return
+        dtype = next(iter(net_.params.values())).dtype
+        eps = np.finfo(dtype).eps
+        spread["rtol"] = TOLERANCES["float64" if dtype == np.float64 else "float32"]["exact"][1]
+        saved = {key: v.copy() for key, v in net_.params.items()}
+        signs = np.random.default_rng(k)
+        for v in net_.params.values():
+            v *= 1 + eps * signs.choice([-1.0, 1.0], size=v.shape)
+        net_.loss(xb, tb)
+        moved = {key: g.copy() for key, g in net_.backward().items()}
+        ctx.impl.recurrent.clip_grad_norm(moved, max_norm)
+        load_into(net_.params, saved)
+        spread["now"] = max(float(np.max(np.abs(moved[key] - grads[key]))) for key in grads)
+        spread["worst"] = max(spread["worst"], spread["now"] / max(_global_norm(grads), 1e-300))
 
     def torch_steps():
         for k, (xb, tb) in enumerate(batches):
@@ -557,6 +590,7 @@ def _train(ctx, label, net, model, make_np_opt, opt_t, batches, max_norm, after_
             loss = net.loss(xb, tb)
             grads = {key: g.copy() for key, g in net.backward().items()}
             ctx.impl.recurrent.clip_grad_norm(grads, max_norm)
+            measure_spread(k, net, xb, tb, grads, max_norm)
             opt.update(net.params, {key: ctx.array(g) for key, g in theirs[2].items()})
         losses_np.append(loss)
         return net.params, loss, grads
@@ -573,17 +607,26 @@ def _train(ctx, label, net, model, make_np_opt, opt_t, batches, max_norm, after_
         loss = net64.loss(xb, tb)
         grads = {key: g.copy() for key, g in net64.backward().items()}
         ctx.impl.recurrent.clip_grad_norm(grads, max_norm)
+        measure_spread(k, net64, xb, tb, grads, max_norm)
         make_np_opt().update(net64.params, grads_t)
         return (net64.params, loss, grads), (bridge.sequence_model_arrays(model64, gates=gates), loss_t, grads_t)
 
+    def gradient_scale(grads_t):
+        return max(_global_norm(grads_t), SENSITIVITY * spread["now"] / spread.get("rtol", 1.0))
+
     start = (bridge.sequence_model_arrays(model, gates=gates),)
-    lockstep_history(ctx, label, start, torch_steps(), numpy_step, QUANTITIES,
-                     note=f"{len(batches)} steps. The gradients are those the optimizer acts on (after clipping, "
-                          "so a wrong norm shows in them), compared normwise: each element against the norm of the "
-                          "whole gradient, since a recurrent gradient is a sum over time steps whose terms can be far "
-                          "larger than an element that cancels to near 0.",
-                     sees_torch=True, referee=referee if rebuild else None, scales={"gradients": _global_norm})
-    return np.array(losses_t), np.array(norms_t), np.array(losses_np)
+    note = (f"{len(batches)} steps. The gradients are those the optimizer acts on (after clipping, so a wrong norm "
+            "shows in them), compared normwise: each element against the norm of the whole gradient, since a "
+            "recurrent gradient is a sum over time steps whose terms can be far larger than an element that cancels "
+            "to near 0.")
+    if sensitive:
+        note += (f" The run explodes: each step is compared within {SENSITIVITY}× its own rounding sensitivity too "
+                 "(NumPy's step from the state perturbed by one ulp), which reached {worst} of the gradient's norm.")
+    lock = lockstep_history(ctx, label, start, torch_steps(), numpy_step, QUANTITIES, note="",
+                            sees_torch=True, referee=referee if rebuild else None, scales={"gradients": gradient_scale})
+    for rec in lock.records.values():
+        rec.note = " ".join(filter(None, [note.replace("{worst}", f"{spread['worst']:.1e}"), rec.note]))
+    return np.array(losses_t), np.array(norms_t), np.array(losses_np), spread["worst"]
 
 
 def _global_norm(grads: dict) -> float:
@@ -628,7 +671,7 @@ def _clipped_training(ctx, values):
     for _ in range(steps):
         x = 0.5 * ctx.rng.choice([-1.0, 1.0], size=(N, T, 1))
         batches.append((ctx.array(x), (x[:, 0, 0] > 0).astype(np.int64)))
-    curves = {}
+    curves, sensitivity = {}, {}
     for name, max_norm in (("without clipping", float("inf")), ("clipped at 1", 1.0)):
         net = ctx.impl.recurrent.SequenceClassifier({k: v.copy() for k, v in params0.items()})
         model = trec.SequenceClassifier(1, H, 2).to(dtype=ctx.torch_dtype, device=ctx.device)
@@ -636,14 +679,16 @@ def _clipped_training(ctx, values):
         opt_t = torch.optim.SGD(model.parameters(), lr=lr)
         rebuild = (ctx.impl.recurrent.SequenceClassifier, lambda: trec.SequenceClassifier(1, H, 2),
                    lambda ps: torch.optim.SGD(ps, lr=lr))
-        curves[name] = _train(ctx, f"tanh RNN, SGD {name}", net, model, lambda: ctx.impl.optim.SGD(lr), opt_t,
-                              batches, max_norm, rebuild=rebuild)
+        *curves[name], sensitivity[name] = _train(ctx, f"tanh RNN, SGD {name}", net, model,
+                                                  lambda: ctx.impl.optim.SGD(lr), opt_t, batches, max_norm,
+                                                  rebuild=rebuild, sensitive=True)
     unclipped, clipped = curves["without clipping"], curves["clipped at 1"]
     ctx.finding("clipping: the unclipped run's gradient norm exceeds 10 (the clipping threshold 1) at some step",
                 bool(unclipped[1].max() > 10), f"largest gradient norm {unclipped[1].max():.3g}")
     values.update({"clip-lr": sig(lr), "clip-steps-T": str(T), "clip-max-norm": sig(float(unclipped[1].max()), 3),
                    "clip-loss-unclipped": sig(float(unclipped[0][-20:].mean()), 3),
-                   "clip-loss-clipped": sig(float(clipped[0][-20:].mean()), 3)})
+                   "clip-loss-clipped": sig(float(clipped[0][-20:].mean()), 3),
+                   "clip-sensitivity": sig(sensitivity["without clipping"], 2)})
     ctx.table("clipping", pd.DataFrame({"run": list(curves), "mean loss, last 20 steps (torch)":
                                         [c[0][-20:].mean() for c in curves.values()],
                                         "largest gradient norm (torch)": [c[1].max() for c in curves.values()]}))
@@ -698,7 +743,7 @@ def _language_model(ctx, values):
             samples.append(_sample(ctx, k + 1, model, chars, ids[0]))
 
     samples.append(_sample(ctx, 0, model, chars, ids[0]))
-    losses_t, _, losses_lock = _train(ctx, "char LM (embedding → LSTM → linear), Adam", lock, model,
+    losses_t, _, losses_lock, _ = _train(ctx, "char LM (embedding → LSTM → linear), Adam", lock, model,
                                       lambda: ctx.impl.optim.Adam(lr), opt_t, batches, max_norm, after_step=sample)
     losses_np = losses_lock
     if free_running(ctx):
