@@ -151,6 +151,57 @@ def _measure(impl, device, repeats, seed, progress) -> list[dict]:
                 say(f"[bench] {name} batch {batch} {dtype} {side}: {med:.3f} ms")
             for row in rows[-len(sides):]:
                 row["÷ NumPy"] = row["median ms/step"] / medians["NumPy"]
+    rows += _lstm_rows(impl, device, repeats, rng, say)
+    return rows
+
+
+LSTM_CONFIG = ("LSTM layer fwd+bwd, T=50, D=H=128", 32, 50, 128)  # name, batch, steps, hidden (= input) size
+
+
+def _lstm_rows(impl, device, repeats, rng, say) -> list[dict]:
+    """Forward and backward of one LSTM layer over a sequence (batch 32, 50 steps, 128 hidden):
+    ``impl.recurrent.LSTM`` against ``nn.LSTM`` with autograd, the same weights and inputs."""
+    import torch_ref.recurrent as trec
+
+    name, N, T, H = LSTM_CONFIG
+    k = 1 / np.sqrt(H)
+    tp = {n: rng.uniform(-k, k, s) for n, s in (("weight_ih", (4 * H, H)), ("weight_hh", (4 * H, H)),
+                                               ("bias_ih", (4 * H,)), ("bias_hh", (4 * H,)))}
+    x, dout = rng.normal(size=(N, T, H)), rng.normal(size=(N, T, H))
+    rows = []
+    for dtype, np_dtype, torch_dtype in (("float32", np.float32, torch.float32), ("float64", np.float64, torch.float64)):
+        p = bridge.recurrent_from_torch("lstm", **{n: v.astype(np_dtype) for n, v in tp.items()},
+                                        gates=impl.recurrent.LSTM_GATES)
+        layer = impl.recurrent.LSTM(p["Wx"], p["Wh"], p["b"])
+        xs, ds = x.astype(np_dtype), dout.astype(np_dtype)
+
+        def numpy_step():
+            layer.forward(xs)
+            layer.backward(ds)
+
+        sides = [("NumPy", numpy_step)]
+        devices = [torch.device("cpu")] + ([torch.device(device)] if device.startswith("cuda") else [])
+        for dev in devices:
+            module = trec.recurrent("lstm", *(torch.as_tensor(tp[n], dtype=torch_dtype, device=dev) for n in tp))
+            xt = torch.as_tensor(x, dtype=torch_dtype, device=dev).requires_grad_(True)
+            dt = torch.as_tensor(dout, dtype=torch_dtype, device=dev)
+
+            def torch_step(module=module, xt=xt, dt=dt, dev=dev):
+                out, _ = module(xt)
+                out.backward(dt)
+                if dev.type == "cuda":
+                    torch.cuda.synchronize()
+
+            sides.append((f"torch {dev.type}", torch_step))
+        medians = {}
+        for side, step in sides:
+            med, q1, q3 = _time(step, repeats)
+            medians[side] = med
+            rows.append({"network": name, "batch": N, "dtype": dtype, "side": side, "median ms/step": med,
+                         "IQR ms": f"{q1:.3f}–{q3:.3f}"})
+            say(f"[bench] {name} batch {N} {dtype} {side}: {med:.3f} ms")
+        for row in rows[-len(sides):]:
+            row["÷ NumPy"] = row["median ms/step"] / medians["NumPy"]
     return rows
 
 
@@ -165,7 +216,8 @@ def _write(rows, out, repeats, device, verify_s=None):
     (out / "bench.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n", encoding="utf-8")
     (out / "bench.md").write_text(
         "# Training-step benchmark: NumPy vs PyTorch\n\n"
-        f"One SGD training step (forward, backward, update) per row; median of {repeats} timed steps after "
+        "One SGD training step (forward, backward, update) per row (the LSTM row: forward and backward of one "
+        f"layer over the sequence); median of {repeats} timed steps after "
         f"3 warm-up steps, with the interquartile range. One CPU thread per library (as in the comparisons); "
         f"numpy {np.__version__}, torch {torch.__version__}, {meta['cpu']}. `÷ NumPy` is the time relative to "
         "NumPy's in the same configuration (below 1: faster than NumPy).\n\n" + _markdown_table(_display(frame)) + "\n"
@@ -198,7 +250,7 @@ def _plot(frame, path):
     ax.set_xticks(pos, labels, fontsize=7)
     ax.set_yscale("log")
     ax.set_ylabel("ms per training step (median)")
-    ax.set_title("One SGD training step: NumPy vs PyTorch")
+    ax.set_title("One SGD training step (LSTM: forward + backward of the layer): NumPy vs PyTorch")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90, metadata={"Software": None})

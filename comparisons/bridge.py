@@ -131,3 +131,101 @@ class DropoutMasks:
     def remove(self):
         for h in self._handles:
             h.remove()
+
+
+# --- recurrent layers: gate order and the two biases ----------------------------------------------
+
+TORCH_GATES = {"rnn": "h", "lstm": "ifgo", "gru": "rzn"}  # the row blocks of weight_ih / weight_hh
+
+
+def gate_permutation(ours: str, theirs: str) -> list:
+    """For each of ``theirs``' gate blocks (e.g. PyTorch's 'ifgo'), the index of that gate's block
+    in ``ours`` (e.g. CS231n's 'ifog'): [0, 1, 3, 2]."""
+    if sorted(ours) != sorted(theirs):
+        raise ValueError(f"gate orders {ours!r} and {theirs!r} name different gates")
+    return [ours.index(g) for g in theirs]
+
+
+def _blocks(a: np.ndarray, order: list, axis: int) -> np.ndarray:
+    """The gate blocks of ``a`` along ``axis`` (G equal blocks), rearranged into ``order``."""
+    parts = np.split(a, len(order), axis=axis)
+    return np.concatenate([parts[i] for i in order], axis=axis)
+
+
+def recurrent_to_torch(kind: str, Wx, Wh, b, gates: str | None = None, bh=None) -> dict:
+    """NumPy-layout weights (Wx (D, G·H), Wh (H, G·H), b (G·H,), gate columns in order ``gates``)
+    as PyTorch's weight_ih (G·H, D), weight_hh (G·H, H), bias_ih, bias_hh (gate rows in PyTorch's
+    order). One bias b is given to bias_ih and bias_hh = 0 (only their sum b = b_ih + b_hh enters an
+    RNN or LSTM); a GRU's ``bh`` is its own (it sits inside r ⊙ (h W_hn + b_hn))."""
+    order = gate_permutation(gates or TORCH_GATES[kind], TORCH_GATES[kind])
+    to_rows = lambda a: _blocks(np.asarray(a), order, axis=-1).T  # noqa: E731
+    return {"weight_ih": to_rows(Wx), "weight_hh": to_rows(Wh), "bias_ih": to_rows(b),
+            "bias_hh": np.zeros_like(np.asarray(b)) if bh is None else to_rows(bh)}
+
+
+def recurrent_from_torch(kind: str, weight_ih, weight_hh, bias_ih, bias_hh, gates: str | None = None) -> dict:
+    """PyTorch's parameters (or their gradients) in the NumPy layout with gate columns in order
+    ``gates``: Wx = weight_ihᵀ and Wh = weight_hhᵀ with their gate blocks permuted, and
+    b = bias_ih + bias_hh (an RNN or LSTM: the two biases always enter as their sum, so the
+    gradient of b equals the gradient of either; the sum of the gradients would count it twice);
+    a GRU keeps bx = bias_ih and bh = bias_hh."""
+    order = gate_permutation(TORCH_GATES[kind], gates or TORCH_GATES[kind])
+    cols = lambda a: _blocks(np.asarray(a).T, order, axis=-1)  # noqa: E731
+    out = {"Wx": cols(weight_ih), "Wh": cols(weight_hh)}
+    if kind == "gru":
+        out.update(bx=cols(bias_ih), bh=cols(bias_hh))
+    else:
+        out["b"] = cols(bias_ih) + cols(bias_hh)
+    return out
+
+
+def recurrent_arrays(module: nn.Module, grad: bool = False, gates: str | None = None) -> dict:
+    """A torch RNN/LSTM/GRU (or cell) module's parameters, or their gradients, in the NumPy layout.
+    For gradients of an RNN or LSTM, b's gradient is bias_ih's (equal to bias_hh's)."""
+    kind = {nn.RNN: "rnn", nn.RNNCell: "rnn", nn.LSTM: "lstm", nn.LSTMCell: "lstm", nn.GRU: "gru",
+            nn.GRUCell: "gru"}[type(module)]
+    suffix = "_l0" if isinstance(module, nn.RNNBase) else ""
+    get = _getter(grad, None)
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    if grad and kind != "gru":
+        names = names[:3]  # b = b_ih + b_hh: its gradient is either one's (bias_hh may be frozen)
+    arrays = [get(getattr(module, n + suffix)).detach().cpu().numpy() for n in names]
+    if len(arrays) == 3:
+        arrays.append(np.zeros_like(arrays[2]))
+    return recurrent_from_torch(kind, *arrays, gates=gates)
+
+
+def load_recurrent(module: nn.Module, params: dict, gates: str | None = None) -> nn.Module:
+    """Copy NumPy-layout Wx, Wh, b (or bx, bh) into a torch RNN/LSTM/GRU module; b goes to
+    bias_ih and bias_hh is set to 0."""
+    kind = {nn.RNN: "rnn", nn.LSTM: "lstm", nn.GRU: "gru"}[type(module)]
+    bias = (params["bx"], params["bh"]) if kind == "gru" else (params["b"], None)
+    torch_params = recurrent_to_torch(kind, params["Wx"], params["Wh"], bias[0], gates=gates, bh=bias[1])
+    with torch.no_grad():
+        for name, value in torch_params.items():
+            p = getattr(module, name + "_l0")
+            p.copy_(torch.as_tensor(value, dtype=p.dtype, device=p.device))
+    return module
+
+
+def sequence_model_arrays(model: nn.Module, grad: bool = False, gates: str | None = None) -> dict:
+    """A sequence model's parameters (or gradients) under the NumPy side's keys: ``embed``
+    (nn.Embedding) → E, ``rnn`` → Wx, Wh, b, ``out`` (nn.Linear) → W, bo."""
+    out = {}
+    if hasattr(model, "embed"):
+        w = model.embed.weight
+        out["E"] = (w.grad if grad else w).detach().cpu().numpy().copy()
+    out.update(recurrent_arrays(model.rnn, grad, gates))
+    arrays = linear_arrays(model.out, grad)
+    out["W"], out["bo"] = arrays["W"], arrays["b"]
+    return out
+
+
+def load_sequence_model(model: nn.Module, params: dict, gates: str | None = None) -> nn.Module:
+    """The inverse of :func:`sequence_model_arrays`."""
+    if "E" in params:
+        with torch.no_grad():
+            model.embed.weight.copy_(torch.as_tensor(params["E"], dtype=model.embed.weight.dtype))
+    load_recurrent(model.rnn, params, gates)
+    load_linear(model.out, params["W"], params["bo"])
+    return model

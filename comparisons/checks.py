@@ -154,32 +154,33 @@ class Stepwise:
     first_mismatch: dict | None = None
     problem: str | None = None
 
-    def add(self, step: int, actual, expected) -> bool:
-        """Compare one step's ``actual`` (under test) with ``expected`` (PyTorch); False on a mismatch."""
+    def add(self, step: int, actual, expected, scale=None) -> bool:
+        """Compare one step's ``actual`` (under test) with ``expected`` (PyTorch); False on a mismatch.
+        ``scale``: the size of the summed terms (see :func:`close`)."""
         a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         self.steps += 1
         if a.shape != e.shape:
             self.problem = self.problem or f"shape mismatch at step {step}: under test {a.shape}, PyTorch {e.shape}"
             return False
-        fused = _finite_errors(a, e, self.atol, self.rtol)
-        if fused is None:  # inf or nan somewhere: the general path
+        fused = _finite_errors(a, e, self.atol, self.rtol) if scale is None else None
+        if fused is None:  # inf or nan somewhere, or a scale: the general path
             abs_err, rel_err = measure(a, e)
-            ok = bool(np.all(close(a, e, self.atol, self.rtol)))
+            ok = bool(np.all(close(a, e, self.atol, self.rtol, scale)))
         else:
             abs_err, rel_err, ok = fused
         self.max_abs_err = max(self.max_abs_err, abs_err)
         self.max_rel_err = max(self.max_rel_err, rel_err)
         if not ok and self.first_mismatch is None:
-            self.first_mismatch = {"step": step, **first_mismatch(a, e, self.atol, self.rtol)}
+            self.first_mismatch = {"step": step, **first_mismatch(a, e, self.atol, self.rtol, scale)}
         return ok
 
-    def agrees(self, actual, expected) -> bool:
+    def agrees(self, actual, expected, scale=None) -> bool:
         """Whether one step's pair passes, without adding it."""
         a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         if a.shape != e.shape:
             return False
-        fused = _finite_errors(a, e, self.atol, self.rtol)
-        return bool(np.all(close(a, e, self.atol, self.rtol))) if fused is None else fused[2]
+        fused = _finite_errors(a, e, self.atol, self.rtol) if scale is None else None
+        return bool(np.all(close(a, e, self.atol, self.rtol, scale))) if fused is None else fused[2]
 
     @property
     def passed(self) -> bool:

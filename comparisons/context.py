@@ -145,6 +145,17 @@ class ConceptContext:
         mismatch = None if passed else first_mismatch(a, e, atol, rtol, scale)
         return self._record(check, passed, abs_err, rel_err, atol, rtol, kind, note, mismatch)
 
+    def compare_in_float64(self, check: str, actual, expected, note: str = "") -> CheckRecord:
+        """Record a float32 run's check re-taken in float64 from the same inputs (the referee of a
+        float32 result that parts at a cancellation; see :class:`comparisons.lockstep.Lockstep`):
+        compared at float64's 'exact' tolerance, its errors float64's, ``note`` saying why."""
+        atol, rtol = TOLERANCES["float64"]["exact"]
+        a, e = self.numpy(actual), self.numpy(expected)
+        abs_err, rel_err = measure(a, e)
+        passed = a.shape == e.shape and bool(np.all(close(a, e, atol, rtol)))
+        return self._record(check, passed, abs_err, rel_err, atol, rtol, "exact", note,
+                            None if passed else first_mismatch(a, e, atol, rtol))
+
     def stepwise(self, kind: str = "exact") -> Stepwise:
         """An accumulator for one quantity compared at every step (see :meth:`record_stepwise`)."""
         return Stepwise(*self.tolerance(kind))

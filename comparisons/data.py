@@ -90,3 +90,18 @@ def image_data(ctx):
     if ctx.options.data != "digits":
         raise ValueError(f"data must be 'digits' or 'mnist', got {ctx.options.data!r}")
     return digits(ctx.rng)
+
+
+def study_notes_text() -> str:
+    """The study notes' own Korean text on gradient descent and linear regression (about 4,000
+    characters, ~310 distinct), shipped in ``comparisons/texts/``: the character-level language
+    model's corpus."""
+    from pathlib import Path
+
+    return (Path(__file__).parent / "texts" / "study_notes_gradient_descent.txt").read_text(encoding="utf-8")
+
+
+def char_windows(rng: np.random.Generator, n_chars: int, window: int, batch: int, steps: int) -> list:
+    """For each step, ``batch`` random start positions of a window of ``window`` characters plus the
+    next one (the targets are the inputs shifted by one), drawn once and read by both sides."""
+    return [rng.integers(0, n_chars - window - 1, size=batch) for _ in range(steps)]

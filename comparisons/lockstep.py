@@ -69,8 +69,9 @@ class Lockstep:
     def _acc(self, quantity):
         return self.parts.setdefault(quantity, self.ctx.stepwise("exact"))
 
-    def compare(self, step: int, quantity: str, actual, expected) -> bool:
-        """Compare one quantity of step ``step``; dicts of arrays are compared over torch's keys."""
+    def compare(self, step: int, quantity: str, actual, expected, scale=None) -> bool:
+        """Compare one quantity of step ``step``; dicts of arrays are compared over torch's keys.
+        ``scale``: the size of the summed terms (see :func:`comparisons.checks.close`)."""
         acc = self._acc(quantity)
         self.steps = max(self.steps, step + 1)
         pair = _as_vectors(actual, expected)
@@ -78,28 +79,29 @@ class Lockstep:
             acc.steps += 1
             acc.problem = acc.problem or f"step {step}: {pair}"
             return False
-        return acc.add(step, *pair)
+        return acc.add(step, *pair, scale)
 
     def step(self, step: int, pairs: dict, referee=None) -> bool:
-        """Compare every quantity of one step (``pairs``: quantity → (NumPy, torch)); in float32, a
-        step that parts is re-taken in float64 by ``referee()`` (same keys) before it counts."""
+        """Compare every quantity of one step (``pairs``: quantity → (NumPy, torch) or (NumPy,
+        torch, scale)); in float32, a step that parts is re-taken in float64 by ``referee()`` (same
+        keys) before it counts."""
         if referee is not None and self.ctx.dtype != "float64" and not self._agrees(pairs, self._acc):
             pairs64 = referee()
             if self._agrees(pairs64, lambda q: self.referee_errors):
-                for quantity, (a, e) in pairs64.items():
-                    self.referee_errors.add(step, *_as_vectors(a, e))
+                for quantity, (a, e, *scale) in pairs64.items():
+                    self.referee_errors.add(step, *_as_vectors(a, e), *scale)
                 self.refereed.append(step)
                 for quantity in pairs:  # the step counts, its float32 errors do not
                     self._acc(quantity).steps += 1
                 self.steps = max(self.steps, step + 1)
                 return True
-        return all([self.compare(step, q, a, e) for q, (a, e) in pairs.items()])
+        return all([self.compare(step, q, a, e, *scale) for q, (a, e, *scale) in pairs.items()])
 
     @staticmethod
     def _agrees(pairs, acc_of) -> bool:
-        for quantity, (a, e) in pairs.items():
+        for quantity, (a, e, *scale) in pairs.items():
             pair = _as_vectors(a, e)
-            if isinstance(pair, str) or not acc_of(quantity).agrees(*pair):
+            if isinstance(pair, str) or not acc_of(quantity).agrees(*pair, *scale):
                 return False
         return True
 
@@ -142,26 +144,42 @@ def finite(*arrays) -> bool:
 
 
 def lockstep_history(ctx, label: str, start: tuple, history_t, step_np, quantities, note: str = "",
-                     referee=None) -> Lockstep:
+                     referee=None, sees_torch: bool = False, scales: dict | None = None) -> Lockstep:
     """Lockstep over a run torch has taken and recorded state by state (a whole-run function).
 
-    ``start`` is the shared initial state (a tuple of arrays), ``history_t`` torch's state after
-    every step (tuples of arrays, in ``quantities`` order, the state first), and ``step_np(k, state)``
-    the NumPy side's step k from ``state``, returning a tuple of the same form. Step k starts
-    both sides from torch's state after step k − 1; one check per quantity is recorded.
+    ``start`` is the shared initial state (a tuple of arrays or dicts of arrays), ``history_t``
+    torch's state after every step (tuples in ``quantities`` order, the state first; any iterable,
+    so a generator can train torch step by step as the lockstep asks for it), and
+    ``step_np(k, state)`` the NumPy side's step k from ``state``, returning a tuple of the same
+    form. Step k starts both sides from torch's state after step k − 1; one check per quantity is
+    recorded. With ``sees_torch``, ``step_np(k, state, after)`` is also given torch's record of
+    step k, so that its optimizer can act on torch's gradient (see :mod:`comparisons.lockstep`).
     ``referee(k, state)`` returns (NumPy's, torch's) step k from ``state`` in float64, for a float32
-    step that parts at a kink (see :class:`Lockstep`)."""
+    step that parts at a kink (see :class:`Lockstep`). ``scales`` maps a quantity to a function of
+    torch's value giving the size of the terms it was summed from (see
+    :func:`comparisons.checks.close`), e.g. a gradient's global norm to compare it normwise."""
     lock = Lockstep(ctx, label)
     state = tuple(start)
     for k, after in enumerate(history_t):
-        ours = step_np(k, state)
-        pairs = {q: (a, e) for q, a, e in zip(quantities, ours, after)}
-        lock.step(k, pairs, referee and partial(_pairs_in_float64, referee, k, state, quantities))
+        ours = step_np(k, state, after) if sees_torch else step_np(k, state)
+        pairs = _pairs(quantities, ours, after, scales)
+        lock.step(k, pairs, referee and partial(_pairs_in_float64, referee, k, state, quantities, scales))
         state = tuple(after[: len(start)])
     lock.record(note)
     return lock
 
 
-def _pairs_in_float64(referee, k, state, quantities) -> dict:
-    ours, theirs = referee(k, tuple(np.asarray(v, dtype=np.float64) for v in state))
-    return {q: (a, e) for q, a, e in zip(quantities, ours, theirs)}
+def _in_float64(v):
+    if isinstance(v, dict):
+        return {k: np.asarray(a, dtype=np.float64) for k, a in v.items()}
+    return np.asarray(v, dtype=np.float64)
+
+
+def _pairs(quantities, ours, theirs, scales) -> dict:
+    scales = scales or {}
+    return {q: (a, e, scales[q](e)) if q in scales else (a, e) for q, a, e in zip(quantities, ours, theirs)}
+
+
+def _pairs_in_float64(referee, k, state, quantities, scales=None) -> dict:
+    ours, theirs = referee(k, tuple(_in_float64(v) for v in state))
+    return _pairs(quantities, ours, theirs, scales)

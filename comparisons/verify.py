@@ -402,7 +402,10 @@ def assert_agrees(kind: str, target, against: str, **kwargs) -> VerifyResult:
 
 # --- a whole file -----------------------------------------------------------------------------------
 
-NOT_YET = {"convolution": "no convolution reference yet", "pooling": "no pooling reference yet",
+NOT_YET = {"temporalaffineforward": "no reference for CS231n's temporal layers yet",
+           "temporalaffinebackward": "no reference for CS231n's temporal layers yet",
+           "temporalsoftmaxloss": "no reference for CS231n's temporal layers yet",
+           "convolution": "no convolution reference yet", "pooling": "no pooling reference yet",
            "im2col": "no convolution reference yet", "col2im": "no convolution reference yet",
            "svmloss": "no SVM-loss reference yet", "multilayernetextend": "no network reference with batch norm "
            "and dropout yet", "simpleconvnet": "no convolution reference yet"}
@@ -522,7 +525,7 @@ def format_file_result(result: FileResult) -> str:
              f"{'object':34s} {'kind':9s} {'against':22s} {'verdict':8s} {'worst err':>9s}  hint"]
     for r in result.results:
         worst_abs, _ = r.worst()
-        hint = r.error or r.hint or ("" if r.passed else f"first failing check: {r.first_failure.check}")
+        hint = r.error or r.hint or ("; ".join(r.notes) if r.passed else f"first failing check: {r.first_failure.check}")
         lines.append(f"{r.target[:34]:34s} {r.kind:9s} {r.against:22s} {r.verdict.upper():8s} "
                      f"{_num(worst_abs):>9s}  {hint}")
     if result.skipped:

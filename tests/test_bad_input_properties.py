@@ -31,6 +31,9 @@ import torch_ref.delta_rule as tdelta
 import torch_ref.gradients as tgrad
 import torch_ref.linear_regression as tlin
 import torch_ref.optim as topt
+import torch_ref.recurrent as trec
+from comparisons import bridge
+from scratch import recurrent as RC
 from scratch import (activations as A, delta_rule, gradients as G, init, layers as L, linear_regression as LR,
                      losses as LS, networks as N, optim as O, regularization as R, schedules as S, search)
 
@@ -146,7 +149,8 @@ class Labels(Array):
 
     def strategy(self, comparable: bool):
         valid = np.asarray(self.valid)
-        wrong = [np.where(np.arange(valid.size) == 0, self.classes, valid), np.where(np.arange(valid.size) == 0, -1, valid),
+        first = np.arange(valid.size).reshape(valid.shape) == 0  # labels of any shape: (N,) or (N, T)
+        wrong = [np.where(first, self.classes, valid), np.where(first, -1, valid),
                  valid + 0.5, _put(valid, 0, NAN)]
         return st.one_of(super().strategy(False), st.sampled_from(wrong + [valid.astype(np.float64)]))
 
@@ -859,8 +863,262 @@ SEARCH_CASES = {
          "scores": Array([0.9, 0.1, 0.8]), "top_k": Int(2, minimum=1)}, search.narrow),
 }
 
+# recurrent layers: against nn.RNN / nn.LSTM / nn.GRU (and their cells), nn.Embedding, clip_grad_norm_
+
+RN, RT, RD, RH, RV = 2, 3, 4, 3, 5
+RX, RDH = rng0.normal(size=(RN, RT, RD)), rng0.normal(size=(RN, RT, RH))
+RX2, RH0, RC0, RDH2, RDC2 = (rng0.normal(size=s) for s in ((RN, RD), (RN, RH), (RN, RH), (RN, RH), (RN, RH)))
+RW = {kind: [rng0.normal(0, 0.5, s) for s in ((RD, g * RH), (RH, g * RH), (g * RH,))] + [rng0.normal(0, 0.5, g * RH)] * (kind == "gru")
+      for kind, g in (("rnn", 1), ("lstm", 4), ("gru", 3))}
+REC = {"rnn": (RC.RNN, RC.RNNCell), "lstm": (RC.LSTM, RC.LSTMCell), "gru": (RC.GRU, RC.GRUCell)}
+TORCH_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+def rec_module(kind, w, cell=False):
+    """The torch module holding scratch-layout weights w = [Wx, Wh, b(, bh)] (LSTM columns i, f, o, g)."""
+    w = [T(a).numpy() for a in w]
+    tp = bridge.recurrent_to_torch(kind, w[0], w[1], w[2], gates=RC.LSTM_GATES if kind == "lstm" else None,
+                                   bh=w[3] if kind == "gru" else None)
+    return trec.recurrent(kind, *(torch.as_tensor(tp[n]) for n in TORCH_NAMES), cell=cell)
+
+
+def states_t(kind, N, given):
+    """The initial states as torch takes them: None → zeros."""
+    n = 2 if kind == "lstm" else 1
+    return tuple(torch.zeros(N, RH, dtype=torch.float64) if s is None else T(s) for s in (list(given) + [None] * n)[:n])
+
+
+def seq_forward_t(kind, w, x, states=()):
+    module = rec_module(kind, w)
+    st = states_t(kind, T(x).shape[0], states)
+    out, _ = module(T(x), tuple(s[None] for s in st) if kind == "lstm" else st[0][None])
+    return out
+
+
+def seq_backward_t(kind, w, x, states, dh, truncate):
+    module = rec_module(kind, w)
+    _, _, dx, dstates = trec.run_backward(module, T(x), states_t(kind, T(x).shape[0], states), T(dh), truncate)
+    grads = bridge.recurrent_arrays(module, grad=True, gates=RC.LSTM_GATES if kind == "lstm" else None)
+    return [dx, *dstates, *grads.values()]
+
+
+def seq_backward_run(kind, states, dh, truncate):
+    layer = REC[kind][0](*RW[kind])
+    layer.forward(RX, *states)
+    return [*layer.backward(dh, truncate), *layer.grads.values()]
+
+
+def cell_forward_t(kind, w, x, states=()):
+    module = rec_module(kind, w, cell=True)
+    st = states_t(kind, T(x).shape[0], states)
+    with torch.no_grad():
+        out = module(T(x), st if kind == "lstm" else st[0])
+    return list(out) if isinstance(out, tuple) else out
+
+
+def cell_run(kind, dh, dc=None):
+    layer = REC[kind][1](*RW[kind])
+    states = (RH0, RC0) if kind == "lstm" else (RH0,)
+    layer.forward(RX2, *states)
+    back = layer.backward(dh, dc) if kind == "lstm" else layer.backward(dh)
+    return [*back, *layer.grads.values()]
+
+
+def cell_backward_t(kind, dh, dc=None):
+    module = rec_module(kind, RW[kind], cell=True)
+    states = (RH0, RC0) if kind == "lstm" else (RH0,)
+    douts = (T(dh), torch.zeros(RN, RH, dtype=torch.float64) if dc is None else T(dc))[:len(states)]
+    _, dx, dstates = trec.cell_backward(module, T(RX2), tuple(T(s) for s in states), douts)
+    grads = bridge.recurrent_arrays(module, grad=True, gates=RC.LSTM_GATES if kind == "lstm" else None)
+    return [dx, *dstates, *grads.values()]
+
+
+def fit_x(x, Wx, ndim=3):
+    """The input resized to as many features as Wx has rows (a constructor given another valid D)."""
+    if np.ndim(Wx) == 2 and np.shape(Wx)[0] >= 1:
+        return np.resize(x, np.shape(x)[:-1] + (np.shape(Wx)[0],))
+    return x
+
+
+def rec_weights(kind):
+    names = ("Wx", "Wh", "bx", "bh") if kind == "gru" else ("Wx", "Wh", "b")
+    return {n: Array(v, finite=True) for n, v in zip(names, RW[kind])}
+
+
+def recurrent_cases(kind):
+    name = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[kind]
+    seq, cell = f"recurrent.{name}", f"recurrent.{name}Cell"
+    extra = {"reset_after": FLAG} if kind == "gru" else {}
+    state_args = {"h0": Array(RH0), "c0": Array(RC0)} if kind == "lstm" else {"h0": Array(RH0)}
+    prev_args = {"h_prev": Array(RH0), "c_prev": Array(RC0)} if kind == "lstm" else {"h_prev": Array(RH0)}
+    states = (RH0, RC0) if kind == "lstm" else (RH0,)
+    dcell = {"dh": Array(RDH2), "dc": Array(RDC2)} if kind == "lstm" else {"dh": Array(RDH2)}
+    return {
+        seq: Case({**rec_weights(kind), **extra},
+                  lambda **kw: REC[kind][0](**kw).forward(fit_x(RX, kw["Wx"])),
+                  lambda **kw: seq_forward_t(kind, [v for k, v in kw.items() if k != "reset_after"], fit_x(RX, kw["Wx"]))),
+        f"{seq}.forward": Case({"x": Array(RX), **state_args}, lambda x, **st: REC[kind][0](*RW[kind]).forward(x, **st),
+                               lambda x, **st: seq_forward_t(kind, RW[kind], x, st.values())),
+        f"{seq}.backward": Case({"dh": Array(RDH), "truncate": Int(2, minimum=1)},
+                                lambda dh, truncate: seq_backward_run(kind, states, dh, truncate),
+                                lambda dh, truncate: seq_backward_t(kind, RW[kind], RX, states, dh, truncate)),
+        cell: Case({**rec_weights(kind), **extra},
+                   lambda **kw: REC[kind][1](**kw).forward(fit_x(RX2, kw["Wx"]), *states),
+                   lambda **kw: cell_forward_t(kind, [v for k, v in kw.items() if k != "reset_after"],
+                                               fit_x(RX2, kw["Wx"]), states)),
+        f"{cell}.forward": Case({"x": Array(RX2), **prev_args}, lambda x, **st: REC[kind][1](*RW[kind]).forward(x, **st),
+                                lambda x, **st: cell_forward_t(kind, RW[kind], x, st.values())),
+        f"{cell}.backward": Case(dcell, lambda **d: cell_run(kind, **d), lambda **d: cell_backward_t(kind, **d)),
+    }
+
+
+EW, EIDX, EDOUT = rng0.normal(size=(RV, 3)), np.array([[1, 4, 1], [0, 1, 3]]), rng0.normal(size=(2, 3, 3))
+TLW, TLB = rng0.normal(size=(RD, RV)), rng0.normal(size=RV)
+TSX, TST = rng0.normal(size=(RN, RT, RV)), np.array([[0, 4, 2], [1, 1, 3]])
+GR = {"a": rng0.normal(size=(3, 2)), "b": rng0.normal(size=4)}
+LMP = {"E": rng0.normal(size=(RV, RD)), "Wx": RW["lstm"][0], "Wh": RW["lstm"][1], "b": RW["lstm"][2],
+       "W": rng0.normal(size=(RH, RV)), "bo": rng0.normal(size=RV)}
+SCP = {"Wx": RW["rnn"][0], "Wh": RW["rnn"][1], "b": RW["rnn"][2], "W": rng0.normal(size=(RH, 2)), "bo": rng0.normal(size=2)}
+SCT = np.array([1, 0])
+
+
+def embedding_backward(dout):
+    layer = RC.Embedding(EW)
+    layer.forward(EIDX)
+    layer.backward(dout)
+    return layer.grads["W"]
+
+
+def embedding_backward_t(dout):
+    w = Tg(EW)
+    F.embedding(torch.as_tensor(EIDX), w).backward(T(dout))
+    return w.grad
+
+
+def time_linear_backward(xt, dout):
+    w, b = Tg(TLW), Tg(TLB)
+    F.linear(xt, w.T, b).backward(dout)
+    return [xt.grad, w.grad, b.grad]
+
+
+def grads_list(grads):
+    return list(grads.values()) if isinstance(grads, dict) else list(grads)
+
+
+def global_norm_t(grads):
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(T(g)) for g in grads_list(grads)]))
+
+
+def clip_run(grads, max_norm, eps):
+    grads = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in grads.items()} if isinstance(grads, dict) \
+        else [v.copy() if isinstance(v, np.ndarray) else v for v in grads] if isinstance(grads, list) else grads
+    norm = RC.clip_grad_norm(grads, max_norm, eps)
+    return [norm, *grads_list(grads)]
+
+
+def clip_t(grads, max_norm, eps):
+    tensors = [T(g).clone().requires_grad_(True) for g in grads_list(grads)]
+    for t in tensors:
+        t.grad = t.detach().clone()
+    norm = trec.clip_grad_norm(tensors, max_norm)
+    return [norm, *(t.grad for t in tensors)]
+
+
+def lm_t(params):
+    """torch's CharLM holding ``params`` (scratch layout)."""
+    p = {k: T(v).numpy() for k, v in params.items()}
+    (V, D), H = p["E"].shape, p["Wh"].shape[0]
+    model = trec.CharLM(V, D, H).double()
+    return bridge.load_sequence_model(model, p, gates=RC.LSTM_GATES)
+
+
+def lm_loss_t(params, idx, t, grads=False):
+    model = lm_t(params)
+    loss = model.loss(torch.as_tensor(np.asarray(idx)), labels(t))
+    if not grads:
+        return loss
+    loss.backward()
+    return bridge.sequence_model_arrays(model, grad=True, gates=RC.LSTM_GATES)
+
+
+def lm_scores_t(idx, h0, c0):
+    st = states_t("lstm", np.shape(idx)[0], (h0, c0))
+    with torch.no_grad():
+        scores, _ = lm_t(LMP)(torch.as_tensor(np.asarray(idx)), tuple(s[None] for s in st))
+    return scores
+
+
+def lm_next_t(char, state):
+    st = states_t("lstm", 1, state or ())
+    with torch.no_grad():
+        scores, (h, c) = lm_t(LMP)(torch.as_tensor([[char]]), tuple(s[None] for s in st))
+    return [torch.softmax(scores[0, 0], dim=-1), h[0], c[0]]
+
+
+def classifier_t(params, x, t, grads=False):
+    p = {k: T(v).numpy() for k, v in params.items()}
+    model = bridge.load_sequence_model(trec.SequenceClassifier(p["Wx"].shape[0], p["Wh"].shape[0], p["W"].shape[1]).double(), p)
+    loss = model.loss(T(x), labels(t))
+    if not grads:
+        return loss
+    loss.backward()
+    return bridge.sequence_model_arrays(model, grad=True)
+
+
+RX_SC = rng0.normal(size=(RN, RT, RD))
+RECURRENT_CASES = {
+    **recurrent_cases("rnn"), **recurrent_cases("lstm"), **recurrent_cases("gru"),
+    "recurrent.Embedding": Case({"W": Array(EW)}, lambda W: RC.Embedding(W).forward(EIDX),
+                                lambda W: F.embedding(torch.as_tensor(EIDX), T(W))),
+    "recurrent.Embedding.forward": Case({"idx": Array(EIDX, extra=[np.array([[RV, 0]]), np.array([-1])])},
+                                        lambda idx: RC.Embedding(EW).forward(idx),
+                                        lambda idx: F.embedding(torch.as_tensor(np.asarray(idx)), T(EW))),
+    "recurrent.Embedding.backward": Case({"dout": Array(EDOUT)}, embedding_backward, embedding_backward_t),
+    "recurrent.TimeLinear": Case({"W": Array(TLW), "b": Array(TLB)}, lambda W, b: RC.TimeLinear(W, b).forward(fit_x(RX, W)),
+                                 lambda W, b: F.linear(T(fit_x(RX, W)), T(W).T, T(b))),
+    "recurrent.TimeLinear.forward": forward_case(lambda: RC.TimeLinear(TLW, TLB), lambda x: F.linear(x, T(TLW).T, T(TLB)),
+                                                 x=RX),
+    "recurrent.TimeLinear.backward": backward_case(lambda: RC.TimeLinear(TLW, TLB), time_linear_backward, x=RX,
+                                                   dout=rng0.normal(size=(RN, RT, RV)), grads=("W", "b")),
+    "recurrent.TimeSoftmaxWithLoss.forward": Case(
+        {"x": Array(TSX), "t": Labels(TST, classes=RV)}, lambda x, t: RC.TimeSoftmaxWithLoss().forward(x, t),
+        lambda x, t: F.cross_entropy(T(x).reshape(-1, T(x).shape[-1]), labels(t).reshape(-1))),
+    "recurrent.TimeSoftmaxWithLoss.backward": Case(
+        {"dout": Array(1.5)}, lambda dout: _forwarded(RC.TimeSoftmaxWithLoss(), TSX, TST).backward(dout),
+        lambda dout: grad_of(lambda v: F.cross_entropy(v.reshape(-1, RV), labels(TST).reshape(-1)), Tg(TSX),
+                             dout=T(dout))[0]),
+    "recurrent.global_norm": Case({"grads": DictOfArrays(GR, Array(GR["a"]))}, RC.global_norm, global_norm_t),
+    "recurrent.clip_grad_norm": Case(
+        {"grads": DictOfArrays(GR, Array(GR["a"])), "max_norm": Real(0.5, low=0, low_open=True),
+         "eps": Other(1e-6, [None, "1e-6", -1e-6, NAN, INF, [1e-6], 1j])}, clip_run, clip_t),
+    "recurrent.CharLM": Case({"params": DictOfArrays(LMP, Array(LMP["E"], finite=True))},
+                             lambda params: RC.CharLM(params).loss(EIDX, TST[:, :3]),
+                             lambda params: lm_loss_t(params, EIDX, TST[:, :3])),
+    "recurrent.CharLM.scores": Case({"idx": Array(EIDX, extra=[np.array([[RV]])]), "h0": Array(RH0), "c0": Array(RC0)},
+                                    lambda idx, h0, c0: RC.CharLM(LMP).scores(idx, h0, c0), lm_scores_t),
+    "recurrent.CharLM.loss": Case({"idx": Array(EIDX, extra=[np.array([[RV]])]), "t": Labels(TST[:, :3], classes=RV)},
+                                  lambda idx, t: RC.CharLM(LMP).loss(idx, t), lambda idx, t: lm_loss_t(LMP, idx, t)),
+    "recurrent.CharLM.gradient": Case({"idx": Array(EIDX, extra=[np.array([[RV]])]), "t": Labels(TST[:, :3], classes=RV)},
+                                      lambda idx, t: RC.CharLM(LMP).gradient(idx, t),
+                                      lambda idx, t: lm_loss_t(LMP, idx, t, grads=True)),
+    "recurrent.CharLM.next_probabilities": Case(
+        {"char": Int(2), "state": Other(None, [3, "state", (RH0[:1],), (RH0, RC0), [None, None], {"h": RH0[:1]}])},
+        lambda char, state: list(RC.CharLM(LMP).next_probabilities(char, state)[:1]) + list(RC.CharLM(LMP).next_probabilities(char, state)[1]),
+        lm_next_t),
+    "recurrent.SequenceClassifier": Case({"params": DictOfArrays(SCP, Array(SCP["Wx"], finite=True))},
+                                         lambda params: RC.SequenceClassifier(params).loss(fit_x(RX_SC, params.get("Wx") if isinstance(params, dict) else None), SCT),
+                                         lambda params: classifier_t(params, fit_x(RX_SC, params["Wx"]), SCT)),
+    "recurrent.SequenceClassifier.loss": Case({"x": Array(RX_SC), "t": Labels(SCT, classes=2)},
+                                              lambda x, t: RC.SequenceClassifier(SCP).loss(x, t),
+                                              lambda x, t: classifier_t(SCP, x, t)),
+    "recurrent.SequenceClassifier.gradient": Case({"x": Array(RX_SC), "t": Labels(SCT, classes=2)},
+                                                  lambda x, t: RC.SequenceClassifier(SCP).gradient(x, t),
+                                                  lambda x, t: classifier_t(SCP, x, t, grads=True)),
+}
+
 CASES = {**ACTIVATION_CASES, **LOSS_CASES, **LAYER_CASES, **OPTIM_CASES, **NETWORK_CASES, **DELTA_CASES,
-         **REGRESSION_CASES, **GRADIENT_CASES, **INIT_CASES, **REGULARIZATION_CASES, **SCHEDULE_CASES, **SEARCH_CASES}
+         **REGRESSION_CASES, **GRADIENT_CASES, **INIT_CASES, **REGULARIZATION_CASES, **SCHEDULE_CASES, **SEARCH_CASES,
+         **RECURRENT_CASES}
 
 NOT_DRIVEN = {  # public names with arguments that no malformed input can reach, and why
     "layers.Layer.forward": "abstract: raises NotImplementedError; every layer class is driven instead",

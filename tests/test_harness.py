@@ -29,6 +29,15 @@ def test_compare_records_shape_mismatch():
     assert not rec.passed and "shape mismatch" in rec.note
 
 
+def test_a_float32_result_re_taken_in_float64_is_judged_at_float64_s_tolerance():
+    ctx = ConceptContext("t", RunOptions(), "float32", None)
+    same = np.array([1.0, 2.0])
+    ok = ctx.compare_in_float64("sum", same + 1e-13, same, "re-taken")
+    off = ctx.compare_in_float64("sum", same + 1e-8, same, "re-taken")  # within float32's tolerance, not float64's
+    assert ok.passed and ok.dtype == "float32" and (ok.atol, ok.rtol) == (1e-12, 1e-10) and ok.note == "re-taken"
+    assert not off.passed and off.first_mismatch["index"] == [0]
+
+
 def test_differs_passes_only_when_quantities_differ():
     ctx = ConceptContext("softmax", RunOptions(), "float64", None)
     relation = ctx.compare("1.1 = 1.0 + 0.1", 1.1, 1.0 + 0.1)

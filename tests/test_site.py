@@ -250,3 +250,10 @@ def test_glossary_page_links_the_concepts_that_ran(small_report):
     html = read(small_report / "glossary.html")
     assert "오차제곱합" in html and "평균 제곱 오차" in html and "가중치의 초깃값" in html
     assert 'href="concepts/losses.html"' in html
+
+
+def test_a_value_the_run_computed_is_quoted_where_the_text_names_it():
+    values = {"loss-end": "1.70"}
+    html = Renderer(value=values.get).block("The loss fell to {{value:loss-end}} in $T$ steps; {{value:gone}}.")
+    assert "fell to 1.70 in" in html
+    assert "no value “gone” in this run" in html

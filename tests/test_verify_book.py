@@ -131,3 +131,107 @@ def test_a_net_that_ignores_its_activation_argument_is_named(book, tmp_path):
     assert "your gradients match activation='sigmoid'" in judged_as_relu.hint
     assert "--hparam activation=sigmoid" in judged_as_relu.hint
     assert verify("network", f"{path}:TwoLayerNet", "mlp", {"delta": 1e-7, "activation": "sigmoid"}).passed
+
+
+# --- CS231n's assignment 3: recurrent layers --------------------------------------------------------
+
+RECURRENT = ("rnn_step_forward/rnn_step_backward", "rnn_forward/rnn_backward", "lstm_step_forward/lstm_step_backward",
+             "lstm_forward/lstm_backward", "word_embedding_forward/word_embedding_backward")
+
+
+def test_cs231n_recurrent_layers_agree_and_their_gate_order_is_named(cs231n):
+    found, skipped = verdicts("rnn_layers.py")
+    for name in RECURRENT:
+        assert found[name].verdict == "agrees", name
+    assert found["lstm_forward/lstm_backward"].against == "lstm"
+    for name in ("lstm_step_forward/lstm_step_backward", "lstm_forward/lstm_backward"):
+        assert any("gate order detected: i, f, o, g (CS231n's)" in n for n in found[name].notes)
+    assert {"temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss"} <= set(skipped)
+
+
+def test_cs231n_recurrent_layers_with_bptt_broken_differ_with_a_hint():
+    result = verify_file(str(FIXTURES / "cs231n_broken" / "rnn_layers.py"))
+    found = {r.target: r for r in result.results}
+    for name in ("rnn_forward/rnn_backward", "lstm_forward/lstm_backward"):
+        assert found[name].verdict == "differs" and "dh is not accumulated from later steps" in found[name].hint
+    for name in ("rnn_step_forward/rnn_step_backward", "lstm_step_forward/lstm_step_backward"):
+        assert found[name].verdict == "agrees", name  # the steps themselves are right
+
+
+MUTATIONS = {  # one mistake planted in CS231n's code → the objects it breaks and the hint they get
+    "tanh' missing on the cell path": ("dnext_c + dnext_h * o * (1 - tanh_c ** 2)", "dnext_c + dnext_h * o",
+                                       "tanh' is missing on the cell path"),
+    "backward stacks the gates as i, f, g, o": (
+        "np.hstack((di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g ** 2)))",
+        "np.hstack((di * i * (1 - i), df * f * (1 - f), dg * (1 - g ** 2), do * o * (1 - o)))",
+        "a different order in backward than in forward"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MUTATIONS))
+def test_a_mistake_planted_in_cs231n_s_lstm_is_named(mistake, tmp_path):
+    before, after, hint = MUTATIONS[mistake]
+    source = (FIXTURES / "cs231n" / "rnn_layers.py").read_text(encoding="utf-8")
+    assert before in source
+    (tmp_path / "rnn_layers.py").write_text(source.replace(before, after), encoding="utf-8")
+    found = {r.target: r for r in verify_file(str(tmp_path / "rnn_layers.py")).results}
+    for name in ("lstm_step_forward/lstm_step_backward", "lstm_forward/lstm_backward"):
+        assert found[name].verdict == "differs" and hint in found[name].hint, (name, found[name].hint)
+    assert found["rnn_forward/rnn_backward"].verdict == "agrees"
+
+
+def test_an_embedding_backward_that_assigns_is_named(tmp_path):
+    source = (FIXTURES / "cs231n" / "rnn_layers.py").read_text(encoding="utf-8")
+    (tmp_path / "rnn_layers.py").write_text(source.replace("np.add.at(dW, x, dout)", "dW[x] = dout"), encoding="utf-8")
+    found = {r.target: r for r in verify_file(str(tmp_path / "rnn_layers.py")).results}
+    r = found["word_embedding_forward/word_embedding_backward"]
+    assert r.verdict == "differs" and "np.add.at" in r.hint
+
+
+CLASS_STYLE = '''
+import numpy as np
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+class LSTMCell:
+    """Gates stacked as f, i, o, g; gradients as attributes."""
+
+    def __init__(self, Wx, Wh, b):
+        self.Wx, self.Wh, self.b = Wx, Wh, b
+
+    def forward(self, x, h_prev, c_prev):
+        H = h_prev.shape[1]
+        a = x @ self.Wx + h_prev @ self.Wh + self.b
+        f, i, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H])
+        g = np.tanh(a[:, 3 * H:])
+        c = f * c_prev + i * g
+        self.cache = (x, h_prev, c_prev, f, i, o, g, np.tanh(c))
+        return o * np.tanh(c), c
+
+    def backward(self, dh, dc):
+        x, h_prev, c_prev, f, i, o, g, tc = self.cache
+        dc = dc + dh * o * (1 - tc ** 2)
+        da = np.hstack([dc * c_prev * f * (1 - f), dc * g * i * (1 - i), dh * tc * o * (1 - o), dc * i * (1 - g ** 2)])
+        self.dWx, self.dWh, self.db = x.T @ da, h_prev.T @ da, da.sum(axis=0)
+        return da @ self.Wx.T, da @ self.Wh.T, dc * f
+
+
+def clip_grads(grads, max_norm):
+    total = np.sqrt(sum(np.sum(g ** 2) for g in grads))
+    rate = max_norm / (total + 1e-6)
+    if rate < 1:
+        for g in grads:
+            g *= rate
+'''
+
+
+def test_class_style_recurrent_code_in_its_own_gate_order_agrees(tmp_path):
+    (tmp_path / "mine.py").write_text(CLASS_STYLE, encoding="utf-8")
+    found = {r.target: r for r in verify_file(str(tmp_path / "mine.py")).results}
+    cell = found["LSTMCell"]
+    assert cell.against == "lstm-step" and cell.verdict == "agrees", cell.records
+    assert any("gate order detected: f, i, o, g" in n for n in cell.notes)
+    assert found["clip_grads"].against == "clip-grad-norm" and found["clip_grads"].verdict == "agrees"

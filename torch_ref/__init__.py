@@ -4,6 +4,6 @@ This package never imports ``scratch``: its numbers come from PyTorch alone. Han
 appears only where PyTorch has no such thing, and each such place says so.
 """
 
-from . import activations, gradients, linear_regression, losses
+from . import activations, gradients, linear_regression, losses, recurrent
 
-__all__ = ["activations", "gradients", "linear_regression", "losses"]
+__all__ = ["activations", "gradients", "linear_regression", "losses", "recurrent"]

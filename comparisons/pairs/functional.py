@@ -1,8 +1,8 @@
 """CS231n's functional layers as layer objects, so that they run through the same drivers as the
 book's classes: ``affine_forward(x, w, b) -> (out, cache)`` with ``affine_backward(dout, cache)
 -> (dx, dw, db)``, and the same for relu, sigmoid, batchnorm (``bn_param`` with mode, eps,
-momentum, running statistics) and dropout (``dropout_param`` with mode and p, CS231n's *keep*
-probability)."""
+momentum, running statistics), dropout (``dropout_param`` with mode and p, CS231n's *keep*
+probability), and assignment 3's rnn_step, rnn, lstm_step, lstm and word_embedding."""
 
 from __future__ import annotations
 
@@ -92,9 +92,63 @@ class Dropout(_Functional):
         return self._backward(dout)
 
 
+class RecurrentStep(_Functional):
+    """``rnn_step_forward(x, prev_h, Wx, Wh, b) -> (next_h, cache)`` with ``rnn_step_backward(dnext_h,
+    cache) -> (dx, dprev_h, dWx, dWh, db)``, and the LSTM's (x, prev_h, prev_c, …) -> (next_h,
+    next_c, cache) with (dnext_h, dnext_c, cache) -> (dx, dprev_h, dprev_c, dWx, dWh, db)."""
+
+    def __init__(self, Wx, Wh, b):
+        super().__init__()
+        self.Wx, self.Wh, self.b = Wx, Wh, b
+
+    def forward(self, x, *state):
+        fn = type(self).forward_fn
+        result = call(fn, fn.__name__, x, *state, self.Wx, self.Wh, self.b)
+        if not (isinstance(result, tuple) and len(result) == len(state) + 1):
+            raise TypeError(f"{fn.__name__} must return ({', '.join(['next_h', 'next_c'][:len(state)])}, cache)")
+        *out, self._cache = result
+        return tuple(out) if len(out) > 1 else out[0]
+
+    def backward(self, *douts):
+        fn = type(self).backward_fn
+        result = call(fn, fn.__name__, *douts, self._cache)
+        if not (isinstance(result, tuple) and len(result) == len(douts) + 4):
+            raise TypeError(f"{fn.__name__} must return (dx, dprev_h{', dprev_c' if len(douts) == 2 else ''}, dWx, dWh, db)")
+        *d, self.grads["Wx"], self.grads["Wh"], self.grads["b"] = result
+        return tuple(d)
+
+
+class RecurrentSequence(RecurrentStep):
+    """``rnn_forward(x, h0, Wx, Wh, b) -> (h, cache)`` with ``rnn_backward(dh, cache) -> (dx, dh0,
+    dWx, dWh, db)``, and lstm_forward/lstm_backward alike (CS231n's LSTM starts from c0 = 0)."""
+
+    def forward(self, xs, h0):
+        return super().forward(xs, h0)
+
+    def backward(self, dhs):
+        return super().backward(dhs)
+
+
+class WordEmbedding(_Functional):
+    """``word_embedding_forward(x, W) -> (out, cache)`` with ``word_embedding_backward(dout, cache) -> dW``."""
+
+    def __init__(self, W):
+        super().__init__()
+        self.W = W
+
+    def forward(self, idx):
+        return self._forward(idx, self.W)
+
+    def backward(self, dout):
+        self.grads["W"] = self._backward(dout)
+
+
 # stem of X_forward / X_backward → (layer pair id, adapter class)
 ADAPTERS = {"affine": ("linear", Affine), "relu": ("relu", Elementwise), "sigmoid": ("sigmoid", Elementwise),
-            "tanh": ("tanh", Elementwise), "batchnorm": ("batchnorm", BatchNorm), "dropout": ("dropout", Dropout)}
+            "tanh": ("tanh", Elementwise), "batchnorm": ("batchnorm", BatchNorm), "dropout": ("dropout", Dropout),
+            "rnnstep": ("rnn-step", RecurrentStep), "rnn": ("rnn", RecurrentSequence),
+            "lstmstep": ("lstm-step", RecurrentStep), "lstm": ("lstm", RecurrentSequence),
+            "wordembedding": ("embedding", WordEmbedding)}
 
 
 def adapter(stem: str, forward_fn, backward_fn):

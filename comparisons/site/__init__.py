@@ -237,7 +237,9 @@ def _concept_page(site: Site, index: int) -> None:
         return (f'<figure class="table" id="table-{escape(name)}"><figcaption><b>Table {number}.</b> {caption}'
                 f"</figcaption>{frame_html(frame)}</figure>")
 
-    render = Renderer(figure=figure, table=table)
+    values = read_table(site.folder, c.id, "values")
+    quoted = dict(zip(values["name"].astype(str), values["value"].astype(str))) if values is not None else {}
+    render = Renderer(figure=figure, table=table, value=quoted.get)
     guide = render.block(textwrap.dedent(getattr(module, "GUIDE", "")).strip()) if module else ""
 
     more_figures = [render.figure(f[len(c.id) + 1:-4], render.figure_count + 1, "")
@@ -245,7 +247,7 @@ def _concept_page(site: Site, index: int) -> None:
     more_figures = [f for f in more_figures if f]
     more_tables = []
     for name in c.tables:
-        if name in render.placed.tables:
+        if name in render.placed.tables or name == "values":  # the values are quoted in the text
             continue
         frame = read_table(site.folder, c.id, name)
         if frame is not None:

@@ -9,6 +9,8 @@ A concept's ``GUIDE`` is Markdown with three additions:
 * ``{{figure:NAME|CAPTION}}`` on a line of its own: the concept's figure ``NAME`` (the name its
   ``run`` gave ``ctx.figure``), with a numbered caption, right after the paragraph that explains it.
 * ``{{table:NAME|CAPTION}}``: one of the concept's run tables (``ctx.table``), likewise.
+* ``{{value:NAME}}`` inline: a number the run computed, from the concept's ``values`` table (columns
+  ``name`` and ``value``), so that every sentence stating an outcome quotes the run.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ _INLINE = re.compile(
     re.DOTALL,
 )
 _MARKER = re.compile(r"^[ \t]*\{\{(?P<kind>figure|table):(?P<name>[^|}]+)(?:\|(?P<caption>.*))?\}\}[ \t]*$", re.M)
+_VALUE = re.compile(r"\{\{value:(?P<name>[^|}]+)\}\}")
 _TOKEN = "zqx{kind}{n}xqz"  # survives Markdown untouched: letters and digits only
 _BLOCK_TOKEN = re.compile(r"<p>(zqx(?:display|figure|table)\d+xqz)</p>")
 _ANY_TOKEN = re.compile(r"zqx(?:inline|display|figure|table|dollar)\d+xqz")
@@ -80,6 +83,7 @@ class Renderer:
 
     figure: Callable[[str, int, str], str | None] = lambda name, number, caption: None
     table: Callable[[str, int, str], str | None] = lambda name, number, caption: None
+    value: Callable[[str], str | None] = lambda name: None
     figure_count: int = 0
     table_count: int = 0
     placed: Placed = field(default_factory=Placed)
@@ -110,12 +114,18 @@ class Renderer:
                 self.placed.tables.append(name)
             return "\n\n" + keep(kind, made) + "\n\n"
 
+        text = _VALUE.sub(lambda m: self._value(m["name"].strip()), text)
         text = _MARKER.sub(marker, text)
         text = self._math(text, keep)
         out = markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"])
         out = out.replace("<table>", '<div class="scroll"><table>').replace("</table>", "</table></div>")
         out = _BLOCK_TOKEN.sub(lambda m: pieces[m[1]], out)
         return _ANY_TOKEN.sub(lambda m: pieces[m[0]], out)
+
+    def _value(self, name: str) -> str:
+        """A value the run computed, as text (escaped); a marked gap where the run made none."""
+        found = self.value(name)
+        return html.escape(str(found)) if found is not None else f"(no value “{html.escape(name)}” in this run)"
 
     def inline(self, text: str) -> str:
         """One line of Markdown with math (a table cell, a caption) as inline HTML, no <p>."""

@@ -1,0 +1,802 @@
+"""Recurrent networks: the tanh RNN, the LSTM and the GRU, one step and a whole sequence, with
+backpropagation through time; the embedding; clipping by the global norm; a character-level
+language model trained on the study notes' own text — against nn.RNN/nn.LSTM/nn.GRU and autograd."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+import scratch.recurrent
+import torch_ref.recurrent as trec
+
+from .. import bridge, data, plots
+from ..checks import TOLERANCES, close, measure
+from ..context import DTYPES
+from ..lockstep import load_into, lockstep_history
+from ..site.numbers import sig
+from ..training import free_running
+
+ID = "rnn"
+TITLE = "Recurrent networks and backpropagation through time (순환 신경망)"
+
+GUIDE = r"""
+A recurrent neural network (순환 신경망, RNN) reads a sequence $x_0, x_1, \dots, x_{T-1}$ one step at
+a time and carries a hidden state (은닉 상태) $h_t$ from each step to the next. The vanilla RNN's
+step is one affine map and a tanh:
+
+$$
+h_t = \tanh(x_t W_x + h_{t-1} W_h + b)
+$$
+
+with the **same** $W_x$, $W_h$, $b$ at every step. **Unrolled** in time it is a feed-forward
+network $T$ layers deep whose layers share their weights, so its gradient is ordinary
+backpropagation through that unrolled graph — **backpropagation through time** (BPTT). The
+gradient reaching $h_t$ is what the output at $t$ sends plus what step $t+1$ sends back through
+$h_t$, and a shared weight's gradient is the sum over the steps:
+
+$$
+\frac{\partial L}{\partial h_t} = \frac{\partial L_t}{\partial h_t} + \Big(\frac{\partial L}{\partial h_{t+1}} \odot (1 - h_{t+1}^2)\Big) W_h^\top, \qquad \frac{\partial L}{\partial W_h} = \sum_t h_{t-1}^\top \Big(\frac{\partial L}{\partial h_t} \odot (1 - h_t^2)\Big)
+$$
+
+Forgetting the second term of $\partial L/\partial h_t$ (taking only the output's gradient) is the
+classic mistake: every weight gradient then misses the paths through later steps. **Truncated
+BPTT** cuts those paths on purpose after $k$ steps to bound the cost: the forward pass carries
+$h$ across the block boundaries, the backward pass stops there (in PyTorch, `h.detach()`).
+Every state and gradient of the three layers, for one step and for a sequence with full and
+truncated BPTT, is compared with PyTorch's modules and autograd below.
+
+**Vanishing and exploding gradients.** Going back one step multiplies the gradient by
+$\operatorname{diag}(1 - h_t^2)\, W_h^\top$. Over many steps that product shrinks geometrically when
+$W_h$ is small and grows geometrically when it is large. With $L = \sum d \odot h_{T-1}$ for a random $d$ over
+{{value:flow-steps}} steps, $\|\partial L/\partial h_0\| / \|\partial L/\partial h_{T-1}\|$ was
+{{value:flow-small}} for the tanh RNN with small recurrent weights (std $0.5/\sqrt H$) and
+{{value:flow-large}} with large ones (std $3/\sqrt H$), on both sides.
+
+**The LSTM** (장단기 메모리) adds a cell state $c_t$ that is updated by addition, under gates. With
+$a = x_t W_x + h_{t-1} W_h + b$ split into four blocks:
+
+$$
+i = \sigma(a_i), \quad f = \sigma(a_f), \quad o = \sigma(a_o), \quad g = \tanh(a_g), \qquad c_t = f \odot c_{t-1} + i \odot g, \qquad h_t = o \odot \tanh(c_t)
+$$
+
+The gradient along the cell path is $\partial L/\partial c_{t-1} = \partial L/\partial c_t \odot f$:
+one elementwise factor per step, no weight matrix and no squashing derivative. When the forget
+gate stays near 1 the gradient survives many steps; that is why the gates help. With the same
+small weights and the forget gate's bias at 3 ($\sigma(3) \approx 0.95$), the ratio was
+{{value:flow-lstm3}}; with the forget bias at 0 ($\sigma(0) = 0.5$) it was {{value:flow-lstm0}}.
+Going into the cell, the output's gradient passes through $h_t = o \odot \tanh(c_t)$, so it
+carries $\tanh'(c_t) = 1 - \tanh^2(c_t)$ — the factor hand-written backward passes most often drop.
+
+{{figure:gradient-flow|$\|\partial L/\partial h_t\|$ against $t$ (log scale) for a loss on the last hidden state only: the tanh RNN with small and large recurrent weights, and the LSTM with the forget-gate bias at 0 and at 3. NumPy lines, PyTorch markers on them.}}
+
+**Gate order and the two biases.** This page's NumPy LSTM (like CS231n's) keeps the four gates
+in the column order $(i, f, o, g)$ with one bias. `nn.LSTM` stacks them in the rows of
+`weight_ih_l0` in the order $(i, f, g, o)$ and has two biases, `bias_ih_l0` and `bias_hh_l0`.
+The mapping is $W_x = W_{ih}^\top$ with its $g$ and $o$ column blocks swapped, $W_h = W_{hh}^\top$
+likewise, and $b = b_{ih} + b_{hh}$ (only their sum enters the gates). It is checked exactly, and the two
+obvious mistakes are shown to differ: the rows taken in PyTorch's order (outputs off by
+{{value:gate-order-error}}) and $b_{ih}$ alone. Autograd gives the two biases the same gradient,
+so an optimizer moves their sum **twice**: one SGD step changes $b_{ih} + b_{hh}$ by exactly
+$-2\eta\, \partial L/\partial b$, where the one-bias layer moves $b$ by $-\eta\, \partial L/\partial b$. The
+training runs below therefore freeze `bias_hh_l0` at 0 (`torch_ref.recurrent.one_bias`).
+
+**The GRU** (gates $r, z, n$) has no cell: $h_t = (1 - z) \odot n + z \odot h_{t-1}$. Cho et al.
+(2014) apply the reset gate to $h$ before the recurrent product; PyTorch (and cuDNN) apply it
+after, to the product plus its bias, which is why `nn.GRU` needs two biases:
+
+$$
+\text{paper: } n = \tanh\big(x W_n + b_{in} + (r \odot h) U_n + b_{hn}\big) \qquad \text{PyTorch: } n = \tanh\big(x W_n + b_{in} + r \odot (h U_n + b_{hn})\big)
+$$
+
+Both are implemented (`GRU(..., reset_after=True/False)`). PyTorch's form matches `nn.GRU` to
+{{value:gru-torch-error}}; the paper's form differs from it by up to {{value:gru-paper-difference}}
+(a step's output), and equals it exactly where $U_n$ is diagonal and $b_{hn} = 0$, the one case
+where $r \odot (h U_n) = (r \odot h) U_n$. The paper's form is checked against autograd of the
+same formula written by hand in PyTorch.
+
+**Embedding** (임베딩): $e = E[\text{idx}]$, one row per index. Its backward must *add* the
+gradients of an index that occurs several times — `np.add.at(dE, idx, dout)`; `dE[idx] = dout` keeps
+only the last one: in this run's batch of {{value:embedding-count}} indices, {{value:embedding-repeats}} of
+them repeat an earlier one, and assigning was off by up to {{value:embedding-assign-error}}.
+
+**Clipping by the global norm** (기울기 클리핑) rescales all gradients by the same factor
+$\min(1, \tau / (\|g\| + 10^{-6}))$, $\|g\|$ the norm of all of them together, as
+`nn.utils.clip_grad_norm_`; clipping each tensor by its own norm changes the gradient's
+direction. On a tanh RNN with large recurrent weights, trained with SGD (learning rate
+{{value:clip-lr}}) to recall the sign of the first of {{value:clip-steps-T}} inputs, the gradient norm
+reached {{value:clip-max-norm}} without clipping; the last 20 steps' mean loss was
+{{value:clip-loss-unclipped}} without clipping and {{value:clip-loss-clipped}} with $\tau = 1$. An
+exploding gradient is also fragile: moving every parameter of the unclipped run by one rounding
+unit moved its gradient by up to {{value:clip-sensitivity}} of the gradient's norm (the largest over
+the steps; $10^{-16}$ would be a well-conditioned sum), so its lockstep comparison allows ten times
+that measured sensitivity beside the usual tolerance.
+
+{{figure:clipping|Training a tanh RNN with large recurrent weights with and without clipping: the loss (left) and the gradient norm before clipping (right) at every step. NumPy lines, PyTorch markers.}}
+
+**A character-level language model** (embedding → LSTM → linear, softmax-with-loss on the next
+character at every position) is trained on the study notes' own Korean text
+({{value:lm-chars}} characters, {{value:lm-vocab}} distinct) with Adam (learning rate 0.01) and
+clipping at 5, on batches of {{value:lm-batch}} windows of {{value:lm-window}} characters, for
+{{value:lm-steps}} steps on both sides, compared in lockstep at every step in both dtypes and
+free-running in float64. The loss (the mean over the first 5 steps, then over the last 20) fell from
+{{value:lm-loss-start}} to {{value:lm-loss-end}} on the NumPy side and from {{value:lm-loss-start-torch}}
+to {{value:lm-loss-end-torch}} on PyTorch's; a uniform guess over the characters would score
+{{value:lm-uniform}}.
+
+{{figure:lm-loss|The language model's training loss at every step: NumPy line, PyTorch markers.}}
+
+{{table:samples|Text sampled from the model at points of training (the same uniform draws on both sides, the first character given; ⏎ is a line break).}}
+
+**Your own code.** `python -m comparisons verify rnn_layers.py` judges CS231n's functions
+(`rnn_step_forward`/`rnn_step_backward`, `rnn_forward`/`rnn_backward`, the LSTM's, and
+`word_embedding_forward`/`word_embedding_backward`) in one command, and classes such as
+`LSTMCell(Wx, Wh, b)` with `forward(x, h_prev, c_prev)` and `backward(dh, dc)`. It reads the
+LSTM's gate order off the forward pass and names it in the output (CS231n writes $i, f, o, g$).
+Its catalogue of mistakes for these layers, each with a hint: a backward that forgets the
+gradient from later steps, gates stacked in another order in backward than in forward, $\tanh'$
+missing on the cell path, an embedding backward that assigns instead of adding, and clipping
+tensor by tensor.
+"""
+
+PAIRS = [("layer", "rnn-step"), ("layer", "rnn"), ("layer", "lstm-step"), ("layer", "lstm"),
+         ("layer", "gru-step"), ("layer", "embedding"), ("function", "clip-grad-norm")]
+
+CODE = [
+    (scratch.recurrent._Recurrent.backward, trec.run_backward),
+    (scratch.recurrent._lstm_step_forward, trec.recurrent),
+    (scratch.recurrent._lstm_step_backward, trec.cell_backward),
+    (scratch.recurrent._gru_step_forward, trec.gru_cell_reset_before),
+    (scratch.recurrent.CharLM, trec.CharLM),
+]
+
+DIFFERENCES = [
+    ("LSTM gate order", "CS231n: columns $(i, f, o, g)$ of $W_x$ (D, 4H)", "`nn.LSTM`: rows $(i, f, g, o)$ of `weight_ih_l0` (4H, D)",
+     "LSTM gates taken in PyTorch's row order, unpermuted"),
+    ("LSTM/RNN biases", "one bias $b$", "`bias_ih` + `bias_hh`: $b = b_{ih} + b_{hh}$, each trained (the sum moves twice)",
+     "one SGD step on the one-bias layer vs the change of b_ih + b_hh"),
+    ("GRU reset gate", "Cho et al.: $(r \\odot h) U_n$", "`nn.GRU`: $r \\odot (h U_n + b_{hn})$",
+     "GRU paper form vs nn.GRUCell (a general U_n)"),
+    ("embedding backward", "`dE[idx] = dout` in some hand-written code", "scatter-add (autograd)",
+     "embedding: dE[idx] = dout (assigning) vs nn.Embedding"),
+    ("clipping", "per tensor in some code", "`clip_grad_norm_`: one factor for all",
+     "clipping each tensor by its own norm vs clip_grad_norm_"),
+    ("temporal softmax loss", "CS231n: sum over t, divided by N", "`CrossEntropyLoss`: mean over N·T",
+     "time-distributed softmax-with-loss: loss"),
+]
+
+GATES = {"rnn": None, "lstm": scratch.recurrent.LSTM_GATES, "gru": None}
+G = {"rnn": 1, "lstm": 4, "gru": 3}
+NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def run(ctx):
+    values = {}
+    _cells(ctx)
+    outputs = _sequences(ctx)
+    _lstm_mapping(ctx, outputs["lstm"], values)
+    _gru_forms(ctx, values)
+    _embedding(ctx, values)
+    _time_layers(ctx)
+    _clipping(ctx)
+    _gradient_flow(ctx, values)
+    _clipped_training(ctx, values)
+    _language_model(ctx, values)
+    ctx.table("values", pd.DataFrame({"name": list(values), "value": list(values.values())}))
+
+
+# --- shared parameters ------------------------------------------------------------------------------
+
+
+def _torch_layout(ctx, kind, D, H, scale=0.5):
+    """PyTorch-layout parameters drawn from the run's generator: weight_ih, weight_hh, bias_ih, bias_hh."""
+    g = G[kind] * H
+    return {"weight_ih": ctx.array(ctx.rng.normal(0, scale, (g, D))),
+            "weight_hh": ctx.array(ctx.rng.normal(0, scale, (g, H))),
+            "bias_ih": ctx.array(ctx.rng.normal(0, 0.5, g)), "bias_hh": ctx.array(ctx.rng.normal(0, 0.5, g))}
+
+
+def _numpy_layer(ctx, kind, tp, cell=False, **kwargs):
+    p = bridge.recurrent_from_torch(kind, **tp, gates=GATES[kind])
+    name = NAMES[kind] + ("Cell" if cell else "")
+    cls = getattr(ctx.impl.recurrent, name)
+    return cls(p["Wx"], p["Wh"], p["bx"], p["bh"], **kwargs) if kind == "gru" else cls(p["Wx"], p["Wh"], p["b"])
+
+
+TORCH_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+def _torch_module(ctx, kind, tp, cell=False):
+    return trec.recurrent(kind, *(ctx.tensor(tp[k]) for k in TORCH_NAMES), cell=cell)
+
+
+def _as(dtype, device):
+    """Converters to ``dtype`` ('float32'/'float64'): (NumPy array, tensor on ``device``)."""
+    np_dtype, torch_dtype = DTYPES[dtype]
+    return (lambda a: np.asarray(a, dtype=np_dtype),
+            lambda a: torch.as_tensor(np.asarray(a, dtype=np_dtype), dtype=torch_dtype, device=device))
+
+
+def _compare_refereed(ctx, label, compute):
+    """Compare every quantity ``compute(dtype)`` returns (name → (NumPy, PyTorch)). In float32 a
+    quantity that parts is re-taken in float64 from the same inputs (float32 values are exact in
+    float64), as :class:`comparisons.lockstep.Lockstep` does for a training step: a weight gradient
+    is a sum over N·T terms that can cancel to far below their size, and the two sides' float32
+    roundings of the terms then differ by more than float32's one-step tolerance of the sum. The
+    check records the float64 errors and says so. Returns the records by name."""
+    pairs, redo, records = compute(ctx.dtype), None, {}
+    atol, rtol = ctx.tolerance("exact")
+    for name, (a, e) in pairs.items():
+        a, e = ctx.numpy(a), ctx.numpy(e)
+        if ctx.dtype == "float64" or a.shape != e.shape or np.all(close(a, e, atol, rtol)):
+            records[name] = ctx.compare(f"{label}: {name}", a, e)
+            continue
+        redo = redo or compute("float64")
+        a64, e64 = redo[name]
+        abs32, _ = measure(a, e)
+        records[name] = ctx.compare_in_float64(
+            f"{label}: {name}", a64, e64,
+            f"float32 parted by {abs32:.1e} (max abs err), a sum whose terms cancel; re-taken in float64 from the "
+            "same inputs: the errors shown are float64's.")
+    return records
+
+
+def _grads_pairs(layer, module, kind):
+    grads_t = bridge.recurrent_arrays(module, grad=True, gates=GATES[kind])
+    return {f"d{key}": (layer.grads[key], grads_t[key]) for key in grads_t}
+
+
+# --- one step and a sequence ------------------------------------------------------------------------
+
+
+def _cells(ctx):
+    N, D, H = 4, 5, 6
+    for kind in ("rnn", "lstm", "gru"):
+        tp = _torch_layout(ctx, kind, D, H)
+        x, h, c, dh, dc = (ctx.rng.normal(size=s) for s in ((N, D), (N, H), (N, H), (N, H), (N, H)))
+        states, douts = ((h, c), (dh, dc)) if kind == "lstm" else ((h,), (dh,))
+
+        def compute(dtype, kind=kind, tp=tp, x=x, states=states, douts=douts):
+            arr, ten = _as(dtype, ctx.device)
+            tpd = {k: arr(v) for k, v in tp.items()}
+            layer = _numpy_layer(ctx, kind, tpd, cell=True)
+            with ctx.timed("numpy"):
+                out = layer.forward(arr(x), *map(arr, states))
+                back = layer.backward(*map(arr, douts))
+            module = trec.recurrent(kind, *(ten(tpd[k]) for k in TORCH_NAMES), cell=True)
+            with ctx.timed("torch"):
+                outs_t, dx_t, dstate_t = trec.cell_backward(module, ten(x), tuple(map(ten, states)), tuple(map(ten, douts)))
+            out = out if isinstance(out, tuple) else (out,)
+            pairs = {f"{n} vs nn.{NAMES[kind]}Cell": (a, e) for n, a, e in zip(("h", "c"), out, outs_t)}
+            pairs.update({f"{n} vs autograd": (a, e) for n, a, e in zip(("dx", "dh_prev", "dc_prev"), back,
+                                                                           (dx_t, *dstate_t))})
+            return {**pairs, **_grads_pairs(layer, module, kind)}
+
+        _compare_refereed(ctx, f"{NAMES[kind]} step", compute)
+
+
+def _sequences(ctx) -> dict:
+    """Every kind over a sequence, full BPTT and truncated (blocks of 3): outputs, final state, and
+    every gradient against the torch module. Returns each kind's outputs record (BPTT) with its inputs."""
+    N, T, D, H = 3, 8, 5, 6
+    records = {}
+    for kind in ("rnn", "lstm", "gru"):
+        tp = {k: ctx.numpy(v) for k, v in _torch_layout(ctx, kind, D, H).items()}
+        x, dout = ctx.array(ctx.rng.normal(size=(N, T, D))), ctx.array(ctx.rng.normal(size=(N, T, H)))
+        states = tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(2 if kind == "lstm" else 1))
+        for truncate in (None, 3):
+            label = f"{NAMES[kind]} sequence ({'BPTT' if truncate is None else 'truncated BPTT, blocks of 3'})"
+            hs_t = {}
+
+            def compute(dtype, kind=kind, tp=tp, x=x, states=states, dout=dout, truncate=truncate):
+                arr, ten = _as(dtype, ctx.device)
+                tpd = {k: arr(v) for k, v in tp.items()}
+                layer = _numpy_layer(ctx, kind, tpd)
+                with ctx.timed("numpy"):
+                    hs = layer.forward(arr(x), *map(arr, states))
+                    dx, *dstates = layer.backward(arr(dout), truncate=truncate)
+                module = trec.recurrent(kind, *(ten(tpd[k]) for k in TORCH_NAMES))
+                with ctx.timed("torch"):
+                    out_t, final_t, dx_t, dstates_t = trec.run_backward(module, ten(x), tuple(map(ten, states)),
+                                                                        ten(dout), truncate)
+                hs_t.setdefault(dtype, out_t)
+                pairs = {f"h_t at every step vs nn.{NAMES[kind]}": (hs, out_t)}
+                pairs.update({f"final {n}": (a, e) for n, a, e in zip(("h", "c"), layer.state, final_t)})
+                pairs.update({f"{n} vs autograd": (a, e) for n, a, e in zip(("dx", "dh0", "dc0"), (dx, *dstates),
+                                                                               (dx_t, *dstates_t))})
+                return {**pairs, **_grads_pairs(layer, module, kind)}
+
+            recs = _compare_refereed(ctx, label, compute)
+            records.setdefault(kind, (recs[f"h_t at every step vs nn.{NAMES[kind]}"], tp, x, states, hs_t[ctx.dtype]))
+    return records
+
+
+def _lstm_mapping(ctx, lstm, values):
+    """b = b_ih + b_hh and the gate permutation, each shown by the mistake that skips it."""
+    relation, tp, x, states, hs_t = lstm
+    S = ctx.impl.recurrent
+    plain = {"Wx": tp["weight_ih"].T, "Wh": tp["weight_hh"].T}  # PyTorch's blocks, read as (i, f, o, g)
+    unpermuted = S.LSTM(plain["Wx"], plain["Wh"], tp["bias_ih"] + tp["bias_hh"]).forward(x, *states)
+    ctx.differs("LSTM gates taken in PyTorch's row order, unpermuted", unpermuted, hs_t,
+                "Wx = weight_ihᵀ without swapping the g and o blocks: the o gate is read as g and g as o.",
+                relation=relation)
+    values["gate-order-error"] = sig(float(np.max(np.abs(unpermuted - ctx.numpy(hs_t)))), 2)
+    p = bridge.recurrent_from_torch("lstm", **{**tp, "bias_hh": 0 * tp["bias_hh"]}, gates=GATES["lstm"])
+    one_bias = S.LSTM(p["Wx"], p["Wh"], p["b"]).forward(x, *states)
+    ctx.differs("LSTM with b = b_ih alone (b_hh dropped)", one_bias, hs_t, relation=relation)
+
+    module = _torch_module(ctx, "lstm", tp)
+    out, _ = module(ctx.tensor(x), tuple(ctx.tensor(s)[None] for s in states))
+    out.sum().backward()
+    ctx.compare("autograd: ∂L/∂b_ih = ∂L/∂b_hh (only their sum enters the gates)", module.bias_ih_l0.grad,
+                module.bias_hh_l0.grad)
+    lr = 0.1
+    grad_b = bridge.recurrent_arrays(module, grad=True, gates=GATES["lstm"])["b"]
+    before = bridge.recurrent_arrays(module, gates=GATES["lstm"])["b"]
+    torch.optim.SGD(module.parameters(), lr=lr).step()
+    moved = bridge.recurrent_arrays(module, gates=GATES["lstm"])["b"] - before
+    rel = ctx.compare("one SGD step of nn.LSTM moves b_ih + b_hh by −2·lr·∂L/∂b", moved, -2 * lr * grad_b)
+    ctx.differs("one SGD step on the one-bias layer vs the change of b_ih + b_hh", -lr * grad_b, moved,
+                "The NumPy layer has one bias b; PyTorch trains b_ih and b_hh, each by −lr·g.", relation=rel)
+
+
+def _gru_forms(ctx, values):
+    """The reset gate before the product (Cho et al.) and after it (PyTorch)."""
+    N, D, H = 4, 5, 6
+    S = ctx.impl.recurrent
+    tp = _torch_layout(ctx, "gru", D, H)
+    x, h, dh = (ctx.array(ctx.rng.normal(size=s)) for s in ((N, D), (N, H), (N, H)))
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    module = _torch_module(ctx, "gru", tp, cell=True)
+    with torch.no_grad():
+        h_torch = module(ctx.tensor(x), ctx.tensor(h))
+    torch_form = _numpy_layer(ctx, "gru", tp, cell=True).forward(x, h)
+    rec = ctx.compare("GRU PyTorch form r ⊙ (h U_n + b_hn) vs nn.GRUCell", torch_form, h_torch)
+    values["gru-torch-error"] = sig(rec.max_abs_err, 2)
+
+    diag = dict(tp)  # U_n diagonal and b_hn = 0: the two forms agree
+    diag["weight_hh"] = tp["weight_hh"].copy()
+    diag["weight_hh"][2 * H:] = np.diag(np.diag(tp["weight_hh"][2 * H:]))
+    diag["bias_hh"] = tp["bias_hh"].copy()
+    diag["bias_hh"][2 * H:] = 0
+    with torch.no_grad():
+        h_diag_t = _torch_module(ctx, "gru", diag, cell=True)(ctx.tensor(x), ctx.tensor(h))
+    relation = ctx.compare("GRU paper form = nn.GRUCell where U_n is diagonal and b_hn = 0",
+                           _numpy_layer(ctx, "gru", diag, cell=True, reset_after=False).forward(x, h), h_diag_t)
+    paper = _numpy_layer(ctx, "gru", tp, cell=True, reset_after=False)
+    h_paper = paper.forward(x, h)
+    ctx.differs("GRU paper form vs nn.GRUCell (a general U_n)", h_paper, h_torch, relation=relation)
+    values["gru-paper-difference"] = sig(float(np.max(np.abs(h_paper - ctx.numpy(h_torch)))), 2)
+
+    dx, dh_prev = paper.backward(dh)
+    xt, ht = ctx.tensor(x, requires_grad=True), ctx.tensor(h, requires_grad=True)
+    params = [ctx.tensor(tp[k], requires_grad=True) for k in names]
+    trec.gru_cell_reset_before(xt, ht, *params).backward(ctx.tensor(dh))
+    ctx.compare("GRU paper form: h vs the formula in PyTorch", h_paper, trec.gru_cell_reset_before(xt, ht, *params))
+    ctx.compare("GRU paper form: dx vs autograd", dx, xt.grad)
+    ctx.compare("GRU paper form: dh_prev vs autograd", dh_prev, ht.grad)
+    grads_t = bridge.recurrent_from_torch("gru", *(ctx.numpy(p.grad) for p in params))
+    for key, value in grads_t.items():
+        ctx.compare(f"GRU paper form: d{key} vs autograd", paper.grads[key], value)
+
+
+# --- embedding, time-distributed layers, clipping ---------------------------------------------------
+
+
+def _embedding(ctx, values):
+    V, D = 7, 4
+    W = ctx.array(ctx.rng.normal(size=(V, D)))
+    idx = ctx.rng.integers(0, V, size=(5, 6))  # 30 indices into 7 rows: repeats certain
+    dout = ctx.array(ctx.rng.normal(size=(5, 6, D)))
+    layer = ctx.impl.recurrent.Embedding(W.copy())
+    out = layer.forward(idx)
+    layer.backward(dout)
+    module = trec.embedding(ctx.tensor(W))
+    out_t = module(ctx.labels(idx))
+    out_t.backward(ctx.tensor(dout))
+    ctx.compare("embedding: forward vs nn.Embedding", out, out_t)
+    rec = ctx.compare("embedding: dE with repeated indices (scatter-add) vs autograd", layer.grads["W"], module.weight.grad)
+    assigned = np.zeros_like(W)
+    assigned[idx] = dout
+    ctx.differs("embedding: dE[idx] = dout (assigning) vs nn.Embedding", assigned, module.weight.grad,
+                "Assigning keeps one gradient per row; a row used k times must get the sum of k.", relation=rec)
+    values["embedding-count"] = str(idx.size)
+    values["embedding-repeats"] = str(idx.size - np.unique(idx).size)
+    values["embedding-assign-error"] = sig(float(np.max(np.abs(assigned - ctx.numpy(module.weight.grad)))), 2)
+
+
+def _time_layers(ctx):
+    N, T, D, V = 3, 5, 6, 7
+    x = ctx.array(ctx.rng.normal(size=(N, T, D)))
+    W, b = ctx.array(ctx.rng.normal(size=(D, V))), ctx.array(ctx.rng.normal(size=V))
+    t = ctx.rng.integers(0, V, size=(N, T))
+    S = ctx.impl.recurrent
+    affine, loss_layer = S.TimeLinear(W.copy(), b.copy()), S.TimeSoftmaxWithLoss()
+    loss = loss_layer.forward(affine.forward(x), t)
+    dx = affine.backward(loss_layer.backward(1.0))
+    linear = bridge.linear_from(W, b, ctx.torch_dtype, ctx.device)
+    xt = ctx.tensor(x, requires_grad=True)
+    loss_t = torch.nn.functional.cross_entropy(linear(xt).reshape(-1, V), ctx.labels(t).reshape(-1))
+    loss_t.backward()
+    ctx.compare("time-distributed softmax-with-loss: loss", np.array(loss), loss_t,
+                note="The mean over all N·T positions, as nn.CrossEntropyLoss; CS231n's temporal_softmax_loss is T times it.")
+    ctx.compare("time-distributed affine: dx vs autograd", dx, xt.grad)
+    grads_t = bridge.linear_arrays(linear, grad=True)
+    ctx.compare("time-distributed affine: dW vs autograd", affine.grads["W"], grads_t["W"])
+    ctx.compare("time-distributed affine: db vs autograd", affine.grads["b"], grads_t["b"])
+
+
+def _clipping(ctx):
+    shapes = {"Wx": (5, 8), "Wh": (8, 8), "b": (8,)}
+    grads0 = {k: ctx.array(ctx.rng.normal(size=s)) for k, s in shapes.items()}
+    total = float(np.sqrt(sum(np.sum(np.asarray(g, dtype=np.float64) ** 2) for g in grads0.values())))
+    for factor in (0.3, 2.0):
+        max_norm = factor * total
+        grads = {k: v.copy() for k, v in grads0.items()}
+        norm = ctx.impl.recurrent.clip_grad_norm(grads, max_norm)
+        tensors = [ctx.tensor(v, requires_grad=True) for v in grads0.values()]
+        for p, g in zip(tensors, grads0.values()):
+            p.grad = ctx.tensor(g)
+        norm_t = trec.clip_grad_norm(tensors, max_norm)
+        what = "clips" if factor < 1 else "leaves them"
+        ctx.compare(f"clip_grad_norm (max_norm = {factor}·‖g‖, {what}): the norm returned", np.array(norm), norm_t)
+        rec = ctx.compare(f"clip_grad_norm (max_norm = {factor}·‖g‖, {what}): gradients vs clip_grad_norm_",
+                          np.concatenate([g.ravel() for g in grads.values()]),
+                          torch.cat([p.grad.ravel() for p in tensors]))
+        if factor < 1:
+            per_tensor = {k: v * min(1.0, max_norm / (np.linalg.norm(v) + 1e-6)) for k, v in grads0.items()}
+            ctx.differs("clipping each tensor by its own norm vs clip_grad_norm_",
+                        np.concatenate([g.ravel() for g in per_tensor.values()]),
+                        torch.cat([p.grad.ravel() for p in tensors]), relation=rec)
+
+
+# --- gradient flow ------------------------------------------------------------------------------------
+
+
+def _gradient_flow(ctx, values):
+    """‖∂L/∂h_t‖ for L = Σ d ⊙ h_{T−1}: vanishing and exploding in the tanh RNN, kept by the LSTM.
+
+    Computed in float64 in both runs: the exploding case amplifies rounding by its own growth
+    (float32's differences between the sides reach percents there, float64's stay near 1e-10 of
+    the vector's norm), and the experiment is about the math, not the dtype. The comparison is
+    normwise: each ∂L/∂h_t (N × H, one step) against its own norm, since an element that cancels
+    to near 0 keeps the rounding of the tensor's size."""
+    N, T, D, H = 16, 30, 4, 32
+    rng = ctx.rng
+    x = rng.normal(0, 1, (N, T, D))
+    d_last = rng.normal(size=(N, H))
+    setups = {"tanh RNN, small W_h (std 0.5/√H)": ("rnn", 0.5, None, "flow-small"),
+              "tanh RNN, large W_h (std 3/√H)": ("rnn", 3.0, None, "flow-large"),
+              "LSTM, forget bias 0": ("lstm", 0.5, 0.0, "flow-lstm0"),
+              "LSTM, forget bias 3": ("lstm", 0.5, 3.0, "flow-lstm3")}
+    rows, ratios = {"t": np.arange(T)}, {}
+    as64 = lambda a: torch.as_tensor(a, dtype=torch.float64, device=ctx.device)  # noqa: E731
+    for name, (kind, scale, forget, key) in setups.items():
+        g = G[kind] * H
+        tp = {"weight_ih": rng.normal(0, 1 / np.sqrt(D), (g, D)), "weight_hh": rng.normal(0, scale / np.sqrt(H), (g, H)),
+              "bias_ih": np.zeros(g), "bias_hh": np.zeros(g)}
+        if forget is not None:
+            tp["bias_ih"][H:2 * H] = forget  # PyTorch's rows i, f, g, o: f is the second block
+        layer = _numpy_layer(ctx, kind, tp)
+        layer.forward(x)
+        dhs = np.zeros((N, T, H))
+        dhs[:, -1] = d_last
+        layer.backward(dhs)
+        cell = trec.recurrent(kind, *(as64(tp[k]) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")), cell=True)
+        zeros = tuple(as64(np.zeros((N, H))) for _ in range(2 if kind == "lstm" else 1))
+        dh_t = ctx.numpy(trec.hidden_gradients(cell, as64(x), zeros, as64(d_last)))
+        ctx.compare(f"gradient flow, {name}: ∂L/∂h_t at every t vs autograd (float64, normwise)", layer.dh, dh_t,
+                    scale=np.linalg.norm(dh_t, axis=(0, 2), keepdims=True),
+                    note="float64 in both runs; each ∂L/∂h_t (N × H) against its own norm: an element that cancels to "
+                         "near 0 keeps the ulp-level rounding of its tensor's size.")
+        norms, norms_t = np.linalg.norm(layer.dh, axis=(0, 2)), np.linalg.norm(dh_t, axis=(0, 2))
+        ratios[key] = norms[0] / norms[-1]
+        values[key] = f"{sig(ratios[key], 2)} (NumPy) and {sig(norms_t[0] / norms_t[-1], 2)} (PyTorch)"
+        rows[f"{name} NumPy"], rows[f"{name} torch"] = norms, norms_t
+    span = f"‖∂L/∂h_0‖/‖∂L/∂h_{T - 1}‖"
+    ctx.finding(f"gradient flow: vanishes over {T} steps with small W_h (ratio < 1e-3)", ratios["flow-small"] < 1e-3,
+                f"{span} = {ratios['flow-small']:.2e}")
+    ctx.finding(f"gradient flow: explodes over {T} steps with large W_h (ratio > 10)", ratios["flow-large"] > 10,
+                f"{span} = {ratios['flow-large']:.2e}")
+    ctx.finding("gradient flow: the LSTM with its forget gate open keeps 1000× more than the small-W_h RNN",
+                ratios["flow-lstm3"] > 1000 * ratios["flow-small"],
+                f"{span} = {ratios['flow-lstm3']:.2e} against {ratios['flow-small']:.2e}")
+    values["flow-steps"] = str(T)
+    frame = pd.DataFrame(rows)
+    ctx.table("gradient-flow", frame.iloc[::3])
+    ctx.figure("gradient-flow", lambda: _plot_flow(frame, setups))
+
+
+def _plot_flow(frame, setups):
+    fig, ax = plots.grid(1, 1, size=(6.0, 3.8))
+    ax = ax[0]
+    colors = ("tab:blue", "tab:red", "tab:gray", "tab:green")
+    for (name, _), color in zip(setups.items(), colors):
+        ax.plot(frame["t"], frame[f"{name} NumPy"], color=color, lw=2, label=name)
+        plots.torch_points(ax, frame["t"], frame[f"{name} torch"], color=color, label=None)
+    ax.set_yscale("log")
+    ax.set_xlabel("time step t")
+    ax.set_ylabel("‖∂L/∂h_t‖")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return fig
+
+
+# --- training: lockstep (both dtypes) and free-running (float64) ----------------------------------------
+
+
+QUANTITIES = ("parameters after the step", "loss", "gradients")
+
+
+SENSITIVITY = 10  # an exploding step may part by up to this many times its own measured rounding sensitivity
+
+
+def _train(ctx, label, net, model, make_np_opt, opt_t, batches, max_norm, after_step=None, rebuild=None,
+           sensitive=False):
+    """Train ``model`` (torch) step by step and compare every step in lockstep: the NumPy network
+    ``net`` starts each step from torch's parameters, computes the loss, its gradients and their
+    norm, clips them, and its optimizer is given torch's clipped gradient. Returns torch's losses
+    and gradient norms and NumPy's lockstep losses. ``after_step(k)`` runs after torch's step k.
+
+    ``rebuild = (make_net(params), make_model(), make_torch_opt(parameters))`` builds fresh
+    networks and a stateless optimizer, for re-taking a float32 step in float64 (see
+    :class:`comparisons.lockstep.Lockstep`): a recurrent net near its exploding regime amplifies
+    float32's rounding beyond the one-step tolerance, and the re-take shows the math is the same.
+
+    ``sensitive``: the run explodes, and there a step's gradient amplifies rounding far beyond the
+    one-step tolerance, in float64 too (up to ~1e-8 of its norm, measured). Each step is then also
+    taken by NumPy from its state perturbed by one ulp (every parameter times 1 ± ε); the two sides
+    may part by up to ``SENSITIVITY`` times what that perturbation changes — the step's own rounding
+    sensitivity, measured — beside the normwise tolerance. Returns also the largest sensitivity
+    relative to the gradient's norm."""
+    gates = GATES["lstm"] if isinstance(model.rnn, torch.nn.LSTM) else None
+    opt = make_np_opt()
+    losses_t, norms_t, losses_np = [], [], []
+    spread = {"now": 0.0, "worst": 0.0}  # the current step's measured sensitivity (max abs change of a gradient)
+
+    def measure_spread(k, net_, xb, tb, grads, max_norm):
+        if not sensitive:
+            return
+        dtype = next(iter(net_.params.values())).dtype
+        eps = np.finfo(dtype).eps
+        spread["rtol"] = TOLERANCES["float64" if dtype == np.float64 else "float32"]["exact"][1]
+        saved = {key: v.copy() for key, v in net_.params.items()}
+        signs = np.random.default_rng(k)
+        for v in net_.params.values():
+            v *= 1 + eps * signs.choice([-1.0, 1.0], size=v.shape)
+        net_.loss(xb, tb)
+        moved = {key: g.copy() for key, g in net_.backward().items()}
+        ctx.impl.recurrent.clip_grad_norm(moved, max_norm)
+        load_into(net_.params, saved)
+        spread["now"] = max(float(np.max(np.abs(moved[key] - grads[key]))) for key in grads)
+        spread["worst"] = max(spread["worst"], spread["now"] / max(_global_norm(grads), 1e-300))
+
+    def torch_steps():
+        for k, (xb, tb) in enumerate(batches):
+            with ctx.timed("torch"):
+                loss, norm = trec.train_step(model, opt_t, *_tensors(ctx, xb, tb), max_norm)
+                grads = bridge.sequence_model_arrays(model, grad=True, gates=gates)
+                after = bridge.sequence_model_arrays(model, gates=gates)
+            losses_t.append(loss)
+            norms_t.append(norm)
+            if after_step:
+                after_step(k)
+            yield after, loss, grads
+
+    def numpy_step(k, state, theirs):
+        xb, tb = batches[k]
+        with ctx.timed("numpy"):
+            load_into(net.params, state[0])
+            loss = net.loss(xb, tb)
+            grads = {key: g.copy() for key, g in net.backward().items()}
+            ctx.impl.recurrent.clip_grad_norm(grads, max_norm)
+            measure_spread(k, net, xb, tb, grads, max_norm)
+            opt.update(net.params, {key: ctx.array(g) for key, g in theirs[2].items()})
+        losses_np.append(loss)
+        return net.params, loss, grads
+
+    def referee(k, state):
+        make_net, make_model, make_torch_opt = rebuild
+        xb, tb = batches[k]
+        xb = xb if np.asarray(xb).dtype.kind in "iu" else np.asarray(xb, dtype=np.float64)
+        model64 = bridge.load_sequence_model(make_model().to(dtype=torch.float64, device=ctx.device), state[0], gates)
+        x_t = ctx.labels(xb) if np.asarray(xb).dtype.kind in "iu" else torch.as_tensor(xb, device=ctx.device)
+        loss_t, _ = trec.train_step(model64, make_torch_opt(model64.parameters()), x_t, ctx.labels(tb), max_norm)
+        grads_t = bridge.sequence_model_arrays(model64, grad=True, gates=gates)
+        net64 = make_net({key: v.copy() for key, v in state[0].items()})
+        loss = net64.loss(xb, tb)
+        grads = {key: g.copy() for key, g in net64.backward().items()}
+        ctx.impl.recurrent.clip_grad_norm(grads, max_norm)
+        measure_spread(k, net64, xb, tb, grads, max_norm)
+        make_np_opt().update(net64.params, grads_t)
+        return (net64.params, loss, grads), (bridge.sequence_model_arrays(model64, gates=gates), loss_t, grads_t)
+
+    def gradient_scale(grads_t):
+        return max(_global_norm(grads_t), SENSITIVITY * spread["now"] / spread.get("rtol", 1.0))
+
+    start = (bridge.sequence_model_arrays(model, gates=gates),)
+    note = (f"{len(batches)} steps. The gradients are those the optimizer acts on (after clipping, so a wrong norm "
+            "shows in them), compared normwise: each element against the norm of the whole gradient, since a "
+            "recurrent gradient is a sum over time steps whose terms can be far larger than an element that cancels "
+            "to near 0.")
+    if sensitive:
+        note += (f" The run explodes: each step is compared within {SENSITIVITY}× its own rounding sensitivity too "
+                 "(NumPy's step from the state perturbed by one ulp), which reached {worst} of the gradient's norm.")
+    lock = lockstep_history(ctx, label, start, torch_steps(), numpy_step, QUANTITIES, note="",
+                            sees_torch=True, referee=referee if rebuild else None, scales={"gradients": gradient_scale})
+    for rec in lock.records.values():
+        rec.note = " ".join(filter(None, [note.replace("{worst}", f"{spread['worst']:.1e}"), rec.note]))
+    return np.array(losses_t), np.array(norms_t), np.array(losses_np), spread["worst"]
+
+
+def _global_norm(grads: dict) -> float:
+    return float(np.sqrt(sum(np.sum(np.asarray(g, dtype=np.float64) ** 2) for g in grads.values())))
+
+
+def _tensors(ctx, xb, tb):
+    x = ctx.labels(xb) if np.asarray(xb).dtype.kind in "iu" else ctx.tensor(xb)
+    return x, ctx.labels(tb)
+
+
+def _free_running(ctx, label, net, opt, batches, max_norm, losses_t, model):
+    """float64: the NumPy network trains on its own from the shared start; compared with torch's run."""
+    losses = []
+    with ctx.timed("numpy"):
+        for xb, tb in batches:
+            losses.append(net.loss(xb, tb))
+            grads = net.backward()
+            ctx.impl.recurrent.clip_grad_norm(grads, max_norm)
+            opt.update(net.params, grads)
+    gates = GATES["lstm"] if isinstance(model.rnn, torch.nn.LSTM) else None
+    params_t = bridge.sequence_model_arrays(model, gates=gates)
+    keys = sorted(params_t)
+    ctx.compare(f"{label}: loss at every step (free-running)", np.array(losses), losses_t, kind="trained")
+    ctx.compare(f"{label}: final parameters (free-running)", np.concatenate([net.params[k].ravel() for k in keys]),
+                np.concatenate([params_t[k].ravel() for k in keys]), kind="trained")
+    return np.array(losses)
+
+
+def _rnn_params(ctx, D, H, C, scale):
+    return {"Wx": ctx.array(ctx.rng.normal(0, 1, (D, H))), "Wh": ctx.array(ctx.rng.normal(0, scale / np.sqrt(H), (H, H))),
+            "b": ctx.array(np.zeros(H)), "W": ctx.array(ctx.rng.normal(0, 1 / np.sqrt(H), (H, C))),
+            "bo": ctx.array(np.zeros(C))}
+
+
+def _clipped_training(ctx, values):
+    """A tanh RNN with large recurrent weights recalls the sign of its first input: SGD with and
+    without clipping at 1, both sides in lockstep."""
+    N, T, H, lr, steps = 16, 20, 16, 1.0, ctx.size(150, 300)
+    params0 = _rnn_params(ctx, 1, H, 2, 3.0)
+    batches = []
+    for _ in range(steps):
+        x = 0.5 * ctx.rng.choice([-1.0, 1.0], size=(N, T, 1))
+        batches.append((ctx.array(x), (x[:, 0, 0] > 0).astype(np.int64)))
+    curves, sensitivity = {}, {}
+    for name, max_norm in (("without clipping", float("inf")), ("clipped at 1", 1.0)):
+        net = ctx.impl.recurrent.SequenceClassifier({k: v.copy() for k, v in params0.items()})
+        model = trec.SequenceClassifier(1, H, 2).to(dtype=ctx.torch_dtype, device=ctx.device)
+        bridge.load_sequence_model(model, params0)
+        opt_t = torch.optim.SGD(model.parameters(), lr=lr)
+        rebuild = (ctx.impl.recurrent.SequenceClassifier, lambda: trec.SequenceClassifier(1, H, 2),
+                   lambda ps: torch.optim.SGD(ps, lr=lr))
+        *curves[name], sensitivity[name] = _train(ctx, f"tanh RNN, SGD {name}", net, model,
+                                                  lambda: ctx.impl.optim.SGD(lr), opt_t, batches, max_norm,
+                                                  rebuild=rebuild, sensitive=True)
+    unclipped, clipped = curves["without clipping"], curves["clipped at 1"]
+    ctx.finding("clipping: the unclipped run's gradient norm exceeds 10 (the clipping threshold 1) at some step",
+                bool(unclipped[1].max() > 10), f"largest gradient norm {unclipped[1].max():.3g}")
+    values.update({"clip-lr": sig(lr), "clip-steps-T": str(T), "clip-max-norm": sig(float(unclipped[1].max()), 3),
+                   "clip-loss-unclipped": sig(float(unclipped[0][-20:].mean()), 3),
+                   "clip-loss-clipped": sig(float(clipped[0][-20:].mean()), 3),
+                   "clip-sensitivity": sig(sensitivity["without clipping"], 2)})
+    ctx.table("clipping", pd.DataFrame({"run": list(curves), "mean loss, last 20 steps (torch)":
+                                        [c[0][-20:].mean() for c in curves.values()],
+                                        "largest gradient norm (torch)": [c[1].max() for c in curves.values()]}))
+    ctx.figure("clipping", lambda: _plot_clipping(curves))
+
+
+def _plot_clipping(curves):
+    fig, axes = plots.grid(2, 2, size=(4.3, 3.2))
+    for (name, (loss_t, norm_t, loss_np)), color in zip(curves.items(), ("tab:red", "tab:blue")):
+        steps = np.arange(1, len(loss_t) + 1)
+        plots.overlay(axes[0], steps, loss_np, loss_t, color=color, label=name, xlabel="step", ylabel="loss")
+        axes[1].plot(steps, norm_t, color=color, lw=1.5, label=name)
+    axes[1].axhline(1.0, color="k", ls=":", lw=1)
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("step")
+    axes[1].set_ylabel("‖g‖ before clipping")
+    axes[0].legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+# --- the character-level language model ------------------------------------------------------------------
+
+
+def _lm_params(ctx, V, D, H):
+    """Shared start drawn as PyTorch initialises these modules: E ~ N(0, 1), the LSTM's and the
+    linear layer's weights ~ U(−1/√H, 1/√H)."""
+    k = 1 / np.sqrt(H)
+    u = lambda *s: ctx.array(ctx.rng.uniform(-k, k, s))  # noqa: E731
+    return {"E": ctx.array(ctx.rng.normal(size=(V, D))), "Wx": u(D, 4 * H), "Wh": u(H, 4 * H), "b": u(4 * H),
+            "W": u(H, V), "bo": u(V)}
+
+
+def _language_model(ctx, values):
+    text = data.study_notes_text()
+    chars = sorted(set(text))
+    ids = np.array([chars.index(c) for c in text], dtype=np.int64)
+    V, D, H, N, T, lr, max_norm = len(chars), 16, 48, 8, 24, 0.01, 5.0
+    steps = ctx.size(300, 1000)
+    starts = data.char_windows(ctx.rng, len(ids), T, N, steps)
+    batches = [(ids[s[:, None] + np.arange(T)], ids[s[:, None] + np.arange(1, T + 1)]) for s in starts]
+    params0 = _lm_params(ctx, V, D, H)
+    model = trec.CharLM(V, D, H).to(dtype=ctx.torch_dtype, device=ctx.device)
+    bridge.load_sequence_model(model, params0, gates=GATES["lstm"])
+    opt_t = torch.optim.Adam(model.parameters(), lr=lr)
+    lock = ctx.impl.recurrent.CharLM({k: v.copy() for k, v in params0.items()})
+    points = sorted({0, steps // 3, 2 * steps // 3, steps})
+    samples = []
+
+    def sample(k):
+        if k + 1 in points:
+            samples.append(_sample(ctx, k + 1, model, chars, ids[0]))
+
+    samples.append(_sample(ctx, 0, model, chars, ids[0]))
+    losses_t, _, losses_lock, _ = _train(ctx, "char LM (embedding → LSTM → linear), Adam", lock, model,
+                                      lambda: ctx.impl.optim.Adam(lr), opt_t, batches, max_norm, after_step=sample)
+    losses_np = losses_lock
+    if free_running(ctx):
+        free = ctx.impl.recurrent.CharLM({k: v.copy() for k, v in params0.items()})
+        losses_np = _free_running(ctx, "char LM", free, ctx.impl.optim.Adam(lr), batches, max_norm, losses_t, model)
+    start, end = float(np.mean(losses_np[:5])), float(np.mean(losses_np[-20:]))
+    start_t, end_t = float(np.mean(losses_t[:5])), float(np.mean(losses_t[-20:]))
+    ctx.finding("char LM: the loss falls below half its start on both sides (NumPy, PyTorch)",
+                end < 0.5 * start and end_t < 0.5 * start_t,
+                f"first 5 steps' mean {start:.3f} → last 20 steps' mean {end:.3f} (NumPy); {start_t:.3f} → {end_t:.3f} (PyTorch)")
+    values.update({"lm-uniform": sig(float(np.log(V)), 3), "lm-chars": f"{len(ids):,}", "lm-vocab": str(V), "lm-batch": str(N), "lm-window": str(T),
+                   "lm-steps": str(steps), "lm-loss-start": sig(start, 3), "lm-loss-end": sig(end, 3),
+                   "lm-loss-start-torch": sig(start_t, 3), "lm-loss-end-torch": sig(end_t, 3)})
+    frame = pd.DataFrame({"step": np.arange(1, steps + 1), "loss NumPy": losses_np, "loss torch": losses_t})
+    ctx.table("samples", pd.DataFrame(samples))
+    ctx.figure("lm-loss", lambda: _plot_lm(frame))
+
+
+def _sample(ctx, step, model, chars, first, length=40):
+    """Sample ``length`` characters from both sides at the same parameters (torch's; NumPy's network
+    loaded with them), with the same uniform draws, and compare NumPy's probabilities along its
+    sample with PyTorch's on the same text."""
+    params = bridge.sequence_model_arrays(model, gates=GATES["lstm"])
+    net = ctx.impl.recurrent.CharLM({k: ctx.array(v) for k, v in params.items()})
+    uniforms = ctx.rng.random(length)
+
+    def draw(next_probs):
+        c, state, text, probs = int(first), None, [int(first)], []
+        for u in uniforms:
+            p, state = next_probs(c, state)
+            probs.append(np.asarray(p, dtype=np.float64))
+            cdf = np.cumsum(probs[-1])
+            c = int(min(np.searchsorted(cdf, u * cdf[-1], side="right"), len(cdf) - 1))
+            text.append(c)
+        return text, np.array(probs)
+
+    def torch_probs(c, state):
+        with torch.no_grad():
+            scores, state = model(ctx.labels([[c]]), state)
+        return ctx.numpy(torch.softmax(scores[0, 0], dim=-1)), state
+
+    text_np, probs_np = draw(net.next_probabilities)
+    text_t, _ = draw(torch_probs)
+    probs_t = trec.next_char_probabilities(model, ctx.labels(text_np[:-1]))
+    ctx.compare(f"char LM after {step} steps: next-character probabilities along the sample", probs_np, probs_t)
+    as_text = lambda ix: "".join(chars[i] for i in ix).replace("\n", "⏎")  # noqa: E731
+    return {"after step": step, "NumPy": as_text(text_np), "PyTorch": as_text(text_t)}
+
+
+def _plot_lm(frame):
+    fig, ax = plots.grid(1, 1, size=(6.0, 3.4))
+    plots.overlay(ax[0], frame["step"], frame["loss NumPy"], frame["loss torch"], xlabel="step",
+                  ylabel="cross-entropy per character")
+    ax[0].legend(fontsize=7)
+    return fig
