@@ -89,7 +89,7 @@ def test_interrupted_run_leaves_previous_report(monkeypatch, tmp_path):
 
 def test_same_seed_gives_identical_numbers(tmp_path):
     def numbers(folder):
-        runner.run_and_write(["losses", "gradient-descent"], RunOptions(seed=11), folder)
+        runner.run_and_write(["losses", "gradient-descent"], RunOptions(seed=11, quick=True), folder)
         return json.loads((folder / "results.json").read_text())["checks"]
 
     assert numbers(tmp_path / "a") == numbers(tmp_path / "b")

