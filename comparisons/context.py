@@ -207,6 +207,15 @@ class ConceptContext:
         self.values[name] = number
         return number
 
+    def observed(self, name: str, holds: bool) -> bool:
+        """Keep whether an outcome showed in this run, with no pass/fail verdict: for a lesson that
+        a shortened set-up or some seeds need not reproduce (e.g. "dropout narrows the train − test
+        gap"). The guide states it as ``{{finding:NAME|TEXT}}``, and where it did not show, says
+        so ("not shown in this run: TEXT") instead of claiming it. An outcome that must hold at
+        every seed is a :meth:`finding` instead: a check."""
+        self.values[name] = bool(holds)
+        return bool(holds)
+
     def fail(self, check: str, note: str) -> CheckRecord:
         return self._record(check, False, None, None, None, None, "finding", note)
 

@@ -100,6 +100,13 @@ def test_a_finding_that_failed_is_said_not_shown_instead_of_claimed():
     assert '<span class="not-shown">not shown in this run: 3 of 16 scales learn</span>' in html
 
 
+def test_an_observed_outcome_is_stated_only_where_it_showed():
+    """``ctx.observed`` keeps an outcome with no verdict (a bool value): stated where it showed."""
+    facts = {"gap narrows": True, "test is higher": False, "gap": 0.1}
+    html = quoting(values=facts).block("{{finding:gap narrows|narrower}}; {{finding:test is higher|higher}}.")
+    assert html.startswith("<p>narrower; ") and "not shown in this run: higher" in html
+
+
 @pytest.mark.parametrize("text, name", [("{{finding:no such check|x}}", "no such check"),
                                         ("{{value:no such value}}", "no such value"),
                                         ("{{finding:BN learns|{{value:typo}} scales}}", "typo")])

@@ -15,8 +15,9 @@ Two inline markers make a sentence about an outcome quote the run instead of cla
 * ``{{value:NAME}}`` or ``{{value:NAME|SPEC}}``: a number the run kept with ``ctx.value(NAME, x)``,
   to four significant digits or by the Python format spec ``SPEC`` (``.0%``, ``.2f``, ``.0e``).
 * ``{{finding:CHECK|TEXT}}``: ``TEXT`` (which may hold value markers and math) when the run's
-  finding ``CHECK`` held in every dtype that recorded it, and "not shown in this run: TEXT"
-  otherwise, so the page never states an outcome the run did not show.
+  finding ``CHECK`` held in every dtype that recorded it (or the outcome ``CHECK`` kept with
+  ``ctx.observed`` showed), and "not shown in this run: TEXT" otherwise, so the page never states
+  an outcome the run did not show.
 
 A name the run never recorded is a :class:`GuideError` when the pages are built, so a guide cannot
 quote a check or value that does not exist (only where the run could not have made it, a concept
@@ -76,8 +77,11 @@ class Facts:
     complete: bool = True
 
     def finding(self, name: str):
+        """A check's verdict, or an outcome kept with ``ctx.observed`` (a bool value)."""
         if name in self.findings:
             return self.findings[name]
+        if isinstance(self.values.get(name), bool):
+            return self.values[name]
         return self._missing("finding", name, self.findings)
 
     def value(self, name: str):
