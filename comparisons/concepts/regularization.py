@@ -110,6 +110,7 @@ def run(ctx):
     # Accuracy on 300 training and 1,000 test images costs as much as 4 epochs of training: at full
     # length it is taken after every third epoch (201 = 3 × 67, so the last epoch is one of them).
     every = ctx.value("accuracy taken every", ctx.size(1, 3))
+    variants = {
         "no regularisation": ({}, None, None),
         f"L2 λ={LAMBDA}": ({"weight_decay_lambda": LAMBDA}, lambda m: tnet.weight_decay_groups(m, LAMBDA), None),
         f"L1 λ={LAMBDA / 100:g}": ({"l1_lambda": LAMBDA / 100}, None, lambda m: tnet.l1_penalty(m, LAMBDA / 100)),
