@@ -50,9 +50,14 @@ valid; the checks train both ways on both sides from the same index lists, and m
 than 100 separate vector products: the per-call overhead (Python, dispatch, memory traffic) is paid
 once, and the matrix product uses the CPU's vector units. The timing table measures one full
 training step (forward, backward, update) per batch size on both sides and divides by the batch
-size. PyTorch pays a larger fixed cost per call (autograd's graph, the optimizer's bookkeeping), so
-on tiny batches NumPy is faster; on large ones both are bound by the same matrix products. Timings
-are reported, never asserted.
+size. PyTorch pays a larger fixed cost per call (autograd's graph, the optimizer's bookkeeping). In
+this run a step on a batch of {{value:smallest batch}} took {{value:torch / NumPy at the smallest batch|.2f}}
+times as long in PyTorch as in NumPy ({{finding:NumPy is faster on the smallest batch|NumPy is faster on
+tiny batches}}), and on a batch of {{value:largest batch}} {{value:torch / NumPy at the largest batch|.2f}}
+times, where both are bound by the same matrix products; per sample, NumPy's step costs
+{{value:NumPy µs/sample at the smallest batch|.1f}} µs at the smallest batch and
+{{value:NumPy µs/sample at the largest batch|.2f}} µs at the largest. Timings are reported, never
+asserted.
 
 {{figure:time-per-sample|Microseconds per sample of one training step (forward, backward, update) of the 64→50→10 network against the batch size, log-log, NumPy and PyTorch.}}
 
@@ -151,7 +156,14 @@ def _timing(ctx, x, t, sizes, params0):
                      "NumPy IQR µs/step": f"{lo_np * 1e6:.0f}–{hi_np * 1e6:.0f}",
                      "torch IQR µs/step": f"{lo_t * 1e6:.0f}–{hi_t * 1e6:.0f}",
                      "torch / NumPy": med_t / med_np})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    first, last = frame.iloc[0], frame.iloc[-1]
+    for row, name in ((first, "smallest"), (last, "largest")):
+        ctx.value(f"{name} batch", int(row["batch size"]))
+        ctx.value(f"torch / NumPy at the {name} batch", float(row["torch / NumPy"]))
+        ctx.value(f"NumPy µs/sample at the {name} batch", float(row["NumPy µs/sample"]))
+    ctx.observed("NumPy is faster on the smallest batch", first["torch / NumPy"] > 1)
+    return frame
 
 
 def _plot_loss(curves):
