@@ -218,10 +218,10 @@ class Renderer:
         facts = self.facts or Facts()
 
         def value(m: re.Match) -> str:
-            return format_value(facts.value(m["name"].strip()), m["spec"])
+            return format_value(facts.value(" ".join(m["name"].split())), m["spec"])
 
         def finding(m: re.Match) -> str:
-            name = m["name"].strip()
+            name = " ".join(m["name"].split())  # a name may wrap onto the next line of the guide
             said = m["text"] if m["text"] is not None else name
             if facts.finding(name) is True:
                 return said
