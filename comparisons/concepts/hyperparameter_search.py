@@ -77,7 +77,7 @@ def run(ctx):
     sizes = [x.shape[1]] + [100] * 6 + [10]
     spe = int(np.ceil(len(x_tr) / 100))
     epochs = ctx.value("epochs", ctx.size(20, 50))
-    n1, n2 = ctx.value("first-round trials", ctx.size(12, 10)), ctx.value("narrowed trials", ctx.size(6, 5))
+    n1, n2 = ctx.value("first-round trials", ctx.size(12, 8)), ctx.value("narrowed trials", ctx.size(6, 4))
     ctx.value("pixels", x.shape[1])
 
     trial_rng_seed = int(ctx.rng.integers(2**32))
