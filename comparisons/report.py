@@ -70,13 +70,15 @@ def write_table(frame: pd.DataFrame, folder: Path, name: str) -> None:
 
 def results_dict(result) -> dict:
     """What results.json holds: the run's metadata, timings, the concepts with the figures and
-    tables they made, and every check record."""
+    tables they made and the values they kept for the guide's text (per dtype), and every check
+    record."""
     concepts = []
     for c in result.concepts:
         first = c.contexts[0] if c.contexts else None
         concepts.append({"id": c.module.ID, "title": c.module.TITLE,
                          "figures": list(first.figures) if first else [],
-                         "tables": list(first.tables) if first else []})
+                         "tables": list(first.tables) if first else [],
+                         "values": {ctx.dtype: dict(ctx.values) for ctx in c.contexts}})
     return {
         "meta": result.meta,
         "timings": {c.module.ID: {ctx.dtype: ctx.timings for ctx in c.contexts} for c in result.concepts},

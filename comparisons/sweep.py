@@ -6,7 +6,10 @@ Every check must pass at every seed: a check that fails at some seed is a defect
 in the code, never noise. The sweep is the proof. Each seed runs in a worker process (``--jobs``
 of them); a progress bar goes to stderr. The output folder gets
 
-* ``sweep.json`` — ``{"seeds", "dtypes", "concepts", "wall_s", "checks": [{"concept", "check",
+The sweep runs the quick set-ups (8×8 digits, shortened runs) unless ``--full`` asks for the
+report's full-length set-ups on MNIST; ``sweep.json`` records which (``"setup"``).
+
+* ``sweep.json`` — ``{"seeds", "dtypes", "setup", "concepts", "wall_s", "checks": [{"concept", "check",
   "dtype", "runs", "passed", "pass_rate", "worst_max_rel_err", "worst_max_abs_err",
   "worst_seed", "failed_seeds"}]}``, one row per check;
 * ``sweep.csv`` and ``sweep.md`` — the same rows as a table, failing checks first.
@@ -61,16 +64,18 @@ def _run_seed(task) -> tuple[int, list[dict], float]:
     from .context import RunOptions
     from .runner import run_concepts
 
-    ids, seed, dtypes, device = task
+    ids, seed, dtypes, device, full = task
     started = time.perf_counter()
-    result = run_concepts(ids, RunOptions(seed=seed, dtypes=tuple(dtypes), device=device), None)
+    result = run_concepts(ids, RunOptions(seed=seed, dtypes=tuple(dtypes), device=device, quick=not full), None)
     return seed, [r.to_dict() for r in result.records], time.perf_counter() - started
 
 
-def run_sweep(ids, seeds, dtypes, jobs: int = 2, device: str = "cpu", progress=None) -> dict:
-    """Run the concepts ``ids`` at every seed, ``jobs`` seeds at a time; return the sweep dict."""
+def run_sweep(ids, seeds, dtypes, jobs: int = 2, device: str = "cpu", progress=None, full: bool = False) -> dict:
+    """Run the concepts ``ids`` at every seed, ``jobs`` seeds at a time; return the sweep dict. The
+    quick set-ups by default (the 8×8 digits, shortened runs); ``full``: the report's full-length
+    set-ups on MNIST."""
     started = time.perf_counter()
-    tasks = [(list(ids), seed, list(dtypes), device) for seed in seeds]
+    tasks = [(list(ids), seed, list(dtypes), device, full) for seed in seeds]
     by_seed: dict[int, list[dict]] = {}
     bar = progress or (lambda done, total, seconds: None)
     if jobs <= 1:
@@ -83,7 +88,7 @@ def run_sweep(ids, seeds, dtypes, jobs: int = 2, device: str = "cpu", progress=N
             for seed, records, seconds in pool.imap_unordered(_run_seed, tasks):
                 by_seed[seed] = records
                 bar(len(by_seed), len(tasks), seconds)
-    return {"seeds": list(seeds), "dtypes": list(dtypes), "concepts": list(ids),
+    return {"seeds": list(seeds), "dtypes": list(dtypes), "setup": "full" if full else "quick", "concepts": list(ids),
             "wall_s": time.perf_counter() - started, "checks": aggregate(by_seed)}
 
 
@@ -144,7 +149,9 @@ def summary_line(sweep: dict) -> str:
     ok = sum(c["passed"] for c in checks)
     seeds = sweep["seeds"]
     span = f"{seeds[0]}–{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds))
-    return (f"Seeds {span} ({n_seeds}) × {' and '.join(sweep['dtypes'])}: {len(checks)} checks, "
+    setup = {"full": "full-length set-ups", "quick": "quick set-ups"}.get(sweep.get("setup"), "")
+    return (f"Seeds {span} ({n_seeds}) × {' and '.join(sweep['dtypes'])}{', ' + setup if setup else ''}: "
+            f"{len(checks)} checks, "
             f"{ok}/{total} check-runs passed; {len(failing)} check(s) failed at some seed. "
             f"Wall time {sweep['wall_s']:.0f} s.")
 

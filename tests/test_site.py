@@ -15,7 +15,9 @@ from comparisons.glossary import GLOSSARY
 from comparisons.site import SiteError, build_site, split_title
 from comparisons.site.code import declared, pair
 from comparisons.site.numbers import error, sig
-from comparisons.site.text import MathError, Renderer, mathml
+from comparisons.site.text import Facts, GuideError, MathError, Renderer, mathml
+
+from .conftest import run_concept
 
 MAX_PAGE_BYTES = 1_500_000
 
@@ -79,6 +81,52 @@ def test_a_figure_the_run_did_not_make_leaves_no_trace():
     assert "Gone" not in html and "figure" not in html
 
 
+# --- text quoted from the run: findings and values --------------------------------------------------
+
+
+def quoting(findings=None, values=None, complete=True):
+    return Renderer(facts=Facts("demo", findings or {}, values or {}, complete))
+
+
+def test_a_finding_that_held_is_stated_with_the_run_s_numbers():
+    html = quoting({"BN learns": True}, {"scales": 14, "gap": 0.0312}).block(
+        "With BN, {{finding:BN learns|{{value:scales}} of 16 scales learn ($\\ge 0.8$)}}; gap {{value:gap|.1%}}.")
+    assert "With BN, 14 of 16 scales learn (<math" in html and "gap 3.1%." in html
+    assert "not shown" not in html
+
+
+def test_a_finding_that_failed_is_said_not_shown_instead_of_claimed():
+    html = quoting({"BN learns": False}, {"scales": 3}).block("With BN, {{finding:BN learns|3 of 16 scales learn}}.")
+    assert '<span class="not-shown">not shown in this run: 3 of 16 scales learn</span>' in html
+
+
+def test_an_observed_outcome_is_stated_only_where_it_showed():
+    """``ctx.observed`` keeps an outcome with no verdict (a bool value): stated where it showed."""
+    facts = {"gap narrows": True, "test is higher": False, "gap": 0.1}
+    html = quoting(values=facts).block("{{finding:gap narrows|narrower}}; {{finding:test is higher|higher}}.")
+    assert html.startswith("<p>narrower; ") and "not shown in this run: higher" in html
+
+
+@pytest.mark.parametrize("text, name", [("{{finding:no such check|x}}", "no such check"),
+                                        ("{{value:no such value}}", "no such value"),
+                                        ("{{finding:BN learns|{{value:typo}} scales}}", "typo")])
+def test_quoting_what_the_run_never_recorded_is_an_error_when_the_pages_are_built(text, name):
+    with pytest.raises(GuideError, match=re.escape(repr(name))):
+        quoting({"BN learns": True}, {"scales": 14}).block(text)
+
+
+def test_an_unknown_marker_is_an_error():
+    with pytest.raises(GuideError, match="does not know"):
+        quoting().block("{{valeu:x}}")
+
+
+def test_a_run_that_could_not_record_a_name_shows_it_as_not_computed():
+    """A concept that stopped with an error, or a float32-only run (findings are float64's), is
+    not a mistake in the guide: the page says the outcome was not shown."""
+    html = quoting(complete=False).block("{{finding:BN learns|{{value:scales}} of 16 learn}}")
+    assert "not shown in this run: (not computed in this run) of 16 learn" in html
+
+
 # --- the concepts' text ----------------------------------------------------------------------------
 
 MARKER = re.compile(r"\{\{(figure|table):([^|}]+)")
@@ -89,10 +137,17 @@ def made_by_run(module, kind):
     return set(re.findall(rf'ctx\.{kind}\(\s*"([^"]+)"', source))
 
 
+def facts_of_quick_run(cid) -> Facts:
+    ctx = run_concept(cid, "float64")
+    return Facts(cid, {r.check: r.passed for r in ctx.records}, dict(ctx.values))
+
+
 @pytest.mark.parametrize("cid", list(registry.concepts()))
 def test_every_guide_renders_and_places_every_figure_of_its_run(cid):
+    """...and quotes only findings and values its run records (the quick run, cached for the suite)."""
     module = registry.get(cid)
-    Renderer(figure=lambda *a: "<figure></figure>", table=lambda *a: "<table></table>").block(module.GUIDE)
+    Renderer(figure=lambda *a: "<figure></figure>", table=lambda *a: "<table></table>",
+             facts=facts_of_quick_run(cid)).block(module.GUIDE)
     placed = {kind: {name for k, name in MARKER.findall(module.GUIDE) if k == kind} for kind in ("figure", "table")}
     assert placed["figure"] <= made_by_run(module, "figure"), "the guide names a figure the run does not make"
     assert placed["table"] <= made_by_run(module, "table"), "the guide names a table the run does not make"
@@ -250,10 +305,3 @@ def test_glossary_page_links_the_concepts_that_ran(small_report):
     html = read(small_report / "glossary.html")
     assert "오차제곱합" in html and "평균 제곱 오차" in html and "가중치의 초깃값" in html
     assert 'href="concepts/losses.html"' in html
-
-
-def test_a_value_the_run_computed_is_quoted_where_the_text_names_it():
-    values = {"loss-end": "1.70"}
-    html = Renderer(value=values.get).block("The loss fell to {{value:loss-end}} in $T$ steps; {{value:gone}}.")
-    assert "fell to 1.70 in" in html
-    assert "no value “gone” in this run" in html

@@ -43,8 +43,9 @@ def test_sweep_command_writes_json_and_table_and_exits_0_when_all_pass(tmp_path,
     assert main(["sweep", "softmax", "--seeds", "3-4", "--dtype", "float32", "--jobs", "1", "--out", str(out)]) == 0
     sweep = json.loads((out / "sweep.json").read_text())
     assert sweep["seeds"] == [3, 4] and sweep["dtypes"] == ["float32"]
+    assert sweep["setup"] == "quick", "the sweep runs the quick set-ups unless --full"
     assert sweep["checks"] and all(c["runs"] == 2 and c["pass_rate"] == 1.0 for c in sweep["checks"])
-    assert (out / "sweep.md").read_text().startswith("Seeds 3–4 (2) × float32")
+    assert (out / "sweep.md").read_text().startswith("Seeds 3–4 (2) × float32, quick set-ups")
     assert "2 seeds" in capsys.readouterr().err
 
 

@@ -29,10 +29,17 @@ training set by heart (overfitting, 오버피팅) instead of what generalises. *
 epoch**, not the last ones, which are already `patience` epochs past it.
 
 Set-up: 300 training images and a separate validation split of 150 (never trained on, 검증
-데이터), a 64 → 100 → 10 ReLU network, SGD with learning rate 0.3 and batches of 100, patience 10,
+데이터), a {{value:input width}} → 100 → 10 ReLU network, SGD with learning rate 0.3 and batches of 100, patience 10,
 at most 300 epochs. The validation loss is measured in evaluation mode after each epoch.
 
 {{figure:validation-loss|The validation loss after every epoch, NumPy line and PyTorch markers, with the best epoch (whose weights are restored) and the epoch where training stopped.}}
+
+In this run the validation loss is lowest after epoch {{value:best epoch}}, at
+{{value:lowest validation loss}}; {{finding:training stopped before the last epoch|training
+stopped after epoch {{value:stopped epoch}}}}, when {{value:patience}} epochs in a row had not improved on it.
+By then the validation loss had risen to {{value:validation loss at the stop}}, {{value:rise after the best epoch|.1%}}
+above its lowest (the highest after the best epoch: {{value:highest after the best epoch|.1%}} above). The restored
+weights are those of epoch {{value:best epoch}}.
 
 {{table:validation-loss|The validation loss per epoch on both sides.}}
 
@@ -83,9 +90,25 @@ def run(ctx):
         val_np = np.array(lock.val_losses)
     ctx.finding("training stopped before the last epoch", stopped_t is not None and stopped_t < MAX_EPOCHS - 1,
                 f"best epoch {best_t + 1}, stopped at epoch {None if stopped_t is None else stopped_t + 1}")
+    _quote(ctx, val_t, best_t, stopped_t, x_tr.shape[1])
     ctx.table("validation-loss", pd.DataFrame({"epoch": np.arange(1, len(val_np) + 1), "NumPy": val_np,
                                                "torch": np.r_[val_t, [np.nan] * (len(val_np) - len(val_t))][:len(val_np)]}))
     ctx.figure("validation-loss", lambda: _plot(val_np, val_t, best_t, stopped_t))
+
+
+def _quote(ctx, val, best, stopped, width):
+    """The run's numbers the guide quotes: where the validation loss was lowest, where training
+    stopped and how far the loss had risen by then (relative to its lowest)."""
+    low = float(val[best])
+    after = np.asarray(val[best + 1:], dtype=np.float64)
+    ctx.value("input width", int(width))
+    ctx.value("patience", PATIENCE)
+    ctx.value("best epoch", int(best) + 1)
+    ctx.value("lowest validation loss", low)
+    ctx.value("stopped epoch", int(stopped) + 1 if stopped is not None else len(val))
+    ctx.value("validation loss at the stop", float(val[-1]))
+    ctx.value("rise after the best epoch", float(val[-1]) / low - 1)
+    ctx.value("highest after the best epoch", float(after.max()) / low - 1 if after.size else 0.0)
 
 
 def _decisions(ctx, val_t, best_t, stopped_t, snapshots, model):

@@ -36,15 +36,18 @@ $1 - \eta / 5 = 0.8$, so after 100 steps $x - 1 = 9 \cdot 0.8^{100} \approx 1.8 
 
 The book's two-variable set-up: $f(x_0, x_1) = x_0^2 + x_1^2$ from $(-3, 4)$ with $\eta = 0.1$, 100
 steps. The gradient is $(2x_0, 2x_1)$, so each step multiplies $x$ by $1 - 2\eta = 0.8$; the book
-prints $(-6.1 \times 10^{-10}, 8.1 \times 10^{-10})$.
+prints $(-6.1 \times 10^{-10}, 8.1 \times 10^{-10})$, this run ends at
+({{value:lr 0.1: x0|.2e}}, {{value:lr 0.1: x1|.2e}}).
 
 {{figure:path-contours|The first 20 steps on $x_0^2 + x_1^2$ from $(-3, 4)$ with learning rate 0.1, over the contour lines of $f$: a straight line into the minimum, both sides on the same points.}}
 
 **A learning rate too large or too small.** With $\eta = 10$ the factor is $1 - 2\eta = -19$: every
-step overshoots and lands farther away, and $x$ explodes to about
-$(-2.6 \times 10^{13}, 1.3 \times 10^{12})$ (the book's numbers; the exact value depends on how the
-gradient is computed). With $\eta = 10^{-10}$ the factor is $1 - 2 \times 10^{-10}$ and $x$ hardly
-moves: $(-2.99999994, 3.99999992)$. In between, the factor $1 - 2\eta$ decides everything: it shrinks
+step overshoots and lands farther away, and {{finding:lr 10 diverges|$x$ explodes}}: the book
+prints about $(-2.6 \times 10^{13}, 1.3 \times 10^{12})$ (the exact value depends on how the
+gradient is computed), this run ends at ({{value:lr 10: x0|.2e}}, {{value:lr 10: x1|.2e}}) after
+100 steps. With $\eta = 10^{-10}$ the factor is $1 - 2 \times 10^{-10}$ and
+{{finding:lr 1e-10 barely moves|$x$ hardly moves}}: the book prints $(-2.99999994, 3.99999992)$, this
+run ({{value:lr 1e-10: x0|.9f}}, {{value:lr 1e-10: x1|.9f}}). In between, the factor $1 - 2\eta$ decides everything: it shrinks
 $x$ for $0 < \eta < 1$ (fastest at $\eta = 0.5$, where it is 0 and one step lands on the minimum),
 it flips the sign every step for $\eta > 0.5$, and it grows $x$ for $\eta > 1$.
 
@@ -110,6 +113,10 @@ def run(ctx):
     final = {k: v[0][-1] for k, v in paths.items()}
     ctx.finding("(x-1)²/10: x → 1 (x − 1 = 9·0.8¹⁰⁰)", bool(abs(final["(x-1)²/10 from 10, lr 1"][0] - 1) < 1e-6),
                 f"x after 100 steps = {final['(x-1)²/10 from 10, lr 1'][0]:.10f}")
+    for lr, key in (("0.1", "x0²+x1² from (-3,4), lr 0.1"), ("10", "x0²+x1² from (-3,4), lr 10"),
+                    ("1e-10", "x0²+x1² from (-3,4), lr 1e-10")):
+        ctx.value(f"lr {lr}: x0", float(final[key][0]))
+        ctx.value(f"lr {lr}: x1", float(final[key][1]))
     x = final["x0²+x1² from (-3,4), lr 0.1"]
     ctx.compare("lr 0.1: x = (−3, 4)·0.8¹⁰⁰ (book: −6.1e-10, 8.1e-10)", x, ctx.array([-3.0, 4.0]) * 0.8**100, kind="trained")
     big = final["x0²+x1² from (-3,4), lr 10"]

@@ -36,13 +36,20 @@ $h = 10^{-4}$ is a safe choice for the central difference.
 
 {{figure:error-vs-h|The error of the forward and central differences of $e^x$ at $x = 1$ against autograd's exact derivative, as $h$ grows from $10^{-15}$ (left) to $10^{-1}$ (right), log-log. Right of the minimum, truncation: slope 1 for the forward difference, 2 for the central one. Left of it, rounding: slope −1.}}
 
-The figure shows both regimes. The book's warning example: with $h = 10^{-50}$ the step is lost
-entirely, $x + h = x$ in floating point, and the "derivative" is 0.
+In this run the forward difference's error is smallest at $h =$ {{value:best forward h}} and the
+central one's at $h =$ {{value:best central h}}: {{finding:best h: forward near √ε (1e-7…1e-9), central near ε^(1/3) (1e-4…1e-6)|the
+minima sit where the estimates above put them}}. At the book's $h = 10^{-4}$ the central
+difference is off by {{value:central error at the check h}} and the forward one by
+{{value:forward error at the check h}}: {{finding:forward difference is worse than central at the gradient-check h|the
+central difference is the better one by far}}. The book's warning example: with $h = 10^{-50}$
+the step is lost entirely, $x + h = x$ in floating point, and {{finding:h = 1e-50 is lost in rounding: no derivative survives|the
+"derivative" comes out as {{value:derivative with h = 1e-50}}}}.
 
 {{table:error-vs-h|The numbers of the figure: both differences and their errors for every $h$.}}
 
 The study notes' examples: $f(x) = 0.01x^2 + 0.1x$ has $f'(5) = 0.2$ and $f'(10) = 0.3$ (the
-numerical values are 0.1999999999990898 and 0.2999999999986347). For two variables,
+study notes print the numerical values 0.1999999999990898 and 0.2999999999986347; this run's
+central difference gives {{value:numerical f'(5)|.16g}} and {{value:numerical f'(10)|.16g}}). For two variables,
 $f(x_0, x_1) = x_0^2 + x_1^2$, the **partial derivatives** (편미분) hold the other variable fixed;
 together they form the **gradient** (기울기)
 $\nabla f = \big(\tfrac{\partial f}{\partial x_0}, \tfrac{\partial f}{\partial x_1}\big) = (2x_0, 2x_1)$:
@@ -94,6 +101,7 @@ def run(ctx):
         with ctx.timed("torch"):
             auto = tgrad.autograd_gradient(f1, ctx.tensor(x0))
         ctx.compare(f"f(x)=0.01x²+0.1x: numerical vs autograd at x={x0:g}", num, auto, kind="gradcheck")
+        ctx.value(f"numerical f'({x0:g})", float(num))
         ctx.compare(f"f(x)=0.01x²+0.1x: autograd at x={x0:g} = {expected}", auto, expected)
 
     for point, expected in [((3.0, 4.0), (6.0, 8.0)), ((0.0, 2.0), (0.0, 4.0)), ((3.0, 0.0), (6.0, 0.0))]:
@@ -155,17 +163,22 @@ def _h_sweep(ctx):
     frame = pd.DataFrame(rows)
     ctx.table("error-vs-h", frame)
     at_h = frame[np.isclose(frame.h, ctx.h)].iloc[0]
+    ctx.value("forward error at the check h", float(at_h["forward error"]))
+    ctx.value("central error at the check h", float(at_h["central error"]))
     ctx.finding("forward difference is worse than central at the gradient-check h",
                 bool(at_h["forward error"] > 10 * at_h["central error"]),
                 f"h = {ctx.h:g}: forward error {at_h['forward error']:.1e}, central {at_h['central error']:.1e}")
     if ctx.dtype == "float64":
         best_fwd = frame.h[frame["forward error"].idxmin()]
         best_cen = frame.h[frame["central error"].idxmin()]
+        ctx.value("best forward h", float(best_fwd))
+        ctx.value("best central h", float(best_cen))
         ctx.finding("best h: forward near √ε (1e-7…1e-9), central near ε^(1/3) (1e-4…1e-6)",
                     1e-9 <= best_fwd <= 1e-7 and 1e-6 <= best_cen <= 1e-4,
                     f"best forward h = {best_fwd:.0e}, best central h = {best_cen:.0e}")
     with np.errstate(invalid="ignore", divide="ignore"):
         lost = float(G.numerical_diff(f1, ctx.np_dtype(5.0), h=1e-50))
+    ctx.value("derivative with h = 1e-50", lost)
     ctx.finding("h = 1e-50 is lost in rounding: no derivative survives", lost == 0.0 or np.isnan(lost),
                 f"got {lost}: 5 + 1e-50 == 5, so f(x + h) − f(x − h) = 0 (in float32 h itself is 0, and 0/0 = nan)")
     return frame

@@ -183,7 +183,8 @@ def run(ctx):
     _gradient_flow(ctx, values)
     _clipped_training(ctx, values)
     _language_model(ctx, values)
-    ctx.table("values", pd.DataFrame({"name": list(values), "value": list(values.values())}))
+    for name, value in values.items():
+        ctx.value(name, value)
 
 
 # --- shared parameters ------------------------------------------------------------------------------

