@@ -62,15 +62,36 @@ def maxout_grads(weight_grad: np.ndarray, bias_grad: np.ndarray, k: int) -> tupl
     return (weight_grad.reshape(k, n_out, -1).transpose(0, 2, 1), bias_grad.reshape(k, n_out))
 
 
+def weighted_layers(model: nn.Module) -> list:
+    """The model's ``nn.Conv2d`` and ``nn.Linear`` layers in the order they are defined: the
+    layers behind W1, b1, W2, b2, … ."""
+    return [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+
+
+def load_conv(layer: nn.Conv2d, W: np.ndarray, b: np.ndarray | None) -> nn.Conv2d:
+    """Copy filters W (FN, C, FH, FW) and b (FN,) into ``layer``: the book's layout is PyTorch's,
+    no transpose."""
+    w = layer.weight
+    if W.shape != tuple(w.shape):
+        raise ValueError(f"W must have shape (FN, C, FH, FW) = {tuple(w.shape)}, got {W.shape}")
+    with torch.no_grad():
+        w.copy_(torch.as_tensor(W, dtype=w.dtype, device=w.device))
+        if b is not None:
+            layer.bias.copy_(torch.as_tensor(b, dtype=w.dtype, device=w.device))
+    return layer
+
+
 def load_mlp(model: nn.Module, params: dict) -> nn.Module:
-    """Copy W1, b1, …, WL, bL (W as (in, out)) into the model's ``nn.Linear`` layers, in order,
-    and gamma1, beta1, … into its ``nn.BatchNorm1d`` layers where params has them."""
-    linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    """Copy W1, b1, …, WL, bL into the model's ``nn.Conv2d`` / ``nn.Linear`` layers, in order (a
+    Linear's W as (in, out), a convolution's as (FN, C, FH, FW)), and gamma1, beta1, … into its
+    ``nn.BatchNorm1d`` layers where params has them."""
+    layers = weighted_layers(model)
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
-    if sum(bool(re.fullmatch(r"[Wb]\d+", k)) for k in params) != 2 * len(linear):  # not beta1
-        raise ValueError(f"the model has {len(linear)} linear layers, params has keys {sorted(params)}")
-    for i, layer in enumerate(linear, start=1):
-        load_linear(layer, params[f"W{i}"], params[f"b{i}"])
+    if sum(bool(re.fullmatch(r"[Wb]\d+", k)) for k in params) != 2 * len(layers):  # not beta1
+        raise ValueError(f"the model has {len(layers)} weighted layers, params has keys {sorted(params)}")
+    for i, layer in enumerate(layers, start=1):
+        load = load_conv if isinstance(layer, nn.Conv2d) else load_linear
+        load(layer, params[f"W{i}"], params[f"b{i}"])
     with torch.no_grad():
         for i, bn in enumerate(bns, start=1):
             if f"gamma{i}" in params:
@@ -81,15 +102,19 @@ def load_mlp(model: nn.Module, params: dict) -> nn.Module:
 
 def mlp_arrays(model: nn.Module, grad: bool = False, of=None) -> dict:
     """The model's parameters (their gradients, or ``of(parameter)``) as W1, b1, … in the NumPy
-    layout."""
+    layout (convolution filters as they are, Linear weights transposed)."""
     out = {}
-    linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
-    for i, layer in enumerate(linear, start=1):
-        arrays = linear_arrays(layer, grad, of)
+    get = _getter(grad, of)
+    for i, layer in enumerate(weighted_layers(model), start=1):
+        if isinstance(layer, nn.Conv2d):
+            arrays = {"W": get(layer.weight).detach().cpu().numpy().copy()}
+            if layer.bias is not None:
+                arrays["b"] = get(layer.bias).detach().cpu().numpy().copy()
+        else:
+            arrays = linear_arrays(layer, grad, of)
         out[f"W{i}"] = arrays["W"]
         if "b" in arrays:
             out[f"b{i}"] = arrays["b"]
-    get = _getter(grad, of)
     for i, bn in enumerate((m for m in model.modules() if isinstance(m, nn.BatchNorm1d)), start=1):
         out[f"gamma{i}"] = get(bn.weight).detach().cpu().numpy().copy()
         out[f"beta{i}"] = get(bn.bias).detach().cpu().numpy().copy()
