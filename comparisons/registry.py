@@ -34,6 +34,7 @@ _MODULES = [
     "batchnorm",
     "hyperparameter_search",
     "multitask",
+    "convolution",
 ]
 
 

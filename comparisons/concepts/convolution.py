@@ -1,0 +1,563 @@
+"""Convolutional networks (the book's ch. 7): im2col, convolution, pooling, BatchNorm2d and the
+book's SimpleConvNet, against nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, F.unfold and nn.BatchNorm2d."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+
+import scratch.conv
+import scratch.networks
+import torch_ref.conv as tconv
+import torch_ref.layers as tlayers
+
+from .. import bridge, data, plots
+from ..training import Architecture, accuracy_tracker, compare_params, train_pair
+
+ID = "convolution"
+TITLE = "Convolutional networks (합성곱 신경망)"
+
+GUIDE = r"""
+A fully connected layer (완전연결 계층) flattens an image into one long vector and forgets its
+shape: pixels next to each other are as unrelated to it as pixels far apart. A **convolution layer**
+(합성곱 계층) keeps the shape (N, C, H, W): each output value looks only at a small window of the
+input, its **receptive field** (수용 영역), and the same small filter (필터, or kernel) slides over
+every position. That **weight sharing** is why a 5×5 filter on one channel has 25 weights (+1 bias)
+whatever the image size, where a fully connected layer from 28×28 pixels to 24×24×30 outputs would
+need 784·17,280 of them. The study notes name CNNs as the next model family after the fully
+connected nets; this page follows the book's chapter 7.
+
+**The operation.** In deep learning, "convolution" is cross-correlation: the filter is *not*
+flipped. With filters $W$ of shape (FN, C, FH, FW), bias $b$ (FN,), stride $S$ and zero padding $P$:
+
+$$
+\text{out}[n, f, i, j] = b_f + \sum_{c=1}^{C} \sum_{p=1}^{FH} \sum_{q=1}^{FW} x_{\text{pad}}[n, c, iS + p, jS + q]\; W[f, c, p, q]
+$$
+
+(indices from 0 for $i, j$). The signal-processing convolution flips the kernel ($W[f, c, FH - 1 - p, FW - 1 - q]$);
+`nn.Conv2d` and the book both cross-correlate, and a flipped kernel is one of the mistakes
+`verify` recognises.
+
+**Output size** (출력 크기). Along each axis the window fits
+
+$$
+OH = \frac{H + 2P - FH}{S} + 1, \qquad OW = \frac{W + 2P - FW}{S} + 1
+$$
+
+times (rounded down where it does not divide: PyTorch drops the last partial window). The book's
+examples (the study notes give no numbers for CNNs): a 4×4 input with a 3×3 filter, padding 1 and
+stride 1 keeps 4×4; a 7×7 input with a 3×3 filter and stride 2 gives 3×3; a 28×31 input with
+padding 2, stride 3 and a 5×5 filter gives 10×11; and the book's MNIST layer, 28×28 with 5×5
+filters and no padding, gives 24×24, which 2×2 pooling with stride 2 halves to 12×12. The table
+below is computed by `scratch.conv.conv_output_size` and checked against the shape `nn.Conv2d`
+returns.
+
+{{table:output-sizes|Output sizes of the book's examples, from the formula and from nn.Conv2d.}}
+
+**im2col** (the book's trick). Lay every window out as one row: an input (N, C, H, W) becomes a
+matrix of N·OH·OW rows and C·FH·FW columns, the filters a matrix of C·FH·FW rows and FN columns,
+and the whole convolution is one matrix product:
+
+$$
+\text{out} = \operatorname{im2col}(x)\; W_{\text{col}}^\top + b, \qquad W_{\text{col}} = W.\text{reshape}(FN, C\cdot FH\cdot FW).
+$$
+
+Its backward pass is a product too, then `col2im`, which must **add** what overlapping windows
+send back to one pixel (a pixel under $k$ windows receives $k$ gradients):
+
+$$
+db = \textstyle\sum_{\text{rows}} \text{dout}, \qquad dW = (\text{dout}^\top \operatorname{im2col}(x)).\text{reshape}(W), \qquad dx = \operatorname{col2im}(\text{dout}\; W_{\text{col}}).
+$$
+
+PyTorch's `F.unfold` is im2col with the windows as columns instead of rows. The exact relation,
+checked value for value on every shape of the grid:
+
+$$
+\operatorname{im2col}(x) = \operatorname{unfold}(x).\text{transpose}(1, 2).\text{reshape}(N \cdot OH \cdot OW,\ C \cdot FH \cdot FW),
+$$
+
+and `col2im` is `F.fold` under the same transposition. Beside the im2col layer, `ConvolutionLoops`
+slides the window by hand, one output position at a time; both forms are checked.
+
+**Pooling** (풀링) takes the maximum (or the mean) of each window, channel by channel, with no
+weights. Max pooling's backward sends the gradient to the element that was the maximum. With
+**ties** (two equal maxima in a window), the rule matters: `np.argmax` takes the first maximum in
+row-major order, and PyTorch's CPU kernel scans the window in the same order and keeps the first
+(a later element replaces it only when strictly greater). The check feeds windows full of ties
+(integers 0–2) and finds both sides route the whole gradient to the same element; the
+figure shows it on a constant image. Padding differs by kind: max pooling pads with $-\infty$,
+average pooling with 0, counting the pads (`count_include_pad=True`). The book's `Pooling` defaults
+to stride 1, PyTorch's to the pool size.
+
+**BatchNorm2d** normalises each channel over (N, H, W): every pixel of a channel is one sample of
+its statistics, so the running variance is made unbiased with N·H·W values. It is
+`BatchNorm1d` on the rows of $x$ transposed to (N·H·W, C).
+
+**The book's SimpleConvNet**: conv – ReLU – pool – affine – ReLU – affine – softmax, with the
+filters W1 of shape (FN, C, FH, FW) in `params` beside the affine weights. On MNIST (`--data mnist`)
+it is the book's: 30 filters of 5×5, pool 2×2, 100 hidden units; on the 8×8 digits of the quick run,
+16 filters of 3×3 with padding 1. Adam with learning rate 0.002 and batches of 100 on both sides,
+from shared He-initialised weights (the book's `weight_init_std=0.01` trains more slowly). The
+gradient is checked three ways first (backprop, numerical, autograd, on a small net of 4 filters),
+then every training step is compared in lockstep, in float64 the free-running runs too.
+
+{{table:outcomes|What this run measured.}}
+
+{{figure:filters|The first layer's filters before and after training (the book's Fig. 7-24), NumPy above, PyTorch below: noise at first, then edge and blob detectors.}}
+
+{{figure:feature-maps|One test digit and the feature maps of its first layer after training (after ReLU), NumPy above, PyTorch below.}}
+
+{{figure:accuracy|Train and test accuracy per epoch (NumPy line, PyTorch markers) and the training loss at every step.}}
+
+{{figure:ties|Max-pool ties on a constant 4×4 image, 2×2 pools with stride 2: the gradient each element receives. Both sides send it to the first element of each window.}}
+
+**The cost of each form**: one forward and backward pass of the book's layer (100 images of
+1×28×28, 30 filters of 5×5) with plain loops, with im2col and with `nn.Conv2d`, one CPU thread each.
+
+{{figure:timing|Forward + backward time of the book's layer, median of repeated runs (not a check: timings vary by machine).}}
+
+{{table:timing|The same numbers.}}
+"""
+
+CODE = [
+    (scratch.conv.im2col, tconv.unfold),
+    (scratch.conv.Convolution, tconv.conv2d),
+    (scratch.conv.Pooling, tconv.pool2d),
+    (scratch.networks.SimpleConvNet, tconv.SimpleConvNet),
+]
+
+DIFFERENCES = [
+    ("im2col layout", "the book's `im2col`: one window per **row**, (N·OH·OW, C·FH·FW)",
+     "`F.unfold`: one window per **column**, (N, C·FH·FW, OH·OW)",
+     "im2col = unfold(x).transpose(1, 2).reshape(N·OH·OW, C·FH·FW), every grid shape"),
+    ("convolution", "cross-correlation (no flip), as in the book", "`nn.Conv2d`: cross-correlation",
+     "Convolution (im2col) forward, every grid shape"),
+    ("max-pool ties", "`np.argmax`: the first maximum in row-major order gets the gradient",
+     "CPU kernel: the first maximum too", "max pooling with ties: dx"),
+    ("pooling stride default", "the book's `Pooling`: stride 1", "`nn.MaxPool2d`: stride = kernel size",
+     "max pooling forward, every pool shape"),
+    ("BatchNorm2d momentum", "the book's 0.9 (weight of the old value)", "`momentum=0.1` (weight of the new value)",
+     "BatchNorm2d: running_var after two steps"),
+]
+
+# (N, C, H, W, FN, FH, FW, stride, pad): stride 2, pad 1 and 2, non-square images and kernels, C > 1
+GRID = [(2, 1, 8, 8, 3, 3, 3, 1, 0), (2, 3, 7, 9, 4, 3, 2, 2, 1), (1, 2, 5, 6, 2, 3, 3, 1, 2),
+        (3, 2, 10, 7, 5, 5, 3, 2, 2), (2, 3, 6, 6, 4, 1, 1, 1, 0), (2, 2, 9, 9, 3, 4, 4, 3, 1)]
+# (pool_h, pool_w, stride, pad): the book's 2×2/2, overlapping windows, padding, non-square
+POOLS = [(2, 2, 2, 0), (3, 3, 2, 1), (2, 3, 1, 0), (3, 2, 2, 1), (2, 2, 1, 1)]
+BOOK_EXAMPLES = [((4, 4), (3, 3), 1, 1), ((7, 7), (3, 3), 0, 2), ((28, 31), (5, 5), 2, 3), ((28, 28), (5, 5), 0, 1)]
+BOOK_LAYER = (100, 1, 28, 28, 30, 5, 5)
+LR = 0.002
+GRADCHECK_SIDE = 12
+
+
+def _shape(spec):
+    n, c, h, w, fn, fh, fw, s, p = spec
+    return f"x {n}×{c}×{h}×{w}, W {fn}×{c}×{fh}×{fw}, stride {s}, pad {p}"
+
+
+def run(ctx):
+    _output_sizes(ctx)
+    for spec in GRID:
+        _convolution(ctx, spec)
+    _pooling(ctx)
+    _ties(ctx)
+    _batchnorm2d(ctx)
+    _network(ctx)
+    _timing(ctx)
+
+
+# --- the layers -----------------------------------------------------------------------------------
+
+
+def _output_sizes(ctx):
+    rows = []
+    for (h, w), (fh, fw), pad, stride in BOOK_EXAMPLES:
+        oh = ctx.impl.conv.conv_output_size(h, fh, stride, pad)
+        ow = ctx.impl.conv.conv_output_size(w, fw, stride, pad)
+        layer = tconv.conv2d(torch.zeros(1, 1, fh, fw, dtype=ctx.torch_dtype), torch.zeros(1, dtype=ctx.torch_dtype),
+                             stride, pad)
+        shape_t = tuple(layer(torch.zeros(1, 1, h, w, dtype=ctx.torch_dtype)).shape[2:])
+        rows.append({"input": f"{h}×{w}", "filter": f"{fh}×{fw}", "pad": pad, "stride": stride,
+                     "(H + 2P − FH)/S + 1": f"{oh}×{ow}", "nn.Conv2d": f"{shape_t[0]}×{shape_t[1]}"})
+        ctx.compare(f"output size {h}×{w}, filter {fh}×{fw}, pad {pad}, stride {stride}", np.array([oh, ow]),
+                    np.array(shape_t))
+    ctx.table("output-sizes", pd.DataFrame(rows))
+
+
+def _conv_scale(x, W, b, stride, pad):
+    """|x| ⋆ |W| + |b|: the size of the terms each output is summed from (for :func:`checks.close`)."""
+    layer = scratch.conv.Convolution(np.abs(W).astype(np.float64), np.abs(b).astype(np.float64), stride, pad)
+    return layer.forward(np.abs(x).astype(np.float64))
+
+
+def _convolution(ctx, spec):
+    """Forward, dx, dW, db of both NumPy forms against nn.Conv2d; im2col against F.unfold and
+    col2im against F.fold, with the layout relation."""
+    n, c, h, w, fn, fh, fw, s, p = spec
+    x = ctx.array(ctx.rng.normal(size=(n, c, h, w)))
+    W, b = ctx.array(ctx.rng.normal(size=(fn, c, fh, fw))), ctx.array(ctx.rng.normal(size=fn))
+    module = tconv.conv2d(ctx.tensor(W), ctx.tensor(b), s, p)
+    out_shape = (n, fn, ctx.impl.conv.conv_output_size(h, fh, s, p), ctx.impl.conv.conv_output_size(w, fw, s, p))
+    dout = ctx.array(ctx.rng.normal(size=out_shape))
+    y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+    dW_t, db_t = module.weight.grad, module.bias.grad
+    scale = _conv_scale(x, W, b, s, p)
+    scale_dx = scratch.conv.Convolution(np.abs(W).astype(np.float64), np.zeros(fn), s, p)
+    scale_dx.forward(np.abs(x).astype(np.float64))
+    scale_dx = scale_dx.backward(np.abs(dout).astype(np.float64))
+    col_abs = scratch.conv.im2col(np.abs(x).astype(np.float64), fh, fw, s, p)
+    scale_dW = (np.abs(dout).transpose(0, 2, 3, 1).reshape(-1, fn).T @ col_abs).reshape(W.shape)
+    label = _shape(spec)
+    for form, cls in (("im2col", ctx.impl.conv.Convolution), ("loops", ctx.impl.conv.ConvolutionLoops)):
+        layer = cls(W.copy(), b.copy(), stride=s, pad=p)
+        with ctx.timed("numpy"):
+            y = layer.forward(x)
+            dx = layer.backward(dout)
+        name = f"Convolution ({form})"
+        ctx.compare(f"{name} forward, {label}", y, y_t, scale=scale)
+        ctx.compare(f"{name} backward dx, {label}", dx, dx_t, scale=scale_dx)
+        ctx.compare(f"{name} backward dW, {label}", layer.grads["W"], dW_t, scale=scale_dW)
+        ctx.compare(f"{name} backward db, {label}", layer.grads["b"], db_t, scale=np.abs(dout).sum(axis=(0, 2, 3)))
+    unfolded = tconv.unfold(ctx.tensor(x), fh, fw, s, p)
+    col = ctx.impl.conv.im2col(x, fh, fw, s, p)
+    ctx.compare(f"im2col = unfold(x).transpose(1, 2).reshape(N·OH·OW, C·FH·FW), {label}", col,
+                unfolded.transpose(1, 2).reshape(col.shape))
+    cols = ctx.array(ctx.rng.normal(size=col.shape))
+    folded = tconv.fold(ctx.tensor(cols.reshape(n, -1, col.shape[1]).transpose(0, 2, 1)), (h, w), fh, fw, s, p)
+    ctx.compare(f"col2im = fold(col.reshape(N, OH·OW, C·FH·FW).transpose(1, 2)), {label}",
+                ctx.impl.conv.col2im(cols, x.shape, fh, fw, s, p), folded,
+                scale=scratch.conv.col2im(np.abs(cols).astype(np.float64), x.shape, fh, fw, s, p))
+
+
+def _pooling(ctx):
+    x = ctx.array(ctx.rng.normal(size=(2, 3, 7, 8)))
+    for ph, pw, s, p in POOLS:
+        for mode in ("max", "avg"):
+            layer = ctx.impl.conv.Pooling(ph, pw, stride=s, pad=p, mode=mode)
+            y = layer.forward(x)
+            dout = ctx.array(ctx.rng.normal(size=y.shape))
+            dx = layer.backward(dout)
+            y_t, dx_t = tlayers.forward_backward(tconv.pool2d(ph, pw, s, p, mode), ctx.tensor(x), ctx.tensor(dout))
+            label = f"{mode} pooling {ph}×{pw}, stride {s}, pad {p}"
+            ctx.compare(f"{label}: forward", y, y_t)
+            ctx.compare(f"{label}: dx", dx, dx_t)
+
+
+def _ties(ctx):
+    """Windows full of ties (integers 0…2): both sides route the gradient to the same element."""
+    x = ctx.array(ctx.rng.integers(0, 3, size=(4, 2, 8, 8)))
+    rows = []
+    for ph, pw, s, p in POOLS:
+        layer = ctx.impl.conv.Pooling(ph, pw, stride=s, pad=p)
+        y = layer.forward(x)
+        dout = ctx.array(ctx.rng.uniform(1.0, 2.0, size=y.shape))
+        dx = layer.backward(dout)
+        _, dx_t = tlayers.forward_backward(tconv.pool2d(ph, pw, s, p), ctx.tensor(x), ctx.tensor(dout))
+        ctx.compare(f"max pooling with ties: dx, {ph}×{pw}, stride {s}, pad {p}", dx, dx_t)
+        windows = scratch.conv.im2col(np.asarray(x, np.float64), ph, pw, s, p, pad_value=-np.inf).reshape(-1, ph * pw)
+        tied = int(np.sum((windows == windows.max(axis=1, keepdims=True)).sum(axis=1) > 1))
+        rows.append({"pool": f"{ph}×{pw}, stride {s}, pad {p}", "windows": len(windows), "windows with a tie": tied})
+    ctx.finding("max pooling with ties: the windows hold ties", all(r["windows with a tie"] > 0 for r in rows),
+                "; ".join(f"{r['pool']}: {r['windows with a tie']} of {r['windows']}" for r in rows))
+    ctx.compare("max pooling with ties: dx", *_constant_image(ctx))
+    ctx.figure("ties", lambda: _plot_ties(*_constant_image(ctx)))
+    ctx.table("ties", pd.DataFrame(rows))
+
+
+def _constant_image(ctx):
+    x = ctx.array(np.ones((1, 1, 4, 4)))
+    layer = ctx.impl.conv.Pooling(2, 2, stride=2)
+    layer.forward(x)
+    dx = layer.backward(ctx.array(np.ones((1, 1, 2, 2))))
+    _, dx_t = tlayers.forward_backward(tconv.pool2d(2, 2, 2), ctx.tensor(x), ctx.tensor(np.ones((1, 1, 2, 2))))
+    return dx[0, 0], ctx.numpy(dx_t)[0, 0]
+
+
+def _batchnorm2d(ctx):
+    c = 3
+    gamma, beta = ctx.array(ctx.rng.uniform(0.5, 1.5, c)), ctx.array(ctx.rng.normal(size=c))
+    layer = ctx.impl.conv.BatchNorm2d(gamma.copy(), beta.copy(), momentum=0.9)
+    module = tconv.batchnorm2d(ctx.tensor(gamma), ctx.tensor(beta), momentum=0.1)
+    for step in (1, 2):
+        x = ctx.array(ctx.rng.normal(2.0, 3.0, size=(4, c, 5, 6)))
+        dout = ctx.array(ctx.rng.normal(size=x.shape))
+        y = layer.forward(x)
+        dx = layer.backward(dout)
+        module.zero_grad()
+        y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+        ctx.compare(f"BatchNorm2d step {step}: forward", y, y_t)
+        ctx.compare(f"BatchNorm2d step {step}: dx", dx, dx_t)
+        ctx.compare(f"BatchNorm2d step {step}: dgamma", layer.grads["gamma"], module.weight.grad)
+        ctx.compare(f"BatchNorm2d step {step}: dbeta", layer.grads["beta"], module.bias.grad)
+    ctx.compare("BatchNorm2d: running_mean after two steps", layer.running_mean, module.running_mean)
+    ctx.compare("BatchNorm2d: running_var after two steps", layer.running_var, module.running_var,
+                note="unbiased over the N·H·W = 120 values of a channel, as PyTorch stores it")
+    x = ctx.array(ctx.rng.normal(2.0, 3.0, size=(4, c, 5, 6)))
+    module.eval()
+    with torch.no_grad():
+        y_t = module(ctx.tensor(x))
+    ctx.compare("BatchNorm2d in evaluation: forward with the running statistics", layer.eval().forward(x), y_t)
+
+
+# --- the book's SimpleConvNet ---------------------------------------------------------------------
+
+
+def net_config(side: int) -> dict:
+    """The book's layer on 28×28 MNIST; on the 8×8 digits, 16 filters of 3×3 with padding 1."""
+    if side >= 28:
+        return {"filter_num": 30, "filter_size": 5, "pad": 0, "stride": 1, "hidden": 100}
+    return {"filter_num": 16, "filter_size": 3, "pad": 1, "stride": 1, "hidden": 50}
+
+
+def convnet_params(rng, input_dim, cfg, classes=10, std=None) -> dict:
+    """Shared initial weights, W1 (FN, C, FH, FW): He's N(0, 2/fan_in) for ReLU (the book's ch. 6;
+    its SimpleConvNet takes weight_init_std = 0.01, which trains more slowly) unless ``std`` is
+    given; biases 0. fan_in is C·FH·FW for a filter, the row count for an affine W."""
+    c, h, w = input_dim
+    fn, fs = cfg["filter_num"], cfg["filter_size"]
+    oh = (h + 2 * cfg["pad"] - fs) // cfg["stride"] + 1
+    ow = (w + 2 * cfg["pad"] - fs) // cfg["stride"] + 1
+    shapes = {"W1": (fn, c, fs, fs), "W2": (fn * (oh // 2) * (ow // 2), cfg["hidden"]), "W3": (cfg["hidden"], classes)}
+    params = {}
+    for i, (key, shape) in enumerate(shapes.items(), start=1):
+        fan_in = int(np.prod(shape[1:])) if key == "W1" else shape[0]
+        params[key] = rng.normal(0, np.sqrt(2.0 / fan_in) if std is None else std, shape)
+        params[f"b{i}"] = np.zeros(shape[0] if key == "W1" else shape[1])
+    return params
+
+
+def convnet(input_dim, cfg) -> Architecture:
+    """SimpleConvNet on both sides (for :func:`comparisons.training.train_pair`)."""
+    def numpy_net(impl, params, activation, **kw):
+        return impl.networks.SimpleConvNet(params, stride=cfg["stride"], pad=cfg["pad"], pool=2, layers=impl.layers,
+                                           conv=impl.conv)
+
+    def torch_model(params, activation, **kw):
+        fn, _, fs, _ = params["W1"].shape
+        return tconv.SimpleConvNet(input_dim, fn, fs, cfg["stride"], cfg["pad"], 2, params["W2"].shape[1],
+                                   params["W3"].shape[1])
+
+    return Architecture(numpy_net, torch_model)
+
+
+def _images(x):
+    side = int(round(np.sqrt(x.shape[1])))
+    return x.reshape(len(x), 1, side, side)
+
+
+def _network(ctx):
+    x_tr, t_tr, x_te, t_te = data.image_data(ctx)
+    x_tr, x_te = _images(x_tr), _images(x_te)
+    input_dim = x_tr.shape[1:]
+    cfg = net_config(input_dim[1])
+    arch = convnet(input_dim, cfg)
+    crop = (input_dim[1] - GRADCHECK_SIDE) // 2 if input_dim[1] > GRADCHECK_SIDE else 0
+    _three_way(ctx, x_tr[:2, :, crop:input_dim[1] - crop, crop:input_dim[2] - crop], t_tr[:2])
+    params0 = convnet_params(ctx.rng, input_dim, cfg)
+    epochs = ctx.size(14, 8)
+    per_epoch = int(np.ceil(len(x_tr) / 100))
+    batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
+    n_eval = min(len(x_tr), 500)
+    rows, on_epoch = accuracy_tracker(ctx, x_tr[:n_eval], t_tr[:n_eval], x_te, t_te)
+    label = "SimpleConvNet training"
+    run_ = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.Adam(LR), lambda ps: torch.optim.Adam(ps, lr=LR),
+                      x_tr, t_tr, batches, steps_per_epoch=per_epoch, on_epoch=on_epoch, architecture=arch,
+                      note=f"Adam lr {LR}, batch 100.")
+    compare_params(ctx, label, run_, note=f"Adam lr {LR}, batch 100.")
+    frame = pd.DataFrame(rows)
+    ctx.compare(f"{label}: accuracy per epoch", frame[["train NumPy", "test NumPy"]].to_numpy(),
+                frame[["train torch", "test torch"]].to_numpy(), note="equal predictions on every image")
+    last = frame.iloc[-1]
+    goal = 0.95 if input_dim[1] >= 28 else 0.9
+    ctx.finding(f"test accuracy ≥ {goal} on both sides", bool(last["test NumPy"] >= goal and last["test torch"] >= goal),
+                f"NumPy {last['test NumPy']:.4f}, PyTorch {last['test torch']:.4f} after {len(batches)} steps")
+    ctx.table("accuracy", frame)
+    ctx.table("outcomes", pd.DataFrame([
+        {"quantity": "training steps (Adam, batch 100), compared in lockstep", "value": len(batches)},
+        {"quantity": "test accuracy, NumPy", "value": round(float(last["test NumPy"]), 4)},
+        {"quantity": "test accuracy, PyTorch", "value": round(float(last["test torch"]), 4)},
+        {"quantity": "images (train / test)", "value": f"{len(x_tr)} / {len(x_te)} of {input_dim[1]}×{input_dim[2]}"},
+    ]))
+    ctx.figure("accuracy", lambda: _plot_accuracy(frame, run_.losses_np, run_.losses_t))
+    ctx.figure("filters", lambda: _plot_filters(params0["W1"], run_.params_np["W1"], run_.params_t["W1"]))
+    digit = x_te[:1]
+    ctx.figure("feature-maps", lambda: _plot_feature_maps(ctx, digit, run_, cfg))
+
+
+def _three_way(ctx, x, t):
+    """backprop vs numerical vs autograd on a small SimpleConvNet (4 filters, 10 hidden units) and
+    two images (their central 12×12 on MNIST: two forward passes per parameter)."""
+    input_dim = x.shape[1:]
+    cfg = {**net_config(input_dim[1]), "filter_num": 4, "hidden": 10}
+    params0 = convnet_params(ctx.rng, input_dim, cfg, std=0.3)
+    for key in ("b1", "b2", "b3"):  # away from 0: a blank patch's output is b1, at ReLU's kink when b1 = 0
+        params0[key] = ctx.rng.choice([-1, 1], params0[key].shape) * ctx.rng.uniform(0.05, 0.3, params0[key].shape)
+    arch = convnet(input_dim, cfg)
+    net = arch.numpy(ctx.impl, {k: ctx.array(v) for k, v in params0.items()}, "relu")
+    x = ctx.array(x)
+    backprop = net.gradient(x, t)
+    net64 = arch.numpy(ctx.impl, {k: np.array(v, dtype=np.float64) for k, v in params0.items()}, "relu")
+    numerical = net64.numerical_gradient(np.asarray(x, dtype=np.float64), t, h=1e-4)
+    model = bridge.load_mlp(arch.torch(params0, "relu").to(dtype=ctx.torch_dtype, device=ctx.device), params0)
+    torch.nn.CrossEntropyLoss()(model(ctx.tensor(x)), ctx.labels(t)).backward()
+    autograd = bridge.mlp_arrays(model, grad=True)
+    label = f"SimpleConvNet {cfg['filter_num']} filters {cfg['filter_size']}×{cfg['filter_size']}, {cfg['hidden']} hidden"
+    for key in ("W1", "b1", "W2", "b2", "W3", "b3"):
+        ctx.compare(f"backprop vs autograd, {label}: {key}", backprop[key], autograd[key])
+        ctx.compare(f"backprop vs numerical, {label}: {key}", backprop[key], numerical[key], kind="gradcheck")
+        ctx.compare(f"numerical vs autograd, {label}: {key}", numerical[key], autograd[key], kind="gradcheck")
+
+
+# --- timing ---------------------------------------------------------------------------------------
+
+
+def layer_timings(impl, repeats: int = 5, seed: int = 0, dtype=np.float64) -> list[dict]:
+    """Median ms of one forward + backward (dx, dW, db) of the book's layer, 100×1×28×28 with 30
+    filters of 5×5: plain loops, im2col, nn.Conv2d (one thread, as the comparisons run)."""
+    rng = np.random.default_rng(seed)
+    n, c, h, w, fn, fh, fw = BOOK_LAYER
+    x = rng.normal(size=(n, c, h, w)).astype(dtype)
+    W, b = rng.normal(0, 0.01, (fn, c, fh, fw)).astype(dtype), np.zeros(fn, dtype=dtype)
+    dout = rng.normal(size=(n, fn, h - fh + 1, w - fw + 1)).astype(dtype)
+
+    def numpy_step(cls):
+        layer = cls(W.copy(), b.copy())
+
+        def step():
+            layer.forward(x)
+            layer.backward(dout)
+        return step
+
+    module = tconv.conv2d(torch.as_tensor(W), torch.as_tensor(b))
+    xt, dt = torch.as_tensor(x).requires_grad_(True), torch.as_tensor(dout)
+
+    def torch_step():
+        module.zero_grad()
+        xt.grad = None
+        module(xt).backward(dt)
+
+    rows = []
+    for form, step in (("plain loops (NumPy)", numpy_step(impl.conv.ConvolutionLoops)),
+                       ("im2col (NumPy)", numpy_step(impl.conv.Convolution)), ("nn.Conv2d (PyTorch)", torch_step)):
+        step()
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+        rows.append({"form": form, "median ms": 1e3 * float(np.median(times))})
+    torch_ms = rows[-1]["median ms"]
+    for row in rows:
+        row["÷ nn.Conv2d"] = row["median ms"] / torch_ms
+    return rows
+
+
+def _timing(ctx):
+    if not ctx.artifacts:
+        return
+    frame = pd.DataFrame(layer_timings(ctx.impl, seed=ctx.seed, dtype=ctx.np_dtype))
+    ctx.table("timing", frame.round({"median ms": 2, "÷ nn.Conv2d": 2}))
+    ctx.figure("timing", lambda: _plot_timing(frame))
+
+
+# --- figures --------------------------------------------------------------------------------------
+
+
+def _plot_filters(before, after_np, after_t):
+    import matplotlib.pyplot as plt
+
+    fn = before.shape[0]
+    cols = min(fn, 10)
+    rows = int(np.ceil(fn / cols))
+    panels = [("before training (shared)", before), ("after training, NumPy", after_np),
+              ("after training, PyTorch", after_t)]
+    fig, axes = plt.subplots(rows * len(panels), cols, figsize=(cols * 0.75, rows * len(panels) * 0.85), squeeze=False)
+    for k, (title, W) in enumerate(panels):
+        for f in range(rows * cols):
+            ax = axes[k * rows + f // cols, f % cols]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if f < fn:
+                ax.imshow(W[f, 0], cmap="gray_r", interpolation="nearest")
+            else:
+                ax.set_visible(False)
+        axes[k * rows, 0].set_title(title, fontsize=8, loc="left")
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def _plot_feature_maps(ctx, digit, run_, cfg):
+    import matplotlib.pyplot as plt
+
+    layer = ctx.impl.conv.Convolution(run_.params_np["W1"], run_.params_np["b1"], cfg["stride"], cfg["pad"])
+    maps_np = np.maximum(layer.forward(ctx.array(digit)), 0)[0]
+    with torch.no_grad():
+        maps_t = ctx.numpy(run_.model.features[:2](ctx.tensor(digit)))[0]
+    k = min(len(maps_np), 8)
+    fig, axes = plt.subplots(2, k + 1, figsize=((k + 1) * 1.0, 2.3), squeeze=False)
+    for r, (side, maps) in enumerate((("NumPy", maps_np), ("PyTorch", maps_t))):
+        axes[r, 0].imshow(digit[0, 0], cmap="gray_r")
+        axes[r, 0].set_title(f"digit ({side})", fontsize=7)
+        for f in range(k):
+            axes[r, f + 1].imshow(maps[f], cmap="viridis")
+            axes[r, f + 1].set_title(f"filter {f + 1}", fontsize=7)
+        for ax in axes[r]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def _plot_accuracy(frame, losses_np, losses_t):
+    fig, axes = plots.grid(2, 2, size=(5, 3.6))
+    ax = axes[0]
+    for split, color in (("train", "tab:blue"), ("test", "tab:green")):
+        ax.plot(frame["epoch"], frame[f"{split} NumPy"], color=color, lw=2, label=f"{split} (NumPy)")
+        plots.torch_points(ax, frame["epoch"], frame[f"{split} torch"], color="tab:orange" if split == "train" else "tab:red",
+                           label=f"{split} (PyTorch)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.set_title("SimpleConvNet: accuracy per epoch", fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    plots.overlay(axes[1], np.arange(1, len(losses_np) + 1), losses_np, losses_t, title="training loss per step",
+                  xlabel="step", ylabel="loss")
+    axes[1].set_yscale("log")
+    fig.tight_layout()
+    return fig
+
+
+def _plot_ties(dx, dx_t):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(5, 2.6))
+    for ax, (side, g) in zip(axes, (("NumPy (np.argmax)", dx), ("PyTorch (MaxPool2d)", dx_t))):
+        ax.imshow(g, cmap="Blues", vmin=0, vmax=1)
+        for (i, j), v in np.ndenumerate(g):
+            ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=9)
+        for k in (1.5,):
+            ax.axhline(k, color="k", lw=1)
+            ax.axvline(k, color="k", lw=1)
+        ax.set_title(side, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def _plot_timing(frame):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 2.6))
+    ax.barh(frame["form"], frame["median ms"], color=["tab:gray", "tab:blue", "tab:orange"])
+    for i, v in enumerate(frame["median ms"]):
+        ax.text(v, i, f" {v:.1f} ms", va="center", fontsize=8)
+    ax.set_xlabel("ms per forward + backward (median)")
+    ax.set_title("The book's layer: 100×1×28×28, 30 filters 5×5", fontsize=9)
+    ax.set_xlim(0, frame["median ms"].max() * 1.3)
+    fig.tight_layout()
+    return fig
