@@ -281,6 +281,13 @@ class Pooling(L.Layer):
         return col2im(dcol, (n, c, h, w), self.pool_h, self.pool_w, self.stride, self.pad)
 
 
+class AvgPooling(Pooling):
+    """Average pooling: ``Pooling(pool_h, pool_w, stride, pad, mode="avg")``."""
+
+    def __init__(self, pool_h: int, pool_w: int, stride: int = 1, pad: int = 0):
+        super().__init__(pool_h, pool_w, stride, pad, mode="avg")
+
+
 # --- batch normalization per channel --------------------------------------------------------------
 
 

@@ -7,6 +7,8 @@
     optimizers.py   sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw (one table of names and defaults)
     schedules.py    step-decay, exponential-decay, inverse-time-decay
     networks.py     mlp (the book's TwoLayerNet / MultiLayerNet, CS231n's nets)
+    convolution.py  conv2d (the book's Convolution), max-pool (its Pooling), avg-pool, im2col, col2im,
+                    simple-convnet (its SimpleConvNet)
     functional.py   CS231n's *_forward / *_backward pairs as layers
     _drivers.py     one driver per kind: runs the implementation under test beside the reference
     _base.py        what a declaration is (Pair, Hparam, Mistake)
@@ -19,7 +21,7 @@ tests and the guide read them; a new pair is one declaration plus one ``torch_re
 
 from __future__ import annotations
 
-from . import activations, gradients, layers, losses, networks, optimizers, schedules
+from . import activations, convolution, gradients, layers, losses, networks, optimizers, schedules
 from ._base import Comparison, Hparam, Mistake, Pair, TargetError, VerifyUsageError
 
 KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network")
@@ -27,7 +29,7 @@ KIND_ALIASES = {"activation": "function"}
 
 PAIRS: dict[tuple[str, str], Pair] = {
     (p.kind, p.id): p
-    for module in (activations, gradients, losses, layers, optimizers, schedules, networks)
+    for module in (activations, gradients, losses, layers, optimizers, schedules, networks, convolution)
     for p in module.PAIRS
 }
 
