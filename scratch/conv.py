@@ -66,14 +66,18 @@ def im2col(x, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0, pad_v
     PyTorch's ``F.unfold`` is the same layout transposed per image: unfold(x) has shape
     (N, C·FH·FW, OH·OW), and im2col(x) == unfold(x).transpose(1, 2).reshape(N·OH·OW, C·FH·FW).
     """
+    n, c, oh, ow, filter_h, filter_w = (windows := _windows(x, filter_h, filter_w, stride, pad, pad_value)).shape
+    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * filter_h * filter_w)
+
+
+def _windows(x, filter_h, filter_w, stride, pad, pad_value=0.0) -> np.ndarray:
+    """Every window of the padded input, as a view of shape (N, C, OH, OW, FH, FW)."""
     x = _images(x)
     filter_h, filter_w, stride, pad = _window(filter_h, filter_w, stride, pad)
-    n, c, h, w = x.shape
-    oh, ow = conv_output_size(h, filter_h, stride, pad), conv_output_size(w, filter_w, stride, pad)
+    oh, ow = conv_output_size(x.shape[2], filter_h, stride, pad), conv_output_size(x.shape[3], filter_w, stride, pad)
     xp = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)], constant_values=pad_value)
     windows = sliding_window_view(xp, (filter_h, filter_w), axis=(2, 3))  # (N, C, H', W', FH, FW), a view
-    windows = windows[:, :, : oh * stride : stride, : ow * stride : stride]  # (N, C, OH, OW, FH, FW)
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * filter_h * filter_w)
+    return windows[:, :, : oh * stride : stride, : ow * stride : stride]
 
 
 def col2im(col, input_shape, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0) -> np.ndarray:
@@ -93,11 +97,18 @@ def col2im(col, input_shape, filter_h: int, filter_w: int, stride: int = 1, pad:
     if col.shape != expected:
         raise ValueError(f"col must have shape (N·OH·OW, C·FH·FW) = {expected} for input_shape {tuple(input_shape)}, "
                          f"got col{col.shape}")
-    col = col.reshape(n, oh, ow, c, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)  # (N, C, FH, FW, OH, OW)
-    img = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=col.dtype)
+    return _add_windows(col.reshape(n, oh, ow, c, filter_h, filter_w).transpose(3, 4, 5, 0, 1, 2), (h, w), stride, pad)
+
+
+def _add_windows(values, hw, stride, pad) -> np.ndarray:
+    """values (C, FH, FW, N, OH, OW): window (i, j)'s value at offset (p, q) added to the pixel it
+    covers, x_pad[n, c, i·S + p, j·S + q]; returns the image (N, C, H, W), padding cut off."""
+    c, filter_h, filter_w, n, oh, ow = values.shape
+    h, w = hw
+    img = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=values.dtype)
     for p in range(filter_h):
         for q in range(filter_w):
-            img[:, :, p : p + stride * oh : stride, q : q + stride * ow : stride] += col[:, :, p, q]
+            img[:, :, p : p + stride * oh : stride, q : q + stride * ow : stride] += values[:, p, q].transpose(1, 0, 2, 3)
     return img[:, :, pad : pad + h, pad : pad + w]
 
 
@@ -226,12 +237,13 @@ class Pooling(L.Layer):
         max: out[n, c, i, j] = max over the window,   dx: dout goes to the window's argmax only
         avg: out[n, c, i, j] = mean over the window,  dx: dout / (pool_h·pool_w) to every element
 
-    The windows are im2col's rows, reshaped so that each row holds one channel's window:
-    (N·OH·OW·C, pool_h·pool_w). Backward builds that matrix of gradients and ``col2im`` adds it
-    back (windows overlap when stride < pool size).
+    The windows are laid out offset first, (pool_h·pool_w, N, C, OH, OW): the k-th slice holds,
+    for every output position, the window's k-th element (row-major (p, q)), so the max, the mean
+    and the argmax are reductions over the first axis. Backward adds each offset's share back
+    into the image (windows overlap when stride < pool size).
 
-    Ties (max): np.argmax takes the *first* maximum of the window in row-major (p, q) order; that
-    element gets the whole gradient and the other maxima get none. PyTorch's CPU kernel scans the
+    Ties (max): the *first* maximum of the window in row-major (p, q) order (as np.argmax picks it)
+    gets the whole gradient and the other maxima get none. PyTorch's CPU kernel scans the
     window in the same order and keeps the first maximum too (a later one replaces it only if
     strictly greater), so the two agree on ties.
 
@@ -252,33 +264,38 @@ class Pooling(L.Layer):
         self._cache = None
 
     def forward(self, x):
-        x = _images(x)
-        n, c, h, w = x.shape
-        oh = conv_output_size(h, self.pool_h, self.stride, self.pad)
-        ow = conv_output_size(w, self.pool_w, self.stride, self.pad)
         fill = -np.inf if self.mode == "max" else 0.0
-        col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad, pad_value=fill)
-        col = col.reshape(-1, self.pool_h * self.pool_w)  # one channel's window per row
-        if self.mode == "max":
-            self.arg_max = np.argmax(col, axis=1)
-            out = col[np.arange(len(col)), self.arg_max]
-        else:
-            out = col.mean(axis=1)
-        self._cache = (x.shape, (oh, ow))
-        return out.reshape(n, oh, ow, c).transpose(0, 3, 1, 2)
+        windows = _windows(x, self.pool_h, self.pool_w, self.stride, self.pad, fill)  # (N, C, OH, OW, ph, pw)
+        n, c, oh, ow = windows.shape[:4]
+        stacked = windows.transpose(4, 5, 0, 1, 2, 3).reshape(self.pool_h * self.pool_w, n, c, oh, ow)
+        self._cache = (np.shape(x), stacked.dtype)
+        if self.mode == "avg":
+            return stacked.mean(axis=0)
+        out = stacked.max(axis=0)
+        self._first_max = _first_true(stacked == out)  # the first maximum of each window
+        return out
 
     def backward(self, dout):
         self._need_forward(self._cache)
-        (n, c, h, w), (oh, ow) = self._cache
-        size = self.pool_h * self.pool_w
-        dout = as_dout(dout, (n, c, oh, ow)).transpose(0, 2, 3, 1).ravel()  # the rows' order
+        (n, c, h, w), dtype = self._cache
+        oh = conv_output_size(h, self.pool_h, self.stride, self.pad)
+        ow = conv_output_size(w, self.pool_w, self.stride, self.pad)
+        dout = as_dout(dout, (n, c, oh, ow)).astype(dtype, copy=False)
         if self.mode == "max":
-            dcol = np.zeros((dout.size, size), dtype=dout.dtype)
-            dcol[np.arange(dout.size), self.arg_max] = dout
+            shares = np.where(self._first_max, dout, 0.0).astype(dtype, copy=False)
         else:
-            dcol = np.repeat(dout[:, None] / size, size, axis=1)
-        dcol = dcol.reshape(n * oh * ow, c * size)
-        return col2im(dcol, (n, c, h, w), self.pool_h, self.pool_w, self.stride, self.pad)
+            shares = np.broadcast_to(dout / (self.pool_h * self.pool_w), (self.pool_h * self.pool_w,) + dout.shape)
+        shares = shares.reshape(self.pool_h, self.pool_w, n, c, oh, ow)
+        return _add_windows(shares.transpose(3, 0, 1, 2, 4, 5), (h, w), self.stride, self.pad)
+
+
+def _first_true(mask):
+    """For each column of ``mask`` (K, …), only its first True kept: one pass per row k."""
+    first, seen = np.zeros_like(mask), np.zeros_like(mask[0])
+    for k in range(len(mask)):
+        first[k] = mask[k] & ~seen
+        seen |= mask[k]
+    return first
 
 
 class AvgPooling(Pooling):

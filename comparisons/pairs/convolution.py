@@ -119,32 +119,37 @@ class ConvPaddingForgottenInBackward(SC.Convolution):
         return img[:, :, :h, :w]
 
 
+def _pool_windows(layer, x):
+    """(rows of one channel's window, (N, C, H, W), (OH, OW)) as the book's Pooling lays them out."""
+    n, c, h, w = np.shape(x)
+    oh = SC.conv_output_size(h, layer.pool_h, layer.stride, layer.pad)
+    ow = SC.conv_output_size(w, layer.pool_w, layer.stride, layer.pad)
+    col = SC.im2col(x, layer.pool_h, layer.pool_w, layer.stride, layer.pad, pad_value=-np.inf)
+    return col.reshape(-1, layer.pool_h * layer.pool_w), (n, c, h, w), (oh, ow)
+
+
 class PoolingGradientToEveryElement(SC.Pooling):
     """Max pooling whose backward hands dout to every element of the window."""
-
-    def backward(self, dout):
-        (n, c, h, w), (oh, ow) = self._cache
-        size = self.pool_h * self.pool_w
-        d = np.asarray(dout).transpose(0, 2, 3, 1).ravel()
-        dcol = np.repeat(d[:, None], size, axis=1).reshape(n * oh * ow, c * size)
-        return SC.col2im(dcol, (n, c, h, w), self.pool_h, self.pool_w, self.stride, self.pad)
-
-
-class PoolingTiesToEveryMaximum(SC.Pooling):
-    """Max pooling whose backward hands dout to every element equal to the maximum."""
-
-    def backward(self, dout):
-        (n, c, h, w), (oh, ow) = self._cache
-        x = self._x
-        col = SC.im2col(x, self.pool_h, self.pool_w, self.stride, self.pad, pad_value=-np.inf).reshape(
-            -1, self.pool_h * self.pool_w)
-        d = np.asarray(dout).transpose(0, 2, 3, 1).ravel()
-        dcol = (col == col.max(axis=1, keepdims=True)) * d[:, None]
-        return SC.col2im(dcol.reshape(n * oh * ow, -1), (n, c, h, w), self.pool_h, self.pool_w, self.stride, self.pad)
 
     def forward(self, x):
         self._x = np.asarray(x)
         return super().forward(x)
+
+    def backward(self, dout):
+        col, (n, c, h, w), (oh, ow) = _pool_windows(self, self._x)
+        d = np.asarray(dout).transpose(0, 2, 3, 1).ravel()
+        dcol = np.repeat(d[:, None], col.shape[1], axis=1).reshape(n * oh * ow, -1)
+        return SC.col2im(dcol, (n, c, h, w), self.pool_h, self.pool_w, self.stride, self.pad)
+
+
+class PoolingTiesToEveryMaximum(PoolingGradientToEveryElement):
+    """Max pooling whose backward hands dout to every element equal to the maximum."""
+
+    def backward(self, dout):
+        col, (n, c, h, w), (oh, ow) = _pool_windows(self, self._x)
+        d = np.asarray(dout).transpose(0, 2, 3, 1).ravel()
+        dcol = (col == col.max(axis=1, keepdims=True)) * d[:, None]
+        return SC.col2im(dcol.reshape(n * oh * ow, -1), (n, c, h, w), self.pool_h, self.pool_w, self.stride, self.pad)
 
 
 class AvgPoolingNotDivided(SC.AvgPooling):
