@@ -84,13 +84,19 @@ slides the window by hand, one output position at a time; both forms are checked
 
 **Pooling** (풀링) takes the maximum (or the mean) of each window, channel by channel, with no
 weights. Max pooling's backward sends the gradient to the element that was the maximum. With
-**ties** (two equal maxima in a window), the rule matters: `np.argmax` takes the first maximum in
-row-major order, and PyTorch's CPU kernel scans the window in the same order and keeps the first
-(a later element replaces it only when strictly greater). The check feeds windows full of ties
-(integers 0–2) and finds both sides route the whole gradient to the same element; the
-figure shows it on a constant image. Padding differs by kind: max pooling pads with $-\infty$,
-average pooling with 0, counting the pads (`count_include_pad=True`). The book's `Pooling` defaults
-to stride 1, PyTorch's to the pool size.
+**ties** (two equal maxima in a window) a rule is needed. Ours: the first maximum in row-major
+(p, q) order gets the whole gradient, as `np.argmax` (the book's choice) picks it. PyTorch's CPU
+kernel scans the window in the same order and replaces its candidate only when a later element is
+strictly greater, so it keeps the first maximum too. The check feeds images of the integers 0–2,
+whose windows are full of ties (the tie table counts them), and compares dx element by element;
+the outcomes table gives the largest difference, and the figure shows both sides on a constant
+image. Padding differs by kind: max pooling pads with $-\infty$, average pooling with 0, counting
+the pads (`count_include_pad=True`). The book's `Pooling` defaults to stride 1, PyTorch's to the
+pool size.
+
+{{table:ties|Windows holding a tie (two or more equal maxima), per pool shape, on the images of integers 0–2.}}
+
+{{figure:ties|Max-pool ties on a constant 4×4 image, 2×2 pools with stride 2: the gradient each element receives, NumPy left, PyTorch right.}}
 
 **BatchNorm2d** normalises each channel over (N, H, W): every pixel of a channel is one sample of
 its statistics, so the running variance is made unbiased with N·H·W values. It is
@@ -102,24 +108,26 @@ it is the book's: 30 filters of 5×5, pool 2×2, 100 hidden units; on the 8×8 d
 16 filters of 3×3 with padding 1. Adam with learning rate 0.002 and batches of 100 on both sides,
 from shared He-initialised weights (the book's `weight_init_std=0.01` trains more slowly). The
 gradient is checked three ways first (backprop, numerical, autograd, on a small net of 4 filters),
-then every training step is compared in lockstep, in float64 the free-running runs too.
+then every training step is compared in lockstep, and in float64 the free-running runs too. The
+outcomes table gives what this run measured: the largest differences of every group of checks,
+the number of steps and the test accuracy each side reached.
 
 {{table:outcomes|What this run measured.}}
 
-{{figure:filters|The first layer's filters before and after training (the book's Fig. 7-24), NumPy above, PyTorch below: noise at first, then edge and blob detectors.}}
+{{figure:filters|The first layer's filters (the book's Fig. 7-24): the shared start, then NumPy's and PyTorch's after training.}}
 
-{{figure:feature-maps|One test digit and the feature maps of its first layer after training (after ReLU), NumPy above, PyTorch below.}}
+{{figure:feature-maps|One test digit and the first layer's feature maps after training (after ReLU), NumPy above, PyTorch below.}}
 
 {{figure:accuracy|Train and test accuracy per epoch (NumPy line, PyTorch markers) and the training loss at every step.}}
 
-{{figure:ties|Max-pool ties on a constant 4×4 image, 2×2 pools with stride 2: the gradient each element receives. Both sides send it to the first element of each window.}}
+**The cost of each form**: one forward and backward pass (dx, dW, db) of the book's layer
+(100 images of 1×28×28, 30 filters of 5×5) with plain loops, with im2col and with `nn.Conv2d`,
+one CPU thread each. The table gives each time and its ratio to `nn.Conv2d`'s; timings depend on
+the machine and are never a check (`python -m comparisons bench` measures them in both dtypes).
 
-**The cost of each form**: one forward and backward pass of the book's layer (100 images of
-1×28×28, 30 filters of 5×5) with plain loops, with im2col and with `nn.Conv2d`, one CPU thread each.
+{{figure:timing|Forward + backward time of the book's layer, median of repeated runs.}}
 
-{{figure:timing|Forward + backward time of the book's layer, median of repeated runs (not a check: timings vary by machine).}}
-
-{{table:timing|The same numbers.}}
+{{table:timing|The same numbers, and each relative to nn.Conv2d.}}
 """
 
 CODE = [
@@ -166,8 +174,32 @@ def run(ctx):
     _pooling(ctx)
     _ties(ctx)
     _batchnorm2d(ctx)
-    _network(ctx)
+    training = _network(ctx)
     _timing(ctx)
+    _outcomes(ctx, training)
+
+
+def _worst(ctx, prefix):
+    """The largest max_abs_err over the checks whose name starts with ``prefix``, and their count."""
+    errs = [r.max_abs_err for r in ctx.records if r.check.startswith(prefix) and r.max_abs_err is not None]
+    return (f"{max(errs):.1e} over {len(errs)} checks" if errs else "–")
+
+
+def _outcomes(ctx, training):
+    rows = [
+        ("im2col − unfold(x).transpose(1, 2).reshape(…), largest |difference|", _worst(ctx, "im2col = unfold")),
+        ("col2im − F.fold, largest |difference|", _worst(ctx, "col2im = fold")),
+        ("Convolution (im2col) − nn.Conv2d, largest |difference| (forward, dx, dW, db)",
+         _worst(ctx, "Convolution (im2col)")),
+        ("ConvolutionLoops − nn.Conv2d, largest |difference|", _worst(ctx, "Convolution (loops)")),
+        ("max pooling dx on windows with ties − PyTorch's, largest |difference|",
+         _worst(ctx, "max pooling with ties: dx")),
+        ("BatchNorm2d − nn.BatchNorm2d, largest |difference| (incl. running statistics)", _worst(ctx, "BatchNorm2d")),
+        ("backprop − autograd, SimpleConvNet gradients", _worst(ctx, "backprop vs autograd")),
+        ("backprop − numerical gradient (h = 1e-4)", _worst(ctx, "backprop vs numerical")),
+        *training,
+    ]
+    ctx.table("outcomes", pd.DataFrame(rows, columns=["quantity", f"value ({ctx.dtype})"]))
 
 
 # --- the layers -----------------------------------------------------------------------------------
@@ -376,16 +408,22 @@ def _network(ctx):
     ctx.finding(f"test accuracy ≥ {goal} on both sides", bool(last["test NumPy"] >= goal and last["test torch"] >= goal),
                 f"NumPy {last['test NumPy']:.4f}, PyTorch {last['test torch']:.4f} after {len(batches)} steps")
     ctx.table("accuracy", frame)
-    ctx.table("outcomes", pd.DataFrame([
-        {"quantity": "training steps (Adam, batch 100), compared in lockstep", "value": len(batches)},
-        {"quantity": "test accuracy, NumPy", "value": round(float(last["test NumPy"]), 4)},
-        {"quantity": "test accuracy, PyTorch", "value": round(float(last["test torch"]), 4)},
-        {"quantity": "images (train / test)", "value": f"{len(x_tr)} / {len(x_te)} of {input_dim[1]}×{input_dim[2]}"},
-    ]))
+    lockstep = run_.lockstep.records
+    training = [
+        ("images (train / test)", f"{len(x_tr)} / {len(x_te)} of {input_dim[1]}×{input_dim[2]}"),
+        ("training steps (Adam, batch 100), each compared in lockstep", str(len(batches))),
+        ("lockstep: largest |difference| of the parameters after a step",
+         f"{lockstep['parameters after the step'].max_abs_err:.1e}"),
+        ("test accuracy after training, NumPy / PyTorch", f"{last['test NumPy']:.4f} / {last['test torch']:.4f}"),
+    ]
+    if run_.free_running:
+        final = next(r for r in ctx.records if r.check == f"{label}: final parameters (free-running)")
+        training.append(("free-running: largest |difference| of the final parameters", f"{final.max_abs_err:.1e}"))
     ctx.figure("accuracy", lambda: _plot_accuracy(frame, run_.losses_np, run_.losses_t))
     ctx.figure("filters", lambda: _plot_filters(params0["W1"], run_.params_np["W1"], run_.params_t["W1"]))
     digit = x_te[:1]
     ctx.figure("feature-maps", lambda: _plot_feature_maps(ctx, digit, run_, cfg))
+    return training
 
 
 def _three_way(ctx, x, t):
@@ -498,7 +536,7 @@ def _plot_feature_maps(ctx, digit, run_, cfg):
     with torch.no_grad():
         maps_t = ctx.numpy(run_.model.features[:2](ctx.tensor(digit)))[0]
     k = min(len(maps_np), 8)
-    fig, axes = plt.subplots(2, k + 1, figsize=((k + 1) * 1.0, 2.3), squeeze=False)
+    fig, axes = plt.subplots(2, k + 1, figsize=((k + 1) * 1.0, 2.7), squeeze=False)
     for r, (side, maps) in enumerate((("NumPy", maps_np), ("PyTorch", maps_t))):
         axes[r, 0].imshow(digit[0, 0], cmap="gray_r")
         axes[r, 0].set_title(f"digit ({side})", fontsize=7)
