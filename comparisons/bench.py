@@ -27,7 +27,9 @@ from .training import he_params
 CONFIGS = [("784→100→10", [784, 100, 10], 100), ("784→512→10", [784, 512, 10], 256), ("64→50→10", [64, 50, 10], 100)]
 
 
-def _time(step, repeats):
+def median_ms(step, repeats):
+    """(median, first quartile, third quartile) of ``step()``'s wall time in ms over ``repeats``
+    calls, after 3 warm-up calls."""
     for _ in range(3):  # warm-up: allocations, first-call dispatch, cuBLAS handles
         step()
     times = []
@@ -162,7 +164,7 @@ def _measure(impl, device, repeats, seed, progress) -> list[dict]:
                 sides.append(("torch cuda", _torch_step(p, xs, t, torch_dtype, torch.device(device))))
             medians = {}
             for side, step in sides:
-                med, q1, q3 = _time(step, repeats)
+                med, q1, q3 = median_ms(step, repeats)
                 medians[side] = med
                 rows.append({"network": name, "batch": batch, "dtype": dtype, "side": side,
                              "median ms/step": med, "IQR ms": f"{q1:.3f}–{q3:.3f}"})

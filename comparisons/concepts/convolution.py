@@ -3,8 +3,6 @@ book's SimpleConvNet, against nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, F.unfold an
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import torch
@@ -419,7 +417,8 @@ def _network(ctx):
     if run_.free_running:
         final = next(r for r in ctx.records if r.check == f"{label}: final parameters (free-running)")
         training.append(("free-running: largest |difference| of the final parameters", f"{final.max_abs_err:.1e}"))
-    ctx.figure("accuracy", lambda: _plot_accuracy(frame, run_.losses_np, run_.losses_t))
+    ctx.figure("accuracy", lambda: plots.accuracy_and_loss(frame, run_.losses_np, run_.losses_t,
+                                                           "SimpleConvNet: accuracy per epoch"))
     ctx.figure("filters", lambda: _plot_filters(params0["W1"], run_.params_np["W1"], run_.params_t["W1"]))
     digit = x_te[:1]
     ctx.figure("feature-maps", lambda: _plot_feature_maps(ctx, digit, run_, cfg))
@@ -478,16 +477,13 @@ def layer_timings(impl, repeats: int = 5, seed: int = 0, dtype=np.float64) -> li
         xt.grad = None
         module(xt).backward(dt)
 
+    from ..bench import median_ms
+
     rows = []
     for form, step in (("plain loops (NumPy)", numpy_step(impl.conv.ConvolutionLoops)),
                        ("im2col (NumPy)", numpy_step(impl.conv.Convolution)), ("nn.Conv2d (PyTorch)", torch_step)):
-        step()
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - t0)
-        rows.append({"form": form, "median ms": 1e3 * float(np.median(times))})
+        med, q1, q3 = median_ms(step, repeats)
+        rows.append({"form": form, "median ms": med, "IQR ms": f"{q1:.2f}–{q3:.2f}"})
     torch_ms = rows[-1]["median ms"]
     for row in rows:
         row["÷ nn.Conv2d"] = row["median ms"] / torch_ms
@@ -547,25 +543,6 @@ def _plot_feature_maps(ctx, digit, run_, cfg):
             ax.set_xticks([])
             ax.set_yticks([])
     fig.tight_layout(pad=0.3)
-    return fig
-
-
-def _plot_accuracy(frame, losses_np, losses_t):
-    fig, axes = plots.grid(2, 2, size=(5, 3.6))
-    ax = axes[0]
-    for split, color in (("train", "tab:blue"), ("test", "tab:green")):
-        ax.plot(frame["epoch"], frame[f"{split} NumPy"], color=color, lw=2, label=f"{split} (NumPy)")
-        plots.torch_points(ax, frame["epoch"], frame[f"{split} torch"], color="tab:orange" if split == "train" else "tab:red",
-                           label=f"{split} (PyTorch)")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy")
-    ax.set_title("SimpleConvNet: accuracy per epoch", fontsize=10)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
-    plots.overlay(axes[1], np.arange(1, len(losses_np) + 1), losses_np, losses_t, title="training loss per step",
-                  xlabel="step", ylabel="loss")
-    axes[1].set_yscale("log")
-    fig.tight_layout()
     return fig
 
 

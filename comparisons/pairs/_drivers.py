@@ -572,6 +572,26 @@ def _window_cases(h, run, cases):
         yield x_shape, w_shape, s, p
 
 
+WEIGHT_NAMES = {"W": ("W", "w", "weight", "weights", "filters", "kernel"), "b": ("b", "bias", "biases")}
+
+
+def load_weights(layer, values: dict) -> None:
+    """Put the shared weights into a layer that made its own (a constructor taking sizes, as
+    ``nn.Conv2d(in_channels, out_channels, kernel_size)``): into ``params[key]`` or the attribute
+    the layer keeps it under, in place where the array is there already."""
+    params = getattr(layer, "params", None)
+    for key, value in values.items():
+        for name in WEIGHT_NAMES[key]:
+            holder = params if isinstance(params, dict) and name in params else None
+            current = holder[name] if holder is not None else getattr(layer, name, None)
+            if isinstance(current, np.ndarray) and current.shape == value.shape:
+                current[...] = value
+                break
+        else:
+            raise VerifyUsageError(f"the layer keeps no array of shape {value.shape} for {key} (looked for "
+                                   f"params[...] and attributes {', '.join(WEIGHT_NAMES[key])})")
+
+
 def conv_scales(ctx, x, W, b, dout, stride, pad) -> dict:
     """The sizes of the terms each result is summed from (for :func:`comparisons.checks.close`):
     the same convolution and backward pass on |x|, |W|, |b|, |dout|."""
@@ -589,7 +609,11 @@ def drive_conv(ctx, pair, cls, h, run):
         x = ctx.array(ctx.rng.normal(size=x_shape))
         W, b = ctx.array(ctx.rng.normal(size=w_shape)), ctx.array(ctx.rng.normal(size=w_shape[0]))
         label = _conv_label(x_shape, w_shape, s, p)
-        layer = construct(cls, pair, {**h, "stride": s, "pad": p}, {"W": W.copy(), "b": b.copy()}, run)
+        fn, c, fh, fw = w_shape
+        given = {"W": W.copy(), "b": b.copy(), "in_channels": c, "out_channels": fn, "filter_num": fn,
+                 "num_filters": fn, "kernel_size": (fh, fw), "filter_size": (fh, fw), "filter_h": fh, "filter_w": fw}
+        layer = construct(cls, pair, {**h, "stride": s, "pad": p}, given, run)
+        load_weights(layer, {"W": W, "b": b})
         y = as_array(call(layer.forward, f"forward on {label}", x.copy()), "forward's result")
         module = tconv.conv2d(ctx.tensor(W), ctx.tensor(b), s, p)
         dout = ctx.array(ctx.rng.normal(size=tuple(module(ctx.tensor(x)).shape)))
