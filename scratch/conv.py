@@ -22,7 +22,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import layers as L
-from ._checks import as_dout, as_float_array, check_finite, check_int
+from ._checks import as_dout, as_float_array, check_finite, check_int, check_real
 
 
 # --- sizes and arguments --------------------------------------------------------------------------
@@ -73,6 +73,7 @@ def im2col(x, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0, pad_v
 def _windows(x, filter_h, filter_w, stride, pad, pad_value=0.0) -> np.ndarray:
     """Every window of the padded input, as a view of shape (N, C, OH, OW, FH, FW)."""
     x = _images(x)
+    check_real(pad_value, "pad_value")
     filter_h, filter_w, stride, pad = _window(filter_h, filter_w, stride, pad)
     oh, ow = conv_output_size(x.shape[2], filter_h, stride, pad), conv_output_size(x.shape[3], filter_w, stride, pad)
     xp = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)], constant_values=pad_value)
@@ -88,8 +89,8 @@ def col2im(col, input_shape, filter_h: int, filter_w: int, stride: int = 1, pad:
     One loop over the FH·FW offsets (p, q) of the window: at a fixed offset the windows touch
     distinct pixels, so one strided ``+=`` adds them all without collisions."""
     filter_h, filter_w, stride, pad = _window(filter_h, filter_w, stride, pad)
-    if len(input_shape) != 4:
-        raise ValueError(f"input_shape must be (N, C, H, W), got {tuple(input_shape)}")
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 4:
+        raise ValueError(f"input_shape must be a tuple (N, C, H, W), got {input_shape!r}")
     n, c, h, w = (check_int(v, "input_shape", 1) for v in input_shape)
     oh, ow = conv_output_size(h, filter_h, stride, pad), conv_output_size(w, filter_w, stride, pad)
     col = as_float_array(col, "col")
@@ -254,7 +255,8 @@ class Pooling(L.Layer):
 
     def __init__(self, pool_h: int, pool_w: int, stride: int = 1, pad: int = 0, mode: str = "max"):
         super().__init__()
-        self.pool_h, self.pool_w, self.stride, self.pad = _window(pool_h, pool_w, stride, pad)
+        self.pool_h, self.pool_w = check_int(pool_h, "pool_h", 1), check_int(pool_w, "pool_w", 1)
+        self.stride, self.pad = check_int(stride, "stride", 1), check_int(pad, "pad", 0)
         if mode not in POOL_MODES:
             raise ValueError(f"mode must be one of {POOL_MODES}, got {mode!r}")
         if 2 * self.pad > min(self.pool_h, self.pool_w):

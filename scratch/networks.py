@@ -15,8 +15,8 @@ import re
 import numpy as np
 
 from . import layers as L
-from ._checks import (as_float_array, check_dict, check_dropout_probability, check_finite, check_flag, check_labels,
-                      check_positive, check_rng, check_shape)
+from ._checks import (as_float_array, check_dict, check_dropout_probability, check_finite, check_flag, check_int,
+                      check_labels, check_positive, check_rng, check_shape)
 from .gradients import numerical_gradient
 from .regularization import l1_grad, l1_penalty, l2_grad, l2_penalty
 
@@ -224,13 +224,13 @@ def _check_options(activation, weight_decay_lambda, l1_lambda, use_batchnorm, dr
             raise ValueError("bn_kwargs is given, but use_batchnorm is False: there is no batch norm to configure")
 
 
-def _layer_module(layers, names):
-    """The module (or namespace) the layer classes come from: ``scratch.layers`` unless given."""
+def _layer_module(layers, names, default=L, argument="layers"):
+    """The module (or namespace) the layer classes come from: ``default`` (``scratch.layers``) unless given."""
     if layers is None:
-        return L
+        return default
     missing = [name for name in names if not callable(getattr(layers, name, None))]
     if missing:
-        raise TypeError(f"layers must provide the layer classes {names}; {layers!r} has no {missing}")
+        raise TypeError(f"{argument} must provide the layer classes {names}; {layers!r} has no {missing}")
     return layers
 
 
@@ -350,10 +350,17 @@ class SimpleConvNet:
         if set(params) != expected:
             raise ValueError(f"params must hold {sorted(expected)}, got {sorted(params, key=str)}")
         self.params = {k: as_float_array(v, f"params[{k!r}]") for k, v in params.items()}
+        for k, v in self.params.items():
+            check_finite(v, f"params[{k!r}]")
         if self.params["W1"].ndim != 4:
             raise ValueError(f"params['W1'] must be 4-D of shape (FN, C, FH, FW), got {self.params['W1'].shape}")
+        for i in (1, 2, 3):
+            if self.params[f"b{i}"].shape != (len(self.params[f"W{i}"]) if i == 1 else self.params[f"W{i}"].shape[-1],):
+                raise ValueError(f"params['b{i}'] must have one entry per output of W{i}{self.params[f'W{i}'].shape}, "
+                                 f"got shape {self.params[f'b{i}'].shape}")
+        stride, pad, pool = check_int(stride, "stride", 1), check_int(pad, "pad", 0), check_int(pool, "pool", 1)
         self._L = _layer_module(layers, ["Linear", "ReLU", "SoftmaxWithLoss"])
-        self._C = _layer_module(conv or C, ["Convolution", "Pooling"])
+        self._C = _layer_module(conv, ["Convolution", "Pooling"], default=C, argument="conv")
         self.conv = self._C.Convolution(self.params["W1"], self.params["b1"], stride=stride, pad=pad)
         self.pool = self._C.Pooling(pool, pool, stride=pool)
         self.linears = [self._L.Linear(self.params["W2"], self.params["b2"]),
@@ -395,6 +402,7 @@ class SimpleConvNet:
         """The fraction of images whose largest score is the label, predicted ``batch_size`` at a time."""
         x = as_float_array(x, "x")
         t = _check_targets(t, x, self.params["W3"].shape[1], "t")
+        batch_size = check_int(batch_size, "batch_size", 1)
         labels = np.argmax(t, axis=1) if t.ndim == 2 else t
         hits = sum(int(np.sum(np.argmax(self.predict(x[i:i + batch_size]), axis=1) == labels[i:i + batch_size]))
                    for i in range(0, len(x), batch_size))

@@ -12,7 +12,8 @@ import scratch.networks
 import torch_ref.conv as tconv
 import torch_ref.layers as tlayers
 
-from .. import bridge, data, plots
+from .. import bridge, data, pairs, plots
+from ..pairs._drivers import Run
 from ..training import Architecture, accuracy_tracker, compare_params, train_pair
 
 ID = "convolution"
@@ -135,23 +136,7 @@ CODE = [
     (scratch.networks.SimpleConvNet, tconv.SimpleConvNet),
 ]
 
-DIFFERENCES = [
-    ("im2col layout", "the book's `im2col`: one window per **row**, (N·OH·OW, C·FH·FW)",
-     "`F.unfold`: one window per **column**, (N, C·FH·FW, OH·OW)",
-     "im2col = unfold(x).transpose(1, 2).reshape(N·OH·OW, C·FH·FW), every grid shape"),
-    ("convolution", "cross-correlation (no flip), as in the book", "`nn.Conv2d`: cross-correlation",
-     "Convolution (im2col) forward, every grid shape"),
-    ("max-pool ties", "`np.argmax`: the first maximum in row-major order gets the gradient",
-     "CPU kernel: the first maximum too", "max pooling with ties: dx"),
-    ("pooling stride default", "the book's `Pooling`: stride 1", "`nn.MaxPool2d`: stride = kernel size",
-     "max pooling forward, every pool shape"),
-    ("BatchNorm2d momentum", "the book's 0.9 (weight of the old value)", "`momentum=0.1` (weight of the new value)",
-     "BatchNorm2d: running_var after two steps"),
-]
 
-# (N, C, H, W, FN, FH, FW, stride, pad): stride 2, pad 1 and 2, non-square images and kernels, C > 1
-GRID = [(2, 1, 8, 8, 3, 3, 3, 1, 0), (2, 3, 7, 9, 4, 3, 2, 2, 1), (1, 2, 5, 6, 2, 3, 3, 1, 2),
-        (3, 2, 10, 7, 5, 5, 3, 2, 2), (2, 3, 6, 6, 4, 1, 1, 1, 0), (2, 2, 9, 9, 3, 4, 4, 3, 1)]
 # (pool_h, pool_w, stride, pad): the book's 2×2/2, overlapping windows, padding, non-square
 POOLS = [(2, 2, 2, 0), (3, 3, 2, 1), (2, 3, 1, 0), (3, 2, 2, 1), (2, 2, 1, 1)]
 BOOK_EXAMPLES = [((4, 4), (3, 3), 1, 1), ((7, 7), (3, 3), 0, 2), ((28, 31), (5, 5), 2, 3), ((28, 28), (5, 5), 0, 1)]
@@ -160,15 +145,27 @@ LR = 0.002
 GRADCHECK_SIDE = 12
 
 
-def _shape(spec):
-    n, c, h, w, fn, fh, fw, s, p = spec
-    return f"x {n}×{c}×{h}×{w}, W {fn}×{c}×{fh}×{fw}, stride {s}, pad {p}"
+IM2COL_RELATION = "im2col = unfold(x).transpose(1, 2).reshape(N·OH·OW, C·FH·FW)"
+COL2IM_RELATION = "col2im = fold(col.reshape(N, OH·OW, C·FH·FW).transpose(1, 2))"
+FIRST = "x 2×3×7×9, W 4×3×3×2, stride 2, pad 1"  # the grid's second case (see pairs._drivers.CONV_CASES)
+DIFFERENCES = [
+    ("im2col layout", "the book's `im2col`: one window per **row**, (N·OH·OW, C·FH·FW)",
+     "`F.unfold`: one window per **column**, (N, C·FH·FW, OH·OW)",
+     f"{IM2COL_RELATION}: columns, x 2×3×7×9, W 3×2, stride 2, pad 1"),
+    ("convolution", "cross-correlation (no flip), as in the book", "`nn.Conv2d`: cross-correlation",
+     f"Convolution (im2col): forward, {FIRST}"),
+    ("max-pool ties", "`np.argmax`: the first maximum in row-major order gets the gradient",
+     "CPU kernel: the first maximum too", "max pooling with ties: dx"),
+    ("pooling stride default", "the book's `Pooling`: stride 1", "`nn.MaxPool2d`: stride = kernel size",
+     "max pooling 2×2, stride 2, pad 0: forward"),
+    ("BatchNorm2d momentum", "the book's 0.9 (weight of the old value)", "`momentum=0.1` (weight of the new value)",
+     "BatchNorm2d: running_var after two steps"),
+]
 
 
 def run(ctx):
     _output_sizes(ctx)
-    for spec in GRID:
-        _convolution(ctx, spec)
+    _convolution(ctx)
     _pooling(ctx)
     _ties(ctx)
     _batchnorm2d(ctx)
@@ -185,8 +182,8 @@ def _worst(ctx, prefix):
 
 def _outcomes(ctx, training):
     rows = [
-        ("im2col − unfold(x).transpose(1, 2).reshape(…), largest |difference|", _worst(ctx, "im2col = unfold")),
-        ("col2im − F.fold, largest |difference|", _worst(ctx, "col2im = fold")),
+        ("im2col − unfold(x).transpose(1, 2).reshape(…), largest |difference|", _worst(ctx, IM2COL_RELATION)),
+        ("col2im − F.fold, largest |difference|", _worst(ctx, COL2IM_RELATION)),
         ("Convolution (im2col) − nn.Conv2d, largest |difference| (forward, dx, dW, db)",
          _worst(ctx, "Convolution (im2col)")),
         ("ConvolutionLoops − nn.Conv2d, largest |difference|", _worst(ctx, "Convolution (loops)")),
@@ -218,49 +215,17 @@ def _output_sizes(ctx):
     ctx.table("output-sizes", pd.DataFrame(rows))
 
 
-def _conv_scale(x, W, b, stride, pad):
-    """|x| ⋆ |W| + |b|: the size of the terms each output is summed from (for :func:`checks.close`)."""
-    layer = scratch.conv.Convolution(np.abs(W).astype(np.float64), np.abs(b).astype(np.float64), stride, pad)
-    return layer.forward(np.abs(x).astype(np.float64))
-
-
-def _convolution(ctx, spec):
-    """Forward, dx, dW, db of both NumPy forms against nn.Conv2d; im2col against F.unfold and
-    col2im against F.fold, with the layout relation."""
-    n, c, h, w, fn, fh, fw, s, p = spec
-    x = ctx.array(ctx.rng.normal(size=(n, c, h, w)))
-    W, b = ctx.array(ctx.rng.normal(size=(fn, c, fh, fw))), ctx.array(ctx.rng.normal(size=fn))
-    module = tconv.conv2d(ctx.tensor(W), ctx.tensor(b), s, p)
-    out_shape = (n, fn, ctx.impl.conv.conv_output_size(h, fh, s, p), ctx.impl.conv.conv_output_size(w, fw, s, p))
-    dout = ctx.array(ctx.rng.normal(size=out_shape))
-    y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
-    dW_t, db_t = module.weight.grad, module.bias.grad
-    scale = _conv_scale(x, W, b, s, p)
-    scale_dx = scratch.conv.Convolution(np.abs(W).astype(np.float64), np.zeros(fn), s, p)
-    scale_dx.forward(np.abs(x).astype(np.float64))
-    scale_dx = scale_dx.backward(np.abs(dout).astype(np.float64))
-    col_abs = scratch.conv.im2col(np.abs(x).astype(np.float64), fh, fw, s, p)
-    scale_dW = (np.abs(dout).transpose(0, 2, 3, 1).reshape(-1, fn).T @ col_abs).reshape(W.shape)
-    label = _shape(spec)
-    for form, cls in (("im2col", ctx.impl.conv.Convolution), ("loops", ctx.impl.conv.ConvolutionLoops)):
-        layer = cls(W.copy(), b.copy(), stride=s, pad=p)
-        with ctx.timed("numpy"):
-            y = layer.forward(x)
-            dx = layer.backward(dout)
-        name = f"Convolution ({form})"
-        ctx.compare(f"{name} forward, {label}", y, y_t, scale=scale)
-        ctx.compare(f"{name} backward dx, {label}", dx, dx_t, scale=scale_dx)
-        ctx.compare(f"{name} backward dW, {label}", layer.grads["W"], dW_t, scale=scale_dW)
-        ctx.compare(f"{name} backward db, {label}", layer.grads["b"], db_t, scale=np.abs(dout).sum(axis=(0, 2, 3)))
-    unfolded = tconv.unfold(ctx.tensor(x), fh, fw, s, p)
-    col = ctx.impl.conv.im2col(x, fh, fw, s, p)
-    ctx.compare(f"im2col = unfold(x).transpose(1, 2).reshape(N·OH·OW, C·FH·FW), {label}", col,
-                unfolded.transpose(1, 2).reshape(col.shape))
-    cols = ctx.array(ctx.rng.normal(size=col.shape))
-    folded = tconv.fold(ctx.tensor(cols.reshape(n, -1, col.shape[1]).transpose(0, 2, 1)), (h, w), fh, fw, s, p)
-    ctx.compare(f"col2im = fold(col.reshape(N, OH·OW, C·FH·FW).transpose(1, 2)), {label}",
-                ctx.impl.conv.col2im(cols, x.shape, fh, fw, s, p), folded,
-                scale=scratch.conv.col2im(np.abs(cols).astype(np.float64), x.shape, fh, fw, s, p))
+def _convolution(ctx):
+    """Both NumPy forms against nn.Conv2d, im2col against F.unfold and col2im against F.fold, on
+    the grid of the verify declarations (comparisons/pairs/convolution.py): the same driver judges
+    scratch here and a user's code in ``verify``."""
+    for pid, form, obj in (("conv2d", "Convolution (im2col)", ctx.impl.conv.Convolution),
+                           ("conv2d", "Convolution (loops)", ctx.impl.conv.ConvolutionLoops),
+                           ("im2col", IM2COL_RELATION, ctx.impl.conv.im2col),
+                           ("col2im", COL2IM_RELATION, ctx.impl.conv.col2im)):
+        pair = pairs.get("layer" if pid == "conv2d" else "function", pid)
+        for c in pair.drive(ctx, pair, obj, pair.defaults(), Run()):
+            ctx.compare(f"{form}: {c.label}", c.actual, c.expected, scale=c.scale)
 
 
 def _pooling(ctx):
@@ -288,7 +253,8 @@ def _ties(ctx):
         dx = layer.backward(dout)
         _, dx_t = tlayers.forward_backward(tconv.pool2d(ph, pw, s, p), ctx.tensor(x), ctx.tensor(dout))
         ctx.compare(f"max pooling with ties: dx, {ph}×{pw}, stride {s}, pad {p}", dx, dx_t)
-        windows = scratch.conv.im2col(np.asarray(x, np.float64), ph, pw, s, p, pad_value=-np.inf).reshape(-1, ph * pw)
+        windows = tconv.unfold(torch.nn.functional.pad(ctx.tensor(x), (p,) * 4, value=-np.inf), ph, pw, s)
+        windows = ctx.numpy(windows.transpose(1, 2).reshape(-1, ph * pw))
         tied = int(np.sum((windows == windows.max(axis=1, keepdims=True)).sum(axis=1) > 1))
         rows.append({"pool": f"{ph}×{pw}, stride {s}, pad {p}", "windows": len(windows), "windows with a tie": tied})
     ctx.finding("max pooling with ties: the windows hold ties", all(r["windows with a tie"] > 0 for r in rows),
@@ -388,10 +354,10 @@ def _network(ctx):
     crop = (input_dim[1] - GRADCHECK_SIDE) // 2 if input_dim[1] > GRADCHECK_SIDE else 0
     _three_way(ctx, x_tr[:2, :, crop:input_dim[1] - crop, crop:input_dim[2] - crop], t_tr[:2])
     params0 = convnet_params(ctx.rng, input_dim, cfg)
-    epochs = ctx.size(14, 8)
+    epochs = ctx.size(14, 7)
     per_epoch = int(np.ceil(len(x_tr) / 100))
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
-    n_eval = min(len(x_tr), 500)
+    n_eval = min(len(x_tr), 300)
     rows, on_epoch = accuracy_tracker(ctx, x_tr[:n_eval], t_tr[:n_eval], x_te, t_te)
     label = "SimpleConvNet training"
     run_ = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.Adam(LR), lambda ps: torch.optim.Adam(ps, lr=LR),

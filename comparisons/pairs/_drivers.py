@@ -552,10 +552,10 @@ def network_checks(ctx, pair, net, params0, x, labels, make_model, h, run):
 
 # --- convolution ----------------------------------------------------------------------------------
 
-# (label, x shape, W shape, stride, pad): stride 2, pad 1 and 2, non-square images and kernels, C > 1,
+# (x shape, W shape, stride, pad): stride 2 and 3, pad 1 and 2, non-square images and kernels, C > 1,
 # overlapping windows (stride < filter) and a 1×1 filter
 CONV_CASES = [((2, 1, 8, 8), (3, 1, 3, 3), 1, 0), ((2, 3, 7, 9), (4, 3, 3, 2), 2, 1), ((1, 2, 5, 6), (2, 2, 3, 3), 1, 2),
-              ((3, 2, 10, 7), (5, 2, 5, 3), 2, 2), ((2, 3, 6, 6), (4, 3, 1, 1), 1, 0)]
+              ((3, 2, 10, 7), (5, 2, 5, 3), 2, 2), ((2, 3, 6, 6), (4, 3, 1, 1), 1, 0), ((2, 2, 9, 9), (3, 2, 4, 4), 3, 1)]
 # (pool_h, pool_w, stride): the book's 2×2/2, overlapping and non-square windows
 POOL_CASES = [(2, 2, 2), (3, 3, 2), (2, 3, 1), (3, 2, 1)]
 
