@@ -108,7 +108,7 @@ it is the book's: 30 filters of 5×5, pool 2×2, 100 hidden units; on the 8×8 d
 from shared He-initialised weights (the book's `weight_init_std=0.01` trains more slowly). The
 gradient is checked three ways first (backprop, numerical, autograd, on a small net of 4 filters),
 at a point drawn so that no pre-activation lies within $3 \cdot 10^{-4}$ of ReLU's kink and no
-pooling window's maximum within that of its runner-up: a central difference ($h = 10^{-4}$) across
+pooling window's maximum within that of its runner-up: a central difference ($h = 10^{-5}$) across
 a kink measures neither side's slope. Then every training step is compared in lockstep, and in float64 the free-running runs too. The
 outcomes table gives what this run measured: the largest differences of every group of checks,
 the number of steps and the test accuracy each side reached.
@@ -193,7 +193,7 @@ def _outcomes(ctx, training):
          _worst(ctx, "max pooling with ties: dx")),
         ("BatchNorm2d − nn.BatchNorm2d, largest |difference| (incl. running statistics)", _worst(ctx, "BatchNorm2d")),
         ("backprop − autograd, SimpleConvNet gradients", _worst(ctx, "backprop vs autograd")),
-        ("backprop − numerical gradient (h = 1e-4)", _worst(ctx, "backprop vs numerical")),
+        ("backprop − numerical gradient (h = 1e-5)", _worst(ctx, "backprop vs numerical")),
         *training,
     ]
     ctx.table("outcomes", pd.DataFrame(rows, columns=["quantity", f"value ({ctx.dtype})"]))
@@ -393,7 +393,8 @@ def _network(ctx):
     return training
 
 
-KINK_MARGIN = 3e-4  # 3·h: a parameter moved by ±h moves a pre-activation by at most h·|its input| (inputs ≤ 1 here)
+GRADCHECK_H = 1e-5  # CS231n's step: truncation (h²) and rounding (ε/h) error both ~1e-10 here
+KINK_MARGIN = 3e-4  # 30·h: a parameter moved by ±h moves a pre-activation by at most h·|its input| (inputs ≤ 1 here)
 
 
 def kink_distance(arch, params, x) -> float:
@@ -431,12 +432,12 @@ def _three_way(ctx, x, t):
             break
     ctx.finding(f"the gradient check's point lies at least {KINK_MARGIN:g} from every kink", distance > KINK_MARGIN,
                 f"closest pre-activation to ReLU's kink or top-two gap of a pooling window: {distance:.1e} "
-                f"(parameters drawn {draw} time(s)); central differences step h = 1e-4")
+                f"(parameters drawn {draw} time(s)); central differences step h = {GRADCHECK_H:g}")
     net = arch.numpy(ctx.impl, {k: ctx.array(v) for k, v in params0.items()}, "relu")
     x = ctx.array(x)
     backprop = net.gradient(x, t)
     net64 = arch.numpy(ctx.impl, {k: np.array(v, dtype=np.float64) for k, v in params0.items()}, "relu")
-    numerical = net64.numerical_gradient(np.asarray(x, dtype=np.float64), t, h=1e-4)
+    numerical = net64.numerical_gradient(np.asarray(x, dtype=np.float64), t, h=GRADCHECK_H)
     model = bridge.load_mlp(arch.torch(params0, "relu").to(dtype=ctx.torch_dtype, device=ctx.device), params0)
     torch.nn.CrossEntropyLoss()(model(ctx.tensor(x)), ctx.labels(t)).backward()
     autograd = bridge.mlp_arrays(model, grad=True)
