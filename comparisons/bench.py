@@ -1,7 +1,9 @@
 """``python -m comparisons bench``: the time of one training step (forward, backward, SGD update)
 of an MLP, NumPy (scratch) against PyTorch on the CPU, and PyTorch on CUDA when asked for and
-present. Both sides are measured in the same run, each step repeated, median and spread reported.
-Timings live here and in the report, never in pass/fail tests.
+present; and one forward + backward of the book's convolution layer (100×1×28×28, 30 filters of
+5×5) in three forms: plain loops, im2col and ``nn.Conv2d``. Both sides are measured in the same
+run, each step repeated, median and spread reported. Timings live here and in the report, never in
+pass/fail tests.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from .training import he_params
 CONFIGS = [("784→100→10", [784, 100, 10], 100), ("784→512→10", [784, 512, 10], 256), ("64→50→10", [64, 50, 10], 100)]
 
 
-def _time(step, repeats):
+def median_ms(step, repeats):
+    """(median, first quartile, third quartile) of ``step()``'s wall time in ms over ``repeats``
+    calls, after 3 warm-up calls."""
     for _ in range(3):  # warm-up: allocations, first-call dispatch, cuBLAS handles
         step()
     times = []
@@ -72,8 +76,9 @@ def run_bench(out, device: str = "cpu", repeats: int = 30, seed: int = 0, impl=N
     check_device(device)
     with outdir.replacing(out, "python -m comparisons bench") as folder:
         rows = _measure(impl, device, repeats, seed, progress)
+        conv = conv_timings(impl, repeats, seed, progress)
         verify_s = verify_timings(progress)
-        _write(rows, folder, repeats, device, verify_s)
+        _write(rows, folder, repeats, device, verify_s, conv)
     return pd.DataFrame(rows)
 
 
@@ -126,6 +131,21 @@ def verify_timings(progress=None) -> dict:
     return out
 
 
+def conv_timings(impl, repeats, seed, progress=None) -> list[dict]:
+    """One row per dtype and form of the book's convolution layer (see
+    ``comparisons.concepts.convolution.layer_timings``): median ms of forward + backward, and the
+    time relative to ``nn.Conv2d``'s."""
+    from .concepts.convolution import layer_timings
+
+    rows = []
+    for dtype in (np.float32, np.float64):
+        for row in layer_timings(impl, repeats=repeats, seed=seed, dtype=dtype):
+            rows.append({"dtype": np.dtype(dtype).name, **row})
+            if progress:
+                progress(f"[bench] conv layer {rows[-1]['dtype']} {row['form']}: {row['median ms']:.2f} ms")
+    return rows
+
+
 def _measure(impl, device, repeats, seed, progress) -> list[dict]:
     """One row per configuration, dtype and side: the median time of a training step and its IQR."""
     configure_torch(device)
@@ -144,7 +164,7 @@ def _measure(impl, device, repeats, seed, progress) -> list[dict]:
                 sides.append(("torch cuda", _torch_step(p, xs, t, torch_dtype, torch.device(device))))
             medians = {}
             for side, step in sides:
-                med, q1, q3 = _time(step, repeats)
+                med, q1, q3 = median_ms(step, repeats)
                 medians[side] = med
                 rows.append({"network": name, "batch": batch, "dtype": dtype, "side": side,
                              "median ms/step": med, "IQR ms": f"{q1:.3f}–{q3:.3f}"})
@@ -205,15 +225,16 @@ def _lstm_rows(impl, device, repeats, rng, say) -> list[dict]:
     return rows
 
 
-def _write(rows, out, repeats, device, verify_s=None):
-    """bench.csv, bench.json, bench.md and bench.png in the folder ``out``."""
+def _write(rows, out, repeats, device, verify_s=None, conv=None):
+    """bench.csv, bench.json, bench.md and bench.png (and bench-conv.png) in the folder ``out``."""
     frame = pd.DataFrame(rows)
     frame.to_csv(out / "bench.csv", index=False)
     meta = {"threads": {"blas": [i.get("num_threads") for i in threadpoolctl.threadpool_info()],
                         "torch": torch.get_num_threads()},
             "cpu": platform.processor() or platform.machine(), "numpy": np.__version__, "torch": torch.__version__,
             "repeats": repeats, "device": device, "verify": verify_s}
-    (out / "bench.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n", encoding="utf-8")
+    (out / "bench.json").write_text(json.dumps({"meta": meta, "rows": rows, "conv": conv or []}, indent=1) + "\n",
+                                    encoding="utf-8")
     (out / "bench.md").write_text(
         "# Training-step benchmark: NumPy vs PyTorch\n\n"
         "One SGD training step (forward, backward, update) per row (the LSTM row: forward and backward of one "
@@ -223,9 +244,46 @@ def _write(rows, out, repeats, device, verify_s=None):
         "NumPy's in the same configuration (below 1: faster than NumPy).\n\n" + _markdown_table(_display(frame)) + "\n"
         + (f"\n`verify FILE.py` on a file of {verify_s['verify FILE.py (objects)']} objects: "
            f"{verify_s['verify FILE.py s']:.2f} s; `verify layer` (batch norm): {verify_s['verify one layer s']:.2f} s "
-           "(one process, torch imported once).\n" if verify_s else ""),
+           "(one process, torch imported once).\n" if verify_s else "")
+        + (f"\n## The book's convolution layer\n\n{CONV_TEXT}\n\n" + _markdown_table(conv_display(pd.DataFrame(conv)))
+           + "\n" if conv else ""),
         encoding="utf-8")
     _plot(frame, out / "bench.png")
+    if conv:
+        _plot_conv(pd.DataFrame(conv), out / "bench-conv.png")
+
+
+CONV_TEXT = ("One forward and backward pass (dx, dW, db) of the book's layer: 100 images of 1×28×28, 30 filters "
+             "of 5×5, stride 1, no padding. Plain loops slide the window one output position at a time; im2col "
+             "makes one matrix product of it; `nn.Conv2d` is PyTorch's CPU kernel. One thread each; `÷ nn.Conv2d` "
+             "is the time relative to PyTorch's.")
+
+
+def conv_display(frame):
+    shown = frame.copy()
+    shown["median ms"] = shown["median ms"].map(lambda v: f"{v:.2f}")
+    shown["÷ nn.Conv2d"] = shown["÷ nn.Conv2d"].map(lambda v: f"{v:.2f}")
+    return shown
+
+
+def _plot_conv(frame, path):
+    import matplotlib.pyplot as plt
+
+    forms = list(dict.fromkeys(frame["form"]))
+    dtypes = list(dict.fromkeys(frame["dtype"]))
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    pos = np.arange(len(forms))
+    width = 0.8 / len(dtypes)
+    for i, dtype in enumerate(dtypes):
+        sub = frame[frame["dtype"] == dtype].set_index("form").loc[forms]
+        ax.barh(pos + (i - (len(dtypes) - 1) / 2) * width, sub["median ms"], height=width, label=dtype)
+    ax.set_yticks(pos, forms, fontsize=8)
+    ax.set_xlabel("ms per forward + backward (median)")
+    ax.set_title("The book's convolution layer: 100×1×28×28, 30 filters 5×5", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90, metadata={"Software": None})
+    plt.close(fig)
 
 
 def _display(frame):

@@ -62,15 +62,36 @@ def maxout_grads(weight_grad: np.ndarray, bias_grad: np.ndarray, k: int) -> tupl
     return (weight_grad.reshape(k, n_out, -1).transpose(0, 2, 1), bias_grad.reshape(k, n_out))
 
 
+def weighted_layers(model: nn.Module) -> list:
+    """The model's ``nn.Conv2d`` and ``nn.Linear`` layers in the order they are defined: the
+    layers behind W1, b1, W2, b2, … ."""
+    return [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+
+
+def load_conv(layer: nn.Conv2d, W: np.ndarray, b: np.ndarray | None) -> nn.Conv2d:
+    """Copy filters W (FN, C, FH, FW) and b (FN,) into ``layer``: the book's layout is PyTorch's,
+    no transpose."""
+    w = layer.weight
+    if W.shape != tuple(w.shape):
+        raise ValueError(f"W must have shape (FN, C, FH, FW) = {tuple(w.shape)}, got {W.shape}")
+    with torch.no_grad():
+        w.copy_(torch.as_tensor(W, dtype=w.dtype, device=w.device))
+        if b is not None:
+            layer.bias.copy_(torch.as_tensor(b, dtype=w.dtype, device=w.device))
+    return layer
+
+
 def load_mlp(model: nn.Module, params: dict) -> nn.Module:
-    """Copy W1, b1, …, WL, bL (W as (in, out)) into the model's ``nn.Linear`` layers, in order,
-    and gamma1, beta1, … into its ``nn.BatchNorm1d`` layers where params has them."""
-    linear = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    """Copy W1, b1, …, WL, bL into the model's ``nn.Conv2d`` / ``nn.Linear`` layers, in order (a
+    Linear's W as (in, out), a convolution's as (FN, C, FH, FW)), and gamma1, beta1, … into its
+    ``nn.BatchNorm1d`` layers where params has them."""
+    layers = weighted_layers(model)
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
-    if sum(bool(re.fullmatch(r"[Wb]\d+", k)) for k in params) != 2 * len(linear):  # not beta1
-        raise ValueError(f"the model has {len(linear)} linear layers, params has keys {sorted(params)}")
-    for i, layer in enumerate(linear, start=1):
-        load_linear(layer, params[f"W{i}"], params[f"b{i}"])
+    if sum(bool(re.fullmatch(r"[Wb]\d+", k)) for k in params) != 2 * len(layers):  # not beta1
+        raise ValueError(f"the model has {len(layers)} weighted layers, params has keys {sorted(params)}")
+    for i, layer in enumerate(layers, start=1):
+        load = load_conv if isinstance(layer, nn.Conv2d) else load_linear
+        load(layer, params[f"W{i}"], params[f"b{i}"])
     with torch.no_grad():
         for i, bn in enumerate(bns, start=1):
             if f"gamma{i}" in params:
@@ -80,25 +101,21 @@ def load_mlp(model: nn.Module, params: dict) -> nn.Module:
 
 
 def mlp_layers(model: nn.Module) -> tuple[list, list]:
-    """The model's ``nn.Linear`` and ``nn.BatchNorm1d`` layers, in order (what :func:`mlp_arrays`
-    reads; a training loop finds them once and passes them on every step)."""
-    linear, bns = [], []
-    for m in model.modules():
-        if isinstance(m, nn.Linear):
-            linear.append(m)
-        elif isinstance(m, nn.BatchNorm1d):
-            bns.append(m)
-    return linear, bns
+    """The model's weighted layers (:func:`weighted_layers`) and its ``nn.BatchNorm1d`` layers, in
+    order: what :func:`mlp_arrays` reads (a training loop finds them once and passes them on)."""
+    return weighted_layers(model), [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
 
 
 def mlp_arrays(model: nn.Module, grad: bool = False, of=None, layers=None) -> dict:
     """The model's parameters (their gradients, or ``of(parameter)``) as W1, b1, … in the NumPy
-    layout. ``layers``: the model's :func:`mlp_layers`, when the caller has them."""
-    linear, bns = layers or mlp_layers(model)
+    layout (convolution filters as they are, Linear weights transposed). ``layers``: the model's
+    :func:`mlp_layers`, when the caller has them."""
+    weighted, bns = layers or mlp_layers(model)
     get = _getter(grad, of)
     out = {}
-    for i, layer in enumerate(linear, start=1):
-        out[f"W{i}"] = get(layer.weight).detach().cpu().numpy().T.copy()
+    for i, layer in enumerate(weighted, start=1):
+        W = get(layer.weight).detach().cpu().numpy()
+        out[f"W{i}"] = W.copy() if isinstance(layer, nn.Conv2d) else W.T.copy()
         if layer.bias is not None:
             out[f"b{i}"] = get(layer.bias).detach().cpu().numpy().copy()
     for i, bn in enumerate(bns, start=1):

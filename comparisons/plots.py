@@ -71,3 +71,24 @@ def accuracy_panels(curves: dict, title: str | None = None):
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def accuracy_and_loss(frame, losses_np, losses_t, title: str):
+    """Left: train and test accuracy per epoch (``frame`` with epoch, train/test NumPy/torch
+    columns), NumPy circles and lines, PyTorch crosses. Right: the training loss at every step."""
+    fig, axes = grid(2, 2, size=(5, 3.6))
+    ax = axes[0]
+    for split, color in (("train", "tab:blue"), ("test", "tab:green")):
+        ax.plot(frame["epoch"], frame[f"{split} NumPy"], "o-", color=color, lw=2, ms=4, label=f"{split} (NumPy)")
+        ax.plot(frame["epoch"], frame[f"{split} torch"], "x--", color="tab:orange" if split == "train" else "tab:red",
+                lw=1, ms=6, label=f"{split} (PyTorch)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    overlay(axes[1], list(range(1, len(losses_np) + 1)), losses_np, losses_t, title="training loss per step",
+            xlabel="step", ylabel="loss")
+    axes[1].set_yscale("log")
+    fig.tight_layout()
+    return fig

@@ -37,6 +37,7 @@ _MODULES = [
     "batchnorm",
     "hyperparameter_search",
     "multitask",
+    "convolution",
     "rnn",
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Callable
 
 import numpy as np
 import torch
@@ -31,6 +32,26 @@ def sizes_of(params: dict) -> list[int]:
     """[in, hidden…, out] of W1 … WL."""
     depth = sum(1 for k in params if k.startswith("W"))
     return [params["W1"].shape[0]] + [params[f"W{i}"].shape[1] for i in range(1, depth + 1)]
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """How the two networks of a training comparison are built from shared parameters.
+
+    ``numpy(impl, params, activation, **net_kwargs)`` makes the NumPy network (``params``,
+    ``loss(x, t)``, ``backward()``, ``accuracy(x, t)``, a ``dropouts`` list);
+    ``torch(params, activation, **model_kwargs)`` the ``nn.Module`` of the same shapes, which
+    ``bridge.load_mlp`` fills and ``bridge.mlp_arrays`` reads back in the NumPy layout (its
+    ``nn.Conv2d`` and ``nn.Linear`` layers in order)."""
+
+    numpy: Callable
+    torch: Callable
+
+
+MLP = Architecture(
+    numpy=lambda impl, params, activation, **kw: impl.networks.MultiLayerNet(params, activation=activation,
+                                                                             layers=impl.layers, **kw),
+    torch=lambda params, activation, **kw: tnet.mlp(sizes_of(params), activation, **kw))
 
 
 @dataclass
@@ -67,7 +88,7 @@ def free_running(ctx) -> bool:
 def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimizer, make_torch_optimizer,
                x, t, batches, schedule=None, epoch_of_step=None, net_kwargs=None, model_kwargs=None,
                torch_params=None, torch_penalty=None, steps_per_epoch=None, on_epoch=None,
-               lockstep: Lockstep | None = None, note: str = "") -> PairRun:
+               lockstep: Lockstep | None = None, note: str = "", architecture: Architecture = MLP) -> PairRun:
     """Train ``ctx.impl.networks.MultiLayerNet`` and ``torch_ref.networks.mlp`` on the same batches,
     compared in lockstep at every step (recorded as ``"<label>: lockstep …"`` checks) and, in
     float64, free-running besides (compare those with :func:`compare_params`).
@@ -88,11 +109,15 @@ def train_pair(ctx, label: str, params0: dict, activation: str, make_np_optimize
     A run whose torch side diverges (:func:`diverged`) stops there (``run.diverged_at``). Given
     ``lockstep``, the steps are added to it and the caller records it (one set of checks over
     several runs, e.g. every trial of a search). ``note`` goes into the lockstep checks' notes.
+
+    ``architecture`` builds the two networks (:data:`MLP` by default; e.g. a convolutional net):
+    the loop is the same for every network whose parameters ``bridge`` can carry across.
     """
-    setup = Setup(activation, net_kwargs or {}, model_kwargs or {}, make_torch_optimizer, torch_params, torch_penalty)
-    lock = _numpy_side(ctx, params0, activation, net_kwargs, make_np_optimizer)
-    free = _numpy_side(ctx, params0, activation, net_kwargs, make_np_optimizer) if free_running(ctx) else None
-    model = tnet.mlp(sizes_of(params0), activation, **(model_kwargs or {})).to(dtype=ctx.torch_dtype, device=ctx.device)
+    setup = Setup(activation, net_kwargs or {}, model_kwargs or {}, make_torch_optimizer, torch_params, torch_penalty,
+                  architecture)
+    lock = _numpy_side(ctx, params0, setup, make_np_optimizer)
+    free = _numpy_side(ctx, params0, setup, make_np_optimizer) if free_running(ctx) else None
+    model = architecture.torch(params0, activation, **(model_kwargs or {})).to(dtype=ctx.torch_dtype, device=ctx.device)
     bridge.load_mlp(model, params0)
     opt_t = make_torch_optimizer(torch_params(model) if torch_params else model.parameters())
     scheduler = schedule[1](opt_t) if schedule else None
@@ -161,11 +186,10 @@ def diverged(loss: float, first_loss: float, arrays: dict) -> bool:
     return not finite(loss, *arrays.values()) or abs(loss) > DIVERGENCE * max(1.0, abs(first_loss))
 
 
-def _numpy_side(ctx, params0, activation, net_kwargs, make_np_optimizer):
+def _numpy_side(ctx, params0, setup, make_np_optimizer):
     """A NumPy network holding a copy of ``params0`` in the run's dtype, and its optimizer."""
     params = {k: ctx.array(v) for k, v in params0.items()}
-    net = ctx.impl.networks.MultiLayerNet(params, activation=activation, layers=ctx.impl.layers, **(net_kwargs or {}))
-    return net, make_np_optimizer()
+    return setup.architecture.numpy(ctx.impl, params, setup.activation, **setup.net_kwargs), make_np_optimizer()
 
 
 def _set_masks(net, masks):
@@ -215,17 +239,19 @@ class Setup:
     make_torch_optimizer: object
     torch_params: object
     torch_penalty: object
+    architecture: Architecture = MLP
 
 
 def in_float64(ctx, setup, state, x, t, masks) -> dict:
     """Loss and gradients of both sides at ``state`` on the batch (x, t), in float64: the referee
     of a float32 lockstep step (see :class:`comparisons.lockstep.Lockstep`)."""
     params = {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}
-    net = ctx.impl.networks.MultiLayerNet(params, activation=setup.activation, layers=ctx.impl.layers, **setup.net_kwargs)
+    net = setup.architecture.numpy(ctx.impl, params, setup.activation, **setup.net_kwargs)
     _set_masks(net, masks)
     loss = float(net.loss(np.asarray(x, dtype=np.float64), t))
     grads = net.backward()
-    model = tnet.mlp(sizes_of(params), setup.activation, **setup.model_kwargs).to(dtype=torch.float64, device=ctx.device)
+    model = setup.architecture.torch(params, setup.activation, **setup.model_kwargs).to(dtype=torch.float64,
+                                                                                         device=ctx.device)
     bridge.load_mlp(model, params)
     if masks is not None:
         tnet.with_fixed_masks(model, masks)

@@ -19,6 +19,7 @@ import importlib
 import importlib.util
 import inspect
 import itertools
+import re
 import signal
 import sys
 import threading
@@ -405,10 +406,10 @@ def assert_agrees(kind: str, target, against: str, **kwargs) -> VerifyResult:
 NOT_YET = {"temporalaffineforward": "no reference for CS231n's temporal layers yet",
            "temporalaffinebackward": "no reference for CS231n's temporal layers yet",
            "temporalsoftmaxloss": "no reference for CS231n's temporal layers yet",
-           "convolution": "no convolution reference yet", "pooling": "no pooling reference yet",
-           "im2col": "no convolution reference yet", "col2im": "no convolution reference yet",
            "svmloss": "no SVM-loss reference yet", "multilayernetextend": "no network reference with batch norm "
-           "and dropout yet", "simpleconvnet": "no convolution reference yet"}
+           "and dropout yet"}
+# X_forward / X_backward, also CS231n's X_forward_naive / X_backward_naive and X_forward_fast / …
+_FORWARD = re.compile(r"(?P<stem>.+)_forward(?P<suffix>_naive|_fast)?")
 
 
 def _normal(name: str) -> str:
@@ -427,12 +428,14 @@ def recognise(module) -> tuple[list, list]:
             by_name.setdefault(_normal(n), []).append(pair)
     used = set()
     for name, obj in own.items():
-        if name.endswith("_forward") and f"{name[:-8]}_backward" in own:
-            made = adapter(_normal(name[:-8]), obj, own[f"{name[:-8]}_backward"])
+        m = _FORWARD.fullmatch(name)
+        backward = m and f"{m['stem']}_backward{m['suffix'] or ''}"
+        if m and backward in own:
+            made = adapter(_normal(m["stem"]), obj, own[backward])
             if made:
                 pid, cls = made
-                found.append((f"{name}/{name[:-8]}_backward", pairs.get("layer", pid), cls))
-                used |= {name, f"{name[:-8]}_backward"}
+                found.append((f"{name}/{backward}", pairs.get("layer", pid), cls))
+                used |= {name, backward}
     for name, obj in own.items():
         if name in used:
             continue

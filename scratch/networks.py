@@ -15,8 +15,8 @@ import re
 import numpy as np
 
 from . import layers as L
-from ._checks import (as_float_array, check_dict, check_dropout_probability, check_finite, check_flag, check_labels,
-                      check_positive, check_rng, check_shape)
+from ._checks import (as_float_array, check_dict, check_dropout_probability, check_finite, check_flag, check_int,
+                      check_labels, check_positive, check_rng, check_shape)
 from .gradients import numerical_gradient
 from .regularization import l1_grad, l1_penalty, l2_grad, l2_penalty
 
@@ -224,13 +224,13 @@ def _check_options(activation, weight_decay_lambda, l1_lambda, use_batchnorm, dr
             raise ValueError("bn_kwargs is given, but use_batchnorm is False: there is no batch norm to configure")
 
 
-def _layer_module(layers, names):
-    """The module (or namespace) the layer classes come from: ``scratch.layers`` unless given."""
+def _layer_module(layers, names, default=L, argument="layers"):
+    """The module (or namespace) the layer classes come from: ``default`` (``scratch.layers``) unless given."""
     if layers is None:
-        return L
+        return default
     missing = [name for name in names if not callable(getattr(layers, name, None))]
     if missing:
-        raise TypeError(f"layers must provide the layer classes {names}; {layers!r} has no {missing}")
+        raise TypeError(f"{argument} must provide the layer classes {names}; {layers!r} has no {missing}")
     return layers
 
 
@@ -326,3 +326,102 @@ class MultiTaskNet:
         if unknown:
             raise ValueError(f"heads names unknown heads {unknown}; the known heads are {self.HEADS}")
         return heads
+
+
+class SimpleConvNet:
+    """The book's ``SimpleConvNet`` (ch. 7), built from ``params``:
+
+        x (N, C, H, W) → Convolution(W1, b1, stride, pad) → ReLU → Pooling(pool, pool, stride=pool)
+          → Linear(W2, b2) → ReLU → Linear(W3, b3) → SoftmaxWithLoss
+
+    params: W1 (FN, C, FH, FW) and b1 (FN,) for the filters; W2 (FN·PH·PW, hidden), b2; W3
+    (hidden, classes), b3, where PH × PW is the pooled map (Linear flattens it, channel first, as
+    ``nn.Flatten`` does). The layers hold the arrays of ``params``, so an in-place
+    ``update(net.params, grads)`` moves them. ``gradient`` is backprop; ``numerical_gradient``
+    central differences. ``layers`` and ``conv`` are the modules the layer classes come from
+    (``scratch.layers`` and ``scratch.conv`` unless given).
+    """
+
+    def __init__(self, params: dict, stride: int = 1, pad: int = 0, pool: int = 2, layers=None, conv=None):
+        from . import conv as C
+
+        check_dict(params, "params")
+        expected = {"W1", "b1", "W2", "b2", "W3", "b3"}
+        if set(params) != expected:
+            raise ValueError(f"params must hold {sorted(expected)}, got {sorted(params, key=str)}")
+        self.params = {k: as_float_array(v, f"params[{k!r}]") for k, v in params.items()}
+        for k, v in self.params.items():
+            check_finite(v, f"params[{k!r}]")
+        if self.params["W1"].ndim != 4:
+            raise ValueError(f"params['W1'] must be 4-D of shape (FN, C, FH, FW), got {self.params['W1'].shape}")
+        for i in (1, 2, 3):
+            if self.params[f"b{i}"].shape != (len(self.params[f"W{i}"]) if i == 1 else self.params[f"W{i}"].shape[-1],):
+                raise ValueError(f"params['b{i}'] must have one entry per output of W{i}{self.params[f'W{i}'].shape}, "
+                                 f"got shape {self.params[f'b{i}'].shape}")
+        stride, pad, pool = check_int(stride, "stride", 1), check_int(pad, "pad", 0), check_int(pool, "pool", 1)
+        self._L = _layer_module(layers, ["Linear", "ReLU", "SoftmaxWithLoss"])
+        self._C = _layer_module(conv, ["Convolution", "Pooling"], default=C, argument="conv")
+        self.conv = self._C.Convolution(self.params["W1"], self.params["b1"], stride=stride, pad=pad)
+        self.pool = self._C.Pooling(pool, pool, stride=pool)
+        self.linears = [self._L.Linear(self.params["W2"], self.params["b2"]),
+                        self._L.Linear(self.params["W3"], self.params["b3"])]
+        self.layers = [self.conv, self._L.ReLU(), self.pool, self.linears[0], self._L.ReLU(), self.linears[1]]
+        self.last_layer = self._L.SoftmaxWithLoss()
+        self.dropouts, self.training = [], True
+        if hasattr(self.conv, "needs_input_grad"):
+            self.conv.needs_input_grad = False  # nobody needs ∂L/∂x: skip col2im
+
+    def train(self):
+        self.training = True
+        return self
+
+    def eval(self):
+        self.training = False
+        return self
+
+    def _bind(self):
+        """Point the layers at the current arrays of ``params`` (a user may replace them)."""
+        self.conv.params["W"], self.conv.params["b"] = self.params["W1"], self.params["b1"]
+        for i, layer in enumerate(self.linears, start=2):
+            layer.params["W"], layer.params["b"] = self.params[f"W{i}"], self.params[f"b{i}"]
+
+    def predict(self, x):
+        """Scores (logits) of shape (N, classes)."""
+        self._bind()
+        out = as_float_array(x, "x")
+        for layer in self.layers:
+            out = layer.forward(out)
+        return out
+
+    def loss(self, x, t):
+        """Mean cross-entropy of softmax(scores) against t (labels or one-hot)."""
+        x = as_float_array(x, "x")
+        return self.last_layer.forward(self.predict(x), _check_targets(t, x, self.params["W3"].shape[1], "t"))
+
+    def accuracy(self, x, t, batch_size: int = 500) -> float:
+        """The fraction of images whose largest score is the label, predicted ``batch_size`` at a time."""
+        x = as_float_array(x, "x")
+        t = _check_targets(t, x, self.params["W3"].shape[1], "t")
+        batch_size = check_int(batch_size, "batch_size", 1)
+        labels = np.argmax(t, axis=1) if t.ndim == 2 else t
+        hits = sum(int(np.sum(np.argmax(self.predict(x[i:i + batch_size]), axis=1) == labels[i:i + batch_size]))
+                   for i in range(0, len(x), batch_size))
+        return hits / len(x)
+
+    def gradient(self, x, t) -> dict:
+        self.loss(x, t)
+        return self.backward()
+
+    def backward(self) -> dict:
+        """Gradients of the last ``loss``, under the keys of ``params``."""
+        dout = self.last_layer.backward(1.0)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        grads = {"W1": self.conv.grads["W"], "b1": self.conv.grads["b"]}
+        for i, layer in enumerate(self.linears, start=2):
+            grads[f"W{i}"], grads[f"b{i}"] = layer.grads["W"], layer.grads["b"]
+        return grads
+
+    def numerical_gradient(self, x, t, h: float = 1e-4) -> dict:
+        """Central differences on every parameter: slow (two forward passes per element)."""
+        return {key: numerical_gradient(lambda _: float(self.loss(x, t)), p, h=h) for key, p in self.params.items()}

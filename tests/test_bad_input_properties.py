@@ -34,8 +34,9 @@ import torch_ref.optim as topt
 import torch_ref.recurrent as trec
 from comparisons import bridge
 from scratch import recurrent as RC
-from scratch import (activations as A, delta_rule, gradients as G, init, layers as L, linear_regression as LR,
-                     losses as LS, networks as N, optim as O, regularization as R, schedules as S, search)
+from scratch import (activations as A, conv as C, delta_rule, gradients as G, init, layers as L,
+                     linear_regression as LR, losses as LS, networks as N, optim as O, regularization as R, schedules as S,
+                     search)
 
 # --- how torch sees the same input ---------------------------------------------------------------
 
@@ -465,6 +466,98 @@ LAYER_CASES = {
 }
 
 
+# convolution: images (N, C, H, W); filters (FN, C, FH, FW)
+
+XI = rng0.normal(size=(2, 2, 5, 6))
+WC, BC = rng0.normal(size=(3, 2, 3, 2)), rng0.normal(size=3)
+DOUT_C = rng0.normal(size=(2, 3, 3, 5))  # XI ⋆ WC, stride 1, no padding
+DOUT_P = rng0.normal(size=(2, 2, 4, 4))  # XI pooled 2×3, stride 1
+BN2 = {"gamma": rng0.uniform(0.5, 1.5, size=2), "beta": rng0.normal(size=2)}
+COL = C.im2col(XI, 3, 2)
+WINDOW = {"filter_h": Int(3, minimum=1), "filter_w": Int(2, minimum=1), "stride": Int(1, minimum=1),
+          "pad": Int(0, minimum=0)}
+POOLING = {"pool_h": Int(2, minimum=1), "pool_w": Int(3, minimum=1), "stride": Int(1, minimum=1), "pad": Int(0, minimum=0)}
+
+
+def im2col_t(x, filter_h, filter_w, stride, pad, pad_value):
+    xp = F.pad(T(x), (pad,) * 4, value=pad_value)
+    cols = F.unfold(xp, (filter_h, filter_w), stride=stride)
+    return cols.transpose(1, 2).reshape(-1, cols.shape[1])
+
+
+def col2im_t(col, input_shape, filter_h, filter_w, stride, pad):
+    n, c, h, w = input_shape
+    cols = T(col).reshape(n, -1, c * filter_h * filter_w).transpose(1, 2)
+    return F.fold(cols, (h, w), (filter_h, filter_w), stride=stride, padding=pad)
+
+
+def conv_backward(xt, dout):
+    Wt, bt = Tg(WC), Tg(BC)
+    F.conv2d(xt, Wt, bt).backward(dout)
+    return [xt.grad, Wt.grad, bt.grad]
+
+
+def bn2d_run(x, **kw):
+    layer = C.BatchNorm2d(**kw)
+    return [layer.forward(x), layer.running_mean, layer.running_var]
+
+
+def bn2d_backward(xt, dout):
+    g, b = Tg(BN2["gamma"]), Tg(BN2["beta"])
+    F.batch_norm(xt, None, None, g, b, training=True, eps=1e-5).backward(dout)
+    return [xt.grad, g.grad, b.grad]
+
+
+def conv_layer_cases(name):
+    cls = getattr(C, name)
+    return {
+        f"conv.{name}": Case({"W": Array(WC, finite=True), "b": Array(BC, finite=True), "stride": Int(1, minimum=1),
+                              "pad": Int(0, minimum=0)},
+                             lambda W, b, stride, pad: cls(W, b, stride, pad).forward(XI),
+                             lambda W, b, stride, pad: F.conv2d(T(XI), T(W), T(b), stride=stride, padding=pad)),
+        f"conv.{name}.forward": forward_case(lambda: cls(WC, BC), lambda x: F.conv2d(x, T(WC), T(BC)), x=XI),
+        f"conv.{name}.backward": backward_case(lambda: cls(WC, BC), conv_backward, x=XI, dout=DOUT_C, grads=("W", "b")),
+    }
+
+
+def pooling_cases(name, torch_pool, **mode):
+    cls = getattr(C, name)
+    return {
+        f"conv.{name}": Case({**POOLING, **mode}, lambda **kw: cls(**kw).forward(XI),
+                             lambda pool_h, pool_w, stride, pad, **_: torch_pool(T(XI), (pool_h, pool_w), stride, pad)),
+        f"conv.{name}.forward": forward_case(lambda: cls(2, 3), lambda x: torch_pool(x, (2, 3), 1), x=XI),
+        f"conv.{name}.backward": backward_case(lambda: cls(2, 3), autograd_layer(lambda x: torch_pool(x, (2, 3), 1)),
+                                               x=XI, dout=DOUT_P),
+    }
+
+
+CONV_CASES = {
+    "conv.conv_output_size": Case(
+        {"input_size": Int(5, minimum=1), "filter_size": Int(3, minimum=1), "stride": Int(1, minimum=1),
+         "pad": Int(0, minimum=0)}, C.conv_output_size,
+        lambda input_size, filter_size, stride, pad: F.conv2d(torch.zeros(1, 1, input_size, input_size),
+                                                              torch.zeros(1, 1, filter_size, filter_size),
+                                                              stride=stride, padding=pad).shape[2]),
+    "conv.im2col": Case({"x": Array(XI), **WINDOW, "pad_value": Real(0.0, finite=False)}, C.im2col, im2col_t),
+    "conv.col2im": Case({"col": Array(COL), "input_shape": Other(XI.shape, [None, "abcd", 7, (2, 2, 5), (2, 2, 5, 6, 1),
+                                                                             (2, 0, 5, 6), (2, 2, -5, 6), (2, 2, 5.5, 6)]),
+                         **WINDOW}, C.col2im, col2im_t),
+    **conv_layer_cases("Convolution"),
+    **conv_layer_cases("ConvolutionLoops"),
+    **pooling_cases("Pooling", F.max_pool2d, mode=Other("max", [None, "min", "MAX", 3])),
+    **pooling_cases("AvgPooling", F.avg_pool2d),
+    "conv.BatchNorm2d": Case(
+        {"gamma": Array(BN2["gamma"]), "beta": Array(BN2["beta"]), "momentum": Real(0.9, low=0, high=1),
+         "eps": Real(1e-5, low=0, low_open=True), "running_var_init": Real(1.0, low=0), "unbiased_running_var": FLAG},
+        lambda **kw: bn2d_run(XI, **kw),
+        lambda gamma, beta, momentum, eps, running_var_init, unbiased_running_var:
+            batchnorm_t(T(XI), gamma, beta, momentum, eps, running_var_init)),
+    "conv.BatchNorm2d.forward": Case({"x": Array(XI)}, lambda x: bn2d_run(x, **BN2), lambda x: batchnorm_t(T(x), **BN2)),
+    "conv.BatchNorm2d.backward": backward_case(lambda: C.BatchNorm2d(**BN2), bn2d_backward, x=XI,
+                                               dout=rng0.normal(size=XI.shape), grads=("gamma", "beta")),
+}
+
+
 def _forwarded(layer, *inputs):
     layer.forward(*inputs)
     return layer
@@ -618,6 +711,23 @@ def multitask_run(net, x, ta, tb, heads=("a", "b")):
     return [net.head_losses["a"] + net.head_losses["b"], grads]
 
 
+XN = rng0.normal(size=(3, 1, 5, 5))  # 5×5 images → 3×3 maps (3×3 filters) → 1×1 after 2×2 pooling
+CN = {"W1": rng0.normal(size=(2, 1, 3, 3)), "b1": rng0.normal(size=2), "W2": rng0.normal(size=(2, 3)),
+      "b2": rng0.normal(size=3), "W3": rng0.normal(size=(3, 3)), "b3": rng0.normal(size=3)}
+
+
+def convnet_t(params, x, t=None, stride=1, pad=0, pool=2):
+    """The SimpleConvNet in torch's functions: scores, or [loss, gradients] given labels t."""
+    ps = {k: Tg(v) for k, v in params.items()}
+    h = F.max_pool2d(F.relu(F.conv2d(T(x), ps["W1"], ps["b1"], stride=stride, padding=pad)), pool)
+    scores = F.relu(h.flatten(1) @ ps["W2"] + ps["b2"]) @ ps["W3"] + ps["b3"]
+    if t is None:
+        return scores
+    loss = F.cross_entropy(scores, targets(t, scores))
+    loss.backward()
+    return [loss, {k: p.grad for k, p in ps.items()}]
+
+
 NETWORK_CASES = {
     "networks.layer_sizes": Case({"params": NET_OPTIONS["params"]}, N.layer_sizes,
                                  lambda params: [T(params["W1"]).shape[0], T(params["W1"]).shape[1], T(params["W2"]).shape[1]]),
@@ -641,6 +751,29 @@ NETWORK_CASES = {
     "networks.MultiLayerNet.accuracy": Case(
         {"x": Array(X), "t": Labels(LABELS)}, lambda x, t: N.MultiLayerNet(NET).accuracy(x, t),
         lambda x, t: (mlp_t(NET, x)[0].argmax(dim=1) == (T(t).argmax(dim=1) if np.ndim(t) == 2 else labels(t)))
+        .double().mean()),
+    "networks.SimpleConvNet": Case(
+        {"params": DictOfArrays(CN, Array(CN["W1"], finite=True)), "stride": Int(1, minimum=1), "pad": Int(0, minimum=0),
+         "pool": Int(2, minimum=1), "layers": Other(None, [3, "layers", object()]),
+         "conv": Other(None, [3, "conv", object()])},
+        lambda params, stride, pad, pool, layers, conv: mlp_loss_and_grads(
+            N.SimpleConvNet(params, stride, pad, pool, layers, conv), XN, LABELS),
+        lambda params, stride, pad, pool, **_: convnet_t(params, XN, LABELS, stride, pad, pool)),
+    "networks.SimpleConvNet.predict": Case({"x": Array(XN)}, lambda x: N.SimpleConvNet(CN).predict(x),
+                                           lambda x: convnet_t(CN, x)),
+    "networks.SimpleConvNet.loss": Case({"x": Array(XN), "t": Labels(LABELS)},
+                                        lambda x, t: N.SimpleConvNet(CN).loss(x, t), lambda x, t: convnet_t(CN, x, t)[0]),
+    "networks.SimpleConvNet.gradient": Case({"x": Array(XN), "t": Labels(LABELS)},
+                                            lambda x, t: N.SimpleConvNet(CN).gradient(x, t),
+                                            lambda x, t: convnet_t(CN, x, t)[1]),
+    "networks.SimpleConvNet.numerical_gradient": Case(
+        {"x": Array(XN), "t": Labels(LABELS), "h": Real(1e-4, low=0, low_open=True)},
+        lambda x, t, h: N.SimpleConvNet(CN).numerical_gradient(x, t, h),
+        lambda x, t, h: convnet_t(CN, x, t)[1], rtol=1e-5, atol=1e-6),
+    "networks.SimpleConvNet.accuracy": Case(
+        {"x": Array(XN), "t": Labels(LABELS), "batch_size": Int(2, minimum=1)},
+        lambda x, t, batch_size: N.SimpleConvNet(CN).accuracy(x, t, batch_size),
+        lambda x, t, batch_size: (convnet_t(CN, x).argmax(dim=1) == (T(t).argmax(dim=1) if np.ndim(t) == 2 else labels(t)))
         .double().mean()),
     "networks.MultiTaskNet": Case(
         {"params": DictOfArrays(MT, Array(MT["W1"], extra=[np.ones(4)], finite=True)),
@@ -1119,6 +1252,10 @@ RECURRENT_CASES = {
 CASES = {**ACTIVATION_CASES, **LOSS_CASES, **LAYER_CASES, **OPTIM_CASES, **NETWORK_CASES, **DELTA_CASES,
          **REGRESSION_CASES, **GRADIENT_CASES, **INIT_CASES, **REGULARIZATION_CASES, **SCHEDULE_CASES, **SEARCH_CASES,
          **RECURRENT_CASES}
+
+
+CASES = {**ACTIVATION_CASES, **LOSS_CASES, **LAYER_CASES, **CONV_CASES, **OPTIM_CASES, **NETWORK_CASES, **DELTA_CASES,
+         **REGRESSION_CASES, **GRADIENT_CASES, **INIT_CASES, **REGULARIZATION_CASES, **SCHEDULE_CASES, **SEARCH_CASES}
 
 NOT_DRIVEN = {  # public names with arguments that no malformed input can reach, and why
     "layers.Layer.forward": "abstract: raises NotImplementedError; every layer class is driven instead",

@@ -308,3 +308,60 @@ def test_a_network_whose_activation_names_are_swapped_is_told_so(tmp_path):
     assert result.verdict == "differs"
     assert "computes what PyTorch computes with activation='sigmoid'" in result.hint
     assert "check which layer each activation name makes" in result.hint
+
+
+HAND_CONV = textwrap.dedent('''
+    import numpy as np
+
+    class Conv2D:
+        """Sizes in the constructor, as nn.Conv2d; its own weights; a window loop."""
+        def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, flip=False):
+            kh, kw = kernel_size
+            self.weight = np.random.randn(out_channels, in_channels, kh, kw)
+            self.bias = np.zeros(out_channels)
+            self.stride, self.padding, self.flip = stride, padding, flip
+
+        def _k(self):
+            return self.weight[:, :, ::-1, ::-1] if self.flip else self.weight
+
+        def forward(self, x):
+            self.x = x
+            s, p = self.stride, self.padding
+            F, _, HH, WW = self.weight.shape
+            xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+            Ho, Wo = (x.shape[2] + 2 * p - HH) // s + 1, (x.shape[3] + 2 * p - WW) // s + 1
+            out = np.zeros((x.shape[0], F, Ho, Wo))
+            for i in range(Ho):
+                for j in range(Wo):
+                    win = xp[:, :, i * s:i * s + HH, j * s:j * s + WW]
+                    out[:, :, i, j] = np.einsum("nchw,fchw->nf", win, self._k()) + self.bias
+            return out
+
+        def backward(self, dout):
+            s, p = self.stride, self.padding
+            F, _, HH, WW = self.weight.shape
+            xp = np.pad(self.x, ((0, 0), (0, 0), (p, p), (p, p)))
+            dxp, dk = np.zeros_like(xp), np.zeros_like(self.weight)
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    win = xp[:, :, i * s:i * s + HH, j * s:j * s + WW]
+                    dk += np.einsum("nf,nchw->fchw", dout[:, :, i, j], win)
+                    dxp[:, :, i * s:i * s + HH, j * s:j * s + WW] += np.einsum("nf,fchw->nchw", dout[:, :, i, j], self._k())
+            self.dW = dk[:, :, ::-1, ::-1] if self.flip else dk
+            self.db = dout.sum(axis=(0, 2, 3))
+            return dxp[:, :, p:p + self.x.shape[2], p:p + self.x.shape[3]]
+
+    class FlippedConv2D(Conv2D):
+        def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):
+            super().__init__(in_channels, out_channels, kernel_size, stride, padding, flip=True)
+''')
+
+
+def test_a_hand_written_convolution_that_makes_its_own_weights(tmp_path):
+    """A constructor of sizes (in_channels, out_channels, kernel_size) as nn.Conv2d's: the shared
+    weights are put into the arrays it made; a flipped kernel is named."""
+    path = tmp_path / "my_conv.py"
+    path.write_text(HAND_CONV)
+    assert verify("layer", f"{path}:Conv2D", "conv2d").passed
+    flipped = verify("layer", f"{path}:FlippedConv2D", "conv2d")
+    assert flipped.verdict == "differs" and "a flipped kernel" in flipped.hint

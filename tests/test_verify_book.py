@@ -44,9 +44,10 @@ def test_functions(book):
 
 def test_layers(book):
     found, skipped = verdicts("common/layers.py")
-    for name in ("Relu", "Sigmoid", "Affine"):
+    for name in ("Relu", "Sigmoid", "Affine", "Convolution", "Pooling"):
         assert found[name].verdict == "agrees", name
-    assert set(skipped) == {"Convolution", "Pooling"}
+    assert (found["Convolution"].against, found["Pooling"].against) == ("conv2d", "max-pool")
+    assert not skipped
     flags = {"SoftmaxWithLoss": {"delta": 1e-7}, "Dropout": {"inverted": 0},
              "BatchNormalization": {"eps": 1e-6, "running_var_init": 0, "unbiased_running_var": 0}}
     for name, flag in flags.items():
@@ -71,6 +72,12 @@ def test_optimizers(book):
         assert verify("optimizer", f"common/optimizer.py:{name}", found[name].against, flag).passed, name
 
 
+def test_im2col_and_col2im(book):
+    found, skipped = verdicts("common/util.py")
+    assert found["im2col"].verdict == "agrees" and found["col2im"].verdict == "agrees"
+    assert "conv_output_size" in skipped
+
+
 def test_numerical_gradient(book):
     found, skipped = verdicts("common/gradient.py")
     assert found["numerical_gradient"].verdict == "agrees"
@@ -88,9 +95,22 @@ def test_networks(book, path):
         r.check for r in again.records}
 
 
+def test_simple_convnet(book):
+    """The book's ch07 SimpleConvNet, W1 of shape (FN, C, FH, FW) in its params, the layer settings
+    as hyperparameters: the δ of its SoftmaxWithLoss is named, and with it every step agrees."""
+    found, _ = verdicts("ch07/simple_convnet.py")
+    net = found["SimpleConvNet"]
+    assert (net.kind, net.against) == ("network", "simple-convnet") and "--hparam delta=1e-07" in net.hint
+    again = verify("network", "ch07/simple_convnet.py:SimpleConvNet", "simple-convnet",
+                   {"delta": 1e-7, "filter_num": 4, "filter_size": 3, "pad": 1, "hidden_size": 8}, steps=20)
+    assert again.passed
+    assert "SGD, 20 steps: lockstep parameters after the step" in {r.check for r in again.records}
+
+
 def test_cs231n_functional_layers(cs231n):
     found, skipped = verdicts("layers.py")
     for name in ("affine_forward/affine_backward", "relu_forward/relu_backward", "dropout_forward/dropout_backward",
+                 "conv_forward_naive/conv_backward_naive", "max_pool_forward_naive/max_pool_backward_naive",
                  "softmax_loss"):
         assert found[name].verdict == "agrees", name
     bn = found["batchnorm_forward/batchnorm_backward"]

@@ -80,13 +80,15 @@ def outputs(model: nn.Module, x) -> torch.Tensor:
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, x, t) -> float:
-    """The fraction of rows whose argmax output is the label t, in evaluation mode."""
+def accuracy(model: nn.Module, x, t, batch_size: int = 1000) -> float:
+    """The fraction of rows whose largest score is the label, in evaluation mode, ``batch_size``
+    rows at a time (a convolutional net's feature maps of a whole test set need not fit at once)."""
     was_training = model.training
     model.eval()
-    acc = (model(x).argmax(dim=1) == t).double().mean().item()
+    hits = sum(int((model(x[i:i + batch_size]).argmax(dim=1) == t[i:i + batch_size]).sum())
+               for i in range(0, len(x), batch_size))
     model.train(was_training)
-    return acc
+    return hits / len(x)
 
 
 class FixedMaskDropout(nn.Module):

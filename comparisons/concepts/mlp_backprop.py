@@ -186,22 +186,5 @@ def _train(ctx, x_tr, t_tr, x_te, t_te):
     ctx.finding("test accuracy ≥ 0.85 on both sides (chance: 0.1)", bool(last["test NumPy"] >= 0.85 and last["test torch"] >= 0.85),
                 f"NumPy {last['test NumPy']:.4f}, PyTorch {last['test torch']:.4f} after {epochs} epochs")
     ctx.table("accuracy", frame)
-    ctx.figure("accuracy", lambda: _plot_accuracy(frame, run_.losses_np, run_.losses_t))
-
-
-def _plot_accuracy(frame, losses_np, losses_t):
-    fig, axes = plots.grid(2, 2, size=(5, 3.6))
-    ax = axes[0]
-    for split, color in (("train", "tab:blue"), ("test", "tab:green")):
-        ax.plot(frame["epoch"], frame[f"{split} NumPy"], "o-", color=color, lw=2, ms=4, label=f"{split} (NumPy)")
-        ax.plot(frame["epoch"], frame[f"{split} torch"], "x--", color="tab:orange" if split == "train" else "tab:red",
-                lw=1, ms=6, label=f"{split} (PyTorch)")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy")
-    ax.set_title("Two-layer net: accuracy per epoch")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    plots.overlay(axes[1], np.arange(1, len(losses_np) + 1), losses_np, losses_t, title="training loss per step", xlabel="step", ylabel="loss")
-    axes[1].set_yscale("log")
-    fig.tight_layout()
-    return fig
+    ctx.figure("accuracy", lambda: plots.accuracy_and_loss(frame, run_.losses_np, run_.losses_t,
+                                                           "Two-layer net: accuracy per epoch"))

@@ -8,6 +8,8 @@
     schedules.py    step-decay, exponential-decay, inverse-time-decay
     init.py         xavier-normal/-uniform, he-normal/-uniform, lecun-normal/-uniform, fans (initializers)
     networks.py     mlp (the book's TwoLayerNet / MultiLayerNet, CS231n's nets)
+    convolution.py  conv2d (the book's Convolution), max-pool (its Pooling), avg-pool, im2col, col2im,
+                    simple-convnet (its SimpleConvNet)
     recurrent.py    rnn-step, rnn, lstm-step, lstm, gru-step, embedding, clip-grad-norm
     functional.py   CS231n's *_forward / *_backward pairs as layers
     _drivers.py     one driver per kind: runs the implementation under test beside the reference
@@ -21,7 +23,7 @@ tests and the guide read them; a new pair is one declaration plus one ``torch_re
 
 from __future__ import annotations
 
-from . import activations, gradients, init, layers, losses, networks, optimizers, recurrent, schedules
+from . import activations, convolution, gradients, init, layers, losses, networks, optimizers, recurrent, schedules
 from ._base import Comparison, Hparam, Mistake, Pair, TargetError, VerifyUsageError
 
 KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network", "initializer")
@@ -29,7 +31,7 @@ KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": 
 
 PAIRS: dict[tuple[str, str], Pair] = {
     (p.kind, p.id): p
-    for module in (activations, gradients, losses, layers, optimizers, schedules, networks, init, recurrent)
+    for module in (activations, gradients, losses, layers, optimizers, schedules, networks, init, convolution, recurrent)
     for p in module.PAIRS
 }
 

@@ -2,7 +2,9 @@
 book's classes: ``affine_forward(x, w, b) -> (out, cache)`` with ``affine_backward(dout, cache)
 -> (dx, dw, db)``, and the same for relu, sigmoid, batchnorm (``bn_param`` with mode, eps,
 momentum, running statistics), dropout (``dropout_param`` with mode and p, CS231n's *keep*
-probability), and assignment 3's rnn_step, rnn, lstm_step, lstm and word_embedding."""
+probability), ``conv_forward_naive``/``conv_backward_naive`` (``conv_param`` with stride and pad),
+``max_pool_forward_naive``/``max_pool_backward_naive`` (``pool_param``), and assignment 3's
+rnn_step, rnn, lstm_step, lstm and word_embedding."""
 
 from __future__ import annotations
 
@@ -92,6 +94,36 @@ class Dropout(_Functional):
         return self._backward(dout)
 
 
+class Conv(_Functional):
+    """``conv_forward_naive(x, w, b, conv_param)`` with ``conv_param = {'stride', 'pad'}``."""
+
+    def __init__(self, W, b, stride=1, pad=0):
+        super().__init__()
+        self.W, self.b, self.conv_param = W, b, {"stride": stride, "pad": pad}
+
+    def forward(self, x):
+        return self._forward(x, self.W, self.b, self.conv_param)
+
+    def backward(self, dout):
+        dx, self.grads["W"], self.grads["b"] = self._backward(dout)
+        return dx
+
+
+class MaxPool(_Functional):
+    """``max_pool_forward_naive(x, pool_param)`` with ``pool_param = {'pool_height', 'pool_width',
+    'stride'}`` (CS231n's max pooling has no padding)."""
+
+    def __init__(self, pool_h=2, pool_w=2, stride=2):
+        super().__init__()
+        self.pool_param = {"pool_height": pool_h, "pool_width": pool_w, "stride": stride}
+
+    def forward(self, x):
+        return self._forward(x, self.pool_param)
+
+    def backward(self, dout):
+        return self._backward(dout)
+
+
 class RecurrentStep(_Functional):
     """``rnn_step_forward(x, prev_h, Wx, Wh, b) -> (next_h, cache)`` with ``rnn_step_backward(dnext_h,
     cache) -> (dx, dprev_h, dWx, dWh, db)``, and the LSTM's (x, prev_h, prev_c, …) -> (next_h,
@@ -146,6 +178,7 @@ class WordEmbedding(_Functional):
 # stem of X_forward / X_backward → (layer pair id, adapter class)
 ADAPTERS = {"affine": ("linear", Affine), "relu": ("relu", Elementwise), "sigmoid": ("sigmoid", Elementwise),
             "tanh": ("tanh", Elementwise), "batchnorm": ("batchnorm", BatchNorm), "dropout": ("dropout", Dropout),
+            "conv": ("conv2d", Conv), "maxpool": ("max-pool", MaxPool),
             "rnnstep": ("rnn-step", RecurrentStep), "rnn": ("rnn", RecurrentSequence),
             "lstmstep": ("lstm-step", RecurrentStep), "lstm": ("lstm", RecurrentSequence),
             "wordembedding": ("embedding", WordEmbedding)}

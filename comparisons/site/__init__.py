@@ -324,8 +324,11 @@ def _glossary_page(site: Site) -> None:
 def _bench_page(site: Site) -> None:
     data = json.loads((site.folder / "bench" / "bench.json").read_text(encoding="utf-8"))
     frame = pd.DataFrame(data["rows"])
+    conv = pd.DataFrame(data.get("conv") or [])
     site.write("bench/index.html", "bench.html", title="Benchmark", bench=data, table=frame_html(frame),
-               has_figure=(site.folder / "bench" / "bench.png").is_file())
+               has_figure=(site.folder / "bench" / "bench.png").is_file(),
+               conv_table=frame_html(conv) if len(conv) else "",
+               has_conv_figure=(site.folder / "bench" / "bench-conv.png").is_file())
 
 
 SWEEP_COLUMNS = ["concept", "check", "dtype", "runs", "passed", "pass_rate", "worst_max_rel_err",
