@@ -88,8 +88,9 @@ def run(ctx):
                     flat(bridge.mlp_arrays(model)), kind="trained")
     else:
         val_np = np.array(lock.val_losses)
-    ctx.finding("training stopped before the last epoch", stopped_t is not None and stopped_t < MAX_EPOCHS - 1,
-                f"best epoch {best_t + 1}, stopped at epoch {None if stopped_t is None else stopped_t + 1}")
+    # whether the patience runs out within the epochs depends on the data drawn (4 of seeds 40-99 in
+    # the quick set-up ran to the end): an outcome the page states only where it showed
+    ctx.observed("training stopped before the last epoch", stopped_t is not None and stopped_t < MAX_EPOCHS - 1)
     _quote(ctx, val_t, best_t, stopped_t, x_tr.shape[1])
     ctx.table("validation-loss", pd.DataFrame({"epoch": np.arange(1, len(val_np) + 1), "NumPy": val_np,
                                                "torch": np.r_[val_t, [np.nan] * (len(val_np) - len(val_t))][:len(val_np)]}))

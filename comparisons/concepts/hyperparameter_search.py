@@ -125,9 +125,8 @@ def run(ctx):
         first_round = table[table["round"] == 1]
         best_lr, median_lr = first_round.iloc[0]["lr"], float(np.median(first_round["lr"]))
         ctx.value("median lr of round 1", median_lr)
-        ctx.finding("the best trial uses a larger learning rate than the median trial", bool(best_lr > median_lr),
-                    f"round 1: best lr {best_lr:.2e} (val acc {first_round.iloc[0]['val NumPy']:.3f}), median lr "
-                    f"{median_lr:.2e}: in {epochs} epochs, small learning rates barely move")
+        # a tendency, not a law: at seed 85 (quick) the best of 12 trials had lr 6.7e-6 below the median
+        ctx.observed("the best trial uses a larger learning rate than the median trial", bool(best_lr > median_lr))
     ctx.value("best validation accuracy", float(table.iloc[0]["val NumPy"]))
     ctx.value("best lr", float(table.iloc[0]["lr"]))
     ctx.value("best weight decay", float(table.iloc[0]["weight_decay"]))
