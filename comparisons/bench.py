@@ -215,7 +215,7 @@ def _lstm_rows(impl, device, repeats, rng, say) -> list[dict]:
             sides.append((f"torch {dev.type}", torch_step))
         medians = {}
         for side, step in sides:
-            med, q1, q3 = _time(step, repeats)
+            med, q1, q3 = median_ms(step, repeats)
             medians[side] = med
             rows.append({"network": name, "batch": N, "dtype": dtype, "side": side, "median ms/step": med,
                          "IQR ms": f"{q1:.3f}–{q3:.3f}"})
