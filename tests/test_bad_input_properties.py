@@ -910,6 +910,7 @@ GRADIENT_CASES = {
 
 INIT_CASES = {
     "init.zeros": Case({"shape": shape_arg()}, init.zeros, lambda shape: torch.zeros(shape)),
+    "init.fans": Case({"shape": shape_arg()}, init.fans),
     "init.constant": Case({"shape": shape_arg(), "value": Real(0.5, finite=False)}, init.constant,
                           lambda shape, value: torch.full(shape, real_number(value))),
     "init.normal": Case({"rng": rng_arg(), "shape": shape_arg(), "std": Real(0.1, low=0)}, init.normal),
@@ -1249,13 +1250,9 @@ RECURRENT_CASES = {
                                                   lambda x, t: classifier_t(SCP, x, t, grads=True)),
 }
 
-CASES = {**ACTIVATION_CASES, **LOSS_CASES, **LAYER_CASES, **OPTIM_CASES, **NETWORK_CASES, **DELTA_CASES,
+CASES = {**ACTIVATION_CASES, **LOSS_CASES, **LAYER_CASES, **CONV_CASES, **OPTIM_CASES, **NETWORK_CASES, **DELTA_CASES,
          **REGRESSION_CASES, **GRADIENT_CASES, **INIT_CASES, **REGULARIZATION_CASES, **SCHEDULE_CASES, **SEARCH_CASES,
          **RECURRENT_CASES}
-
-
-CASES = {**ACTIVATION_CASES, **LOSS_CASES, **LAYER_CASES, **CONV_CASES, **OPTIM_CASES, **NETWORK_CASES, **DELTA_CASES,
-         **REGRESSION_CASES, **GRADIENT_CASES, **INIT_CASES, **REGULARIZATION_CASES, **SCHEDULE_CASES, **SEARCH_CASES}
 
 NOT_DRIVEN = {  # public names with arguments that no malformed input can reach, and why
     "layers.Layer.forward": "abstract: raises NotImplementedError; every layer class is driven instead",

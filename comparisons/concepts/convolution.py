@@ -131,12 +131,7 @@ the machine and are never a check (`python -m comparisons bench` measures them i
 {{table:timing|The same numbers, and each relative to nn.Conv2d.}}
 """
 
-CODE = [
-    (scratch.conv.im2col, tconv.unfold),
-    (scratch.conv.Convolution, tconv.conv2d),
-    (scratch.conv.Pooling, tconv.pool2d),
-    (scratch.networks.SimpleConvNet, tconv.SimpleConvNet),
-]
+PAIRS = [("function", "im2col"), ("layer", "conv2d"), ("layer", "max-pool"), ("network", "simple-convnet")]
 
 
 # (pool_h, pool_w, stride, pad): the book's 2×2/2, overlapping windows, padding, non-square
