@@ -71,15 +71,9 @@ def measure(actual, expected) -> tuple[float, float]:
     e = np.asarray(expected, dtype=np.float64)
     if a.size == 0:
         return 0.0, 0.0
-    with np.errstate(invalid="ignore", over="ignore"):
-        diff = np.abs(a - e)
-    worst = diff.max()
-    if np.isfinite(worst):  # no inf or nan anywhere: the common case, in fewer passes
-        if worst == 0:
-            return 0.0, 0.0
-        scale = np.maximum(np.abs(a), np.abs(e))
-        rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
-        return float(worst), float(rel.max())
+    fused = _finite_errors(a, e)
+    if fused is not None:  # no inf or nan anywhere: the common case, in fewer passes
+        return fused[:2]
     same = (a == e) | (np.isnan(a) & np.isnan(e))
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.where(same, 0.0, np.abs(a - e))
@@ -116,10 +110,11 @@ def close(a, e, atol: float, rtol: float, scale=None) -> np.ndarray:
     return ok | (a == e) | (np.isnan(a) & np.isnan(e))
 
 
-def _finite_errors(a: np.ndarray, e: np.ndarray, atol: float, rtol: float):
-    """(max_abs_err, max_rel_err, allclose) of two float64 arrays in one pass over |a − e|, or None
-    when either holds an inf or nan (then :func:`measure` and :func:`close` handle them). The
-    same numbers as those two, computed once: a lockstep run compares every step."""
+def _finite_errors(a: np.ndarray, e: np.ndarray, atol: float | None = None, rtol: float | None = None):
+    """(max_abs_err, max_rel_err, allclose) of two float64 arrays from one |a − e|, or None when
+    either holds an inf or nan (then :func:`measure` and :func:`close` handle them); the verdict is
+    None when no tolerance is given. The same numbers as those two, computed once: a lockstep run
+    compares every step."""
     if a.size == 0:
         return 0.0, 0.0, True
     with np.errstate(invalid="ignore", over="ignore"):
@@ -131,10 +126,21 @@ def _finite_errors(a: np.ndarray, e: np.ndarray, atol: float, rtol: float):
         return 0.0, 0.0, True
     abs_e = np.abs(e)
     scale = np.maximum(np.abs(a), abs_e)
-    rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+    rel = float(np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0).max())
+    if atol is None:
+        return worst, rel, None
     abs_e *= rtol
     abs_e += atol
-    return worst, float(rel.max()), bool(np.all(diff <= abs_e))
+    return worst, rel, bool(np.all(diff <= abs_e))
+
+
+def _errors_and_verdict(a: np.ndarray, e: np.ndarray, atol: float, rtol: float, scale=None):
+    """(max_abs_err, max_rel_err, allclose) of two float64 arrays of one shape: in one pass where
+    all is finite and no ``scale`` is given, else by :func:`measure` and :func:`close`."""
+    fused = _finite_errors(a, e, atol, rtol) if scale is None else None
+    if fused is not None:
+        return fused
+    return (*measure(a, e), bool(np.all(close(a, e, atol, rtol, scale))))
 
 
 @dataclass
@@ -162,12 +168,7 @@ class Stepwise:
         if a.shape != e.shape:
             self.problem = self.problem or f"shape mismatch at step {step}: under test {a.shape}, PyTorch {e.shape}"
             return False
-        fused = _finite_errors(a, e, self.atol, self.rtol) if scale is None else None
-        if fused is None:  # inf or nan somewhere, or a scale: the general path
-            abs_err, rel_err = measure(a, e)
-            ok = bool(np.all(close(a, e, self.atol, self.rtol, scale)))
-        else:
-            abs_err, rel_err, ok = fused
+        abs_err, rel_err, ok = _errors_and_verdict(a, e, self.atol, self.rtol, scale)
         self.max_abs_err = max(self.max_abs_err, abs_err)
         self.max_rel_err = max(self.max_rel_err, rel_err)
         if not ok and self.first_mismatch is None:
@@ -179,8 +180,7 @@ class Stepwise:
         a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
         if a.shape != e.shape:
             return False
-        fused = _finite_errors(a, e, self.atol, self.rtol) if scale is None else None
-        return bool(np.all(close(a, e, self.atol, self.rtol, scale))) if fused is None else fused[2]
+        return _errors_and_verdict(a, e, self.atol, self.rtol, scale)[2]
 
     @property
     def passed(self) -> bool:

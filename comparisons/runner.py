@@ -133,10 +133,6 @@ def _said(ctx: ConceptContext, say) -> ConceptContext:
     return ctx
 
 
-def _worker_init(device: str) -> None:
-    configure_torch(device)
-
-
 def _run_task(task):
     concept, dtype, artifacts_dir, options = task
     return concept, dtype, run_one(registry.get(concept), options, dtype, artifacts_dir)
@@ -150,7 +146,7 @@ def _run_in_workers(tasks, options: RunOptions, jobs: int, say) -> dict:
     contexts = {}
     say(f"{len(tasks)} tasks in {jobs} worker processes ...")
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                initializer=_worker_init, initargs=(options.device,)) as pool:
+                                initializer=configure_torch, initargs=(options.device,)) as pool:
         futures = [pool.submit(_run_task, (module.ID, dtype, artifacts_dir, options)) for module, dtype, artifacts_dir in tasks]
         for future in cf.as_completed(futures):
             concept, dtype, ctx = future.result()
