@@ -39,8 +39,10 @@ transposes at that single border.
 
 **The three-way gradient check.** On a small network and batch, every parameter's gradient is
 computed three ways: backpropagation (`scratch`), central differences (`scratch`'s
-`numerical_gradient`, $h = 10^{-4}$, always in float64 as CS231n advises) and autograd; backprop
-is compared with both. Backprop and autograd are the same math (an exact check); the numerical
+`numerical_gradient`, $h = 10^{-5}$ as in CS231n, always in float64 as CS231n advises) and
+autograd; backprop is compared with both. A central difference that straddles ReLU's kink measures
+neither side's slope, so the ReLU net's parameters are drawn until no hidden pre-activation lies
+within {{value:kink margin|g}} of 0 ({{finding:the ReLU gradient check's point lies at least 3e-05 from every kink|checked}}). Backprop and autograd are the same math (an exact check); the numerical
 gradient carries truncation and rounding error (a gradcheck).
 
 **Training.** The book's two-layer net, here {{value:input width}} → 50 → 10 with ReLU on
@@ -136,8 +138,38 @@ def _flattening(ctx):
                 f"Affine: {out.shape}; nn.Linear(4, 6) on x: {tuple(y_last.shape)}")
 
 
+GRADCHECK_H = 1e-5  # CS231n's step: truncation (h²) and rounding (ε/h) error both ~1e-11 here
+KINK_MARGIN = 3 * GRADCHECK_H  # W1 moved by ±h moves a pre-activation by h·|x| ≤ h (pixels in [0, 1])
+
+
+def relu_kink_distance(params: dict, x) -> float:
+    """The smallest |pre-activation| of any hidden ReLU layer of the net ``params`` (W1, b1, …) on
+    ``x``, in float64: a central difference with a step below it cannot cross ReLU's kink."""
+    h, depth, closest = np.asarray(x, dtype=np.float64), len(params) // 2, np.inf
+    for i in range(1, depth):
+        z = h @ params[f"W{i}"] + params[f"b{i}"]
+        closest, h = min(closest, float(np.abs(z).min())), np.maximum(z, 0)
+    return closest
+
+
+def _gradcheck_params(ctx, label, sizes, activation, x):
+    """He-initialised parameters; for a ReLU net redrawn until no central difference straddles a kink."""
+    for draw in range(1, 51):
+        params0 = he_params(ctx.rng, sizes)
+        if activation != "relu":
+            return params0
+        distance = relu_kink_distance(params0, x)
+        if distance > KINK_MARGIN:
+            break
+    ctx.value("kink margin", KINK_MARGIN)
+    ctx.finding(f"the ReLU gradient check's point lies at least {KINK_MARGIN:g} from every kink", distance > KINK_MARGIN,
+                f"{label}: closest hidden pre-activation to 0: {distance:.1e} (parameters drawn {draw} time(s)); "
+                f"central differences step h = {GRADCHECK_H:g}")
+    return params0
+
+
 def _three_way(ctx, label, sizes, activation, x, t):
-    params0 = he_params(ctx.rng, sizes)
+    params0 = _gradcheck_params(ctx, label, sizes, activation, x)
     x = ctx.array(x)
     net = ctx.impl.networks.MultiLayerNet({k: ctx.array(v) for k, v in params0.items()}, activation=activation,
                                           layers=ctx.impl.layers)
@@ -145,10 +177,10 @@ def _three_way(ctx, label, sizes, activation, x, t):
         backprop = net.gradient(x, t)
         numerical = None
         if sizes[0] <= 64:  # two forward passes per parameter: kept to small inputs
-            # always in float64 (CS231n): float32 leaves ~3 digits, and h = 1e-2 would cross ReLU's kink
+            # always in float64 (CS231n): float32 leaves ~3 digits
             net64 = ctx.impl.networks.MultiLayerNet({k: v.astype(np.float64) for k, v in net.params.items()},
                                                     activation=activation, layers=ctx.impl.layers)
-            numerical = net64.numerical_gradient(x.astype(np.float64), t, h=1e-4)
+            numerical = net64.numerical_gradient(x.astype(np.float64), t, h=GRADCHECK_H)
     model = tnet.mlp(sizes, activation).to(dtype=ctx.torch_dtype, device=ctx.device)
     bridge.load_mlp(model, params0)
     with ctx.timed("torch"):
