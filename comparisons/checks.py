@@ -110,7 +110,7 @@ def close(a, e, atol: float, rtol: float, scale=None) -> np.ndarray:
     return ok | (a == e) | (np.isnan(a) & np.isnan(e))
 
 
-def _finite_errors(a: np.ndarray, e: np.ndarray, atol: float | None = None, rtol: float | None = None):
+def _finite_errors(a: np.ndarray, e: np.ndarray, atol: float | None = None, rtol: float | None = None, scale=None):
     """(max_abs_err, max_rel_err, allclose) of two float64 arrays from one |a − e|, or None when
     either holds an inf or nan (then :func:`measure` and :func:`close` handle them); the verdict is
     None when no tolerance is given. The same numbers as those two, computed once: a lockstep run
@@ -125,10 +125,12 @@ def _finite_errors(a: np.ndarray, e: np.ndarray, atol: float | None = None, rtol
     if worst == 0.0:
         return 0.0, 0.0, True
     abs_e = np.abs(e)
-    scale = np.maximum(np.abs(a), abs_e)
-    rel = float(np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0).max())
+    both = np.maximum(np.abs(a), abs_e)
+    rel = float(np.divide(diff, both, out=np.zeros_like(diff), where=both > 0).max())
     if atol is None:
         return worst, rel, None
+    if scale is not None:
+        np.maximum(abs_e, scale, out=abs_e)
     abs_e *= rtol
     abs_e += atol
     return worst, rel, bool(np.all(diff <= abs_e))
@@ -136,8 +138,8 @@ def _finite_errors(a: np.ndarray, e: np.ndarray, atol: float | None = None, rtol
 
 def _errors_and_verdict(a: np.ndarray, e: np.ndarray, atol: float, rtol: float, scale=None):
     """(max_abs_err, max_rel_err, allclose) of two float64 arrays of one shape: in one pass where
-    all is finite and no ``scale`` is given, else by :func:`measure` and :func:`close`."""
-    fused = _finite_errors(a, e, atol, rtol) if scale is None else None
+    all is finite, else by :func:`measure` and :func:`close`."""
+    fused = _finite_errors(a, e, atol, rtol, scale)
     if fused is not None:
         return fused
     return (*measure(a, e), bool(np.all(close(a, e, atol, rtol, scale))))

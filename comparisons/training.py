@@ -276,37 +276,42 @@ def flat(params: dict) -> np.ndarray:
     return np.concatenate([np.asarray(params[k]).ravel() for k in sorted(params)])
 
 
-def compare_params(ctx, label: str, run: PairRun, kind: str = "trained", note: str = "", exclude=()) -> str | None:
+def compare_params(ctx, label: str, run: PairRun, kind: str = "trained", note: str = "", exclude=(),
+                   state: dict | None = None) -> str | None:
     """The free-running comparison of a run (float64): all final parameters at once
-    (concatenated, less the keys in ``exclude``), and the loss at every step. A run that diverged
-    is compared up to its last finite step. The lockstep checks were recorded by
-    :func:`train_pair` itself. Returns the note of a chaotic parting (see :func:`_record_parting`),
-    else None."""
+    (concatenated, less the keys in ``exclude``), the loss at every step, and any other ``state``
+    the run ends with ({name: (NumPy's, torch's)}, e.g. batch norm's running statistics; checked as
+    ``"<label>: <name>"``; without a free-running pair, the lockstep run's). A run that diverged is
+    compared up to its last finite step. The lockstep checks were recorded by :func:`train_pair`
+    itself. Returns the note of a chaotic parting (see :func:`_parting_note`), else None."""
     if not run.free_running:
+        for name, (a, e) in (state or {}).items():
+            ctx.compare(f"{label}: {name}", a, e, kind=kind, note=note)
         return None
     final_np = flat({k: v for k, v in run.params_np.items() if k not in exclude})
     final_t = flat({k: v for k, v in run.params_t.items() if k not in exclude})
-    if run.lockstep.passed:
-        parting = _record_parting(ctx, label, run, final_np, final_t, kind)
-        if parting:
-            return parting
     steps = len(run.losses_np)
-    ctx.compare(f"{label}: final parameters (free-running)", final_np, final_t, kind=kind,
-                note=" ".join(filter(None, [f"{final_np.size} parameters after {steps} steps.", note])))
-    ctx.compare(f"{label}: loss at every step (free-running)", run.losses_np, run.losses_t, kind=kind)
-    return None
-
-
-def _record_parting(ctx, label: str, run: PairRun, final_np, final_t, kind: str) -> str | None:
-    """A free-running pair that parts although every lockstep step agreed: shown as the finding it
-    is, not a failure. Recorded only when the trajectories start at rounding level
-    and the gap grows from there: rounding amplified step after step by a chaotic run (e.g. batch
-    norm over weights so small that its variance is below ε). The same math is proved step by step
-    by the lockstep checks; a mistake would show there, at the step where it first matters. Returns
-    the finding's note, or None where the pair did not part that way."""
+    compared = {"final parameters (free-running)": (final_np, final_t, f"{final_np.size} parameters after {steps} steps."),
+                "loss at every step (free-running)": (run.losses_np, run.losses_t, ""),
+                **{name: (a, e, "") for name, (a, e) in (state or {}).items()}}
     atol, rtol = ctx.tolerance(kind)
-    if np.all(close(final_np, final_t, atol, rtol)) and np.all(close(run.losses_np, run.losses_t, atol, rtol)):
-        return None
+    parts = not all(np.all(close(a, e, atol, rtol)) for a, e, _ in compared.values())
+    parting = _parting_note(ctx, label, run) if parts and run.lockstep.passed else None
+    for name, (a, e, what) in compared.items():
+        if parting:
+            ctx.finding(f"{label}: {name}", True, parting, a, e)
+        else:
+            ctx.compare(f"{label}: {name}", a, e, kind=kind, note=" ".join(filter(None, [what, note])))
+    return parting
+
+
+def _parting_note(ctx, label: str, run: PairRun) -> str | None:
+    """A free-running pair that parts although every lockstep step agreed: shown as the finding it
+    is, not a failure. Recognised only when the trajectories start at rounding level and the loss
+    gap grows from there: rounding amplified step after step by a chaotic run (e.g. batch norm over
+    weights so small that its variance is below ε). The same math is proved step by step by the
+    lockstep checks; a mistake would show there, at the step where it first matters. Returns the
+    finding's note, or None where the pair did not part that way."""
     gap = np.abs(np.subtract(run.losses_np, run.losses_t)) / np.maximum(np.abs(run.losses_t), 1e-300)
     if len(gap) < 10 or not np.all(np.isfinite(gap)):
         return None
@@ -314,12 +319,9 @@ def _record_parting(ctx, label: str, run: PairRun, final_np, final_t, kind: str)
     if start > ctx.tolerance("exact")[1] or end < 100 * start:
         return None
     growth = (end / start) ** (1 / (len(gap) - 1))
-    note = (f"Every step agrees in lockstep (the '{label}: lockstep …' checks), so both sides compute the same steps. "
+    return (f"Every step agrees in lockstep (the '{label}: lockstep …' checks), so both sides compute the same steps. "
             f"Free-running, the relative loss gap is {start:.1e} over the first steps and {end:.1e} at the end (×{growth:.2f} "
             f"per step on average): float64 rounding amplified by a chaotic run, not a difference in the math.")
-    ctx.finding(f"{label}: final parameters (free-running)", True, note, final_np, final_t)
-    ctx.finding(f"{label}: loss at every step (free-running)", True, note, run.losses_np, run.losses_t)
-    return note
 
 
 def overfitting_setup(ctx, n_train: int = 300, hidden: int = 6):

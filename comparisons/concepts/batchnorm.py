@@ -231,19 +231,17 @@ def _grid(ctx):
             # biases just before batch norm have a zero gradient: they hold only rounding noise,
             # so they are checked to stay at 0 instead of being compared elementwise
             pre_bn = {f"b{i}" for i in range(1, len(sizes) - 1)} if bn else set()
-            parting = compare_params(ctx, label, run_, exclude=pre_bn)
+            state = None
+            if bn:  # the running statistics follow the activations of the two trajectories
+                state = {"running variances": (
+                    np.concatenate([layer.running_var for layer in run_.net.batchnorms]),
+                    np.concatenate([ctx.numpy(m.running_var) for m in run_.model if isinstance(m, nn.BatchNorm1d)]))}
+            compare_params(ctx, label, run_, exclude=pre_bn, state=state)
             if bn:
                 atol = ctx.tolerance("trained")[0]
                 drift = max(float(np.abs(p[k]).max()) for p in (run_.params_np, run_.params_t) for k in pre_bn)
                 ctx.finding(f"{label}: biases before batch norm stay 0 (both sides)", drift <= atol,
                             f"largest |b| = {drift:.1e}: batch norm subtracts the mean, so their gradient is 0 up to rounding")
-            if bn:
-                rm_np = np.concatenate([layer.running_var for layer in run_.net.batchnorms])
-                rm_t = np.concatenate([ctx.numpy(m.running_var) for m in run_.model if isinstance(m, nn.BatchNorm1d)])
-                if parting:  # the running statistics follow the activations of the two trajectories
-                    ctx.finding(f"{label}: running variances", True, parting, rm_np, rm_t)
-                else:
-                    ctx.compare(f"{label}: running variances", rm_np, rm_t, kind="trained")
             with np.errstate(over="ignore", invalid="ignore"):
                 acc = run_.net.accuracy(ctx.array(x_tr), t_tr)
             rows.append({"weight std": scale, "batch norm": bn, "final train accuracy": acc,
