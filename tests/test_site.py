@@ -115,9 +115,12 @@ def test_quoting_what_the_run_never_recorded_is_an_error_when_the_pages_are_buil
         quoting({"BN learns": True}, {"scales": 14}).block(text)
 
 
-def test_an_unknown_marker_is_an_error():
+@pytest.mark.parametrize("text", ["{{valeu:x}}", "{{finding:BN learns|after $e^{1000}$ overflows}}"])
+def test_an_unknown_or_unparsed_marker_is_an_error(text):
+    """A finding's text may hold value markers but no other braces: a marker left unfilled is an
+    error, never printed raw on the page."""
     with pytest.raises(GuideError, match="does not know"):
-        quoting().block("{{valeu:x}}")
+        quoting({"BN learns": True}).block(text)
 
 
 def test_a_run_that_could_not_record_a_name_shows_it_as_not_computed():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import torch
@@ -33,26 +35,33 @@ $x W_1 W_2 W_3$ is $x$ times the single matrix $W_1 W_2 W_3$. So hidden layers n
 | ELU ($\alpha = 1$) | $x$ if $x > 0$ else $\alpha(e^x - 1)$ | $1$ if $x > 0$ else $\alpha e^x$ |
 | Maxout ($k$ pieces) | $\max_i (x W_i + b_i)$ | routes the gradient to the winning piece |
 
-{{figure:functions|Each activation function $h(x)$ (blue) and its derivative $h'(x)$ (green) for inputs from −6 to 6, as computed by `scratch` (lines) and by PyTorch's autograd (hollow markers). The two coincide everywhere; the step function's PyTorch derivative is drawn as the 0 that autograd refuses to compute.}}
+{{figure:functions|Each activation function $h(x)$ (blue) and its derivative $h'(x)$ (green) for inputs from −6 to 6, as computed by `scratch` (lines) and by PyTorch's autograd (hollow markers). {{finding:every function and derivative agrees on the grid|The two coincide everywhere (largest difference {{value:largest difference on the grid|.1e}})}}; the step function's PyTorch derivative is drawn as the 0 that autograd refuses to compute.}}
 
 Things worth seeing in the figure and the checks:
 
-* The step function's derivative is 0 wherever it exists, so gradient descent gets no signal
-  through it; that is why networks replaced it with the sigmoid. PyTorch's `torch.heaviside`
-  refuses to differentiate at all.
-* The sigmoid saturates: for $|x| > 5$ its derivative is below 0.007, so gradients vanish
-  (기울기 소실). Its outputs are all positive, so the inputs of the next neuron are all positive
-  and, for one sample, every weight gradient $\delta x_i$ of that neuron has the sign of $\delta$:
-  the update direction is confined to the all-positive or all-negative orthant, which slows
+* {{finding:step: derivative is 0 everywhere|The step function's derivative is 0 wherever it
+  exists}}, so gradient descent gets no signal through it; that is why networks replaced it with
+  the sigmoid. {{finding:step: torch refuses to differentiate|PyTorch's `torch.heaviside` refuses
+  to differentiate at all}}.
+* The sigmoid saturates: for $|x| > 5$ its derivative is below {{value:sigmoid derivative at 5|.4f}}
+  (computed by this run), so gradients vanish (기울기 소실). Its outputs are all positive, so the inputs of the next neuron are all positive
+  and, for one sample, {{finding:all-positive inputs: one sign per weight gradient (NumPy)|every
+  weight gradient $\delta x_i$ of that neuron has the sign of $\delta$}} (checked on
+  {{value:sigmoid-fed neurons}} neurons): the update direction is confined to the all-positive or all-negative orthant, which slows
   learning. tanh is zero-centred and avoids it.
-* ReLU's derivative at exactly 0 is a convention; PyTorch uses 0, and so does `scratch`. Leaky ReLU
-  uses its slope there. These conventions matter for exact comparisons on inputs such as 0.
+* ReLU's derivative at exactly 0 is a convention; PyTorch uses 0, and
+  {{finding:relu'(0) = 0 as torch|so does the implementation under test}}. Leaky ReLU uses
+  its slope there ({{finding:leaky_relu'(0) = slope as torch|on both sides}}). These conventions matter for exact comparisons on inputs such as 0.
 * The sigmoid is written so that it never overflows: with $z = e^{-|x|}$,
-  $\sigma(x) = 1/(1 + z)$ for $x \ge 0$ and $z/(1 + z)$ for $x < 0$. The textbook form
-  $1/(1 + e^{-x})$ gives the right value for $x = -1000$ too, but only after $e^{1000}$ overflows to
-  inf with a warning.
+  $\sigma(x) = 1/(1 + z)$ for $x \ge 0$ and $z/(1 + z)$ for $x < 0$
+  ({{finding:sigmoid(−1000) without an overflow|at $x = -1000$ it gives 0 with no warning}}). The
+  textbook form $1/(1 + e^{-x})$ {{finding:textbook sigmoid(−1000): right value after an overflow|gives
+  the right value there too, but only after $\exp(1000)$ overflows to inf with a warning}}.
 * Called without a slope or $\alpha$, Leaky ReLU uses 0.01 and ELU $\alpha = 1$, PyTorch's defaults
-  (`nn.LeakyReLU()`, `nn.ELU()`); a check builds both sides with no arguments.
+  (`nn.LeakyReLU()`, `nn.ELU()`); a check builds both sides with no arguments
+  ({{finding:leaky_relu at its default = nn.LeakyReLU() (function, derivative, layer forward and backward)|Leaky
+  ReLU agrees}}, {{finding:elu at its default = nn.ELU() (function, derivative, layer forward and backward)|ELU
+  agrees}}).
 * Maxout generalises ReLU (ReLU is the maxout of the pieces $x$ and $0$). PyTorch has no Maxout
   module; a PyTorch user writes it as one `nn.Linear(in, k·out)` and `amax` over the pieces.
 """
@@ -118,7 +127,11 @@ def run(ctx):
             if label == "grid":
                 curves[name] = (x, y_np, ctx.numpy(y_t), deriv_np, ctx.numpy(deriv_t))
 
+    grid = [r for r in ctx.records if r.check.endswith("(grid)")]
+    ctx.value("largest difference on the grid", max(r.max_abs_err for r in grid))
+    ctx.observed("every function and derivative agrees on the grid", all(r.passed for r in grid))
     _tanh_same_formula(ctx, inputs["random batch"])
+    _sigmoid_overflow(ctx)
     _kink_conventions(ctx)
     _defaults(ctx, inputs["grid"])
     _step(ctx, inputs["grid"], curves)
@@ -143,6 +156,24 @@ def _tanh_same_formula(ctx, x):
     ctx.finding("tanh forward: NumPy and torch libm differ by at most 2 ulp", bool(
         np.all(np.abs(ctx.impl.activations.tanh(x) - y_torch) <= 2 * np.spacing(np.abs(y_torch)))),
         "the only source of the tanh backward differences", ctx.impl.activations.tanh(x), y_torch)
+
+
+def _sigmoid_overflow(ctx):
+    """σ(−1000) two ways: the implementation under test (written not to overflow) and the textbook
+    1/(1 + e^−x), which reaches the right 0 only through e^1000 = inf."""
+    x = ctx.array([-1000.0])
+    ctx.value("sigmoid derivative at 5", float(ctx.impl.activations.sigmoid_grad(ctx.array([5.0]))[0]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = ctx.impl.activations.sigmoid(x)
+    ctx.finding("sigmoid(−1000) without an overflow", bool(ours[0] == 0.0 and not caught),
+                f"σ(−1000) = {ours[0]:g}; warnings: {[str(w.message) for w in caught] or 'none'}")
+    with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn"):
+        warnings.simplefilter("always")
+        textbook = 1.0 / (1.0 + np.exp(-x))
+    ctx.finding("textbook sigmoid(−1000): right value after an overflow",
+                bool(textbook[0] == 0.0 and any("overflow" in str(w.message) for w in caught)),
+                f"1/(1 + e^1000) = {textbook[0]:g}; warnings: {[str(w.message) for w in caught] or 'none'}")
 
 
 def _kink_conventions(ctx):
@@ -248,7 +279,7 @@ def _linear_collapse(ctx):
 def _sigmoid_fed_signs(ctx):
     """With all-positive inputs (sigmoid outputs), one sample's weight gradients share one sign."""
     signs_np, signs_t = [], []
-    for trial in range(20):
+    for trial in range(ctx.value("sigmoid-fed neurons", 20)):
         x = ctx.impl.activations.sigmoid(ctx.array(ctx.rng.normal(size=(1, 3))))  # all > 0
         W = ctx.array(ctx.rng.normal(size=(3, 1)))
         b = ctx.array(ctx.rng.normal(size=(1,)))

@@ -48,7 +48,7 @@ activation values (활성화값):
 * ReLU, std $\sqrt{2/n}$ (**He / Kaiming**): the 2 makes up for that half, and the spread stays
   the same in every layer. {{finding:ReLU: He keeps the spread, √(1/n) and 0.01 shrink it|In this
   run the fifth layer's root mean square is {{value:ReLU He: layer-5 rms}} with He,
-  {{value:ReLU √(1/n): layer-5 rms}} with $\sqrt{1/n}$ and {{value:ReLU std 0.01: layer-5 rms}} with
+  {{value:ReLU √(1/n): layer-5 rms}} with √(1/n) and {{value:ReLU std 0.01: layer-5 rms}} with
   0.01}}.
 
 {{figure:activation-histograms|The activation values of each of the five layers (columns) for each activation function and weight scale (rows), 30 bins. Filled: NumPy; outline: PyTorch, from the same weights. For ReLU only the positive values are counted, since half of them are exactly 0.}}

@@ -229,10 +229,11 @@ class Renderer:
 
         text = _FINDING.sub(finding, text)
         text = _VALUE.sub(value, text)
-        left = re.search(r"\{\{(?!figure:|table:)[^}]*\}\}", text)
+        left = re.search(r"\{\{(?!figure:|table:)[^}]*\}\}|\{\{(?:finding|value):.{0,60}", text, re.S)
         if left:
             raise GuideError(f"the guide of {facts.concept!r} holds a marker this site does not know: {left[0]!r} "
-                             "(known: {{figure:…}}, {{table:…}}, {{finding:CHECK|TEXT}}, {{value:NAME|SPEC}})")
+                             "(known: {{figure:…}}, {{table:…}}, {{finding:CHECK|TEXT}}, {{value:NAME|SPEC}}; "
+                             "a finding's TEXT may hold value markers but no other braces, so write math in it without {…})")
         return text
 
     @staticmethod
