@@ -218,12 +218,17 @@ class ConceptContext:
         return self._record(check, abs_err <= tol, abs_err, rel_err, tol, 0.0, "statistical", note)
 
     def value(self, name: str, number):
-        """Keep a number (or short text) of the run under ``name`` for the guide's text, which quotes
-        it as ``{{value:NAME}}`` (see :mod:`comparisons.site.text`); returns ``number``."""
+        """Keep a number (or short text, or a short list of numbers) of the run under ``name`` for
+        the guide's text, which quotes it as ``{{value:NAME}}`` (see :mod:`comparisons.site.text`;
+        a list is written comma-separated); returns ``number``."""
         if isinstance(number, (np.generic, np.ndarray)):
-            number = number.item()
-        if not isinstance(number, (int, float, str)) or isinstance(number, bool):
-            raise TypeError(f"value {name!r}: expected a number or a string, got {type(number).__name__}")
+            number = number.item() if np.ndim(number) == 0 else number.tolist()
+        if isinstance(number, (list, tuple)):
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in number):
+                raise TypeError(f"value {name!r}: a list must hold numbers only, got {number!r}")
+            number = list(number)
+        elif not isinstance(number, (int, float, str)) or isinstance(number, bool):
+            raise TypeError(f"value {name!r}: expected a number, a string or a list of numbers, got {type(number).__name__}")
         self.values[name] = number
         return number
 

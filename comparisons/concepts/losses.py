@@ -37,7 +37,8 @@ E = \tfrac12 (0.1^2 + 0.05^2 + 0.4^2 + 0.05^2 + 0.1^2 + 0.1^2) = 0.0975.
 $$
 
 If the 0.6 sat at index 7 instead, a wrong answer, $E = 0.5975$. The $\tfrac12$ makes the
-derivative simply $y - t$.
+derivative simply $y - t$. This run computes {{value:SSE, 0.6 at 2|.4f}} and {{value:SSE, 0.6 at 7|.4f}}
+({{finding:study notes example (0.6 at 2): SSE vs torch|`torch_ref` agrees}}; the table below).
 
 **Cross-entropy error** (교차 엔트로피 오차, CEE):
 
@@ -46,7 +47,10 @@ E = -\sum_k t_k \log y_k
 $$
 
 With a one-hot $t$ only the probability given to the right answer counts: the same example gives
-$E = -\log 0.6 = 0.5108$, and with the 0.6 at the wrong index $E = -\log 0.1 = 2.3026$. The second
+$E = -\log 0.6 = 0.5108$, and with the 0.6 at the wrong index $E = -\log 0.1 = 2.3026$ (this run:
+{{value:CEE, 0.6 at 2|.4f}} and {{value:CEE, 0.6 at 7|.4f}};
+{{finding:study notes example (0.6 at 7): SSE 0.5975, CEE 2.3026|both examples match the study
+notes to four decimals}}). The second
 number is worth remembering: a classifier of 10 classes that gives every class 0.1 (a guess) has a
 cross-entropy of $\ln 10 = 2.30$, the loss of chance against which a training curve is read. For a
 batch of $N$ the book divides by $N$: the mean loss (평균 손실 함수).
@@ -59,9 +63,9 @@ quadratically; the absolute error pulls every point with the same strength, so o
 MAE fit far less. $|\cdot|$ has no derivative at 0; $\operatorname{sign}(0) = 0$ is the usual
 subgradient.
 
-{{figure:loss-curves|Each loss against the prediction: SSE $\tfrac12 (y - 1)^2$ and CEE $-\log y$ for a true class with target 1, and MSE against MAE as functions of $y - t$. NumPy is the line, PyTorch the hollow markers; they coincide.}}
+{{figure:loss-curves|Each loss against the prediction: SSE $\tfrac12 (y - 1)^2$ and CEE $-\log y$ for a true class with target 1, and MSE against MAE as functions of $y - t$. NumPy is the line, PyTorch the hollow markers; where the markers sit on the line, the two agree.}}
 
-{{figure:outlier-fit|A line fitted by gradient descent to data $y = 2x + 1$ + noise with one outlier (top right): the MSE fit (red) is pulled towards the outlier, the MAE fit (green) much less. Solid: NumPy; dashed: PyTorch, on top of it.}}
+{{figure:outlier-fit|A line fitted by gradient descent to data $y = 2x + 1$ + noise with one outlier (top right): {{finding:MAE fit is closer to y = 2x + 1 than MSE fit|the MSE fit (red) is pulled towards the outlier, the MAE fit (green) much less ($|a - 2| + |b - 1|$: {{value:MSE fit error|.3f}} against {{value:MAE fit error|.3f}})}}. Solid: NumPy; dashed: PyTorch, on top of it.}}
 
 **Softmax-with-loss** is the cross-entropy of $\operatorname{softmax}(a)$ computed from the scores
 $a$ through log-softmax (log-sum-exp), so $\log 0$ never happens, and its gradient is the clean
@@ -70,17 +74,24 @@ $(y - t)/N$. This is `nn.CrossEntropyLoss`, which takes *scores* (logits), not p
 sigmoid output.
 
 **The δ inside the log.** The book writes `-np.sum(t * np.log(y + delta))` with
-$\delta = 10^{-7}$ so that $y = 0$ gives 16.1 instead of inf. PyTorch adds nothing (its
-`nn.BCELoss` clamps each log at −100 instead). The two agree *exactly* when $\delta = 0$, and with
-$\delta = 10^{-7}$ they differ by $\log(1 + \delta / y) \approx \delta / y$: invisible for
-$y = 0.6$ ($1.7 \times 10^{-7}$), large for $y = 10^{-7}$ (0.69). The checks prove both statements.
+$\delta = 10^{-7}$ so that {{finding:y = 0: book finite (−log 1e-7 = 16.1), torch inf|$y = 0$ gives
+16.1 instead of inf}}. PyTorch adds nothing (its
+`nn.BCELoss` clamps each log at −100 instead). {{finding:CEE with delta=0 = NLLLoss(log y)|The two
+agree *exactly* when $\delta = 0$}}, and with $\delta = 10^{-7}$
+{{finding:CEE delta=1e-7: torch − book = log(1 + δ/y) per sample|they differ by
+$\log(1 + \delta / y) \approx \delta / y$, sample by sample}}: invisible for $y = 0.6$
+({{value:δ effect at y = 0.6|.1e}}), large for $y = 10^{-7}$ ({{value:δ effect at y = 1e-7|.2f}}).
 
 {{table:delta-effect|$-\log(y + \delta)$ (the book) against $-\log y$ (PyTorch) for the probability $y$ of the true class: the difference is $\log(1 + \delta/y) \approx \delta/y$.}}
 
 **Why not train on accuracy?** Accuracy (정확도) only changes when a prediction flips class, so a
 small change of a weight almost never changes it: its gradient is 0 almost everywhere and gradient
 descent cannot move. The loss changes continuously with every weight. The checks take a numerical
-gradient of both on a small network.
+gradient of both on a small network: {{finding:accuracy: numerical gradient is 0 except where a sample sits within h of a decision boundary|accuracy's
+is 0 for {{value:weights where accuracy's numerical gradient is 0|.0%}} of the weights, and nonzero only
+where a sample sits within $h$ of a decision boundary (there it is a jump, not a slope)}};
+{{finding:loss: numerical gradient is non-zero|the loss's is nonzero for every weight}} and
+{{finding:loss: numerical gradient ≈ autograd (central difference)|matches autograd}}.
 """
 
 PAIRS = [("loss", "cross-entropy"), ("loss", "softmax-cross-entropy"), ("loss", "binary-cross-entropy")]
@@ -123,6 +134,8 @@ def _study_notes_examples(ctx):
         sse_t = float(tloss.sum_squared_error(ctx.tensor(y), ctx.tensor(t)))
         # the book's δ = 1e-7 is the same math as NLLLoss on log(y + δ)
         cee_t = float(tloss.cross_entropy_error(ctx.tensor(y).reshape(1, -1) + 1e-7, ctx.labels([2])))
+        ctx.value(f"SSE, 0.6 at {where}", sse)
+        ctx.value(f"CEE, 0.6 at {where}", cee)
         ctx.finding(f"study notes example (0.6 at {where}): SSE {expected_sse}, CEE {expected_cee}",
                     round(sse, 4) == expected_sse and round(cee, 4) == expected_cee,
                     f"SSE {sse:.6f}, CEE {cee:.6f}")
@@ -212,6 +225,9 @@ def _delta(ctx):
                            note="−log y − (−log(y + δ)) = log(1 + δ/y), sample by sample: the only difference is the δ. "
                                 "y + δ is rounded to one ulp of y, so at y = 1 the small difference (1e-7) carries a "
                                 "relative error of ε/δ: 1e-9 in float64; in float32 1 + 1e-7 rounds to 1 + 1.19e-7")
+    effect = ctx.numpy(torch_per).astype(np.float64) - book
+    ctx.value("δ effect at y = 0.6", effect[1])
+    ctx.value("δ effect at y = 1e-7", effect[5])
     ctx.differs("CEE delta=1e-7 differs from torch", book, torch_per, relation=relation,
                 note="δ changes −log y by about δ/y: 1.7e-7 at y = 0.6, 0.69 at y = 1e-7")
     zero = ctx.array([[0.0, 1.0]])
@@ -245,7 +261,7 @@ def _accuracy_has_no_gradient(ctx):
     g_loss = G.numerical_gradient(loss, W, h=h)
     Wt = ctx.tensor(W, requires_grad=True)
     tloss.softmax_cross_entropy(ctx.tensor(x) @ Wt, ctx.labels(labels)).backward()
-    zero = float(np.mean(g_acc == 0))
+    zero = ctx.value("weights where accuracy's numerical gradient is 0", float(np.mean(g_acc == 0)))
     near = _near_a_boundary(x.astype(np.float64), W.astype(np.float64), 1e-4)
     jumps = g_acc[g_acc != 0] * len(x) * 2e-4  # whole numbers of flipped predictions
     ctx.finding("accuracy: numerical gradient is 0 except where a sample sits within h of a decision boundary",
@@ -322,6 +338,8 @@ def _outlier_fit(ctx):
             a_np, b_np = a_t, b_t
         fits[loss] = (a_np[-1], b_np[-1], a_t[-1], b_t[-1])
     err = {k: abs(v[0] - 2) + abs(v[1] - 1) for k, v in fits.items()}
+    ctx.value("MSE fit error", err["squared"])
+    ctx.value("MAE fit error", err["absolute"])
     ctx.finding("MAE fit is closer to y = 2x + 1 than MSE fit", err["absolute"] < err["squared"],
                 f"|a−2|+|b−1|: MSE {err['squared']:.3f}, MAE {err['absolute']:.3f}")
     ctx.figure("outlier-fit", lambda: _plot_outlier(x, y, fits))

@@ -24,10 +24,11 @@ $$
 Every $y_k$ is in $(0, 1)$ and they sum to 1, so the output can be read as a probability (확률)
 per class. It is the usual output function of a classifier; a regression network uses the
 identity instead. The book's example: the scores $a = [0.3, 2.9, 4.0]$ give
-$\exp(a) = [1.350, 18.17, 54.60]$, which sum to 74.12, so $y = [0.018, 0.245, 0.737]$. The largest
-score gets the largest probability, but not all of it.
+$\exp(a)$ = [{{value:exp(a)|.2f}}], which sum to {{value:sum of exp(a)|.2f}}, so $y$ =
+[{{value:softmax(a)|.3f}}] ({{finding:book example: softmax([0.3, 2.9, 4.0]) = [0.018, 0.245, 0.737] to 3 decimals|the
+book's numbers, on both sides}}). The largest score gets the largest probability, but not all of it.
 
-{{figure:probabilities|The softmax of the scores [0.3, 2.9, 4.0] (left) and of [1010, 1000, 990] (right), NumPy and PyTorch side by side. The second is computed with the max-shift; without it the naive formula gives nan.}}
+{{figure:probabilities|The softmax of the scores [0.3, 2.9, 4.0] (left) and of [1010, 1000, 990] (right), NumPy and PyTorch side by side. The second is computed with the max-shift; {{finding:naive softmax overflows to nan|without it the naive formula gives nan}}.}}
 
 **Overflow (오버플로).** exp grows fast: $\exp(1010)$ is far beyond the largest float64
 (about $1.8 \times 10^{308}$), so the naive formula computes $\infty / \infty = \text{nan}$ for
@@ -41,9 +42,11 @@ $$
 
 so any $C'$ may be added to every input. Taking $C' = -\max(a)$ makes every exponent $\le 0$:
 nothing overflows, and the largest term is exactly 1, so the denominator is at least 1. The checks
-confirm both facts: the naive form gives nan, the shifted one gives
-$[0.99995, 4.54 \times 10^{-5}, 2.06 \times 10^{-9}]$, and adding any constant leaves the output
-unchanged.
+confirm both facts: {{finding:naive softmax overflows to nan|the naive form gives nan}}, the shifted
+one gives [{{value:shifted softmax of [1010, 1000, 990]|.5g}}] ({{finding:shifted softmax sums to
+1|summing to 1}}, {{finding:softmax([1010, 1000, 990]) shifted|as `torch.softmax` does}}), and
+{{finding:adding a constant leaves softmax unchanged|adding any constant leaves the output
+unchanged}} (five constants from −1000 to 1000, bit for bit).
 
 {{table:overflow|Softmax of [1010, 1000, 990]: the naive formula, the shifted one and PyTorch's.}}
 
@@ -69,12 +72,13 @@ DIFFERENCES = [
     ("naive form", "nan for large inputs", "never nan", "naive softmax overflows to nan"),
 ]
 
-SEED_EXAMPLE = [1010.0, 1000.0, 990.0]
+BOOK_EXAMPLE = [0.3, 2.9, 4.0]  # the book's scores
+OVERFLOW_EXAMPLE = [1010.0, 1000.0, 990.0]  # the study notes' overflow example
 
 
 def run(ctx):
     impl = ctx.impl.activations
-    a = ctx.array(SEED_EXAMPLE)
+    a = ctx.array(OVERFLOW_EXAMPLE)
     naive = impl.softmax_naive(a) if hasattr(impl, "softmax_naive") else None
     shifted = impl.softmax(a)
     torch_y = torch.softmax(ctx.tensor(a), dim=-1)
@@ -84,13 +88,18 @@ def run(ctx):
                     f"exp(1010) overflows in {ctx.dtype}: naive gives {naive.tolist()}")
     ctx.finding("shifted softmax sums to 1", bool(abs(float(shifted.sum()) - 1.0) <= 4 * np.finfo(ctx.np_dtype).eps),
                 actual=shifted.sum(), expected=1.0)
+    ctx.value("shifted softmax of [1010, 1000, 990]", shifted)
+    _book_example(ctx, impl)
 
     # Inputs on a grid of 1/1024 so that a + C is exact in both dtypes: the invariance can then
     # be seen bit for bit, without the rounding of the addition itself getting in the way.
     x = ctx.array(np.round(ctx.rng.normal(0.0, 4.0, size=(32, 10)) * 1024) / 1024)
+    invariant = True
     for C in (-1000.0, -3.5, 0.0, 7.25, 1000.0):
-        ctx.compare(f"softmax(a + {C:g}) = softmax(a)", impl.softmax(x + ctx.np_dtype(C)), impl.softmax(x),
-                    note="shift invariance: adding a constant to every input leaves softmax unchanged")
+        rec = ctx.compare(f"softmax(a + {C:g}) = softmax(a)", impl.softmax(x + ctx.np_dtype(C)), impl.softmax(x),
+                          note="shift invariance: adding a constant to every input leaves softmax unchanged")
+        invariant = invariant and rec.passed and rec.max_abs_err == 0.0
+    ctx.observed("adding a constant leaves softmax unchanged", invariant)
 
     batches = {
         "random batch": x,
@@ -112,16 +121,32 @@ def run(ctx):
     ctx.compare("softmax over axis 0", impl.softmax(x, axis=0), torch.softmax(ctx.tensor(x), dim=0))
 
     rows = [{"input": a_i, "naive": n_i, "shifted (NumPy)": s_i, "torch.softmax": t_i}
-            for a_i, n_i, s_i, t_i in zip(SEED_EXAMPLE, naive if naive is not None else [np.nan] * 3,
+            for a_i, n_i, s_i, t_i in zip(OVERFLOW_EXAMPLE, naive if naive is not None else [np.nan] * 3,
                                           shifted, ctx.numpy(torch_y))]
     ctx.table("overflow", pd.DataFrame(rows))
     ctx.figure("probabilities", lambda: _plot(ctx, impl))
 
 
+def _book_example(ctx, impl):
+    """The book's worked example, softmax([0.3, 2.9, 4.0]) = [0.018, 0.245, 0.737], on both sides."""
+    a = ctx.array(BOOK_EXAMPLE)
+    y = impl.softmax(a)
+    y_t = torch.softmax(ctx.tensor(a), dim=-1)
+    ctx.value("exp(a)", np.exp(a))
+    ctx.value("sum of exp(a)", float(np.exp(a).sum()))
+    ctx.value("softmax(a)", y)
+    ctx.compare("softmax([0.3, 2.9, 4.0])", y, y_t)
+    book = [0.018, 0.245, 0.737]
+    ctx.finding("book example: softmax([0.3, 2.9, 4.0]) = [0.018, 0.245, 0.737] to 3 decimals",
+                bool(np.allclose(np.round(y.astype(np.float64), 3), book, atol=0, rtol=0)
+                     and np.allclose(np.round(ctx.numpy(y_t).astype(np.float64), 3), book, atol=0, rtol=0)),
+                f"NumPy {np.round(y, 4).tolist()}, PyTorch {np.round(ctx.numpy(y_t), 4).tolist()}")
+
+
 def _plot(ctx, impl):
-    scores = ctx.array([0.3, 2.9, 4.0])
+    scores = ctx.array(BOOK_EXAMPLE)
     fig, axes = plots.grid(2, 2, size=(4.2, 3.0))
-    for ax, (label, a) in zip(axes, [("softmax([0.3, 2.9, 4.0])", scores), ("softmax([1010, 1000, 990])", ctx.array(SEED_EXAMPLE))]):
+    for ax, (label, a) in zip(axes, [("softmax([0.3, 2.9, 4.0])", scores), ("softmax([1010, 1000, 990])", ctx.array(OVERFLOW_EXAMPLE))]):
         y_np = impl.softmax(a)
         y_t = ctx.numpy(torch.softmax(ctx.tensor(a), dim=-1))
         pos = np.arange(len(a))

@@ -100,11 +100,14 @@ class Facts:
 
 
 def format_value(value, spec: str | None = None) -> str:
-    """A value for the text: to four significant digits, or by the format spec ``spec``."""
+    """A value for the text: to four significant digits, or by the format spec ``spec``; a list
+    element by element, comma-separated."""
     from .numbers import sig
 
     if value is MISSING:
         return "(not computed in this run)"
+    if isinstance(value, list):
+        return ", ".join(format_value(v, spec) for v in value)
     if spec:
         try:
             return format(value, spec)
