@@ -34,33 +34,30 @@ optimizer steps of that epoch (calling it before `optimizer.step()` skips the fi
 PyTorch warns). The first epoch therefore runs with $\eta_0$, the second with $\eta_1$, and so on:
 exactly the NumPy loop that sets `opt.lr = schedule(epoch)` at the start of every epoch.
 `ExponentialLR` multiplies by $\gamma$ at every step rather than evaluating $e^{-kt}$, so the two
-agree to rounding, not bit for bit.
+agree to rounding, not bit for bit ({{finding:exponential decay = η₀e^(−kt) in closed form|largest
+difference from the closed form over {{value:epochs}} epochs: {{value:exponential decay vs closed form|.1e}}}}).
 
 **Schedules and momentum.** Under a constant $\eta$ the textbook momentum $v \leftarrow \mu v - \eta g$
 and PyTorch's $b \leftarrow \mu b + g$, $p \leftarrow p - \eta b$ are the same rule ($v = -\eta b$).
 Under a schedule they are not: $v$ stores past gradients already multiplied by the $\eta$ of their
 step, while PyTorch multiplies the whole buffer by the current $\eta$. After $\eta$ halves, PyTorch's
 step shrinks at once; the textbook one keeps the momentum built at the old $\eta$. The checks show
-them equal until the first decay, parting at the first step after it (in lockstep), and prove the
-exact relation: the textbook rule is PyTorch's with the buffer multiplied by
+{{finding:textbook momentum before the first decay: lockstep parameters after the step|them equal
+until the first decay}}, {{finding:textbook momentum parts from torch's at the first step after the first decay|parting
+at the first step after it (in lockstep)}}, and
+{{finding:textbook momentum under a schedule = torch SGD(momentum) with b × η_old/η_new at each decay: lockstep parameters after the step|prove
+the exact relation}}: the textbook rule is PyTorch's with the buffer multiplied by
 $\eta_\text{old}/\eta_\text{new}$ whenever $\eta$ changes. AdamW's decoupled decay
-$p \leftarrow p(1 - \eta\lambda)$ also follows the schedule, because it uses the current $\eta$.
+$p \leftarrow p(1 - \eta\lambda)$ also follows the schedule, because it uses the current $\eta$
+({{finding:AdamW's decay follows the schedule (p ← p(1 − η_t λ)): lockstep parameters after the step|checked
+at every step}}).
 
 {{table:lr-per-epoch|The learning rate per epoch on both sides.}}
 
-**Schedules and momentum.** Under a constant $\eta$ the textbook momentum
-$v \leftarrow \mu v - \eta g$ and PyTorch's $b \leftarrow \mu b + g$, $p \leftarrow p - \eta b$ are
-the same rule ($v = -\eta b$). Under a schedule they are not: $v$ stores past gradients already
-multiplied by the $\eta$ of their step, while PyTorch multiplies the whole buffer by the current
-$\eta$. After $\eta$ halves, PyTorch's step shrinks at once; the textbook one keeps the momentum
-built at the old $\eta$. The checks show them equal until the first decay and different afterwards.
-AdamW's decoupled decay $p \leftarrow p(1 - \eta \lambda)$ also follows the schedule, because it
-uses the current $\eta$.
-
 The trained comparisons use the digits network (64→50→10, ReLU) on 500 training images, batches of
-50 in a shared shuffled order, 30 epochs, SGD from $\eta_0 = 0.2$.
+50 in a shared shuffled order, {{value:epochs}} epochs, SGD from $\eta_0 = 0.2$.
 
-{{figure:loss-curves|The training loss at every step under each schedule: NumPy line, PyTorch markers; they coincide.}}
+{{figure:loss-curves|The training loss at every step under each schedule: NumPy line, PyTorch markers; {{finding:every schedule's loss agrees at every step|they coincide}}.}}
 """
 
 PAIRS = [("schedule", "step-decay"), ("schedule", "exponential-decay"), ("schedule", "inverse-time-decay")]
@@ -103,6 +100,7 @@ def run(ctx):
     x_tr, t_tr, _, _ = data.digits(ctx.rng)
     x_tr, t_tr = x_tr[:500], t_tr[:500]
     params0 = he_params(ctx.rng, [64, 50, 10])
+    ctx.value("epochs", EPOCHS)
     batches = data.epoch_batches(ctx.rng, len(x_tr), 50, EPOCHS)
     epoch_of_step = np.repeat(np.arange(EPOCHS), len(batches) // EPOCHS)
     results = {}
@@ -115,8 +113,11 @@ def run(ctx):
         compare_params(ctx, name, run_, note="SGD, scheduler stepped after each epoch.")
         results[name] = (lr_np, lr_t, run_.losses_np, run_.losses_t)
     closed = np.array([LR0 * math.exp(-0.1 * t) for t in range(EPOCHS)])
-    ctx.compare("exponential decay = η₀e^(−kt) in closed form", results["exponential k=0.1"][1],
-                closed[: len(results["exponential k=0.1"][1])])
+    rec = ctx.compare("exponential decay = η₀e^(−kt) in closed form", results["exponential k=0.1"][1],
+                      closed[: len(results["exponential k=0.1"][1])])
+    ctx.value("exponential decay vs closed form", rec.max_abs_err)
+    losses = [r for r in ctx.records if r.check.split(":")[0] in results and "loss" in r.check]
+    ctx.observed("every schedule's loss agrees at every step", all(r.passed for r in losses))
 
     _momentum_under_schedule(ctx, x_tr, t_tr, params0, batches, epoch_of_step)
     _adamw_under_schedule(ctx, x_tr, t_tr, params0, batches, epoch_of_step)
