@@ -34,13 +34,14 @@ giving every parameter its own step size (adaptive methods).
 | Adam | $m \leftarrow \beta_1 m + (1 - \beta_1) g$; $v \leftarrow \beta_2 v + (1 - \beta_2) g^2$; $p \leftarrow p - \eta\, m / (\sqrt v + \epsilon)$ (the study notes: no bias correction) | `Adam`: $\hat m = m / (1 - \beta_1^t)$, $\hat v = v / (1 - \beta_2^t)$, $p \leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)$ |
 | AdamW | — | `AdamW`: $p \leftarrow p (1 - \eta \lambda)$, then the Adam step |
 
-{{figure:trajectories|The first 30 steps of each optimizer on $f(x, y) = x^2/20 + y^2$ from $(-7, 2)$ with the book's learning rates, over the contour lines of $f$ (+: the minimum). NumPy's steps are the dots on the blue line, `torch.optim`'s the orange crosses; they land on the same points.}}
+{{figure:trajectories|The first 30 steps of each optimizer on $f(x, y) = x^2/20 + y^2$ from $(-7, 2)$ with the book's learning rates, over the contour lines of $f$ (+: the minimum). NumPy's steps are the dots on the blue line, `torch.optim`'s the orange crosses; {{finding:every optimizer lands on torch's points at every step|they land on the same points}}.}}
 
 **Momentum, two ways of writing the same thing.** The textbook velocity $v$ includes the learning
 rate; PyTorch's buffer $b$ does not. Multiply PyTorch's recursion by $-\eta$:
 $(-\eta b) \leftarrow \mu (-\eta b) - \eta g$, which is the textbook recursion for $v = -\eta b$.
 So the parameters agree step for step *as long as $\eta$ is constant*, and the check
-$v = -\text{lr} \cdot b$ proves it on PyTorch's own `momentum_buffer`. When $\eta$ changes (a
+$v = -\text{lr} \cdot b$ {{finding:Momentum: v = −lr·b (torch's momentum_buffer)|proves it on
+PyTorch's own `momentum_buffer`}}. When $\eta$ changes (a
 schedule), $v$ still carries the old $\eta$ inside it and $b$ does not, and the two part (see
 `lr-schedules`). PyTorch's first step sets $b = g$ (no dampening on step 1); the textbook's start
 at $v = 0$ gives the same first step.
@@ -50,7 +51,8 @@ has not been evaluated. Storing $\varphi = \theta + \mu v$ instead of $\theta$ t
 that needs the gradient at the stored parameters only:
 $\varphi \leftarrow \varphi + \mu^2 v - (1 + \mu)\eta g$, then $v \leftarrow \mu v - \eta g$. That
 is PyTorch's rule (with $v = -\eta b$); the check runs the look-ahead form and compares
-$\theta + \mu v$ with PyTorch's parameters.
+$\theta + \mu v$ with PyTorch's parameters ({{finding:Nesterov: look-ahead θ + μv = torch's p|equal at
+every step}}, while {{finding:Nesterov: look-ahead θ itself is not torch's p|$\theta$ itself is not}}).
 
 **AdaGrad and RMSProp.** $h$ accumulates squared gradients, so elements that moved a lot get small
 steps. AdaGrad's $h$ only grows, so its steps shrink towards zero (학습률 감소 built in); RMSProp
@@ -67,12 +69,15 @@ $$
 $$
 
 (per element, while $|g| \gg \epsilon$) where the corrected one is $\eta$: the uncorrected form
-starts with steps about 3.2 times *larger*, and the two approach each other only as
+starts with steps about 3.2 times *larger* ({{finding:Adam step 1: the uncorrected step is (1 − β₁)/√(1 − β₂) ≈ 3.16 × the corrected one|measured:
+{{value:Adam step-1 ratio|.4f}} times}}), and the two approach each other only as
 $\beta^t \to 0$ (for $\beta_2 = 0.999$ that takes thousands of steps). The book instead folds the
 correction into the step size, $\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$, which is
 PyTorch's Adam with $\epsilon$ replaced by $\epsilon / \sqrt{1 - \beta_2^t}$: a small, real
-difference that the checks measure. Both textbook forms are thus PyTorch's Adam with rescaled
-hyperparameters, and the checks prove it step by step by setting the optimizer's `lr` and `eps`
+difference (here at most {{value:largest gap of the folded form|.1e}} in the parameters, against
+{{value:largest gap without bias correction|.2g}} for the uncorrected form). Both textbook forms are
+thus PyTorch's Adam with rescaled hyperparameters, and the checks
+{{finding:Adam, book's folded form = torch Adam with ε/√(1 − β₂ᵗ)|prove it}} step by step by setting the optimizer's `lr` and `eps`
 before every step (`torch_ref.optim.AdamRescaled`): the book's form is $\epsilon_t = \epsilon/\sqrt{1 - \beta_2^t}$
 at an unchanged $\eta$; the study notes' uncorrected form is additionally
 $\eta_t = \eta (1 - \beta_1^t)/\sqrt{1 - \beta_2^t}$, since
@@ -89,18 +94,20 @@ parameters with large gradients).
 **Defaults.** Constructed with no hyperparameters, AdaGrad, RMSProp, Adam and AdamW take
 PyTorch's defaults (lr 0.01, 0.01, 0.001, 0.001; $\epsilon$ 1e-10, 1e-8, 1e-8, 1e-8; $\rho$ = `alpha`
 0.99; $\beta = (0.9, 0.999)$; AdamW's $\lambda$ 0.01): the checks build both sides with no arguments
-and run them on a bowl $\tfrac12 \sum c_i p_i^2$ whose curvatures span $10^{-9} \dots 10$, where a
+({{finding:every optimizer at its defaults = torch's at its defaults|they agree at every step}}) and
+run them on a bowl $\tfrac12 \sum c_i p_i^2$ whose curvatures span $10^{-9} \dots 10$, where a
 wrong $\epsilon$, rate or $\lambda$ would show. Momentum and Nesterov take the book's $\mu = 0.9$ when
-none is given; PyTorch's `SGD` defaults to momentum 0 (plain SGD) and refuses `nesterov=True`
-without a momentum.
+none is given; PyTorch's `SGD` defaults to momentum 0 (plain SGD) and
+{{finding:torch.optim.SGD(nesterov=True) has no default momentum: it refuses to build|refuses
+`nesterov=True` without a momentum}}.
 
 **On a network.** On the digits network (64→50→10, ReLU, batches of 100 in a shared shuffled
-order) every optimizer is run on both sides for at least 100 steps and compared in lockstep at
+order) every optimizer is run on both sides for {{value:digits steps}} steps and compared in lockstep at
 every step, in both dtypes: before each step the NumPy network is given torch's parameters, and its
 optimizer is given torch's gradient, so the update is checked on the very same input.
-(Free-running, the adaptive optimizers would part in float32 within a step or two: dividing each
-gradient element by its own running size turns the rounding of a nearly cancelling gradient sum
-into a step of about $\eta$. In lockstep that rounding never feeds back.) In float64 the runs are
+(Free-running in float32, the adaptive optimizers can part quickly: dividing each gradient element
+by its own running size can turn the rounding of a nearly cancelling gradient sum into a step of
+about $\eta$. In lockstep that rounding never feeds back.) In float64 the runs are
 compared free-running as well.
 
 {{figure:digits-loss|The training loss at every step on the digits network, every optimizer on one axis with its learning rate in the legend: NumPy as lines, PyTorch as markers on them.}}
@@ -225,6 +232,8 @@ def run(ctx):
                         note=f"f(x, y) = x²/20 + y², lr {lr}, {STEPS} steps")
         paths[name] = (path_np, ctx.numpy(path_t), opt_np, opt_t, lr)
 
+    on_path = [r for r in ctx.records if r.check.endswith(("lockstep point after the step", "every step (free-running)"))]
+    ctx.observed("every optimizer lands on torch's points at every step", all(r.passed for r in on_path))
     _momentum_relation(ctx, paths["Momentum"])
     _nesterov_relation(ctx)
     _defaults(ctx)
@@ -266,11 +275,13 @@ def _nesterov_relation(ctx):
 def _defaults(ctx):
     """Each optimizer constructed with no hyperparameters against torch.optim's defaults."""
     optim = ctx.impl.optim
+    agree = True
     for name, torch_name in TORCH_DEFAULTS.items():
         ours, _ = numpy_path(ctx, getattr(optim, name), start=WIDE_START, grad=grad_wide)
         theirs, _ = topt.minimize(f_wide, ctx.tensor(WIDE_START), getattr(torch.optim, torch_name), STEPS)
-        ctx.compare(f"{name}() = torch.optim.{torch_name}(), both at their defaults: every step", ours, theirs,
-                    kind="trained", note=f"½Σcᵢpᵢ², c = {CURVATURES}, {STEPS} steps")
+        agree &= ctx.compare(f"{name}() = torch.optim.{torch_name}(), both at their defaults: every step", ours, theirs,
+                             kind="trained", note=f"½Σcᵢpᵢ², c = {CURVATURES}, {STEPS} steps").passed
+    ctx.observed("every optimizer at its defaults = torch's at its defaults", agree)
     lr = 0.1
     momentum, _ = numpy_path(ctx, lambda: optim.Momentum(lr), start=WIDE_START, grad=grad_wide)
     relation = ctx.compare(DEFAULT_MOMENTUM, momentum,
@@ -318,7 +329,10 @@ def _adam_forms(ctx):
         rows["|Δ| book's folded form"] = np.abs(folded - path_t).max(axis=1)
     first_np = no_bc[1] - no_bc[0]
     first_t = path_t[1] - path_t[0]
-    ratio = float(np.max(np.abs(first_np) / np.abs(first_t)))
+    ratio = ctx.value("Adam step-1 ratio", float(np.max(np.abs(first_np) / np.abs(first_t))))
+    ctx.value("largest gap without bias correction", float(rows["|Δ| no bias correction"].max()))
+    if "|Δ| book's folded form" in rows:
+        ctx.value("largest gap of the folded form", float(rows["|Δ| book's folded form"].max()))
     expected = (1 - 0.9) / np.sqrt(1 - 0.999)
     ctx.finding("Adam step 1: the uncorrected step is (1 − β₁)/√(1 − β₂) ≈ 3.16 × the corrected one",
                 abs(ratio - expected) < 1e-3 * expected,
@@ -339,6 +353,7 @@ def _digits(ctx):
         run = train_pair(ctx, f"digits MLP, {name}", params0, "relu", make_np, make_t, x_tr, t_tr, batches)
         compare_params(ctx, f"digits MLP, {name}", run)
         curves[name] = (run.losses_np, run.losses_t)
+    ctx.value("digits steps", len(run.losses_np))
     ctx.finding(f"digits: every optimizer ran ≥ 100 steps ({len(run.losses_np)})", len(run.losses_np) >= 100)
     ctx.figure("digits-loss", lambda: _plot_digits(curves, lrs))
 
