@@ -241,6 +241,15 @@ class ConceptContext:
         self.values[name] = bool(holds)
         return bool(holds)
 
+    def observed_checks(self, name: str, selects) -> bool:
+        """Keep (as :meth:`observed`) whether every check recorded so far that ``selects(check
+        name)`` passed, e.g. "the curves of the figure coincide", quoted from the checks behind it.
+        At least one check must be selected."""
+        chosen = [r for r in self.records if selects(r.check)]
+        if not chosen:
+            raise ValueError(f"observed_checks({name!r}): no check recorded so far is selected")
+        return self.observed(name, all(r.passed for r in chosen))
+
     def fail(self, check: str, note: str) -> CheckRecord:
         return self._record(check, False, None, None, None, None, "finding", note)
 

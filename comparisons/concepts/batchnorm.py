@@ -72,7 +72,7 @@ the report's run inside its time budget), {{value:epochs}} epochs,
 {{value:training images}} images of {{value:pixels}} pixels (the book: 16 scales and 20 epochs on
 MNIST; `--quick` runs 8 scales for 8 epochs on the 8×8 digits).
 
-{{figure:weight-scale-grid|Training accuracy per epoch, one panel per initial weight scale (the standard deviation in each title): with batch norm solid blue, without it dashed orange. NumPy draws the lines, PyTorch the markers on them; they coincide.}}
+{{figure:weight-scale-grid|Training accuracy per epoch, one panel per initial weight scale (the standard deviation in each title): with batch norm solid blue, without it dashed orange. NumPy draws the lines, PyTorch the markers on them; {{finding:every run of the grid agrees with PyTorch step by step|every step of every run agrees in lockstep}}.}}
 
 **What this run shows.** With batch norm, {{value:scales with BN reaching 0.8}} of the {{value:scales}}
 scales reach a training accuracy of at least 0.8 in {{value:epochs}} epochs; without it,
@@ -248,6 +248,8 @@ def _grid(ctx):
                          "final loss NumPy": run_.losses_np[-1] if run_.losses_np else np.nan,
                          "final loss torch": run_.losses_t[-1] if run_.losses_t else np.nan,
                          "diverged at step": run_.diverged_at if run_.diverged_at is not None else ""})
+    ctx.observed_checks("every run of the grid agrees with PyTorch step by step",
+                        lambda check: check.startswith("scale ") and ": lockstep " in check)
     frame = pd.DataFrame(rows)
     _quote(ctx, frame, len(scales), epochs, x_tr)
     if ctx.dtype == "float64":

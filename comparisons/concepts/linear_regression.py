@@ -52,7 +52,7 @@ $a =$ {{value:full batch: a|.5f}}, $b =$ {{value:full batch: b|.5f}}:
 ($a =$ {{value:least squares: a|.5f}}, $b =$ {{value:least squares: b|.5f}})}}. Both sides read the
 same shuffled order, so $a$ and $b$ can be compared after *every* update.
 
-{{figure:parameters|$a$ and $b$ after every update of each schedule (dotted: $a^* = 2$ and $b^* = 1$). NumPy as lines, PyTorch as markers; they coincide.}}
+{{figure:parameters|$a$ and $b$ after every update of each schedule (dotted: $a^* = 2$ and $b^* = 1$). NumPy as lines, PyTorch as markers; {{finding:every fit agrees with PyTorch at every update|they coincide}}.}}
 
 {{figure:fit|The data and the line each schedule ends with; PyTorch's lines (dashed) lie on NumPy's.}}
 
@@ -109,6 +109,8 @@ def run(ctx):
             a_np, b_np, loss_np = a_t, b_t, loss_t
         histories[name] = (a_np, b_np, a_t, b_t, loss_np, lr, len(batches))
 
+    ctx.observed_checks("every fit agrees with PyTorch at every update",
+                        lambda check: check.split(":")[0] in variants and ("a after" in check or "a, b after" in check))
     a_ls, b_ls = np.polyfit(x.astype(np.float64), y.astype(np.float64), 1)
     a_fit, b_fit = histories["full batch"][0][-1], histories["full batch"][1][-1]
     ctx.finding("full batch reaches the least-squares line", bool(abs(a_fit - a_ls) < 1e-3 and abs(b_fit - b_ls) < 1e-3),

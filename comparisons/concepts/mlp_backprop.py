@@ -56,7 +56,7 @@ loss of chance, $\ln 10 = 2.30$; this run starts at {{value:first loss}} and end
 accuracy of {{value:train accuracy}} and {{finding:test accuracy ≥ 0.85 on both sides (chance: 0.1)|a
 test accuracy of {{value:test accuracy}}}} (chance: 0.1).
 
-{{figure:accuracy|Left: train and test accuracy per epoch (NumPy circles and lines, PyTorch crosses). Right: the training loss at every step, NumPy line and PyTorch markers, which coincide.}}
+{{figure:accuracy|Left: train and test accuracy per epoch (NumPy circles and lines, PyTorch crosses). Right: the training loss at every step, NumPy line and PyTorch markers{{finding:the training loss agrees at every step|, which coincide}}.}}
 
 {{table:accuracy|Train and test accuracy after every epoch, on both sides.}}
 
@@ -207,6 +207,8 @@ def _train(ctx, x_tr, t_tr, x_te, t_te):
                       lambda ps: torch.optim.SGD(ps, lr=0.1), x_tr, t_tr, batches, steps_per_epoch=per_epoch,
                       on_epoch=tracker)
     compare_params(ctx, "digits training", run_, note="SGD lr 0.1, batch 100.")
+    ctx.observed_checks("the training loss agrees at every step",
+                        lambda check: check.startswith("digits training: ") and "loss" in check)
     frame = tracker.frame()
     record_accuracies(ctx, "digits training: accuracy per epoch", [tracker])
     last = frame.iloc[-1]

@@ -45,7 +45,7 @@ into `.grad`. The checks backpropagate each head alone on both sides and confirm
 gradient is their sum, then train both sides (SGD with learning rate 0.1, batches of 100) step by
 step.
 
-{{figure:losses|The loss of each head at every step: NumPy line, PyTorch markers; they coincide.}}
+{{figure:losses|The loss of each head at every step: NumPy line, PyTorch markers; {{finding:both heads' losses agree at every step|they coincide}}.}}
 
 {{table:losses|Both heads' losses at every tenth step, on both sides.}}
 
@@ -192,6 +192,7 @@ def _train(ctx, params0, x_tr, t_tr, tb_tr, x_te, t_te):
     ctx.value("input width", x_tr.shape[1])
     ctx.value("steps", len(batches))
     ctx.table("losses", frame.iloc[::10])
+    ctx.observed_checks("both heads' losses agree at every step", lambda check: "head losses" in check)
     ctx.figure("losses", lambda: _plot(frame))
 
 

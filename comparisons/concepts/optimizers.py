@@ -232,8 +232,8 @@ def run(ctx):
                         note=f"f(x, y) = x²/20 + y², lr {lr}, {STEPS} steps")
         paths[name] = (path_np, ctx.numpy(path_t), opt_np, opt_t, lr)
 
-    on_path = [r for r in ctx.records if r.check.endswith(("lockstep point after the step", "every step (free-running)"))]
-    ctx.observed("every optimizer lands on torch's points at every step", all(r.passed for r in on_path))
+    ctx.observed_checks("every optimizer lands on torch's points at every step",
+                        lambda check: check.endswith(("lockstep point after the step", "every step (free-running)")))
     _momentum_relation(ctx, paths["Momentum"])
     _nesterov_relation(ctx)
     _defaults(ctx)
@@ -275,13 +275,13 @@ def _nesterov_relation(ctx):
 def _defaults(ctx):
     """Each optimizer constructed with no hyperparameters against torch.optim's defaults."""
     optim = ctx.impl.optim
-    agree = True
     for name, torch_name in TORCH_DEFAULTS.items():
         ours, _ = numpy_path(ctx, getattr(optim, name), start=WIDE_START, grad=grad_wide)
         theirs, _ = topt.minimize(f_wide, ctx.tensor(WIDE_START), getattr(torch.optim, torch_name), STEPS)
-        agree &= ctx.compare(f"{name}() = torch.optim.{torch_name}(), both at their defaults: every step", ours, theirs,
-                             kind="trained", note=f"½Σcᵢpᵢ², c = {CURVATURES}, {STEPS} steps").passed
-    ctx.observed("every optimizer at its defaults = torch's at its defaults", agree)
+        ctx.compare(f"{name}() = torch.optim.{torch_name}(), both at their defaults: every step", ours, theirs,
+                    kind="trained", note=f"½Σcᵢpᵢ², c = {CURVATURES}, {STEPS} steps")
+    ctx.observed_checks("every optimizer at its defaults = torch's at its defaults",
+                        lambda check: check.endswith("both at their defaults: every step"))
     lr = 0.1
     momentum, _ = numpy_path(ctx, lambda: optim.Momentum(lr), start=WIDE_START, grad=grad_wide)
     relation = ctx.compare(DEFAULT_MOMENTUM, momentum,

@@ -43,8 +43,12 @@ by $\sqrt{\hat v}$, so parameters with large gradients get *less* decay. AdamW (
 applies the decay directly, $W \leftarrow W (1 - \eta\lambda)$, outside the adaptive step. The first
 step from a fresh state shows it in closed form ($\hat m = g$, $\hat v = g^2$ there): Adam + L2 moves
 $p$ by $\eta (g + \lambda p)/(|g + \lambda p| + \epsilon)$, never more than $\eta$ whatever $\lambda$,
-while AdamW moves it by $\eta\lambda p + \eta g/(|g| + \epsilon)$. The checks prove both formulas,
-match each optimizer on its own against PyTorch over a training run, and show the two differ.
+while AdamW moves it by $\eta\lambda p + \eta g/(|g| + \epsilon)$. The checks
+{{finding:both step-1 formulas hold|prove
+both formulas}}, match each optimizer on its own against PyTorch over a training run
+({{finding:Adam + L2 penalty = torch Adam(weight_decay): lockstep parameters after the step|Adam + L2}},
+{{finding:AdamW = torch AdamW: lockstep parameters after the step|AdamW}}), and
+{{finding:Adam + L2 differs from AdamW|show the two differ}}.
 
 {{figure:accuracy|Train and test accuracy on the book's overfitting set-up, without weight decay and with L2 and L1, measured every {{value:accuracy taken every}} epoch(s). NumPy as lines, PyTorch as markers on them.}}
 
@@ -195,9 +199,11 @@ def _coupled_vs_decoupled_step(ctx):
     p64, g64 = p.astype(np.float64), g.astype(np.float64)
     g_l2 = g64 + lam * p64
     closed = np.stack([p64 - lr * g_l2 / (np.abs(g_l2) + eps), p64 * (1 - lr * lam) - lr * g64 / (np.abs(g64) + eps)])
-    return ctx.compare(DECAY_RELATION, np.stack([coupled["W"], decoupled["W"]]), closed,
-                       note="first step from m = v = 0: coupled p − η(g + λp)/(|g + λp| + ε), "
-                            "decoupled p(1 − ηλ) − ηg/(|g| + ε)")
+    relation = ctx.compare(DECAY_RELATION, np.stack([coupled["W"], decoupled["W"]]), closed,
+                           note="first step from m = v = 0: coupled p − η(g + λp)/(|g + λp| + ε), "
+                                "decoupled p(1 − ηλ) − ηg/(|g| + ε)")
+    ctx.observed("both step-1 formulas hold", relation.passed)  # the guide's name for it: '|' ends a marker's name
+    return relation
 
 
 def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0, decay_relation):
