@@ -57,6 +57,54 @@ def test_differs_needs_an_exact_relation_from_the_same_context():
         ctx.differs("d", [1.0], [1.1], relation=elsewhere)
 
 
+def test_a_scale_judges_a_cancelling_sum_against_the_size_of_its_terms():
+    """close(…, scale=) takes the relative part against max(|expected|, scale): a sum that cancels
+    keeps the rounding of its much larger terms, and the fused one-pass verdict says the same."""
+    from comparisons.checks import _errors_and_verdict
+
+    actual, expected = np.array([1e-6 + 1e-15, 1.0]), np.array([1e-6, 1.0])
+    assert not close(actual, expected, 0.0, 1e-10).all()
+    assert close(actual, expected, 0.0, 1e-10, scale=np.array([1e3, 1.0])).all()
+    assert _errors_and_verdict(actual, expected, 0.0, 1e-10, np.array([1e3, 1.0]))[2]
+    assert not _errors_and_verdict(actual, expected, 0.0, 1e-10, np.array([0.0, 0.0]))[2]
+
+
+def test_lockstep_gradients_are_judged_tensorwise():
+    """A gradient element near 0 is judged against the largest element of its own tensor, and only
+    that tensor's: a wrong element of a small tensor still fails beside a large one."""
+    from comparisons.lockstep import Lockstep, tensorwise_scale
+
+    # in the order the dicts are compared in: sorted keys ('W' before 'b')
+    assert tensorwise_scale({"b": np.array([1.0, -3.0]), "W": np.zeros((2, 2))}).tolist() == [0, 0, 0, 0, 3, 3]
+    ctx = ConceptContext("t", RunOptions(), "float64", None)
+    lock = Lockstep(ctx, "run")
+    torch_side = {"W": np.array([1e3, 1e-3]), "b": np.array([1e-3, 1e-3])}
+    assert lock.compare(0, "gradients", {"W": np.array([1e3, 1e-3 + 1e-11]), "b": torch_side["b"]}, torch_side)
+    assert not lock.compare(1, "gradients", {"W": torch_side["W"], "b": np.array([1e-3, 1e-3 + 1e-11])}, torch_side)
+    assert not lock.compare(2, "loss", 1e-3 + 1e-11, 1e-3), "other quantities stay elementwise"
+
+
+def test_observed_checks_quote_the_checks_behind_a_sentence():
+    ctx = ConceptContext("t", RunOptions(), "float64", None)
+    ctx.compare("curve a", 1.0, 1.0)
+    ctx.compare("curve b", 1.0, 2.0)
+    assert ctx.observed_checks("a agrees", lambda name: name == "curve a") is True
+    assert ctx.observed_checks("all agree", lambda name: name.startswith("curve")) is False
+    assert ctx.values["all agree"] is False
+    with pytest.raises(ValueError, match="no check"):
+        ctx.observed_checks("nothing", lambda name: False)
+
+
+def test_a_value_may_be_a_short_list_of_numbers():
+    from comparisons.site.text import format_value
+
+    ctx = ConceptContext("t", RunOptions(), "float64", None)
+    assert ctx.value("y", np.array([0.018, 0.245])) == [0.018, 0.245]
+    assert format_value(ctx.values["y"], ".2f") == "0.02, 0.24"
+    with pytest.raises(TypeError, match="numbers only"):
+        ctx.value("bad", ["a"])
+
+
 class _Boom:
     ID, TITLE, GUIDE, CODE = "boom", "A concept that raises", "x" * 600, []
 
