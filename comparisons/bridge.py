@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+import torch_ref.layers as tlayers
+
 
 def load_linear(layer: nn.Linear, W: np.ndarray, b: np.ndarray | None) -> nn.Linear:
     """Copy W (in, out) and b (out,) into ``layer`` (weight = Wᵀ), keeping its dtype and device."""
@@ -28,8 +30,8 @@ def load_linear(layer: nn.Linear, W: np.ndarray, b: np.ndarray | None) -> nn.Lin
 
 def linear_from(W: np.ndarray, b: np.ndarray | None, dtype, device) -> nn.Linear:
     """A new ``nn.Linear`` holding W (in, out) and b, in the given dtype and on the device."""
-    layer = nn.Linear(W.shape[0], W.shape[1], bias=b is not None).to(dtype=dtype, device=device)
-    return load_linear(layer, W, b)
+    return tlayers.linear(torch.as_tensor(np.asarray(W).T, dtype=dtype, device=device),
+                          None if b is None else torch.as_tensor(b, dtype=dtype, device=device))
 
 
 def _getter(grad: bool, of):

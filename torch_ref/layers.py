@@ -11,14 +11,34 @@ import torch
 from torch import nn
 
 
+def linear(weight: torch.Tensor, bias: torch.Tensor | None = None) -> nn.Linear:
+    """``nn.Linear`` holding ``weight`` (out, in) and ``bias`` (out,), or no bias when None, in
+    their dtype and on their device: y = x Wᵀ + b over the last axis of x."""
+    layer = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None).to(dtype=weight.dtype,
+                                                                                  device=weight.device)
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        if bias is not None:
+            layer.bias.copy_(bias)
+    return layer
+
+
+def linear_chain(weights) -> nn.Sequential:
+    """Bias-free ``nn.Linear`` layers holding ``weights`` (each (out, in)), one after the other: a
+    deep *linear* network, y = x W₁ᵀ W₂ᵀ …, which one layer with the product of the weights computes too."""
+    return nn.Sequential(*[linear(w) for w in weights])
+
+
 def flatten_linear(weight: torch.Tensor, bias: torch.Tensor) -> nn.Sequential:
     """``nn.Flatten()`` then ``nn.Linear`` holding ``weight`` (out, in) and ``bias`` (out,):
     the book's ``Affine``, which reshapes an input (N, C, H, W) to (N, C·H·W) before x @ W + b."""
-    layer = nn.Linear(weight.shape[1], weight.shape[0]).to(dtype=weight.dtype, device=weight.device)
-    with torch.no_grad():
-        layer.weight.copy_(weight)
-        layer.bias.copy_(bias)
-    return nn.Sequential(nn.Flatten(), layer)
+    return nn.Sequential(nn.Flatten(), linear(weight, bias))
+
+
+def dropout_module(p: float | None = None, training: bool = True) -> nn.Dropout:
+    """``nn.Dropout(p)`` in training (or eval) mode; ``nn.Dropout()``, at PyTorch's default
+    p = 0.5, when ``p`` is None."""
+    return (nn.Dropout() if p is None else nn.Dropout(p)).train(training)
 
 
 def dropout(x: torch.Tensor, p: float, training: bool, dout: torch.Tensor):
@@ -26,8 +46,7 @@ def dropout(x: torch.Tensor, p: float, training: bool, dout: torch.Tensor):
 
     Inverted dropout: in training a unit is kept with probability 1 − p and scaled by 1/(1 − p);
     in evaluation the layer is the identity. PyTorch draws the mask."""
-    layer = nn.Dropout(p)
-    layer.train(training)
+    layer = dropout_module(p, training)
     x = x.detach().clone().requires_grad_(True)
     out = layer(x)
     out.backward(dout)
@@ -63,6 +82,12 @@ def batchnorm1d(gamma: torch.Tensor, beta: torch.Tensor, momentum: float = 0.1, 
         layer.register_forward_pre_hook(before)
         layer.register_forward_hook(after)
     return layer
+
+
+def batchnorm1d_at_defaults(num_features: int) -> nn.BatchNorm1d:
+    """``nn.BatchNorm1d(num_features)`` with nothing else given: PyTorch's defaults, momentum 0.1
+    (the weight of the new batch statistic), ε = 1e-5, γ = 1, β = 0, running variance from 1."""
+    return nn.BatchNorm1d(num_features)
 
 
 def forward_backward(module: nn.Module, x: torch.Tensor, dout: torch.Tensor):

@@ -149,6 +149,19 @@ def hidden_gradients(cell: nn.Module, x: torch.Tensor, state: tuple, d_last: tor
     return torch.stack([h.grad for h in hs], dim=1)
 
 
+class GRUCellResetBefore(nn.Module):
+    """:func:`gru_cell_reset_before` as a cell module with ``nn.GRUCell``'s parameter names
+    (PyTorch has no such module): ``cell(x, h)`` is one step, the parameters copies of the tensors given."""
+
+    def __init__(self, weight_ih, weight_hh, bias_ih, bias_hh):
+        super().__init__()
+        for name, t in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), (weight_ih, weight_hh, bias_ih, bias_hh)):
+            setattr(self, name, nn.Parameter(t.detach().clone()))
+
+    def forward(self, x, h):
+        return gru_cell_reset_before(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+
 def gru_cell_reset_before(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
     """The GRU step as Cho et al. (2014) write it, the reset gate applied to h *before* the
     recurrent product: n = tanh(x W_inᵀ + b_in + (r ⊙ h) W_hnᵀ + b_hn). PyTorch has no such

@@ -11,6 +11,7 @@ import torch
 import scratch.activations
 import scratch.layers
 import torch_ref.activations as tact
+import torch_ref.layers as tlayers
 
 from .. import bridge, pairs, plots
 
@@ -254,13 +255,8 @@ def _linear_collapse(ctx):
     x = ctx.array(ctx.rng.normal(size=(6, 1)))
     three = c * (c * (c * x))
     ctx.compare("h(h(h(x))) = c³x, NumPy", three, ctx.array(c**3) * x)
-    seq = torch.nn.Sequential(*[torch.nn.Linear(1, 1, bias=False) for _ in range(3)]).to(ctx.torch_dtype).to(ctx.device)
-    with torch.no_grad():
-        for layer in seq:
-            layer.weight.fill_(c)
-    single = torch.nn.Linear(1, 1, bias=False).to(ctx.torch_dtype).to(ctx.device)
-    with torch.no_grad():
-        single.weight.fill_(c**3)
+    seq = tlayers.linear_chain([ctx.tensor([[c]])] * 3)
+    single = tlayers.linear(ctx.tensor([[c**3]]))
     ctx.compare("three nn.Linear(c) = one nn.Linear(c³)", seq(ctx.tensor(x)), single(ctx.tensor(x)))
 
     Ws = [ctx.array(ctx.rng.normal(size=s)) for s in [(4, 5), (5, 3), (3, 2)]]

@@ -8,6 +8,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+import torch_ref.layers as tlayers
 
 from .. import data, plots
 from ..training import AccuracyTracker, compare_params, train_pair
@@ -113,10 +114,7 @@ def _layer(ctx):
     gamma = ctx.array(ctx.rng.uniform(0.5, 1.5, size=d))
     beta = ctx.array(ctx.rng.normal(size=d))
     bn_np = ctx.impl.layers.BatchNorm1d(gamma.copy(), beta.copy(), momentum=0.9, eps=1e-5)
-    bn_t = nn.BatchNorm1d(d, momentum=0.1, eps=1e-5).to(dtype=ctx.torch_dtype, device=ctx.device)
-    with torch.no_grad():
-        bn_t.weight.copy_(ctx.tensor(gamma))
-        bn_t.bias.copy_(ctx.tensor(beta))
+    bn_t = tlayers.batchnorm1d(ctx.tensor(gamma), ctx.tensor(beta), momentum=0.1, eps=1e-5)
     for step in range(5):
         x = ctx.array(ctx.rng.normal(2.0, 3.0, size=(n, d)))
         dout = ctx.array(ctx.rng.normal(size=(n, d)))
@@ -150,7 +148,7 @@ def _book_relation(ctx):
     n, d, steps = 20, 4, 6
     book = ctx.impl.layers.BatchNorm1d(np.ones(d, dtype=ctx.np_dtype), np.zeros(d, dtype=ctx.np_dtype), momentum=0.9,
                                        eps=1e-5, running_var_init=0.0, unbiased_running_var=False)
-    bn_t = nn.BatchNorm1d(d, momentum=0.1, eps=1e-5).to(dtype=ctx.torch_dtype, device=ctx.device)
+    bn_t = tlayers.batchnorm1d(ctx.tensor(np.ones(d)), ctx.tensor(np.zeros(d)), momentum=0.1, eps=1e-5)
     for _ in range(steps):
         x = ctx.array(ctx.rng.normal(0.0, 2.0, size=(n, d)))
         book.forward(x)
@@ -168,7 +166,7 @@ def _defaults(ctx):
     spread 0.01 (σ² = 1e-4) make ε visible: a wrong ε changes x̂ by about ε/(2σ²)."""
     n, d = 16, 5
     ours = ctx.impl.layers.BatchNorm1d(np.ones(d, dtype=ctx.np_dtype), np.zeros(d, dtype=ctx.np_dtype))
-    theirs = nn.BatchNorm1d(d).to(dtype=ctx.torch_dtype, device=ctx.device)
+    theirs = tlayers.batchnorm1d_at_defaults(d).to(dtype=ctx.torch_dtype, device=ctx.device)
     outs_np, outs_t = [], []
     for _ in range(3):
         x = ctx.array(ctx.rng.normal(0.0, 0.01, size=(n, d)))

@@ -11,6 +11,7 @@ import scratch.conv
 import scratch.networks
 import torch_ref.conv as tconv
 import torch_ref.layers as tlayers
+import torch_ref.losses as tloss
 
 from .. import bridge, data, pairs, plots
 from ..pairs._drivers import Run
@@ -433,7 +434,7 @@ def _three_way(ctx, x, t):
     net64 = arch.numpy(ctx.impl, {k: np.array(v, dtype=np.float64) for k, v in params0.items()}, "relu")
     numerical = net64.numerical_gradient(np.asarray(x, dtype=np.float64), t, h=GRADCHECK_H)
     model = bridge.load_mlp(arch.torch(params0, "relu").to(dtype=ctx.torch_dtype, device=ctx.device), params0)
-    torch.nn.CrossEntropyLoss()(model(ctx.tensor(x)), ctx.labels(t)).backward()
+    tloss.softmax_cross_entropy(model(ctx.tensor(x)), ctx.labels(t)).backward()
     autograd = bridge.mlp_arrays(model, grad=True)
     label = f"SimpleConvNet {cfg['filter_num']} filters {cfg['filter_size']}×{cfg['filter_size']}, {cfg['hidden']} hidden"
     for key in ("W1", "b1", "W2", "b2", "W3", "b3"):

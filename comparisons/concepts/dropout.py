@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
+import torch_ref.layers as tlayers
 
 from .. import data, plots
 from ..outcomes import quote_accuracies, quote_gap
@@ -124,7 +124,7 @@ def _layer(ctx):
     torch.manual_seed(ctx.seed)
     x = ctx.array(ctx.rng.normal(size=(64, 50)))  # no exact zeros: the mask is read off the output
     dout = ctx.array(ctx.rng.normal(size=x.shape))
-    module = nn.Dropout(P).train()
+    module = tlayers.dropout_module(P)
     xt = ctx.tensor(x, requires_grad=True)
     out_t = module(xt)
     out_t.backward(ctx.tensor(dout))
@@ -134,13 +134,14 @@ def _layer(ctx):
     out_np = layer.forward(x)
     ctx.compare("dropout forward with torch's mask", out_np, out_t)
     ctx.compare("dropout backward with torch's mask", layer.backward(dout), xt.grad)
-    default_t = nn.Dropout().train()
+    default_t = tlayers.dropout_module()
     out_t = default_t(ctx.tensor(x))
     default_np = ctx.impl.layers.Dropout()
     default_np.set_mask(ctx.numpy(out_t) != 0)
     ctx.compare("Dropout() default p 0.5 = nn.Dropout() default, with torch's mask", default_np.forward(x), out_t,
                 note="the kept units are scaled by 1/(1 − p) = 2 on both sides")
-    ctx.compare("dropout in eval mode is the identity", ctx.impl.layers.Dropout(P).eval().forward(x), nn.Dropout(P).eval()(ctx.tensor(x)))
+    ctx.compare("dropout in eval mode is the identity", ctx.impl.layers.Dropout(P).eval().forward(x),
+                tlayers.dropout_module(P, training=False)(ctx.tensor(x)))
 
 
 def _statistics(ctx):
@@ -154,6 +155,6 @@ def _statistics(ctx):
                     note=f"{n} units, p = {P}")
     ctx.statistical("NumPy's masks: mean output = mean input", float(out.mean()), 1.0, 5 * np.sqrt(P / (1 - P) / n),
                     note="inverted scaling keeps the expectation")
-    y = torch.nn.functional.dropout(ctx.tensor(np.ones(n)), P, training=True)
+    y = tlayers.dropout_module(P)(ctx.tensor(np.ones(n)))
     ctx.statistical("torch's masks: keep rate = 1 − p", float((y != 0).double().mean()), 1 - P, 5 * np.sqrt(P * (1 - P) / n))
 

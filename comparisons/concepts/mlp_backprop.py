@@ -10,6 +10,7 @@ import scratch.layers
 import scratch.networks
 import torch_ref.activations as tact
 import torch_ref.layers as tlayers
+import torch_ref.losses as tloss
 import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
@@ -98,8 +99,7 @@ def _linear_layer(ctx):
     n_in, n_out = 7, 4
     W = ctx.array(ctx.rng.normal(size=(n_in, n_out)))
     b = ctx.array(ctx.rng.normal(size=n_out))
-    module = torch.nn.Linear(n_in, n_out).to(dtype=ctx.torch_dtype, device=ctx.device)
-    bridge.load_linear(module, W, b)
+    module = bridge.linear_from(W, b, ctx.torch_dtype, ctx.device)
     for label, shape in [("batch (N, in)", (5, n_in)), ("one sample (in,)", (n_in,))]:
         x = ctx.array(ctx.rng.normal(size=shape))
         dout = ctx.array(ctx.rng.normal(size=shape[:-1] + (n_out,)))
@@ -184,7 +184,7 @@ def _three_way(ctx, label, sizes, activation, x, t):
     model = tnet.mlp(sizes, activation).to(dtype=ctx.torch_dtype, device=ctx.device)
     bridge.load_mlp(model, params0)
     with ctx.timed("torch"):
-        torch.nn.CrossEntropyLoss()(model(ctx.tensor(x)), ctx.labels(t)).backward()
+        tloss.softmax_cross_entropy(model(ctx.tensor(x)), ctx.labels(t)).backward()
     autograd = bridge.mlp_arrays(model, grad=True)
     for key in sorted(backprop, key=lambda k: (int(k[1:]), k[0])):
         ctx.compare(f"backprop vs autograd, {label}: {key}", backprop[key], autograd[key])

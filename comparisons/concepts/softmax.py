@@ -120,7 +120,7 @@ def run(ctx):
         ctx.compare(f"softmax backward ({label})", dx_np, dx_t)
     ctx.compare("softmax over axis 0", impl.softmax(x, axis=0), torch.softmax(ctx.tensor(x), dim=0))
 
-    rows = [{"input": a_i, "naive": n_i, "shifted (NumPy)": s_i, "torch.softmax": t_i}
+    rows = [{"input": a_i, "naive": "nan" if np.isnan(n_i) else n_i, "shifted (NumPy)": s_i, "torch.softmax": t_i}
             for a_i, n_i, s_i, t_i in zip(OVERFLOW_EXAMPLE, naive if naive is not None else [np.nan] * 3,
                                           shifted, ctx.numpy(torch_y))]
     ctx.table("overflow", pd.DataFrame(rows))

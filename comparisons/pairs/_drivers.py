@@ -885,25 +885,12 @@ def _reference(ctx, kind, w, gates, cell, reset_after=True):
     tp = bridge.recurrent_to_torch(kind, w["Wx"], w["Wh"], b, gates=gates, bh=bh)
     tensors = [ctx.tensor(tp[k]) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
     if kind == "gru" and not reset_after:
-        return _PaperGRUCell(*tensors)
+        return trec.GRUCellResetBefore(*tensors)
     return trec.recurrent(kind, *tensors, cell=cell)
 
 
-class _PaperGRUCell(torch.nn.Module):
-    """``torch_ref.recurrent.gru_cell_reset_before`` as a cell module (PyTorch has no such module)."""
-
-    def __init__(self, *tensors):
-        super().__init__()
-        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-        for name, t in zip(names, tensors):
-            setattr(self, name, torch.nn.Parameter(t.clone()))
-
-    def forward(self, x, h):
-            return trec.gru_cell_reset_before(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-
-
 def _reference_grads(module, kind, gates):
-    if isinstance(module, _PaperGRUCell):
+    if isinstance(module, trec.GRUCellResetBefore):
         arrays = [getattr(module, n).grad.detach().cpu().numpy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
         return bridge.recurrent_from_torch(kind, *arrays)
     return bridge.recurrent_arrays(module, grad=True, gates=gates)
