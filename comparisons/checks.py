@@ -110,6 +110,14 @@ def close(a, e, atol: float, rtol: float, scale=None) -> np.ndarray:
     return ok | (a == e) | (np.isnan(a) & np.isnan(e))
 
 
+def linear_term_scales(x, W, b, dout) -> dict:
+    """The size of the terms each result of an affine layer y = x.reshape(N, −1) W + b is summed
+    from (the ``scale`` of :func:`close`): forward |x||W| + |b|, dx |dout||W|ᵀ (in x's shape),
+    dW |x|ᵀ|dout|, db Σ|dout|. An output that cancels to near 0 is judged against these."""
+    x2, ad, aW = np.abs(np.reshape(x, (len(x), -1))), np.abs(dout), np.abs(W)
+    return {"forward": x2 @ aW + np.abs(b), "dx": (ad @ aW.T).reshape(np.shape(x)), "dW": x2.T @ ad, "db": ad.sum(0)}
+
+
 def _finite_errors(a: np.ndarray, e: np.ndarray, atol: float | None = None, rtol: float | None = None, scale=None):
     """(max_abs_err, max_rel_err, allclose) of two float64 arrays from one |a − e|, or None when
     either holds an inf or nan (then :func:`measure` and :func:`close` handle them); the verdict is

@@ -14,6 +14,7 @@ import torch_ref.losses as tloss
 import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
+from ..checks import linear_term_scales
 from ..training import AccuracyTracker, record_accuracies, compare_params, he_params, train_pair
 
 ID = "mlp-backprop"
@@ -108,10 +109,11 @@ def _linear_layer(ctx):
         dx = layer.backward(dout)
         module.zero_grad()
         y_t, dx_t = tact.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
-        ctx.compare(f"Linear forward, {label}", out, y_t)
-        ctx.compare(f"Linear backward dx, {label}", dx, dx_t)
-        ctx.compare(f"Linear backward dW, {label}", layer.grads["W"], module.weight.grad.T)
-        ctx.compare(f"Linear backward db, {label}", layer.grads["b"], module.bias.grad)
+        sc = linear_term_scales(np.atleast_2d(x), W, b, np.atleast_2d(dout))
+        ctx.compare(f"Linear forward, {label}", out, y_t, scale=sc["forward"].reshape(np.shape(out)))
+        ctx.compare(f"Linear backward dx, {label}", dx, dx_t, scale=sc["dx"].reshape(x.shape))
+        ctx.compare(f"Linear backward dW, {label}", layer.grads["W"], module.weight.grad.T, scale=sc["dW"])
+        ctx.compare(f"Linear backward db, {label}", layer.grads["b"], module.bias.grad, scale=sc["db"])
 
 
 def _flattening(ctx):
@@ -127,9 +129,10 @@ def _flattening(ctx):
     dx = layer.backward(dout)
     linear = tlayers.flatten_linear(ctx.tensor(W.T), ctx.tensor(b))[1]  # the nn.Linear alone, no Flatten
     y_t, dx_t = tact.forward_backward(linear, ctx.tensor(x.reshape(shape[0], -1)), ctx.tensor(dout))
-    ctx.compare(f"{FLATTEN_CHECK}: forward", out, y_t)
-    ctx.compare(f"{FLATTEN_CHECK}: dx, reshaped to x's shape", dx, ctx.numpy(dx_t).reshape(shape))
-    ctx.compare(f"{FLATTEN_CHECK}: dW", layer.grads["W"], linear.weight.grad.T)
+    sc = linear_term_scales(x, W, b, dout)  # sums of 24 products can cancel to near 0
+    ctx.compare(f"{FLATTEN_CHECK}: forward", out, y_t, scale=sc["forward"])
+    ctx.compare(f"{FLATTEN_CHECK}: dx, reshaped to x's shape", dx, ctx.numpy(dx_t).reshape(shape), scale=sc["dx"])
+    ctx.compare(f"{FLATTEN_CHECK}: dW", layer.grads["W"], linear.weight.grad.T, scale=sc["dW"])
     last_axis = tlayers.flatten_linear(ctx.tensor(W[:shape[-1]].T), ctx.tensor(b))[1]
     with torch.no_grad():
         y_last = last_axis(ctx.tensor(x))

@@ -26,7 +26,7 @@ import torch_ref.networks as tnet
 import torch_ref.recurrent as trec
 
 from .. import bridge
-from ..checks import close
+from ..checks import close, linear_term_scales
 from ..lockstep import load_into
 from ._base import Comparison, TargetError, VerifyUsageError, accepted, as_array, call, construct, parameters
 
@@ -165,11 +165,11 @@ def drive_linear(ctx, pair, cls, h, run):
         module = tlayers.flatten_linear(ctx.tensor(W.T), ctx.tensor(b))
         y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
         grads_t = bridge.linear_arrays(module[1], grad=True)
-        x2, ad = np.abs(x.reshape(len(x), -1)), np.abs(dout)  # sizes of the summed terms
-        out += [Comparison(f"forward, {label}", y, y_t, scale=x2 @ np.abs(W) + np.abs(b)),
-                Comparison(f"backward dx, {label}", dx, dx_t, scale=(ad @ np.abs(W).T).reshape(x.shape)),
-                Comparison(f"backward dW, {label}", param_grad(layer, "W"), grads_t["W"], scale=x2.T @ ad),
-                Comparison(f"backward db, {label}", param_grad(layer, "b"), grads_t["b"], scale=ad.sum(0))]
+        sc = linear_term_scales(x, W, b, dout)
+        out += [Comparison(f"forward, {label}", y, y_t, scale=sc["forward"]),
+                Comparison(f"backward dx, {label}", dx, dx_t, scale=sc["dx"]),
+                Comparison(f"backward dW, {label}", param_grad(layer, "W"), grads_t["W"], scale=sc["dW"]),
+                Comparison(f"backward db, {label}", param_grad(layer, "b"), grads_t["b"], scale=sc["db"])]
     return out
 
 
