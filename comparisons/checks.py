@@ -118,6 +118,15 @@ def linear_term_scales(x, W, b, dout) -> dict:
     return {"forward": x2 @ aW + np.abs(b), "dx": (ad @ aW.T).reshape(np.shape(x)), "dW": x2.T @ ad, "db": ad.sum(0)}
 
 
+def batchnorm_term_scales(x, dout, axes, eps: float = 1e-5) -> dict:
+    """The size of the terms batch norm's parameter gradients are summed from over ``axes`` (the
+    batch, and for images the positions): dγ = Σ dout·x̂ from Σ|dout·x̂|, dβ = Σ dout from Σ|dout|
+    (the ``scale`` of :func:`close`). A channel whose sum cancels to near 0 is judged against these."""
+    x, dout = np.asarray(x, dtype=np.float64), np.asarray(dout, dtype=np.float64)
+    x_hat = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    return {"dgamma": np.abs(dout * x_hat).sum(axis=axes), "dbeta": np.abs(dout).sum(axis=axes)}
+
+
 def _finite_errors(a: np.ndarray, e: np.ndarray, atol: float | None = None, rtol: float | None = None, scale=None):
     """(max_abs_err, max_rel_err, allclose) of two float64 arrays from one |a − e|, or None when
     either holds an inf or nan (then :func:`measure` and :func:`close` handle them); the verdict is

@@ -14,6 +14,7 @@ import torch_ref.layers as tlayers
 import torch_ref.losses as tloss
 
 from .. import bridge, data, pairs, plots
+from ..checks import batchnorm_term_scales
 from ..pairs._drivers import Run
 from ..training import AccuracyTracker, Architecture, compare_params, record_accuracies, train_pair
 
@@ -285,8 +286,9 @@ def _batchnorm2d(ctx):
         y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
         ctx.compare(f"BatchNorm2d step {step}: forward", y, y_t)
         ctx.compare(f"BatchNorm2d step {step}: dx", dx, dx_t)
-        ctx.compare(f"BatchNorm2d step {step}: dgamma", layer.grads["gamma"], module.weight.grad)
-        ctx.compare(f"BatchNorm2d step {step}: dbeta", layer.grads["beta"], module.bias.grad)
+        sc = batchnorm_term_scales(x, dout, axes=(0, 2, 3))  # sums over 120 values per channel can cancel
+        ctx.compare(f"BatchNorm2d step {step}: dgamma", layer.grads["gamma"], module.weight.grad, scale=sc["dgamma"])
+        ctx.compare(f"BatchNorm2d step {step}: dbeta", layer.grads["beta"], module.bias.grad, scale=sc["dbeta"])
     ctx.compare("BatchNorm2d: running_mean after two steps", layer.running_mean, module.running_mean)
     ctx.compare("BatchNorm2d: running_var after two steps", layer.running_var, module.running_var,
                 note="unbiased over the N·H·W = 120 values of a channel, as PyTorch stores it")

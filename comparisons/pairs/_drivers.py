@@ -26,7 +26,7 @@ import torch_ref.networks as tnet
 import torch_ref.recurrent as trec
 
 from .. import bridge
-from ..checks import close, linear_term_scales
+from ..checks import batchnorm_term_scales, close, linear_term_scales
 from ..lockstep import load_into
 from ._base import Comparison, TargetError, VerifyUsageError, accepted, as_array, call, construct, parameters
 
@@ -256,12 +256,13 @@ def drive_batchnorm(ctx, pair, cls, h, run):
                               **mode_kwargs(layer, True)), "forward's result")
             dx = as_array(call(layer.backward, "backward", dout.copy()), "backward's result")
             y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+            sc = batchnorm_term_scales(x, dout, axes=(0,))
             out += [Comparison(f"training step {step}: forward, {label}", y, y_t),
                     Comparison(f"training step {step}: backward dx, {label}", dx, dx_t),
                     Comparison(f"training step {step}: dgamma, {label}", param_grad(layer, "gamma"),
-                               ctx.numpy(module.weight.grad)),
+                               ctx.numpy(module.weight.grad), scale=sc["dgamma"]),
                     Comparison(f"training step {step}: dbeta, {label}", param_grad(layer, "beta"),
-                               ctx.numpy(module.bias.grad))]
+                               ctx.numpy(module.bias.grad), scale=sc["dbeta"])]
             module.zero_grad()
         for stat in ("running_mean", "running_var"):
             if getattr(layer, stat, None) is not None:
