@@ -93,23 +93,24 @@ class Lockstep:
         """Compare every quantity of one step (``pairs``: quantity → (NumPy, torch) or (NumPy,
         torch, scale)); in float32, a step that parts is re-taken in float64 by ``referee()`` (same
         keys) before it counts."""
+        pairs = _with_scales(pairs)  # once per step: _agrees and compare both read them
         if referee is not None and self.ctx.dtype != "float64" and not self._agrees(pairs, self._acc):
-            pairs64 = referee()
+            pairs64 = _with_scales(referee())
             if self._agrees(pairs64, lambda q: self.referee_errors):
-                for quantity, (a, e, *scale) in pairs64.items():
-                    self.referee_errors.add(step, *_as_vectors(a, e), _default_scale(quantity, e, *scale))
+                for quantity, (a, e, scale) in pairs64.items():
+                    self.referee_errors.add(step, *_as_vectors(a, e), scale)
                 self.refereed.append(step)
                 for quantity in pairs:  # the step counts, its float32 errors do not
                     self._acc(quantity).steps += 1
                 self.steps = max(self.steps, step + 1)
                 return True
-        return all([self.compare(step, q, a, e, *scale) for q, (a, e, *scale) in pairs.items()])
+        return all([self.compare(step, q, a, e, scale) for q, (a, e, scale) in pairs.items()])
 
     @staticmethod
     def _agrees(pairs, acc_of) -> bool:
-        for quantity, (a, e, *scale) in pairs.items():
+        for quantity, (a, e, scale) in pairs.items():
             pair = _as_vectors(a, e)
-            if isinstance(pair, str) or not acc_of(quantity).agrees(*pair, _default_scale(quantity, e, *scale)):
+            if isinstance(pair, str) or not acc_of(quantity).agrees(*pair, scale):
                 return False
         return True
 
@@ -144,6 +145,11 @@ def _default_scale(quantity: str, expected, scale=None):
     if scale is None and quantity == "gradients" and isinstance(expected, dict):
         return tensorwise_scale(expected)
     return scale
+
+
+def _with_scales(pairs: dict) -> dict:
+    """``pairs`` (quantity → (NumPy, torch) or (NumPy, torch, scale)) with every scale filled in."""
+    return {q: (a, e, _default_scale(q, e, *scale)) for q, (a, e, *scale) in pairs.items()}
 
 
 def tensorwise_scale(arrays: dict) -> np.ndarray:

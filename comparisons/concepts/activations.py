@@ -128,8 +128,9 @@ def run(ctx):
             if label == "grid":
                 curves[name] = (x, y_np, ctx.numpy(y_t), deriv_np, ctx.numpy(deriv_t))
 
-    ctx.value("largest difference on the grid", max(r.max_abs_err for r in ctx.records if r.check.endswith("(grid)")))
-    ctx.observed_checks("every function and derivative agrees on the grid", lambda check: check.endswith("(grid)"))
+    on_grid = [r for r in ctx.records if r.check.endswith("(grid)")]
+    ctx.value("largest difference on the grid", max(r.max_abs_err for r in on_grid))
+    ctx.observed("every function and derivative agrees on the grid", all(r.passed for r in on_grid))
     _tanh_same_formula(ctx, inputs["random batch"])
     _sigmoid_overflow(ctx)
     _kink_conventions(ctx)
