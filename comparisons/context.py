@@ -96,6 +96,14 @@ class ConceptContext:
         self.__dict__.update(state)
         self.impl = self.options.implementation()
 
+    def detached(self) -> "ConceptContext":
+        """A context for work whose records are not this concept's (a driver's own training run, whose
+        comparisons the driver returns): the same options, dtype, generator and timings, its own
+        records, values and no figures."""
+        other = ConceptContext(self.concept, self.options, self.dtype, None)
+        other.rng, other.impl, other.timings = self.rng, self.impl, self.timings
+        return other
+
     # --- artifacts are made once per run (for the first dtype), checks for every dtype ----------
     @property
     def artifacts(self) -> bool:

@@ -34,10 +34,8 @@ import torch
 from . import pairs
 from .checks import close
 from .context import ConceptContext, RunOptions
-from .lockstep import Lockstep
-from .pairs import TargetError, VerifyUsageError
+from .pairs import DriveOptions, TargetError, VerifyUsageError
 from .pairs._base import user_defaults
-from .pairs._drivers import Run
 from .pairs.functional import adapter
 
 KINDS = pairs.KINDS
@@ -222,10 +220,10 @@ def _context(pair, dtype, seed):
 def _drive(pair, obj, h, dtype, seed, steps, explicit=(), reference=None):
     """Run the pair's driver on ``obj``: (comparisons, notes). PyTorch rejecting a value is a usage
     error. ``reference``: hyperparameters given to the PyTorch side only."""
-    run = Run(steps=steps, explicit=set(explicit), reference=dict(reference or {}))
+    run = DriveOptions(steps=steps, explicit=set(explicit), reference=dict(reference or {}))
     ctx = _context(pair, dtype, seed)
     try:
-        comparisons = pair.drive(ctx, pair, obj, h, run)
+        comparisons = pairs.compare(ctx, pair, obj, h, run)
     except (TargetError, VerifyUsageError):
         raise
     except (ValueError, RuntimeError) as exc:  # raised on the torch side: e.g. lr=-1, p=1.5
@@ -235,21 +233,7 @@ def _drive(pair, obj, h, dtype, seed, steps, explicit=(), reference=None):
 
 
 def _record(ctx, comparisons):
-    for c in comparisons:
-        if c.kind == "lockstep":  # one row per step, recorded by the lockstep engine
-            lock = Lockstep(ctx, c.label)
-            actual, expected = np.asarray(c.actual, dtype=float), np.asarray(c.expected, dtype=float)
-            if actual.shape[:1] != expected.shape[:1]:
-                ctx.compare(f"{c.label}: lockstep {c.quantity}", actual, expected)
-                continue
-            for k, (a, e) in enumerate(zip(actual, expected)):
-                lock.compare(k, c.quantity, a, e)
-            lock.record(c.note)
-        elif c.kind == "statistical":
-            ctx.statistical(c.label, float(c.actual), float(c.expected), c.tol, note=c.note)
-        else:
-            ctx.compare(c.label, c.actual, c.expected, kind=c.kind, note=c.note, scale=c.scale)
-    return ctx.records
+    return pairs.record(ctx, comparisons)
 
 
 def _check_reference_finite(comparisons, h):

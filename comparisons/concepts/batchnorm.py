@@ -11,7 +11,9 @@ from torch import nn
 import torch_ref.layers as tlayers
 
 from .. import data, plots
-from ..training import AccuracyTracker, compare_params, train_pair
+from .. import sides
+from ..lockstep import train
+from ..training import AccuracyTracker
 
 
 def run(ctx):
@@ -127,12 +129,15 @@ def _grid(ctx):
             label = f"scale {scale:.1e}, {'with' if bn else 'without'} BN"
             # the largest scales blow up to inf/nan without batch norm, as in the book: compared up
             # to the last finite step, and the divergence recorded as a finding
+            # biases just before batch norm have a zero gradient: they hold only rounding noise,
+            # so they are checked to stay at 0 instead of being compared elementwise
+            pre_bn = {f"b{i}" for i in range(1, len(sizes) - 1)} if bn else set()
+            setup = sides.Setup(net={"use_batchnorm": bn}, model={"batchnorm": bn})
             with np.errstate(over="ignore", invalid="ignore"):
-                run_ = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.SGD(0.01),
-                                  lambda ps: torch.optim.SGD(ps, lr=0.01), x_tr, t_tr, batches,
-                                  net_kwargs={"use_batchnorm": bn}, model_kwargs={"batchnorm": bn},
-                                  steps_per_epoch=spe if ctx.artifacts else None, on_epoch=tracker,
-                                  note=PRE_BN_BIASES if bn else "")
+                run_ = train(ctx, label, *sides.network(ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.SGD(0.01),
+                                                        lambda ps: torch.optim.SGD(ps, lr=0.01), setup),
+                             batches, steps_per_epoch=spe if ctx.artifacts else None, on_epoch=tracker,
+                             note=PRE_BN_BIASES if bn else "", exclude=pre_bn)
             curves[(scale, bn)] = tracker.frame()
             if run_.diverged_at is not None:
                 ctx.finding(f"{label}: diverges on both sides", bool(run_.numpy_diverges_too),
@@ -140,22 +145,13 @@ def _grid(ctx):
                             f"NumPy's step from the same state {'does too' if run_.numpy_diverges_too else 'does not'}. The weights are "
                             "too large to train at lr 0.01 without batch norm (the book's figure shows it too); the steps "
                             "before are compared")
-            # biases just before batch norm have a zero gradient: they hold only rounding noise,
-            # so they are checked to stay at 0 instead of being compared elementwise
-            pre_bn = {f"b{i}" for i in range(1, len(sizes) - 1)} if bn else set()
-            state = None
-            if bn:  # the running statistics follow the activations of the two trajectories
-                state = {"running variances": (
-                    np.concatenate([layer.running_var for layer in run_.net.batchnorms]),
-                    np.concatenate([ctx.numpy(m.running_var) for m in run_.model if isinstance(m, nn.BatchNorm1d)]))}
-            compare_params(ctx, label, run_, exclude=pre_bn, state=state)
             if bn:
                 atol = ctx.tolerance("trained")[0]
                 drift = max(float(np.abs(p[k]).max()) for p in (run_.params_np, run_.params_t) for k in pre_bn)
                 ctx.finding(f"{label}: biases before batch norm stay 0 (both sides)", drift <= atol,
                             f"largest |b| = {drift:.1e}: batch norm subtracts the mean, so their gradient is 0 up to rounding")
             with np.errstate(over="ignore", invalid="ignore"):
-                acc = run_.net.accuracy(ctx.array(x_tr), t_tr)
+                acc = run_.numpy.net.accuracy(ctx.array(x_tr), t_tr)
             rows.append({"weight std": scale, "batch norm": bn, "final train accuracy": acc,
                          "final loss NumPy": run_.losses_np[-1] if run_.losses_np else np.nan,
                          "final loss torch": run_.losses_t[-1] if run_.losses_t else np.nan,

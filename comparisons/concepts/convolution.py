@@ -13,7 +13,7 @@ import torch_ref.losses as tloss
 
 from .. import bridge, data, pairs, plots
 from ..checks import batchnorm_term_scales
-from ..pairs._drivers import Run
+from ..pairs import DriveOptions
 from ..training import AccuracyTracker, Architecture, compare_params, record_accuracies, train_pair
 
 
@@ -27,7 +27,7 @@ GRADCHECK_SIDE = 12
 
 IM2COL_RELATION = "im2col = unfold(x).transpose(1, 2).reshape(N·OH·OW, C·FH·FW)"
 COL2IM_RELATION = "col2im = fold(col.reshape(N, OH·OW, C·FH·FW).transpose(1, 2))"
-FIRST = "x 2×3×7×9, W 4×3×3×2, stride 2, pad 1"  # the grid's second case (see pairs._drivers.CONV_CASES)
+FIRST = "x 2×3×7×9, W 4×3×3×2, stride 2, pad 1"  # the grid's second case (see pairs.convolution.CONV_CASES)
 
 
 def run(ctx):
@@ -91,7 +91,7 @@ def _convolution(ctx):
                            ("im2col", IM2COL_RELATION, ctx.impl.conv.im2col),
                            ("col2im", COL2IM_RELATION, ctx.impl.conv.col2im)):
         pair = pairs.get("layer" if pid == "conv2d" else "function", pid)
-        for c in pair.drive(ctx, pair, obj, pair.defaults(), Run()):
+        for c in pairs.compare(ctx, pair, obj, options=DriveOptions()):
             ctx.compare(f"{form}: {c.label}", c.actual, c.expected, scale=c.scale)
 
 

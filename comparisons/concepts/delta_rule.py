@@ -9,8 +9,8 @@ import pandas as pd
 import torch_ref.delta_rule as tdelta
 
 from .. import data, plots
-from ..lockstep import lockstep_history
-from ..training import free_running
+from ..lockstep import train
+from ..sides import Replay, Stepper
 
 
 VARIANTS = {"SGD": ("sgd", 1), "batch": ("batch", 4), "mini-batch of 2": ("minibatch", 2)}
@@ -55,20 +55,17 @@ def _compare_run(ctx, name, W0, X, D, epochs, variant, batch_size=2):
         W_t, loss_t = (ctx.numpy(a) for a in tdelta.train(ctx.tensor(W0), ctx.tensor(X), ctx.tensor(D), 0.9, epochs,
                                                            batch_size))
 
-    def one_epoch(_, state):
-        W, loss = ctx.impl.delta_rule.train(state[0], X, D, alpha=0.9, epochs=1, variant=variant, batch_size=batch_size)
-        return W[0], loss[0]
+    def one_epoch(params, _):
+        W, loss = ctx.impl.delta_rule.train(params["W"], X, D, alpha=0.9, epochs=1, variant=variant, batch_size=batch_size)
+        return {"W": W[0]}, loss[0]
 
-    note = f"{epochs} epochs, {epochs * 4 // batch_size} updates; each epoch from torch's weights before it"
-    with ctx.timed("numpy lockstep"):
-        lockstep_history(ctx, name, (W0,), list(zip(W_t, loss_t)), one_epoch, ("weights after the epoch",
-                         "loss after the epoch"), note=note)
-    if not free_running(ctx):
-        return W_t, (loss_t, loss_t)
+    note = f"{epochs} epochs, {epochs * 4 // batch_size} updates; each step is an epoch, from torch's weights before it"
     with ctx.timed(f"numpy {name}"):
-        W_np, loss_np = ctx.impl.delta_rule.train(W0, X, D, alpha=0.9, epochs=epochs, variant=variant, batch_size=batch_size)
-    ctx.compare(f"{name}: weights after every epoch (free-running)", W_np, W_t, kind="trained", note=f"{epochs} epochs")
-    ctx.compare(f"{name}: loss after every epoch (free-running)", loss_np, loss_t, kind="trained")
+        run = train(ctx, name, Stepper({"W": W0}, one_epoch, ctx.np_dtype, loss_name="loss after the epoch"),
+                    Replay({"W": W0}, (({"W": w}, loss) for w, loss in zip(W_t, loss_t))), range(epochs),
+                    trajectory=True, note=note)
+    W_np = np.array(run.path_np).reshape(-1, *W0.shape) if run.free_running else W_t
+    loss_np = np.array(run.losses_np)
     return W_np, (loss_np, loss_t)
 
 

@@ -11,7 +11,9 @@ import torch_ref.layers as tlayers
 
 from .. import data, plots
 from ..outcomes import quote_accuracies, quote_gap
-from ..training import AccuracyTracker, record_accuracies, compare_params, overfitting_setup, train_pair
+from .. import sides
+from ..lockstep import train
+from ..training import AccuracyTracker, overfitting_setup, record_accuracies
 
 
 P = 0.2
@@ -34,13 +36,14 @@ def run(ctx):
     curves, train_loss, accuracies = {}, {}, {}
     for name, ratio in (("without dropout", 0.0), (f"dropout {P}", P)):
         tracker = AccuracyTracker(ctx, x_tr, t_tr, x_te, t_te)
-        run_ = train_pair(ctx, f"overfitting set-up, {name}", params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
-                          x_tr, t_tr, batches, net_kwargs={"dropout_ratio": ratio}, model_kwargs={"dropout": ratio},
-                          steps_per_epoch=spe * every, on_epoch=tracker)
+        setup = sides.Setup(net={"dropout_ratio": ratio}, model={"dropout": ratio})
         note = "NumPy given the masks torch drew (forward hooks)" if ratio else ""
-        compare_params(ctx, f"overfitting set-up, {name}", run_, note=note)
-        run_.net.eval()
-        train_loss[name] = ctx.value(f"{name}: training loss", float(run_.net.loss(ctx.array(x_tr), t_tr)))
+        run_ = train(ctx, f"overfitting set-up, {name}", *sides.network(
+            ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01), setup),
+            batches, steps_per_epoch=spe * every, on_epoch=tracker, note=note)
+        net = run_.numpy.net
+        net.eval()
+        train_loss[name] = ctx.value(f"{name}: training loss", float(net.loss(ctx.array(x_tr), t_tr)))
         frame = tracker.frame()
         frame["epoch"] *= every
         record_accuracies(ctx, f"overfitting set-up, {name}: accuracy per epoch", [tracker])

@@ -8,8 +8,8 @@ import pandas as pd
 import torch_ref.gradients as tgrad
 
 from .. import plots
-from ..lockstep import lockstep_history
-from ..training import free_running
+from ..lockstep import train
+from ..sides import Replay, Stepper
 
 
 def f_1d(x):
@@ -43,13 +43,13 @@ def run(ctx):
         with ctx.timed("torch"):
             path_t = ctx.numpy(tgrad.gradient_descent(f, ctx.tensor(x0), lr=lr, steps=steps))
 
-        def one_step(_, state, df=df, lr=lr):
-            with np.errstate(over="ignore", invalid="ignore"):
-                return (G.gradient_descent(df, ctx.array(state[0]), lr=lr, steps=1)[1],)
+        def one_step(params, _, df=df, lr=lr):
+            return {"x": G.gradient_descent(df, params["x"], lr=lr, steps=1)[1]}, None
 
-        lockstep_history(ctx, label, (path_t[0],), [(p,) for p in path_t[1:]], one_step, ("x after the step",))
-        if free_running(ctx):
-            ctx.compare(f"{label}: every step (free-running)", path_np, path_t, kind="trained")
+        # lr 10 diverges on purpose: x·(−19) per step stays exact arithmetic, compared to the end
+        train(ctx, label, Stepper({"x": path_t[0]}, one_step, ctx.np_dtype),
+              Replay({"x": path_t[0]}, (({"x": p}, None) for p in path_t[1:])), range(steps),
+              trajectory=True, stop_at_divergence=False)
         paths[label] = (path_np, path_t)
 
     final = {k: v[0][-1] for k, v in paths.items()}

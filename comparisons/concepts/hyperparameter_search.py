@@ -10,8 +10,9 @@ import torch
 import torch_ref.networks as tnet
 
 from .. import data, plots
-from ..lockstep import Lockstep
-from ..training import AccuracyTracker, record_accuracies, flat, free_running, he_params, train_pair
+from .. import sides
+from ..lockstep import Lockstep, flat, train
+from ..training import AccuracyTracker, he_params, record_accuracies
 
 
 RANGES = {"lr": (-6.0, -2.0), "weight_decay": (-8.0, -4.0)}
@@ -52,10 +53,10 @@ def run(ctx):
             batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
             tracker = AccuracyTracker(ctx, x_tr, t_tr, x_val, t_val)
             lr, wd = hp["lr"], hp["weight_decay"]
-            run_ = train_pair(ctx, "every trial", params0, "relu", lambda: ctx.impl.optim.SGD(lr),
-                              lambda ps: torch.optim.SGD(ps, lr=lr), x_tr, t_tr, batches,
-                              net_kwargs={"weight_decay_lambda": wd}, torch_params=lambda m: tnet.weight_decay_groups(m, wd),
-                              steps_per_epoch=spe, on_epoch=tracker, lockstep=lockstep)
+            setup = sides.Setup(net={"weight_decay_lambda": wd}, torch_params=lambda m, wd=wd: tnet.weight_decay_groups(m, wd))
+            run_ = train(ctx, "every trial", *sides.network(ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.SGD(lr),
+                                                            lambda ps: torch.optim.SGD(ps, lr=lr), setup),
+                         batches, steps_per_epoch=spe, on_epoch=tracker, lock=lockstep)
             frame = tracker.frame().rename(columns=lambda c: c.replace("test", "val"))
             results.append({"round": round_no, "lr": lr, "weight_decay": wd,
                             "val NumPy": frame.iloc[-1]["val NumPy"], "val torch": frame.iloc[-1]["val torch"],
@@ -64,7 +65,7 @@ def run(ctx):
     lockstep.record(note=f"{len(results)} trials, every step of each.")
     record_accuracies(ctx, "every trial: validation accuracy per epoch", [r["tracker"] for r in results], sets=("test",),
                       note=f"{len(results)} trials")
-    if free_running(ctx):
+    if run_.free_running:
         ctx.compare("every trial: final parameters (free-running)", np.concatenate([r["params_np"] for r in results]),
                     np.concatenate([r["params_t"] for r in results]), kind="trained", note=f"{len(results)} trials.")
     table = pd.DataFrame([{k: v for k, v in r.items() if k not in ("params_np", "params_t", "curve", "tracker")} for r in results])

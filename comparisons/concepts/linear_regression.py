@@ -8,8 +8,8 @@ import pandas as pd
 import torch_ref.linear_regression as tlin
 
 from .. import data, plots
-from ..lockstep import lockstep_history
-from ..training import free_running
+from ..lockstep import train
+from ..sides import Replay, Stepper
 
 
 A_STAR, B_STAR, A0, B0 = 2.0, 1.0, -2.0, -1.0
@@ -31,26 +31,20 @@ def run(ctx):
         with ctx.timed("torch"):
             a_t, b_t, loss_t = (ctx.numpy(v) for v in tlin.fit(ctx.tensor(x), ctx.tensor(y), A0, B0, lr, batches))
 
-        def one_update(k, state, lr=lr, batches=batches):
-            a, b, loss = ctx.impl.linear_regression.fit(x, y, state[0], state[1], lr, batches[k:k + 1])
-            return a[0], b[0], loss[0]
+        def one_update(params, batch, lr=lr):
+            a, b, loss = ctx.impl.linear_regression.fit(x, y, params["a"], params["b"], lr, [batch])
+            return {"a": a[0], "b": b[0]}, loss[0]
 
-        with ctx.timed("numpy"):
-            lockstep_history(ctx, name, (A0, B0), list(zip(a_t, b_t, loss_t)), one_update,
-                             ("a after the update", "b after the update", "loss before the update"),
-                             note=f"{len(batches)} updates, lr {lr:g}, each from torch's a, b before it")
-        if free_running(ctx):
-            with ctx.timed("numpy"):
-                a_np, b_np, loss_np = ctx.impl.linear_regression.fit(x, y, A0, B0, lr, batches)
-            ctx.compare(f"{name}: a, b after every update (free-running)", np.stack([a_np, b_np]),
-                        np.stack([a_t, b_t]), kind="trained", note=f"{len(batches)} updates, lr {lr:g}")
-            ctx.compare(f"{name}: loss before every update (free-running)", loss_np, loss_t, kind="trained")
-        else:
-            a_np, b_np, loss_np = a_t, b_t, loss_t
+        start = {"a": A0, "b": B0}
+        run_ = train(ctx, name, Stepper(start, one_update, ctx.np_dtype, loss_name="loss before the update"),
+                     Replay(start, (({"a": a, "b": b}, loss) for a, b, loss in zip(a_t, b_t, loss_t))), batches,
+                     trajectory=True, note=f"{len(batches)} updates, lr {lr:g}, each from torch's a, b before it")
+        a_np, b_np = (np.array(run_.path_np).T if run_.free_running else (a_t, b_t))
+        loss_np = np.array(run_.losses_np)
         histories[name] = (a_np, b_np, a_t, b_t, loss_np, lr, len(batches))
 
     ctx.observed_checks("every fit agrees with PyTorch at every update",
-                        lambda check: check.split(":")[0] in variants and ("a after" in check or "a, b after" in check))
+                        lambda check: check.split(":")[0] in variants and "parameters after" in check)
     a_ls, b_ls = np.polyfit(x.astype(np.float64), y.astype(np.float64), 1)
     a_fit, b_fit = histories["full batch"][0][-1], histories["full batch"][1][-1]
     ctx.finding("full batch reaches the least-squares line", bool(abs(a_fit - a_ls) < 1e-3 and abs(b_fit - b_ls) < 1e-3),

@@ -11,8 +11,8 @@ import torch_ref.linear_regression
 import torch_ref.losses as tloss
 
 from .. import pairs, plots
-from ..lockstep import lockstep_history
-from ..training import free_running
+from ..lockstep import train
+from ..sides import Replay, Stepper
 
 
 DELTA_RELATION = "CEE delta=1e-7: torch − book = log(1 + δ/y) per sample"
@@ -226,25 +226,25 @@ def _outlier_fit(ctx):
         a_t, b_t, loss_t = (ctx.numpy(v) for v in torch_ref.linear_regression.fit(ctx.tensor(x), ctx.tensor(y), 0.0, 0.0,
                                                                                   lr, batches, loss=loss))
 
-        def one_update(k, state, loss=loss, xs=x, ys=y):
-            a, b, value = ctx.impl.linear_regression.fit(xs, ys, state[0], state[1], lr, batches[k:k + 1], loss=loss)
-            return a[0], b[0], value[0]
+        def one_update(params, batch, loss=loss, xs=x, ys=y):
+            a, b, value = ctx.impl.linear_regression.fit(xs, ys, params["a"], params["b"], lr, [batch], loss=loss)
+            return {"a": a[0], "b": b[0]}, value[0]
 
-        def in_float64(k, state, loss=loss):
-            x64, y64 = x.astype(np.float64), y.astype(np.float64)
-            theirs = torch_ref.linear_regression.fit(torch.as_tensor(x64, device=ctx.device), torch.as_tensor(y64, device=ctx.device), state[0], state[1], lr,
-                                                     batches[k:k + 1], loss=loss)
-            return one_update(k, state, loss, x64, y64), tuple(ctx.numpy(v)[0] for v in theirs)
+        def numpy64(params, batch, loss=loss):
+            return one_update(params, batch, loss, x.astype(np.float64), y.astype(np.float64))
 
-        lockstep_history(ctx, f"{loss}-error fit with an outlier", (0.0, 0.0), list(zip(a_t, b_t, loss_t)), one_update,
-                         ("a after the update", "b after the update", "loss before the update"),
-                         note=f"{steps} full-batch updates, lr {lr}, each from torch's a, b before it", referee=in_float64)
-        if free_running(ctx):
-            a_np, b_np, _ = ctx.impl.linear_regression.fit(x, y, 0.0, 0.0, lr, batches, loss=loss)
-            ctx.compare(f"{loss}-error fit with an outlier: a, b (free-running)", [a_np[-1], b_np[-1]],
-                        [a_t[-1], b_t[-1]], kind="trained")
-        else:
-            a_np, b_np = a_t, b_t
+        def torch64(params, batch, loss=loss):
+            x64, y64 = (torch.as_tensor(v.astype(np.float64), device=ctx.device) for v in (x, y))
+            a, b, value = (ctx.numpy(v)[0] for v in torch_ref.linear_regression.fit(x64, y64, params["a"], params["b"], lr,
+                                                                                     [batch], loss=loss))
+            return {"a": a, "b": b}, value
+
+        start = {"a": 0.0, "b": 0.0}
+        label = f"{loss}-error fit with an outlier"
+        run_ = train(ctx, label, Stepper(start, one_update, ctx.np_dtype, numpy64, "loss before the update"),
+                     Replay(start, (({"a": a, "b": b}, v) for a, b, v in zip(a_t, b_t, loss_t)), torch64), batches,
+                     note=f"{steps} full-batch updates, lr {lr}, each from torch's a, b before it")
+        a_np, b_np = run_.params_np["a"][None], run_.params_np["b"][None]
         fits[loss] = (a_np[-1], b_np[-1], a_t[-1], b_t[-1])
     err = {k: abs(v[0] - 2) + abs(v[1] - 1) for k, v in fits.items()}
     ctx.value("MSE fit error", err["squared"])

@@ -10,8 +10,9 @@ import pandas as pd
 import torch_ref.optim as topt
 
 from .. import data, pairs, plots
-from ..lockstep import Lockstep
-from ..training import compare_params, flat, free_running, he_params, train_pair
+from .. import sides
+from ..lockstep import Lockstep, flat, train
+from ..training import he_params
 
 
 MOMENTUM_RELATION = "textbook momentum under a schedule = torch SGD(momentum) with b × η_old/η_new at each decay"
@@ -50,12 +51,11 @@ def run(ctx):
     epoch_of_step = np.repeat(np.arange(EPOCHS), len(batches) // EPOCHS)
     results = {}
     for name, (sched_np, make_sched_t) in schedules(ctx.impl).items():
-        run_ = train_pair(ctx, name, params0, "relu", lambda: ctx.impl.optim.SGD(LR0), lambda ps: topt.sgd(ps, LR0),
-                          x_tr, t_tr, batches, schedule=(sched_np, make_sched_t), epoch_of_step=epoch_of_step)
+        run_ = _train(ctx, name, x_tr, t_tr, params0, batches, epoch_of_step, lambda: ctx.impl.optim.SGD(LR0),
+                      lambda ps: topt.sgd(ps, LR0), (sched_np, make_sched_t), note="SGD, scheduler stepped after each epoch.")
         lr_np = np.array([a for a, _ in run_.lrs])[:: len(batches) // EPOCHS]
         lr_t = np.array([b for _, b in run_.lrs])[:: len(batches) // EPOCHS]
         ctx.compare(f"{name}: lr per epoch", lr_np, lr_t)
-        compare_params(ctx, name, run_, note="SGD, scheduler stepped after each epoch.")
         results[name] = (lr_np, lr_t, run_.losses_np, run_.losses_t)
     closed = np.array([LR0 * math.exp(-0.1 * t) for t in range(EPOCHS)])
     rec = ctx.compare("exponential decay = η₀e^(−kt) in closed form", results["exponential k=0.1"][1],
@@ -82,23 +82,21 @@ def _momentum_under_schedule(ctx, x, t, params0, batches, epoch_of_step):
     make_np = lambda: ctx.impl.optim.Momentum(0.05, momentum=0.9)  # noqa: E731
     make_t = lambda ps: topt.momentum(ps, 0.05, 0.9)  # noqa: E731
     sched = (S.StepDecay(0.05, 5, 0.5), lambda o: topt.step_lr(o, 5, 0.5))
-    before = train_pair(ctx, "textbook momentum before the first decay", params0, "relu", make_np, make_t, x, t, first,
-                        schedule=sched, epoch_of_step=epoch_of_step)
-    compare_params(ctx, "textbook momentum before the first decay", before, note="5 epochs at constant lr: v = −lr·b")
+    _train(ctx, "textbook momentum before the first decay", x, t, params0, first, epoch_of_step, make_np, make_t, sched,
+           note="5 epochs at constant lr: v = −lr·b")
     after_lock = Lockstep(ctx, "textbook momentum over the whole schedule")
-    after = train_pair(ctx, after_lock.label, params0, "relu", make_np, make_t, x, t, batches, schedule=sched,
-                       epoch_of_step=epoch_of_step, lockstep=after_lock)
+    after = _train(ctx, after_lock.label, x, t, params0, batches, epoch_of_step, make_np, make_t, sched, lock=after_lock)
     parted = after_lock.parts["parameters after the step"].first_mismatch
-    rescaled = train_pair(ctx, MOMENTUM_RELATION, params0, "relu", make_np, lambda ps: topt.momentum_textbook(ps, 0.05, 0.9),
-                          x, t, batches, schedule=sched, epoch_of_step=epoch_of_step)
-    compare_params(ctx, MOMENTUM_RELATION, rescaled, note="lr halved every 5 epochs: torch's SGD(momentum) with b multiplied "
-                   "by η_old/η_new at every decay (torch_ref.optim.momentum_textbook)")
+    rescaled = _train(ctx, MOMENTUM_RELATION, x, t, params0, batches, epoch_of_step, make_np,
+                      lambda ps: topt.momentum_textbook(ps, 0.05, 0.9), sched,
+                      note="lr halved every 5 epochs: torch's SGD(momentum) with b multiplied by η_old/η_new at every "
+                           "decay (torch_ref.optim.momentum_textbook)")
     relation = rescaled.lockstep.records["parameters after the step"]
     ctx.finding("textbook momentum parts from torch's at the first step after the first decay",
                 after_lock.parts["gradients"].passed and parted is not None and parted["step"] == len(first),
                 f"lockstep: the parameters first differ at step {parted and parted['step']} (the first step at the "
                 f"new lr is {len(first)}); the gradients agree at every step. Relation checked exactly: “{relation.check}”")
-    if free_running(ctx):
+    if after.free_running:
         ctx.differs("textbook momentum parts from torch's after the first decay", flat(after.params_np), flat(after.params_t),
                     relation=relation, note="free-running; v keeps the old lr inside it; torch scales its buffer by the new lr")
 
@@ -107,10 +105,14 @@ def _adamw_under_schedule(ctx, x, t, params0, batches, epoch_of_step):
     S = ctx.impl.schedules
     sched = (S.StepDecay(0.003, 5, 0.5), lambda o: topt.step_lr(o, 5, 0.5))
     label = "AdamW's decay follows the schedule (p ← p(1 − η_t λ))"
-    run_ = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.AdamW(0.003, weight_decay=0.5),
-                      lambda ps: topt.adamw(ps, 0.003, weight_decay=0.5), x, t, batches[: 10 * (len(batches) // EPOCHS)],
-                      schedule=sched, epoch_of_step=epoch_of_step)
-    compare_params(ctx, label, run_)
+    _train(ctx, label, x, t, params0, batches[: 10 * (len(batches) // EPOCHS)], epoch_of_step,
+           lambda: ctx.impl.optim.AdamW(0.003, weight_decay=0.5), lambda ps: topt.adamw(ps, 0.003, weight_decay=0.5), sched)
+
+
+def _train(ctx, label, x, t, params0, batches, epoch_of_step, make_np, make_t, schedule, **options):
+    """Both sides of the digits MLP trained under a learning-rate schedule, changed once per epoch."""
+    return train(ctx, label, *sides.network(ctx, params0, (x, t), make_np, make_t, schedule=schedule), batches,
+                 epoch_of_step=epoch_of_step, **options)
 
 
 def _plot_lr(results):

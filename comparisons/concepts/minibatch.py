@@ -12,7 +12,9 @@ import torch
 import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
-from ..training import compare_params, he_params, train_pair
+from .. import sides
+from ..lockstep import train
+from ..training import he_params
 
 
 BATCH_SIZES = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
@@ -38,9 +40,8 @@ def run(ctx):
     curves = {}
     for name, (lr, batches) in variants.items():
         t0 = dict(ctx.timings)
-        run_ = train_pair(ctx, name, params0, "relu", lambda: ctx.impl.optim.SGD(lr), lambda ps: torch.optim.SGD(ps, lr=lr),
-                          x_tr, t_tr, batches)
-        compare_params(ctx, name, run_, note=f"lr {lr}.")
+        run_ = train(ctx, name, *sides.network(ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.SGD(lr),
+                                               lambda ps: torch.optim.SGD(ps, lr=lr)), batches, note=f"lr {lr}.")
         seconds = {side: ctx.timings.get(side, 0) - t0.get(side, 0) for side in ("numpy", "torch")}
         curves[name] = (run_.losses_np, run_.losses_t, seconds)
 

@@ -12,7 +12,9 @@ import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
 from ..checks import linear_term_scales
-from ..training import AccuracyTracker, record_accuracies, compare_params, he_params, train_pair
+from .. import sides
+from ..lockstep import train
+from ..training import AccuracyTracker, he_params, record_accuracies
 
 
 FLATTEN_CHECK = "Affine on x (5, 2, 3, 4) = nn.Linear on x.reshape(5, −1)"
@@ -144,10 +146,9 @@ def _train(ctx, x_tr, t_tr, x_te, t_te):
     per_epoch = int(np.ceil(len(x_tr) / 100))
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
     tracker = AccuracyTracker(ctx, x_tr, t_tr, x_te, t_te)
-    run_ = train_pair(ctx, "digits training", params0, "relu", lambda: ctx.impl.optim.SGD(0.1),
-                      lambda ps: torch.optim.SGD(ps, lr=0.1), x_tr, t_tr, batches, steps_per_epoch=per_epoch,
-                      on_epoch=tracker)
-    compare_params(ctx, "digits training", run_, note="SGD lr 0.1, batch 100.")
+    run_ = train(ctx, "digits training", *sides.network(ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.SGD(0.1),
+                                                         lambda ps: torch.optim.SGD(ps, lr=0.1)),
+                 batches, steps_per_epoch=per_epoch, on_epoch=tracker, note="SGD lr 0.1, batch 100.")
     ctx.observed_checks("the training loss agrees at every step",
                         lambda check: check.startswith("digits training: ") and "loss" in check)
     frame = tracker.frame()

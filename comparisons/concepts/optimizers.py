@@ -9,9 +9,10 @@ import torch
 import torch_ref.optim as topt
 
 from .. import data, lessons, pairs, plots
-from ..lockstep import lockstep_history
+from .. import sides
+from ..lockstep import train
 from ..pairs._base import accepted
-from ..training import compare_params, free_running, he_params, train_pair
+from ..training import he_params
 
 
 UNCORRECTED = "Adam without bias correction = torch Adam with lr·(1 − β₁ᵗ)/√(1 − β₂ᵗ), ε/√(1 − β₂ᵗ)"
@@ -72,39 +73,34 @@ def numpy_path(ctx, make_opt, steps=STEPS, start=START, grad=grad_f):
     return np.array(path), opt
 
 
-def lockstep_path(ctx, label, make_opt, path_t, note=""):
-    """Lockstep on x²/20 + y²: step k of the NumPy optimizer starts from torch's point after step
-    k − 1 (its own state, built from the same gradients, carried along)."""
-    opt = make_opt()
+BOOK_PROBLEM = pairs.optimizers.PROBLEMS[0]  # x²/20 + y² from (−7, 2), as the declarations drive it
 
-    def one_step(_, state):
-        params = {"p": ctx.array(state[0])}
-        opt.update(params, {"p": grad_f(params["p"])})
-        return (params["p"],)
 
-    path_t = ctx.numpy(path_t)
-    lockstep_history(ctx, label, (path_t[0],), [(p,) for p in path_t[1:]], one_step, ("point after the step",), note=note)
+def _book_paths(ctx, name, lr):
+    """One optimizer on the book's x²/20 + y², checked through its declaration (lockstep, and
+    free-running in float64); returns NumPy's and torch's paths from the start (free-running in
+    float64; in float32, NumPy's steps from torch's points)."""
+    pair = pairs.get("optimizer", name.lower())
+    hparams = {"lr": lr, **LESSON_HPARAMS.get(name, {})}
+    label = f"{name} (book's eps=1e-7)" if name == "AdaGrad" else name
+    found = pairs.check(ctx, pair, pair.scratch_object(ctx.impl), hparams, prefix=f"{label}: ",
+                        options=pairs.DriveOptions(steps=STEPS, problems=(BOOK_PROBLEM,)))
+    by_label = {(c.label, c.quantity): c for c in found}
+    free = by_label.get((f"{BOOK_PROBLEM}: free-running parameters", ""))
+    steps = free or by_label[(BOOK_PROBLEM, "parameters after the step")]
+    start = np.array([START])
+    return np.concatenate([start, steps.actual]), np.concatenate([start, steps.expected])
 
 
 def run(ctx):
     paths = {}
     for name, lr in {**BOOK_LR, "AdamW": 0.3}.items():
-        make_np, make_t = optimizer_pairs(ctx.impl, lr, name)
-        with ctx.timed("numpy"):
-            path_np, opt_np = numpy_path(ctx, make_np)
-        with ctx.timed("torch"):
-            path_t, opt_t = topt.minimize(f, ctx.tensor(START), make_t, STEPS)
-        label = f"{name} (book's eps=1e-7)" if name == "AdaGrad" else name
-        with ctx.timed("numpy"):
-            lockstep_path(ctx, label, make_np, path_t, note=f"f(x, y) = x²/20 + y², lr {lr}, {STEPS} steps")
-        if free_running(ctx):
-            ctx.compare(f"{label}: every step (free-running)", path_np, path_t, kind="trained",
-                        note=f"f(x, y) = x²/20 + y², lr {lr}, {STEPS} steps")
-        paths[name] = (path_np, ctx.numpy(path_t), opt_np, opt_t, lr)
+        paths[name] = (*_book_paths(ctx, name, lr), lr)
 
     ctx.observed_checks("every optimizer lands on torch's points at every step",
-                        lambda check: check.endswith(("lockstep point after the step", "every step (free-running)")))
-    _momentum_relation(ctx, paths["Momentum"])
+                        lambda check: check.endswith((f"{BOOK_PROBLEM}: lockstep parameters after the step",
+                                                      f"{BOOK_PROBLEM}: free-running parameters")))
+    _momentum_relation(ctx, BOOK_LR["Momentum"])
     _nesterov_relation(ctx)
     _defaults(ctx)
     bias = _adam_forms(ctx)
@@ -116,8 +112,10 @@ def run(ctx):
     ctx.figure("adam-bias-correction", lambda: _plot_bias(bias))
 
 
-def _momentum_relation(ctx, entry):
-    path_np, path_t, opt_np, opt_t, lr = entry
+def _momentum_relation(ctx, lr):
+    make_np, make_t = optimizer_pairs(ctx.impl, lr, "Momentum")
+    _, opt_np = numpy_path(ctx, make_np)
+    _, opt_t = topt.minimize(f, ctx.tensor(START), make_t, STEPS)
     state = getattr(opt_np, "state", None)  # an optimizer under test may keep its v elsewhere
     v = state["p"]["v"] if isinstance(state, dict) and "v" in state.get("p", {}) else None
     buf = next(iter(opt_t.state.values()))["momentum_buffer"]
@@ -220,8 +218,7 @@ def _digits(ctx):
     curves = {}
     for name, lr in lrs.items():
         make_np, make_t = optimizer_pairs(ctx.impl, lr, name)
-        run = train_pair(ctx, f"digits MLP, {name}", params0, "relu", make_np, make_t, x_tr, t_tr, batches)
-        compare_params(ctx, f"digits MLP, {name}", run)
+        run = train(ctx, f"digits MLP, {name}", *sides.network(ctx, params0, (x_tr, t_tr), make_np, make_t), batches)
         curves[name] = (run.losses_np, run.losses_t)
     ctx.value("digits steps", len(run.losses_np))
     ctx.finding(f"digits: every optimizer ran ≥ 100 steps ({len(run.losses_np)})", len(run.losses_np) >= 100)
@@ -246,8 +243,8 @@ def _book_comparison(ctx):
     for name, lr in BOOK_FIG_6_9.items():
         make_np, make_t = optimizer_pairs(ctx.impl, lr, name)
         label = f"Fig. 6-9 network, {name}"
-        run = train_pair(ctx, label, params0, "relu", make_np, make_t, x_tr, t_tr, batches)
-        compare_params(ctx, label, run, note=f"4 hidden ReLU layers of 100, lr {lr:g}, batches of 128")
+        run = train(ctx, label, *sides.network(ctx, params0, (x_tr, t_tr), make_np, make_t), batches,
+                    note=f"4 hidden ReLU layers of 100, lr {lr:g}, batches of 128")
         curves[name] = (run.losses_np, run.losses_t)
         final[name] = ctx.value(f"Fig. 6-9 {name}: final loss", float(np.mean(run.losses_np[-50:])))
     ctx.observed("Fig. 6-9: SGD learns slowest", final["SGD"] == max(final.values()))
@@ -272,7 +269,7 @@ def _plot_trajectories(paths):
     fig, axes = plots.grid(len(names), 3, size=(4.2, 3.2))
     X, Y = np.meshgrid(np.linspace(-10, 10, 200), np.linspace(-5, 5, 200))
     for ax, name in zip(axes, names):
-        path_np, path_t, _, _, lr = paths[name]
+        path_np, path_t, lr = paths[name]
         ax.contour(X, Y, X**2 / 20 + Y**2, levels=np.geomspace(0.05, 30, 12), colors="gray", linewidths=0.5)
         ax.plot(path_np[:31, 0], path_np[:31, 1], "o-", ms=3, color="tab:blue", lw=1.5, label="NumPy")
         ax.plot(path_t[:31, 0], path_t[:31, 1], "x", ms=5, color="tab:orange", label="PyTorch")

@@ -10,7 +10,9 @@ import torch_ref.networks as tnet
 
 from .. import data, plots
 from ..outcomes import quote_accuracies, quote_gap
-from ..training import AccuracyTracker, record_accuracies, compare_params, flat, free_running, overfitting_setup, train_pair
+from .. import sides
+from ..lockstep import flat, train
+from ..training import AccuracyTracker, overfitting_setup, record_accuracies
 
 
 DECAY_RELATION = "Adam + L2 and AdamW, step 1: p − η(g + λp)/(|g + λp| + ε) and p(1 − ηλ) − ηg/(|g| + ε)"
@@ -40,12 +42,13 @@ def run(ctx):
     for name, (net_kwargs, groups, penalty) in variants.items():
         tracker = AccuracyTracker(ctx, x_tr, t_tr, x_te, t_te)
         label = f"overfitting set-up, {name}"
-        run_ = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.SGD(0.01), lambda ps: torch.optim.SGD(ps, lr=0.01),
-                          x_tr, t_tr, all_batches, net_kwargs=net_kwargs, torch_params=groups, torch_penalty=penalty,
-                          steps_per_epoch=spe * every, on_epoch=tracker)
+        setup = sides.Setup(net=net_kwargs, torch_params=groups, torch_penalty=penalty)
+        run_ = train(ctx, label, *sides.network(ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.SGD(0.01),
+                                                lambda ps: torch.optim.SGD(ps, lr=0.01), setup),
+                     all_batches, steps_per_epoch=spe * every, on_epoch=tracker,
+                     note="SGD" + ("; torch: weight_decay on a weights-only group" if groups else ""))
         frame = tracker.frame()
         frame["epoch"] *= every
-        compare_params(ctx, label, run_, note="SGD" + ("; torch: weight_decay on a weights-only group" if groups else ""))
         record_accuracies(ctx, f"overfitting set-up, {name}: accuracy per epoch", [tracker])
         curves[name] = frame
         accuracies[name] = quote_accuracies(ctx, name, frame)
@@ -126,14 +129,14 @@ def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0, decay_relation):
     lam, lr = 0.05, 0.001
     batches = data.epoch_batches(ctx.rng, len(x_tr), 100, 10)
     label = "Adam + L2 penalty = torch Adam(weight_decay)"
-    coupled = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.Adam(lr),
-                         lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=lam), x_tr, t_tr, batches,
-                         net_kwargs={"weight_decay_lambda": lam}, torch_params=lambda m: tnet.weight_decay_groups(m, lam))
-    compare_params(ctx, label, coupled)
-    decoupled = train_pair(ctx, "AdamW = torch AdamW", params0, "relu", lambda: ctx.impl.optim.AdamW(lr, weight_decay=lam),
-                           lambda ps: torch.optim.AdamW(ps, lr=lr, weight_decay=lam), x_tr, t_tr, batches)
-    compare_params(ctx, "AdamW = torch AdamW", decoupled)
-    if free_running(ctx):
+    coupled_setup = sides.Setup(net={"weight_decay_lambda": lam}, torch_params=lambda m: tnet.weight_decay_groups(m, lam))
+    coupled = train(ctx, label, *sides.network(ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.Adam(lr),
+                                               lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=lam), coupled_setup),
+                    batches)
+    decoupled = train(ctx, "AdamW = torch AdamW", *sides.network(
+        ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.AdamW(lr, weight_decay=lam),
+        lambda ps: torch.optim.AdamW(ps, lr=lr, weight_decay=lam)), batches)
+    if decoupled.free_running:
         ctx.differs("Adam + L2 differs from AdamW", flat(coupled.params_np), flat(decoupled.params_np), relation=decay_relation,
                     note="coupled decay is divided by √v̂ per element; decoupled decay is not")
 

@@ -14,7 +14,8 @@ import torch_ref.init as tinit
 import torch_ref.optim as topt
 
 from .. import bridge, data, pairs, plots
-from ..training import compare_params, train_pair
+from .. import sides
+from ..lockstep import train
 
 
 SHAPE = (300, 200)  # (in, out) = (fan_in, fan_out)
@@ -150,9 +151,8 @@ def _symmetry(ctx):
         params0 = {"W1": ctx.impl.init.constant((64, 10), value) if value else ctx.impl.init.zeros((64, 10)),
                    "b1": np.zeros(10), "W2": ctx.impl.init.constant((10, 10), value) if value else ctx.impl.init.zeros((10, 10)),
                    "b2": np.zeros(10)}
-        run_ = train_pair(ctx, label, params0, activation, lambda: ctx.impl.optim.SGD(0.5),
-                          lambda ps: topt.sgd(ps, lr=0.5), x_tr, t_tr, batches)
-        compare_params(ctx, label, run_)
+        run_ = train(ctx, label, *sides.network(ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.SGD(0.5),
+                                                lambda ps: topt.sgd(ps, lr=0.5), sides.Setup(activation)), batches)
         atol, rtol = ctx.tolerance("trained")
         for side, p in (("NumPy", run_.params_np), ("torch", run_.params_t)):
             W1, b1 = p["W1"], p["b1"]
@@ -180,9 +180,9 @@ def _training_by_init(ctx):
             s = std if isinstance(std, float) else math.sqrt((1 if std == "lecun" else 2) / n_in)
             params0[f"W{i}"] = ctx.impl.init.normal(ctx.rng, (n_in, n_out), s)
             params0[f"b{i}"] = np.zeros(n_out)
-        run_ = train_pair(ctx, f"training by init, {label}", params0, "relu", lambda: ctx.impl.optim.SGD(0.01),
-                          lambda ps: topt.sgd(ps, lr=0.01), x_tr, t_tr, batches)
-        compare_params(ctx, f"training by init, {label}", run_, note="4 hidden ReLU layers of 100, SGD lr 0.01, batch 128.")
+        run_ = train(ctx, f"training by init, {label}", *sides.network(
+            ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.SGD(0.01), lambda ps: topt.sgd(ps, lr=0.01)), batches,
+            note="4 hidden ReLU layers of 100, SGD lr 0.01, batch 128.")
         curves[label] = (run_.losses_np, run_.losses_t)
     if ctx.dtype != "float64":  # the finding is made on the float64 run
         return curves

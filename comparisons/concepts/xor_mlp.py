@@ -7,8 +7,8 @@ import numpy as np
 import torch_ref.delta_rule as tdelta
 
 from .. import data, plots
-from ..lockstep import lockstep_history
-from ..training import free_running
+from ..lockstep import train
+from ..sides import Replay, Stepper
 
 
 def run(ctx):
@@ -21,23 +21,21 @@ def run(ctx):
     epochs = ctx.value("epochs", 2000)
     with ctx.timed("torch"):
         t1, t2, loss_t, model = tdelta.train_two_layer(ctx.tensor(W1), ctx.tensor(W2), ctx.tensor(X), ctx.tensor(D), 0.9, epochs)
-    history = list(zip(ctx.numpy(t1), ctx.numpy(t2), ctx.numpy(loss_t)))
+    t1, t2, loss_t = ctx.numpy(t1), ctx.numpy(t2), ctx.numpy(loss_t)
 
-    def one_epoch(_, state):
-        w1, w2, loss = ctx.impl.delta_rule.train_two_layer(state[0], state[1], X, D, alpha=0.9, epochs=1)
-        return w1[0], w2[0], loss[0]
+    def one_epoch(params, _):
+        w1, w2, loss = ctx.impl.delta_rule.train_two_layer(params["W1"], params["W2"], X, D, alpha=0.9, epochs=1)
+        return {"W1": w1[0], "W2": w2[0]}, loss[0]
 
-    with ctx.timed("numpy"):
-        lockstep_history(ctx, "XOR MLP", (W1, W2), history, one_epoch, ("W1 after the epoch", "W2 after the epoch",
-                         "loss after the epoch"), note="each epoch (4 per-sample updates) from torch's weights before it")
-    if free_running(ctx):
-        with ctx.timed("numpy"):
-            h1, h2, loss_np = ctx.impl.delta_rule.train_two_layer(W1, W2, X, D, alpha=0.9, epochs=epochs)
-        ctx.compare("XOR MLP: W1 after every epoch (free-running)", h1, t1, kind="trained", note=f"{epochs} epochs × 4 updates")
-        ctx.compare("XOR MLP: W2 after every epoch (free-running)", h2, t2, kind="trained")
-        ctx.compare("XOR MLP: loss after every epoch (free-running)", loss_np, loss_t, kind="trained")
-    else:
-        h1, h2, loss_np = ctx.numpy(t1), ctx.numpy(t2), ctx.numpy(loss_t)
+    start = {"W1": W1, "W2": W2}
+    run_ = train(ctx, "XOR MLP", Stepper(start, one_epoch, ctx.np_dtype, loss_name="loss after the epoch"),
+                 Replay(start, (({"W1": a, "W2": b}, loss) for a, b, loss in zip(t1, t2, loss_t))), range(epochs),
+                 trajectory=True, note="each step is an epoch (4 per-sample updates), from torch's weights before it")
+    h1, h2 = t1, t2
+    if run_.free_running:  # flat() orders the keys W1, W2
+        path = np.array(run_.path_np)
+        h1, h2 = path[:, :W1.size].reshape(-1, *W1.shape), path[:, W1.size:].reshape(-1, *W2.shape)
+    loss_np = np.array(run_.losses_np)
     sig = ctx.impl.activations.sigmoid
     y = sig(h2[-1] @ sig(h1[-1] @ X.T))[0]
     if ctx.dtype == "float64":

@@ -12,26 +12,44 @@
                     simple-convnet (its SimpleConvNet)
     recurrent.py    rnn-step, rnn, lstm-step, lstm, gru-step, embedding, clip-grad-norm
     functional.py   CS231n's *_forward / *_backward pairs as layers
-    _drivers.py     one driver per kind: runs the implementation under test beside the reference
-    _base.py        what a declaration is (Pair, Hparam, Mistake)
+    train_eval.py   dropout, batchnorm: layers with a training and an evaluation mode
+    _base.py        what a declaration is (Pair, Hparam, Mistake), and what every driver shares
 
-Each :class:`Pair` holds the id and kind, the ``scratch`` object (a dotted name read through
+Each module holds the whole of its pairs: the declarations, their inputs, the driver that runs the
+implementation under test beside the PyTorch reference, and the catalogue of mistakes. A
+:class:`Pair` holds the id and kind, the ``scratch`` object (a dotted name read through
 ``ctx.impl``), the ``torch_ref`` builder, the hyperparameters with their PyTorch names, the
 inputs, and the catalogue of known mistakes and conventions with their hints. ``verify``, the
-tests and the guide read them; a new pair is one declaration plus one ``torch_ref`` builder.
+concepts, the tests and the guide read them, all through :func:`check` (or :func:`compare` and
+:func:`record`): a new pair is one declaration plus one ``torch_ref`` builder.
 """
 
 from __future__ import annotations
 
-from . import activations, convolution, gradients, init, layers, losses, networks, optimizers, recurrent, schedules
-from ._base import Comparison, Hparam, Mistake, Pair, TargetError, VerifyUsageError
+import numpy as np
+
+from . import (
+    activations,
+    convolution,
+    gradients,
+    init,
+    layers,
+    losses,
+    networks,
+    optimizers,
+    recurrent,
+    schedules,
+    train_eval,
+)
+from ._base import Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, VerifyUsageError
 
 KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network", "initializer")
 KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": "initializer"}
 
 PAIRS: dict[tuple[str, str], Pair] = {
     (p.kind, p.id): p
-    for module in (activations, gradients, losses, layers, optimizers, schedules, networks, init, convolution, recurrent)
+    for module in (activations, gradients, losses, layers, train_eval, optimizers, schedules, networks, init, convolution,
+                   recurrent)
     for p in module.PAIRS
 }
 
@@ -60,5 +78,45 @@ def of_kind(kind: str) -> list[Pair]:
     return [p for (k, _), p in PAIRS.items() if k == kind]
 
 
-__all__ = ["KINDS", "PAIRS", "Comparison", "Hparam", "Mistake", "Pair", "TargetError", "VerifyUsageError", "get",
-           "of_kind"]
+def compare(ctx, pair: Pair, obj, hparams: dict | None = None, options: DriveOptions | None = None) -> list:
+    """Run ``pair``'s driver on ``obj`` (the implementation under test: ``scratch``'s object, a
+    user's, or a catalogued mistake) beside the PyTorch reference: its :class:`Comparison` list,
+    nothing recorded. ``hparams`` (scratch's names) over the pair's defaults."""
+    return pair.drive(ctx, pair, obj, {**pair.defaults(), **(hparams or {})}, options or DriveOptions())
+
+
+def record(ctx, comparisons, prefix: str = "") -> list:
+    """Record ``comparisons`` as checks of ``ctx`` (names prefixed with ``prefix``): each at its
+    kind's tolerance; a lockstep comparison (one row per step) through the lockstep engine."""
+    from ..lockstep import Lockstep
+
+    start = len(ctx.records)
+    for c in comparisons:
+        label = f"{prefix}{c.label}"
+        if c.kind == "lockstep":
+            lock = Lockstep(ctx, label)
+            actual, expected = np.asarray(c.actual, dtype=float), np.asarray(c.expected, dtype=float)
+            if actual.shape[:1] != expected.shape[:1]:
+                ctx.compare(f"{label}: lockstep {c.quantity}", actual, expected)
+                continue
+            for k, (a, e) in enumerate(zip(actual, expected)):
+                lock.compare(k, c.quantity, a, e)
+            lock.record(c.note)
+        elif c.kind == "statistical":
+            ctx.statistical(label, float(c.actual), float(c.expected), c.tol, note=c.note)
+        else:
+            ctx.compare(label, c.actual, c.expected, kind=c.kind, note=c.note, scale=c.scale)
+    return ctx.records[start:]
+
+
+def check(ctx, pair: Pair, obj, hparams: dict | None = None, *, prefix: str = "",
+          options: DriveOptions | None = None) -> list:
+    """:func:`compare` and :func:`record`: the one way a pair is checked, by ``verify`` and by the
+    concepts alike. Returns the comparisons (a concept may draw their numbers)."""
+    comparisons = compare(ctx, pair, obj, hparams, options)
+    record(ctx, comparisons, prefix)
+    return comparisons
+
+
+__all__ = ["KINDS", "PAIRS", "Comparison", "DriveOptions", "Hparam", "Mistake", "Pair", "TargetError", "VerifyUsageError",
+           "check", "compare", "get", "of_kind", "record"]

@@ -258,3 +258,90 @@ def as_array(value, what: str) -> np.ndarray:
         return np.asarray(value, dtype=np.float64) if not isinstance(value, np.ndarray) else value
     except (TypeError, ValueError):
         raise TargetError(f"{what} is not an array of numbers: {type(value).__name__}") from None
+
+
+# --- what every driver shares -----------------------------------------------------------------------
+
+
+@dataclass
+class DriveOptions:
+    """How a driver runs the code under test, and what it notes on the way: ``steps`` of a training
+    comparison, the hyperparameters given explicitly (``--hparam``), hyperparameters for the
+    PyTorch side only (a hint's search), and ``problems``: the subset of a driver's problems to run
+    (all when empty)."""
+
+    steps: int = 100
+    notes: list = field(default_factory=list)
+    explicit: set = field(default_factory=set)  # the hyperparameters given by --hparam
+    reference: dict = field(default_factory=dict)  # hyperparameters for the PyTorch side only (a hint's search)
+    problems: tuple = ()
+
+
+def trained(ctx, label: str, numpy_side, torch_side, batches, **train_options) -> list:
+    """A training comparison through the one trainer (:func:`comparisons.lockstep.train`), as the
+    driver's comparisons: each lockstep quantity with one row per step (kind ``lockstep``), and in
+    float64 the free-running parameters after every step and the losses (kind ``trained``). The
+    trainer runs in a context of its own: what is recorded is what the driver returns."""
+    from ..lockstep import Lockstep, train
+
+    own = ctx.detached()
+    lock = Lockstep(own, label, keep=True)
+    run = train(own, label, numpy_side, torch_side, batches, lock=lock, trajectory=True, **train_options)
+    out = [Comparison(label, np.array(a), np.array(e), kind="lockstep", quantity=quantity)
+           for quantity, (a, e) in lock.history.items()]
+    if run.free_running and run.path_np:
+        out.append(Comparison(f"{label}: free-running parameters", np.array(run.path_np), np.array(run.path_t), kind="trained"))
+        if run.losses_t and run.losses_t[0] is not None:
+            out.append(Comparison(f"{label}: free-running loss", np.array(run.losses_np), np.array(run.losses_t),
+                                  kind="trained"))
+    return out
+
+
+def _labels_of(t):
+    t = np.asarray(t)
+    return t.argmax(axis=-1) if t.ndim >= 1 and t.dtype.kind == "f" else t
+
+
+def mode_kwargs(layer, training: bool) -> dict:
+    """Put a layer into training or evaluation mode, whichever way it asks for it: a forward
+    argument (the book's ``train_flg``), ``train()``/``eval()`` methods, or a ``training`` flag."""
+    params = parameters(layer.forward) or {}
+    for flag in ("train_flg", "training", "train", "is_training"):
+        if flag in params:
+            return {flag: training}
+    if callable(getattr(layer, "train", None)) and callable(getattr(layer, "eval", None)):
+        call(layer.train if training else layer.eval, "train()/eval()")
+        return {}
+    if hasattr(layer, "training"):
+        layer.training = training
+        return {}
+    raise VerifyUsageError("the layer has no way to switch between training and evaluation: give forward a "
+                           "train_flg argument, or train()/eval() methods, or a training attribute")
+
+
+def param_grad(layer, key: str):
+    """The gradient of parameter ``key`` after backward: ``grads[key]`` or the attribute ``d<key>``."""
+    grads = getattr(layer, "grads", None)
+    if isinstance(grads, dict) and key in grads:
+        return as_array(grads[key], f"grads[{key!r}]")
+    for attr in (f"d{key}", f"d{key.lower()}", f"grad_{key}"):
+        if getattr(layer, attr, None) is not None:
+            return as_array(getattr(layer, attr), attr)
+    raise VerifyUsageError(f"after backward, the layer must hold the gradient of {key} in grads[{key!r}] or d{key}")
+
+
+def _takes_positional(fn, n: int) -> bool:
+    """Whether ``fn`` (a bound method) accepts ``n`` positional arguments."""
+    params = parameters(fn)
+    if params is None:
+        return True
+    if any(p.kind == p.VAR_POSITIONAL for p in params.values()):
+        return True
+    return len([p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) >= n
+
+
+def _outputs(result, n: int, what: str) -> tuple:
+    """A forward/backward result as a tuple of ``n`` arrays (a single array when n = 1)."""
+    result = result if isinstance(result, tuple) else (result,)
+    return tuple(as_array(r, f"{what}[{i}]") for i, r in enumerate(result[:n]))
+

@@ -15,10 +15,178 @@ import scratch.conv as SC
 import scratch.layers as SL
 import scratch.networks as SN
 import torch_ref.conv as tconv
+import torch_ref.layers as tlayers
 
-from ._base import Hparam, Mistake, Pair
-from ._drivers import drive_col2im, drive_conv, drive_convnet, drive_im2col, drive_pool, pool_inputs
+from ._base import Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, construct, param_grad
 from .layers import SoftmaxWithLossBookDelta
+from .networks import NET_DATA, network_checks
+
+# (x shape, W shape, stride, pad): stride 2 and 3, pad 1 and 2, non-square images and kernels, C > 1,
+# overlapping windows (stride < filter) and a 1×1 filter
+CONV_CASES = [((2, 1, 8, 8), (3, 1, 3, 3), 1, 0), ((2, 3, 7, 9), (4, 3, 3, 2), 2, 1), ((1, 2, 5, 6), (2, 2, 3, 3), 1, 2),
+              ((3, 2, 10, 7), (5, 2, 5, 3), 2, 2), ((2, 3, 6, 6), (4, 3, 1, 1), 1, 0), ((2, 2, 9, 9), (3, 2, 4, 4), 3, 1)]
+
+
+# (pool_h, pool_w, stride): the book's 2×2/2, overlapping and non-square windows
+POOL_CASES = [(2, 2, 2), (3, 3, 2), (2, 3, 1), (3, 2, 1)]
+
+
+def _conv_label(x_shape, w_shape, s, p):
+    return f"x {'×'.join(map(str, x_shape))}, W {'×'.join(map(str, w_shape))}, stride {s}, pad {p}"
+
+
+def _window_cases(h, run, cases):
+    """The cases' stride and pad, or the ones given by --hparam for every case."""
+    for x_shape, w_shape, s, p in cases:
+        s = h["stride"] if "stride" in run.explicit else s
+        p = h["pad"] if "pad" in run.explicit else p
+        yield x_shape, w_shape, s, p
+
+
+WEIGHT_NAMES = {"W": ("W", "w", "weight", "weights", "filters", "kernel"), "b": ("b", "bias", "biases")}
+
+
+def load_weights(layer, values: dict) -> None:
+    """Put the shared weights into a layer that made its own (a constructor taking sizes, as
+    ``nn.Conv2d(in_channels, out_channels, kernel_size)``): into ``params[key]`` or the attribute
+    the layer keeps it under, in place where the array is there already."""
+    params = getattr(layer, "params", None)
+    for key, value in values.items():
+        for name in WEIGHT_NAMES[key]:
+            holder = params if isinstance(params, dict) and name in params else None
+            current = holder[name] if holder is not None else getattr(layer, name, None)
+            if isinstance(current, np.ndarray) and current.shape == value.shape:
+                current[...] = value
+                break
+        else:
+            raise VerifyUsageError(f"the layer keeps no array of shape {value.shape} for {key} (looked for "
+                                   f"params[...] and attributes {', '.join(WEIGHT_NAMES[key])})")
+
+
+def conv_scales(ctx, x, W, b, dout, stride, pad) -> dict:
+    """The sizes of the terms each result is summed from (for :func:`comparisons.checks.close`):
+    the same convolution and backward pass on |x|, |W|, |b|, |dout|."""
+    module = tconv.conv2d(ctx.tensor(np.abs(W)), ctx.tensor(np.abs(b)), stride, pad)
+    y, dx = tlayers.forward_backward(module, ctx.tensor(np.abs(x)), ctx.tensor(np.abs(dout)))
+    return {"forward": ctx.numpy(y), "dx": ctx.numpy(dx), "dW": ctx.numpy(module.weight.grad),
+            "db": ctx.numpy(module.bias.grad)}
+
+
+def drive_conv(ctx, pair, cls, h, run):
+    """``Convolution(W, b, stride, pad)``: forward, dx, dW, db against ``nn.Conv2d`` on a grid of
+    shapes (each case's stride and pad, unless given by --hparam)."""
+    out = []
+    for x_shape, w_shape, s, p in _window_cases(h, run, CONV_CASES):
+        x = ctx.array(ctx.rng.normal(size=x_shape))
+        W, b = ctx.array(ctx.rng.normal(size=w_shape)), ctx.array(ctx.rng.normal(size=w_shape[0]))
+        label = _conv_label(x_shape, w_shape, s, p)
+        fn, c, fh, fw = w_shape
+        given = {"W": W.copy(), "b": b.copy(), "in_channels": c, "out_channels": fn, "filter_num": fn,
+                 "num_filters": fn, "kernel_size": (fh, fw), "filter_size": (fh, fw), "filter_h": fh, "filter_w": fw}
+        layer = construct(cls, pair, {**h, "stride": s, "pad": p}, given, run)
+        load_weights(layer, {"W": W, "b": b})
+        y = as_array(call(layer.forward, f"forward on {label}", x.copy()), "forward's result")
+        module = tconv.conv2d(ctx.tensor(W), ctx.tensor(b), s, p)
+        dout = ctx.array(ctx.rng.normal(size=tuple(module(ctx.tensor(x)).shape)))
+        dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
+        y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+        sc = conv_scales(ctx, x, W, b, dout, s, p)
+        out += [Comparison(f"forward, {label}", y, y_t, scale=sc["forward"]),
+                Comparison(f"backward dx, {label}", dx, dx_t, scale=sc["dx"]),
+                Comparison(f"backward dW, {label}", param_grad(layer, "W"), module.weight.grad, scale=sc["dW"]),
+                Comparison(f"backward db, {label}", param_grad(layer, "b"), module.bias.grad, scale=sc["db"])]
+    return out
+
+
+def pool_inputs(ctx):
+    """Random images, and images of the integers 0…2, whose windows are full of ties."""
+    return {"x 2×3×7×8": ctx.array(ctx.rng.normal(size=(2, 3, 7, 8))),
+            "x 2×2×8×8 of integers 0…2 (ties)": ctx.array(ctx.rng.integers(0, 3, size=(2, 2, 8, 8)))}
+
+
+def drive_pool(ctx, pair, cls, h, run):
+    """``Pooling(pool_h, pool_w, stride, pad)``: forward and dx against ``nn.MaxPool2d`` /
+    ``nn.AvgPool2d`` for several windows (the given ones with --hparam) and inputs with ties."""
+    given = {k for k in ("pool_h", "pool_w", "stride") if k in run.explicit}
+    cases = [(h["pool_h"], h["pool_w"], h["stride"])] if given else POOL_CASES
+    out = []
+    for ph, pw, s in cases:
+        hp = {**h, "pool_h": ph, "pool_w": pw, "stride": s}
+        for label, x in pair.inputs(ctx).items():
+            layer = construct(cls, pair, hp, {}, run)
+            where = f"{ph}×{pw}, stride {s}, pad {hp['pad']}, {label}"
+            y = as_array(call(layer.forward, f"forward on {where}", x.copy()), "forward's result")
+            dout = ctx.array(ctx.rng.uniform(0.5, 1.5, size=np.shape(y)))
+            dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
+            module = pair.torch(ph, pw, s, hp["pad"], pair.options["mode"])
+            y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+            out += [Comparison(f"forward, {where}", y, y_t), Comparison(f"backward dx, {where}", dx, dx_t)]
+    return out
+
+
+def drive_im2col(ctx, pair, fn, h, run):
+    """``im2col(x, filter_h, filter_w, stride, pad)`` against ``F.unfold`` under the layout relation
+    im2col(x) = unfold(x).transpose(1, 2).reshape(N·OH·OW, C·FH·FW)."""
+    out = []
+    for x_shape, (_, _, fh, fw), s, p in _window_cases(h, run, CONV_CASES):
+        x = ctx.array(ctx.rng.normal(size=x_shape))
+        col = as_array(call(fn, f"{getattr(fn, '__name__', 'im2col')}(x{x_shape}, {fh}, {fw}, {s}, {p})", x.copy(),
+                            fh, fw, s, p), "its result")
+        cols_t = pair.torch(ctx.tensor(x), fh, fw, s, p)
+        out.append(Comparison(f"columns, {_conv_label(x_shape, (fh, fw), s, p)}", col,
+                              cols_t.transpose(1, 2).reshape(-1, cols_t.shape[1])))
+    run.notes.append("im2col(x) is compared with F.unfold(x).transpose(1, 2).reshape(N·OH·OW, C·FH·FW): one window "
+                     "per row, its values ordered (c, p, q)")
+    return out
+
+
+def drive_col2im(ctx, pair, fn, h, run):
+    """``col2im(col, input_shape, filter_h, filter_w, stride, pad)`` against ``F.fold`` (overlaps
+    added), with col laid out as the book's im2col: (N·OH·OW, C·FH·FW)."""
+    out = []
+    for x_shape, (_, _, fh, fw), s, p in _window_cases(h, run, CONV_CASES):
+        n, c, hh, ww = x_shape
+        oh, ow = (hh + 2 * p - fh) // s + 1, (ww + 2 * p - fw) // s + 1
+        col = ctx.array(ctx.rng.normal(size=(n * oh * ow, c * fh * fw)))
+        img = as_array(call(fn, f"{getattr(fn, '__name__', 'col2im')}(col{col.shape}, {x_shape}, {fh}, {fw}, {s}, {p})",
+                            col.copy(), x_shape, fh, fw, s, p), "its result")
+        cols_t = ctx.tensor(col.reshape(n, oh * ow, c * fh * fw).transpose(0, 2, 1))
+        abs_t = ctx.tensor(np.abs(col).reshape(n, oh * ow, c * fh * fw).transpose(0, 2, 1))
+        out.append(Comparison(f"image, {_conv_label(x_shape, (fh, fw), s, p)}", img, pair.torch(cols_t, (hh, ww), fh, fw, s, p),
+                              scale=ctx.numpy(pair.torch(abs_t, (hh, ww), fh, fw, s, p))))
+    return out
+
+
+CONVNET_INPUT, CONVNET_CLASSES = (1, 10, 10), 4
+
+
+def drive_convnet(ctx, pair, cls, h, run):
+    """A SimpleConvNet (conv → ReLU → 2×2 max pool → affine → ReLU → affine → softmax) built from
+    the hyperparameters (filter_num, filter_size, pad, stride, hidden_size) on 1×10×10 images, its
+    ``params`` (W1 of shape (FN, C, FH, FW)) set to shared values in place, then judged as every
+    network is (:func:`network_checks`) against ``torch_ref.conv.SimpleConvNet``."""
+    c, H, Wd = CONVNET_INPUT
+    fn, fs, s, p, hidden = (int(h[k]) for k in ("filter_num", "filter_size", "stride", "pad", "hidden_size"))
+    oh, ow = (H + 2 * p - fs) // s + 1, (Wd + 2 * p - fs) // s + 1
+    if oh < 2 or ow < 2:
+        raise VerifyUsageError(f"filter_size {fs}, stride {s} and pad {p} leave no 2×2 pool on {H}×{Wd} images")
+    shapes = {"W1": (fn, c, fs, fs), "W2": (fn * (oh // 2) * (ow // 2), hidden), "W3": (hidden, CONVNET_CLASSES)}
+    rng = ctx.rng
+    params0 = {}
+    for i, (key, shape) in enumerate(shapes.items(), start=1):
+        fan_in = int(np.prod(shape[1:])) if key == "W1" else shape[0]
+        params0[key] = ctx.array(rng.normal(0, np.sqrt(2 / fan_in), shape))
+        params0[f"b{i}"] = ctx.array(rng.normal(0, 0.1, shape[0] if key == "W1" else shape[1]))
+    given = {"params": {k: v.copy() for k, v in params0.items()}, "input_dim": CONVNET_INPUT,
+             "conv_param": {"filter_num": fn, "filter_size": fs, "pad": p, "stride": s}, "num_filters": fn,
+             "hidden_size": hidden, "hidden_dim": hidden, "output_size": CONVNET_CLASSES, "num_classes": CONVNET_CLASSES,
+             "weight_init_std": 0.01, "weight_scale": 0.01}
+    net = construct(cls, pair, h, given, run)
+    if not isinstance(getattr(net, "params", None), dict):
+        raise VerifyUsageError(f"network {pair.id} expects {pair.interface}; the network has no params dict")
+    x, labels = ctx.array(rng.normal(size=(NET_DATA[0], *CONVNET_INPUT))), rng.integers(0, CONVNET_CLASSES, NET_DATA[0])
+    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, h, given, run)], params0, x, labels,
+                          lambda: pair.torch(CONVNET_INPUT, fn, fs, s, p, 2, hidden, CONVNET_CLASSES), h, run)
 
 # --- catalogued mistakes --------------------------------------------------------------------------
 

@@ -4,11 +4,25 @@ differences, against autograd's exact gradient of the same function (``torch_ref
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 import torch_ref.gradients as tgrad
 
-from ._base import Mistake, Pair
-from ._drivers import drive_numerical_gradient
+from ._base import Comparison, Mistake, Pair, as_array, call
+
+
+def drive_numerical_gradient(ctx, pair, fn, h, run):
+    """``numerical_gradient(f, x)`` against autograd's exact gradient of the same f, at the
+    gradient-check tolerance; and x must come back unchanged (f may close over it)."""
+    out = []
+    for label, (f_np, f_t, x0) in pair.inputs(ctx).items():
+        x = np.array(x0, dtype=np.float64)  # finite differences with h = 1e-4 need float64
+        grad = as_array(call(fn, f"numerical_gradient(f, x{x.shape})", lambda v: f_np(v, x), x), "its result")
+        exact = tgrad.autograd_gradient(lambda v: f_t(v), torch.tensor(x0, dtype=torch.float64))
+        out.append(Comparison(f"gradient, {label}", grad, exact, kind="gradcheck"))
+        out.append(Comparison(f"x restored after the call, {label}", x, np.asarray(x0, dtype=np.float64)))
+    run.notes.append("numerical gradients are judged in float64 at the gradient-check tolerance")
+    return out
 
 
 def inputs(ctx):

@@ -17,13 +17,132 @@ Conventions, each with its flag:
 
 from __future__ import annotations
 
+import inspect
+import math
+
 import numpy as np
+import torch
 
 import scratch.init as SI
 import torch_ref.init as tinit
 
-from ._base import Hparam, Mistake, Pair, shows
-from ._drivers import drive_fans, drive_initializer
+from ._base import Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, parameters, shows
+
+INIT_ARGUMENTS = {  # what an initializer's parameters may be called, by what the driver gives them
+    "rng": ("rng", "generator", "random_state", "rs"),
+    "shape": ("shape", "size", "dims", "weight_shape"),
+    "fan_in": ("fan_in", "n_in", "n_inputs", "input_size", "in_features", "node_num", "n_input"),
+    "fan_out": ("fan_out", "n_out", "n_outputs", "output_size", "out_features", "n_output"),
+}
+
+
+SIGMAS = 6  # every statistical bound is 6 standard errors wide: a correct draw leaves it with p < 2e-9
+
+
+def torch_layout(shape: tuple) -> tuple:
+    """The book's W (in, out) is torch's weight (out, in); filters (out, in, kh, kw) are laid out alike."""
+    return tuple(shape[::-1]) if len(shape) == 2 else tuple(shape)
+
+
+def _init_call(ctx, pair, fn, shape, h, seed):
+    """Call a user's initializer with what its parameter names ask for; a function that takes no
+    generator draws from NumPy's global one, seeded here. None: it cannot make this shape."""
+    params = parameters(fn)
+    names = {n: key for key, ns in INIT_ARGUMENTS.items() for n in ns}
+    kwargs, args = {}, []
+    if params is None:
+        args, kwargs = [np.random.default_rng(seed), shape], dict(h)
+    else:
+        for name, p in params.items():
+            what = names.get(name.lower())
+            hp = pair.hparam(name)
+            if what == "rng":
+                kwargs[name] = np.random.default_rng(seed)
+            elif what == "shape":
+                kwargs[name] = shape
+            elif what in ("fan_in", "fan_out"):
+                if len(shape) != 2:
+                    return None
+                kwargs[name] = shape[0] if what == "fan_in" else shape[1]
+            elif hp is not None and hp.name in h:
+                kwargs[name] = h[hp.name]
+            elif p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise VerifyUsageError(f"{pair.kind} {pair.id} expects {pair.interface}; it asks for {name!r}, which "
+                                       f"this reference cannot give (it gives rng, shape, fan_in, fan_out, "
+                                       f"{', '.join(hp.name for hp in pair.hparams)})")
+        if not any(names.get(n.lower()) == "rng" for n in params):
+            np.random.seed(seed)
+    return as_array(call(fn, f"calling it for shape {shape}", *args, **kwargs), "its result")
+
+
+def sample_checks(label: str, w: np.ndarray, family: str, scale: float) -> list:
+    """A sample of n weights against N(0, σ²) (scale σ) or U(−a, a) (scale a, σ = a/√3), each
+    check a bound that a correct draw leaves with probability < 2e-9 (6 standard errors):
+
+    * the mean: |w̄| ≤ 6σ/√n;
+    * the standard deviation: |s − σ| ≤ 6·sd(s), sd(s) = σ/√(2n) (normal), σ·√(0.8/(4n)) (uniform:
+      Var(s²) = (μ₄ − σ⁴)/n with μ₄ = 9σ⁴/5);
+    * the fraction of |w| ≤ σ: erf(1/√2) = 0.6827 (normal) or 1/√3 = 0.5774 (uniform), ± 6 binomial
+      standard errors (this tells the two families apart at equal σ);
+    * uniform only: max |w| in [a(1 − 20/n), a] (P(max |w| < a(1 − ε)) = (1 − ε)ⁿ ≈ e^(−20) at ε = 20/n)."""
+    w = np.asarray(w, dtype=np.float64).ravel()
+    n = w.size
+    sigma = scale if family == "normal" else scale / np.sqrt(3.0)
+    sd_s = sigma / np.sqrt(2 * n) if family == "normal" else sigma * np.sqrt(0.8 / (4 * n))
+    inside = float(math.erf(1 / math.sqrt(2))) if family == "normal" else 1 / math.sqrt(3.0)
+    out = [
+        Comparison(f"{label}: mean ≈ 0 (±6 s.e.)", np.array(w.mean()), np.array(0.0),
+                   kind="statistical", tol=SIGMAS * sigma / np.sqrt(n)),
+        Comparison(f"{label}: std ≈ σ = {sigma:.4g} (±6 s.e.)", np.array(w.std()), np.array(sigma),
+                   kind="statistical", tol=SIGMAS * sd_s),
+        Comparison(f"{label}: P(|w| ≤ σ) ≈ {inside:.4f} (±6 s.e.)", np.array(np.mean(np.abs(w) <= sigma)),
+                   np.array(inside), kind="statistical", tol=SIGMAS * np.sqrt(inside * (1 - inside) / n)),
+    ]
+    if family == "uniform":  # [a(1 − 20/n), a], with a millionth of a for rounding
+        out.append(Comparison(f"{label}: max |w| in [a(1 − 20/n), a = {scale:.4g}]", np.array(np.abs(w).max()),
+                              np.array(scale * (1 - 10 / n)), kind="statistical", tol=scale * (10 / n + 1e-6)))
+    return out
+
+
+def _takes_hparam(fn, pair, name: str) -> bool:
+    params = parameters(fn)
+    return params is None or any(pair.hparam(p) is not None and pair.hparam(p).name == name for p in params)
+
+
+def drive_initializer(ctx, pair, fn, h, run):
+    """The user's draw and PyTorch's for each shape (2-D W (in, out) and 4-D filters): the shape,
+    then each sample against the distribution PyTorch's documented formula gives from torch's own
+    fans and gains (:func:`torch_ref.init.distribution`). The two draws come from different
+    generators, so they are judged statistically (:func:`sample_checks`), never element by element."""
+    out = []
+    for k, (label, (shape, extra, optional)) in enumerate(pair.inputs(ctx).items()):
+        hk = {**h, **extra}
+        if not all(_takes_hparam(fn, pair, name) for name in extra):
+            run.notes.append(f"skipped '{label}': it takes no {', '.join(extra)}")
+            continue
+        w = _init_call(ctx, pair, fn, shape, hk, ctx.seed * 1000 + k)
+        if w is None:
+            run.notes.append(f"skipped '{label}': it takes fan_in and fan_out, not a shape")
+            continue
+        generator = torch.Generator().manual_seed(ctx.seed * 1000 + k)
+        weight = torch.empty(torch_layout(shape), dtype=ctx.torch_dtype)
+        pair.torch(weight, generator=generator, **pair.torch_kwargs(hk))
+        family, scale = tinit.distribution(pair.options["torch_name"], weight, **pair.torch_kwargs(hk))
+        out.append(Comparison(f"shape, {label}", np.array(w.shape), np.array(shape)))
+        out += sample_checks(f"yours, {label}", w, family, scale)
+        out += sample_checks(f"PyTorch's draw, {label}", ctx.numpy(weight), family, scale)
+    return out
+
+
+def drive_fans(ctx, pair, fn, h, run):
+    """(fan_in, fan_out) of each shape against what ``torch.nn.init`` computes for the same weight
+    in torch's layout: exact integers."""
+    out = []
+    for label, shape in pair.inputs(ctx).items():
+        result = as_array(call(fn, f"calling it on shape {shape}", shape), "its result")
+        expected = tinit.fans(torch.empty(torch_layout(shape)))
+        out.append(Comparison(f"(fan_in, fan_out), {label}", result, np.array(expected, dtype=np.float64)))
+    return out
 
 GAIN = Hparam("gain", 1.0, "gain")
 XAVIER_MODE = Hparam("mode", "fan_avg", "mode", choices=("fan_avg", "fan_in", "fan_out"))

@@ -8,17 +8,85 @@ CS231n's functional pairs (``affine_forward(x, w, b) -> (out, cache)`` with
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 import scratch.layers as SL
 import scratch.losses as SLoss
 import torch_ref.activations as tact
 import torch_ref.layers as tlayers
 
-from ._base import Hparam, Mistake, Pair, shows
-from ._drivers import (drive_batchnorm, drive_dropout, drive_elementwise_layer, drive_linear,
-                       drive_softmax_with_loss)
+from .. import bridge
+from ..checks import linear_term_scales
+from ._base import Comparison, Mistake, Pair, TargetError, as_array, call, construct, param_grad, shows
 from .activations import ALPHA, RELU_AT_ZERO, SLOPE
 from .losses import DELTA, classification_inputs, torch_softmax_cross_entropy
+
+
+def drive_elementwise_layer(ctx, pair, cls, h, run):
+    """forward(x) and backward(dout) of an activation layer against the torch module's autograd."""
+    out = []
+    for label, x in pair.inputs(ctx).items():
+        layer = construct(cls, pair, h, {}, run)
+        y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
+        dout = ctx.array(ctx.rng.normal(size=np.shape(y)))
+        dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
+        y_t, dx_t = tlayers.forward_backward(pair.torch(**pair.torch_kwargs(h)), ctx.tensor(x), ctx.tensor(dout))
+        out += [Comparison(f"forward, {label}", y, y_t), Comparison(f"backward dx, {label}", dx, dx_t)]
+    return out
+
+
+def drive_linear(ctx, pair, cls, h, run):
+    """``Linear(W, b)`` / the book's ``Affine``: forward, dx, dW, db against ``nn.Flatten + nn.Linear``."""
+    out = []
+    for label, (x, d_out, optional) in pair.inputs(ctx).items():
+        d_in = int(np.prod(x.shape[1:]))
+        W, b = ctx.array(ctx.rng.normal(size=(d_in, d_out))), ctx.array(ctx.rng.normal(size=d_out))
+        layer = construct(cls, pair, h, {"W": W.copy(), "b": b.copy()}, run)
+        try:
+            y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
+        except TargetError as exc:
+            if not optional:
+                raise
+            run.notes.append(f"skipped '{label}': {exc}")
+            continue
+        dout = ctx.array(ctx.rng.normal(size=np.shape(y)))
+        dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
+        module = tlayers.flatten_linear(ctx.tensor(W.T), ctx.tensor(b))
+        y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+        grads_t = bridge.linear_arrays(module[1], grad=True)
+        sc = linear_term_scales(x, W, b, dout)
+        out += [Comparison(f"forward, {label}", y, y_t, scale=sc["forward"]),
+                Comparison(f"backward dx, {label}", dx, dx_t, scale=sc["dx"]),
+                Comparison(f"backward dW, {label}", param_grad(layer, "W"), grads_t["W"], scale=sc["dW"]),
+                Comparison(f"backward db, {label}", param_grad(layer, "b"), grads_t["b"], scale=sc["db"])]
+    return out
+
+
+def drive_softmax_with_loss(ctx, pair, cls, h, run):
+    """forward(x, t) → the mean loss, then backward(1) → dx, against ``nn.CrossEntropyLoss``.
+    The book's forward keeps δ = 1e-7 in the log but its backward (y − t)/N is the exact gradient
+    without δ: dx is always compared with the gradient of the loss without δ."""
+    out = []
+    torch_h = pair.torch_kwargs(h)
+    if torch_h.get("delta"):
+        run.notes.append("dx is compared with the exact gradient (softmax(x) − t)/N: the book's backward ignores "
+                         "the δ of its own forward")
+    for label, (x, t, optional) in pair.inputs(ctx).items():
+        layer = construct(cls, pair, h, {}, run)
+        try:
+            loss = call(layer.forward, f"forward on x{x.shape}, t{np.shape(t)}", x.copy(), np.array(t, copy=True))
+        except TargetError as exc:
+            if optional:
+                run.notes.append(f"skipped '{label}': {exc}")
+                continue
+            raise
+        dx = as_array(call(layer.backward, "backward(1)", 1.0), "backward's result")
+        xt = ctx.tensor(x, requires_grad=True)
+        (grad,) = torch.autograd.grad(pair.torch(ctx, xt, t, **{**torch_h, "delta": 0.0}), xt)
+        value_t = pair.torch(ctx, xt, t, **torch_h)
+        out += [Comparison(f"loss, {label}", as_array(loss, "the loss"), value_t.detach()),
+                Comparison(f"backward dx, {label}", dx, grad)]
+    return out
 
 
 def hard_coded(cls, **fixed):
@@ -117,35 +185,6 @@ class SoftmaxWithLossNoShift(SL.SoftmaxWithLoss):
         return self.loss
 
 
-class DropoutNonInverted:
-    """The book's Dropout: keeps x·m in training and scales by 1 − p at test time."""
-
-    def __init__(self, dropout_ratio=0.5):
-        self.p, self.mask = dropout_ratio, None
-
-    def forward(self, x, train_flg=True):
-        if train_flg:
-            self.mask = np.random.default_rng().random(x.shape) > self.p
-            return x * self.mask
-        return x * (1.0 - self.p)
-
-    def backward(self, dout):
-        return dout * self.mask
-
-
-class DropoutNotRescaled(DropoutNonInverted):
-    def forward(self, x, train_flg=True):
-        return super().forward(x, train_flg) if train_flg else x
-
-
-class BatchNormNoMeanTerms(SL.BatchNorm1d):
-    """backward dx = γ·dout/σ only: the paths through μ and σ² (which depend on x) are missing."""
-
-    def backward(self, dout):
-        super().backward(dout)
-        return dout * self.params["gamma"] / self._cache[1]
-
-
 # --- declarations ---------------------------------------------------------------------------------
 
 
@@ -159,13 +198,6 @@ def _elementwise(pid, tname, sname, names, hps=(), mistakes=()):
                 + (f"; its constructor takes {[h.name for h in hps]}" if hps else ""),
                 drive_elementwise_layer, hps, softmax_layer_inputs if pid == "softmax" else layer_inputs, mistakes, names)
 
-
-P = Hparam("p", 0.5, "p", aliases=("dropout_ratio", "drop_prob", "ratio", "rate", "dropout"))
-INVERTED = Hparam("inverted", 1, None, choices=(0, 1))
-BN_HPARAMS = (Hparam("momentum", 0.9, "momentum", to_torch=lambda m: 1 - m),
-              Hparam("eps", 1e-5, "eps", aliases=("epsilon",)),
-              Hparam("running_var_init", 1.0, "running_var_init"),
-              Hparam("unbiased_running_var", 1, "unbiased_running_var", to_torch=bool, choices=(0, 1)))
 
 PAIRS = [
     Pair("linear", "layer", "layers.Linear", tlayers.flatten_linear,
@@ -196,27 +228,4 @@ PAIRS = [
           Mistake("softmax without the max shift: exp overflows to nan for large scores; subtract max(x) first",
                   SoftmaxWithLossNoShift)),
          ("SoftmaxWithLoss", "SoftmaxCrossEntropy", "SoftmaxLoss")),
-    Pair("dropout", "layer", "layers.Dropout", tlayers.dropout,
-         "a class Dropout(p or dropout_ratio) with forward(x[, train_flg]) and backward(dout); train()/eval() or "
-         "train_flg switch the modes",
-         drive_dropout, (P, INVERTED), None,
-         (Mistake("the book's non-inverted dropout: x·m in training and x·(1 − p) at test time; PyTorch scales the "
-                  "kept units by 1/(1 − p) in training and passes x at test time (the two differ by the constant 1 − p)",
-                  DropoutNonInverted, flag={"inverted": 0}),
-          Mistake("dropout is not rescaled: training keeps x·m and evaluation passes x, so the expected output "
-                  "shrinks by 1 − p between the two; scale the kept units by 1/(1 − p)", DropoutNotRescaled)),
-         ("Dropout",)),
-    Pair("batchnorm", "layer", "layers.BatchNorm1d", tlayers.batchnorm1d,
-         "a class BatchNorm(gamma, beta[, momentum, eps]) with forward(x[, train_flg]) and backward(dout), "
-         "dgamma/dbeta (or grads), and running_mean/running_var; momentum is the book's (the weight of the old value)",
-         drive_batchnorm, BN_HPARAMS, None,
-         (Mistake("the book's ε = 10e-7 = 1e-6 (PyTorch's default is 1e-5)", hard_coded(SL.BatchNorm1d, eps=1e-6),
-                  flag={"eps": 1e-6}),
-          Mistake("the running variance starts at 0 (PyTorch starts it at 1)",
-                  hard_coded(SL.BatchNorm1d, running_var_init=0.0), flag={"running_var_init": 0}),
-          Mistake("the running variance is updated with the biased batch variance (PyTorch stores the unbiased one, "
-                  "·N/(N − 1))", hard_coded(SL.BatchNorm1d, unbiased_running_var=False), flag={"unbiased_running_var": 0}),
-          Mistake("BN backward without its mean terms: dx = γ·dout/σ misses the paths through μ and σ², which depend "
-                  "on every x; dx = (N·g − Σg − x̂·Σ(g·x̂))/(N·σ) with g = γ·dout", BatchNormNoMeanTerms)),
-         ("BatchNormalization", "BatchNorm", "BatchNorm1d")),
 ]

@@ -4,11 +4,39 @@ the ``torch.nn`` losses of ``torch_ref.losses``."""
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 import torch_ref.losses as tloss
 
-from ._base import Hparam, Mistake, Pair, shows
-from ._drivers import _labels_of, drive_loss
+from ._base import Comparison, Hparam, Mistake, Pair, TargetError, _labels_of, accepted, as_array, call, shows
+
+
+def drive_loss(ctx, pair, fn, h, run):
+    """``fn(y, t)`` against the torch loss; a result (loss, dx) (CS231n's form) has dx compared too.
+    Cases marked optional (one-hot targets, one sample) are skipped, with a note, when the code
+    under test does not take that form."""
+    out = []
+    kwargs = accepted(fn, pair, h)
+    torch_h = pair.torch_kwargs(h)
+    for label, (x, t, optional) in pair.inputs(ctx).items():
+        try:
+            result = call(fn, f"calling it on y{x.shape}, t{np.shape(t)}", x.copy(), np.array(t, copy=True), **kwargs)
+        except TargetError as exc:
+            if optional:
+                run.notes.append(f"skipped '{label}': {exc}")
+                continue
+            raise
+        xt = ctx.tensor(x, requires_grad=True)
+        value_t = pair.torch(ctx, xt, t, **torch_h)
+        if isinstance(result, tuple) and len(result) == 2:
+            value, dx = result
+            exact = pair.torch(ctx, xt, t, **{**torch_h, "delta": 0.0}) if "delta" in torch_h else value_t
+            (grad,) = torch.autograd.grad(exact, xt)
+            out.append(Comparison(f"value, {label}", as_array(value, "the loss"), value_t.detach()))
+            out.append(Comparison(f"dx, {label}", as_array(dx, "dx"), grad))
+        else:
+            out.append(Comparison(f"value, {label}", as_array(result, "the loss"), value_t.detach()))
+    return out
 
 DELTA = Hparam("delta", 0.0, "delta", aliases=("eps",))
 

@@ -13,11 +13,72 @@ import numpy as np
 import scratch.optim as SO
 import torch_ref.optim as topt
 
-from ._base import Hparam, Mistake, Pair, shows
-from ._drivers import drive_optimizer
+from ..sides import NumpyProblem, TorchProblem
+from ._base import Hparam, Mistake, Pair, VerifyUsageError, call, construct, shows, trained
 from .layers import hard_coded
 
-# textbook name → (PyTorch's name, other names a user's constructor may use)
+
+PROBLEMS = ("x²/20 + y² from (−7, 2)", "least squares, W (6, 3) and b (3,)")
+
+
+def optimizer_problems(ctx) -> dict:
+    """Shared problems: the book's x²/20 + y² from (−7, 2), and a least-squares fit with a weight
+    matrix and a bias (two parameters of different shapes, gradients of mixed sizes and signs).
+    Each is (initial params, NumPy objective (params → loss, gradients), torch objective (tensors → loss))."""
+    A = ctx.rng.normal(size=(40, 6))
+    W_true = ctx.rng.normal(size=(6, 3))
+    Y = A @ W_true + 0.1 * ctx.rng.normal(size=(40, 3))
+    A, Y = ctx.array(A), ctx.array(Y)
+
+    def book(p):
+        x, y = p["xy"]
+        return x ** 2 / 20 + y ** 2, {"xy": np.array([x / 10, 2 * y], dtype=p["xy"].dtype)}
+
+    def book_torch(ps):
+        return ps["xy"][0] ** 2 / 20 + ps["xy"][1] ** 2
+
+    def lsq(p):
+        err = A @ p["W"] + p["b"] - Y
+        return float(np.mean(err ** 2)), {"W": 2 * A.T @ err / err.size, "b": 2 * err.sum(0) / err.size}
+
+    def lsq_torch(ps):
+        return ((ctx.tensor(A) @ ps["W"] + ps["b"] - ctx.tensor(Y)) ** 2).mean()
+
+    return dict(zip(PROBLEMS, (
+        ({"xy": ctx.array([-7.0, 2.0])}, book, book_torch),
+        ({"W": ctx.array(ctx.rng.normal(size=(6, 3))), "b": ctx.array(np.zeros(3))}, lsq, lsq_torch))))
+
+
+def _update(opt, params, grads):
+    """The user's ``update(params, grads)``; a functional update returning new params is taken too."""
+    result = call(opt.update, "update(params, grads)", params, grads)
+    if isinstance(result, dict) and result is not params:
+        for k in params:
+            params[k] = result[k]
+
+
+def drive_optimizer(ctx, pair, cls, h, run):
+    """``run.steps`` steps of ``update(params, grads)`` on shared problems against ``torch.optim``,
+    through the one trainer (:func:`comparisons.lockstep.train`): in lockstep (every step from
+    PyTorch's parameters and gradient, at the one-step tolerance), and free-running in float64 (the
+    whole path at the trained tolerance)."""
+    out = []
+    for label, (params0, objective, torch_objective) in optimizer_problems(ctx).items():
+        if run.problems and label not in run.problems:
+            continue
+        numpy_side = NumpyProblem(params0, objective, lambda: _optimizer(cls, pair, h, run), _update)
+        torch_side = TorchProblem(ctx, params0, torch_objective, lambda ts: pair.torch(ts, **pair.torch_kwargs(h)))
+        out += trained(ctx, label, numpy_side, torch_side, range(run.steps))
+    return out
+
+
+def _optimizer(cls, pair, h, run):
+    opt = construct(cls, pair, h, {}, run)
+    if not callable(getattr(opt, "update", None)):
+        raise VerifyUsageError(f"optimizer {pair.id} expects {pair.interface}; the object has no update method")
+    return opt
+
+
 TORCH_NAMES = {
     "lr": ("lr", ("learning_rate",)),
     "momentum": ("momentum", ("mu",)),

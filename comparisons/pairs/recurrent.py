@@ -13,12 +13,224 @@ wrapped into the same interface by :mod:`comparisons.pairs.functional`."""
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 import scratch.recurrent as SR
 import torch_ref.recurrent as trec
 
-from ._base import Hparam, Mistake, Pair
-from ._drivers import drive_clip_grad_norm, drive_embedding, drive_recurrent_sequence, drive_recurrent_step
+from .. import bridge
+from ..checks import close
+from ._base import Comparison, Hparam, Mistake, Pair, _outputs, _takes_positional, as_array, call, construct, param_grad
+
+RECURRENT_SIZES = (3, 5, 4, 6)  # N, T, D, H: H ≠ D, so a transposed weight cannot pass
+
+
+GATE_GUESSES = ("ifog", "ifgo", "fgio")  # CS231n's, PyTorch's, the book's (vol. 2); then every other order
+
+
+GATE_NAMES = {"ifog": "CS231n's", "ifgo": "PyTorch's", "fgio": "the book's (Deep Learning from Scratch 2)"}
+
+
+def _gate_orders():
+    from itertools import permutations
+
+    rest = ["".join(p) for p in permutations("ifgo") if "".join(p) not in GATE_GUESSES]
+    return list(GATE_GUESSES) + rest
+
+
+def _recurrent_weights(ctx, kind: str):
+    """Shared weights in the NumPy layout (columns = gates): Wx (D, G·H), Wh (H, G·H), b (and a
+    GRU's bh). The gate order is whatever the code under test reads them as."""
+    _, _, D, H = RECURRENT_SIZES
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+    w = {"Wx": ctx.array(ctx.rng.normal(0, 0.5, (D, G * H))), "Wh": ctx.array(ctx.rng.normal(0, 0.5, (H, G * H))),
+         "b": ctx.array(ctx.rng.normal(0, 0.5, G * H))}
+    if kind == "gru":
+        w = {"Wx": w["Wx"], "Wh": w["Wh"], "bx": w["b"], "bh": ctx.array(ctx.rng.normal(0, 0.5, G * H))}
+    return w
+
+
+def _reference(ctx, kind, w, gates, cell, reset_after=True):
+    """The torch module (or, for the GRU's paper form, the hand-written cell) holding ``w`` read
+    with the gate order ``gates``."""
+    b, bh = (w["bx"], w["bh"]) if kind == "gru" else (w["b"], None)
+    tp = bridge.recurrent_to_torch(kind, w["Wx"], w["Wh"], b, gates=gates, bh=bh)
+    tensors = [ctx.tensor(tp[k]) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    if kind == "gru" and not reset_after:
+        return trec.GRUCellResetBefore(*tensors)
+    return trec.recurrent(kind, *tensors, cell=cell)
+
+
+def _reference_grads(module, kind, gates):
+    if isinstance(module, trec.GRUCellResetBefore):
+        arrays = [getattr(module, n).grad.detach().cpu().numpy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        return bridge.recurrent_from_torch(kind, *arrays)
+    return bridge.recurrent_arrays(module, grad=True, gates=gates)
+
+
+def _layer_grads(layer, keys):
+    """The parameters' gradients after backward: ``grads`` as a dict, or as a list in the order of
+    the constructor's arrays (the book, vol. 2), or ``dWx``-style attributes."""
+    grads = getattr(layer, "grads", None)
+    if isinstance(grads, (list, tuple)) and len(grads) == len(keys):
+        return {k: as_array(g, f"grads[{i}]") for i, (k, g) in enumerate(zip(keys, grads))}
+    return {k: param_grad(layer, k) for k in keys}
+
+
+def _detect_gates(ctx, kind, w, run, user_out, reference_out, fixed):
+    """The LSTM gate order the code under test reads its columns in: the first order whose
+    reference reproduces its forward outputs. Named in the notes."""
+    if kind != "lstm":
+        return None
+    if fixed != "auto":
+        return fixed
+    for order in _gate_orders():
+        ref = reference_out(order)
+        if all(u.shape == r.shape and np.all(close(u, r, *ctx.tolerance("exact"))) for u, r in zip(user_out, ref)):
+            name = GATE_NAMES.get(order, "")
+            run.notes.append(f"gate order detected: {', '.join(order)}{f' ({name})' if name else ''}; nn.LSTM stacks "
+                             "i, f, g, o: its rows are permuted to your columns for the comparison")
+            return order
+    run.notes.append("no gate order reproduces the forward pass: compared in PyTorch's order i, f, g, o")
+    return "ifgo"
+
+
+def drive_recurrent_step(ctx, pair, cls, h, run):
+    """One step of a tanh RNN, LSTM or GRU cell (``pair.options['kind']``): forward(x, h_prev[, c_prev])
+    and backward(dh[, dc]) → (dx, dh_prev[, dc_prev]), with the weights' gradients, against
+    nn.RNNCell/nn.LSTMCell/nn.GRUCell (an LSTM's gate order detected from its forward pass)."""
+    kind = pair.options["kind"]
+    N, _, D, H = RECURRENT_SIZES
+    reset_after = bool(h.get("reset_after", 1))
+    w = _recurrent_weights(ctx, kind)
+    x = ctx.array(ctx.rng.normal(size=(N, D)))
+    n_state = 2 if kind == "lstm" else 1
+    states = tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))
+    douts = tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))
+    layer = construct(cls, pair, h, {k: v.copy() for k, v in w.items()}, run)
+    out = _outputs(call(layer.forward, f"forward(x{x.shape}, {'h_prev, c_prev' if n_state == 2 else 'h_prev'})",
+                        x.copy(), *(s.copy() for s in states)), n_state, "forward's result")
+
+    def reference_out(order):
+        with torch.no_grad():
+            module = _reference(ctx, kind, w, order, True, reset_after)
+            ref = module(ctx.tensor(x), tuple(ctx.tensor(s) for s in states) if n_state == 2 else ctx.tensor(states[0]))
+        return tuple(ctx.numpy(r) for r in (ref if isinstance(ref, tuple) else (ref,)))
+
+    gates = _detect_gates(ctx, kind, w, run, out, reference_out, h.get("gate_order", "auto"))
+    back = _outputs(call(layer.backward, f"backward({'dh, dc' if n_state == 2 else 'dh'})", *(d.copy() for d in douts)),
+                    1 + n_state, "backward's result")
+    module = _reference(ctx, kind, w, gates, True, reset_after)
+    outs_t, dx_t, dstates_t = trec.cell_backward(module, ctx.tensor(x), tuple(ctx.tensor(s) for s in states),
+                                                 tuple(ctx.tensor(d) for d in douts))
+    names = ("h", "c")[:n_state]
+    comps = [Comparison(f"forward {n}", a, e) for n, a, e in zip(names, out, outs_t)]
+    comps += [Comparison(f"backward {n}", a, e) for n, a, e in zip(("dx", "dh_prev", "dc_prev"), back, (dx_t, *dstates_t))]
+    grads_t = _reference_grads(module, kind, gates)
+    grads = _layer_grads(layer, list(w))
+    comps += [Comparison(f"backward d{k}", grads[k], grads_t[k]) for k in w]
+    return comps
+
+
+def drive_recurrent_sequence(ctx, pair, cls, h, run):
+    """A tanh RNN or LSTM over a sequence: forward(xs (N, T, D), h0[, c0]) → hs (N, T, H) and
+    backward(dhs) → (dxs, dh0[, dc0]) with the weights' gradients (BPTT), against nn.RNN/nn.LSTM and
+    autograd. An LSTM runs from c0 = 0 (CS231n's lstm_forward takes no c0), then, where the forward
+    takes c0, from a random one. A forward that takes no h0 (the book's TimeRNN) starts from its
+    ``set_state`` or from 0."""
+    kind = pair.options["kind"]
+    N, T, D, H = RECURRENT_SIZES
+    w = _recurrent_weights(ctx, kind)
+    n_state = 2 if kind == "lstm" else 1
+    draws = [(ctx.array(ctx.rng.normal(size=(N, T, D))), ctx.array(ctx.rng.normal(size=(N, T, H))),
+              tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))) for _ in range(n_state)]
+    if kind == "lstm":  # the first case from c0 = 0
+        x, dout, (h0, c0) = draws[0]
+        draws[0] = (x, dout, (h0, np.zeros_like(c0)))
+    comps, gates = [], h.get("gate_order", "auto")
+    for case, (x, dout, states) in enumerate(draws):
+        label = "" if kind == "rnn" else ", c0 = 0" if case == 0 else ", c0 random"
+        layer = construct(cls, pair, h, {k: v.copy() for k, v in w.items()}, run)
+        given = n_state if _takes_positional(layer.forward, 1 + n_state) else 1 if _takes_positional(layer.forward, 2) else 0
+        if given == 0 and callable(getattr(layer, "set_state", None)):
+            call(layer.set_state, "set_state(h0[, c0])", *(s.copy() for s in states))
+            given = n_state
+        if case == 1 and given < 2:
+            break  # the forward takes no c0: the c0 = 0 case was all there is to compare
+        if given < n_state:
+            states = tuple(s if i < given else np.zeros_like(s) for i, s in enumerate(states))
+            if given == 0:
+                run.notes.append("the forward takes no h0: it starts from 0")
+        args = (x.copy(), *(s.copy() for s in states[:given]))
+        hs = _outputs(call(layer.forward, f"forward(xs{x.shape}, …)", *args), 1, "forward's result")[0]
+
+        def reference_out(order):
+            with torch.no_grad():
+                module = _reference(ctx, kind, w, order, False)
+                ref, _ = module(ctx.tensor(x), tuple(ctx.tensor(s)[None] for s in states) if n_state == 2
+                                else ctx.tensor(states[0])[None])
+            return (ctx.numpy(ref),)
+
+        gates = _detect_gates(ctx, kind, w, run, (hs,), reference_out, gates)
+        back = _outputs(call(layer.backward, f"backward(dhs{dout.shape})", dout.copy()), 1 + given, "backward's result")
+        module = _reference(ctx, kind, w, gates, False)
+        hs_t, _, dx_t, dstates_t = trec.run_backward(module, ctx.tensor(x), tuple(ctx.tensor(s) for s in states),
+                                                     ctx.tensor(dout))
+        comps.append(Comparison(f"forward h_t at every step{label}", hs, hs_t))
+        comps += [Comparison(f"backward {n}{label}", a, e)
+                  for n, a, e in zip(("dxs", "dh0", "dc0"), back, (dx_t, *dstates_t))]
+        if len(back) == 1 and getattr(layer, "dh", None) is not None and np.shape(layer.dh) == (N, H):
+            comps.append(Comparison(f"backward dh0 (the layer's dh){label}", as_array(layer.dh, "dh"), dstates_t[0]))
+        grads_t = _reference_grads(module, kind, gates)
+        grads = _layer_grads(layer, list(w))
+        comps += [Comparison(f"backward d{k}{label}", grads[k], grads_t[k]) for k in w]
+    return comps
+
+
+def drive_embedding(ctx, pair, cls, h, run):
+    """forward(idx) → W[idx] and backward(dout) → the gradient of W (repeated indices add up),
+    against nn.Embedding and autograd."""
+    V, D = 5, 3
+    W = ctx.array(ctx.rng.normal(size=(V, D)))
+    comps = []
+    for label, idx in (("idx 4×6 (repeats)", ctx.rng.integers(0, V, size=(4, 6))), ("idx 8 (repeats)", ctx.rng.integers(0, V, 8))):
+        layer = construct(cls, pair, h, {"W": W.copy()}, run)
+        out = as_array(call(layer.forward, f"forward(idx{idx.shape})", idx.copy()), "forward's result")
+        dout = ctx.array(ctx.rng.normal(size=idx.shape + (D,)))
+        call(layer.backward, f"backward(dout{dout.shape})", dout.copy())
+        module = trec.embedding(ctx.tensor(W))
+        out_t = module(ctx.labels(idx))
+        out_t.backward(ctx.tensor(dout))
+        comps += [Comparison(f"forward, {label}", out, out_t),
+                  Comparison(f"backward dW, {label}", _layer_grads(layer, ["W"])["W"], module.weight.grad)]
+    return comps
+
+
+def drive_clip_grad_norm(ctx, pair, fn, h, run):
+    """``fn(grads, max_norm)`` clips a list of gradient arrays in place (or returns them) by their
+    global norm, against nn.utils.clip_grad_norm_; a returned number is compared with its norm."""
+    shapes = ((4, 6), (6, 6), (6,))
+    comps = []
+    for label, factor in (("max_norm = 0.3·‖g‖ (clips)", 0.3), ("max_norm = 2·‖g‖ (leaves them)", 2.0),
+                          ("one tensor 100× the others (clips)", 0.1)):
+        grads0 = [ctx.array(ctx.rng.normal(size=s)) for s in shapes]
+        if factor == 0.1:
+            grads0[0] = grads0[0] * 100
+        total = float(np.sqrt(sum(np.sum(np.asarray(g, dtype=np.float64) ** 2) for g in grads0)))
+        max_norm = factor * total
+        grads = [g.copy() for g in grads0]
+        result = call(fn, f"calling it on {len(grads)} gradients with max_norm={max_norm:.4g}", grads, max_norm)
+        if isinstance(result, (list, tuple)) and len(result) == len(grads):
+            grads = [as_array(g, "the clipped gradient") for g in result]
+        tensors = [ctx.tensor(g, requires_grad=True) for g in grads0]
+        for p, g in zip(tensors, grads0):
+            p.grad = ctx.tensor(g)
+        norm_t = trec.clip_grad_norm(tensors, max_norm)
+        comps.append(Comparison(f"clipped gradients, {label}", np.concatenate([np.ravel(g) for g in grads]),
+                                torch.cat([p.grad.ravel() for p in tensors])))
+        if isinstance(result, (int, float, np.floating)) or (isinstance(result, np.ndarray) and result.ndim == 0):
+            comps.append(Comparison(f"the norm returned, {label}", as_array(result, "the norm"), norm_t))
+    return comps
 
 GATE_ORDER = Hparam("gate_order", "auto", None, aliases=("gates",))
 RESET_AFTER = Hparam("reset_after", 1, None, choices=(0, 1))

@@ -4,11 +4,33 @@ t = 0, 1, … (or a function f(t, **hparams)) and return the learning rate, agai
 
 from __future__ import annotations
 
+import numpy as np
+import torch
+
 import scratch.schedules as SS
 import torch_ref.optim as topt
 
-from ._base import Hparam, Mistake, Pair, shows
-from ._drivers import drive_schedule
+from ._base import Comparison, Hparam, Mistake, Pair, accepted, as_array, call, construct, shows
+
+
+def drive_schedule(ctx, pair, target, h, run):
+    """The learning rate at epochs 0 … steps − 1 against the torch scheduler stepped once per epoch."""
+    if isinstance(target, type):
+        schedule = construct(target, pair, h, {}, run)
+        rate = lambda t: call(schedule, f"calling it with t = {t}", t)  # noqa: E731
+    else:
+        kwargs = accepted(target, pair, h)
+        rate = lambda t: call(target, f"calling it with t = {t}", t, **kwargs)  # noqa: E731
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=h["lr0"])
+    sched = pair.torch(opt, **pair.torch_kwargs(h))
+    ours, theirs = [], []
+    for t in range(run.steps):
+        ours.append(float(as_array(rate(t), "the learning rate")))
+        theirs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return [Comparison(f"learning rate at epochs 0…{run.steps - 1}", np.array(ours), np.array(theirs))]
 
 LR0 = Hparam("lr0", 0.1, None, aliases=("lr", "initial_lr", "eta0"))
 

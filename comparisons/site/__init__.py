@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import re
 import struct
-import textwrap
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
