@@ -19,26 +19,13 @@ import torch
 
 import torch_ref.networks as tnet
 
-from . import bridge, outdir
+from . import bridge, outdir, timing
 from .report import _markdown_table
 from .runner import check_device, configure_torch
+from .timing import median_ms
 from .training import he_params
 
 CONFIGS = [("784→100→10", [784, 100, 10], 100), ("784→512→10", [784, 512, 10], 256), ("64→50→10", [64, 50, 10], 100)]
-
-
-def median_ms(step, repeats):
-    """(median, first quartile, third quartile) of ``step()``'s wall time in ms over ``repeats``
-    calls, after 3 warm-up calls."""
-    for _ in range(3):  # warm-up: allocations, first-call dispatch, cuBLAS handles
-        step()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - t0)
-    times = np.array(times) * 1e3
-    return float(np.median(times)), float(np.percentile(times, 25)), float(np.percentile(times, 75))
 
 
 def _numpy_step(impl, params, x, t):
@@ -133,13 +120,12 @@ def verify_timings(progress=None) -> dict:
 
 def conv_timings(impl, repeats, seed, progress=None) -> list[dict]:
     """One row per dtype and form of the book's convolution layer (see
-    ``comparisons.concepts.convolution.layer_timings``): median ms of forward + backward, and the
+    ``comparisons.timing.conv_layer``): median ms of forward + backward, and the
     time relative to ``nn.Conv2d``'s."""
-    from .concepts.convolution import layer_timings
 
     rows = []
     for dtype in (np.float32, np.float64):
-        for row in layer_timings(impl, repeats=repeats, seed=seed, dtype=dtype):
+        for row in timing.conv_layer(impl, repeats=repeats, seed=seed, dtype=dtype):
             rows.append({"dtype": np.dtype(dtype).name, **row})
             if progress:
                 progress(f"[bench] conv layer {rows[-1]['dtype']} {row['form']}: {row['median ms']:.2f} ms")

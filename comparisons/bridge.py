@@ -248,3 +248,28 @@ def load_sequence_model(model: nn.Module, params: dict, gates: str | None = None
     load_recurrent(model.rnn, params, gates)
     load_linear(model.out, params["W"], params["bo"])
     return model
+
+
+# --- the multi-task net: a shared trunk and two heads ------------------------------------------------
+
+MULTITASK_LAYERS = (("1", "trunk"), ("a", "head_a"), ("b", "head_b"))
+
+
+def _multitask_layer(model: nn.Module, name: str) -> nn.Linear:
+    return model.trunk[0] if name == "trunk" else getattr(model, name)
+
+
+def load_multitask(model: nn.Module, params: dict) -> nn.Module:
+    """W1, b1 into the trunk's Linear, Wa, ba and Wb, bb into the two heads (W as (in, out))."""
+    for key, name in MULTITASK_LAYERS:
+        load_linear(_multitask_layer(model, name), params[f"W{key}"], params[f"b{key}"])
+    return model
+
+
+def multitask_arrays(model: nn.Module, grad: bool = False) -> dict:
+    """W1, b1, Wa, ba, Wb, bb of the model (or their gradients) in the NumPy layout."""
+    out = {}
+    for key, name in MULTITASK_LAYERS:
+        arrays = linear_arrays(_multitask_layer(model, name), grad=grad)
+        out[f"W{key}"], out[f"b{key}"] = arrays["W"], arrays["b"]
+    return out

@@ -127,8 +127,15 @@ def cmd_list() -> int:
 def cmd_verify(args) -> int:
     import json
 
-    from .verify import (VerifyUsageError, format_file_result, format_result, list_references, parse_hparams, verify,
-                         verify_file)
+    from .verify import (
+        VerifyUsageError,
+        format_file_result,
+        format_result,
+        list_references,
+        parse_hparams,
+        verify,
+        verify_file,
+    )
 
     if args.list:
         print(list_references())

@@ -1,15 +1,15 @@
 """The run context a concept receives: seed, device, dtype, the implementation under test, and
 the methods that record checks, tables, figures and timings.
 
-Every concept gets its own ``numpy.random.Generator``, seeded from the run's seed and the concept's
-id, so a concept's numbers do not depend on which other concepts run before it. All shared state
+Every concept gets its own ``numpy.random.Generator`` (:func:`comparisons.seeding.generator` of the
+run's seed and the concept's id), so a concept's numbers do not depend on which other concepts run
+before it. All shared state
 (initial weights, data, batch order) is drawn from it as ndarrays and handed to both sides.
 """
 
 from __future__ import annotations
 
 import time
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from . import seeding
 from .checks import TOLERANCES, CheckRecord, Stepwise, close, first_mismatch, measure
 
 DTYPES = {"float64": (np.float64, torch.float64), "float32": (np.float32, torch.float32)}
@@ -85,7 +86,7 @@ class ConceptContext:
         self.seed = self.options.seed
         self.impl = self.options.implementation()
         self.quick = self.options.quick
-        self.rng = np.random.default_rng([self.seed, zlib.crc32(self.concept.encode())])
+        self.rng = seeding.generator(self.seed, self.concept)
 
     def __getstate__(self):  # a worker process sends its context back; the implementation is a module
         state = self.__dict__.copy()

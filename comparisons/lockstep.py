@@ -242,6 +242,7 @@ class Run:
     diverged_at: int | None = None
     numpy_diverges_too: bool | None = None
     parting: str | None = None  # the note of a chaotic free-running parting (see compare_free_running)
+    final_t: dict | None = None  # torch's parameters after its last step, kept by the trainer
 
     @property
     def params_np(self) -> dict:
@@ -249,7 +250,8 @@ class Run:
 
     @property
     def params_t(self) -> dict:
-        return self.torch.state()
+        """torch's parameters after its last step (its model may have moved on since: a restore)."""
+        return self.final_t if self.final_t is not None else self.torch.state()
 
 
 def train(ctx, label: str, numpy_side: Side, torch_side: Side, batches, *, steps_per_epoch: int | None = None,
@@ -280,52 +282,84 @@ def train(ctx, label: str, numpy_side: Side, torch_side: Side, batches, *, steps
     if epoch_of_step is None and steps_per_epoch:
         epoch_of_step = [k // steps_per_epoch for k in range(len(batches))]
     epochs = epoch_of_step is not None
-    free = numpy_side.fresh() if free_running(ctx) and hasattr(numpy_side, "fresh") else None
-    run = Run(label, free or numpy_side, torch_side, lock or Lockstep(ctx, label), free is not None)
-    losses_lock = []
-    after = torch_side.state()
+    trainer = Trainer(ctx, label, numpy_side, torch_side, lock=lock, scales=scales, trajectory=trajectory,
+                      exclude=exclude, stop_at_divergence=stop_at_divergence)
     for k, batch in enumerate(batches):
         epoch = epoch_of_step[k] if epochs else 0
         if epochs and (k == 0 or epoch_of_step[k - 1] != epoch):
-            for side in filter(None, (numpy_side, free)):
-                side.start_epoch(epoch)
-        if numpy_side.lr is not None:
-            run.lrs.append((numpy_side.lr, torch_side.lr))
+            trainer.start_epoch(epoch)
+        if not trainer.step(batch):
+            break
+        if epochs and (k + 1 == len(batches) or epoch_of_step[k + 1] != epoch):
+            torch_side.end_epoch(epoch)
+            if on_epoch and on_epoch(epoch, trainer.run):
+                break
+    return trainer.finish(note, kind)
+
+
+class Trainer:
+    """The one trainer, a step at a time: what :func:`train` runs, for a loop that is not the
+    trainer's own (e.g. a ``torch_ref`` training loop that calls back for each epoch's steps).
+    ``step(batch)`` takes one compared step; ``finish(note)`` records the checks and returns the
+    :class:`Run`."""
+
+    def __init__(self, ctx, label: str, numpy_side: Side, torch_side: Side, *, lock: Lockstep | None = None,
+                 scales: dict | None = None, trajectory: bool = False, exclude=(), stop_at_divergence: bool = True):
+        self.ctx, self.numpy_side, self.torch_side, self.scales = ctx, numpy_side, torch_side, scales
+        self.trajectory, self.exclude, self.stop_at_divergence, self.own_lock = trajectory, exclude, stop_at_divergence, lock is None
+        self.free = numpy_side.fresh() if free_running(ctx) and hasattr(numpy_side, "fresh") else None
+        self.run = Run(label, self.free or numpy_side, torch_side, lock or Lockstep(ctx, label), self.free is not None)
+        self.losses_lock: list = []
+        self.after = torch_side.state()
+
+    def start_epoch(self, epoch: int) -> None:
+        for side in filter(None, (self.numpy_side, self.free)):
+            side.start_epoch(epoch)
+
+    def step(self, batch) -> bool:
+        """One step on ``batch``, compared; False when torch's run diverged (the run ends there)."""
+        ctx, run, side, torch_side, k = self.ctx, self.run, self.numpy_side, self.torch_side, len(self.run.losses_t)
+        if side.lr is not None:
+            run.lrs.append((side.lr, torch_side.lr))
         with ctx.timed("torch"):
-            before = after
+            before = self.after
             loss_t, grads_t = torch_side.loss_and_gradients(batch, None)
             torch_side.update(None)
-            after = torch_side.state()
+            self.after = torch_side.state()
         draws = torch_side.draws()
-        if stop_at_divergence and diverged(loss_t, run.losses_t[0] if run.losses_t else loss_t, after):
+        first = run.losses_t[0] if run.losses_t else loss_t
+        if self.stop_at_divergence and diverged(loss_t, first, self.after):
             run.diverged_at = k
-            numpy_side.load(before)
+            side.load(before)
             with np.errstate(all="ignore"):
-                loss, grads = numpy_side.loss_and_gradients(batch, draws)
-            run.numpy_diverges_too = diverged(loss, run.losses_t[0] if run.losses_t else loss, grads)
-            numpy_side.load(before)
+                loss, grads = side.loss_and_gradients(batch, draws)
+            run.numpy_diverges_too = diverged(loss, first, grads)
+            side.load(before)
             torch_side.load(before)
-            break
-        losses_lock.append(_lockstep_step(ctx, run.lockstep, k, numpy_side, torch_side, before, batch, draws,
-                                          loss_t, grads_t, after, scales))
-        if free is not None:
+            self.after = before  # the last finite parameters
+            return False
+        self.losses_lock.append(_lockstep_step(ctx, run.lockstep, k, side, torch_side, before, batch, draws,
+                                               loss_t, grads_t, self.after, self.scales))
+        if self.free is not None:
             with ctx.timed("numpy"):
-                run.losses_np.append(_free_step(free, batch, draws))
-            if trajectory:
-                run.path_np.append(flat(free.state(), exclude))
-                run.path_t.append(flat(after, exclude))
+                run.losses_np.append(_free_step(self.free, batch, draws))
+            if self.trajectory:
+                run.path_np.append(flat(self.free.state(), self.exclude))
+                run.path_t.append(flat(self.after, self.exclude))
         run.losses_t.append(loss_t)
-        last_of_epoch = epochs and (k + 1 == len(batches) or epoch_of_step[k + 1] != epoch)
-        if last_of_epoch:
-            torch_side.end_epoch(epoch)
-            if on_epoch and on_epoch(epoch, run):
-                break
-    if free is None:
-        run.losses_np = losses_lock
-    if lock is None:
-        run.lockstep.record(note)
-        compare_free_running(ctx, run, kind=kind, note=note, exclude=exclude, lockstep_side=numpy_side)
-    return run
+        return True
+
+    def finish(self, note: str = "", kind: str = "trained") -> Run:
+        """Record the lockstep checks and compare the free-running run (unless the caller owns the
+        :class:`Lockstep`); the run."""
+        run = self.run
+        run.final_t = self.after
+        if self.free is None:
+            run.losses_np = self.losses_lock
+        if self.own_lock:
+            run.lockstep.record(note)
+            compare_free_running(self.ctx, run, kind=kind, note=note, exclude=self.exclude, lockstep_side=self.numpy_side)
+        return run
 
 
 def _lockstep_step(ctx, lock, k, side, torch_side, before, batch, draws, loss_t, grads_t, after, scales):

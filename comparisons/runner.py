@@ -21,7 +21,7 @@ import numpy as np
 import threadpoolctl
 import torch
 
-from . import outdir, registry
+from . import outdir, registry, seeding
 from .context import ConceptContext, RunOptions
 
 
@@ -112,9 +112,7 @@ def run_one(concept, options: RunOptions, dtype: str, artifacts_dir: Path | None
     The global generators (torch's, NumPy's legacy one) are seeded from the run's seed and the
     concept first, so a concept's numbers do not depend on what ran before it in the process."""
     ctx = ConceptContext(concept.id, options, dtype, artifacts_dir)
-    task_seed = np.random.SeedSequence([options.seed, *map(ord, concept.id)]).generate_state(1)[0]
-    torch.manual_seed(int(task_seed))
-    np.random.seed(int(task_seed))
+    seeding.seed_globals(options.seed, concept.id)
     t0 = time.perf_counter()
     try:
         concept.run(ctx)
@@ -171,8 +169,23 @@ def run_metadata(options: RunOptions, wall_s: float) -> dict:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "torch": torch.__version__,
+        "kernels": kernels(),
         "wall_s": wall_s,
     }
+
+
+def kernels() -> dict:
+    """What decides a result's last bits on this machine: the BLAS NumPy calls and the kernels it
+    picked for the processor (threadpoolctl), torch's BLAS and its CPU instruction set, and the
+    environment variables that override them. Two reports whose kernels differ may differ in the
+    last bits of a sum (1e-16 relative in float64), never in a verdict."""
+    blas = next((i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"), {})
+    config = torch.__config__.show()
+    torch_blas = next((part.split("=", 1)[1] for part in config.replace(",", " ").split() if part.startswith("BLAS_INFO=")), "?")
+    return {"numpy_blas": f"{blas.get('internal_api', '?')} {blas.get('version') or ''}".strip(),
+            "numpy_blas_kernel": blas.get("architecture") or "?",
+            "torch_blas": torch_blas, "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            **{k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS") if k in os.environ}}
 
 
 KEPT_PARTS = ("bench", "sweep")

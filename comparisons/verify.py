@@ -31,7 +31,7 @@ import numpy as np
 import threadpoolctl
 import torch
 
-from . import pairs
+from . import pairs, seeding
 from .checks import close
 from .context import ConceptContext, RunOptions
 from .pairs import DriveOptions, TargetError, VerifyUsageError
@@ -222,6 +222,7 @@ def _drive(pair, obj, h, dtype, seed, steps, explicit=(), reference=None):
     error. ``reference``: hyperparameters given to the PyTorch side only."""
     run = DriveOptions(steps=steps, explicit=set(explicit), reference=dict(reference or {}))
     ctx = _context(pair, dtype, seed)
+    seeding.seed_globals(seed, ctx.concept)  # the user's own draws (np.random, a dropout mask): the same every time
     try:
         comparisons = pairs.compare(ctx, pair, obj, h, run)
     except (TargetError, VerifyUsageError):

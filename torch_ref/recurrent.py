@@ -174,15 +174,22 @@ def gru_cell_reset_before(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
     return (1 - z) * n + z * h
 
 
-def train_step(model: CharLM, optimizer: torch.optim.Optimizer, idx, targets, max_norm: float):
-    """One step as a PyTorch training loop writes it: zero_grad, loss, backward, clip_grad_norm_,
-    step. Returns (loss, the norm before clipping)."""
+def clipped_backward(model: CharLM, optimizer: torch.optim.Optimizer, idx, targets, max_norm: float):
+    """The first half of :func:`train_step`: zero_grad, loss, backward, clip_grad_norm_ — the clipped
+    gradients are in ``p.grad``. Returns (loss, the norm before clipping)."""
     optimizer.zero_grad()
     loss = model.loss(idx, targets)
     loss.backward()
     norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-    optimizer.step()
     return loss.item(), norm.item()
+
+
+def train_step(model: CharLM, optimizer: torch.optim.Optimizer, idx, targets, max_norm: float):
+    """One step as a PyTorch training loop writes it: zero_grad, loss, backward, clip_grad_norm_,
+    step. Returns (loss, the norm before clipping)."""
+    loss, norm = clipped_backward(model, optimizer, idx, targets, max_norm)
+    optimizer.step()
+    return loss, norm
 
 
 @torch.no_grad()

@@ -13,7 +13,6 @@ import torch_ref.layers as tlayers
 
 from .. import bridge, pairs, plots
 
-
 FUNCTIONS = ("identity", "sigmoid", "tanh", "relu", "leaky-relu", "elu")  # the declared pairs compared here
 
 
@@ -44,30 +43,9 @@ def _inputs(ctx):
 def run(ctx):
     impl = ctx.impl
     inputs = _inputs(ctx)
-    curves = {}
-    for name, (fn, grad_fn, layer_cls, torch_module, kwargs) in functions(impl).items():
-        for label, x in inputs.items():
-            dout = ctx.array(ctx.rng.normal(size=x.shape))
-            with ctx.timed("numpy"):
-                y_np = fn(x, **kwargs)
-                layer = layer_cls(**kwargs)
-                layer.forward(x)
-                dx_np = layer.backward(dout)
-                deriv_np = grad_fn(x, **kwargs)
-            with ctx.timed("torch"):
-                module = torch_module()
-                y_t, dx_t = tact.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
-                _, deriv_t = tact.forward_backward(module, ctx.tensor(x), torch.ones_like(ctx.tensor(x)))
-            note = _TANH_NOTE if name == "tanh" else ""
-            ctx.compare(f"{name} forward ({label})", y_np, y_t)
-            ctx.compare(f"{name} backward ({label})", dx_np, dx_t, note=note)
-            ctx.compare(f"{name} derivative ({label})", deriv_np, deriv_t, note=note)
-            if label == "grid":
-                curves[name] = (x, y_np, ctx.numpy(y_t), deriv_np, ctx.numpy(deriv_t))
-
-    on_grid = [r for r in ctx.records if r.check.endswith("(grid)")]
-    ctx.value("largest difference on the grid", max(r.max_abs_err for r in on_grid))
-    ctx.observed("every function and derivative agrees on the grid", all(r.passed for r in on_grid))
+    _declared(ctx)
+    curves = {name: _curve(ctx, fn, grad_fn, torch_module, kwargs, inputs["grid"])
+              for name, (fn, grad_fn, _, torch_module, kwargs) in functions(impl).items()}
     _tanh_same_formula(ctx, inputs["random batch"])
     _sigmoid_overflow(ctx)
     _kink_conventions(ctx)
@@ -80,9 +58,26 @@ def run(ctx):
     ctx.figure("functions", lambda: _plot(curves))
 
 
-_TANH_NOTE = ("1 − y² cancels where tanh saturates: np.tanh and torch.tanh can differ by one ulp of y "
-              "there, which 1 − y² amplifies by 1/(1 − y²); 'tanh backward from torch's own y' proves "
-              "the formulas are the same")
+def _declared(ctx):
+    """Each function, its derivative and its layer through their declarations (:mod:`comparisons.pairs`):
+    exact zeros at the kinks, tiny and large magnitudes, batches of several shapes."""
+    start = len(ctx.records)
+    for pair_id in FUNCTIONS:
+        for kind, name in (("function", pair_id), ("function", f"{pair_id}-grad"), ("layer", pair_id)):
+            pair = pairs.get(kind, name)
+            what = "derivative" if name.endswith("-grad") else kind
+            with ctx.timed("numpy"):
+                pairs.check(ctx, pair, pair.scratch_object(ctx.impl), prefix=f"{pair_id} {what}: ")
+    checked = ctx.records[start:]
+    ctx.value("largest difference on the declared inputs", max(r.max_abs_err for r in checked))
+    ctx.observed("every function and derivative agrees on the declared inputs", all(r.passed for r in checked))
+
+
+def _curve(ctx, fn, grad_fn, torch_module, kwargs, x):
+    """A function and its derivative on the grid, on both sides, for the figure."""
+    module = torch_module()
+    _, deriv_t = tact.forward_backward(module, ctx.tensor(x), torch.ones_like(ctx.tensor(x)))
+    return x, fn(x, **kwargs), ctx.numpy(module(ctx.tensor(x)).detach()), grad_fn(x, **kwargs), ctx.numpy(deriv_t)
 
 
 def _tanh_same_formula(ctx, x):

@@ -11,16 +11,17 @@ import torch_ref.conv as tconv
 import torch_ref.layers as tlayers
 import torch_ref.losses as tloss
 
-from .. import bridge, data, pairs, plots
+from .. import bridge, data, pairs, plots, sides, timing
 from ..checks import batchnorm_term_scales
+from ..lockstep import train
 from ..pairs import DriveOptions
-from ..training import AccuracyTracker, Architecture, compare_params, record_accuracies, train_pair
-
+from ..sides import Architecture
+from ..training import AccuracyTracker, record_accuracies
 
 # (pool_h, pool_w, stride, pad): the book's 2×2/2, overlapping windows, padding, non-square
 POOLS = [(2, 2, 2, 0), (3, 3, 2, 1), (2, 3, 1, 0), (3, 2, 2, 1), (2, 2, 1, 1)]
 BOOK_EXAMPLES = [((4, 4), (3, 3), 1, 1), ((7, 7), (3, 3), 0, 2), ((28, 31), (5, 5), 2, 3), ((28, 28), (5, 5), 0, 1)]
-BOOK_LAYER = (100, 1, 28, 28, 30, 5, 5)
+BOOK_LAYER = timing.BOOK_CONV_LAYER
 LR = 0.002
 GRADCHECK_SIDE = 12
 
@@ -195,7 +196,7 @@ def convnet_params(rng, input_dim, cfg, classes=10, std=None) -> dict:
 
 
 def convnet(input_dim, cfg) -> Architecture:
-    """SimpleConvNet on both sides (for :func:`comparisons.training.train_pair`)."""
+    """SimpleConvNet on both sides (for :func:`comparisons.sides.network`)."""
     def numpy_net(impl, params, activation, **kw):
         return impl.networks.SimpleConvNet(params, stride=cfg["stride"], pad=cfg["pad"], pool=2, layers=impl.layers,
                                            conv=impl.conv)
@@ -228,10 +229,9 @@ def _network(ctx):
     n_eval = min(len(x_tr), 300)
     tracker = AccuracyTracker(ctx, x_tr[:n_eval], t_tr[:n_eval], x_te, t_te)
     label = "SimpleConvNet training"
-    run_ = train_pair(ctx, label, params0, "relu", lambda: ctx.impl.optim.Adam(LR), lambda ps: torch.optim.Adam(ps, lr=LR),
-                      x_tr, t_tr, batches, steps_per_epoch=per_epoch, on_epoch=tracker, architecture=arch,
-                      note=f"Adam lr {LR}, batch 100.")
-    compare_params(ctx, label, run_, note=f"Adam lr {LR}, batch 100.")
+    run_ = train(ctx, label, *sides.network(ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.Adam(LR),
+                                            lambda ps: torch.optim.Adam(ps, lr=LR), sides.Setup(architecture=arch)),
+                 batches, steps_per_epoch=per_epoch, on_epoch=tracker, note=f"Adam lr {LR}, batch 100.")
     frame = tracker.frame()
     record_accuracies(ctx, f"{label}: accuracy per epoch", [tracker])
     last = frame.iloc[-1]
@@ -313,51 +313,10 @@ def _three_way(ctx, x, t):
         ctx.compare(f"numerical vs autograd, {label}: {key}", numerical[key], autograd[key], kind="gradcheck")
 
 
-# --- timing ---------------------------------------------------------------------------------------
-
-
-def layer_timings(impl, repeats: int = 5, seed: int = 0, dtype=np.float64) -> list[dict]:
-    """Median ms of one forward + backward (dx, dW, db) of the book's layer, 100×1×28×28 with 30
-    filters of 5×5: plain loops, im2col, nn.Conv2d (one thread, as the comparisons run)."""
-    rng = np.random.default_rng(seed)
-    n, c, h, w, fn, fh, fw = BOOK_LAYER
-    x = rng.normal(size=(n, c, h, w)).astype(dtype)
-    W, b = rng.normal(0, 0.01, (fn, c, fh, fw)).astype(dtype), np.zeros(fn, dtype=dtype)
-    dout = rng.normal(size=(n, fn, h - fh + 1, w - fw + 1)).astype(dtype)
-
-    def numpy_step(cls):
-        layer = cls(W.copy(), b.copy())
-
-        def step():
-            layer.forward(x)
-            layer.backward(dout)
-        return step
-
-    module = tconv.conv2d(torch.as_tensor(W), torch.as_tensor(b))
-    xt, dt = torch.as_tensor(x).requires_grad_(True), torch.as_tensor(dout)
-
-    def torch_step():
-        module.zero_grad()
-        xt.grad = None
-        module(xt).backward(dt)
-
-    from ..bench import median_ms
-
-    rows = []
-    for form, step in (("plain loops (NumPy)", numpy_step(impl.conv.ConvolutionLoops)),
-                       ("im2col (NumPy)", numpy_step(impl.conv.Convolution)), ("nn.Conv2d (PyTorch)", torch_step)):
-        med, q1, q3 = median_ms(step, repeats)
-        rows.append({"form": form, "median ms": med, "IQR ms": f"{q1:.2f}–{q3:.2f}"})
-    torch_ms = rows[-1]["median ms"]
-    for row in rows:
-        row["÷ nn.Conv2d"] = row["median ms"] / torch_ms
-    return rows
-
-
 def _timing(ctx):
     if not ctx.artifacts:
         return
-    frame = pd.DataFrame(layer_timings(ctx.impl, seed=ctx.seed, dtype=ctx.np_dtype))
+    frame = pd.DataFrame(timing.conv_layer(ctx.impl, seed=ctx.seed, dtype=ctx.np_dtype))
     ctx.table("timing", frame.round({"median ms": 2, "÷ nn.Conv2d": 2}))
     ctx.figure("timing", lambda: _plot_timing(frame))
 
@@ -394,7 +353,7 @@ def _plot_feature_maps(ctx, digit, run_, cfg):
     layer = ctx.impl.conv.Convolution(run_.params_np["W1"], run_.params_np["b1"], cfg["stride"], cfg["pad"])
     maps_np = np.maximum(layer.forward(ctx.array(digit)), 0)[0]
     with torch.no_grad():
-        maps_t = ctx.numpy(run_.model.features[:2](ctx.tensor(digit)))[0]
+        maps_t = ctx.numpy(run_.torch.model.features[:2](ctx.tensor(digit)))[0]
     k = min(len(maps_np), 8)
     fig, axes = plt.subplots(2, k + 1, figsize=((k + 1) * 1.0, 2.7), squeeze=False)
     for r, (side, maps) in enumerate((("NumPy", maps_np), ("PyTorch", maps_t))):

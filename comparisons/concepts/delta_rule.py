@@ -12,7 +12,6 @@ from .. import data, plots
 from ..lockstep import train
 from ..sides import Replay, Stepper
 
-
 VARIANTS = {"SGD": ("sgd", 1), "batch": ("batch", 4), "mini-batch of 2": ("minibatch", 2)}
 
 

@@ -9,12 +9,10 @@ import torch
 
 import torch_ref.layers as tlayers
 
-from .. import data, plots
-from ..outcomes import quote_accuracies, quote_gap
-from .. import sides
+from .. import data, plots, sides
 from ..lockstep import train
+from ..outcomes import quote_accuracies, quote_gap
 from ..training import AccuracyTracker, overfitting_setup, record_accuracies
-
 
 P = 0.2
 

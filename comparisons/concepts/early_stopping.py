@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import numpy as np
 import pandas as pd
 import torch
 
 import torch_ref.early_stopping as tes
-import torch_ref.networks as tnet
 
-from .. import bridge, data, plots
-from ..lockstep import Lockstep, load_into
-from ..training import (Setup, flat, free_running, he_params, in_float64, lockstep_step,
-                        torch_loss_and_gradients)
-
+from .. import data, plots, sides
+from ..lockstep import Trainer, flat
+from ..training import he_params
 
 PATIENCE, MAX_EPOCHS, LR = 10, 300, 0.3
 
@@ -27,25 +22,30 @@ def run(ctx):
     params0 = he_params(ctx.rng, sizes)
     epochs = [data.epoch_batches(ctx.rng, len(x_tr), 100, 1) for _ in range(MAX_EPOCHS)]
 
-    lock = _LockstepSide(ctx, params0, x_tr, t_tr, x_val, t_val)
+    numpy_side, torch_side = sides.network(ctx, params0, (x_tr, t_tr), lambda: ctx.impl.optim.SGD(LR),
+                                           lambda ps: torch.optim.SGD(ps, lr=LR))
+    trainer = Trainer(ctx, "training", numpy_side, torch_side)
+    watch = _Watch(ctx, trainer, x_val, t_val)
     with ctx.timed("torch"):
-        model, val_t, best_t, stopped_t, snapshots = _torch_side(ctx, sizes, params0, x_tr, t_tr, x_val, t_val, epochs, lock)
-    lock.lockstep.record(note=f"{len(val_t)} epochs of {len(epochs[0])} steps, each step from torch's weights before it")
-    ctx.compare("validation loss after every epoch (lockstep)", lock.val_losses, val_t,
+        val_t, best_t, stopped_t = tes.train_with_early_stopping(
+            torch_side.model, torch_side.optimizer, (watch.epoch(b) for b in epochs), ctx.tensor(x_val),
+            ctx.labels(t_val), patience=PATIENCE)
+    val_t = np.array(val_t)
+    run_ = trainer.finish(note=f"{len(val_t)} epochs of {len(epochs[0])} steps, each step from torch's weights before it")
+    ctx.compare("validation loss after every epoch (lockstep)", watch.val_lockstep, val_t,
                 note="NumPy's validation loss at torch's weights after each epoch")
-    _decisions(ctx, val_t, best_t, stopped_t, snapshots, model)
-    if free_running(ctx):
-        with ctx.timed("numpy"):
-            net, stopper, val_np = _numpy_side(ctx, params0, x_tr, t_tr, x_val, t_val, epochs)
+    _decisions(ctx, val_t, best_t, stopped_t, watch.snapshots, torch_side)
+    val_np = np.array(watch.val_free if run_.free_running else watch.val_lockstep)
+    if run_.free_running:
+        stopper = watch.stopper
+        stopper.restore(run_.numpy.net.params)
         n = min(len(val_np), len(val_t))
         ctx.compare("validation loss after every epoch (free-running)", val_np[:n], val_t[:n], kind="trained")
         ctx.compare("both sides stop at the same epoch (free-running)",
                     [stopper.stopped_epoch if stopper.stopped_epoch is not None else -1],
                     [stopped_t if stopped_t is not None else -1], note=f"NumPy {stopper.stopped_epoch}, torch {stopped_t}")
-        ctx.compare("restored weights = torch's best weights (free-running)", flat(net.params),
-                    flat(bridge.mlp_arrays(model)), kind="trained")
-    else:
-        val_np = np.array(lock.val_losses)
+        ctx.compare("restored weights = torch's best weights (free-running)", flat(run_.numpy.state()),
+                    flat(torch_side.state()), kind="trained")
     # whether the patience runs out within the epochs depends on the data drawn (4 of seeds 40-99 in
     # the quick set-up ran to the end): an outcome the page states only where it showed
     ctx.observed("training stopped before the last epoch", stopped_t is not None and stopped_t < MAX_EPOCHS - 1)
@@ -70,7 +70,7 @@ def _quote(ctx, val, best, stopped, width):
     ctx.value("highest after the best epoch", float(after.max()) / low - 1 if after.size else 0.0)
 
 
-def _decisions(ctx, val_t, best_t, stopped_t, snapshots, model):
+def _decisions(ctx, val_t, best_t, stopped_t, snapshots, torch_side):
     """The NumPy ``EarlyStopping`` given torch's validation losses and weights, epoch by epoch: the
     same decisions (stop epoch, best epoch) and the best epoch's weights restored."""
     stopper = ctx.impl.regularization.EarlyStopping(patience=PATIENCE)
@@ -83,83 +83,44 @@ def _decisions(ctx, val_t, best_t, stopped_t, snapshots, model):
                 [stopped_t if stopped_t is not None else -1],
                 note=f"NumPy's EarlyStopping fed torch's validation losses: NumPy {stopper.stopped_epoch}, torch {stopped_t}")
     ctx.compare("both sides keep the same best epoch", [stopper.best_epoch], [best_t])
-    ctx.compare("restored weights = torch's best weights", flat(restored), flat(bridge.mlp_arrays(model)))
+    ctx.compare("restored weights = torch's best weights", flat(restored), flat(torch_side.state()))
     ctx.compare("restored weights are the best epoch's, not the last", flat(restored), flat(snapshots[best_t]),
                 note="torch's weights as they were at the end of the best epoch")
 
 
-class _LockstepSide:
-    """The NumPy network taken in lockstep: every training step from torch's weights before it,
-    and the validation loss at torch's weights after each epoch."""
+class _Watch:
+    """What the harness does in torch's early-stopping loop, epoch by epoch: each step through the one
+    trainer (:class:`comparisons.lockstep.Trainer`), then the weights after the epoch kept, NumPy's
+    validation loss at torch's weights (lockstep), and in float64 the free-running NumPy network's own
+    validation loss fed to its own ``EarlyStopping``."""
 
-    def __init__(self, ctx, params0, x_tr, t_tr, x_val, t_val):
-        self.ctx = ctx
-        net = ctx.impl.networks.MultiLayerNet({k: ctx.array(v) for k, v in params0.items()}, layers=ctx.impl.layers)
-        self.side = (net, ctx.impl.optim.SGD(LR))
-        self.x_raw, self.X, self.t, self.Xv, self.tv = x_tr, ctx.array(x_tr), t_tr, ctx.array(x_val), t_val
-        self.setup = Setup("relu", {}, {}, lambda ps: torch.optim.SGD(ps, lr=LR), None, None)
-        self.lockstep = Lockstep(ctx, "training")
-        self.val_losses, self.steps = [], 0
+    def __init__(self, ctx, trainer, x_val, t_val):
+        self.ctx, self.trainer, self.Xv, self.tv = ctx, trainer, ctx.array(x_val), t_val
+        self.snapshots, self.val_lockstep, self.val_free = [], [], []
+        self.stopper = ctx.impl.regularization.EarlyStopping(patience=PATIENCE)
+        self.stopped = False
 
-    def step(self, idx, before, loss_t, grads_t, after):
-        referee = partial(in_float64, self.ctx, self.setup, before, self.x_raw[idx], self.t[idx], None)
-        with self.ctx.timed("numpy"):
-            lockstep_step(self.ctx, self.lockstep, self.steps, self.side, before, self.X[idx], self.t[idx], None,
-                          loss_t, grads_t, after, referee)
-        self.steps += 1
-
-    def validate(self, weights):
-        net = self.side[0]
-        load_into(net.params, weights)
-        net.eval()
-        self.val_losses.append(float(net.loss(self.Xv, self.tv)))
-        net.train()
-
-
-def _numpy_side(ctx, params0, x_tr, t_tr, x_val, t_val, epochs):
-    net = ctx.impl.networks.MultiLayerNet({k: ctx.array(v) for k, v in params0.items()}, layers=ctx.impl.layers)
-    opt = ctx.impl.optim.SGD(LR)
-    stopper = ctx.impl.regularization.EarlyStopping(patience=PATIENCE)
-    X, Xv = ctx.array(x_tr), ctx.array(x_val)
-    val_losses = []
-    for batches in epochs:
-        net.train()
-        for idx in batches:
-            net.loss(X[idx], t_tr[idx])
-            opt.update(net.params, net.backward())
-        net.eval()
-        val_losses.append(float(net.loss(Xv, t_val)))
-        if stopper.step(val_losses[-1], net.params):
-            break
-    stopper.restore(net.params)
-    return net, stopper, np.array(val_losses)
-
-
-def _torch_side(ctx, sizes, params0, x_tr, t_tr, x_val, t_val, epochs, lock):
-    """torch trains with its early-stopping loop; every step and every epoch's weights are handed
-    to the lockstep NumPy side. Returns the model (best weights loaded), the validation losses,
-    best and stopped epoch, and the weights after every epoch (NumPy layout)."""
-    model = tnet.mlp(sizes).to(dtype=ctx.torch_dtype, device=ctx.device)
-    bridge.load_mlp(model, params0)
-    optimizer = torch.optim.SGD(model.parameters(), lr=LR)
-    X, T = ctx.tensor(x_tr), ctx.labels(t_tr)
-    snapshots = []
-
-    def epoch_fn(batches):
+    def epoch(self, batches):
         def train_epoch():
             for idx in batches:
-                idx_t = torch.as_tensor(idx, device=ctx.device)
-                before = bridge.mlp_arrays(model)
-                loss_t, grads_t = torch_loss_and_gradients(model, optimizer, X[idx_t], T[idx_t], None)
-                optimizer.step()
-                lock.step(idx, before, loss_t, grads_t, bridge.mlp_arrays(model))
-            snapshots.append(bridge.mlp_arrays(model))  # the harness keeps every epoch's weights
-            lock.validate(snapshots[-1])
+                self.trainer.step(idx)
+            weights = self.trainer.torch_side.state()
+            self.snapshots.append(weights)
+            lock = self.trainer.numpy_side
+            lock.load(weights)
+            self.val_lockstep.append(self._validation_loss(lock.net))
+            if self.trainer.free is not None:
+                net = self.trainer.free.net
+                self.val_free.append(self._validation_loss(net))
+                if not self.stopped:
+                    self.stopped = self.stopper.step(self.val_free[-1], net.params)
         return train_epoch
 
-    val, best, stopped = tes.train_with_early_stopping(model, optimizer, (epoch_fn(b) for b in epochs),
-                                                       ctx.tensor(x_val), ctx.labels(t_val), patience=PATIENCE)
-    return model, np.array(val), best, stopped, snapshots
+    def _validation_loss(self, net) -> float:
+        net.eval()
+        loss = float(net.loss(self.Xv, self.tv))
+        net.train()
+        return loss
 
 
 def _plot(val_np, val_t, best, stopped):

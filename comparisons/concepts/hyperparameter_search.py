@@ -9,11 +9,9 @@ import torch
 
 import torch_ref.networks as tnet
 
-from .. import data, plots
-from .. import sides
+from .. import data, plots, sides
 from ..lockstep import Lockstep, flat, train
 from ..training import AccuracyTracker, he_params, record_accuracies
-
 
 RANGES = {"lr": (-6.0, -2.0), "weight_decay": (-8.0, -4.0)}
 

@@ -11,7 +11,6 @@ from .. import data, plots
 from ..lockstep import train
 from ..sides import Replay, Stepper
 
-
 A_STAR, B_STAR, A0, B0 = 2.0, 1.0, -2.0, -1.0
 
 

@@ -14,7 +14,6 @@ from .. import pairs, plots
 from ..lockstep import train
 from ..sides import Replay, Stepper
 
-
 DELTA_RELATION = "CEE delta=1e-7: torch − book = log(1 + δ/y) per sample"
 
 

@@ -9,14 +9,12 @@ import pandas as pd
 
 import torch_ref.optim as topt
 
-from .. import data, pairs, plots
-from .. import sides
+from .. import data, pairs, plots, sides
 from ..lockstep import Lockstep, flat, train
 from ..training import he_params
 
-
 MOMENTUM_RELATION = "textbook momentum under a schedule = torch SGD(momentum) with b × η_old/η_new at each decay"
-MOMENTUM_RELATION_CHECK = f"{MOMENTUM_RELATION}: lockstep parameters after the step"  # recorded by train_pair
+MOMENTUM_RELATION_CHECK = f"{MOMENTUM_RELATION}: lockstep parameters after the step"  # recorded by the trainer
 
 
 EPOCHS = 30

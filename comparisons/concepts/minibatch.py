@@ -11,11 +11,9 @@ import torch
 
 import torch_ref.networks as tnet
 
-from .. import bridge, data, plots
-from .. import sides
+from .. import bridge, data, plots, sides
 from ..lockstep import train
 from ..training import he_params
-
 
 BATCH_SIZES = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
 

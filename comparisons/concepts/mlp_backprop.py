@@ -10,12 +10,10 @@ import torch_ref.layers as tlayers
 import torch_ref.losses as tloss
 import torch_ref.networks as tnet
 
-from .. import bridge, data, plots
+from .. import bridge, data, plots, sides
 from ..checks import linear_term_scales
-from .. import sides
 from ..lockstep import train
 from ..training import AccuracyTracker, he_params, record_accuracies
-
 
 FLATTEN_CHECK = "Affine on x (5, 2, 3, 4) = nn.Linear on x.reshape(5, −1)"
 

@@ -8,12 +8,10 @@ import torch
 
 import torch_ref.optim as topt
 
-from .. import data, lessons, pairs, plots
-from .. import sides
+from .. import data, lessons, pairs, plots, sides
 from ..lockstep import train
 from ..pairs._base import accepted
 from ..training import he_params
-
 
 UNCORRECTED = "Adam without bias correction = torch Adam with lr·(1 − β₁ᵗ)/√(1 − β₂ᵗ), ε/√(1 − β₂ᵗ)"
 FOLDED = "Adam, book's folded form = torch Adam with ε/√(1 − β₂ᵗ)"

@@ -8,12 +8,10 @@ import torch
 
 import torch_ref.networks as tnet
 
-from .. import data, plots
-from ..outcomes import quote_accuracies, quote_gap
-from .. import sides
+from .. import data, plots, sides
 from ..lockstep import flat, train
+from ..outcomes import quote_accuracies, quote_gap
 from ..training import AccuracyTracker, overfitting_setup, record_accuracies
-
 
 DECAY_RELATION = "Adam + L2 and AdamW, step 1: p − η(g + λp)/(|g + λp| + ε) and p(1 − ηλ) − ηg/(|g| + ε)"
 

@@ -12,12 +12,11 @@ import scratch.recurrent
 import torch_ref.recurrent as trec
 
 from .. import bridge, data, plots
-from ..checks import TOLERANCES, close, measure
+from ..checks import close, measure
 from ..context import DTYPES
-from ..lockstep import load_into, lockstep_history
+from ..lockstep import Trainer
+from ..sides.sequences import NumpySequence, TorchSequence, global_norm
 from ..site.numbers import sig
-from ..training import free_running
-
 
 GATES = {"rnn": None, "lstm": scratch.recurrent.LSTM_GATES, "gru": None}
 G = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -198,7 +197,6 @@ def _lstm_mapping(ctx, lstm, values):
 def _gru_forms(ctx, values):
     """The reset gate before the product (Cho et al.) and after it (PyTorch)."""
     N, D, H = 4, 5, 6
-    S = ctx.impl.recurrent
     tp = _torch_layout(ctx, "gru", D, H)
     x, h, dh = (ctx.array(ctx.rng.normal(size=s)) for s in ((N, D), (N, H), (N, H)))
     names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -380,135 +378,40 @@ def _plot_flow(frame, setups):
 # --- training: lockstep (both dtypes) and free-running (float64) ----------------------------------------
 
 
-QUANTITIES = ("parameters after the step", "loss", "gradients")
-
-
 SENSITIVITY = 10  # an exploding step may part by up to this many times its own measured rounding sensitivity
+NORMWISE = ("The gradients are those the optimizer acts on (after clipping, so a wrong norm shows in them), compared "
+            "normwise: each element against the norm of the whole gradient, since a recurrent gradient is a sum over "
+            "time steps whose terms can be far larger than an element that cancels to near 0.")
 
 
-def _train(ctx, label, net, model, make_np_opt, opt_t, batches, max_norm, after_step=None, rebuild=None,
-           sensitive=False):
-    """Train ``model`` (torch) step by step and compare every step in lockstep: the NumPy network
-    ``net`` starts each step from torch's parameters, computes the loss, its gradients and their
-    norm, clips them, and its optimizer is given torch's clipped gradient. Returns torch's losses
-    and gradient norms and NumPy's lockstep losses. ``after_step(k)`` runs after torch's step k.
-
-    ``rebuild = (make_net(params), make_model(), make_torch_opt(parameters))`` builds fresh
-    networks and a stateless optimizer, for re-taking a float32 step in float64 (see
-    :class:`comparisons.lockstep.Lockstep`): a recurrent net near its exploding regime amplifies
-    float32's rounding beyond the one-step tolerance, and the re-take shows the math is the same.
+def _trainer(ctx, label, make_net, make_model, params0, make_np_opt, make_t_opt, max_norm, sensitive=False):
+    """Both sides of a sequence model through the one trainer (:class:`comparisons.lockstep.Trainer`):
+    each step from torch's parameters, the gradients compared normwise (:data:`NORMWISE`).
 
     ``sensitive``: the run explodes, and there a step's gradient amplifies rounding far beyond the
     one-step tolerance, in float64 too (up to ~1e-8 of its norm, measured). Each step is then also
-    taken by NumPy from its state perturbed by one ulp (every parameter times 1 ± ε); the two sides
-    may part by up to ``SENSITIVITY`` times what that perturbation changes — the step's own rounding
-    sensitivity, measured — beside the normwise tolerance. Returns also the largest sensitivity
-    relative to the gradient's norm."""
-    gates = GATES["lstm"] if isinstance(model.rnn, torch.nn.LSTM) else None
-    opt = make_np_opt()
-    losses_t, norms_t, losses_np = [], [], []
-    spread = {"now": 0.0, "worst": 0.0}  # the current step's measured sensitivity (max abs change of a gradient)
-
-    def measure_spread(k, net_, xb, tb, grads, max_norm):
-        if not sensitive:
-            return
-        dtype = next(iter(net_.params.values())).dtype
-        eps = np.finfo(dtype).eps
-        spread["rtol"] = TOLERANCES["float64" if dtype == np.float64 else "float32"]["exact"][1]
-        saved = {key: v.copy() for key, v in net_.params.items()}
-        signs = np.random.default_rng(k)
-        for v in net_.params.values():
-            v *= 1 + eps * signs.choice([-1.0, 1.0], size=v.shape)
-        net_.loss(xb, tb)
-        moved = {key: g.copy() for key, g in net_.backward().items()}
-        ctx.impl.recurrent.clip_grad_norm(moved, max_norm)
-        load_into(net_.params, saved)
-        spread["now"] = max(float(np.max(np.abs(moved[key] - grads[key]))) for key in grads)
-        spread["worst"] = max(spread["worst"], spread["now"] / max(_global_norm(grads), 1e-300))
-
-    def torch_steps():
-        for k, (xb, tb) in enumerate(batches):
-            with ctx.timed("torch"):
-                loss, norm = trec.train_step(model, opt_t, *_tensors(ctx, xb, tb), max_norm)
-                grads = bridge.sequence_model_arrays(model, grad=True, gates=gates)
-                after = bridge.sequence_model_arrays(model, gates=gates)
-            losses_t.append(loss)
-            norms_t.append(norm)
-            if after_step:
-                after_step(k)
-            yield after, loss, grads
-
-    def numpy_step(k, state, theirs):
-        xb, tb = batches[k]
-        with ctx.timed("numpy"):
-            load_into(net.params, state[0])
-            loss = net.loss(xb, tb)
-            grads = {key: g.copy() for key, g in net.backward().items()}
-            ctx.impl.recurrent.clip_grad_norm(grads, max_norm)
-            measure_spread(k, net, xb, tb, grads, max_norm)
-            opt.update(net.params, {key: ctx.array(g) for key, g in theirs[2].items()})
-        losses_np.append(loss)
-        return net.params, loss, grads
-
-    def referee(k, state):
-        make_net, make_model, make_torch_opt = rebuild
-        xb, tb = batches[k]
-        xb = xb if np.asarray(xb).dtype.kind in "iu" else np.asarray(xb, dtype=np.float64)
-        model64 = bridge.load_sequence_model(make_model().to(dtype=torch.float64, device=ctx.device), state[0], gates)
-        x_t = ctx.labels(xb) if np.asarray(xb).dtype.kind in "iu" else torch.as_tensor(xb, device=ctx.device)
-        loss_t, _ = trec.train_step(model64, make_torch_opt(model64.parameters()), x_t, ctx.labels(tb), max_norm)
-        grads_t = bridge.sequence_model_arrays(model64, grad=True, gates=gates)
-        net64 = make_net({key: v.copy() for key, v in state[0].items()})
-        loss = net64.loss(xb, tb)
-        grads = {key: g.copy() for key, g in net64.backward().items()}
-        ctx.impl.recurrent.clip_grad_norm(grads, max_norm)
-        measure_spread(k, net64, xb, tb, grads, max_norm)
-        make_np_opt().update(net64.params, grads_t)
-        return (net64.params, loss, grads), (bridge.sequence_model_arrays(model64, gates=gates), loss_t, grads_t)
+    taken by NumPy from its state perturbed by one ulp (:class:`comparisons.sides.sequences.NumpySequence`);
+    the two sides may part by up to ``SENSITIVITY`` times what that perturbation changes, beside the
+    normwise tolerance."""
+    gates = GATES["lstm"] if "E" in params0 else None
+    spread = {"now": 0.0, "worst": 0.0} if sensitive else None
+    numpy_side = NumpySequence(ctx, make_net, params0, make_np_opt, max_norm, spread)
+    torch_side = TorchSequence(ctx, make_model, params0, make_t_opt, max_norm, gates)
 
     def gradient_scale(grads_t):
-        return max(_global_norm(grads_t), SENSITIVITY * spread["now"] / spread.get("rtol", 1.0))
+        measured = SENSITIVITY * spread["now"] / spread.get("rtol", 1.0) if spread else 0.0
+        return max(global_norm(grads_t), measured)
 
-    start = (bridge.sequence_model_arrays(model, gates=gates),)
-    note = (f"{len(batches)} steps. The gradients are those the optimizer acts on (after clipping, so a wrong norm "
-            "shows in them), compared normwise: each element against the norm of the whole gradient, since a "
-            "recurrent gradient is a sum over time steps whose terms can be far larger than an element that cancels "
-            "to near 0.")
-    if sensitive:
+    return Trainer(ctx, label, numpy_side, torch_side, scales={"gradients": gradient_scale}), spread
+
+
+def _finish(trainer, spread, steps):
+    note = f"{steps} steps. {NORMWISE}"
+    if spread is not None:
         note += (f" The run explodes: each step is compared within {SENSITIVITY}× its own rounding sensitivity too "
-                 "(NumPy's step from the state perturbed by one ulp), which reached {worst} of the gradient's norm.")
-    lock = lockstep_history(ctx, label, start, torch_steps(), numpy_step, QUANTITIES, note="",
-                            sees_torch=True, referee=referee if rebuild else None, scales={"gradients": gradient_scale})
-    for rec in lock.records.values():
-        rec.note = " ".join(filter(None, [note.replace("{worst}", f"{spread['worst']:.1e}"), rec.note]))
-    return np.array(losses_t), np.array(norms_t), np.array(losses_np), spread["worst"]
-
-
-def _global_norm(grads: dict) -> float:
-    return float(np.sqrt(sum(np.sum(np.asarray(g, dtype=np.float64) ** 2) for g in grads.values())))
-
-
-def _tensors(ctx, xb, tb):
-    x = ctx.labels(xb) if np.asarray(xb).dtype.kind in "iu" else ctx.tensor(xb)
-    return x, ctx.labels(tb)
-
-
-def _free_running(ctx, label, net, opt, batches, max_norm, losses_t, model):
-    """float64: the NumPy network trains on its own from the shared start; compared with torch's run."""
-    losses = []
-    with ctx.timed("numpy"):
-        for xb, tb in batches:
-            losses.append(net.loss(xb, tb))
-            grads = net.backward()
-            ctx.impl.recurrent.clip_grad_norm(grads, max_norm)
-            opt.update(net.params, grads)
-    gates = GATES["lstm"] if isinstance(model.rnn, torch.nn.LSTM) else None
-    params_t = bridge.sequence_model_arrays(model, gates=gates)
-    keys = sorted(params_t)
-    ctx.compare(f"{label}: loss at every step (free-running)", np.array(losses), losses_t, kind="trained")
-    ctx.compare(f"{label}: final parameters (free-running)", np.concatenate([net.params[k].ravel() for k in keys]),
-                np.concatenate([params_t[k].ravel() for k in keys]), kind="trained")
-    return np.array(losses)
+                 f"(NumPy's step from the state perturbed by one ulp), which reached {spread['worst']:.1e} of the "
+                 "gradient's norm.")
+    return trainer.finish(note=note)
 
 
 def _rnn_params(ctx, D, H, C, scale):
@@ -528,15 +431,14 @@ def _clipped_training(ctx, values):
         batches.append((ctx.array(x), (x[:, 0, 0] > 0).astype(np.int64)))
     curves, sensitivity = {}, {}
     for name, max_norm in (("without clipping", float("inf")), ("clipped at 1", 1.0)):
-        net = ctx.impl.recurrent.SequenceClassifier({k: v.copy() for k, v in params0.items()})
-        model = trec.SequenceClassifier(1, H, 2).to(dtype=ctx.torch_dtype, device=ctx.device)
-        bridge.load_sequence_model(model, params0)
-        opt_t = torch.optim.SGD(model.parameters(), lr=lr)
-        rebuild = (ctx.impl.recurrent.SequenceClassifier, lambda: trec.SequenceClassifier(1, H, 2),
-                   lambda ps: torch.optim.SGD(ps, lr=lr))
-        *curves[name], sensitivity[name] = _train(ctx, f"tanh RNN, SGD {name}", net, model,
-                                                  lambda: ctx.impl.optim.SGD(lr), opt_t, batches, max_norm,
-                                                  rebuild=rebuild, sensitive=True)
+        trainer, spread = _trainer(ctx, f"tanh RNN, SGD {name}", ctx.impl.recurrent.SequenceClassifier,
+                                   lambda: trec.SequenceClassifier(1, H, 2), params0, lambda: ctx.impl.optim.SGD(lr),
+                                   lambda ps: torch.optim.SGD(ps, lr=lr), max_norm, sensitive=True)
+        for batch in batches:
+            trainer.step(batch)
+        run_ = _finish(trainer, spread, len(batches))
+        curves[name] = (np.array(run_.losses_t), np.array(run_.torch.norms), np.array(run_.losses_np))
+        sensitivity[name] = spread["worst"]
     unclipped, clipped = curves["without clipping"], curves["clipped at 1"]
     # how far the norm climbs depends on the draw (float32 at seed 57 stayed below 10): an outcome of
     # this run, quoted by its value, not a check
@@ -591,24 +493,18 @@ def _language_model(ctx, values):
     starts = data.char_windows(ctx.rng, len(ids), T, N, steps)
     batches = [(ids[s[:, None] + np.arange(T)], ids[s[:, None] + np.arange(1, T + 1)]) for s in starts]
     params0 = _lm_params(ctx, V, D, H)
-    model = trec.CharLM(V, D, H).to(dtype=ctx.torch_dtype, device=ctx.device)
-    bridge.load_sequence_model(model, params0, gates=GATES["lstm"])
-    opt_t = torch.optim.Adam(model.parameters(), lr=lr)
-    lock = ctx.impl.recurrent.CharLM({k: v.copy() for k, v in params0.items()})
+    trainer, _ = _trainer(ctx, "char LM (embedding → LSTM → linear), Adam", ctx.impl.recurrent.CharLM,
+                          lambda: trec.CharLM(V, D, H), params0, lambda: ctx.impl.optim.Adam(lr),
+                          lambda ps: torch.optim.Adam(ps, lr=lr), max_norm)
+    model = trainer.torch_side.model
     points = sorted({0, steps // 3, 2 * steps // 3, steps})
-    samples = []
-
-    def sample(k):
+    samples = [_sample(ctx, 0, model, chars, ids[0])]
+    for k, batch in enumerate(batches):
+        trainer.step(batch)
         if k + 1 in points:
             samples.append(_sample(ctx, k + 1, model, chars, ids[0]))
-
-    samples.append(_sample(ctx, 0, model, chars, ids[0]))
-    losses_t, _, losses_lock, _ = _train(ctx, "char LM (embedding → LSTM → linear), Adam", lock, model,
-                                      lambda: ctx.impl.optim.Adam(lr), opt_t, batches, max_norm, after_step=sample)
-    losses_np = losses_lock
-    if free_running(ctx):
-        free = ctx.impl.recurrent.CharLM({k: v.copy() for k, v in params0.items()})
-        losses_np = _free_running(ctx, "char LM", free, ctx.impl.optim.Adam(lr), batches, max_norm, losses_t, model)
+    run_ = _finish(trainer, None, steps)
+    losses_np, losses_t = np.array(run_.losses_np), np.array(run_.losses_t)
     start, end = float(np.mean(losses_np[:5])), float(np.mean(losses_np[-20:]))
     start_t, end_t = float(np.mean(losses_t[:5])), float(np.mean(losses_t[-20:]))
     ctx.finding("char LM: the loss falls below half its start on both sides (NumPy, PyTorch)",

@@ -10,7 +10,6 @@ import torch_ref.activations as tact
 
 from .. import plots
 
-
 BOOK_EXAMPLE = [0.3, 2.9, 4.0]  # the book's scores
 OVERFLOW_EXAMPLE = [1010.0, 1000.0, 990.0]  # the study notes' overflow example
 

@@ -13,10 +13,8 @@ import torch_ref.activations as tact
 import torch_ref.init as tinit
 import torch_ref.optim as topt
 
-from .. import bridge, data, pairs, plots
-from .. import sides
+from .. import bridge, data, pairs, plots, sides
 from ..lockstep import train
-
 
 SHAPE = (300, 200)  # (in, out) = (fan_in, fan_out)
 

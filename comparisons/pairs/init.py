@@ -4,7 +4,7 @@ hyperparameters), against ``torch.nn.init`` through ``torch_ref.init``.
 
 The two libraries draw from different generators, so a draw is judged statistically against
 the exact distribution (its mean, standard deviation, the fraction within one σ, and a uniform's
-bound, each with a 6-standard-error bound: see ``_drivers.sample_checks``), on a 2-D W (in, out)
+bound, each with a 6-standard-error bound: see :func:`sample_checks`), on a 2-D W (in, out)
 = (300, 200) and on filters (64, 32, 3, 3); the fans themselves are compared exactly.
 
 Conventions, each with its flag:
@@ -26,6 +26,7 @@ import torch
 import scratch.init as SI
 import torch_ref.init as tinit
 
+from .. import seeding
 from ._base import Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, parameters, shows
 
 INIT_ARGUMENTS = {  # what an initializer's parameters may be called, by what the driver gives them
@@ -120,11 +121,12 @@ def drive_initializer(ctx, pair, fn, h, run):
         if not all(_takes_hparam(fn, pair, name) for name in extra):
             run.notes.append(f"skipped '{label}': it takes no {', '.join(extra)}")
             continue
-        w = _init_call(ctx, pair, fn, shape, hk, ctx.seed * 1000 + k)
+        seed = int(seeding.task(ctx.seed, f"{ctx.concept}: {pair.id} draw {k}").generate_state(1)[0])
+        w = _init_call(ctx, pair, fn, shape, hk, seed)
         if w is None:
             run.notes.append(f"skipped '{label}': it takes fan_in and fan_out, not a shape")
             continue
-        generator = torch.Generator().manual_seed(ctx.seed * 1000 + k)
+        generator = torch.Generator().manual_seed(seed)
         weight = torch.empty(torch_layout(shape), dtype=ctx.torch_dtype)
         pair.torch(weight, generator=generator, **pair.torch_kwargs(hk))
         family, scale = tinit.distribution(pair.options["torch_name"], weight, **pair.torch_kwargs(hk))

@@ -31,7 +31,8 @@ def drive_elementwise_layer(ctx, pair, cls, h, run):
         dout = ctx.array(ctx.rng.normal(size=np.shape(y)))
         dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
         y_t, dx_t = tlayers.forward_backward(pair.torch(**pair.torch_kwargs(h)), ctx.tensor(x), ctx.tensor(dout))
-        out += [Comparison(f"forward, {label}", y, y_t), Comparison(f"backward dx, {label}", dx, dx_t)]
+        note = pair.options.get("note", "")
+        out += [Comparison(f"forward, {label}", y, y_t, note=note), Comparison(f"backward dx, {label}", dx, dx_t, note=note)]
     return out
 
 
@@ -187,8 +188,12 @@ class SoftmaxWithLossNoShift(SL.SoftmaxWithLoss):
 
 # --- declarations ---------------------------------------------------------------------------------
 
+TANH_NOTE = ("1 − y² cancels where tanh saturates: np.tanh and torch.tanh can differ by one ulp of y there, which "
+             "1 − y² amplifies by 1/(1 − y²) (the absolute error stays at rounding); the concept activations proves "
+             "the backward formulas the same from torch's own y")
 
-def _elementwise(pid, tname, sname, names, hps=(), mistakes=()):
+
+def _elementwise(pid, tname, sname, names, hps=(), mistakes=(), note=""):
     def module(**kw):
         return tact.module(tname, **kw)
     module.__doc__ = f"torch_ref.activations.module({tname!r})"
@@ -196,7 +201,8 @@ def _elementwise(pid, tname, sname, names, hps=(), mistakes=()):
     return Pair(pid, "layer", f"layers.{sname}", module,
                 "a class with forward(x) -> y and backward(dout) -> dx"
                 + (f"; its constructor takes {[h.name for h in hps]}" if hps else ""),
-                drive_elementwise_layer, hps, softmax_layer_inputs if pid == "softmax" else layer_inputs, mistakes, names)
+                drive_elementwise_layer, hps, softmax_layer_inputs if pid == "softmax" else layer_inputs, mistakes, names,
+                {"note": note})
 
 
 PAIRS = [
@@ -213,7 +219,7 @@ PAIRS = [
                           "PyTorch blocks it (mask = (x <= 0))", ReLUMaskAtZero, flag={"grad_at_zero": 1}),)),
     _elementwise("sigmoid", "sigmoid", "Sigmoid", ("Sigmoid",), (),
                  (Mistake("backward misses the (1 − y) factor: dx = dout·y(1 − y)", SigmoidMissingFactor),)),
-    _elementwise("tanh", "tanh", "Tanh", ("Tanh",)),
+    _elementwise("tanh", "tanh", "Tanh", ("Tanh",), note=TANH_NOTE),
     _elementwise("leaky-relu", "leaky_relu", "LeakyReLU", ("LeakyRelu", "LeakyReLU"), (SLOPE,)),
     _elementwise("elu", "elu", "ELU", ("Elu", "ELU"), (ALPHA,)),
     _elementwise("identity", "identity", "Identity", ("Identity",)),

@@ -17,7 +17,6 @@ from ..sides import NumpyProblem, TorchProblem
 from ._base import Hparam, Mistake, Pair, VerifyUsageError, call, construct, shows, trained
 from .layers import hard_coded
 
-
 PROBLEMS = ("x²/20 + y² from (−7, 2)", "least squares, W (6, 3) and b (3,)")
 
 

@@ -177,3 +177,79 @@ def network(ctx, params0: dict, data, numpy_optimizer, torch_optimizer, setup: S
     np_schedule, make_scheduler = schedule or (None, None)
     return (NumpyNet(ctx, setup, params0, data, numpy_optimizer, np_schedule),
             TorchNet(ctx, setup, params0, data, torch_optimizer, make_scheduler))
+
+
+class NumpyMultiTask(Side):
+    """A NumPy multi-task net (a shared trunk, two heads) and its optimizer on data (x, labels of head
+    a, labels of head b); its loss is the pair of head losses."""
+
+    loss_name = "head losses"
+
+    def __init__(self, ctx, params0: dict, data, make_optimizer, dtype=None):
+        self.ctx, self.params0, self.data, self.make_optimizer = ctx, params0, data, make_optimizer
+        self.dtype = dtype or ctx.np_dtype
+        params = {k: np.array(v, dtype=self.dtype) for k, v in params0.items()}
+        self.net = ctx.impl.networks.MultiTaskNet(params, layers=ctx.impl.layers)
+        self.optimizer = make_optimizer() if make_optimizer else None
+        self.x, self.ta, self.tb = np.asarray(data[0], dtype=self.dtype), data[1], data[2]
+
+    def state(self) -> dict:
+        return {k: v.copy() for k, v in self.net.params.items()}
+
+    def load(self, state: dict) -> None:
+        load_into(self.net.params, state)
+
+    def loss_and_gradients(self, idx, draws):
+        grads = self.net.gradient(self.x[idx], self.ta[idx], self.tb[idx])
+        return (self.net.head_losses["a"], self.net.head_losses["b"]), grads
+
+    def update(self, gradients) -> None:
+        self.optimizer.update(self.net.params, {k: np.asarray(g, dtype=self.dtype) for k, g in gradients.items()})
+
+    def fresh(self):
+        return NumpyMultiTask(self.ctx, self.params0, self.data, self.make_optimizer, self.dtype)
+
+    def in_float64(self):
+        return NumpyMultiTask(self.ctx, self.params0, self.data, None, np.float64)
+
+
+class TorchMultiTask(Side):
+    """``torch_ref.multitask.MultiTaskNet`` trained on L_a + L_b by its optimizer."""
+
+    loss_name = "head losses"
+
+    def __init__(self, ctx, params0: dict, data, make_optimizer, dtype=None):
+        from torch_ref import multitask as tmt
+
+        self.ctx, self.params0, self.data, self.make_optimizer, self.tmt = ctx, params0, data, make_optimizer, tmt
+        self.dtype = dtype or ctx.torch_dtype
+        W1, Wa, Wb = params0["W1"], params0["Wa"], params0["Wb"]
+        model = tmt.MultiTaskNet(W1.shape[0], W1.shape[1], Wa.shape[1], Wb.shape[1])
+        self.model = bridge.load_multitask(model.to(dtype=self.dtype, device=ctx.device), params0)
+        self.optimizer = make_optimizer(self.model.parameters())
+        self.x = torch.as_tensor(np.asarray(data[0]), dtype=self.dtype, device=ctx.device)
+        self.ta, self.tb = ctx.labels(data[1]), ctx.labels(data[2])
+
+    def state(self) -> dict:
+        return bridge.multitask_arrays(self.model)
+
+    def load(self, state: dict) -> None:
+        bridge.load_multitask(self.model, state)
+
+    def loss_and_gradients(self, idx, draws):
+        i = torch.as_tensor(idx, device=self.ctx.device)
+        self.optimizer.zero_grad()
+        la, lb = self.tmt.losses(self.model, self.x[i], self.ta[i], self.tb[i])
+        (la + lb).backward()
+        return (la.item(), lb.item()), bridge.multitask_arrays(self.model, grad=True)
+
+    def update(self, gradients) -> None:
+        self.optimizer.step()
+
+    def in_float64(self):
+        return TorchMultiTask(self.ctx, self.params0, self.data, self.make_optimizer, torch.float64)
+
+
+def multitask(ctx, params0: dict, data, numpy_optimizer, torch_optimizer) -> tuple[NumpyMultiTask, TorchMultiTask]:
+    """The two sides of a multi-task run on ``data`` = (x, labels a, labels b)."""
+    return (NumpyMultiTask(ctx, params0, data, numpy_optimizer), TorchMultiTask(ctx, params0, data, torch_optimizer))
