@@ -203,6 +203,21 @@ class ELU(_Elementwise):
         return act.elu_grad(x, self.alpha)
 
 
+class GELU(_Elementwise):
+    """x·Φ(x) (``approximate='none'``, with erf) or its tanh form (``'tanh'``), as ``nn.GELU(approximate=…)``;
+    backward dx = dout ⊙ GELU'(x) (see ``activations.gelu_grad``)."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        self.approximate = act._gelu_form(approximate)
+
+    def _fn(self, x):
+        return act.gelu(x, self.approximate)
+
+    def _grad(self, x):
+        return act.gelu_grad(x, self.approximate)
+
+
 class Softmax(Layer):
     """Softmax over the last axis; backward is the vector-Jacobian product y ⊙ (dout − Σ dout ⊙ y)."""
 
