@@ -436,6 +436,10 @@ class AttentionSeq2seq(_BookModel):
         return self.encoder.backward(denc_hs)
 
     def generate(self, xs, start_id, sample_size):
+        """Greedy decoding of one source sequence xs (1, T): the decoder's ``generate``."""
+        xs = np.asarray(xs)
+        if xs.ndim != 2 or xs.shape[0] != 1:
+            raise ValueError(f"generate decodes one sequence: xs must have shape (1, T), got xs{xs.shape}")
         return self.decoder.generate(self.encoder.forward(xs), start_id, sample_size)
 
 

@@ -35,7 +35,7 @@ from .attention import PACKED_KEYS, SEPARATE_KEYS, MultiHeadAttention
 from .gradients import numerical_gradient
 from .layers import GELU, Layer
 from .normalization import LayerNorm
-from .recurrent import Embedding, TimeLinear, TimeSoftmaxWithLoss
+from .recurrent import Embedding, TimeLinear, TimeSoftmaxWithLoss, _naming, _NextTokenModel
 
 
 def sinusoidal_positional_encoding(t_max: int, d_model: int, base: float = 10000.0, dtype=np.float64):
@@ -56,20 +56,13 @@ def sinusoidal_positional_encoding(t_max: int, d_model: int, base: float = 10000
     return pe.astype(dtype)
 
 
-class LearnedPositionalEmbedding(Layer):
-    """A learned position table W (T_max, E) (GPT-2's ``wpe``, an ``nn.Embedding(T_max, E)`` read
-    at positions 0 … T−1): forward(x (N, T, E)) = x + W[:T]; backward(dout) = dout, and
+class LearnedPositionalEmbedding(Embedding):
+    """A learned position table W (T_max, E) (GPT-2's ``wpe``): the embedding of the positions
+    0 … T−1, added to its input. forward(x (N, T, E)) = x + W[:T]; backward(dout) = dout, and
     dW[:T] = Σₙ dout (the rows past T get 0)."""
 
     def __init__(self, W):
-        super().__init__()
-        W = as_float_array(W, "W")
-        check_ndim(W, 2, "W", "(T_max, E)")
-        if 0 in W.shape:
-            raise ValueError(f"LearnedPositionalEmbedding expects W of shape (T_max, E) with T_max, E >= 1, got W{W.shape}")
-        check_finite(W, "W")
-        self.params = {"W": W}
-        self.grads = {"W": np.zeros_like(W)}
+        super().__init__(W)
         self._shape = None
 
     def forward(self, x):
@@ -130,11 +123,13 @@ class TransformerBlock(Layer):
         self.norm_first = check_flag(norm_first, "norm_first")
         self.causal = check_flag(causal, "causal")
         self.attn = MultiHeadAttention(attn, n_head)
-        self.ln1 = LayerNorm(params["ln1.gamma"], params["ln1.beta"], eps)
-        self.ln2 = LayerNorm(params["ln2.gamma"], params["ln2.beta"], eps)
-        self.fc1 = TimeLinear(params["mlp.W1"], params["mlp.b1"])
+        check_positive(eps, "eps")
         self.gelu = GELU(approximate)
-        self.fc2 = TimeLinear(params["mlp.W2"], params["mlp.b2"])
+        with _naming("params"):
+            self.ln1 = LayerNorm(params["ln1.gamma"], params["ln1.beta"], eps)
+            self.ln2 = LayerNorm(params["ln2.gamma"], params["ln2.beta"], eps)
+            self.fc1 = TimeLinear(params["mlp.W1"], params["mlp.b1"])
+            self.fc2 = TimeLinear(params["mlp.W2"], params["mlp.b2"])
         E = self.attn.embed_dim
         if self.ln1.params["gamma"].shape != (E,) or self.ln2.params["gamma"].shape != (E,) \
                 or self.fc1.params["W"].shape[0] != E or self.fc2.params["W"].shape != self.fc1.params["W"].shape[::-1]:
@@ -199,7 +194,7 @@ def tinygpt_keys(n_layer: int, tied: bool = False, layout: str = "separate") -> 
     return tuple(keys)
 
 
-class TinyGPT:
+class TinyGPT(_NextTokenModel):
     """A tiny decoder-only GPT (module docstring), the book's network interface:
 
         h₀ = wte[x] + wpe[0:T],   h_l = Block_l(h_{l−1}) (pre-LN, causal),   z = LN_f(h_L)
@@ -225,11 +220,12 @@ class TinyGPT:
             missing, extra = set(expected) - set(params), set(params) - set(expected)
             raise ValueError(f"params must hold the keys of tinygpt_keys(n_layer={self.n_layer}, tied={self.tied}); "
                              f"missing {sorted(missing)[:6]}, unexpected {sorted(extra, key=str)[:6]}")
-        self.tok = Embedding(params["wte"])
-        self.pos = LearnedPositionalEmbedding(params["wpe"])
+        with _naming("params"):
+            self.tok = Embedding(params["wte"])
+            self.pos = LearnedPositionalEmbedding(params["wpe"])
+            self.ln_f = LayerNorm(params["ln_f.gamma"], params["ln_f.beta"], eps)
         self.blocks = [TransformerBlock(_sub(params, f"blocks.{i}."), n_head, norm_first, True, eps, approximate)
                        for i in range(self.n_layer)]
-        self.ln_f = LayerNorm(params["ln_f.gamma"], params["ln_f.beta"], eps)
         V, E = self.tok.params["W"].shape
         if self.pos.params["W"].shape[1] != E or self.blocks[0].attn.embed_dim != E:
             raise ValueError(f"params must fit together: wte (V, E), wpe (T_max, E), blocks of width E; got "
@@ -272,15 +268,6 @@ class TinyGPT:
         self._z = z
         W = self.tok.params["W"].T if self.tied else self.head_W
         return (z.reshape(-1, z.shape[2]) @ W).reshape(z.shape[:2] + (W.shape[1],))
-
-    def loss(self, x_idx, t_idx) -> float:
-        """The mean cross-entropy of the next tokens t_idx (N, T) after x_idx (N, T)."""
-        return float(self.loss_layer.forward(self.scores(x_idx), t_idx))
-
-    def gradient(self, x, t) -> dict:
-        """The loss's gradients under the keys of ``params`` (forward included)."""
-        self.loss(x, t)
-        return self.backward()
 
     def backward(self) -> dict:
         dlogits = self.loss_layer.backward(1.0)
