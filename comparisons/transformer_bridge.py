@@ -27,12 +27,14 @@ from scratch.transformer import block_keys, tinygpt_keys
 # --- parameters as named NumPy arrays --------------------------------------------------------------
 
 
-def module_arrays(module: nn.Module, grad: bool = False) -> dict:
-    """``{name: ndarray}`` of the module's parameters (or their gradients), by ``named_parameters``
-    (a tied parameter appears once, under its first name)."""
+def module_arrays(module: nn.Module, grad: bool = False, of=None) -> dict:
+    """``{name: ndarray}`` of the module's parameters, their gradients, or ``of(parameter)`` (e.g.
+    an optimizer's state for it), by ``named_parameters`` (a tied parameter appears once, under its
+    first name)."""
+    get = bridge._getter(grad, of)
     out = {}
     for name, p in module.named_parameters():
-        value = p.grad if grad else p
+        value = get(p)
         out[name] = None if value is None else value.detach().cpu().numpy().copy()
     return out
 
@@ -156,10 +158,11 @@ def load_block(layer: nn.TransformerEncoderLayer, params: dict) -> nn.Transforme
     return load_arrays(layer, _block_to_named(params, ""))
 
 
-def tinygpt_arrays(model: nn.Module, grad: bool = False, layout: str = "separate") -> dict:
-    """A ``torch_ref.transformer.TinyGPT``'s parameters (or gradients) under a scratch TinyGPT's keys.
-    Tied, the head's weight is wte's own Parameter: its gradient (both uses summed) comes back as wte's."""
-    named = module_arrays(model, grad)
+def tinygpt_arrays(model: nn.Module, grad: bool = False, layout: str = "separate", of=None) -> dict:
+    """A ``torch_ref.transformer.TinyGPT``'s parameters (their gradients, or ``of(parameter)``,
+    e.g. AdamW's exp_avg) under a scratch TinyGPT's keys. Tied, the head's weight is wte's own
+    Parameter: its gradient (both uses summed) comes back as wte's."""
+    named = module_arrays(model, grad, of)
     out = {"wte": named["wte.weight"], "wpe": named["wpe.weight"], "ln_f.gamma": named["ln_f.weight"],
            "ln_f.beta": named["ln_f.bias"]}
     for i in range(len(model.blocks)):
