@@ -192,15 +192,22 @@ def sdpa_inputs(rng, dtype, case):
 @pytest.mark.parametrize("case", SDPA_CASES)
 def test_scaled_dot_product_attention_against_torch(dtype, seed, case):
     rng = np.random.default_rng(seed)
-    q, k, v, dout, options = sdpa_inputs(rng, dtype, case)
+    compare_sdpa(*sdpa_inputs(rng, dtype, case), dtype)
+
+
+def compare_sdpa(q, k, v, dout, options, dtype):
+    """Both sides on the same inputs (``mask`` crosses as SDPA's boolean ``attn_mask``), output and
+    gradients compared; returns (out, dq, dk, dv, torch's out, dq, dk, dv)."""
     out, cache = sa.scaled_dot_product_attention(q, k, v, **options)
     grads = sa.scaled_dot_product_attention_backward(dout, cache)
-    t_opts = {"attn_mask": torch.as_tensor(options["mask"])} if "mask" in options else \
-        {k_: v_ for k_, v_ in options.items()}
+    t_opts = {k_: v_ for k_, v_ in options.items() if k_ != "mask"}
+    if "mask" in options:
+        t_opts["attn_mask"] = torch.as_tensor(options["mask"])
     t_out, *t_grads = ta.sdpa_forward_backward(*(tensor(a, dtype) for a in (q, k, v, dout)), **t_opts)
     close(out, t_out, dtype, "out")
     for name, a, b in zip(("dq", "dk", "dv"), grads, t_grads):
         grad_close(a, b, dtype, name)
+    return (out, *grads, t_out, *t_grads)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -211,15 +218,9 @@ def test_a_fully_masked_row_gives_zero_output_and_gradient_on_both_sides(dtype, 
     q, k, v, dout, _ = sdpa_inputs(rng, dtype, "plain")
     keep = rng.random((T_Q, T_K)) < 0.6
     keep[:, 0], keep[2] = True, False
-    out, cache = sa.scaled_dot_product_attention(q, k, v, mask=keep)
-    grads = sa.scaled_dot_product_attention_backward(dout, cache)
-    t_out, *t_grads = ta.sdpa_forward_backward(*(tensor(a, dtype) for a in (q, k, v, dout)),
-                                               attn_mask=torch.as_tensor(keep))
+    out, dq, _, _, t_out, t_dq, _, _ = compare_sdpa(q, k, v, dout, dict(mask=keep), dtype)
     assert np.all(out[..., 2, :] == 0) and torch.all(t_out[..., 2, :] == 0)
-    assert np.all(grads[0][..., 2, :] == 0) and torch.all(t_grads[0][..., 2, :] == 0)
-    close(out, t_out, dtype, "out")
-    for name, a, b in zip(("dq", "dk", "dv"), grads, t_grads):
-        grad_close(a, b, dtype, name)
+    assert np.all(dq[..., 2, :] == 0) and torch.all(t_dq[..., 2, :] == 0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
