@@ -178,10 +178,12 @@ _SB = (1.0, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.5367295860
 
 
 def _poly(coefficients, z):
-    """c₀ + c₁z + c₂z² + … by Horner's rule."""
-    out = np.full_like(z, coefficients[-1])
-    for c in coefficients[-2::-1]:
-        out = out * z + c
+    """c₀ + c₁z + c₂z² + … by Horner's rule (in place on one new array)."""
+    out = coefficients[-1] * z
+    out += coefficients[-2]
+    for c in coefficients[-3::-1]:
+        out *= z
+        out += c
     return out
 
 
@@ -189,12 +191,13 @@ def erf(x):
     """The error function erf(x) = (2/√π) ∫₀ˣ e^(−t²) dt, elementwise, in float64 (float32 in, float32 out).
 
     NumPy has no erf and ``np.vectorize(math.erf)`` calls Python once per element (too slow for a
-    transformer's MLP), so this is FDLIBM's method, vectorised over four ranges of a = |x|
+    transformer's MLP), so this is FDLIBM's method, vectorised over the ranges of a = |x|
     (erf is odd: erf(−x) = −erf(x)):
 
         a < 0.84375          erf = x + x·P(x²)/Q(x²)                    (odd Taylor-like expansion)
         0.84375 ≤ a < 1.25    erf = sign(x)·(c + P₁(a − 1)/Q₁(a − 1)),  c = erf(1) in float32
         1.25 ≤ a < 6          erfc(a) = exp(−a² − 0.5625 + R(1/a²)/S(1/a²)) / a,  erf = sign(x)·(1 − erfc)
+                              (one fit R/S below 1/0.35 ≈ 2.857, another above)
         a ≥ 6                 erf = sign(x)·1 (erfc(6) ≈ 2e−17 is below half a unit of 1)
 
     In the third range e^(−a²) is formed as e^(−z²)·e^((z − a)(z + a)) with z = a cut to its
@@ -206,31 +209,33 @@ def erf(x):
     x64 = x.astype(np.float64, copy=False)
     a = np.abs(x64)
     out = np.empty_like(a)
-    small, near_one = a < 0.84375, (a >= 0.84375) & (a < 1.25)
-    tail, flat = (a >= 1.25) & (a < 6.0), ~(a < 6.0)  # NaN falls into `flat` and stays NaN below
+    small = a < 0.84375
     xs = x64[small]
     z = xs * xs
-    out[small] = np.where(np.abs(xs) < 2.0**-28, xs + _EFX * xs, xs + xs * (_poly(_PP, z) / _poly(_QQ, z)))
+    out[small] = xs + xs * (_poly(_PP, z) / _poly(_QQ, z))
+    near_one = (a >= 0.84375) & (a < 1.25)
     s = a[near_one] - 1.0
     out[near_one] = _ERX + _poly(_PA, s) / _poly(_QA, s)
-    out[tail] = 1.0 - _erfc_tail(a[tail])
+    for low, high, r, q in ((1.25, 1.0 / 0.35, _RA, _SA), (1.0 / 0.35, 6.0, _RB, _SB)):
+        tail = (a >= low) & (a < high)
+        out[tail] = 1.0 - _erfc_tail(a[tail], r, q)
+    flat = ~(a < 6.0)  # NaN falls here and stays NaN
     out[flat] = np.where(np.isnan(a[flat]), np.nan, 1.0)
-    out = np.where(small, out, np.copysign(out, x64))
+    np.copysign(out, x64, out=out)  # the small range has x's sign already
     return out.astype(x.dtype, copy=False)
 
 
-def _erfc_tail(a):
-    """erfc(a) for 1.25 ≤ a < 6: exp(−a² − 0.5625 + R/S)/a, R/S in 1/a² (two fits, split at 1/0.35)."""
+def _erfc_tail(a, r, q):
+    """erfc(a) = exp(−a² − 0.5625 + R/S)/a for 1.25 ≤ a < 6, R/S the fit in 1/a² (coefficients r, q)."""
     s = 1.0 / (a * a)
-    first = a < 1.0 / 0.35
-    ratio = np.where(first, _poly(_RA, s) / _poly(_SA, s), _poly(_RB, s) / _poly(_SB, s))
     z = (a.view(np.int64) & ~np.int64(0xFFFFFFFF)).view(np.float64)  # a with the low 32 bits cleared
-    return np.exp(-z * z - 0.5625) * np.exp((z - a) * (z + a) + ratio) / a
+    return np.exp(-z * z - 0.5625) * np.exp((z - a) * (z + a) + _poly(r, s) / _poly(q, s)) / a
 
 
 _GELU_FORMS = ("none", "tanh")
 _SQRT_2_OVER_PI = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5  # √(2/π), as PyTorch's kBeta
 _GELU_KAPPA = 0.044715
+_NORMAL_PDF_AT_0 = 0.5 * (2.0 / math.sqrt(math.pi)) * math.sqrt(0.5)  # 1/√(2π), as PyTorch's kAlpha
 
 
 def _gelu_form(approximate):
@@ -250,20 +255,7 @@ def gelu(x, approximate: str = "none"):
     float64 agrees with ``nn.GELU`` to rounding. (In float32 the tanh form's 1 ± tanh(u) near
     saturation would keep only the last bit of tanh(u), and one unit of error there is ~1e-6 of GELU'.)
     """
-    x = as_float_array(x, "x")
-    return _in_float64(_gelu, x, _gelu_form(approximate))
-
-
-def _in_float64(f, x, *args):
-    """f evaluated on x in float64, the result in x's dtype."""
-    return f(x.astype(np.float64, copy=False), *args).astype(x.dtype, copy=False)
-
-
-def _gelu(x, approximate):
-    if approximate == "tanh":
-        inner = _SQRT_2_OVER_PI * (x + _GELU_KAPPA * (x * x * x))
-        return 0.5 * x * (1.0 + np.tanh(inner))
-    return x * 0.5 * (1.0 + erf(x * math.sqrt(0.5)))
+    return _gelu_and_grad(x, approximate)[0]
 
 
 def gelu_grad(x, approximate: str = "none"):
@@ -273,18 +265,24 @@ def gelu_grad(x, approximate: str = "none"):
         approximate='tanh':  with u = √(2/π)(x + 0.044715x³), t = tanh(u):
                              ½(1 + t) + ½x·(1 − t²)·√(2/π)(1 + 3·0.044715x²)
     """
+    return _gelu_and_grad(x, approximate)[1]
+
+
+def _gelu_and_grad(x, approximate: str = "none"):
+    """(GELU(x), GELU'(x)) from one evaluation of Φ and its derivative, GELU = x·Φ(x), GELU' = Φ + x·Φ'
+    (for the tanh form Φ is ½(1 + t)): a layer keeps GELU' from its forward pass for its backward."""
     x = as_float_array(x, "x")
-    return _in_float64(_gelu_grad, x, _gelu_form(approximate))
-
-
-def _gelu_grad(x, approximate):
+    approximate = _gelu_form(approximate)
+    x64 = x.astype(np.float64, copy=False)
     if approximate == "tanh":
-        x_sq = x * x
-        t = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_KAPPA * (x_sq * x)))
-        return 0.5 * (1.0 + t) + 0.5 * x * ((1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_KAPPA * x_sq))
-    cdf = 0.5 * (1.0 + erf(x * math.sqrt(0.5)))
-    pdf = (0.5 * (2.0 / math.sqrt(math.pi)) * math.sqrt(0.5)) * np.exp(-0.5 * x * x)
-    return cdf + x * pdf
+        x_sq = x64 * x64
+        t = np.tanh(_SQRT_2_OVER_PI * (x64 + _GELU_KAPPA * (x_sq * x64)))
+        cdf = 0.5 * (1.0 + t)
+        cdf_grad = 0.5 * (1.0 - t * t) * _SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_KAPPA * x_sq)
+    else:
+        cdf = 0.5 * (1.0 + erf(x64 * math.sqrt(0.5)))
+        cdf_grad = _NORMAL_PDF_AT_0 * np.exp(-0.5 * x64 * x64)
+    return (x64 * cdf).astype(x.dtype, copy=False), (cdf + x64 * cdf_grad).astype(x.dtype, copy=False)
 
 
 def softmax(x, axis: int = -1):
