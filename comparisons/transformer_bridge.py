@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from . import bridge
-from scratch.attention import PACKED_KEYS, SEPARATE_KEYS
+from scratch.attention import PACKED_KEYS
 from scratch.transformer import block_keys, tinygpt_keys
 
 

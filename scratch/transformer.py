@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import (as_dout, as_float_array, check_dict, check_finite, check_flag, check_int, check_ndim,
+from ._checks import (as_dout, as_float_array, check_dict, check_flag, check_int, check_ndim,
                       check_positive, check_rng, check_shape)
 from .attention import PACKED_KEYS, SEPARATE_KEYS, MultiHeadAttention
 from .gradients import numerical_gradient

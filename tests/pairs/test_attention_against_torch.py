@@ -210,10 +210,16 @@ def compare_sdpa(q, k, v, dout, options, dtype):
     return (out, *grads, t_out, *t_grads)
 
 
+SAFE_SOFTMAX = pytest.mark.skipif(tuple(int(p) for p in torch.__version__.split(".")[:2]) < (2, 5),
+                                  reason="PyTorch's SDPA returns NaN for a fully masked row before 2.5 (pytorch#133882)")
+
+
+@SAFE_SOFTMAX
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_fully_masked_row_gives_zero_output_and_gradient_on_both_sides(dtype, seed):
-    """Both define it as all-zero weights (PyTorch's SDPA since 2.5; a plain softmax of −∞'s is NaN)."""
+    """Both define it as all-zero weights (PyTorch's SDPA since 2.5, ``_safe_softmax``; a plain
+    softmax of −∞'s is 0/0 = NaN)."""
     rng = np.random.default_rng(seed)
     q, k, v, dout, _ = sdpa_inputs(rng, dtype, "plain")
     keep = rng.random((T_Q, T_K)) < 0.6
@@ -246,6 +252,29 @@ def test_minus_1e10_against_minus_inf(dtype, seed):
     np.testing.assert_array_equal(dq[..., 2, :], 0.0)  # no gradient reaches q through the replaced scores
     grad_close(dv - np.swapaxes(cache["weights"][..., 2:3, :], -1, -2) @ dout[..., 2:3, :], t_dv, dtype,
                "dv but for the uniform row's share")
+
+
+@SAFE_SOFTMAX
+def test_multihead_attention_on_a_fully_masked_row_depends_on_need_weights_in_torch():
+    """nn.MultiheadAttention's default ``need_weights=True`` computes an explicit softmax: NaN on a
+    fully masked row. ``need_weights=False`` (what nn.TransformerEncoderLayer uses) goes through SDPA:
+    weights 0, so the row's output is out_proj's bias alone, as the NumPy layer gives."""
+    rng = np.random.default_rng(0)
+    params = mha_params(rng, "float64", "separate")
+    x = rng.standard_normal((N, T_Q, E))
+    keep = np.ones((T_Q, T_Q), bool)
+    keep[1] = False
+    ours = sa.MultiHeadAttention(params, HEADS).forward(x, mask=keep)
+    np.testing.assert_allclose(ours[:, 1], np.broadcast_to(params["bo"], (N, E)), **tol("float64"))
+    mha = tb.load_mha(ta.multihead_attention(E, HEADS), params)
+    kwargs = dict(attn_mask=ta.mha_mask(torch.as_tensor(keep)))
+    xt = torch.as_tensor(x)
+    with torch.no_grad():
+        explicit, _ = mha(xt, xt, xt, need_weights=True, **kwargs)
+        fused, _ = mha(xt, xt, xt, need_weights=False, **kwargs)
+    assert torch.isnan(explicit[:, 1]).all() and not torch.isnan(explicit[:, [0, 2, 3, 4]]).any()
+    close(ours, fused, "float64", "need_weights=False")
+    close(ours[:, [0, 2, 3, 4]], explicit[:, [0, 2, 3, 4]], "float64", "need_weights=True, other rows")
 
 
 def test_an_additive_minus_1e10_keeps_the_scores_of_a_fully_masked_row_in_float64():
