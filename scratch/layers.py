@@ -203,6 +203,24 @@ class ELU(_Elementwise):
         return act.elu_grad(x, self.alpha)
 
 
+class GELU(_Elementwise):
+    """x·Φ(x) (``approximate='none'``, with erf) or its tanh form (``'tanh'``), as ``nn.GELU(approximate=…)``;
+    backward dx = dout ⊙ GELU'(x) (see ``activations.gelu_grad``). The forward pass keeps GELU'(x),
+    computed with GELU(x) from the same Φ(x) (erf is the costly part of a transformer's MLP)."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        self.approximate = act._gelu_form(approximate)
+        self._derivative = None
+
+    def _fn(self, x):
+        y, self._derivative = act._gelu_and_grad(x, self.approximate)
+        return y
+
+    def _grad(self, x):
+        return self._derivative
+
+
 class Softmax(Layer):
     """Softmax over the last axis; backward is the vector-Jacobian product y ⊙ (dout − Σ dout ⊙ y)."""
 

@@ -578,7 +578,22 @@ def _naming(name: str):
         raise type(exc)(f"{name}: {exc}") from None
 
 
-class CharLM:
+class _NextTokenModel:
+    """The interface of a language model that scores the next token at every position, the book's
+    network interface: a subclass gives ``scores(idx)`` (N, T, V), ``backward()`` → grads and a
+    ``loss_layer`` (``TimeSoftmaxWithLoss``)."""
+
+    def loss(self, idx, t) -> float:
+        """The mean cross-entropy of the next tokens ``t`` (N, T) after idx (N, T)."""
+        return float(self.loss_layer.forward(self.scores(idx), t))
+
+    def gradient(self, idx, t) -> dict:
+        """The loss's gradients under the keys of ``params`` (forward included)."""
+        self.loss(idx, t)
+        return self.backward()
+
+
+class CharLM(_NextTokenModel):
     """A character-level language model (문자 단위 언어 모델): embedding → LSTM → time-distributed
     affine → softmax-with-loss over the next character at every position.
 
@@ -609,15 +624,6 @@ class CharLM:
         check_ndim(np.asarray(idx), 2, "idx", "(N, T) of character indices")
         e = self.embed.forward(idx)
         return self.out.forward(self.lstm._forward(e, (h0, c0), "idx"))
-
-    def loss(self, idx, t) -> float:
-        """The mean cross-entropy of the next characters ``t`` (N, T) after idx (N, T)."""
-        return float(self.loss_layer.forward(self.scores(idx), t))
-
-    def gradient(self, idx, t) -> dict:
-        """The loss's gradients under the keys of ``params`` (forward included)."""
-        self.loss(idx, t)
-        return self.backward()
 
     def backward(self) -> dict:
         dh = self.out.backward(self.loss_layer.backward(1.0))

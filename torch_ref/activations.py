@@ -17,10 +17,17 @@ def module(name: str, **kwargs) -> nn.Module:
         "elu": lambda alpha=1.0: nn.ELU(alpha),
         "softmax": lambda: nn.Softmax(dim=-1),
         "step": Step,
+        "gelu": gelu,
     }
     if name not in factories:
         raise ValueError(f"unknown activation {name!r}; expected one of {sorted(factories)}")
     return factories[name](**kwargs)
+
+
+def gelu(approximate: str = "none") -> nn.GELU:
+    """``nn.GELU(approximate=…)``: 'none' is x·Φ(x) = ½x(1 + erf(x/√2)); 'tanh' is
+    ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (PyTorch's documented tanh form, GPT-2's)."""
+    return nn.GELU(approximate=approximate)
 
 
 class ReLUOneAtZero(nn.Module):
