@@ -463,6 +463,17 @@ LAYER_CASES = {
                                        lambda x: batchnorm_t(T(x), **BN)),
     "layers.BatchNorm1d.backward": backward_case(lambda: L.BatchNorm1d(**BN), batchnorm_backward,
                                                  grads=("gamma", "beta")),
+    "layers.GELU": Case({"approximate": Other("none", ["exact", None, 1, "TANH"])},
+                        lambda approximate: L.GELU(approximate).forward(X), lambda approximate: F.gelu(T(X), approximate=approximate)),
+    "layers.GELU.forward": forward_case(L.GELU, F.gelu),
+    "layers.GELU.backward": backward_case(L.GELU, autograd_layer(F.gelu)),
+    "activations.erf": Case({"x": Array(X)}, A.erf, lambda x: torch.erf(T(x))),
+    "activations.gelu": unary(A.gelu, F.gelu, approximate=Other("none", ["exact", None, 1, "TANH"])),
+    "activations.gelu_grad": unary_grad(A.gelu_grad, F.gelu, approximate=Other("none", ["exact", None, 1, "TANH"])),
+    "schedules.WarmupCosine": Case({"lr0": Real(0.1, low=0), "warmup_steps": Int(2), "total_steps": Int(10, minimum=3),
+                                    "min_lr": Real(0.0, low=0, high=0.1)},
+                                   lambda **kw: [S.WarmupCosine(**kw)(t) for t in range(12)]),
+    "schedules.WarmupCosine.__call__": Case({"t": Int(3)}, lambda t: S.WarmupCosine(0.1, 2, 10)(t)),
 }
 
 

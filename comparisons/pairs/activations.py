@@ -58,6 +58,10 @@ def _derivative_fn(name):
 SLOPE = Hparam("negative_slope", 0.01, "negative_slope", aliases=("alpha_slope", "slope"))
 ALPHA = Hparam("alpha", 1.0, "alpha")
 RELU_AT_ZERO = Hparam("grad_at_zero", 0, "grad_at_zero", choices=(0, 1))
+APPROXIMATE = Hparam("approximate", "none", "approximate", choices=("none", "tanh"))
+GELU_TANH = Mistake("the tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2's); nn.GELU()'s default is the "
+                    "exact x·Φ(x) with erf (they differ by up to 4.7e-4)", None, flag={"approximate": "tanh"})
+GELU_SIGMOID = "the sigmoid approximation x·σ(1.702x), a third form that PyTorch does not offer (off by up to 0.02)"
 
 
 def _softmax_naive(x):
@@ -82,6 +86,8 @@ _FUNCTIONS = [
     ("elu", "elu", "elu", ("elu",), (ALPHA,), ()),
     ("identity", "identity", "identity", ("identity", "identity_function"), (), ()),
     ("step", "step", "step", ("step", "step_function"), (), ()),
+    ("gelu", "gelu", "gelu", ("gelu",), (APPROXIMATE,),
+     (GELU_TANH, Mistake(GELU_SIGMOID, lambda x, approximate="none": x / (1 + np.exp(-1.702 * x))))),
 ]
 
 _DERIVATIVES = [
@@ -94,6 +100,7 @@ _DERIVATIVES = [
     ("leaky-relu-grad", "leaky_relu", "leaky_relu_grad", ("leaky_relu_grad",), (SLOPE,), ()),
     ("elu-grad", "elu", "elu_grad", ("elu_grad",), (ALPHA,), ()),
     ("identity-grad", "identity", "identity_grad", ("identity_grad",), (), ()),
+    ("gelu-grad", "gelu", "gelu_grad", ("gelu_grad", "gelu_derivative"), (APPROXIMATE,), (GELU_TANH,)),
 ]
 
 

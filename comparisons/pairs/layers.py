@@ -18,7 +18,7 @@ import torch_ref.layers as tlayers
 from .. import bridge
 from ..checks import linear_term_scales
 from ._base import Comparison, Mistake, Pair, TargetError, as_array, call, construct, param_grad, shows
-from .activations import ALPHA, RELU_AT_ZERO, SLOPE
+from .activations import ALPHA, APPROXIMATE, GELU_TANH, RELU_AT_ZERO, SLOPE
 from .losses import DELTA, classification_inputs, torch_softmax_cross_entropy
 
 
@@ -188,6 +188,7 @@ class SoftmaxWithLossNoShift(SL.SoftmaxWithLoss):
 
 # --- declarations ---------------------------------------------------------------------------------
 
+GELU_TANH_LAYER = Mistake(GELU_TANH.hint, flag=GELU_TANH.flag)
 TANH_NOTE = ("1 − y² cancels where tanh saturates: np.tanh and torch.tanh can differ by one ulp of y there, which "
              "1 − y² amplifies by 1/(1 − y²) (the absolute error stays at rounding); the concept activations proves "
              "the backward formulas the same from torch's own y")
@@ -224,6 +225,7 @@ PAIRS = [
     _elementwise("elu", "elu", "ELU", ("Elu", "ELU"), (ALPHA,)),
     _elementwise("identity", "identity", "Identity", ("Identity",)),
     _elementwise("softmax", "softmax", "Softmax", ("Softmax",)),
+    _elementwise("gelu", "gelu", "GELU", ("GELU", "Gelu"), (APPROXIMATE,), (GELU_TANH_LAYER,)),
     Pair("softmax-with-loss", "layer", "layers.SoftmaxWithLoss", torch_softmax_cross_entropy,
          "a class with forward(x, t) -> mean loss (t labels or one-hot) and backward(dout=1) -> dx",
          drive_softmax_with_loss, (DELTA,), lambda ctx: classification_inputs(ctx, False, one_sample=False),
