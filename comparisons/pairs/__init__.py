@@ -12,6 +12,11 @@
                     simple-convnet (its SimpleConvNet)
     recurrent.py    rnn-step, rnn, lstm-step, lstm, gru-step, embedding, clip-grad-norm
     functional.py   CS231n's *_forward / *_backward pairs as layers
+    nlp.py          matmul, sigmoid-with-loss, embedding-dot, negative-sampling-loss, unigram-sampler (the book's
+                    second volume, word2vec), cos-similarity, one-hot
+    sequence.py     time-dropout, time-softmax-with-loss (label −1 ignored), temporal-softmax-loss (CS231n),
+                    time-affine
+    classifiers.py  svm-loss (CS231n's hinge), linear-svm-loss and linear-softmax-loss (assignment 1's (W, X, y, reg))
     _drivers.py     one driver per kind: runs the implementation under test beside the reference
     _base.py        what a declaration is (Pair, Hparam, Mistake)
 
@@ -23,7 +28,8 @@ tests and the guide read them; a new pair is one declaration plus one ``torch_re
 
 from __future__ import annotations
 
-from . import activations, convolution, gradients, init, layers, losses, networks, optimizers, recurrent, schedules
+from . import (activations, classifiers, convolution, gradients, init, layers, losses, networks, nlp, optimizers, recurrent,
+               schedules, sequence)
 from ._base import Comparison, Hparam, Mistake, Pair, TargetError, VerifyUsageError
 
 KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network", "initializer")
@@ -31,7 +37,8 @@ KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": 
 
 PAIRS: dict[tuple[str, str], Pair] = {
     (p.kind, p.id): p
-    for module in (activations, gradients, losses, layers, optimizers, schedules, networks, init, convolution, recurrent)
+    for module in (activations, gradients, losses, layers, optimizers, schedules, networks, init, convolution, recurrent,
+                   nlp, sequence, classifiers)
     for p in module.PAIRS
 }
 

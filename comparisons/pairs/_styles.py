@@ -1,0 +1,86 @@
+"""What the drivers of :mod:`~comparisons.pairs.nlp`, :mod:`~comparisons.pairs.sequence` and
+:mod:`~comparisons.pairs.classifiers` read from the object under test, whichever calling style it
+is written in: its parameters' gradients (a dict, the book's second-volume *list* in which a
+shared weight appears once per sub-layer, or ``dW``-style attributes) and its training mode
+(a forward argument, ``train()``/``eval()``, or a ``training``/``train_flg`` attribute)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import VerifyUsageError, as_array, call, parameters
+
+MODE_ARGUMENTS = ("train_flg", "training", "train", "is_training")
+MODE_ATTRIBUTES = ("training", "train_flg")
+
+
+def set_mode(layer, training: bool) -> dict:
+    """Put ``layer`` in training or evaluation mode; returns the keyword argument its forward takes
+    for it (the book's ``train_flg``), or {} when a method or an attribute did it (the book's
+    ``TimeDropout`` keeps ``train_flg`` as an attribute)."""
+    params = parameters(layer.forward) or {}
+    for name in MODE_ARGUMENTS:
+        if name in params:
+            return {name: training}
+    if callable(getattr(layer, "train", None)) and callable(getattr(layer, "eval", None)):
+        call(layer.train if training else layer.eval, "train()/eval()")
+        return {}
+    for name in MODE_ATTRIBUTES:
+        if hasattr(layer, name):
+            setattr(layer, name, training)
+            return {}
+    raise VerifyUsageError("the layer has no way to switch between training and evaluation: give forward a "
+                           "train_flg argument, or train()/eval() methods, or a training (or train_flg) attribute")
+
+
+def _distinct(arrays) -> list[list[int]]:
+    """Indices of ``arrays`` grouped by identity, in order of first appearance."""
+    groups: list[list[int]] = []
+    for i, a in enumerate(arrays):
+        for g in groups:
+            if arrays[g[0]] is a:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
+
+
+def gradients(layer, keys) -> dict:
+    """The gradients after backward under ``keys`` (the parameters in the order the constructor
+    takes them): ``grads[key]``; or the list ``grads`` of the book's second volume, where a
+    parameter shared by several sub-layers (``NegativeSamplingLoss``'s W, once per
+    ``EmbeddingDot``) appears once per sub-layer, the gradient being the sum of its entries, as the
+    book's ``remove_duplicate`` adds them; or attributes ``dW``, ``db``, …"""
+    grads = getattr(layer, "grads", None)
+    if isinstance(grads, dict) and all(k in grads for k in keys):
+        return {k: as_array(grads[k], f"grads[{k!r}]") for k in keys}
+    if isinstance(grads, (list, tuple)) and grads:
+        params = getattr(layer, "params", None)
+        same_length = isinstance(params, (list, tuple)) and len(params) == len(grads)
+        groups = _distinct(params) if same_length else [[i] for i in range(len(grads))]
+        if len(groups) == len(keys):
+            return {k: sum(as_array(grads[i], f"grads[{i}]") for i in g) for k, g in zip(keys, groups)}
+    out = {}
+    for k in keys:
+        found = next((getattr(layer, a) for a in (f"d{k}", f"d{k.lower()}", f"grad_{k}")
+                      if getattr(layer, a, None) is not None), None)
+        if found is None:
+            raise VerifyUsageError(f"after backward, the layer must hold the gradient of {k} in grads[{k!r}], in the "
+                                   f"list grads (in the order {', '.join(keys)}) or in d{k}")
+        out[k] = as_array(found, f"d{k}")
+    return out
+
+
+def value_and_gradient(result, what: str):
+    """A result ``(value, gradient)`` (CS231n's form) as two arrays; ``(value, None)`` for a value alone."""
+    if isinstance(result, tuple) and len(result) == 2:
+        return as_array(result[0], what), as_array(result[1], "the gradient")
+    return as_array(result, what), None
+
+
+def seeded(seed: int):
+    """A NumPy generator for the object under test, and NumPy's global one seeded alike (the book's
+    code draws from ``np.random``): the same seed gives the same numbers."""
+    np.random.seed(seed)
+    return np.random.default_rng(seed)
