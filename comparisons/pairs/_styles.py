@@ -7,8 +7,9 @@ shared weight appears once per sub-layer, or ``dW``-style attributes) and its tr
 from __future__ import annotations
 
 import numpy as np
+import torch
 
-from ._base import VerifyUsageError, as_array, call, parameters
+from ._base import Comparison, VerifyUsageError, accepted, as_array, call, parameters
 
 MODE_ARGUMENTS = ("train_flg", "training", "train", "is_training")
 MODE_ATTRIBUTES = ("training", "train_flg")
@@ -84,3 +85,27 @@ def seeded(seed: int):
     code draws from ``np.random``): the same seed gives the same numbers."""
     np.random.seed(seed)
     return np.random.default_rng(seed)
+
+
+def drive_value_and_gradient(ctx, pair, fn, h, run):
+    """A function ``fn(a, *rest) -> value`` or CS231n's ``(value, da)`` (``svm_loss(x, y)``,
+    ``svm_loss_naive(W, X, y, reg)``, ``temporal_softmax_loss(x, y, mask)``) on each of the pair's
+    input tuples, against ``pair.torch`` on the same arguments (float arrays as tensors, integer
+    arrays as labels, numbers as they are) and the autograd gradient with respect to the first.
+    ``pair.options['gradient']`` names that gradient in the checks (default dx)."""
+    kwargs = accepted(fn, pair, h)
+    name = pair.options.get("gradient", "dx")
+    out = []
+    for label, args in pair.inputs(ctx).items():
+        shapes = ", ".join(str(np.shape(a)) if np.ndim(a) else repr(a) for a in args)
+        copies = (a.copy() if isinstance(a, np.ndarray) else a for a in args)
+        value, grad = value_and_gradient(call(fn, f"calling it on {shapes}", *copies, **kwargs), "the loss")
+        first = ctx.tensor(args[0], requires_grad=True)
+        rest = [ctx.labels(a) if np.asarray(a).dtype.kind in "iu" else ctx.tensor(a) if np.ndim(a) else a
+                for a in args[1:]]
+        value_t = pair.torch(first, *rest, **pair.torch_kwargs(h))
+        (grad_t,) = torch.autograd.grad(value_t, first)
+        out.append(Comparison(f"loss, {label}", value, value_t.detach()))
+        if grad is not None:
+            out.append(Comparison(f"{name}, {label}", grad, grad_t))
+    return out

@@ -8,13 +8,11 @@ dx)`` on scores, and assignment 1's ``svm_loss_naive/vectorized(W, X, y, reg)`` 
 from __future__ import annotations
 
 import numpy as np
-import torch
-
 import scratch.classifiers as SC
 import torch_ref.classifiers as tcls
 
-from ._base import Comparison, Hparam, Mistake, Pair, accepted, call, shows
-from ._styles import value_and_gradient
+from ._base import Hparam, Mistake, Pair, shows
+from ._styles import drive_value_and_gradient
 from .layers import hard_coded
 
 
@@ -32,22 +30,6 @@ def hinge_inputs(ctx):
             "scores 6×4 with margins of exactly 0 (kinks)": (ctx.array(kinks), labels)}
 
 
-def drive_svm_loss(ctx, pair, fn, h, run):
-    """``fn(x, y)`` → loss or (loss, dx) against ``nn.MultiMarginLoss`` × C and its autograd gradient."""
-    kwargs = accepted(fn, pair, h)
-    out = []
-    for label, (x, y) in pair.inputs(ctx).items():
-        loss, dx = value_and_gradient(call(fn, f"calling it on x{x.shape}, y{y.shape}", x.copy(), y.copy(), **kwargs),
-                                      "the loss")
-        xt = ctx.tensor(x, requires_grad=True)
-        value = pair.torch(xt, ctx.labels(y), **pair.torch_kwargs(h))
-        (grad,) = torch.autograd.grad(value, xt)
-        out.append(Comparison(f"loss, {label}", loss, value.detach()))
-        if dx is not None:
-            out.append(Comparison(f"dx, {label}", dx, grad))
-    return out
-
-
 def linear_inputs(ctx):
     """(W (D, C), X (N, D), y, reg): with and without regularisation, one sample, and scores
     large enough (|X W| ~ 1e3) that an unshifted softmax overflows."""
@@ -57,23 +39,6 @@ def linear_inputs(ctx):
 
     return {"W 6×4, X 10×6, reg 0.1": case(6, 4, 10, 0.1), "W 5×3, X 1×5, reg 0": case(5, 3, 1, 0.0),
             "W 8×5, X 20×8, reg 2.5": case(8, 5, 20, 2.5), "W 4×3, X 6×4 huge (×1e4), reg 0.5": case(4, 3, 6, 0.5, 1e4)}
-
-
-def drive_linear_classifier(ctx, pair, fn, h, run):
-    """``fn(W, X, y, reg) -> (loss, dW)`` against the torch loss of X W plus reg_factor·reg·ΣW², dW
-    from autograd."""
-    kwargs = accepted(fn, pair, h)
-    out = []
-    for label, (W, X, y, reg) in pair.inputs(ctx).items():
-        loss, dW = value_and_gradient(call(fn, f"calling it on W{W.shape}, X{X.shape}, y{y.shape}, reg={reg}",
-                                           W.copy(), X.copy(), y.copy(), reg, **kwargs), "the loss")
-        Wt = ctx.tensor(W, requires_grad=True)
-        value = pair.torch(Wt, ctx.tensor(X), ctx.labels(y), reg, **pair.torch_kwargs(h))
-        (grad,) = torch.autograd.grad(value, Wt)
-        out.append(Comparison(f"loss, {label}", loss, value.detach()))
-        if dW is not None:
-            out.append(Comparison(f"dW, {label}", dW, grad))
-    return out
 
 
 def _linear_loss(kind):
@@ -145,10 +110,23 @@ _HALF = ("the regulariser is ½·reg·ΣW² (gradient reg·W), as CS231n's assig
 _REG_GRAD = ("the regulariser's gradient does not match its loss: reg·ΣW² has the gradient 2·reg·W (or write "
              "½·reg·ΣW², whose gradient is reg·W)")
 
+
+
+def _linear_pair(kind, scratch_fn, what, mistake):
+    """CS231n's assignment-1 loss ``<kind>_loss_naive/vectorized(W, X, y, reg) -> (loss, dW)``: the
+    regulariser's two factors (a convention) and its mismatched gradient, and one mistake of its own."""
+    return Pair(f"linear-{kind}-loss", "loss", f"classifiers.{scratch_fn.__name__}", _linear_loss(kind),
+                f"a function {kind}_loss(W (D, C), X (N, D), y (N,), reg) -> (loss, dW): {what} plus reg·ΣW²",
+                drive_value_and_gradient, (REG_FACTOR,), linear_inputs,
+                (Mistake(_HALF, hard_coded(scratch_fn, reg_factor=0.5), flag={"reg_factor": 0.5}),
+                 Mistake(_REG_GRAD, _reg_gradient_halved(scratch_fn)), mistake),
+                (f"{kind}_loss_naive", f"{kind}_loss_vectorized"), {"gradient": "dW"})
+
+
 PAIRS = [
     Pair("svm-loss", "loss", "classifiers.svm_loss", tcls.multiclass_svm_loss,
          "a function svm_loss(x (N, C), y (N,)) -> loss or (loss, dx): (1/N) Σₙ Σ_{j ≠ yₙ} max(0, xₙⱼ − xₙ,yₙ + 1)",
-         drive_svm_loss, (MARGIN, BY_CLASSES), hinge_inputs,
+         drive_value_and_gradient, (MARGIN, BY_CLASSES), hinge_inputs,
          (Mistake("the right class is counted: its own margin max(0, s_y − s_y + 1) = 1 is added for every sample; "
                   "skip j = y", svm_counts_correct_class),
           Mistake("dx misses the right class: it gets −(the number of wrong classes with a positive margin)/N",
@@ -156,21 +134,9 @@ PAIRS = [
           Mistake("each sample's sum is divided by the number of classes C (nn.MultiMarginLoss); CS231n's svm_loss "
                   "does not", hard_coded(SC.svm_loss, divide_by_classes=True), flag={"divide_by_classes": 1})),
          ("svm_loss", "multiclass_svm_loss", "hinge_loss")),
-    Pair("linear-svm-loss", "loss", "classifiers.linear_svm_loss", _linear_loss("svm"),
-         "a function svm_loss(W (D, C), X (N, D), y (N,), reg) -> (loss, dW): the multiclass SVM loss of the scores "
-         "X W plus reg·ΣW²",
-         drive_linear_classifier, (REG_FACTOR,), linear_inputs,
-         (Mistake(_HALF, hard_coded(SC.linear_svm_loss, reg_factor=0.5), flag={"reg_factor": 0.5}),
-          Mistake(_REG_GRAD, _reg_gradient_halved(SC.linear_svm_loss)),
-          Mistake("dW is not divided by N: the data loss is a mean over the batch", linear_svm_not_averaged)),
-         ("svm_loss_naive", "svm_loss_vectorized")),
-    Pair("linear-softmax-loss", "loss", "classifiers.linear_softmax_loss", _linear_loss("softmax"),
-         "a function softmax_loss(W (D, C), X (N, D), y (N,), reg) -> (loss, dW): the mean cross-entropy of "
-         "softmax(X W) plus reg·ΣW²",
-         drive_linear_classifier, (REG_FACTOR,), linear_inputs,
-         (Mistake(_HALF, hard_coded(SC.linear_softmax_loss, reg_factor=0.5), flag={"reg_factor": 0.5}),
-          Mistake(_REG_GRAD, _reg_gradient_halved(SC.linear_softmax_loss)),
-          Mistake("softmax without the max shift: exp overflows to inf for large scores; subtract each row's "
-                  "maximum first", linear_softmax_unshifted)),
-         ("softmax_loss_naive", "softmax_loss_vectorized")),
+    _linear_pair("svm", SC.linear_svm_loss, "the multiclass SVM loss of the scores X W",
+                 Mistake("dW is not divided by N: the data loss is a mean over the batch", linear_svm_not_averaged)),
+    _linear_pair("softmax", SC.linear_softmax_loss, "the mean cross-entropy of softmax(X W)",
+                 Mistake("softmax without the max shift: exp overflows to inf for large scores; subtract each row's "
+                         "maximum first", linear_softmax_unshifted)),
 ]

@@ -21,8 +21,8 @@ import torch_ref.sequence as tseq
 
 from ..checks import linear_term_scales
 from ._base import Comparison, Hparam, Mistake, Pair, as_array, call, construct
-from ._styles import gradients, set_mode, value_and_gradient
-from .layers import INVERTED, P, DropoutNonInverted, DropoutNotRescaled
+from ._styles import drive_value_and_gradient, gradients, set_mode
+from . import layers
 
 SEQUENCE = (20, 25, 20)  # N, T, D of the dropout input: 10,000 units, for the keep rate
 
@@ -87,7 +87,11 @@ def drive_time_dropout(ctx, pair, cls, h, run):
 
 def masked_inputs(ctx):
     """(scores (N, T, V), labels (N, T), mask (N, T)): padding at the ends of some rows, no padding
-    at all, and huge scores (an unshifted exp overflows)."""
+    at all, and huge scores (×1000: an unshifted exp overflows). In the huge case every label's
+    score is its position's largest, so that log(softmax(x)[label]) stays finite where softmax is
+    formed before its log (CS231n's and the book's code): the case tells the missing shift apart,
+    not log-softmax from log of softmax. Padded positions carry the last class as their label (the
+    class the book's ``ys[…, −1]`` reads there)."""
     cases = {}
     for label, (n, t, v), big in (("3×5×4, padded rows", (3, 5, 4), False), ("2×4×6, no padding", (2, 4, 6), False),
                                   ("4×3×5 huge scores (×1000), padded", (4, 3, 5), True)):
@@ -95,6 +99,9 @@ def masked_inputs(ctx):
         labels = ctx.rng.integers(0, v, (n, t))
         lengths = ctx.rng.integers(1, t + 1, n) if "padded" in label else np.full(n, t)
         mask = np.arange(t)[None, :] < lengths[:, None]
+        if big:
+            labels = np.where(mask, labels, v - 1)
+            np.put_along_axis(x, labels[..., None], x.max(axis=-1, keepdims=True) + 1.0, axis=-1)
         cases[label] = (ctx.array(x), labels, mask)
     return cases
 
@@ -115,23 +122,6 @@ def drive_time_softmax_with_loss(ctx, pair, cls, h, run):
         value = pair.torch(xt, ctx.labels(t), ignore_index=ignore)
         (grad,) = torch.autograd.grad(value, xt)
         out += [Comparison(f"loss, {label}", loss, value.detach()), Comparison(f"backward dx, {label}", dx, grad)]
-    return out
-
-
-def drive_temporal_softmax_loss(ctx, pair, fn, h, run):
-    """``fn(x, y, mask) -> (loss, dx)`` (CS231n) against the unreduced ``F.cross_entropy`` times the
-    mask, summed and divided by N, and its autograd gradient."""
-    out = []
-    for label, (x, labels, mask) in pair.inputs(ctx).items():
-        result = call(fn, f"calling it on x{x.shape}, y{labels.shape}, mask{mask.shape}", x.copy(), labels.copy(),
-                      mask.copy())
-        loss, dx = value_and_gradient(result, "the loss")
-        xt = ctx.tensor(x, requires_grad=True)
-        value = pair.torch(xt, ctx.labels(labels), ctx.tensor(mask))
-        (grad,) = torch.autograd.grad(value, xt)
-        out.append(Comparison(f"loss, {label}", loss, value.detach()))
-        if dx is not None:
-            out.append(Comparison(f"dx, {label}", dx, grad))
     return out
 
 
@@ -233,6 +223,7 @@ class TimeAffineAveraged(SR.TimeLinear):
 
 # --- declarations ------------------------------------------------------------------------------------
 
+DROPOUT = next(p for p in layers.PAIRS if p.id == "dropout")  # its hyperparameters and catalogue serve here too
 IGNORE = Hparam("ignore_label", -1, "ignore_index", aliases=("ignore_index",))
 _CS231N_NOTE = ("CS231n's temporal_softmax_loss divides the sum over the unmasked positions by N, the book and "
                 "nn.CrossEntropyLoss(ignore_index) by the number of those positions")
@@ -241,13 +232,7 @@ PAIRS = [
     Pair("time-dropout", "layer", "sequence.TimeDropout", tlayers.dropout,
          "a class TimeDropout(p or dropout_ratio) with forward(xs (N, T, D)) and backward(dout); train()/eval(), a "
          "train_flg argument or a train_flg attribute switch the modes; set_mask(mask) is used when there",
-         drive_time_dropout, (P, INVERTED), None,
-         (Mistake("non-inverted dropout (the book's first volume): x·m in training and x·(1 − p) at test time; "
-                  "TimeDropout and PyTorch scale the kept units by 1/(1 − p) in training and pass x at test time",
-                  DropoutNonInverted, flag={"inverted": 0}),
-          Mistake("dropout is not rescaled: training keeps x·m and evaluation passes x, so the expected output "
-                  "shrinks by 1 − p between the two; scale the kept units by 1/(1 − p)", DropoutNotRescaled)),
-         ("TimeDropout",)),
+         drive_time_dropout, DROPOUT.hparams, None, DROPOUT.mistakes, ("TimeDropout",)),
     Pair("time-softmax-with-loss", "layer", "sequence.TimeSoftmaxWithLoss", tseq.time_softmax_with_loss,
          "a class with forward(xs (N, T, V), ts (N, T)) -> the mean loss over the positions whose label is not "
          "ignore_label (−1), and backward(dout=1) -> dxs",
@@ -262,7 +247,7 @@ PAIRS = [
     Pair("temporal-softmax-loss", "loss", "sequence.temporal_softmax_loss", tseq.temporal_softmax_loss,
          "a function temporal_softmax_loss(x (N, T, V), y (N, T), mask (N, T)) -> (loss, dx): the masked sum of "
          "−log softmax over the positions, divided by N",
-         drive_temporal_softmax_loss, (), masked_inputs,
+         drive_value_and_gradient, (), masked_inputs,
          (Mistake("the sum is divided by the number of unmasked positions (the book's and nn.CrossEntropyLoss's "
                   "mean): " + _CS231N_NOTE, temporal_loss_over_mask),
           Mistake("dx is not masked: the masked positions must get no gradient", temporal_loss_dx_unmasked),
