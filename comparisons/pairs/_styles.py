@@ -92,7 +92,9 @@ def drive_value_and_gradient(ctx, pair, fn, h, run):
     ``svm_loss_naive(W, X, y, reg)``, ``temporal_softmax_loss(x, y, mask)``) on each of the pair's
     input tuples, against ``pair.torch`` on the same arguments (float arrays as tensors, integer
     arrays as labels, numbers as they are) and the autograd gradient with respect to the first.
-    ``pair.options['gradient']`` names that gradient in the checks (default dx)."""
+    ``pair.options['gradient']`` names that gradient in the checks (default dx);
+    ``pair.options['scales'](*args)`` gives the size of the terms the loss and the gradient are summed
+    from (the ``scale`` of :func:`comparisons.checks.close`), where they cancel."""
     kwargs = accepted(fn, pair, h)
     name = pair.options.get("gradient", "dx")
     out = []
@@ -105,7 +107,8 @@ def drive_value_and_gradient(ctx, pair, fn, h, run):
                 for a in args[1:]]
         value_t = pair.torch(first, *rest, **pair.torch_kwargs(h))
         (grad_t,) = torch.autograd.grad(value_t, first)
-        out.append(Comparison(f"loss, {label}", value, value_t.detach()))
+        loss_scale, grad_scale = pair.options["scales"](*args) if "scales" in pair.options else (None, None)
+        out.append(Comparison(f"loss, {label}", value, value_t.detach(), scale=loss_scale))
         if grad is not None:
-            out.append(Comparison(f"{name}, {label}", grad, grad_t))
+            out.append(Comparison(f"{name}, {label}", grad, grad_t, scale=grad_scale))
     return out
