@@ -48,23 +48,35 @@ def assert_caught(pair, mistake):
         assert again.passed, format_result(again)
 
 
-def book2(relative: str):
-    """Import a file of the book's second volume (tests/fixtures/book2) as the book runs it: its
-    ``common`` package (a namespace package, as published) from the fixture's root. The modules
-    the import adds to ``sys.modules`` are removed again, so that the first volume's ``common``
-    (tests/fixtures/book) can be imported by other tests."""
-    before = {k: v for k, v in sys.modules.items() if k == "common" or k.startswith(("common.", "ch0"))}
+def import_from(root: Path, name: str, packages: tuple):
+    """Import ``name`` (a file relative to ``root``, or a dotted module under it) with ``root``
+    importable, as its own code expects. The modules of ``packages`` (e.g. the book's ``common``,
+    CS231n's ``cs231n``) that the import adds to ``sys.modules`` are removed again, and those there
+    before put back: the two volumes of the book both name their package ``common``, every CS231n
+    assignment its ``cs231n``."""
+    def ours(k):
+        return any(k == p or k.startswith(p + ".") for p in packages)
+
+    before = {k: v for k, v in sys.modules.items() if ours(k)}
     for k in before:
         del sys.modules[k]
-    sys.path.insert(0, str(BOOK2))
+    sys.path.insert(0, str(root))
     try:
-        path = BOOK2 / relative
-        spec = importlib.util.spec_from_file_location(f"book2_{path.stem}", path)
+        if not name.endswith(".py"):
+            return importlib.import_module(name)
+        path = root / name
+        spec = importlib.util.spec_from_file_location(f"fixture_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
     finally:
-        sys.path.remove(str(BOOK2))
-        for k in [k for k in sys.modules if k == "common" or k.startswith(("common.", "ch0"))]:
+        sys.path.remove(str(root))
+        for k in [k for k in sys.modules if ours(k)]:
             del sys.modules[k]
         sys.modules.update(before)
+
+
+def book2(relative: str):
+    """A file of the book's second volume (tests/fixtures/book2), its ``common`` package (a namespace
+    package, as published) and chapters importable from the fixture's root."""
+    return import_from(BOOK2, relative, ("common", "ch01", "ch04", "ch05", "ch06", "ch07", "ch08"))
