@@ -4,6 +4,6 @@ This package never imports torch. Every concept is written as a study text: the 
 docstring, plain vectorised NumPy below it.
 """
 
-from . import activations, conv, delta_rule, gradients, init, layers, linear_regression, losses, networks, optim, recurrent, regularization, schedules, search
+from . import activations, classifiers, conv, delta_rule, gradients, init, layers, linear_regression, losses, networks, nlp, optim, recurrent, regularization, schedules, search, sequence
 
-__all__ = ["activations", "conv", "delta_rule", "gradients", "init", "layers", "linear_regression", "losses", "networks", "optim", "recurrent", "regularization", "schedules", "search"]
+__all__ = ["activations", "classifiers", "conv", "delta_rule", "gradients", "init", "layers", "linear_regression", "losses", "networks", "nlp", "optim", "recurrent", "regularization", "schedules", "search", "sequence"]

@@ -111,11 +111,11 @@ def test_cs231n_functional_layers(cs231n):
     found, skipped = verdicts("layers.py")
     for name in ("affine_forward/affine_backward", "relu_forward/relu_backward", "dropout_forward/dropout_backward",
                  "conv_forward_naive/conv_backward_naive", "max_pool_forward_naive/max_pool_backward_naive",
-                 "softmax_loss"):
+                 "softmax_loss", "svm_loss"):
         assert found[name].verdict == "agrees", name
     bn = found["batchnorm_forward/batchnorm_backward"]
     assert "--hparam running_var_init=0" in bn.hint and "--hparam unbiased_running_var=0" in bn.hint
-    assert "svm_loss" in skipped
+    assert found["svm_loss"].against == "svm-loss"
 
 
 def test_cs231n_network(cs231n):
@@ -166,7 +166,8 @@ def test_cs231n_recurrent_layers_agree_and_their_gate_order_is_named(cs231n):
     assert found["lstm_forward/lstm_backward"].against == "lstm"
     for name in ("lstm_step_forward/lstm_step_backward", "lstm_forward/lstm_backward"):
         assert any("gate order detected: i, f, o, g (CS231n's)" in n for n in found[name].notes)
-    assert {"temporal_affine_forward", "temporal_affine_backward", "temporal_softmax_loss"} <= set(skipped)
+    assert found["temporal_softmax_loss"].verdict == "agrees"
+    assert {"temporal_affine_forward", "temporal_affine_backward"} <= set(skipped)
 
 
 def test_cs231n_recurrent_layers_with_bptt_broken_differ_with_a_hint():

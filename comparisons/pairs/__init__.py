@@ -3,7 +3,7 @@
     activations.py  functions: sigmoid, tanh, relu, …, softmax, and their derivatives (relu-grad, …)
     gradients.py    numerical-gradient
     losses.py       cross-entropy, softmax-cross-entropy, mse, sse, mae, binary-cross-entropy
-    layers.py       linear (the book's Affine), relu, sigmoid, …, softmax-with-loss, dropout, batchnorm
+    layers.py       linear (the book's Affine), relu, sigmoid, …, gelu, softmax-with-loss
     optimizers.py   sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw (one table of names and defaults)
     schedules.py    step-decay, exponential-decay, inverse-time-decay
     init.py         xavier-normal/-uniform, he-normal/-uniform, lecun-normal/-uniform, fans (initializers)
@@ -12,6 +12,11 @@
                     simple-convnet (its SimpleConvNet)
     recurrent.py    rnn-step, rnn, lstm-step, lstm, gru-step, embedding, clip-grad-norm
     functional.py   CS231n's *_forward / *_backward pairs as layers
+    nlp.py          matmul, sigmoid-with-loss, embedding-dot, negative-sampling-loss, unigram-sampler (the book's
+                    second volume, word2vec), cos-similarity, one-hot
+    sequence.py     time-dropout, time-softmax-with-loss (label −1 ignored), temporal-softmax-loss (CS231n),
+                    time-affine
+    classifiers.py  svm-loss (CS231n's hinge), linear-svm-loss and linear-softmax-loss (assignment 1's (W, X, y, reg))
     train_eval.py   dropout, batchnorm: layers with a training and an evaluation mode
     _base.py        what a declaration is (Pair, Hparam, Mistake), and what every driver shares
 
@@ -28,19 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import (
-    activations,
-    convolution,
-    gradients,
-    init,
-    layers,
-    losses,
-    networks,
-    optimizers,
-    recurrent,
-    schedules,
-    train_eval,
-)
+from . import (activations, classifiers, convolution, gradients, init, layers, losses, networks, nlp, optimizers,
+               recurrent, schedules, sequence, train_eval)
 from ._base import Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, VerifyUsageError
 
 KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network", "initializer")
@@ -49,7 +43,7 @@ KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": 
 PAIRS: dict[tuple[str, str], Pair] = {
     (p.kind, p.id): p
     for module in (activations, gradients, losses, layers, train_eval, optimizers, schedules, networks, init, convolution,
-                   recurrent)
+                   recurrent, nlp, sequence, classifiers)
     for p in module.PAIRS
 }
 

@@ -1,0 +1,90 @@
+"""The sequence pairs (:mod:`comparisons.pairs.sequence`): scratch's objects agree with PyTorch at
+seeds 0–4 in both dtypes, every catalogued mistake is told apart and named, the book's own time
+layers are judged as they are written, and the two normalisations of a masked sequence loss are
+related exactly."""
+
+import numpy as np
+import pytest
+import torch
+
+import scratch.recurrent as SR
+import scratch.sequence as SQ
+import torch_ref.sequence as tseq
+from comparisons.pairs import sequence
+from comparisons.verify import format_result, judge
+
+from .judging import agreement_cases, assert_caught, assert_scratch_agrees, book2, mistake_cases, pair_of
+
+
+@pytest.mark.parametrize("pair, seed, dtype", agreement_cases(sequence.PAIRS))
+def test_scratch_agrees_with_pytorch(pair, seed, dtype):
+    assert_scratch_agrees(pair, seed, dtype)
+
+
+@pytest.mark.parametrize("pair, mistake", mistake_cases(sequence.PAIRS))
+def test_every_catalogued_mistake_differs_and_is_named(pair, mistake):
+    assert_caught(pair, mistake)
+
+
+@pytest.mark.parametrize("pid, name", [("time-affine", "TimeAffine"), ("time-softmax-with-loss", "TimeSoftmaxWithLoss"),
+                                       ("time-dropout", "TimeDropout")])
+def test_the_books_time_layers_agree(pid, name):
+    """TimeAffine keeps [dW, db] in a list; TimeSoftmaxWithLoss averages over the labels ≠ −1;
+    TimeDropout switches with its train_flg attribute and draws its own mask (float32, exact
+    for p = 0.5)."""
+    cls = getattr(book2("common/time_layers.py"), name)
+    result = judge(pair_of(sequence.PAIRS, pid), cls, name)
+    assert result.passed, format_result(result)
+
+
+def test_scratch_time_dropout_takes_pytorchs_mask():
+    result = assert_scratch_agrees(pair_of(sequence.PAIRS, "time-dropout"), 0, "float64")
+    assert any("with PyTorch's mask" in r.check for r in result.records)
+
+
+def test_cs231n_normalisation_is_the_unmasked_count_over_n_times_the_books():
+    """temporal_softmax_loss = (Σ mask / N) · TimeSoftmaxWithLoss(ignore −1 where mask is 0), in
+    value and gradient; with no mask at all, T times it."""
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(4, 6, 5)), rng.integers(0, 5, (4, 6))
+    for mask in (rng.random((4, 6)) < 0.7, np.ones((4, 6), dtype=bool)):
+        loss, dx = SQ.temporal_softmax_loss(x, y, mask)
+        layer = SQ.TimeSoftmaxWithLoss()
+        mean = layer.forward(x, np.where(mask, y, -1))
+        ratio = mask.sum() / x.shape[0]
+        np.testing.assert_allclose(loss, ratio * mean, rtol=1e-13)
+        np.testing.assert_allclose(dx, ratio * layer.backward(), rtol=1e-12, atol=1e-16)
+    np.testing.assert_allclose(ratio, x.shape[1])
+
+
+def test_pytorchs_ignore_index_mean_is_the_books():
+    rng = np.random.default_rng(6)
+    x, t = rng.normal(size=(3, 4, 5)), rng.integers(0, 5, (3, 4))
+    t[0, 2:] = -1
+    ours = SQ.TimeSoftmaxWithLoss().forward(x, t)
+    theirs = tseq.time_softmax_with_loss(torch.tensor(x), torch.tensor(t)).item()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-13)
+
+
+def test_without_ignored_labels_it_is_the_mean_over_all_positions():
+    rng = np.random.default_rng(8)
+    x, t = rng.normal(size=(2, 3, 4)), rng.integers(0, 4, (2, 3))
+    np.testing.assert_allclose(SQ.TimeSoftmaxWithLoss().forward(x, t), SR.TimeSoftmaxWithLoss().forward(x, t),
+                               rtol=1e-14)
+
+
+def test_every_label_ignored_gives_nan_as_pytorch():
+    x, t = np.zeros((1, 2, 3)), np.full((1, 2), -1)
+    assert np.isnan(SQ.TimeSoftmaxWithLoss().forward(x, t))
+    assert torch.isnan(tseq.time_softmax_with_loss(torch.tensor(x), torch.tensor(t)))
+
+
+def test_input_errors_name_the_argument():
+    with pytest.raises(ValueError, match="t must have shape \\(2, 3\\)"):
+        SQ.TimeSoftmaxWithLoss().forward(np.zeros((2, 3, 4)), np.zeros((2, 2), dtype=int))
+    with pytest.raises(ValueError, match="labels in \\[0, 4\\) or ignore_label=-1"):
+        SQ.TimeSoftmaxWithLoss().forward(np.zeros((1, 2, 4)), np.array([[0, 4]]))
+    with pytest.raises(ValueError, match="mask must have shape \\(1, 2\\)"):
+        SQ.temporal_softmax_loss(np.zeros((1, 2, 3)), np.zeros((1, 2), dtype=int), np.ones(2))
+    with pytest.raises(ValueError, match="x must be 3-D of shape \\(N, T, D\\)"):
+        SQ.TimeDropout().forward(np.zeros((2, 3)))
