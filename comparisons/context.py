@@ -143,7 +143,7 @@ class ConceptContext:
         return TOLERANCES[self.dtype][kind]
 
     @property
-    def h(self) -> float:
+    def fd_step(self) -> float:
         """The finite-difference step for gradient checks: the book's 1e-4 in float64; float32's
         ε ≈ 1.2e-7 would leave only ~3 digits with it, so 1e-2 there."""
         return 1e-4 if self.dtype == "float64" else 1e-2

@@ -217,18 +217,18 @@ def _context(pair, dtype, seed):
     return ConceptContext(f"verify {pair.kind} {pair.id}", RunOptions(seed=seed), dtype, None)
 
 
-def _drive(pair, obj, h, dtype, seed, steps, explicit=(), reference=None):
+def _drive(pair, obj, hparams, dtype, seed, steps, explicit=(), reference=None):
     """Run the pair's driver on ``obj``: (comparisons, notes). PyTorch rejecting a value is a usage
     error. ``reference``: hyperparameters given to the PyTorch side only."""
     run = DriveOptions(steps=steps, explicit=set(explicit), reference=dict(reference or {}))
     ctx = _context(pair, dtype, seed)
     seeding.seed_globals(seed, ctx.concept)  # the user's own draws (np.random, a dropout mask): the same every time
     try:
-        comparisons = pairs.compare(ctx, pair, obj, h, run)
+        comparisons = pairs.compare(ctx, pair, obj, hparams, run)
     except (TargetError, VerifyUsageError):
         raise
     except (ValueError, RuntimeError) as exc:  # raised on the torch side: e.g. lr=-1, p=1.5
-        shown = ", ".join(f"{k}={v}" for k, v in h.items())
+        shown = ", ".join(f"{k}={v}" for k, v in hparams.items())
         raise VerifyUsageError(f"PyTorch rejects these hyperparameters ({shown}): {str(exc).splitlines()[0]}") from None
     return comparisons, list(dict.fromkeys(run.notes))
 
@@ -237,11 +237,11 @@ def _record(ctx, comparisons):
     return pairs.record(ctx, comparisons)
 
 
-def _check_reference_finite(comparisons, h):
+def _check_reference_finite(comparisons, hparams):
     for c in comparisons:
         expected = np.asarray(c.expected.detach().cpu() if hasattr(c.expected, "detach") else c.expected, dtype=float)
         if not np.all(np.isfinite(expected)):
-            shown = ", ".join(f"{k}={v}" for k, v in h.items()) or "the defaults"
+            shown = ", ".join(f"{k}={v}" for k, v in hparams.items()) or "the defaults"
             raise VerifyUsageError(f"the PyTorch reference is not finite in '{c.label}' with {shown}: "
                                    "check the hyperparameters")
 
@@ -254,16 +254,16 @@ def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64
     if steps < 1:
         raise VerifyUsageError(f"--steps must be >= 1, got {steps}")
     given = _check_hparams(pair, given or {})
-    h = {**pair.defaults(), **user_defaults(obj, pair), **given}
+    hparams = {**pair.defaults(), **user_defaults(obj, pair), **given}
     configure_cpu()
-    result = VerifyResult(pair.kind, name, pair.id, [], None, [], hparams=h)
+    result = VerifyResult(pair.kind, name, pair.id, [], None, [], hparams=hparams)
     try:
         with time_limit(timeout, name):
-            comparisons, result.notes = _drive(pair, obj, h, dtype, seed, steps, given)
-            _check_reference_finite(comparisons, h)
+            comparisons, result.notes = _drive(pair, obj, hparams, dtype, seed, steps, given)
+            _check_reference_finite(comparisons, hparams)
             result.records = _record(_context(pair, dtype, seed), comparisons)
             if not result.passed:
-                result.hint = find_hint(pair, obj, h, dtype, seed, steps, comparisons)
+                result.hint = find_hint(pair, obj, hparams, dtype, seed, steps, comparisons)
     except TargetError as exc:
         result.error = str(exc)
     except TargetTimeout as exc:
@@ -278,7 +278,7 @@ def _takes(obj, names) -> bool:
     return params is None or any(n in params for n in names)  # a **kwargs signature may take anything
 
 
-def find_hint(pair, obj, h, dtype, seed, steps, comparisons) -> str | None:
+def find_hint(pair, obj, hparams, dtype, seed, steps, comparisons) -> str | None:
     """A convention (the reference under the catalogued flags agrees with the user's numbers: the
     hint names the flags) or a catalogued mistake (the user's numbers match what the mistaken
     implementation computes)."""
@@ -287,17 +287,17 @@ def find_hint(pair, obj, h, dtype, seed, steps, comparisons) -> str | None:
     for size in range(1, min(3, len(conventions)) + 1):
         for combo in itertools.combinations(conventions, size):
             flag = {k: v for m in combo for k, v in m.flag.items()}
-            if any(h.get(k) == v for k, v in flag.items()):
+            if any(hparams.get(k) == v for k, v in flag.items()):
                 continue
             try:
-                trial, _ = _drive(pair, obj, {**h, **flag}, dtype, seed, steps)
+                trial, _ = _drive(pair, obj, {**hparams, **flag}, dtype, seed, steps)
             except (TargetError, VerifyUsageError):
                 continue
             if all(r.passed for r in _record(_context(pair, dtype, seed), trial)):
                 what = "; ".join(m.hint for m in combo)
                 flags = " ".join(m.flag_text() for m in combo)
                 return f"a convention, not a mistake: {what}. With {flags} the verdict is AGREES"
-    found = _reference_only_hint(pair, obj, h, dtype, seed, steps, conventions)
+    found = _reference_only_hint(pair, obj, hparams, dtype, seed, steps, conventions)
     if found:
         return found
     atol, rtol = _context(pair, dtype, seed).tolerance("trained")
@@ -305,7 +305,7 @@ def find_hint(pair, obj, h, dtype, seed, steps, comparisons) -> str | None:
         if m.wrong is None:
             continue
         try:
-            wrong, _ = _drive(pair, m.wrong, h, dtype, seed, steps)
+            wrong, _ = _drive(pair, m.wrong, hparams, dtype, seed, steps)
         except (TargetError, VerifyUsageError):
             continue
         if all(r.passed for r in _record(_context(pair, dtype, seed), wrong)):
@@ -316,15 +316,15 @@ def find_hint(pair, obj, h, dtype, seed, steps, comparisons) -> str | None:
     return None
 
 
-def _agrees(pair, obj, h, dtype, seed, steps, reference=None) -> bool:
+def _agrees(pair, obj, hparams, dtype, seed, steps, reference=None) -> bool:
     try:
-        trial, _ = _drive(pair, obj, h, dtype, seed, steps, reference=reference)
+        trial, _ = _drive(pair, obj, hparams, dtype, seed, steps, reference=reference)
     except (TargetError, VerifyUsageError):
         return False
     return all(r.passed for r in _record(_context(pair, dtype, seed), trial))
 
 
-def _reference_only_hint(pair, obj, h, dtype, seed, steps, conventions) -> str | None:
+def _reference_only_hint(pair, obj, hparams, dtype, seed, steps, conventions) -> str | None:
     """For a hyperparameter the user's constructor takes but may not honour (a network's
     ``activation``): each other choice on the PyTorch side alone, with up to two of the other
     conventions. A match is named with the flag that makes it agree, or, when the user's own
@@ -334,18 +334,18 @@ def _reference_only_hint(pair, obj, h, dtype, seed, steps, conventions) -> str |
         if hp is None or not hp.choices or not _takes(obj, hp.names()):
             continue
         others = [m for m in conventions if name not in m.flag]
-        for value in (v for v in hp.choices if v != h.get(name)):
+        for value in (v for v in hp.choices if v != hparams.get(name)):
             for size in range(0, min(2, len(others)) + 1):
                 for combo in itertools.combinations(others, size):
                     flag = {k: v for m in combo for k, v in m.flag.items()}
-                    if not _agrees(pair, obj, {**h, **flag}, dtype, seed, steps, reference={name: value}):
+                    if not _agrees(pair, obj, {**hparams, **flag}, dtype, seed, steps, reference={name: value}):
                         continue
                     also = "".join(f"; and {m.hint}" for m in combo)
                     fix = " ".join([f"--hparam {name}={value}", *(m.flag_text() for m in combo)])
-                    if _agrees(pair, obj, {**h, **flag, name: value}, dtype, seed, steps):
-                        return (f"your gradients match {name}={value!r}, though it was built with {name}={h.get(name)!r}"
+                    if _agrees(pair, obj, {**hparams, **flag, name: value}, dtype, seed, steps):
+                        return (f"your gradients match {name}={value!r}, though it was built with {name}={hparams.get(name)!r}"
                                 f"{also}. With {fix} the verdict is AGREES")
-                    return (f"built with {name}={h.get(name)!r}, your {pair.kind} computes what PyTorch computes with "
+                    return (f"built with {name}={hparams.get(name)!r}, your {pair.kind} computes what PyTorch computes with "
                             f"{name}={value!r}{also}, and built with {name}={value!r} it still differs: check which "
                             f"layer each {name} name makes")
     return None

@@ -167,6 +167,13 @@ def check_callable(f, name: str) -> None:
         raise TypeError(f"{name} must be callable, got {_describe(f)}")
 
 
+def check_provides(space, names, name: str) -> None:
+    """``space`` (a module or namespace of classes) must hold a callable under each of ``names``."""
+    missing = [n for n in names if not callable(getattr(space, n, None))]
+    if missing:
+        raise TypeError(f"{name} must provide the classes {list(names)}; {space!r} has no {missing}")
+
+
 def gradient_at(grad_f, x: np.ndarray, name: str = "grad_f") -> np.ndarray:
     """``grad_f(x)``, checked to be a real array of x's shape (NumPy would broadcast any other).
     The value itself is returned as ``grad_f`` gave it."""

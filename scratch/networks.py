@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 from . import layers as L
-from ._checks import (as_float_array, check_dict, check_dropout_probability, check_finite, check_flag, check_int,
+from ._checks import (as_float_array, check_dict, check_provides, check_dropout_probability, check_finite, check_flag, check_int,
                       check_labels, check_positive, check_rng, check_shape)
 from .gradients import numerical_gradient
 from .regularization import l1_grad, l1_penalty, l2_grad, l2_penalty
@@ -64,8 +64,8 @@ class MultiLayerNet:
                  use_batchnorm: bool = False, dropout_ratio: float = 0.0, rng=None, bn_kwargs=None,
                  l1_lambda: float = 0.0):
         _check_options(activation, weight_decay_lambda, l1_lambda, use_batchnorm, dropout_ratio, rng, bn_kwargs)
-        self._L = _layer_module(layers, ["Linear", "SoftmaxWithLoss", ACTIVATIONS[activation].__name__]
-                                + ["BatchNorm1d"] * bool(use_batchnorm) + ["Dropout"] * bool(dropout_ratio > 0))
+        self._L = _classes(layers, L, ["Linear", "SoftmaxWithLoss", ACTIVATIONS[activation].__name__]
+                           + ["BatchNorm1d"] * bool(use_batchnorm) + ["Dropout"] * bool(dropout_ratio > 0))
         self.l1_lambda = l1_lambda
         self.params, self.depth = _network_params(params, use_batchnorm)
         self.activation = activation
@@ -224,14 +224,12 @@ def _check_options(activation, weight_decay_lambda, l1_lambda, use_batchnorm, dr
             raise ValueError("bn_kwargs is given, but use_batchnorm is False: there is no batch norm to configure")
 
 
-def _layer_module(layers, names, default=L, argument="layers"):
-    """The module (or namespace) the layer classes come from: ``default`` (``scratch.layers``) unless given."""
-    if layers is None:
+def _classes(given, default, names, name="layers"):
+    """The layer classes a network is built from: ``default`` (this package's) unless ``given``."""
+    if given is None:
         return default
-    missing = [name for name in names if not callable(getattr(layers, name, None))]
-    if missing:
-        raise TypeError(f"{argument} must provide the layer classes {names}; {layers!r} has no {missing}")
-    return layers
+    check_provides(given, names, name)
+    return given
 
 
 def _batchnorm(layers, gamma, beta, bn_kwargs):
@@ -273,7 +271,7 @@ class MultiTaskNet:
     HEADS = ("a", "b")
 
     def __init__(self, params: dict, layers=None):
-        self._L = _layer_module(layers, ["Linear", "ReLU", "SoftmaxWithLoss"])
+        self._L = _classes(layers, L, ["Linear", "ReLU", "SoftmaxWithLoss"])
         check_dict(params, "params")
         expected = {"W1", "b1", "Wa", "ba", "Wb", "bb"}
         if set(params) != expected:
@@ -359,8 +357,8 @@ class SimpleConvNet:
                 raise ValueError(f"params['b{i}'] must have one entry per output of W{i}{self.params[f'W{i}'].shape}, "
                                  f"got shape {self.params[f'b{i}'].shape}")
         stride, pad, pool = check_int(stride, "stride", 1), check_int(pad, "pad", 0), check_int(pool, "pool", 1)
-        self._L = _layer_module(layers, ["Linear", "ReLU", "SoftmaxWithLoss"])
-        self._C = _layer_module(conv, ["Convolution", "Pooling"], default=C, argument="conv")
+        self._L = _classes(layers, L, ["Linear", "ReLU", "SoftmaxWithLoss"])
+        self._C = _classes(conv, C, ["Convolution", "Pooling"], "conv")
         self.conv = self._C.Convolution(self.params["W1"], self.params["b1"], stride=stride, pad=pad)
         self.pool = self._C.Pooling(pool, pool, stride=pool)
         self.linears = [self._L.Linear(self.params["W2"], self.params["b2"]),

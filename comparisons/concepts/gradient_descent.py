@@ -69,7 +69,7 @@ def run(ctx):
     ctx.finding("lr 1e-10 barely moves", bool(np.all(np.abs(tiny - np.array([-3.0, 4.0])) < 1e-6)),
                 f"x after 100 steps = {tiny}")
 
-    book = G.gradient_descent(lambda x: G.numerical_gradient(f_2d, x.copy(), h=ctx.h), ctx.array([-3.0, 4.0]),
+    book = G.gradient_descent(lambda x: G.numerical_gradient(f_2d, x.copy(), h=ctx.fd_step), ctx.array([-3.0, 4.0]),
                               lr=0.1, steps=100)
     ctx.compare("book form with numerical gradient (x0²+x1², lr 0.1)", book, paths["x0²+x1² from (-3,4), lr 0.1"][1],
                 kind="gradcheck", note="central differences are exact for a quadratic up to rounding")

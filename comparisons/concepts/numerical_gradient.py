@@ -21,7 +21,7 @@ def f2(x):
 
 def run(ctx):
     G = ctx.impl.gradients
-    h = ctx.h
+    h = ctx.fd_step
 
     for x0, expected in [(5.0, 0.2), (10.0, 0.3)]:
         with ctx.timed("numpy"):
@@ -52,7 +52,7 @@ def _matrix_gradcheck(ctx):
     G = ctx.impl.gradients
     X = ctx.array(ctx.rng.normal(size=(5, 4)))
     W = ctx.array(ctx.rng.normal(size=(4, 3)))
-    num = G.numerical_gradient(lambda W_: float(np.sum(np.tanh(X @ W_))), W, h=ctx.h)
+    num = G.numerical_gradient(lambda W_: float(np.sum(np.tanh(X @ W_))), W, h=ctx.fd_step)
     auto = tgrad.autograd_gradient(lambda W_: torch.tanh(ctx.tensor(X) @ W_).sum(), ctx.tensor(W))
     bound = _central_difference_bound(ctx, X, W)
     rec = ctx.compare("gradient check of Σ tanh(XW) (matrix W)", num, auto, kind="gradcheck",
@@ -70,7 +70,7 @@ def _central_difference_bound(ctx, X, W) -> np.ndarray:
         truncation  h²/6 · max|∂³f/∂W_ij³| ≤ h²/6 · 2·Σ_n |X_ni|³      (|tanh‴| ≤ 2)
         rounding    δf/h with δf ≤ (N·K + 3)·u·N·K, u the unit roundoff (f: N·K terms, each |tanh| ≤ 1)
     """
-    h, u = ctx.h, float(np.finfo(ctx.np_dtype).eps) / 2
+    h, u = ctx.fd_step, float(np.finfo(ctx.np_dtype).eps) / 2
     n_terms = X.shape[0] * W.shape[1]
     truncation = h**2 / 6 * 2 * np.sum(np.abs(X.astype(np.float64)) ** 3, axis=0)[:, None] * np.ones(W.shape)
     return truncation + (n_terms + 3) * u * n_terms / h
@@ -90,12 +90,12 @@ def _h_sweep(ctx):
                      "forward error": abs(fwd - exact), "central error": abs(cen - exact)})
     frame = pd.DataFrame(rows)
     ctx.table("error-vs-h", frame)
-    at_h = frame[np.isclose(frame.h, ctx.h)].iloc[0]
+    at_h = frame[np.isclose(frame.h, ctx.fd_step)].iloc[0]
     ctx.value("forward error at the check h", float(at_h["forward error"]))
     ctx.value("central error at the check h", float(at_h["central error"]))
     ctx.finding("forward difference is worse than central at the gradient-check h",
                 bool(at_h["forward error"] > 10 * at_h["central error"]),
-                f"h = {ctx.h:g}: forward error {at_h['forward error']:.1e}, central {at_h['central error']:.1e}")
+                f"h = {ctx.fd_step:g}: forward error {at_h['forward error']:.1e}, central {at_h['central error']:.1e}")
     if ctx.dtype == "float64":
         best_fwd = frame.h[frame["forward error"].idxmin()]
         best_cen = frame.h[frame["central error"].idxmin()]

@@ -88,13 +88,13 @@ class Pair:
     def hparam(self, name: str) -> Hparam | None:
         return next((h for h in self.hparams if name in h.names()), None)
 
-    def torch_kwargs(self, h: dict) -> dict:
+    def torch_kwargs(self, hparams: dict) -> dict:
         """The hyperparameters under PyTorch's names (``betas`` gathered from beta1, beta2)."""
         out: dict = {}
         for hp in self.hparams:
-            if hp.torch is None or hp.name not in h:
+            if hp.torch is None or hp.name not in hparams:
                 continue
-            value = hp.to_torch(h[hp.name]) if hp.to_torch else h[hp.name]
+            value = hp.to_torch(hparams[hp.name]) if hp.to_torch else hparams[hp.name]
             if hp.torch.startswith("betas["):
                 betas = list(out.get("betas", (0.9, 0.999)))
                 betas[int(hp.torch[6])] = value
@@ -185,16 +185,16 @@ def parameters(fn) -> dict | None:
     return dict(sig.parameters)
 
 
-def accepted(fn, pair: Pair, h: dict) -> dict:
+def accepted(fn, pair: Pair, hparams: dict) -> dict:
     """The hyperparameters ``fn`` takes as keywords, under the names it asks for them by."""
     params = parameters(fn)
     if params is None:
-        return dict(h)
+        return dict(hparams)
     out = {}
     for name in params:
         hp = pair.hparam(name)
-        if hp is not None and hp.name in h:
-            out[name] = _like(params[name].default, h[hp.name])
+        if hp is not None and hp.name in hparams:
+            out[name] = _like(params[name].default, hparams[hp.name])
     return out
 
 
@@ -211,14 +211,14 @@ def user_defaults(fn, pair: Pair) -> dict:
     return out
 
 
-def construct(cls, pair: Pair, h: dict, given: dict, run):
+def construct(cls, pair: Pair, hparams: dict, given: dict, run):
     """Instantiate the user's class with what its parameter names ask for: arrays from ``given``
     (``W``, ``b``, ``gamma``, ``params``, ``input_size`` …) and hyperparameters from ``h``."""
     if not callable(cls):
         raise VerifyUsageError(f"{pair.kind} {pair.id} expects {pair.interface}; got a {type(cls).__name__}")
     params = parameters(cls)
     if params is None:
-        return call(cls, "the constructor", **{**given, **h})
+        return call(cls, "the constructor", **{**given, **hparams})
     kwargs, missing = {}, []
     for name, p in params.items():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -227,17 +227,17 @@ def construct(cls, pair: Pair, h: dict, given: dict, run):
         hp = pair.hparam(name)
         if key is not None:
             kwargs[name] = given[key]
-        elif hp is not None and hp.name in h:
-            kwargs[name] = _like(p.default, h[hp.name])
+        elif hp is not None and hp.name in hparams:
+            kwargs[name] = _like(p.default, hparams[hp.name])
         elif p.default is inspect.Parameter.empty:
             missing.append(name)
     if missing:
         raise VerifyUsageError(f"{pair.kind} {pair.id} expects {pair.interface}; the constructor asks for "
-                               f"{missing}, which this reference cannot give (it gives {sorted(set(given) | set(h))})")
+                               f"{missing}, which this reference cannot give (it gives {sorted(set(given) | set(hparams))})")
     ignored = sorted(hp.name for hp in pair.hparams if hp.name in run.explicit and not any(n in params for n in hp.names()))
     if ignored:
         run.notes.append("the constructor does not take " + ", ".join(ignored) + ": PyTorch uses "
-                     + ", ".join(f"{k}={h[k]}" for k in ignored))
+                     + ", ".join(f"{k}={hparams[k]}" for k in ignored))
     return call(cls, f"constructing {getattr(cls, '__name__', 'it')}", **kwargs)
 
 

@@ -87,7 +87,7 @@ def seeded(seed: int):
     return np.random.default_rng(seed)
 
 
-def drive_value_and_gradient(ctx, pair, fn, h, run):
+def drive_value_and_gradient(ctx, pair, fn, hparams, run):
     """A function ``fn(a, *rest) -> value`` or CS231n's ``(value, da)`` (``svm_loss(x, y)``,
     ``svm_loss_naive(W, X, y, reg)``, ``temporal_softmax_loss(x, y, mask)``) on each of the pair's
     input tuples, against ``pair.torch`` on the same arguments (float arrays as tensors, integer
@@ -95,7 +95,7 @@ def drive_value_and_gradient(ctx, pair, fn, h, run):
     ``pair.options['gradient']`` names that gradient in the checks (default dx);
     ``pair.options['scales'](*args)`` gives the size of the terms the loss and the gradient are summed
     from (the ``scale`` of :func:`comparisons.checks.close`), where they cancel."""
-    kwargs = accepted(fn, pair, h)
+    kwargs = accepted(fn, pair, hparams)
     name = pair.options.get("gradient", "dx")
     out = []
     for label, args in pair.inputs(ctx).items():
@@ -105,7 +105,7 @@ def drive_value_and_gradient(ctx, pair, fn, h, run):
         first = ctx.tensor(args[0], requires_grad=True)
         rest = [ctx.labels(a) if np.asarray(a).dtype.kind in "iu" else ctx.tensor(a) if np.ndim(a) else a
                 for a in args[1:]]
-        value_t = pair.torch(first, *rest, **pair.torch_kwargs(h))
+        value_t = pair.torch(first, *rest, **pair.torch_kwargs(hparams))
         (grad_t,) = torch.autograd.grad(value_t, first)
         loss_scale, grad_scale = pair.options["scales"](*args) if "scales" in pair.options else (None, None)
         out.append(Comparison(f"loss, {label}", value, value_t.detach(), scale=loss_scale))

@@ -11,13 +11,13 @@ import torch_ref.activations as tact
 from ._base import Comparison, Hparam, Mistake, Pair, accepted, as_array, call, shows
 
 
-def drive_function(ctx, pair, fn, h, run):
+def drive_function(ctx, pair, fn, hparams, run):
     """``fn(x)`` on every input, against the torch function of the pair (elementwise or softmax)."""
     out = []
-    kwargs = accepted(fn, pair, h)
+    kwargs = accepted(fn, pair, hparams)
     for label, x in pair.inputs(ctx).items():
         y = as_array(call(fn, f"calling it on x{x.shape}", x.copy(), **kwargs), "its result")
-        out.append(Comparison(f"{label}", y, pair.torch(ctx.tensor(x), **pair.torch_kwargs(h))))
+        out.append(Comparison(f"{label}", y, pair.torch(ctx.tensor(x), **pair.torch_kwargs(hparams))))
     return out
 
 EDGES = [0.0, -0.0, 1e-8, -1e-8, 1.0, -1.0, 20.0, -20.0, 500.0, -500.0]

@@ -35,11 +35,11 @@ def _conv_label(x_shape, w_shape, s, p):
     return f"x {'×'.join(map(str, x_shape))}, W {'×'.join(map(str, w_shape))}, stride {s}, pad {p}"
 
 
-def _window_cases(h, run, cases):
+def _window_cases(hparams, run, cases):
     """The cases' stride and pad, or the ones given by --hparam for every case."""
     for x_shape, w_shape, s, p in cases:
-        s = h["stride"] if "stride" in run.explicit else s
-        p = h["pad"] if "pad" in run.explicit else p
+        s = hparams["stride"] if "stride" in run.explicit else s
+        p = hparams["pad"] if "pad" in run.explicit else p
         yield x_shape, w_shape, s, p
 
 
@@ -72,18 +72,18 @@ def conv_scales(ctx, x, W, b, dout, stride, pad) -> dict:
             "db": ctx.numpy(module.bias.grad)}
 
 
-def drive_conv(ctx, pair, cls, h, run):
+def drive_conv(ctx, pair, cls, hparams, run):
     """``Convolution(W, b, stride, pad)``: forward, dx, dW, db against ``nn.Conv2d`` on a grid of
     shapes (each case's stride and pad, unless given by --hparam)."""
     out = []
-    for x_shape, w_shape, s, p in _window_cases(h, run, CONV_CASES):
+    for x_shape, w_shape, s, p in _window_cases(hparams, run, CONV_CASES):
         x = ctx.array(ctx.rng.normal(size=x_shape))
         W, b = ctx.array(ctx.rng.normal(size=w_shape)), ctx.array(ctx.rng.normal(size=w_shape[0]))
         label = _conv_label(x_shape, w_shape, s, p)
         fn, c, fh, fw = w_shape
         given = {"W": W.copy(), "b": b.copy(), "in_channels": c, "out_channels": fn, "filter_num": fn,
                  "num_filters": fn, "kernel_size": (fh, fw), "filter_size": (fh, fw), "filter_h": fh, "filter_w": fw}
-        layer = construct(cls, pair, {**h, "stride": s, "pad": p}, given, run)
+        layer = construct(cls, pair, {**hparams, "stride": s, "pad": p}, given, run)
         load_weights(layer, {"W": W, "b": b})
         y = as_array(call(layer.forward, f"forward on {label}", x.copy()), "forward's result")
         module = tconv.conv2d(ctx.tensor(W), ctx.tensor(b), s, p)
@@ -104,14 +104,14 @@ def pool_inputs(ctx):
             "x 2×2×8×8 of integers 0…2 (ties)": ctx.array(ctx.rng.integers(0, 3, size=(2, 2, 8, 8)))}
 
 
-def drive_pool(ctx, pair, cls, h, run):
+def drive_pool(ctx, pair, cls, hparams, run):
     """``Pooling(pool_h, pool_w, stride, pad)``: forward and dx against ``nn.MaxPool2d`` /
     ``nn.AvgPool2d`` for several windows (the given ones with --hparam) and inputs with ties."""
     given = {k for k in ("pool_h", "pool_w", "stride") if k in run.explicit}
-    cases = [(h["pool_h"], h["pool_w"], h["stride"])] if given else POOL_CASES
+    cases = [(hparams["pool_h"], hparams["pool_w"], hparams["stride"])] if given else POOL_CASES
     out = []
     for ph, pw, s in cases:
-        hp = {**h, "pool_h": ph, "pool_w": pw, "stride": s}
+        hp = {**hparams, "pool_h": ph, "pool_w": pw, "stride": s}
         for label, x in pair.inputs(ctx).items():
             layer = construct(cls, pair, hp, {}, run)
             where = f"{ph}×{pw}, stride {s}, pad {hp['pad']}, {label}"
@@ -124,11 +124,11 @@ def drive_pool(ctx, pair, cls, h, run):
     return out
 
 
-def drive_im2col(ctx, pair, fn, h, run):
+def drive_im2col(ctx, pair, fn, hparams, run):
     """``im2col(x, filter_h, filter_w, stride, pad)`` against ``F.unfold`` under the layout relation
     im2col(x) = unfold(x).transpose(1, 2).reshape(N·OH·OW, C·FH·FW)."""
     out = []
-    for x_shape, (_, _, fh, fw), s, p in _window_cases(h, run, CONV_CASES):
+    for x_shape, (_, _, fh, fw), s, p in _window_cases(hparams, run, CONV_CASES):
         x = ctx.array(ctx.rng.normal(size=x_shape))
         col = as_array(call(fn, f"{getattr(fn, '__name__', 'im2col')}(x{x_shape}, {fh}, {fw}, {s}, {p})", x.copy(),
                             fh, fw, s, p), "its result")
@@ -140,11 +140,11 @@ def drive_im2col(ctx, pair, fn, h, run):
     return out
 
 
-def drive_col2im(ctx, pair, fn, h, run):
+def drive_col2im(ctx, pair, fn, hparams, run):
     """``col2im(col, input_shape, filter_h, filter_w, stride, pad)`` against ``F.fold`` (overlaps
     added), with col laid out as the book's im2col: (N·OH·OW, C·FH·FW)."""
     out = []
-    for x_shape, (_, _, fh, fw), s, p in _window_cases(h, run, CONV_CASES):
+    for x_shape, (_, _, fh, fw), s, p in _window_cases(hparams, run, CONV_CASES):
         n, c, hh, ww = x_shape
         oh, ow = (hh + 2 * p - fh) // s + 1, (ww + 2 * p - fw) // s + 1
         col = ctx.array(ctx.rng.normal(size=(n * oh * ow, c * fh * fw)))
@@ -160,13 +160,13 @@ def drive_col2im(ctx, pair, fn, h, run):
 CONVNET_INPUT, CONVNET_CLASSES = (1, 10, 10), 4
 
 
-def drive_convnet(ctx, pair, cls, h, run):
+def drive_convnet(ctx, pair, cls, hparams, run):
     """A SimpleConvNet (conv → ReLU → 2×2 max pool → affine → ReLU → affine → softmax) built from
     the hyperparameters (filter_num, filter_size, pad, stride, hidden_size) on 1×10×10 images, its
     ``params`` (W1 of shape (FN, C, FH, FW)) set to shared values in place, then judged as every
     network is (:func:`network_checks`) against ``torch_ref.conv.SimpleConvNet``."""
     c, H, Wd = CONVNET_INPUT
-    fn, fs, s, p, hidden = (int(h[k]) for k in ("filter_num", "filter_size", "stride", "pad", "hidden_size"))
+    fn, fs, s, p, hidden = (int(hparams[k]) for k in ("filter_num", "filter_size", "stride", "pad", "hidden_size"))
     oh, ow = (H + 2 * p - fs) // s + 1, (Wd + 2 * p - fs) // s + 1
     if oh < 2 or ow < 2:
         raise VerifyUsageError(f"filter_size {fs}, stride {s} and pad {p} leave no 2×2 pool on {H}×{Wd} images")
@@ -181,12 +181,12 @@ def drive_convnet(ctx, pair, cls, h, run):
              "conv_param": {"filter_num": fn, "filter_size": fs, "pad": p, "stride": s}, "num_filters": fn,
              "hidden_size": hidden, "hidden_dim": hidden, "output_size": CONVNET_CLASSES, "num_classes": CONVNET_CLASSES,
              "weight_init_std": 0.01, "weight_scale": 0.01}
-    net = construct(cls, pair, h, given, run)
+    net = construct(cls, pair, hparams, given, run)
     if not isinstance(getattr(net, "params", None), dict):
         raise VerifyUsageError(f"network {pair.id} expects {pair.interface}; the network has no params dict")
     x, labels = ctx.array(rng.normal(size=(NET_DATA[0], *CONVNET_INPUT))), rng.integers(0, CONVNET_CLASSES, NET_DATA[0])
-    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, h, given, run)], params0, x, labels,
-                          lambda: pair.torch(CONVNET_INPUT, fn, fs, s, p, 2, hidden, CONVNET_CLASSES), h, run)
+    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, hparams, given, run)], params0, x, labels,
+                          lambda: pair.torch(CONVNET_INPUT, fn, fs, s, p, 2, hidden, CONVNET_CLASSES), hparams, run)
 
 # --- catalogued mistakes --------------------------------------------------------------------------
 

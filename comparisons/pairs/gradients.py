@@ -11,7 +11,7 @@ import torch_ref.gradients as tgrad
 from ._base import Comparison, Mistake, Pair, as_array, call
 
 
-def drive_numerical_gradient(ctx, pair, fn, h, run):
+def drive_numerical_gradient(ctx, pair, fn, hparams, run):
     """``numerical_gradient(f, x)`` against autograd's exact gradient of the same f, at the
     gradient-check tolerance; and x must come back unchanged (f may close over it)."""
     out = []

@@ -45,14 +45,14 @@ def torch_layout(shape: tuple) -> tuple:
     return tuple(shape[::-1]) if len(shape) == 2 else tuple(shape)
 
 
-def _init_call(ctx, pair, fn, shape, h, seed):
+def _init_call(ctx, pair, fn, shape, hparams, seed):
     """Call a user's initializer with what its parameter names ask for; a function that takes no
     generator draws from NumPy's global one, seeded here. None: it cannot make this shape."""
     params = parameters(fn)
     names = {n: key for key, ns in INIT_ARGUMENTS.items() for n in ns}
     kwargs, args = {}, []
     if params is None:
-        args, kwargs = [np.random.default_rng(seed), shape], dict(h)
+        args, kwargs = [np.random.default_rng(seed), shape], dict(hparams)
     else:
         for name, p in params.items():
             what = names.get(name.lower())
@@ -65,8 +65,8 @@ def _init_call(ctx, pair, fn, shape, h, seed):
                 if len(shape) != 2:
                     return None
                 kwargs[name] = shape[0] if what == "fan_in" else shape[1]
-            elif hp is not None and hp.name in h:
-                kwargs[name] = h[hp.name]
+            elif hp is not None and hp.name in hparams:
+                kwargs[name] = hparams[hp.name]
             elif p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
                 raise VerifyUsageError(f"{pair.kind} {pair.id} expects {pair.interface}; it asks for {name!r}, which "
                                        f"this reference cannot give (it gives rng, shape, fan_in, fan_out, "
@@ -110,14 +110,14 @@ def _takes_hparam(fn, pair, name: str) -> bool:
     return params is None or any(pair.hparam(p) is not None and pair.hparam(p).name == name for p in params)
 
 
-def drive_initializer(ctx, pair, fn, h, run):
+def drive_initializer(ctx, pair, fn, hparams, run):
     """The user's draw and PyTorch's for each shape (2-D W (in, out) and 4-D filters): the shape,
     then each sample against the distribution PyTorch's documented formula gives from torch's own
     fans and gains (:func:`torch_ref.init.distribution`). The two draws come from different
     generators, so they are judged statistically (:func:`sample_checks`), never element by element."""
     out = []
     for k, (label, (shape, extra, optional)) in enumerate(pair.inputs(ctx).items()):
-        hk = {**h, **extra}
+        hk = {**hparams, **extra}
         if not all(_takes_hparam(fn, pair, name) for name in extra):
             run.notes.append(f"skipped '{label}': it takes no {', '.join(extra)}")
             continue
@@ -136,7 +136,7 @@ def drive_initializer(ctx, pair, fn, h, run):
     return out
 
 
-def drive_fans(ctx, pair, fn, h, run):
+def drive_fans(ctx, pair, fn, hparams, run):
     """(fan_in, fan_out) of each shape against what ``torch.nn.init`` computes for the same weight
     in torch's layout: exact integers."""
     out = []

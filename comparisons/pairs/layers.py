@@ -22,27 +22,27 @@ from .activations import ALPHA, APPROXIMATE, GELU_TANH, RELU_AT_ZERO, SLOPE
 from .losses import DELTA, classification_inputs, torch_softmax_cross_entropy
 
 
-def drive_elementwise_layer(ctx, pair, cls, h, run):
+def drive_elementwise_layer(ctx, pair, cls, hparams, run):
     """forward(x) and backward(dout) of an activation layer against the torch module's autograd."""
     out = []
     for label, x in pair.inputs(ctx).items():
-        layer = construct(cls, pair, h, {}, run)
+        layer = construct(cls, pair, hparams, {}, run)
         y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
         dout = ctx.array(ctx.rng.normal(size=np.shape(y)))
         dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
-        y_t, dx_t = tlayers.forward_backward(pair.torch(**pair.torch_kwargs(h)), ctx.tensor(x), ctx.tensor(dout))
+        y_t, dx_t = tlayers.forward_backward(pair.torch(**pair.torch_kwargs(hparams)), ctx.tensor(x), ctx.tensor(dout))
         note = pair.options.get("note", "")
         out += [Comparison(f"forward, {label}", y, y_t, note=note), Comparison(f"backward dx, {label}", dx, dx_t, note=note)]
     return out
 
 
-def drive_linear(ctx, pair, cls, h, run):
+def drive_linear(ctx, pair, cls, hparams, run):
     """``Linear(W, b)`` / the book's ``Affine``: forward, dx, dW, db against ``nn.Flatten + nn.Linear``."""
     out = []
     for label, (x, d_out, optional) in pair.inputs(ctx).items():
         d_in = int(np.prod(x.shape[1:]))
         W, b = ctx.array(ctx.rng.normal(size=(d_in, d_out))), ctx.array(ctx.rng.normal(size=d_out))
-        layer = construct(cls, pair, h, {"W": W.copy(), "b": b.copy()}, run)
+        layer = construct(cls, pair, hparams, {"W": W.copy(), "b": b.copy()}, run)
         try:
             y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
         except TargetError as exc:
@@ -63,17 +63,17 @@ def drive_linear(ctx, pair, cls, h, run):
     return out
 
 
-def drive_softmax_with_loss(ctx, pair, cls, h, run):
+def drive_softmax_with_loss(ctx, pair, cls, hparams, run):
     """forward(x, t) → the mean loss, then backward(1) → dx, against ``nn.CrossEntropyLoss``.
     The book's forward keeps δ = 1e-7 in the log but its backward (y − t)/N is the exact gradient
     without δ: dx is always compared with the gradient of the loss without δ."""
     out = []
-    torch_h = pair.torch_kwargs(h)
+    torch_h = pair.torch_kwargs(hparams)
     if torch_h.get("delta"):
         run.notes.append("dx is compared with the exact gradient (softmax(x) − t)/N: the book's backward ignores "
                          "the δ of its own forward")
     for label, (x, t, optional) in pair.inputs(ctx).items():
-        layer = construct(cls, pair, h, {}, run)
+        layer = construct(cls, pair, hparams, {}, run)
         try:
             loss = call(layer.forward, f"forward on x{x.shape}, t{np.shape(t)}", x.copy(), np.array(t, copy=True))
         except TargetError as exc:

@@ -11,13 +11,13 @@ import torch_ref.losses as tloss
 from ._base import Comparison, Hparam, Mistake, Pair, TargetError, _labels_of, accepted, as_array, call, shows
 
 
-def drive_loss(ctx, pair, fn, h, run):
+def drive_loss(ctx, pair, fn, hparams, run):
     """``fn(y, t)`` against the torch loss; a result (loss, dx) (CS231n's form) has dx compared too.
     Cases marked optional (one-hot targets, one sample) are skipped, with a note, when the code
     under test does not take that form."""
     out = []
-    kwargs = accepted(fn, pair, h)
-    torch_h = pair.torch_kwargs(h)
+    kwargs = accepted(fn, pair, hparams)
+    torch_h = pair.torch_kwargs(hparams)
     for label, (x, t, optional) in pair.inputs(ctx).items():
         try:
             result = call(fn, f"calling it on y{x.shape}, t{np.shape(t)}", x.copy(), np.array(t, copy=True), **kwargs)

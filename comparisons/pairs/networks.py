@@ -59,18 +59,18 @@ def _net_gradient(net, x, t):
     return float(as_array(result[0], "the loss")), result[1]
 
 
-def drive_network(ctx, pair, cls, h, run):
+def drive_network(ctx, pair, cls, hparams, run):
     """The user's network constructed with what its parameter names ask for; its parameters set to
     shared initial values in place; then loss and every gradient against autograd on a torch model
     of the same parameters, ≥ 100 SGD steps in lockstep, and (float64) free-running."""
-    activation = {**h, **run.reference}.get("activation", "relu")  # run.reference: an activation the hint tries
+    activation = {**hparams, **run.reference}.get("activation", "relu")  # run.reference: an activation the hint tries
     rng = ctx.rng
     params0 = {}
     for i, (a, b) in enumerate(zip(NET_SIZES[:-1], NET_SIZES[1:]), start=1):
         params0[f"W{i}"] = ctx.array(rng.normal(0, np.sqrt(2 / a), (a, b)))
         params0[f"b{i}"] = ctx.array(rng.normal(0, 0.1, b))
     given = _net_given(params0)
-    net = construct(cls, pair, h, given, run)
+    net = construct(cls, pair, hparams, given, run)
     sizes = _net_params(ctx, net, pair)
     if sizes != list(NET_SIZES):  # e.g. a two-layer net: draw the shared start for its shapes
         params0 = {}
@@ -79,18 +79,18 @@ def drive_network(ctx, pair, cls, h, run):
             params0[f"b{i}"] = ctx.array(rng.normal(0, 0.1, b))
     n = NET_DATA[0]
     x, labels = ctx.array(rng.normal(size=(n, sizes[0]))), rng.integers(0, sizes[-1], n)
-    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, h, given, run)], params0, x, labels,
-                          lambda: tnet.mlp(sizes, activation), h, run)
+    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, hparams, given, run)], params0, x, labels,
+                          lambda: tnet.mlp(sizes, activation), hparams, run)
 
 
-def network_checks(ctx, pair, nets, params0, x, labels, make_model, h, run):
+def network_checks(ctx, pair, nets, params0, x, labels, make_model, hparams, run):
     """What every network is judged by, given ``nets`` = [the user's network, a function that
     makes another], the shared ``params0`` (set into ``params`` in place), the data and
     ``make_model()`` (a torch model of the same parameters, filled by ``bridge.load_mlp``): the loss
     and every gradient at the start against autograd, then ``run.steps`` SGD steps through the one
     trainer, in lockstep and (float64) free-running."""
     net, make_another = nets
-    lam, delta, lr = float(h.get("weight_decay_lambda", 0.0)), float(h.get("delta", 0.0)), float(h.get("lr", 0.1))
+    lam, delta, lr = float(hparams.get("weight_decay_lambda", 0.0)), float(hparams.get("delta", 0.0)), float(hparams.get("lr", 0.1))
     rng = ctx.rng
     if set(net.params) != set(params0):
         raise VerifyUsageError(f"network {pair.id}: params must hold {sorted(params0)} only; got {sorted(net.params)}")

@@ -43,12 +43,12 @@ def matmul_inputs(ctx):
             "x 2×3×4 → 5 (a sequence)": (ctx.array(ctx.rng.normal(0, 2, (2, 3, 4))), 5, True)}
 
 
-def drive_matmul(ctx, pair, cls, h, run):
+def drive_matmul(ctx, pair, cls, hparams, run):
     """``MatMul(W)``: forward x W, dx and dW against a bias-free ``nn.Linear`` holding Wᵀ."""
     out = []
     for label, (x, d_out, optional) in pair.inputs(ctx).items():
         W = ctx.array(ctx.rng.normal(size=(x.shape[-1], d_out)))
-        layer = construct(cls, pair, h, {"W": W.copy()}, run)
+        layer = construct(cls, pair, hparams, {"W": W.copy()}, run)
         dout = ctx.array(ctx.rng.normal(size=x.shape[:-1] + (d_out,)))
         try:
             y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
@@ -100,17 +100,17 @@ def sigmoid_loss_inputs(ctx):
             "scores 4×3, labels": (ctx.array(ctx.rng.normal(size=(4, 3))), ctx.rng.integers(0, 2, (4, 3)), True)}
 
 
-def drive_sigmoid_with_loss(ctx, pair, cls, h, run):
+def drive_sigmoid_with_loss(ctx, pair, cls, hparams, run):
     """forward(x, t) → the mean binary cross-entropy, backward(1) → dx, against
     ``nn.BCEWithLogitsLoss`` (or the book's δ form). dx is compared with the gradient of the loss
     without δ: the book's backward (σ − t)/n ignores the δ of its forward."""
     out = []
-    delta = float(h.get("delta", 0.0))
+    delta = float(hparams.get("delta", 0.0))
     if delta:
         run.notes.append("dx is compared with the exact gradient (σ(x) − t)/n: the book's backward ignores the δ of "
                          "its own forward")
     for label, (x, t, optional) in pair.inputs(ctx).items():
-        layer = construct(cls, pair, h, {}, run)
+        layer = construct(cls, pair, hparams, {}, run)
         try:
             loss = call(layer.forward, f"forward on x{x.shape}, t{t.shape}", x.copy(), t.copy())
             dx = as_array(call(layer.backward, "backward(1)", 1.0), "backward's result")
@@ -149,7 +149,7 @@ class SigmoidWithLossNaiveLog(SN.SigmoidWithLoss):
 EMBED_SIZES = (6, 4)  # V, D: D ≠ V, so a transposed W cannot pass
 
 
-def drive_embedding_dot(ctx, pair, cls, h, run):
+def drive_embedding_dot(ctx, pair, cls, hparams, run):
     """forward(h, idx) → W[idx]·h row by row, backward(dout) → dh and dW (a repeated word's
     gradients add up), against ``nn.Embedding`` and autograd."""
     V, D = EMBED_SIZES
@@ -158,7 +158,7 @@ def drive_embedding_dot(ctx, pair, cls, h, run):
         W = ctx.array(ctx.rng.normal(size=(V, D)))
         hid, idx = ctx.array(ctx.rng.normal(size=(n, D))), ctx.rng.integers(0, V // 2 if n > 1 else V, n)
         dout = ctx.array(ctx.rng.normal(size=n))
-        layer = construct(cls, pair, h, {"W": W.copy()}, run)
+        layer = construct(cls, pair, hparams, {"W": W.copy()}, run)
         y = as_array(call(layer.forward, f"forward(h{hid.shape}, idx{idx.shape})", hid.copy(), idx.copy()),
                      "forward's result")
         dh = as_array(call(layer.backward, f"backward(dout{dout.shape})", dout.copy()), "backward's result")
@@ -225,23 +225,23 @@ def _forward_with_draw(layer, hid, target, negatives, k):
     return call(layer.forward, "forward(h, target)", hid.copy(), target.copy())
 
 
-def drive_negative_sampling(ctx, pair, cls, h, run):
+def drive_negative_sampling(ctx, pair, cls, hparams, run):
     """forward(h, target) with the negative sample PyTorch draws (``torch.multinomial`` from the
     unigram distribution to the power ``power``, without the target), then backward(1) → dh and dW,
     against :class:`torch_ref.nlp.NegativeSampling` and autograd; two batches, each a new layer."""
     V, D = len(WORD_COUNTS), 4
-    k = int(h["sample_size"])
+    k = int(hparams["sample_size"])
     if not 1 <= k < V:
         raise VerifyUsageError(f"sample_size must be in [1, {V - 1}] for the {V}-word corpus of this check, got {k}")
-    probs = tnlp.unigram_probabilities(torch.as_tensor(WORD_COUNTS), float(h["power"]))
+    probs = tnlp.unigram_probabilities(torch.as_tensor(WORD_COUNTS), float(hparams["power"]))
     generator = torch.Generator().manual_seed(ctx.seed)
-    delta = float(h.get("delta", 0.0))
+    delta = float(hparams.get("delta", 0.0))
     out = []
     for label, n in (("N = 6", 6), ("N = 12, repeated targets", 12)):
         W = ctx.array(ctx.rng.normal(0, 0.5, size=(V, D)))
         hid, target = ctx.array(ctx.rng.normal(size=(n, D))), ctx.rng.integers(0, V, n)
         negatives = pair.torch.draw(probs, torch.as_tensor(target), k, generator).numpy()
-        layer = construct(cls, pair, h, {"W": W.copy(), "corpus": corpus_of(WORD_COUNTS), "rng": seeded(ctx.seed)}, run)
+        layer = construct(cls, pair, hparams, {"W": W.copy(), "corpus": corpus_of(WORD_COUNTS), "rng": seeded(ctx.seed)}, run)
         loss = as_array(_forward_with_draw(layer, hid, target, negatives, k), "the loss")
         dh = as_array(call(layer.backward, "backward(1)", 1.0), "backward's result")
         module = pair.torch(ctx.tensor(W))
@@ -336,17 +336,17 @@ def sampler_checks(label, draws, target, word_p, counts, power):
                        np.array(power), kind="statistical", tol=SIGMAS * se)]
 
 
-def drive_unigram_sampler(ctx, pair, cls, h, run):
+def drive_unigram_sampler(ctx, pair, cls, hparams, run):
     """``UnigramSampler(corpus, power, sample_size)``'s ``get_negative_sample(target)``, judged
     statistically (the draws are its own): one word per target, 20,000 times, against the
     distribution P(w)/(1 − P(target)); then ``sample_size`` 3: the shape, no target and no word
     twice in a row (exact), and each word's share against ``torch.multinomial``'s draw."""
-    counts, power = WORD_COUNTS, float(h["power"])
+    counts, power = WORD_COUNTS, float(hparams["power"])
     V = len(counts)
     word_p = tnlp.unigram_probabilities(torch.as_tensor(counts), power).numpy()
     others = np.setdiff1d(np.arange(V), [RARE, FREQUENT])
     given = {"corpus": corpus_of(counts), "rng": seeded(ctx.seed)}
-    one = construct(cls, pair, {**h, "sample_size": 1}, given, run)
+    one = construct(cls, pair, {**hparams, "sample_size": 1}, given, run)
     target = ctx.rng.choice(others, DRAWS)
     draws = _draw(one, target, f"get_negative_sample(target of {DRAWS} words), sample_size 1")
     out = [Comparison("sample_size 1: shape of the draw", np.array(draws.shape), np.array((DRAWS, 1)))]
@@ -354,7 +354,7 @@ def drive_unigram_sampler(ctx, pair, cls, h, run):
         return out
     out += sampler_checks("sample_size 1", draws, target, word_p, counts, power)
     k, n = 3, 5000
-    three = construct(cls, pair, {**h, "sample_size": k}, given, run)
+    three = construct(cls, pair, {**hparams, "sample_size": k}, given, run)
     target = ctx.rng.integers(0, V, n)
     draws = _draw(three, target, f"get_negative_sample(target of {n} words), sample_size {k}")
     out.append(Comparison(f"sample_size {k}: shape of the draw", np.array(draws.shape), np.array((n, k))))
@@ -409,13 +409,13 @@ def cosine_inputs(ctx):
             "x = 0 (a zero vector)": (ctx.array(np.zeros(3)), ctx.array(ctx.rng.normal(size=3)))}
 
 
-def drive_cosine(ctx, pair, fn, h, run):
+def drive_cosine(ctx, pair, fn, hparams, run):
     """``fn(x, y)`` against ``F.cosine_similarity`` (or the book's ε on each norm)."""
-    kwargs = accepted(fn, pair, h)
+    kwargs = accepted(fn, pair, hparams)
     out = []
     for label, (x, y) in pair.inputs(ctx).items():
         value = as_array(call(fn, f"calling it on x{x.shape}, y{y.shape}", x.copy(), y.copy(), **kwargs), "its result")
-        out.append(Comparison(label, value, pair.torch(ctx.tensor(x), ctx.tensor(y), **pair.torch_kwargs(h))))
+        out.append(Comparison(label, value, pair.torch(ctx.tensor(x), ctx.tensor(y), **pair.torch_kwargs(hparams))))
     return out
 
 
@@ -435,7 +435,7 @@ def one_hot_inputs(ctx):
             "ids 3×4, vocab 6": (ctx.rng.integers(0, 6, (3, 4)), 6)}
 
 
-def drive_one_hot(ctx, pair, fn, h, run):
+def drive_one_hot(ctx, pair, fn, hparams, run):
     """``fn(ids, vocab_size)`` against ``F.one_hot`` (compared as numbers: int32 against int64)."""
     out = []
     for label, (ids, V) in pair.inputs(ctx).items():

@@ -56,7 +56,7 @@ def _update(opt, params, grads):
             params[k] = result[k]
 
 
-def drive_optimizer(ctx, pair, cls, h, run):
+def drive_optimizer(ctx, pair, cls, hparams, run):
     """``run.steps`` steps of ``update(params, grads)`` on shared problems against ``torch.optim``,
     through the one trainer (:func:`comparisons.lockstep.train`): in lockstep (every step from
     PyTorch's parameters and gradient, at the one-step tolerance), and free-running in float64 (the
@@ -65,14 +65,14 @@ def drive_optimizer(ctx, pair, cls, h, run):
     for label, (params0, objective, torch_objective) in optimizer_problems(ctx).items():
         if run.problems and label not in run.problems:
             continue
-        numpy_side = NumpyProblem(params0, objective, lambda: _optimizer(cls, pair, h, run), _update)
-        torch_side = TorchProblem(ctx, params0, torch_objective, lambda ts: pair.torch(ts, **pair.torch_kwargs(h)))
+        numpy_side = NumpyProblem(params0, objective, lambda: _optimizer(cls, pair, hparams, run), _update)
+        torch_side = TorchProblem(ctx, params0, torch_objective, lambda ts: pair.torch(ts, **pair.torch_kwargs(hparams)))
         out += trained(ctx, label, numpy_side, torch_side, range(run.steps))
     return out
 
 
-def _optimizer(cls, pair, h, run):
-    opt = construct(cls, pair, h, {}, run)
+def _optimizer(cls, pair, hparams, run):
+    opt = construct(cls, pair, hparams, {}, run)
     if not callable(getattr(opt, "update", None)):
         raise VerifyUsageError(f"optimizer {pair.id} expects {pair.interface}; the object has no update method")
     return opt
@@ -117,18 +117,18 @@ def torch_optimizer(name: str):
 
 
 class RuleOptimizer:
-    """An optimizer written as a per-parameter rule ``rule(state, p, g, t, h)`` (in place): how a
+    """An optimizer written as a per-parameter rule ``rule(state, p, g, t, hparams)`` (in place): how a
     catalogue writes a mistaken update in a few lines."""
 
     rule = None
 
-    def __init__(self, **h):
-        self.h, self.state, self.t = h, {}, 0
+    def __init__(self, **hparams):
+        self.hparams, self.state, self.t = hparams, {}, 0
 
     def update(self, params, grads):
         self.t += 1
         for k in params:
-            type(self).rule(self.state.setdefault(k, {}), params[k], grads[k], self.t, self.h)
+            type(self).rule(self.state.setdefault(k, {}), params[k], grads[k], self.t, self.hparams)
 
 
 def rule(fn):
@@ -136,96 +136,96 @@ def rule(fn):
 
 
 @rule
-def sgd_ascent(s, p, g, t, h):
-    p += h["lr"] * g
+def sgd_ascent(s, p, g, t, hparams):
+    p += hparams["lr"] * g
 
 
 @rule
-def momentum_lr_twice(s, p, g, t, h):
+def momentum_lr_twice(s, p, g, t, hparams):
     v = s.setdefault("v", np.zeros_like(p))
-    v *= h["momentum"]
-    v -= h["lr"] * g
-    p += h["lr"] * v
+    v *= hparams["momentum"]
+    v -= hparams["lr"] * g
+    p += hparams["lr"] * v
 
 
 @rule
-def momentum_no_lr(s, p, g, t, h):
+def momentum_no_lr(s, p, g, t, hparams):
     v = s.setdefault("v", np.zeros_like(p))
-    v *= h["momentum"]
+    v *= hparams["momentum"]
     v -= g
     p += v
 
 
 @rule
-def nesterov_as_momentum(s, p, g, t, h):
+def nesterov_as_momentum(s, p, g, t, hparams):
     v = s.setdefault("v", np.zeros_like(p))
-    v *= h["momentum"]
-    v -= h["lr"] * g
+    v *= hparams["momentum"]
+    v -= hparams["lr"] * g
     p += v
 
 
 @rule
-def nesterov_v_first(s, p, g, t, h):
+def nesterov_v_first(s, p, g, t, hparams):
     """v updated before it is used in the φ step (an older copy of the book's optimizer.py)."""
-    mu = h["momentum"]
+    mu = hparams["momentum"]
     v = s.setdefault("v", np.zeros_like(p))
     v *= mu
-    v -= h["lr"] * g
-    p += mu * mu * v - (1 + mu) * h["lr"] * g
+    v -= hparams["lr"] * g
+    p += mu * mu * v - (1 + mu) * hparams["lr"] * g
 
 
 @rule
-def adagrad_no_accumulation(s, p, g, t, h):
-    p -= h["lr"] * g / (np.abs(g) + h["eps"])
+def adagrad_no_accumulation(s, p, g, t, hparams):
+    p -= hparams["lr"] * g / (np.abs(g) + hparams["eps"])
 
 
 @rule
-def adagrad_eps_inside(s, p, g, t, h):
+def adagrad_eps_inside(s, p, g, t, hparams):
     hh = s.setdefault("h", np.zeros_like(p))
     hh += g * g
-    p -= h["lr"] * g / np.sqrt(hh + h["eps"])
+    p -= hparams["lr"] * g / np.sqrt(hh + hparams["eps"])
 
 
 @rule
-def rmsprop_eps_inside(s, p, g, t, h):
+def rmsprop_eps_inside(s, p, g, t, hparams):
     hh = s.setdefault("h", np.zeros_like(p))
-    hh *= h["decay_rate"]
-    hh += (1 - h["decay_rate"]) * g * g
-    p -= h["lr"] * g / np.sqrt(hh + h["eps"])
+    hh *= hparams["decay_rate"]
+    hh += (1 - hparams["decay_rate"]) * g * g
+    p -= hparams["lr"] * g / np.sqrt(hh + hparams["eps"])
 
 
-def _adam_moments(s, p, g, h):
+def _adam_moments(s, p, g, hparams):
     m = s.setdefault("m", np.zeros_like(p))
     v = s.setdefault("v", np.zeros_like(p))
-    m += (1 - h["beta1"]) * (g - m)
-    v *= h["beta2"]
-    v += (1 - h["beta2"]) * g * g
+    m += (1 - hparams["beta1"]) * (g - m)
+    v *= hparams["beta2"]
+    v += (1 - hparams["beta2"]) * g * g
     return m, v
 
 
-def _decay(p, h):
-    if "weight_decay" in h:
-        p *= 1 - h["lr"] * h["weight_decay"]
+def _decay(p, hparams):
+    if "weight_decay" in hparams:
+        p *= 1 - hparams["lr"] * hparams["weight_decay"]
 
 
 @rule
-def adam_no_bias_correction(s, p, g, t, h):
-    _decay(p, h)
-    m, v = _adam_moments(s, p, g, h)
-    p -= h["lr"] * m / (np.sqrt(v) + h["eps"])
+def adam_no_bias_correction(s, p, g, t, hparams):
+    _decay(p, hparams)
+    m, v = _adam_moments(s, p, g, hparams)
+    p -= hparams["lr"] * m / (np.sqrt(v) + hparams["eps"])
 
 
 @rule
-def adam_eps_inside(s, p, g, t, h):
-    _decay(p, h)
-    m, v = _adam_moments(s, p, g, h)
-    p -= h["lr"] / (1 - h["beta1"] ** t) * m / np.sqrt(v / (1 - h["beta2"] ** t) + h["eps"])
+def adam_eps_inside(s, p, g, t, hparams):
+    _decay(p, hparams)
+    m, v = _adam_moments(s, p, g, hparams)
+    p -= hparams["lr"] / (1 - hparams["beta1"] ** t) * m / np.sqrt(v / (1 - hparams["beta2"] ** t) + hparams["eps"])
 
 
 @rule
-def adamw_coupled(s, p, g, t, h):
-    m, v = _adam_moments(s, p, g + h["weight_decay"] * p, h)
-    p -= h["lr"] / (1 - h["beta1"] ** t) * m / (np.sqrt(v) / math.sqrt(1 - h["beta2"] ** t) + h["eps"])
+def adamw_coupled(s, p, g, t, hparams):
+    m, v = _adam_moments(s, p, g + hparams["weight_decay"] * p, hparams)
+    p -= hparams["lr"] / (1 - hparams["beta1"] ** t) * m / (np.sqrt(v) / math.sqrt(1 - hparams["beta2"] ** t) + hparams["eps"])
 
 
 def folded_adam(cls):

@@ -95,19 +95,19 @@ def _detect_gates(ctx, kind, w, run, user_out, reference_out, fixed):
     return "ifgo"
 
 
-def drive_recurrent_step(ctx, pair, cls, h, run):
+def drive_recurrent_step(ctx, pair, cls, hparams, run):
     """One step of a tanh RNN, LSTM or GRU cell (``pair.options['kind']``): forward(x, h_prev[, c_prev])
     and backward(dh[, dc]) → (dx, dh_prev[, dc_prev]), with the weights' gradients, against
     nn.RNNCell/nn.LSTMCell/nn.GRUCell (an LSTM's gate order detected from its forward pass)."""
     kind = pair.options["kind"]
     N, _, D, H = RECURRENT_SIZES
-    reset_after = bool(h.get("reset_after", 1))
+    reset_after = bool(hparams.get("reset_after", 1))
     w = _recurrent_weights(ctx, kind)
     x = ctx.array(ctx.rng.normal(size=(N, D)))
     n_state = 2 if kind == "lstm" else 1
     states = tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))
     douts = tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))
-    layer = construct(cls, pair, h, {k: v.copy() for k, v in w.items()}, run)
+    layer = construct(cls, pair, hparams, {k: v.copy() for k, v in w.items()}, run)
     out = _outputs(call(layer.forward, f"forward(x{x.shape}, {'h_prev, c_prev' if n_state == 2 else 'h_prev'})",
                         x.copy(), *(s.copy() for s in states)), n_state, "forward's result")
 
@@ -117,7 +117,7 @@ def drive_recurrent_step(ctx, pair, cls, h, run):
             ref = module(ctx.tensor(x), tuple(ctx.tensor(s) for s in states) if n_state == 2 else ctx.tensor(states[0]))
         return tuple(ctx.numpy(r) for r in (ref if isinstance(ref, tuple) else (ref,)))
 
-    gates = _detect_gates(ctx, kind, w, run, out, reference_out, h.get("gate_order", "auto"))
+    gates = _detect_gates(ctx, kind, w, run, out, reference_out, hparams.get("gate_order", "auto"))
     back = _outputs(call(layer.backward, f"backward({'dh, dc' if n_state == 2 else 'dh'})", *(d.copy() for d in douts)),
                     1 + n_state, "backward's result")
     module = _reference(ctx, kind, w, gates, True, reset_after)
@@ -132,7 +132,7 @@ def drive_recurrent_step(ctx, pair, cls, h, run):
     return comps
 
 
-def drive_recurrent_sequence(ctx, pair, cls, h, run):
+def drive_recurrent_sequence(ctx, pair, cls, hparams, run):
     """A tanh RNN or LSTM over a sequence: forward(xs (N, T, D), h0[, c0]) → hs (N, T, H) and
     backward(dhs) → (dxs, dh0[, dc0]) with the weights' gradients (BPTT), against nn.RNN/nn.LSTM and
     autograd. An LSTM runs from c0 = 0 (CS231n's lstm_forward takes no c0), then, where the forward
@@ -147,10 +147,10 @@ def drive_recurrent_sequence(ctx, pair, cls, h, run):
     if kind == "lstm":  # the first case from c0 = 0
         x, dout, (h0, c0) = draws[0]
         draws[0] = (x, dout, (h0, np.zeros_like(c0)))
-    comps, gates = [], h.get("gate_order", "auto")
+    comps, gates = [], hparams.get("gate_order", "auto")
     for case, (x, dout, states) in enumerate(draws):
         label = "" if kind == "rnn" else ", c0 = 0" if case == 0 else ", c0 random"
-        layer = construct(cls, pair, h, {k: v.copy() for k, v in w.items()}, run)
+        layer = construct(cls, pair, hparams, {k: v.copy() for k, v in w.items()}, run)
         given = n_state if _takes_positional(layer.forward, 1 + n_state) else 1 if _takes_positional(layer.forward, 2) else 0
         if given == 0 and callable(getattr(layer, "set_state", None)):
             call(layer.set_state, "set_state(h0[, c0])", *(s.copy() for s in states))
@@ -187,14 +187,14 @@ def drive_recurrent_sequence(ctx, pair, cls, h, run):
     return comps
 
 
-def drive_embedding(ctx, pair, cls, h, run):
+def drive_embedding(ctx, pair, cls, hparams, run):
     """forward(idx) → W[idx] and backward(dout) → the gradient of W (repeated indices add up),
     against nn.Embedding and autograd."""
     V, D = 5, 3
     W = ctx.array(ctx.rng.normal(size=(V, D)))
     comps = []
     for label, idx in (("idx 4×6 (repeats)", ctx.rng.integers(0, V, size=(4, 6))), ("idx 8 (repeats)", ctx.rng.integers(0, V, 8))):
-        layer = construct(cls, pair, h, {"W": W.copy()}, run)
+        layer = construct(cls, pair, hparams, {"W": W.copy()}, run)
         out = as_array(call(layer.forward, f"forward(idx{idx.shape})", idx.copy()), "forward's result")
         dout = ctx.array(ctx.rng.normal(size=idx.shape + (D,)))
         call(layer.backward, f"backward(dout{dout.shape})", dout.copy())
@@ -206,7 +206,7 @@ def drive_embedding(ctx, pair, cls, h, run):
     return comps
 
 
-def drive_clip_grad_norm(ctx, pair, fn, h, run):
+def drive_clip_grad_norm(ctx, pair, fn, hparams, run):
     """``fn(grads, max_norm)`` clips a list of gradient arrays in place (or returns them) by their
     global norm, against nn.utils.clip_grad_norm_; a returned number is compared with its norm."""
     shapes = ((4, 6), (6, 6), (6,))

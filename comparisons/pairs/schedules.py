@@ -13,17 +13,17 @@ import torch_ref.optim as topt
 from ._base import Comparison, Hparam, Mistake, Pair, accepted, as_array, call, construct, shows
 
 
-def drive_schedule(ctx, pair, target, h, run):
+def drive_schedule(ctx, pair, target, hparams, run):
     """The learning rate at epochs 0 … steps − 1 against the torch scheduler stepped once per epoch."""
     if isinstance(target, type):
-        schedule = construct(target, pair, h, {}, run)
+        schedule = construct(target, pair, hparams, {}, run)
         rate = lambda t: call(schedule, f"calling it with t = {t}", t)  # noqa: E731
     else:
-        kwargs = accepted(target, pair, h)
+        kwargs = accepted(target, pair, hparams)
         rate = lambda t: call(target, f"calling it with t = {t}", t, **kwargs)  # noqa: E731
     p = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.SGD([p], lr=h["lr0"])
-    sched = pair.torch(opt, **pair.torch_kwargs(h))
+    opt = torch.optim.SGD([p], lr=hparams["lr0"])
+    sched = pair.torch(opt, **pair.torch_kwargs(hparams))
     ours, theirs = [], []
     for t in range(run.steps):
         ours.append(float(as_array(rate(t), "the learning rate")))

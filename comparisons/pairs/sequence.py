@@ -37,14 +37,14 @@ def _torch_dropout(ctx, x, dout, p, scale):
     return y_t, dx_t, y_t != 0
 
 
-def drive_time_dropout(ctx, pair, cls, h, run):
+def drive_time_dropout(ctx, pair, cls, hparams, run):
     """Two training steps and one evaluation step on x (N, T, D) against ``nn.Dropout``. Where the
     layer takes a mask (``set_mask``), it is given PyTorch's and every element is compared; else
     each side draws its own and the units both kept are compared, with the keep rate checked
     statistically (as :func:`comparisons.pairs.train_eval.drive_dropout`)."""
-    p = float(h["p"])
-    scale = 1.0 if h.get("inverted", 1) else 1.0 - p
-    layer = construct(cls, pair, h, {}, run)
+    p = float(hparams["p"])
+    scale = 1.0 if hparams.get("inverted", 1) else 1.0 - p
+    layer = construct(cls, pair, hparams, {}, run)
     out = []
     for step in (1, 2):
         x = ctx.array(ctx.rng.normal(size=SEQUENCE) + 0.5)
@@ -106,14 +106,14 @@ def masked_inputs(ctx):
     return cases
 
 
-def drive_time_softmax_with_loss(ctx, pair, cls, h, run):
+def drive_time_softmax_with_loss(ctx, pair, cls, hparams, run):
     """forward(x, t) with t = −1 (``ignore_label``) at the padding → the mean loss over the other
     positions, backward(1) → dx, against ``nn.CrossEntropyLoss(ignore_index)``; each case a new layer."""
-    ignore = int(h["ignore_label"])
+    ignore = int(hparams["ignore_label"])
     out = []
     for label, (x, labels, mask) in pair.inputs(ctx).items():
         t = np.where(mask, labels, ignore)
-        layer = construct(cls, pair, h, {}, run)
+        layer = construct(cls, pair, hparams, {}, run)
         if getattr(layer, "ignore_label", ignore) != ignore:
             layer.ignore_label = ignore  # the book's layer fixes it in __init__
         loss = as_array(call(layer.forward, f"forward(x{x.shape}, t{t.shape})", x.copy(), t.copy()), "the loss")
@@ -179,7 +179,7 @@ def temporal_loss_over_nt(x, y, mask):
 # --- TimeAffine --------------------------------------------------------------------------------------
 
 
-def drive_time_affine(ctx, pair, cls, h, run):
+def drive_time_affine(ctx, pair, cls, hparams, run):
     """``TimeAffine(W, b)`` on x (N, T, D): forward x W + b at every step, dx, dW, db (summed over
     the batch and the time steps), against ``nn.Linear`` on the last axis."""
     out = []
@@ -187,7 +187,7 @@ def drive_time_affine(ctx, pair, cls, h, run):
                                 ("x 4×2×7 → 7", (4, 2, 7, 7))):
         x, dout = ctx.array(ctx.rng.normal(size=(n, t, d))), ctx.array(ctx.rng.normal(size=(n, t, m)))
         W, b = ctx.array(ctx.rng.normal(size=(d, m))), ctx.array(ctx.rng.normal(size=m))
-        layer = construct(cls, pair, h, {"W": W.copy(), "b": b.copy()}, run)
+        layer = construct(cls, pair, hparams, {"W": W.copy(), "b": b.copy()}, run)
         y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
         dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
         module = pair.torch(ctx.tensor(W.T), ctx.tensor(b))

@@ -15,19 +15,19 @@ from ._base import Comparison, Hparam, Mistake, Pair, as_array, call, construct,
 from .layers import hard_coded
 
 
-def drive_dropout(ctx, pair, cls, h, run):
+def drive_dropout(ctx, pair, cls, hparams, run):
     """Training and evaluation against ``nn.Dropout`` (inverted: scale 1/(1 − p) in training).
 
     The two sides draw their own masks: the exact checks cover the units both kept; the user's
     keep rate is checked statistically. With ``inverted=0`` (the book's form, scaled by 1 − p at
     test time) the reference is (1 − p) times PyTorch's in both modes: the same network up to that
     constant."""
-    p = float(h["p"])
-    scale = 1.0 if h.get("inverted", 1) else 1.0 - p
+    p = float(hparams["p"])
+    scale = 1.0 if hparams.get("inverted", 1) else 1.0 - p
     x = ctx.array(ctx.rng.normal(size=(200, 50)) + 0.5)  # no exact zeros: a kept unit is out != 0
     x[x == 0] = 1.0
     dout = ctx.array(ctx.rng.normal(size=x.shape))
-    layer = construct(cls, pair, h, {}, run)
+    layer = construct(cls, pair, hparams, {}, run)
     y = as_array(call(layer.forward, "forward in training", x.copy(), **mode_kwargs(layer, True)), "forward's result")
     dx = as_array(call(layer.backward, "backward in training", dout.copy()), "backward's result")
     y_t, dx_t = (scale * ctx.numpy(v) for v in tlayers.dropout(ctx.tensor(x), p, True, ctx.tensor(dout)))
@@ -54,14 +54,14 @@ def drive_dropout(ctx, pair, cls, h, run):
     return out
 
 
-def drive_batchnorm(ctx, pair, cls, h, run):
+def drive_batchnorm(ctx, pair, cls, hparams, run):
     """Two training steps (outputs, dx, dγ, dβ, running statistics) and one evaluation step,
     against ``nn.BatchNorm1d`` configured with the same conventions."""
     out = []
     for n, d in ((8, 5), (32, 10)):
         gamma, beta = ctx.array(ctx.rng.uniform(0.5, 1.5, d)), ctx.array(ctx.rng.normal(size=d))
-        layer = construct(cls, pair, h, {"gamma": gamma.copy(), "beta": beta.copy()}, run)
-        module = pair.torch(ctx.tensor(gamma), ctx.tensor(beta), **pair.torch_kwargs(h))
+        layer = construct(cls, pair, hparams, {"gamma": gamma.copy(), "beta": beta.copy()}, run)
+        module = pair.torch(ctx.tensor(gamma), ctx.tensor(beta), **pair.torch_kwargs(hparams))
         module.train()
         label = f"x {n}×{d}"
         for step in (1, 2):
