@@ -171,7 +171,7 @@ def check_provides(space, names, name: str) -> None:
     """``space`` (a module or namespace of classes) must hold a callable under each of ``names``."""
     missing = [n for n in names if not callable(getattr(space, n, None))]
     if missing:
-        raise TypeError(f"{name} must provide the classes {list(names)}; {space!r} has no {missing}")
+        raise TypeError(f"{name} must provide the layer classes {list(names)}; {space!r} has no {missing}")
 
 
 def gradient_at(grad_f, x: np.ndarray, name: str = "grad_f") -> np.ndarray:

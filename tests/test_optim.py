@@ -63,11 +63,11 @@ class StepDecayOffByOne(schedules.StepDecay):
 
 
 PLANTED = [
-    ({"optim.Adam": AdamEpsInsideSqrt}, "optimizers", "Adam: lockstep point after the step"),
-    ({"optim.Momentum": MomentumLrTwice}, "optimizers", "Momentum: lockstep point after the step"),
-    ({"optim.Nesterov": NesterovAtTheta}, "optimizers", "Nesterov: lockstep point after the step"),
+    ({"optim.Adam": AdamEpsInsideSqrt}, "optimizers", "Adam: x²/20 + y² from (−7, 2): lockstep parameters after the step"),
+    ({"optim.Momentum": MomentumLrTwice}, "optimizers", "Momentum: x²/20 + y² from (−7, 2): lockstep parameters after the step"),
+    ({"optim.Nesterov": NesterovAtTheta}, "optimizers", "Nesterov: x²/20 + y² from (−7, 2): lockstep parameters after the step"),
     ({"optim.nesterov_lookahead": lookahead_at_theta}, "optimizers", "Nesterov: look-ahead θ + μv = torch's p"),
-    ({"optim.AdaGrad": AdaGradNoAccumulation}, "optimizers", "AdaGrad (book's eps=1e-7): lockstep point after the step"),
+    ({"optim.AdaGrad": AdaGradNoAccumulation}, "optimizers", "AdaGrad (book's eps=1e-7): x²/20 + y² from (−7, 2): lockstep parameters after the step"),
     ({"schedules.StepDecay": StepDecayOffByOne}, "lr-schedules", "step: halve every 5: lr per epoch"),
 ]
 

@@ -64,13 +64,13 @@ class SoftmaxBackwardOverAxis1(scratch.layers.Softmax):
 
 
 PLANTED = [
-    ("activations", {"layers.Sigmoid": SigmoidMissingFactor}, "sigmoid backward"),
+    ("activations", {"layers.Sigmoid": SigmoidMissingFactor}, "sigmoid layer: backward dx"),
     ("losses", {"losses.sum_squared_error": sse_without_half}, "SSE"),
     ("softmax", {"activations.softmax": softmax_without_shift}, "softmax([1010, 1000, 990]) shifted"),
     ("activations", {"activations.relu_grad": relu_grad_one_at_zero}, "relu'(0) = 0 as torch"),
     ("losses", {"losses.cross_entropy_error": cee_sum_not_mean}, "CEE"),
     ("numerical-gradient", {"gradients.numerical_diff": numerical_diff_forward_only}, "numerical vs autograd"),
-    ("linear-regression", {"linear_regression.fit": linreg_fit_lr_twice}, "a, b after every update"),
+    ("linear-regression", {"linear_regression.fit": linreg_fit_lr_twice}, "parameters after every step"),
     ("mlp-backprop", {"layers.Linear": LinearOneSampleAsBatch}, "Linear forward, one sample (in,)"),
     ("softmax", {"layers.Softmax": SoftmaxBackwardOverAxis1}, "softmax backward (3-D, axis −1)"),
 ]

@@ -48,7 +48,7 @@ class MultiTaskHeadAOnly(scratch.networks.MultiTaskNet):
 
 PLANTED = [
     ("dropout", {"layers.Dropout": DropoutScalesAtEval}, "dropout in eval mode is the identity"),
-    ("batchnorm", {"layers.BatchNorm1d": BatchNormNoMeanTerms}, "BatchNorm backward dx"),
+    ("batchnorm", {"layers.BatchNorm1d": BatchNormNoMeanTerms}, "BatchNorm1d: training step 1: backward dx, x 8×5"),
     ("regularization", {"regularization.l1_grad": l1_grad_sign0_is_1}, "L1 gradient with zeros = autograd (sign(0) = 0)"),
     ("early-stopping", {"regularization.EarlyStopping": EarlyStoppingKeepsLast}, "restored weights = torch's best weights"),
     ("multitask", {"networks.MultiTaskNet": MultiTaskHeadAOnly}, "shared gradient = head a + head b (NumPy)"),

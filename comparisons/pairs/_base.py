@@ -286,6 +286,7 @@ def trained(ctx, label: str, numpy_side, torch_side, batches, **train_options) -
 
     own = ctx.detached()
     lock = Lockstep(own, label, keep=True)
+    train_options.setdefault("stop_at_divergence", False)  # a reference that diverges is a usage error (verify)
     run = train(own, label, numpy_side, torch_side, batches, lock=lock, trajectory=True, **train_options)
     out = [Comparison(label, np.array(a), np.array(e), kind="lockstep", quantity=quantity)
            for quantity, (a, e) in lock.history.items()]

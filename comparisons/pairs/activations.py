@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+import scratch.activations as SA
 import torch_ref.activations as tact
 
 from ._base import Comparison, Hparam, Mistake, Pair, accepted, as_array, call, shows
@@ -59,8 +60,10 @@ SLOPE = Hparam("negative_slope", 0.01, "negative_slope", aliases=("alpha_slope",
 ALPHA = Hparam("alpha", 1.0, "alpha")
 RELU_AT_ZERO = Hparam("grad_at_zero", 0, "grad_at_zero", choices=(0, 1))
 APPROXIMATE = Hparam("approximate", "none", "approximate", choices=("none", "tanh"))
-GELU_TANH = Mistake("the tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2's); nn.GELU()'s default is the "
-                    "exact x·Φ(x) with erf (they differ by up to 4.7e-4)", None, flag={"approximate": "tanh"})
+GELU_TANH_HINT = ("the tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2's); nn.GELU()'s default is the "
+                  "exact x·Φ(x) with erf (they differ by up to 4.7e-4)")
+GELU_TANH = Mistake(GELU_TANH_HINT, lambda x: SA.gelu(x, approximate="tanh"), flag={"approximate": "tanh"})
+GELU_GRAD_TANH = Mistake(GELU_TANH_HINT, lambda x: SA.gelu_grad(x, approximate="tanh"), flag={"approximate": "tanh"})
 GELU_SIGMOID = "the sigmoid approximation x·σ(1.702x), a third form that PyTorch does not offer (off by up to 0.02)"
 
 
@@ -100,7 +103,7 @@ _DERIVATIVES = [
     ("leaky-relu-grad", "leaky_relu", "leaky_relu_grad", ("leaky_relu_grad",), (SLOPE,), ()),
     ("elu-grad", "elu", "elu_grad", ("elu_grad",), (ALPHA,), ()),
     ("identity-grad", "identity", "identity_grad", ("identity_grad",), (), ()),
-    ("gelu-grad", "gelu", "gelu_grad", ("gelu_grad", "gelu_derivative"), (APPROXIMATE,), (GELU_TANH,)),
+    ("gelu-grad", "gelu", "gelu_grad", ("gelu_grad", "gelu_derivative"), (APPROXIMATE,), (GELU_GRAD_TANH,)),
 ]
 
 

@@ -19,7 +19,7 @@ import torch_ref.layers as tlayers
 
 from ._base import Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, construct, param_grad
 from .layers import SoftmaxWithLossBookDelta
-from .networks import NET_DATA, network_checks
+from .networks import NET_DATA, fresh_arrays, network_checks
 
 # (x shape, W shape, stride, pad): stride 2 and 3, pad 1 and 2, non-square images and kernels, C > 1,
 # overlapping windows (stride < filter) and a 1×1 filter
@@ -185,7 +185,7 @@ def drive_convnet(ctx, pair, cls, hparams, run):
     if not isinstance(getattr(net, "params", None), dict):
         raise VerifyUsageError(f"network {pair.id} expects {pair.interface}; the network has no params dict")
     x, labels = ctx.array(rng.normal(size=(NET_DATA[0], *CONVNET_INPUT))), rng.integers(0, CONVNET_CLASSES, NET_DATA[0])
-    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, hparams, given, run)], params0, x, labels,
+    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, hparams, fresh_arrays(given), run)], params0, x, labels,
                           lambda: pair.torch(CONVNET_INPUT, fn, fs, s, p, 2, hidden, CONVNET_CLASSES), hparams, run)
 
 # --- catalogued mistakes --------------------------------------------------------------------------

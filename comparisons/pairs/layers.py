@@ -188,7 +188,7 @@ class SoftmaxWithLossNoShift(SL.SoftmaxWithLoss):
 
 # --- declarations ---------------------------------------------------------------------------------
 
-GELU_TANH_LAYER = Mistake(GELU_TANH.hint, flag=GELU_TANH.flag)
+GELU_TANH_LAYER = Mistake(GELU_TANH.hint, hard_coded(SL.GELU, approximate="tanh"), flag=GELU_TANH.flag)
 TANH_NOTE = ("1 − y² cancels where tanh saturates: np.tanh and torch.tanh can differ by one ulp of y there, which "
              "1 − y² amplifies by 1/(1 − y²) (the absolute error stays at rounding); the concept activations proves "
              "the backward formulas the same from torch's own y")

@@ -79,8 +79,16 @@ def drive_network(ctx, pair, cls, hparams, run):
             params0[f"b{i}"] = ctx.array(rng.normal(0, 0.1, b))
     n = NET_DATA[0]
     x, labels = ctx.array(rng.normal(size=(n, sizes[0]))), rng.integers(0, sizes[-1], n)
-    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, hparams, given, run)], params0, x, labels,
+    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, hparams, fresh_arrays(given), run)], params0, x, labels,
                           lambda: tnet.mlp(sizes, activation), hparams, run)
+
+
+def fresh_arrays(given: dict) -> dict:
+    """``given`` with its arrays (and the arrays of its dicts) copied: a second network built from it
+    must not share the first one's parameters."""
+    def copy(v):
+        return v.copy() if hasattr(v, "copy") and not isinstance(v, (str, bytes)) else v
+    return {k: ({kk: copy(vv) for kk, vv in v.items()} if isinstance(v, dict) else copy(v)) for k, v in given.items()}
 
 
 def network_checks(ctx, pair, nets, params0, x, labels, make_model, hparams, run):
