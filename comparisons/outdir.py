@@ -202,7 +202,7 @@ def check_may_write(folder, relatives: Iterable[str], option: str = "--from") ->
             continue  # a temporary folder being written
         why = _file_problem(path, sub, marker or {}, set(marker["files"]) if marker else set())
         if why:
-            raise OutputFolderError(f"{option} {_shown(folder)}: {explain(path, why, folder)}; nothing was changed")
+            raise OutputFolderError(f"{option} {shown_path(folder)}: {explain(path, why, folder)}; nothing was changed")
 
 
 def record_written(folder, relatives: Iterable[str], written_by: str) -> None:
@@ -238,7 +238,7 @@ def _owner(folder: Path, rel: str) -> tuple[Path, str]:
     return owner, rel
 
 
-def _shown(path) -> str:
+def shown_path(path) -> str:
     """A path for a one-line message: printable (else its repr), and at most ~1,000 characters."""
     text = str(path) if str(path).isprintable() else repr(str(path))
     return text if len(text) <= 1000 else f"{text[:480]}…{text[-480:]}"
@@ -260,22 +260,31 @@ def check_output_folder(out, option: str = "--out") -> Path:
     if out is None or not str(out).strip():
         raise OutputFolderError(f"{option} must name a folder, got {str(out)!r}")
     if "\0" in str(out):
-        raise OutputFolderError(f"{option} {_shown(out)}: a path cannot hold the character NUL; nothing was changed")
-    shown = _shown(out)
+        raise OutputFolderError(f"{option} {shown_path(out)}: a path cannot hold the character NUL; nothing was changed")
+    shown = shown_path(out)
 
     def refuse(reason: str):
         raise OutputFolderError(f"{option} {shown}: {reason}; nothing was changed")
 
     try:
         return _checked(Path(out), refuse)
+    except RuntimeError:  # Path.resolve on a loop of symbolic links
+        refuse("runs through a loop of symbolic links")
     except OSError as exc:  # a name too long, a folder that cannot be read, ...
-        where = f" ({_shown(exc.filename)})" if exc.filename and str(exc.filename) != str(out) else ""
+        where = f" ({shown_path(exc.filename)})" if exc.filename and str(exc.filename) != str(out) else ""
         refuse(f"cannot be used: {exc.strerror or exc}{where}")
 
 
 def _checked(given: Path, refuse) -> Path:
+    name_max, path_max = _limits()
+    longest = max(given.parts, key=lambda part: len(os.fsencode(part)))
+    if len(os.fsencode(longest)) > name_max:
+        refuse(f"a name in it is too long for the file system ({len(os.fsencode(longest)):,} bytes; at most {name_max})")
+    if len(os.fsencode(str(given.absolute()))) >= path_max:
+        refuse(f"the path is too long for the file system ({len(os.fsencode(str(given.absolute()))):,} bytes; "
+               f"at most {path_max - 1:,})")
     if given.is_symlink() and not given.exists():
-        refuse("is a broken symbolic link")
+        refuse("is a broken symbolic link (or a loop of them)")
     target = given.resolve()
     cwd = Path.cwd().resolve()
     if target == cwd:
@@ -301,24 +310,31 @@ def _checked(given: Path, refuse) -> Path:
     if not parent.is_dir():
         refuse(f"{parent} is a file, so no folder can be made under it")
     if not os.access(parent, os.W_OK | os.X_OK):
-        refuse(f"the folder {_shown(parent)} is not writable")
-    _check_length(target, parent, refuse)
+        refuse(f"the folder {shown_path(parent)} is not writable")
+    _check_length(target, refuse)
     return target
 
 
-def _check_length(target: Path, parent: Path, refuse) -> None:
+def _check_length(target: Path, refuse) -> None:
     """The longest name written beside ``target`` (the temporary folder's) must fit the file system."""
+    name_max, path_max = _limits()
     longest = f".{target.name}.tmp-{os.getpid()}-{'0' * 8}"
-    try:
-        name_max, path_max = os.pathconf(parent, "PC_NAME_MAX"), os.pathconf(parent, "PC_PATH_MAX")
-    except (OSError, ValueError):
-        name_max, path_max = 255, 4096
     if len(os.fsencode(longest)) > name_max:
         refuse(f"cannot write beside it: its name is too long for the file system ({len(os.fsencode(target.name))} "
                f"bytes; the temporary folder beside it needs {len(os.fsencode(longest))}, at most {name_max})")
     if len(os.fsencode(str(target.parent / longest))) >= path_max:
         refuse(f"cannot write beside it: the path is too long for the file system "
-               f"({len(os.fsencode(str(target)))} bytes, under {path_max - len(longest)} needed)")
+               f"({len(os.fsencode(str(target))):,} bytes, and the temporary folder beside it needs "
+               f"{len(longest) - len(target.name)} more; at most {path_max - 1:,})")
+
+
+def _limits() -> tuple[int, int]:
+    """The file system's longest name and path in bytes (255 and 4,096 on Linux; the path counts
+    its terminating NUL)."""
+    try:
+        return os.pathconf("/", "PC_NAME_MAX"), os.pathconf("/", "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255, 4096
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -350,8 +366,8 @@ def replacing(out, written_by: str, option: str = "--out") -> Iterator[Path]:
             yield tmp
             mark_as_written(tmp, written_by)
         except OSError as exc:
-            where = f" ({_shown(exc.filename)})" if exc.filename else ""
-            raise OutputFolderError(f"{option} {_shown(out)}: writing the output failed: {exc.strerror or exc}{where}; "
+            where = f" ({shown_path(exc.filename)})" if exc.filename else ""
+            raise OutputFolderError(f"{option} {shown_path(out)}: writing the output failed: {exc.strerror or exc}{where}; "
                                     "the old output was kept") from None
         _swap_in(tmp, target, option, out)
     finally:
@@ -371,7 +387,7 @@ def _new_temporary(target: Path, written_by: str, option: str, out) -> Path:
     except OSError as exc:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)  # made empty by us a moment ago
-        raise OutputFolderError(f"{option} {_shown(out)}: cannot write beside it: {exc.strerror or exc}") from None
+        raise OutputFolderError(f"{option} {shown_path(out)}: cannot write beside it: {exc.strerror or exc}") from None
 
 
 def _new_folder(target: Path, kind: str) -> Path:
@@ -402,11 +418,11 @@ def _swap_in(tmp: Path, target: Path, option: str, out) -> None:
         old = target.with_name(f".{target.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
         target.rename(old)
     except OSError as exc:
-        raise OutputFolderError(f"{option} {_shown(out)}: the new output could not be put in place: "
+        raise OutputFolderError(f"{option} {shown_path(out)}: the new output could not be put in place: "
                                 f"{exc.strerror or exc}") from None
     try:
         if next(foreign_paths(old), None) is not None:  # written between the check and the rename
-            raise OutputFolderError(f"{option} {_shown(out)}: something was written into it just now; nothing was changed")
+            raise OutputFolderError(f"{option} {shown_path(out)}: something was written into it just now; nothing was changed")
         tmp.rename(target)
     except BaseException:
         old.rename(target)

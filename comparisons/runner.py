@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import signal
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,18 +142,29 @@ def _run_task(task):
 
 def _run_in_workers(tasks, options: RunOptions, jobs: int, say) -> dict:
     """The tasks in ``jobs`` spawned worker processes; progress is said as each one ends."""
-    import concurrent.futures as cf
-    import multiprocessing
-
     contexts = {}
     say(f"{len(tasks)} tasks in {jobs} worker processes ...")
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                initializer=configure_torch, initargs=(options.device,)) as pool:
-        futures = [pool.submit(_run_task, (module.ID, dtype, artifacts_dir, options)) for module, dtype, artifacts_dir in tasks]
-        for future in cf.as_completed(futures):
-            concept, dtype, ctx = future.result()
+    with worker_pool(jobs, options.device) as pool:
+        work = [(module.ID, dtype, artifacts_dir, options) for module, dtype, artifacts_dir in tasks]
+        for concept, dtype, ctx in pool.imap_unordered(_run_task, work):
             contexts[concept, dtype] = _said(ctx, say)
     return contexts
+
+
+@contextmanager
+def worker_pool(jobs: int, device: str):
+    """``jobs`` spawned worker processes, each set up by :func:`configure_torch`. Ctrl-C reaches
+    this process only (the workers ignore SIGINT, so none prints a traceback), and leaving the
+    block for any reason, an interrupt included, terminates them at once."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(jobs, initializer=_worker_setup, initargs=(device,)) as pool:
+        yield pool
+
+
+def _worker_setup(device: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_torch(device)
 
 
 def run_metadata(options: RunOptions, wall_s: float) -> dict:

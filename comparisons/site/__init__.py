@@ -91,7 +91,11 @@ class ConceptRun:
 
 def load_results(folder: Path) -> dict:
     path = Path(folder) / "results.json"
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as exc:  # a name too long, ...
+        raise SiteError(f"{folder} cannot be read ({exc.strerror or exc})") from None
+    if not found:
         raise SiteError(f"{path} not found: build the site from a report folder written by "
                         "`python -m comparisons run` (it holds results.json)")
     try:
