@@ -277,7 +277,7 @@ def check_output_folder(out, option: str = "--out") -> Path:
 
 def _checked(given: Path, refuse) -> Path:
     name_max, path_max = _limits()
-    longest = max(given.parts, key=lambda part: len(os.fsencode(part)))
+    longest = max(given.parts, key=lambda part: len(os.fsencode(part)), default="")
     if len(os.fsencode(longest)) > name_max:
         refuse(f"a name in it is too long for the file system ({len(os.fsencode(longest)):,} bytes; at most {name_max})")
     if len(os.fsencode(str(given.absolute()))) >= path_max:
