@@ -244,9 +244,14 @@ class Pooling(L.Layer):
     into the image (windows overlap when stride < pool size).
 
     Ties (max): the *first* maximum of the window in row-major (p, q) order (as np.argmax picks it)
-    gets the whole gradient and the other maxima get none. PyTorch's CPU kernel scans the
-    window in the same order and keeps the first maximum too (a later one replaces it only if
-    strictly greater), so the two agree on ties.
+    gets the whole gradient and the other maxima get none. PyTorch's kernel scans the window in the
+    same order and keeps the first maximum too (a later one replaces it only if strictly greater),
+    so the two agree on ties.
+
+    NaN (max), as PyTorch's kernel, which takes an element when ``val > max or isnan(val)``: a window
+    holding a NaN gives NaN, and its gradient goes to the window's *last* NaN in row-major order.
+    A window of −∞ only gives −∞, and its gradient goes to its first element of the input (never
+    to padding).
 
     Padding: max pooling pads with −∞ (a pad never wins), average pooling with 0 and divides by
     pool_h·pool_w, pads included (PyTorch's ``count_include_pad=True``). ``stride`` defaults to 1
@@ -273,9 +278,22 @@ class Pooling(L.Layer):
         self._cache = (np.shape(x), stacked.dtype)
         if self.mode == "avg":
             return stacked.mean(axis=0)
-        out = stacked.max(axis=0)
-        self._first_max = _first_true(stacked == out)  # the first maximum of each window
+        out = stacked.max(axis=0)  # NaN where the window holds one
+        self._winner = self._max_winner(stacked, out, x)
         return out
+
+    def _max_winner(self, stacked, out, x):
+        """(K, N, C, OH, OW) booleans: the element of each window that gets its gradient."""
+        ties = stacked == out
+        if self.pad and np.isneginf(out).any():  # a window of −∞ only: its pads tie, but never win
+            h, w = np.shape(x)[2:]
+            inside = _windows(np.ones((1, 1, h, w)), self.pool_h, self.pool_w, self.stride, self.pad, 0.0) > 0
+            ties = ties & inside.transpose(4, 5, 0, 1, 2, 3).reshape(self.pool_h * self.pool_w, 1, 1, *out.shape[2:])
+        winner = _first_true(ties)  # the first maximum of each window
+        nan = np.isnan(out)
+        if nan.any():  # the last NaN of a window that holds one
+            winner = np.where(nan, _first_true(np.isnan(stacked)[::-1])[::-1], winner)
+        return winner
 
     def backward(self, dout):
         self._need_forward(self._cache)
@@ -284,7 +302,7 @@ class Pooling(L.Layer):
         ow = conv_output_size(w, self.pool_w, self.stride, self.pad)
         dout = as_dout(dout, (n, c, oh, ow)).astype(dtype, copy=False)
         if self.mode == "max":
-            shares = np.where(self._first_max, dout, 0.0).astype(dtype, copy=False)
+            shares = np.where(self._winner, dout, 0.0).astype(dtype, copy=False)
         else:
             shares = np.broadcast_to(dout / (self.pool_h * self.pool_w), (self.pool_h * self.pool_w,) + dout.shape)
         shares = shares.reshape(self.pool_h, self.pool_w, n, c, oh, ow)

@@ -14,6 +14,7 @@ import copy
 import numpy as np
 
 from ._checks import as_float_array, check_dict, check_int, check_parameter, check_positive, check_real, check_shape
+from .losses import _sign
 
 
 def l2_penalty(weights, lam):
@@ -35,9 +36,10 @@ def l1_penalty(weights, lam):
 
 
 def l1_grad(w, lam):
-    """λ·sign(w), with sign(0) = 0: the subgradient PyTorch's autograd returns for |w| at 0."""
+    """λ·sign(w), with sign(0) = 0: the subgradient PyTorch's autograd returns for |w| at 0 (and 0
+    at NaN, as it too; see :func:`scratch.losses._sign`)."""
     check_positive(lam, "lam", allow_zero=True)
-    return lam * np.sign(as_float_array(w, "w"))
+    return lam * _sign(as_float_array(w, "w"))
 
 
 def elastic_penalty(weights, l1, l2):
