@@ -250,55 +250,43 @@ def test_average_pooling_at_nan_and_inf(pool, stride, pad):
     same(layer.backward(dout), dx)
 
 
+def same_layer(layer, x, torch_forward, dout):
+    """forward and backward of a scratch layer against ``torch_forward(x, **params)`` by autograd:
+    the output, dx and every parameter's gradient."""
+    out = layer.forward(x)
+    xt, params = leaf(x), {k: leaf(v) for k, v in layer.params.items()}
+    ot = torch_forward(xt, **params)
+    ot.backward(torch.as_tensor(dout))
+    same(out, ot)
+    same(layer.backward(dout), xt.grad)
+    for key, p in params.items():
+        same(layer.grads[key], p.grad)
+
+
 def test_convolution_at_nan_and_inf():
     rng = np.random.default_rng(2)
     x = images_with_specials(rng, (2, 2, 6, 6), share=0.05)
     W, b = rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
     W[0, 0, 0, 0] = 0.0  # 0 · inf = NaN on both sides
-    layer = C.Convolution(W, b, stride=1, pad=1)
-    out = layer.forward(x)
-    dout = rng.normal(size=out.shape)
-    xt, Wt, bt = leaf(x), leaf(W), leaf(b)
-    ot = F.conv2d(xt, Wt, bt, stride=1, padding=1)
-    ot.backward(torch.as_tensor(dout))
-    same(out, ot)
-    same(layer.backward(dout), xt.grad)
-    same(layer.grads["W"], Wt.grad)
-    same(layer.grads["b"], bt.grad)
+    same_layer(C.Convolution(W, b, stride=1, pad=1), x, lambda x, W, b: F.conv2d(x, W, b, stride=1, padding=1),
+               rng.normal(size=(2, 3, 6, 6)))
 
 
 def test_linear_at_nan_and_inf():
     rng = np.random.default_rng(3)
     x = np.stack([SPECIAL[:4], [1.0, 2.0, -1.0, 0.5], [INF, 0.0, 1.0, 1.0]])
-    W, b = rng.normal(size=(4, 3)), rng.normal(size=3)
-    layer = L.Linear(W, b)
-    out = layer.forward(x)
-    dout = rng.normal(size=out.shape)
-    xt, Wt, bt = leaf(x), leaf(W), leaf(b)
-    ot = xt @ Wt + bt
-    ot.backward(torch.as_tensor(dout))
-    same(out, ot)
-    same(layer.backward(dout), xt.grad)
-    same(layer.grads["W"], Wt.grad)
-    same(layer.grads["b"], bt.grad)
+    same_layer(L.Linear(rng.normal(size=(4, 3)), rng.normal(size=3)), x, lambda x, W, b: x @ W + b,
+               rng.normal(size=(3, 3)))
 
 
 def test_batch_norm_at_nan_and_inf():
     x = np.array([[1.0, NAN, 2.0, INF], [3.0, 1.0, -1.0, 0.0], [0.5, 2.0, 4.0, 1.0]])
-    gamma, beta = np.array([1.0, 2.0, 0.5, 1.5]), np.array([0.0, 0.1, -0.2, 0.3])
-    layer = L.BatchNorm1d(gamma.copy(), beta.copy(), momentum=0.9, eps=1e-5)
-    out = layer.forward(x)
-    dout = np.arange(12.0).reshape(3, 4) - 5
-    xt, gt, bt = leaf(x), leaf(gamma), leaf(beta)
+    layer = L.BatchNorm1d(np.array([1.0, 2.0, 0.5, 1.5]), np.array([0.0, 0.1, -0.2, 0.3]), momentum=0.9, eps=1e-5)
     mean, var = torch.zeros(4, dtype=torch.float64), torch.ones(4, dtype=torch.float64)
-    ot = F.batch_norm(xt, mean, var, gt, bt, training=True, momentum=0.1, eps=1e-5)
-    ot.backward(torch.as_tensor(dout))
-    same(out, ot)
+    same_layer(layer, x, lambda x, gamma, beta: F.batch_norm(x, mean, var, gamma, beta, training=True, momentum=0.1,
+                                                                eps=1e-5), np.arange(12.0).reshape(3, 4) - 5)
     same(layer.running_mean, mean)
     same(layer.running_var, var)
-    same(layer.backward(dout), xt.grad)
-    same(layer.grads["gamma"], gt.grad)
-    same(layer.grads["beta"], bt.grad)
 
 
 def test_dropout_multiplies_nan_and_inf_by_the_mask_as_torch():
