@@ -35,9 +35,17 @@ def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: in
     input_size, filter_size = check_int(input_size, "input_size", 1), check_int(filter_size, "filter_size", 1)
     stride, pad = check_int(stride, "stride", 1), check_int(pad, "pad", 0)
     if input_size + 2 * pad < filter_size:
-        raise ValueError(f"the filter ({filter_size}) is larger than the padded input ({input_size} + 2·{pad}): "
-                         "no window fits")
+        raise ValueError(f"filter_size ({filter_size}) is larger than the padded input, input_size + 2·pad = "
+                         f"{input_size} + 2·{pad}: no window fits (a filter that exactly fits gives one position)")
     return (input_size + 2 * pad - filter_size) // stride + 1
+
+
+def _check_fits(x, filter_h: int, filter_w: int, pad: int, window: str) -> None:
+    """The padded images x (N, C, H, W) hold at least one window of filter_h × filter_w (one that
+    exactly fits gives a 1×1 output); ``window`` names it in the error."""
+    if x.shape[2] + 2 * pad < filter_h or x.shape[3] + 2 * pad < filter_w:
+        raise ValueError(f"x{x.shape} is smaller than {window} = {filter_h}×{filter_w}, with pad={pad}: "
+                         f"H + 2·pad must be >= {filter_h} and W + 2·pad >= {filter_w}")
 
 
 def _images(x, name: str = "x") -> np.ndarray:
@@ -70,11 +78,12 @@ def im2col(x, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0, pad_v
     return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * filter_h * filter_w)
 
 
-def _windows(x, filter_h, filter_w, stride, pad, pad_value=0.0) -> np.ndarray:
+def _windows(x, filter_h, filter_w, stride, pad, pad_value=0.0, window="the window filter_h × filter_w") -> np.ndarray:
     """Every window of the padded input, as a view of shape (N, C, OH, OW, FH, FW)."""
     x = _images(x)
     check_real(pad_value, "pad_value")
     filter_h, filter_w, stride, pad = _window(filter_h, filter_w, stride, pad)
+    _check_fits(x, filter_h, filter_w, pad, window)
     oh, ow = conv_output_size(x.shape[2], filter_h, stride, pad), conv_output_size(x.shape[3], filter_w, stride, pad)
     xp = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)], constant_values=pad_value)
     windows = sliding_window_view(xp, (filter_h, filter_w), axis=(2, 3))  # (N, C, H', W', FH, FW), a view
@@ -150,6 +159,7 @@ class Convolution(L.Layer):
         if x.shape[1] != C:
             raise ValueError(f"{type(self).__name__} expects x with {C} channels (W has shape {self.params['W'].shape}), "
                              f"got x{x.shape}")
+        _check_fits(x, FH, FW, self.pad, f"the filters of W{self.params['W'].shape}, FH × FW")
         return x, (conv_output_size(x.shape[2], FH, self.stride, self.pad),
                    conv_output_size(x.shape[3], FW, self.stride, self.pad))
 
@@ -272,7 +282,8 @@ class Pooling(L.Layer):
 
     def forward(self, x):
         fill = -np.inf if self.mode == "max" else 0.0
-        windows = _windows(x, self.pool_h, self.pool_w, self.stride, self.pad, fill)  # (N, C, OH, OW, ph, pw)
+        windows = _windows(x, self.pool_h, self.pool_w, self.stride, self.pad, fill,
+                           "the pool pool_h × pool_w")  # (N, C, OH, OW, ph, pw)
         n, c, oh, ow = windows.shape[:4]
         stacked = windows.transpose(4, 5, 0, 1, 2, 3).reshape(self.pool_h * self.pool_w, n, c, oh, ow)
         self._cache = (np.shape(x), stacked.dtype)

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ._checks import (as_dout, as_float_array, check_dict, check_finite, check_flag, check_int, check_ndim, check_real,
-                      check_shape)
+                      check_shape, is_finite)
 from .activations import sigmoid
 from .layers import Layer, Linear, SoftmaxWithLoss
 
@@ -550,7 +550,7 @@ def clip_grad_norm(grads, max_norm: float, eps: float = 1e-6) -> float:
     if not max_norm > 0:
         raise ValueError(f"max_norm must be a number > 0 (inf: no clipping), got {max_norm}")
     check_real(eps, "eps")
-    if not (np.isfinite(eps) and eps >= 0):
+    if not (is_finite(eps) and eps >= 0):
         raise ValueError(f"eps must be a finite number >= 0, got {eps}")
     arrays = _arrays(grads, in_place=True)
     norms = np.array([np.linalg.norm(np.ravel(g)) for g in arrays])

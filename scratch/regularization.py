@@ -13,7 +13,8 @@ import copy
 
 import numpy as np
 
-from ._checks import as_float_array, check_dict, check_int, check_parameter, check_positive, check_real, check_shape
+from ._checks import (as_float_array, check_dict, check_int, check_parameter, check_positive, check_real, check_shape,
+                      is_finite)
 from .losses import _sign
 
 
@@ -93,7 +94,7 @@ class EarlyStopping:
         """Record one epoch's validation loss; returns True when training should stop."""
         check_real(val_loss, "val_loss")
         check_dict(params, "params")
-        if not np.isfinite(val_loss):
+        if not is_finite(val_loss):
             raise ValueError(f"val_loss must be finite, got {val_loss}")
         self.epoch += 1
         if val_loss < self.best_loss - self.min_delta:
