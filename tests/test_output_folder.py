@@ -411,6 +411,22 @@ def test_an_earlier_output_that_cannot_be_removed_is_found_before_the_run():
     where_modes_apply(check)
 
 
+@pytest.mark.parametrize("locked, message", [("rep", "rep: cannot be read, so what it holds cannot be checked"),
+                                             ("rep/figures", "cannot be used: Permission denied")])
+def test_an_output_that_cannot_be_read_is_one_line_before_the_run(locked, message):
+    def check(folder):
+        write_output(folder / "rep")
+        (folder / locked).chmod(0o000)
+        with pytest.raises(OutputFolderError, match=message) as info:
+            with replacing(folder / "rep", WRITER):
+                raise AssertionError("the block ran")
+        assert "\n" not in str(info.value)
+        (folder / locked).chmod(0o755)
+        assert (folder / "rep" / "figures" / "plot.png").read_text() == "new"
+        assert sorted(p.name for p in folder.iterdir()) == ["rep"]
+    where_modes_apply(check)
+
+
 def test_a_folder_beside_which_nothing_can_be_written_is_refused_before_the_run(tmp_path, capsys):
     """Whatever the modes say (root ignores them), the temporary folder beside DIR is made before
     the run starts: here its name would pass the file system's limit of 255 bytes. The one line on
