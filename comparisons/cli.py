@@ -228,16 +228,15 @@ def cmd_sweep(args) -> int:
 
     try:
         sweep = run_sweep(plan, partial, jobs=args.jobs, progress=progress_bar)
+        write_sweep(sweep, args.out)
     except KeyboardInterrupt:
         print(file=sys.stderr)  # after the progress bar's line
         raise Interrupted(f"{kept()}; run the same command with --resume to continue") from None
+    except outdir.OutputFolderError as exc:
+        raise UsageError(f"{exc}; {kept()}: make the folder usable, then run the same command with --resume") from None
     except OSError as exc:
         raise UsageError(f"sweep: a finished task could not be kept in {partial.path} ({exc.strerror or exc}); "
                          f"{kept()}") from None
-    try:
-        write_sweep(sweep, args.out)
-    except outdir.OutputFolderError as exc:
-        raise UsageError(f"{exc}; {kept()}: make the folder usable, then run the same command with --resume") from None
     partial.remove()
     print(summary_line(sweep))
     for row in sweep["checks"]:

@@ -166,8 +166,12 @@ class Partial:
 
     def _create(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "x", encoding="utf-8") as f:
-            f.write(json.dumps({"sweep": PARTIAL_HEADER, "options": self.plan.options()}) + "\n")
+        self._write("x", [{"sweep": PARTIAL_HEADER, "options": self.plan.options()}])
+
+    def _write(self, mode: str, lines: list) -> None:
+        """Lines of JSON into the file (``mode`` "x": a new file, "a": appended), on disk before this returns."""
+        with open(self.path, mode, encoding="utf-8") as f:
+            f.write("".join(json.dumps(line) + "\n" for line in lines))
             f.flush()
             os.fsync(f.fileno())
 
@@ -210,13 +214,13 @@ class Partial:
                              "to start over")
 
     def add(self, entry: dict) -> None:
-        """Append one finished task, on disk before this returns."""
-        key = (entry["seed"], entry["concept"], entry["dtype"])
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(entry) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        self.done[key] = entry
+        """Append one finished task, on disk before this returns (the file written anew, with every
+        task finished so far, if it was removed meanwhile)."""
+        if not os.path.lexists(self.path):
+            self._create()
+            self._write("a", list(self.done.values()))
+        self._write("a", [entry])
+        self.done[(entry["seed"], entry["concept"], entry["dtype"])] = entry
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)

@@ -171,6 +171,19 @@ def test_an_interrupted_sweep_keeps_its_finished_tasks_and_resumes_where_it_stop
     assert checks_of(out) == uninterrupted
 
 
+def test_a_partial_file_removed_during_the_sweep_is_written_anew_with_every_finished_task(tmp_path, monkeypatch,
+                                                                                         capsys):
+    out = tmp_path / "sweep"
+    seen = []
+
+    def remove_it(done, total, seconds):
+        seen.append(tasks_in(partial_of(out)))
+        partial_of(out).unlink()
+    monkeypatch.setattr(S, "progress_bar", remove_it)
+    assert main(SWEEP + ["--out", str(out)]) == 0
+    assert seen == [[(0, "softmax", "float64")], [(0, "softmax", "float64"), (1, "softmax", "float64")]]
+
+
 def test_a_write_cut_short_is_redone_on_resume(tmp_path, capsys, uninterrupted):
     out = tmp_path / "sweep"
     assert main(SWEEP + ["--out", str(out)]) == 0
