@@ -277,7 +277,8 @@ def cmd_run(args) -> int:
         except IDXError as exc:
             raise UsageError(str(exc)) from None
         except OSError as exc:  # a name too long, a folder that cannot be read
-            raise UsageError(f"--data-dir {shown_path(args.data_dir)}: cannot be read ({exc.strerror or exc})") from None
+            raise UsageError(f"--data-dir {shown_path(args.data_dir)}: cannot be read "
+                             f"({exc.strerror or exc})") from None
     jobs = default_jobs() if args.jobs is None else check_jobs(args.jobs)
     options = RunOptions(seed=args.seed, device=args.device, dtypes=tuple(args.dtype), quick=args.quick,
                          data=args.data, data_dir=args.data_dir)

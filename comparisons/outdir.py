@@ -260,7 +260,8 @@ def check_output_folder(out, option: str = "--out") -> Path:
     if out is None or not str(out).strip():
         raise OutputFolderError(f"{option} must name a folder, got {str(out)!r}")
     if "\0" in str(out):
-        raise OutputFolderError(f"{option} {shown_path(out)}: a path cannot hold the character NUL; nothing was changed")
+        raise OutputFolderError(f"{option} {shown_path(out)}: a path cannot hold the character NUL; "
+                                "nothing was changed")
     shown = shown_path(out)
 
     def refuse(reason: str):
@@ -279,7 +280,8 @@ def _checked(given: Path, refuse) -> Path:
     name_max, path_max = _limits()
     longest = max(given.parts, key=lambda part: len(os.fsencode(part)), default="")
     if len(os.fsencode(longest)) > name_max:
-        refuse(f"a name in it is too long for the file system ({len(os.fsencode(longest)):,} bytes; at most {name_max})")
+        refuse(f"a name in it is too long for the file system ({len(os.fsencode(longest)):,} bytes; "
+               f"at most {name_max})")
     if len(os.fsencode(str(given.absolute()))) >= path_max:
         refuse(f"the path is too long for the file system ({len(os.fsencode(str(given.absolute()))):,} bytes; "
                f"at most {path_max - 1:,})")
@@ -367,8 +369,8 @@ def replacing(out, written_by: str, option: str = "--out") -> Iterator[Path]:
             mark_as_written(tmp, written_by)
         except OSError as exc:
             where = f" ({shown_path(exc.filename)})" if exc.filename else ""
-            raise OutputFolderError(f"{option} {shown_path(out)}: writing the output failed: {exc.strerror or exc}{where}; "
-                                    "the old output was kept") from None
+            raise OutputFolderError(f"{option} {shown_path(out)}: writing the output failed: "
+                                    f"{exc.strerror or exc}{where}; the old output was kept") from None
         _swap_in(tmp, target, option, out)
     finally:
         if tmp.exists():
@@ -422,7 +424,8 @@ def _swap_in(tmp: Path, target: Path, option: str, out) -> None:
                                 f"{exc.strerror or exc}") from None
     try:
         if next(foreign_paths(old), None) is not None:  # written between the check and the rename
-            raise OutputFolderError(f"{option} {shown_path(out)}: something was written into it just now; nothing was changed")
+            raise OutputFolderError(f"{option} {shown_path(out)}: something was written into it just now; "
+                                    "nothing was changed")
         tmp.rename(target)
     except BaseException:
         old.rename(target)

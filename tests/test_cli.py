@@ -105,7 +105,8 @@ def test_usage_errors_exit_2_with_one_line(argv, message, capsys, tmp_path):
     ("a\0b", "a path cannot hold the character NUL"),
     ("file.txt", "is a file, not a folder"),
 ])
-def test_an_output_path_that_cannot_be_used_is_one_line_naming_why(command, out, message, capsys, tmp_path, monkeypatch):
+def test_an_output_path_that_cannot_be_used_is_one_line_naming_why(command, out, message, capsys, tmp_path,
+                                                                    monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "file.txt").write_text("mine")
     (tmp_path / "loop").symlink_to(tmp_path / "pool")

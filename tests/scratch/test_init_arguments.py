@@ -20,7 +20,8 @@ BOUNDARIES = [
     Boundary("uniform bound", lambda v: init.uniform(RNG, (2, 3), v), "bound", interval(0.0, WIDEST)),
     Boundary("xavier_normal gain", lambda v: init.xavier_normal(RNG, (2, 3), v), "gain", FROM_0),
     Boundary("xavier_uniform gain", lambda v: init.xavier_uniform(RNG, (2, 3), v), "gain",
-             Domain(accepted=(0.0, 5e-324, 1.0, WIDEST / np.sqrt(6 / 5) * 0.999), refused=(below(0.0), NAN, INF, WIDEST))),
+             Domain(accepted=(0.0, 5e-324, 1.0, WIDEST / np.sqrt(6 / 5) * 0.999),
+                    refused=(below(0.0), NAN, INF, WIDEST))),
 ]
 
 

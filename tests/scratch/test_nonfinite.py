@@ -316,7 +316,8 @@ def test_recurrent_layers_at_nan_and_inf(kind):
     hs = layer.forward(x)
     dx = layer.backward(dh)[0]
     weights = bridge.recurrent_to_torch(kind, Wx, Wh, b, gates=layer_gates(kind), bh=bh if kind == "gru" else None)
-    module = trec.recurrent(kind, *(torch.as_tensor(weights[n]) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")))
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    module = trec.recurrent(kind, *(torch.as_tensor(weights[n]) for n in names))
     state = (torch.zeros(N, H, dtype=torch.float64),) * (2 if kind == "lstm" else 1)
     out, _, xgrad, _ = trec.run_backward(module, torch.as_tensor(x), state, torch.as_tensor(dh))
     same(hs, out)
