@@ -142,8 +142,8 @@ def check_jobs(jobs: int) -> int:
 
 
 def cmd_list() -> int:
-    for cid, module in registry.concepts().items():
-        print(f"{cid:24s} {module.TITLE}")
+    for cid, concept in registry.concepts().items():
+        print(f"{cid:24s} {concept.title}")
     return EXIT_OK
 
 
@@ -301,7 +301,7 @@ def print_summary(result) -> None:
             errs = [r.max_rel_err for r in ctx.records if r.kind in ("exact", "trained") and isinstance(r.max_rel_err, float)]
             worst = f"{max(errs):.1e}" if errs else "-"
             flag = "" if ok == len(ctx.records) else "  FAILED"
-            print(f"{c.module.ID:24s} {ctx.dtype:8s} {ok:>4d}/{len(ctx.records):<4d} {worst:>12s} "
+            print(f"{c.concept.id:24s} {ctx.dtype:8s} {ok:>4d}/{len(ctx.records):<4d} {worst:>12s} "
                   f"{ctx.timings.get('numpy', 0):8.2f} {ctx.timings.get('torch', 0):8.2f}{flag}")
             for r in ctx.records:
                 if not r.passed:

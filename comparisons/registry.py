@@ -1,21 +1,22 @@
-"""The registry of concepts: adding a concept means adding one module and one line here.
+"""The registry of concepts: adding a concept means adding two files and one line here.
 
-A concept module defines:
+A concept is a lesson and a run, side by side in ``comparisons/concepts/``:
 
-* ``ID`` (stable id used by the CLI, results.json and the report) and ``TITLE``;
-* ``GUIDE``: the study-guide text (Markdown): the math in plain words, Korean terms beside English;
-* ``PAIRS``: the declared pairs it teaches, as (kind, id) of :mod:`comparisons.pairs`: the guide
-  shows each declaration's ``scratch`` object beside its ``torch_ref`` reference;
-* ``CODE`` (optional): other pairs (NumPy object, ``torch_ref`` object) shown side by side, for
-  what is not a declared pair (a whole training step, the lookahead form of Nesterov, …);
-* ``DIFFERENCES``: rows (topic, textbook, PyTorch, check) — each names the check that proves
-  the relation or shows the difference;
-* ``run(ctx)``: the setups, the checks and the figures, given a ``ConceptContext``.
+* ``<name>.md``: the lesson (:mod:`comparisons.lessons`): its id, title, the declared pairs it
+  teaches, other code shown side by side, the differences between the textbook and PyTorch (each
+  naming the check that proves it) as front matter, and the study-guide text;
+* ``<name>.py``: ``run(ctx)``, the set-ups, the checks and the figures, given a
+  :class:`comparisons.context.ConceptContext`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from importlib import import_module
+from typing import Callable
+
+from . import lessons
 
 _MODULES = [
     "activations",
@@ -42,13 +43,37 @@ _MODULES = [
 ]
 
 
-def concepts() -> dict:
-    """All registered concept modules by id, in catalogue order."""
-    mods = [import_module(f"comparisons.concepts.{name}") for name in _MODULES]
-    return {m.ID: m for m in mods}
+@dataclass(frozen=True)
+class Concept:
+    """One concept: its lesson (``<name>.md``) and its run (``<name>.py``'s ``run``)."""
+
+    name: str  # the files' stem: comparisons/concepts/<name>.py and .md
+    lesson: lessons.Lesson
+    run: Callable
+
+    @property
+    def id(self) -> str:
+        return self.lesson.id
+
+    @property
+    def title(self) -> str:
+        """The English title with the Korean term in parentheses, as the report lists it."""
+        return self.lesson.full_title
 
 
-def get(concept_id: str):
+@lru_cache(maxsize=None)
+def _load(name: str) -> Concept:
+    module = import_module(f"comparisons.concepts.{name}")
+    return Concept(name, lessons.load(name), module.run)
+
+
+def concepts() -> dict[str, Concept]:
+    """All registered concepts by id, in catalogue order."""
+    found = [_load(name) for name in _MODULES]
+    return {c.id: c for c in found}
+
+
+def get(concept_id: str) -> Concept:
     all_concepts = concepts()
     if concept_id not in all_concepts:
         raise KeyError(

@@ -34,7 +34,7 @@ def summary_frame(result) -> pd.DataFrame:
     """One row per concept: passed/total per dtype and the largest errors of its exact checks."""
     rows = []
     for c in result.concepts:
-        row = {"concept": c.module.ID, "title": c.module.TITLE}
+        row = {"concept": c.concept.id, "title": c.concept.title}
         for ctx in c.contexts:
             n_ok = sum(r.passed for r in ctx.records)
             row[ctx.dtype] = f"{n_ok}/{len(ctx.records)}" + ("" if n_ok == len(ctx.records) else " FAIL")
@@ -75,13 +75,13 @@ def results_dict(result) -> dict:
     concepts = []
     for c in result.concepts:
         first = c.contexts[0] if c.contexts else None
-        concepts.append({"id": c.module.ID, "title": c.module.TITLE,
+        concepts.append({"id": c.concept.id, "title": c.concept.title,
                          "figures": list(first.figures) if first else [],
                          "tables": list(first.tables) if first else [],
                          "values": {ctx.dtype: dict(ctx.values) for ctx in c.contexts}})
     return {
         "meta": result.meta,
-        "timings": {c.module.ID: {ctx.dtype: ctx.timings for ctx in c.contexts} for c in result.concepts},
+        "timings": {c.concept.id: {ctx.dtype: ctx.timings for ctx in c.contexts} for c in result.concepts},
         "concepts": concepts,
         "checks": [r.to_dict() for r in result.records],
     }
@@ -96,8 +96,8 @@ def write_report(result, folder: Path) -> None:
                                          encoding="utf-8")
     write_table(summary_frame(result), tables, "summary")
     for c in result.concepts:
-        write_table(checks_frame(c.records), tables, f"{c.module.ID}-checks")
+        write_table(checks_frame(c.records), tables, f"{c.concept.id}-checks")
         if c.contexts:
             for name, frame in c.contexts[0].tables.items():
-                write_table(frame, tables, f"{c.module.ID}-{name}")
+                write_table(frame, tables, f"{c.concept.id}-{name}")
     build_site(folder)

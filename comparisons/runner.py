@@ -29,7 +29,7 @@ from .context import ConceptContext, RunOptions
 
 @dataclass
 class ConceptResult:
-    module: object
+    concept: registry.Concept
     contexts: list[ConceptContext] = field(default_factory=list)
 
     @property
@@ -90,36 +90,36 @@ def run_concepts(ids, options: RunOptions, work_dir: Path | None, progress=None,
     ``options.impl`` (a user's module) is run in this process."""
     check_device(options.device)
     configure_torch(options.device)
-    modules = [registry.get(i) for i in ids]
+    concepts = [registry.get(i) for i in ids]
     say = progress or (lambda msg: None)
     started = time.perf_counter()
-    tasks = [(module, dtype, work_dir if (n == 0 and work_dir is not None) else None)
-             for module in modules for n, dtype in enumerate(options.dtypes)]
+    tasks = [(concept, dtype, work_dir if (n == 0 and work_dir is not None) else None)
+             for concept in concepts for n, dtype in enumerate(options.dtypes)]
     if jobs > 1 and options.impl is None and len(tasks) > 1:
         contexts = _run_in_workers(tasks, options, jobs, say)
     else:
         contexts = {}
-        for module, dtype, artifacts_dir in tasks:
-            say(f"[{module.ID}] {dtype} ...")
-            contexts[module.ID, dtype] = _said(run_one(module, options, dtype, artifacts_dir), say)
-    results = [ConceptResult(module, [contexts[module.ID, dtype] for dtype in options.dtypes]) for module in modules]
+        for concept, dtype, artifacts_dir in tasks:
+            say(f"[{concept.id}] {dtype} ...")
+            contexts[concept.id, dtype] = _said(run_one(concept, options, dtype, artifacts_dir), say)
+    results = [ConceptResult(concept, [contexts[concept.id, dtype] for dtype in options.dtypes]) for concept in concepts]
     meta = run_metadata(options, time.perf_counter() - started)
     return RunResult(options, results, meta)
 
 
-def run_one(module, options: RunOptions, dtype: str, artifacts_dir: Path | None) -> ConceptContext:
-    """One concept (its module) in one dtype: its context with the records, tables, figures and
+def run_one(concept, options: RunOptions, dtype: str, artifacts_dir: Path | None) -> ConceptContext:
+    """One concept in one dtype: its context with the records, tables, figures and
     timings.
 
     The global generators (torch's, NumPy's legacy one) are seeded from the run's seed and the
     concept first, so a concept's numbers do not depend on what ran before it in the process."""
-    ctx = ConceptContext(module.ID, options, dtype, artifacts_dir)
-    task_seed = np.random.SeedSequence([options.seed, *map(ord, module.ID)]).generate_state(1)[0]
+    ctx = ConceptContext(concept.id, options, dtype, artifacts_dir)
+    task_seed = np.random.SeedSequence([options.seed, *map(ord, concept.id)]).generate_state(1)[0]
     torch.manual_seed(int(task_seed))
     np.random.seed(int(task_seed))
     t0 = time.perf_counter()
     try:
-        module.run(ctx)
+        concept.run(ctx)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # recorded, and the run goes on
@@ -145,7 +145,7 @@ def _run_in_workers(tasks, options: RunOptions, jobs: int, say) -> dict:
     contexts = {}
     say(f"{len(tasks)} tasks in {jobs} worker processes ...")
     with worker_pool(jobs, options.device) as pool:
-        work = [(module.ID, dtype, artifacts_dir, options) for module, dtype, artifacts_dir in tasks]
+        work = [(concept.id, dtype, artifacts_dir, options) for concept, dtype, artifacts_dir in tasks]
         for concept, dtype, ctx in pool.imap_unordered(_run_task, work):
             contexts[concept, dtype] = _said(ctx, say)
     return contexts

@@ -34,15 +34,14 @@ def test_exact_float64_checks_are_tight(concept_id):
 
 
 def test_concepts_have_guides_and_differences():
-    for cid, module in registry.concepts().items():
-        assert module.ID == cid and module.TITLE and len(module.GUIDE) > 500
-        assert getattr(module, "PAIRS", []) or getattr(module, "CODE", []), f"{cid} shows no code side by side"
-        for row in getattr(module, "DIFFERENCES", []):
-            assert len(row) == 4
+    for cid, concept in registry.concepts().items():
+        lesson = concept.lesson
+        assert concept.id == cid and lesson.title and len(lesson.text) > 500
+        assert lesson.pairs or lesson.code, f"{cid} shows no code side by side"
         ctx = run_concept(cid)
         names = {r.check for r in ctx.records}
-        for topic, _, _, check in getattr(module, "DIFFERENCES", []):
-            assert check in names, f"{cid}: difference {topic!r} names check {check!r}, which the concept never records"
+        for d in lesson.differences:
+            assert d.check in names, f"{cid}: difference {d.topic!r} names check {d.check!r}, which the concept never records"
 
 
 def test_same_seed_same_numbers():

@@ -1,11 +1,12 @@
 """The harness contract: error measures, a raising concept, atomic and deterministic reports."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from comparisons import registry, runner
+from comparisons import lessons, registry, runner
 from comparisons.checks import close, first_mismatch, measure
 from comparisons.context import ConceptContext, RunOptions
 
@@ -105,21 +106,22 @@ def test_a_value_may_be_a_short_list_of_numbers():
         ctx.value("bad", ["a"])
 
 
-class _Boom:
-    ID, TITLE, GUIDE, CODE = "boom", "A concept that raises", "x" * 600, []
+def _concept(cid, run):
+    lesson = lessons.parse(f'+++\nid = "{cid}"\ntitle = "A planted concept"\n+++\n' + "x" * 600, Path(f"{cid}.md"))
+    return registry.Concept(cid, lesson, run)
 
-    @staticmethod
-    def run(ctx):
-        ctx.compare("before the error", 1.0, 1.0)
-        raise ZeroDivisionError("planted")
+
+def _boom(ctx):
+    ctx.compare("before the error", 1.0, 1.0)
+    raise ZeroDivisionError("planted")
 
 
 def test_raising_concept_is_recorded_and_others_go_on(monkeypatch, tmp_path):
     real = registry.concepts()
-    monkeypatch.setattr(registry, "concepts", lambda: {"boom": _Boom, **real})
+    monkeypatch.setattr(registry, "concepts", lambda: {"boom": _concept("boom", _boom), **real})
     result = runner.run_and_write(["boom", "softmax"], RunOptions(), tmp_path / "rep")
     assert not result.passed
-    by_concept = {c.module.ID: c.records for c in result.concepts}
+    by_concept = {c.concept.id: c.records for c in result.concepts}
     assert any("ZeroDivisionError: planted" in r.note for r in by_concept["boom"])
     assert by_concept["boom"][0].passed  # what was recorded before the error is kept
     assert all(r.passed for r in by_concept["softmax"])
@@ -131,13 +133,11 @@ def test_interrupted_run_leaves_previous_report(monkeypatch, tmp_path):
     runner.run_and_write(["softmax"], RunOptions(), out)
     before = (out / "results.json").read_bytes()
 
-    class _Interrupt(_Boom):
-        @staticmethod
-        def run(ctx):
-            raise KeyboardInterrupt
+    def interrupt(ctx):
+        raise KeyboardInterrupt
 
     real = registry.concepts()
-    monkeypatch.setattr(registry, "concepts", lambda: {"interrupt": _Interrupt, **real})
+    monkeypatch.setattr(registry, "concepts", lambda: {"interrupt": _concept("interrupt", interrupt), **real})
     with pytest.raises(KeyboardInterrupt):
         runner.run_and_write(["softmax", "interrupt"], RunOptions(), out)
     assert (out / "results.json").read_bytes() == before

@@ -12,7 +12,7 @@ import pytest
 
 from comparisons import pairs, registry
 from comparisons.glossary import GLOSSARY
-from comparisons.site import SiteError, build_site, split_title
+from comparisons.site import SiteError, build_site
 from comparisons.site.code import declared, pair
 from comparisons.site.numbers import error, sig
 from comparisons.site.text import Facts, GuideError, MathError, Renderer, mathml
@@ -135,8 +135,8 @@ def test_a_run_that_could_not_record_a_name_shows_it_as_not_computed():
 MARKER = re.compile(r"\{\{(figure|table):([^|}]+)")
 
 
-def made_by_run(module, kind):
-    source = Path(module.__file__).read_text(encoding="utf-8")
+def made_by_run(concept, kind):
+    source = (registry.lessons.FOLDER / f"{concept.name}.py").read_text(encoding="utf-8")
     return set(re.findall(rf'ctx\.{kind}\(\s*"([^"]+)"', source))
 
 
@@ -148,20 +148,21 @@ def facts_of_quick_run(cid) -> Facts:
 @pytest.mark.parametrize("cid", list(registry.concepts()))
 def test_every_guide_renders_and_places_every_figure_of_its_run(cid):
     """...and quotes only findings and values its run records (the quick run, cached for the suite)."""
-    module = registry.get(cid)
+    concept = registry.get(cid)
+    text = concept.lesson.text
     Renderer(figure=lambda *a: "<figure></figure>", table=lambda *a: "<table></table>",
-             facts=facts_of_quick_run(cid)).block(module.GUIDE)
-    placed = {kind: {name for k, name in MARKER.findall(module.GUIDE) if k == kind} for kind in ("figure", "table")}
-    assert placed["figure"] <= made_by_run(module, "figure"), "the guide names a figure the run does not make"
-    assert placed["table"] <= made_by_run(module, "table"), "the guide names a table the run does not make"
-    assert made_by_run(module, "figure") <= placed["figure"], "a figure of the run is not placed in the guide"
+             facts=facts_of_quick_run(cid)).block(text)
+    placed = {kind: {name for k, name in MARKER.findall(text) if k == kind} for kind in ("figure", "table")}
+    assert placed["figure"] <= made_by_run(concept, "figure"), "the guide names a figure the run does not make"
+    assert placed["table"] <= made_by_run(concept, "table"), "the guide names a table the run does not make"
+    assert made_by_run(concept, "figure") <= placed["figure"], "a figure of the run is not placed in the guide"
 
 
 @pytest.mark.parametrize("cid", list(registry.concepts()))
 def test_every_code_pair_is_scratch_beside_torch_ref(cid):
-    module = registry.get(cid)
-    listings = [declared(pairs.get(kind, pair_id)) for kind, pair_id in getattr(module, "PAIRS", [])]
-    listings += [pair(numpy_obj, torch_obj) for numpy_obj, torch_obj in getattr(module, "CODE", [])]
+    lesson = registry.get(cid).lesson
+    listings = [declared(pairs.get(kind, pair_id)) for kind, pair_id in lesson.pairs]
+    listings += [pair(numpy_obj, torch_obj) for numpy_obj, torch_obj in lesson.code_objects()]
     assert listings, f"{cid} shows no code side by side"
     for left, right in listings:
         assert left.name.startswith("scratch.") and right.name.startswith("torch_ref.")
@@ -172,10 +173,10 @@ def test_a_concept_shows_a_declared_pair_once():
     import scratch
 
     declared_objects = {(p.scratch_object(scratch), p.reference_object()) for p in pairs.PAIRS.values()}
-    for cid, module in registry.concepts().items():
-        for kind, pair_id in getattr(module, "PAIRS", []):
+    for cid, concept in registry.concepts().items():
+        for kind, pair_id in concept.lesson.pairs:
             pairs.get(kind, pair_id)  # a known pair
-        assert not declared_objects & set(getattr(module, "CODE", [])), cid
+        assert not declared_objects & set(concept.lesson.code_objects()), cid
 
 
 def test_a_code_pair_refuses_torch_library_source():
@@ -189,8 +190,9 @@ def test_a_code_pair_refuses_torch_library_source():
 
 def test_the_study_notes_are_never_called_seeds():
     """"seed" means the random seed only; the Korean source texts are "the study notes"."""
-    for cid, module in registry.concepts().items():
-        text = module.GUIDE + " ".join(" ".join(row[:3]) for row in module.DIFFERENCES)
+    for cid, concept in registry.concepts().items():
+        lesson = concept.lesson
+        text = lesson.text + " ".join(f"{d.topic} {d.textbook} {d.pytorch}" for d in lesson.differences)
         text = re.sub(r"\{\{[^}]*\}\}", "", text)  # figure and table markers name files, not sources
         for m in re.finditer(r"\bseeds?\b|\bseed's\b", text):
             before = text[max(0, m.start() - 8):m.start()]
@@ -199,8 +201,8 @@ def test_the_study_notes_are_never_called_seeds():
 
 def test_every_heading_has_its_korean_term_in_the_glossary():
     terms = {t.korean for t in GLOSSARY} | {t.book for t in GLOSSARY if t.book} | {t.notes for t in GLOSSARY if t.notes}
-    for cid, module in registry.concepts().items():
-        english, korean = split_title(module.TITLE)
+    for cid, concept in registry.concepts().items():
+        korean = concept.lesson.korean
         assert korean, f"{cid}: no Korean term in its title"
         assert all(part.strip() in terms for part in korean.split(",")), f"{cid}: {korean} is not in the glossary"
 

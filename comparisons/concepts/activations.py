@@ -8,74 +8,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.activations
-import scratch.layers
 import torch_ref.activations as tact
 import torch_ref.layers as tlayers
 
 from .. import bridge, pairs, plots
 
-ID = "activations"
-TITLE = "Activation functions (활성화 함수)"
-
-GUIDE = r"""
-An activation function $h$ turns a neuron's total input $a = \sum_i w_i x_i + b$ into its output
-$h(a)$. Without it a network is only linear: three layers with $h(x) = cx$ compute
-$y = c \cdot (c \cdot (c \cdot x)) = c^3 x$, which one layer with weight $c^3$ computes as well
-(the study notes: 선형 함수는 층을 깊게 하는 의미가 없다). The same holds for matrices:
-$x W_1 W_2 W_3$ is $x$ times the single matrix $W_1 W_2 W_3$. So hidden layers need a non-linear $h$.
-
-| name | $h(x)$ | $h'(x)$ |
-|---|---|---|
-| step (계단 함수) | $1$ if $x > 0$ else $0$ | $0$ (undefined at $0$) |
-| identity (항등 함수) | $x$ | $1$ |
-| sigmoid (시그모이드 함수) | $\sigma(x) = \dfrac{1}{1 + e^{-x}}$ | $\sigma(x)\,(1 - \sigma(x)) \le 0.25$ |
-| tanh (tanh 함수) | $\dfrac{e^x - e^{-x}}{e^x + e^{-x}}$ | $1 - \tanh^2 x$ |
-| ReLU (ReLU 함수) | $\max(0, x)$ | $1$ if $x > 0$ else $0$ |
-| Leaky ReLU | $x$ if $x > 0$ else $0.01x$ | $1$ if $x > 0$ else $0.01$ |
-| ELU ($\alpha = 1$) | $x$ if $x > 0$ else $\alpha(e^x - 1)$ | $1$ if $x > 0$ else $\alpha e^x$ |
-| Maxout ($k$ pieces) | $\max_i (x W_i + b_i)$ | routes the gradient to the winning piece |
-
-{{figure:functions|Each activation function $h(x)$ (blue) and its derivative $h'(x)$ (green) for inputs from −6 to 6, as computed by `scratch` (lines) and by PyTorch's autograd (hollow markers). {{finding:every function and derivative agrees on the grid|The two coincide everywhere (largest difference {{value:largest difference on the grid|.1e}})}}; the step function's PyTorch derivative is drawn as the 0 that autograd refuses to compute.}}
-
-Things worth seeing in the figure and the checks:
-
-* {{finding:step: derivative is 0 everywhere|The step function's derivative is 0 wherever it
-  exists}}, so gradient descent gets no signal through it; that is why networks replaced it with
-  the sigmoid. {{finding:step: torch refuses to differentiate|PyTorch's `torch.heaviside` refuses
-  to differentiate at all}}.
-* The sigmoid saturates: for $|x| > 5$ its derivative is below {{value:sigmoid derivative at 5|.4f}}
-  (computed by this run), so gradients vanish (기울기 소실). Its outputs are all positive, so the inputs of the next neuron are all positive
-  and, for one sample, {{finding:all-positive inputs: one sign per weight gradient (NumPy)|every
-  weight gradient $\delta x_i$ of that neuron has the sign of $\delta$}} (checked on
-  {{value:sigmoid-fed neurons}} neurons): the update direction is confined to the all-positive or all-negative orthant, which slows
-  learning. tanh is zero-centred and avoids it.
-* ReLU's derivative at exactly 0 is a convention; PyTorch uses 0, and
-  {{finding:relu'(0) = 0 as torch|so does the implementation under test}}. Leaky ReLU uses
-  its slope there ({{finding:leaky_relu'(0) = slope as torch|on both sides}}). These conventions matter for exact comparisons on inputs such as 0.
-* The sigmoid is written so that it never overflows: with $z = e^{-|x|}$,
-  $\sigma(x) = 1/(1 + z)$ for $x \ge 0$ and $z/(1 + z)$ for $x < 0$
-  ({{finding:sigmoid(−1000) without an overflow|at $x = -1000$ it gives 0 with no warning}}). The
-  textbook form $1/(1 + e^{-x})$ {{finding:textbook sigmoid(−1000): right value after an overflow|gives
-  the right value there too, but only after $\exp(1000)$ overflows to inf with a warning}}.
-* Called without a slope or $\alpha$, Leaky ReLU uses 0.01 and ELU $\alpha = 1$, PyTorch's defaults
-  (`nn.LeakyReLU()`, `nn.ELU()`); a check builds both sides with no arguments
-  ({{finding:leaky_relu at its default = nn.LeakyReLU() (function, derivative, layer forward and backward)|Leaky
-  ReLU agrees}}, {{finding:elu at its default = nn.ELU() (function, derivative, layer forward and backward)|ELU
-  agrees}}).
-* Maxout generalises ReLU (ReLU is the maxout of the pieces $x$ and $0$). PyTorch has no Maxout
-  module; a PyTorch user writes it as one `nn.Linear(in, k·out)` and `amax` over the pieces.
-"""
-
-PAIRS = [("function", "sigmoid"), ("function", "relu-grad"), ("layer", "sigmoid"), ("function", "step")]
-
-CODE = [(scratch.layers.Maxout, tact.Maxout)]
-
-DIFFERENCES = [
-    ("ReLU′(0)", "undefined; often 0 or 1", "0 (`threshold_backward`: $x > 0$)", "relu'(0) = 0 as torch"),
-    ("step function", "$h' = 0$ (undefined at 0)", "`torch.heaviside` has no autograd formula", "step: torch refuses to differentiate"),
-    ("Maxout", "a layer of its own", "no module: `nn.Linear(in, k·out)` + `amax`", "maxout forward"),
-]
 
 FUNCTIONS = ("identity", "sigmoid", "tanh", "relu", "leaky-relu", "elu")  # the declared pairs compared here
 

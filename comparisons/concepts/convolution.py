@@ -7,8 +7,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.conv
-import scratch.networks
 import torch_ref.conv as tconv
 import torch_ref.layers as tlayers
 import torch_ref.losses as tloss
@@ -17,123 +15,6 @@ from .. import bridge, data, pairs, plots
 from ..checks import batchnorm_term_scales
 from ..pairs._drivers import Run
 from ..training import AccuracyTracker, Architecture, compare_params, record_accuracies, train_pair
-
-ID = "convolution"
-TITLE = "Convolutional networks (합성곱 신경망)"
-
-GUIDE = r"""
-A fully connected layer (완전연결 계층) flattens an image into one long vector and forgets its
-shape: pixels next to each other are as unrelated to it as pixels far apart. A **convolution layer**
-(합성곱 계층) keeps the shape (N, C, H, W): each output value looks only at a small window of the
-input, its **receptive field** (수용 영역), and the same small filter (필터, or kernel) slides over
-every position. That **weight sharing** is why a 5×5 filter on one channel has 25 weights (+1 bias)
-whatever the image size, where a fully connected layer from 28×28 pixels to 24×24×30 outputs would
-need 784·17,280 of them. The study notes name CNNs as the next model family after the fully
-connected nets; this page follows the book's chapter 7.
-
-**The operation.** In deep learning, "convolution" is cross-correlation: the filter is *not*
-flipped. With filters $W$ of shape (FN, C, FH, FW), bias $b$ (FN,), stride $S$ and zero padding $P$:
-
-$$
-\text{out}[n, f, i, j] = b_f + \sum_{c=1}^{C} \sum_{p=1}^{FH} \sum_{q=1}^{FW} x_{\text{pad}}[n, c, iS + p, jS + q]\; W[f, c, p, q]
-$$
-
-(indices from 0 for $i, j$). The signal-processing convolution flips the kernel ($W[f, c, FH - 1 - p, FW - 1 - q]$);
-`nn.Conv2d` and the book both cross-correlate, and a flipped kernel is one of the mistakes
-`verify` recognises.
-
-**Output size** (출력 크기). Along each axis the window fits
-
-$$
-OH = \frac{H + 2P - FH}{S} + 1, \qquad OW = \frac{W + 2P - FW}{S} + 1
-$$
-
-times (rounded down where it does not divide: PyTorch drops the last partial window). The book's
-examples (the study notes give no numbers for CNNs): a 4×4 input with a 3×3 filter, padding 1 and
-stride 1 keeps 4×4; a 7×7 input with a 3×3 filter and stride 2 gives 3×3; a 28×31 input with
-padding 2, stride 3 and a 5×5 filter gives 10×11; and the book's MNIST layer, 28×28 with 5×5
-filters and no padding, gives 24×24, which 2×2 pooling with stride 2 halves to 12×12. The table
-below is computed by `scratch.conv.conv_output_size` and checked against the shape `nn.Conv2d`
-returns.
-
-{{table:output-sizes|Output sizes of the book's examples, from the formula and from nn.Conv2d.}}
-
-**im2col** (the book's trick). Lay every window out as one row: an input (N, C, H, W) becomes a
-matrix of N·OH·OW rows and C·FH·FW columns, the filters a matrix of C·FH·FW rows and FN columns,
-and the whole convolution is one matrix product:
-
-$$
-\text{out} = \operatorname{im2col}(x)\; W_{\text{col}}^\top + b, \qquad W_{\text{col}} = W.\text{reshape}(FN, C\cdot FH\cdot FW).
-$$
-
-Its backward pass is a product too, then `col2im`, which must **add** what overlapping windows
-send back to one pixel (a pixel under $k$ windows receives $k$ gradients):
-
-$$
-db = \textstyle\sum_{\text{rows}} \text{dout}, \qquad dW = (\text{dout}^\top \operatorname{im2col}(x)).\text{reshape}(W), \qquad dx = \operatorname{col2im}(\text{dout}\; W_{\text{col}}).
-$$
-
-PyTorch's `F.unfold` is im2col with the windows as columns instead of rows. The exact relation,
-checked value for value on every shape of the grid:
-
-$$
-\operatorname{im2col}(x) = \operatorname{unfold}(x).\text{transpose}(1, 2).\text{reshape}(N \cdot OH \cdot OW,\ C \cdot FH \cdot FW),
-$$
-
-and `col2im` is `F.fold` under the same transposition. Beside the im2col layer, `ConvolutionLoops`
-slides the window by hand, one output position at a time; both forms are checked.
-
-**Pooling** (풀링) takes the maximum (or the mean) of each window, channel by channel, with no
-weights. Max pooling's backward sends the gradient to the element that was the maximum. With
-**ties** (two equal maxima in a window) a rule is needed. Ours: the first maximum in row-major
-(p, q) order gets the whole gradient, as `np.argmax` (the book's choice) picks it. PyTorch's CPU
-kernel scans the window in the same order and replaces its candidate only when a later element is
-strictly greater, so it keeps the first maximum too. The check feeds images of the integers 0–2,
-whose windows are full of ties (the tie table counts them), and compares dx element by element;
-the outcomes table gives the largest difference, and the figure shows both sides on a constant
-image. Padding differs by kind: max pooling pads with $-\infty$, average pooling with 0, counting
-the pads (`count_include_pad=True`). The book's `Pooling` defaults to stride 1, PyTorch's to the
-pool size.
-
-{{table:ties|Windows holding a tie (two or more equal maxima), per pool shape, on the images of integers 0–2.}}
-
-{{figure:ties|Max-pool ties on a constant 4×4 image, 2×2 pools with stride 2: the gradient each element receives, NumPy left, PyTorch right.}}
-
-**BatchNorm2d** normalises each channel over (N, H, W): every pixel of a channel is one sample of
-its statistics, so the running variance is made unbiased with N·H·W values. It is
-`BatchNorm1d` on the rows of $x$ transposed to (N·H·W, C).
-
-**The book's SimpleConvNet**: conv – ReLU – pool – affine – ReLU – affine – softmax, with the
-filters W1 of shape (FN, C, FH, FW) in `params` beside the affine weights. On MNIST (the full run)
-it is the book's: 30 filters of 5×5, pool 2×2, 100 hidden units; on the 8×8 digits of the quick run,
-16 filters of 3×3 with padding 1. Adam with learning rate 0.002 and batches of 100 on both sides,
-from shared He-initialised weights (the book's `weight_init_std=0.01` trains more slowly). The
-gradient is checked three ways first (backprop, numerical, autograd, on a small net of 4 filters),
-at a point drawn so that no pre-activation lies within $3 \cdot 10^{-4}$ of ReLU's kink and no
-pooling window's maximum within that of its runner-up: a central difference ($h = 10^{-5}$) across
-a kink measures neither side's slope. Then every training step is compared in lockstep, and in float64 the free-running runs too. The
-outcomes table gives what this run measured: the largest differences of every group of checks,
-the number of steps and the test accuracy each side reached.
-
-{{table:outcomes|What this run measured.}}
-
-{{figure:filters|The first layer's filters (the book's Fig. 7-24): the shared start, then NumPy's and PyTorch's after training.}}
-
-{{figure:feature-maps|One test digit and the first layer's feature maps after training (after ReLU), NumPy above, PyTorch below.}}
-
-{{figure:accuracy|Train and test accuracy per epoch (NumPy line, PyTorch markers) and the training loss at every step.}}
-
-**The cost of each form**: one forward and backward pass (dx, dW, db) of the book's layer
-(100 images of 1×28×28, 30 filters of 5×5) with plain loops, with im2col and with `nn.Conv2d`,
-one CPU thread each. The table gives each time and its ratio to `nn.Conv2d`'s; timings depend on
-the machine and are never a check (`python -m comparisons bench` measures them in both dtypes).
-
-{{figure:timing|Forward + backward time of the book's layer, median of repeated runs.}}
-
-{{table:timing|The same numbers, and each relative to nn.Conv2d.}}
-"""
-
-PAIRS = [("function", "im2col"), ("layer", "conv2d"), ("layer", "max-pool"), ("network", "simple-convnet")]
 
 
 # (pool_h, pool_w, stride, pad): the book's 2×2/2, overlapping windows, padding, non-square
@@ -147,19 +28,6 @@ GRADCHECK_SIDE = 12
 IM2COL_RELATION = "im2col = unfold(x).transpose(1, 2).reshape(N·OH·OW, C·FH·FW)"
 COL2IM_RELATION = "col2im = fold(col.reshape(N, OH·OW, C·FH·FW).transpose(1, 2))"
 FIRST = "x 2×3×7×9, W 4×3×3×2, stride 2, pad 1"  # the grid's second case (see pairs._drivers.CONV_CASES)
-DIFFERENCES = [
-    ("im2col layout", "the book's `im2col`: one window per **row**, (N·OH·OW, C·FH·FW)",
-     "`F.unfold`: one window per **column**, (N, C·FH·FW, OH·OW)",
-     f"{IM2COL_RELATION}: columns, x 2×3×7×9, W 3×2, stride 2, pad 1"),
-    ("convolution", "cross-correlation (no flip), as in the book", "`nn.Conv2d`: cross-correlation",
-     f"Convolution (im2col): forward, {FIRST}"),
-    ("max-pool ties", "`np.argmax`: the first maximum in row-major order gets the gradient",
-     "CPU kernel: the first maximum too", "max pooling with ties: dx"),
-    ("pooling stride default", "the book's `Pooling`: stride 1", "`nn.MaxPool2d`: stride = kernel size",
-     "max pooling 2×2, stride 2, pad 0: forward"),
-    ("BatchNorm2d momentum", "the book's 0.9 (weight of the old value)", "`momentum=0.1` (weight of the new value)",
-     "BatchNorm2d: running_var after two steps"),
-]
 
 
 def run(ctx):

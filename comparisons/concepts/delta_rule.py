@@ -6,76 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import scratch.delta_rule
 import torch_ref.delta_rule as tdelta
 
 from .. import data, plots
 from ..lockstep import lockstep_history
 from ..training import free_running
 
-ID = "delta-rule"
-TITLE = "The delta rule: single-layer networks, SGD vs batch vs mini-batch (델타 규칙)"
-
-GUIDE = r"""
-The study notes train a single-layer network (단층 신경망) on four samples: inputs $[0,0,1]$,
-$[0,1,1]$, $[1,0,1]$, $[1,1,1]$ (the third input is always 1 and plays the bias) with targets
-$D = [0, 0, 1, 1]$ (the answer is the first input). One neuron, $y = \sigma(W x)$, with $W$ of shape
-$(1, 3)$ drawn from $U(-1, 1)$.
-
-**The delta rule.** For a sample with target $d$ and weighted input $v = Wx$, the error is
-$e = d - y$ and
-
-$$
-\delta = \sigma'(v)\, e = y (1 - y)(d - y), \qquad \Delta W = \alpha\, \delta\, x, \qquad \alpha = 0.9.
-$$
-
-This is not a separate learning law: it is gradient descent on $\tfrac12 (d - y)^2$. Since
-$\frac{\partial}{\partial W} \tfrac12 (d - y)^2 = -(d - y)\, \sigma'(v)\, x$, the step
-$W - \alpha\, \partial L / \partial W$ is exactly $W + \alpha \delta x$. So a PyTorch user writes
-`nn.Linear(3, 1, bias=False)`, `nn.Sigmoid()`, the loss 0.5·MSE and `optim.SGD(lr=0.9)`, and the
-weights agree after every update (the checks compare all of them).
-
-Three schedules of updates per epoch (에폭):
-
-* **SGD** (확률적 경사 하강법): update after every sample, 4 updates per epoch;
-* **batch**: average $\Delta W$ over all 4 samples, one update per epoch;
-* **mini-batch** of 2: average $\Delta W$ over each pair, 2 updates per epoch.
-
-{{figure:loss|The mean of $\tfrac12 (d - y)^2$ over the four samples after every epoch, for the three schedules; NumPy solid, PyTorch dashed on top of it.}}
-
-The study notes' mini-batch code keeps its accumulator `dWsum` across batches: it is set to zero
-once per epoch, not once per batch, so the second batch's update also contains the first batch's
-$\Delta W$. The implementation here resets it for every batch, which is the mini-batch rule (and
-what PyTorch does with `zero_grad()` before every step).
-
-The study notes run 10,000 epochs; this run does {{value:epochs}} (the report has a time budget,
-and every update is compared on both sides). By then the outputs of SGD are within
-{{value:SGD: largest output error|.3f}} of the targets, batch's within {{value:batch: largest output error|.3f}}
-and mini-batch's within {{value:mini-batch of 2: largest output error|.3f}}:
-{{finding:SGD: outputs approach D = [0, 0, 1, 1]|all three learn the rule}}. The loss after the
-last epoch is {{value:SGD: final loss|.2e}} for SGD, {{value:batch: final loss|.2e}} for batch and
-{{value:mini-batch of 2: final loss|.2e}} for mini-batch: {{finding:SGD has the lowest loss after the same epochs|SGD
-is ahead per epoch, because it makes 4 times as many updates}}.
-
-{{table:final-outputs|The outputs of the trained networks for the four inputs, with the targets.}}
-
-{{figure:time|The time each schedule took on each side in this run. The problem is tiny, so the fixed cost of every call dominates.}}
-
-**XOR.** With $D = [0, 1, 1, 0]$ (exclusive or) no line through the input square separates the ones
-from the zeros, so a single layer cannot fit it: {{finding:XOR: a single layer cannot fit it|after
-{{value:epochs}} epochs its outputs for the four inputs are {{value:XOR: outputs}}, against the
-targets 0, 1, 1, 0}}.
-A hidden layer fixes this (`xor-mlp`).
-"""
-
-CODE = [(scratch.delta_rule.delta, tdelta.half_squared_error), (scratch.delta_rule.epoch, tdelta.train)]
-
-DIFFERENCES = [
-    ("learning rule", "$\\Delta W = \\alpha\\, y(1 - y)(d - y)\\, x$ (delta rule)", "`optim.SGD(lr=α)` on 0.5·MSE",
-     "SGD: lockstep weights after the epoch"),
-    ("the study notes' mini-batch", "accumulator reset once per epoch", "`zero_grad()` before every step",
-     "mini-batch of 2: lockstep weights after the epoch"),
-]
 
 VARIANTS = {"SGD": ("sgd", 1), "batch": ("batch", 4), "mini-batch of 2": ("minibatch", 2)}
 

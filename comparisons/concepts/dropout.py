@@ -13,68 +13,6 @@ from .. import data, plots
 from ..outcomes import quote_accuracies, quote_gap
 from ..training import AccuracyTracker, record_accuracies, compare_params, overfitting_setup, train_pair
 
-ID = "dropout"
-TITLE = "Dropout (드롭아웃)"
-
-GUIDE = r"""
-Dropout (드롭아웃) fights overfitting by switching off a random subset of hidden units at every
-training step: each unit is dropped with probability $p$, so the network cannot rely on any one
-unit and in effect trains an ensemble of thinned networks that share their weights. At test time
-every unit is used.
-
-**Inverted dropout** (PyTorch's `nn.Dropout`, and `scratch.layers.Dropout`): in training
-$\text{out} = x \odot m / (1 - p)$ with $m \sim \text{Bernoulli}(1 - p)$; in evaluation
-$\text{out} = x$. Dividing by $1 - p$ keeps the expected output equal to $x$, so nothing changes at
-test time. Backward: $dx = \text{dout} \odot m / (1 - p)$.
-
-Three conventions meet here:
-
-* PyTorch's `p` is the probability to **drop**; CS231n's `p` is the probability to **keep**;
-* the book scales at **test** time instead (train: $x \odot m$; test: $x (1 - p)$), which gives the
-  same expected activations but different numbers in both phases;
-* `model.train()` / `model.eval()` switch the mode; forgetting `eval()` before testing is a
-  classic bug (the tests plant the opposite one: scaling at evaluation time).
-
-**Checking randomness.** The two libraries draw different random numbers, so an exact check needs
-one shared mask: PyTorch's `nn.Dropout` decides it, forward hooks record it, and the NumPy layer is
-given the same one; then outputs and gradients agree to rounding. NumPy's *own* masks are checked
-statistically: over 200,000 units the keep rate is $1 - p$ within five standard errors, and the
-mean output equals the mean input. Built with no arguments, both layers drop half the
-units ($p = 0.5$, PyTorch's default), which one check confirms with a shared mask.
-
-The experiment is the book's overfitting set-up (300 images, six hidden layers of 100, SGD with
-learning rate 0.01, batch 100) with a drop ratio of 0.2, against the same network without dropout.
-This run trained {{value:epochs}} epochs on {{value:training images}} images of {{value:pixels}}
-pixels (the book: 301 epochs on MNIST; `--quick` trains 150 on the 8×8 digits).
-
-{{figure:accuracy|Train and test accuracy without dropout and with a drop ratio of 0.2, measured every {{value:accuracy taken every}} epoch(s). NumPy as lines, PyTorch (with the masks it drew, shared with NumPy) as markers on them.}}
-
-{{table:final-accuracy|Train and test accuracy after the last epoch, with and without dropout.}}
-
-**What this run shows.** Without dropout, {{finding:without dropout: train accuracy reaches 1|training
-accuracy reaches 1.0}}; after {{value:epochs}} epochs it is {{value:without dropout: train accuracy}}
-against a test accuracy of {{value:without dropout: test accuracy}}, a gap of
-{{value:without dropout: gap}}. With dropout 0.2 training accuracy ends at
-{{value:dropout 0.2: train accuracy}} and test accuracy at {{value:dropout 0.2: test accuracy}}:
-{{finding:dropout narrows the train − test gap|dropout narrows the gap from
-{{value:without dropout: gap}} to {{value:dropout 0.2: gap}}}}. The price is speed:
-{{finding:dropout keeps the training loss higher (it trains thinned networks)|the training loss
-stays higher with dropout ({{value:dropout 0.2: training loss}} against
-{{value:without dropout: training loss}}, in evaluation mode)}}, because every step trains a
-thinned network, so after the same number of epochs {{finding:dropout's test accuracy is lower
-after the same epochs|its test accuracy is still below the unregularised network's
-({{value:dropout 0.2: test accuracy}} against {{value:without dropout: test accuracy}}): dropout
-buys a smaller gap, not (yet) a better test score}}.
-"""
-
-PAIRS = [("layer", "dropout")]
-
-DIFFERENCES = [
-    ("meaning of p", "CS231n: the keep probability", "the drop probability", "dropout forward with torch's mask"),
-    ("scaling", "the book: $\\times (1 - p)$ at test time", "inverted: $\\div (1 - p)$ in training, identity in eval",
-     "dropout in eval mode is the identity"),
-    ("randomness", "NumPy's own generator", "torch's generator: the mask is shared for the exact check", "dropout forward with torch's mask"),
-]
 
 P = 0.2
 

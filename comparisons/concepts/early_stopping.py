@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.regularization
 import torch_ref.early_stopping as tes
 import torch_ref.networks as tnet
 
@@ -17,47 +16,6 @@ from ..lockstep import Lockstep, load_into
 from ..training import (Setup, flat, free_running, he_params, in_float64, lockstep_step,
                         torch_loss_and_gradients)
 
-ID = "early-stopping"
-TITLE = "Early stopping (조기 종료)"
-
-GUIDE = r"""
-Training longer keeps lowering the training loss, but past some epoch the validation loss, on
-images the network never trains on, stops improving: from there on the network learns the
-training set by heart (overfitting, 오버피팅) instead of what generalises. **Early stopping**
-(조기 종료) watches the validation loss after every epoch and stops once it has not improved for
-`patience` epochs in a row (by more than `min_delta`), then **restores the weights of the best
-epoch**, not the last ones, which are already `patience` epochs past it.
-
-Set-up: 300 training images and a separate validation split of 150 (never trained on, 검증
-데이터), a {{value:input width}} → 100 → 10 ReLU network, SGD with learning rate 0.3 and batches of 100, patience 10,
-at most 300 epochs. The validation loss is measured in evaluation mode after each epoch.
-
-{{figure:validation-loss|The validation loss after every epoch, NumPy line and PyTorch markers, with the best epoch (whose weights are restored) and the epoch where training stopped.}}
-
-In this run the validation loss is lowest after epoch {{value:best epoch}}, at
-{{value:lowest validation loss}}; {{finding:training stopped before the last epoch|training
-stopped after epoch {{value:stopped epoch}}}}, when {{value:patience}} epochs in a row had not improved on it.
-By then the validation loss had risen to {{value:validation loss at the stop}}, {{value:rise after the best epoch|.1%}}
-above its lowest (the highest after the best epoch: {{value:highest after the best epoch|.1%}} above). The restored
-weights are those of epoch {{value:best epoch}}.
-
-{{table:validation-loss|The validation loss per epoch on both sides.}}
-
-PyTorch has no early-stopping class (the libraries built on it do); a PyTorch user writes the loop:
-keep `copy.deepcopy(model.state_dict())` of the best epoch and `load_state_dict` it at the end.
-`scratch.regularization.EarlyStopping` does the same with the NumPy parameters. The checks: every
-training step in lockstep (from torch's weights before it); the validation loss after every epoch
-at torch's weights; NumPy's `EarlyStopping`, fed torch's validation losses and weights, stops at the
-same epoch, picks the same best epoch and restores that epoch's weights. In float64 the two sides
-also train on their own (free-running) and stop at the same epoch with the same weights.
-"""
-
-CODE = [(scratch.regularization.EarlyStopping, tes.train_with_early_stopping)]
-
-DIFFERENCES = [
-    ("the tool", "`EarlyStopping(patience, min_delta)`", "no class: a loop with `state_dict` copies", "both sides stop at the same epoch"),
-    ("the weights kept", "the best epoch's", "the best epoch's (`load_state_dict`)", "restored weights = torch's best weights"),
-]
 
 PATIENCE, MAX_EPOCHS, LR = 10, 300, 0.3
 

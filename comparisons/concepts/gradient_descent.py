@@ -5,69 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import scratch.gradients
 import torch_ref.gradients as tgrad
 
 from .. import plots
 from ..lockstep import lockstep_history
 from ..training import free_running
-
-ID = "gradient-descent"
-TITLE = "Gradient descent (경사 하강법)"
-
-GUIDE = r"""
-Gradient descent (경사 하강법) moves the parameters a little against the gradient, again and
-again:
-
-$$
-x \leftarrow x - \eta \, \nabla f(x)
-$$
-
-$\eta$ is the **learning rate** (학습률), a hyperparameter (하이퍼파라미터) chosen by hand. Near
-a minimum the gradient shrinks, so the steps shrink by themselves. The sign of the derivative says
-which way the minimum lies (the study notes: at $x = 1$ or $2$ move left, at $-2$ or $-\tfrac12$
-move right), its size how steep the slope is.
-
-The study notes' first set-up: $f(x) = (x - 1)^2 / 10$ from $x = 10$ with $\eta = 1$, 100 steps.
-Since $f'(x) = (x - 1)/5$, each step multiplies the distance to the minimum by
-$1 - \eta / 5 = 0.8$, so after 100 steps $x - 1 = 9 \cdot 0.8^{100} \approx 1.8 \times 10^{-9}$.
-
-{{figure:path-1d|Gradient descent on $f(x) = (x - 1)^2/10$ from $x = 10$ with learning rate 1: every step of `scratch` (line with dots) and of `torch.optim.SGD` (crosses) on the curve. The steps shrink by the factor 0.8 as the slope flattens.}}
-
-The book's two-variable set-up: $f(x_0, x_1) = x_0^2 + x_1^2$ from $(-3, 4)$ with $\eta = 0.1$, 100
-steps. The gradient is $(2x_0, 2x_1)$, so each step multiplies $x$ by $1 - 2\eta = 0.8$; the book
-prints $(-6.1 \times 10^{-10}, 8.1 \times 10^{-10})$, this run ends at
-({{value:lr 0.1: x0|.2e}}, {{value:lr 0.1: x1|.2e}}).
-
-{{figure:path-contours|The first 20 steps on $x_0^2 + x_1^2$ from $(-3, 4)$ with learning rate 0.1, over the contour lines of $f$: a straight line into the minimum, both sides on the same points.}}
-
-**A learning rate too large or too small.** With $\eta = 10$ the factor is $1 - 2\eta = -19$: every
-step overshoots and lands farther away, and {{finding:lr 10 diverges|$x$ explodes}}: the book
-prints about $(-2.6 \times 10^{13}, 1.3 \times 10^{12})$ (the exact value depends on how the
-gradient is computed), this run ends at ({{value:lr 10: x0|.2e}}, {{value:lr 10: x1|.2e}}) after
-100 steps. With $\eta = 10^{-10}$ the factor is $1 - 2 \times 10^{-10}$ and
-{{finding:lr 1e-10 barely moves|$x$ hardly moves}}: the book prints $(-2.99999994, 3.99999992)$, this
-run ({{value:lr 1e-10: x0|.9f}}, {{value:lr 1e-10: x1|.9f}}). In between, the factor $1 - 2\eta$ decides everything: it shrinks
-$x$ for $0 < \eta < 1$ (fastest at $\eta = 0.5$, where it is 0 and one step lands on the minimum),
-it flips the sign every step for $\eta > 0.5$, and it grows $x$ for $\eta > 1$.
-
-{{figure:lr-sweep|Twenty steps on $x_0^2 + x_1^2$ from $(-3, 4)$ at eight learning rates, one panel each: $x_0$ and $x_1$ after every step, `scratch` as lines and PyTorch as markers on them. The title of each panel gives the factor $1 - 2\eta$ by which every step multiplies $x$.}}
-
-{{table:lr-sweep|The factor per step and $f$ after 20 steps on both sides, for every learning rate of the figure.}}
-
-PyTorch's `torch.optim.SGD` without momentum does exactly this update,
-$p \leftarrow p - \text{lr} \cdot \nabla p$, so the two paths agree step by step (the book computes
-$\nabla f$ numerically; here both sides use the exact gradient, and the numerical variant is
-checked separately, since it is a different computation).
-"""
-
-CODE = [(scratch.gradients.gradient_descent, tgrad.gradient_descent)]
-
-DIFFERENCES = [
-    ("gradient", "the book uses `numerical_gradient`", "autograd", "book form with numerical gradient (x0²+x1², lr 0.1)"),
-    ("update", "$x \\leftarrow x - \\eta \\nabla f$", "`optim.SGD(lr)`: $p \\leftarrow p - \\text{lr} \\cdot \\nabla p$ (the same)",
-     "x0²+x1² from (-3,4), lr 0.1: lockstep x after the step"),
-]
 
 
 def f_1d(x):

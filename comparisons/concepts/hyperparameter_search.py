@@ -7,64 +7,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.search
 import torch_ref.networks as tnet
 
 from .. import data, plots
 from ..lockstep import Lockstep
 from ..training import AccuracyTracker, record_accuracies, flat, free_running, he_params, train_pair
 
-ID = "hyperparameter-search"
-TITLE = "Random hyperparameter search (하이퍼파라미터 최적화)"
-
-GUIDE = r"""
-Hyperparameters (하이퍼파라미터), such as the learning rate, the weight decay and the sizes of the
-layers, are not learned by gradient descent; they are chosen by trying. Three rules from the book
-and CS231n:
-
-* **Never tune on the test set.** Hold out part of the *training* data as a validation set
-  (검증 데이터) and pick the hyperparameters that do best on it; the test set is used once, at the
-  end. Here: 500 training images, 20% (100) held out for validation.
-* **Sample in log space.** The learning rate and the decay matter by orders of magnitude, so the
-  book samples their exponents: $\text{lr} = 10^{U(-6, -2)}$, weight decay $= 10^{U(-8, -4)}$.
-* **Random, not grid.** With the same budget, random search tries a different value of every
-  hyperparameter in every trial; a grid repeats the same few values of each (Bergstra and Bengio).
-
-Then narrow: keep the ranges spanned by the best trials and sample again. Each trial is short (the
-book: 50 epochs), enough to rank, not to finish.
-
-{{figure:scatter|Every trial's learning rate and weight decay, coloured by its validation accuracy (the same on both sides); circles: the first round, triangles: the narrowed second round.}}
-
-{{figure:best-curves|Validation accuracy per epoch of the six best trials (NumPy line, PyTorch dashed on it), with NumPy's training accuracy in grey.}}
-
-{{table:best-trials|The best trials with their hyperparameters and validation accuracy on both sides.}}
-
-Every trial here is trained on both sides from the same initial weights and batches (SGD, the
-book's network of six hidden layers of 100, weight decay on the weights only); the checks compare
-each trial's validation accuracy and final parameters, and check that the same seed samples the
-same trials. This run: {{value:first-round trials}} + {{value:narrowed trials}} trials of
-{{value:epochs}} epochs on images of {{value:pixels}} pixels. The book runs 100 trials of 50 epochs
-on MNIST; with both sides trained and compared at every step, 100 trials would take ten times the
-report's whole time budget, so the full run keeps the book's 50 epochs per trial and samples fewer
-trials (`--quick`: the same number of trials, of 20 epochs on the 8×8 digits).
-
-**What this run shows.** The best trial reaches a validation accuracy of {{value:best validation accuracy}}
-with learning rate {{value:best lr|.1e}} and weight decay {{value:best weight decay|.1e}};
-{{finding:the best trial uses a larger learning rate than the median trial|its learning rate is larger
-than the median trial's ({{value:median lr of round 1|.1e}})}}: in {{value:epochs}} epochs, small
-learning rates barely move. The best {{value:trials kept}} trials of the first round span learning
-rates $10^{ {{value:narrowed lr from|.2f}} }$ … $10^{ {{value:narrowed lr to|.2f}} }$ and weight
-decays $10^{ {{value:narrowed weight decay from|.2f}} }$ … $10^{ {{value:narrowed weight decay to|.2f}} }$:
-the ranges of the second round. (The book finds learning rates of about 0.001 to 0.01 and weight
-decays of $10^{-8}$ to $10^{-6}$ best.)
-"""
-
-CODE = [(scratch.search.sample_trials, tnet.weight_decay_groups), (scratch.search.narrow, tnet.train_step)]
-
-DIFFERENCES = [
-    ("weight decay", "$\\frac{\\lambda}{2} \\sum \\|W\\|^2$ in the loss, weights only", "`SGD(weight_decay)` on a weights-only group",
-     "every trial: validation accuracy per epoch"),
-]
 
 RANGES = {"lr": (-6.0, -2.0), "weight_decay": (-8.0, -4.0)}
 

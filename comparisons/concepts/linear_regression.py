@@ -5,72 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-import scratch.linear_regression
 import torch_ref.linear_regression as tlin
 
 from .. import data, plots
 from ..lockstep import lockstep_history
 from ..training import free_running
 
-ID = "linear-regression"
-TITLE = "Linear regression by gradient descent (선형 회귀)"
-
-GUIDE = r"""
-A line $f(x; a, b) = ax + b$ has two **parameters** (매개변수) $a$ and $b$; $x$ is the input.
-Learning means moving $a$ and $b$ from a guess (the study notes start at $a = -2$, $b = -1$) toward
-the target function's $a^* = 2$, $b^* = 1$, using data $y = 2x + 1 + 0.3 \cdot \text{noise}$. Think in
-parameter space: the loss is a function of $(a, b)$, and the data are constants.
-
-With the **squared error** over a batch of $n$ points (what `nn.MSELoss` computes) and the errors
-$e_i = a x_i + b - y_i$,
-
-$$
-J(a, b) = \frac1n \sum_i e_i^2, \qquad \frac{\partial J}{\partial a} = \frac2n \sum_i e_i x_i, \qquad \frac{\partial J}{\partial b} = \frac2n \sum_i e_i,
-$$
-
-and gradient descent updates $a \leftarrow a - \eta\, \partial J / \partial a$ and
-$b \leftarrow b - \eta\, \partial J / \partial b$. $J$ is a convex bowl over $(a, b)$, so it has one
-minimum, and every small enough learning rate reaches it.
-
-{{figure:contours|The mean squared error over the plane of $(a, b)$ (contour lines) and the paths of the three schedules from the start $(-2, -1)$ (dot) toward the target $(2, 1)$ (star). NumPy solid, PyTorch dashed on top of it.}}
-
-Three ways to walk the same bowl (the same as in the `minibatch` concept):
-
-* **per-sample SGD** (확률적 경사 하강법): one point per update, in a shuffled order each epoch;
-  the study notes' set-up: 100 points, $\eta = 0.001$, 1000 epochs (100,000 updates);
-* **full batch**: all points per update (here $\eta = 0.1$, 100 updates);
-* **mini-batch** of 10 (here $\eta = 0.01$, 30 epochs = 300 updates).
-
-This run trains per-sample SGD for {{value:per-sample SGD epochs}} epochs ({{value:per-sample SGD updates}}
-updates; `--quick`: 30). The study notes' 1000 epochs would spend a fifth of the report's time
-budget on updates past convergence: here $a$ and $b$ end
-{{value:per-sample SGD: distance to least squares|.2g}} (the larger of the two differences) from the
-least-squares fit, and {{finding:per-sample SGD ends near a* = 2, b* = 1|near $a^* = 2$, $b^* = 1$}}
-($a =$ {{value:per-sample SGD: a|.4f}}, $b =$ {{value:per-sample SGD: b|.4f}}). Full batch ends at
-$a =$ {{value:full batch: a|.5f}}, $b =$ {{value:full batch: b|.5f}}:
-{{finding:full batch reaches the least-squares line|the least-squares line itself
-($a =$ {{value:least squares: a|.5f}}, $b =$ {{value:least squares: b|.5f}})}}. Both sides read the
-same shuffled order, so $a$ and $b$ can be compared after *every* update.
-
-{{figure:parameters|$a$ and $b$ after every update of each schedule (dotted: $a^* = 2$ and $b^* = 1$). NumPy as lines, PyTorch as markers; {{finding:every fit agrees with PyTorch at every update|they coincide}}.}}
-
-{{figure:fit|The data and the line each schedule ends with; PyTorch's lines (dashed) lie on NumPy's.}}
-
-{{table:final-parameters|$a$ and $b$ at the end of each schedule, on both sides.}}
-
-Squared against absolute error: the study notes point out that the square is sensitive to outliers
-(아웃라이어) while $|e|$ has no derivative at 0; the `losses` concept fits both to data with one
-outlier.
-"""
-
-CODE = [(scratch.linear_regression.fit, tlin.fit), (scratch.linear_regression.squared_error_and_grads, tlin.fit)]
-
-DIFFERENCES = [
-    ("the model", "$ax + b$ with scalars $a$, $b$", "`nn.Linear(1, 1)`: weight (1, 1) = $a$, bias (1,) = $b$",
-     "per-sample SGD: lockstep a after the update"),
-    ("the loss", "$J = \\frac1n \\sum e^2$ (some texts $\\tfrac12 \\sum e^2$)", "`nn.MSELoss()` = mean of $e^2$",
-     "per-sample SGD: lockstep loss before the update"),
-]
 
 A_STAR, B_STAR, A0, B0 = 2.0, 1.0, -2.0, -1.0
 

@@ -13,65 +13,10 @@ from .. import data, pairs, plots
 from ..lockstep import Lockstep
 from ..training import compare_params, flat, free_running, he_params, train_pair
 
-ID = "lr-schedules"
-TITLE = "Learning-rate schedules (학습률 감소)"
-
-GUIDE = r"""
-A large learning rate makes fast progress early; near a minimum it makes the parameters bounce
-around it. Decaying $\eta$ over time gets both (학습률 감소). Three classic schedules, as functions
-of the epoch $t = 0, 1, 2, \dots$:
-
-| schedule | $\eta_t$ | PyTorch |
-|---|---|---|
-| step decay | $\eta_0 \gamma^{\lfloor t/s \rfloor}$ (halve every 5 epochs; ×0.1 every 20) | `StepLR(step_size=s, gamma=γ)` |
-| exponential decay | $\eta_0 e^{-kt}$ | `ExponentialLR(gamma=e^(−k))` |
-| 1/t decay | $\eta_0 / (1 + kt)$ | no built-in: `LambdaLR(lambda t: 1/(1 + k·t))` |
-
-{{figure:lr-curves|The learning rate of each schedule per epoch: NumPy's schedule as lines, `torch.optim.lr_scheduler`'s as markers on them.}}
-
-**Where PyTorch steps a scheduler.** `scheduler.step()` is called once per epoch, *after* the
-optimizer steps of that epoch (calling it before `optimizer.step()` skips the first value, and
-PyTorch warns). The first epoch therefore runs with $\eta_0$, the second with $\eta_1$, and so on:
-exactly the NumPy loop that sets `opt.lr = schedule(epoch)` at the start of every epoch.
-`ExponentialLR` multiplies by $\gamma$ at every step rather than evaluating $e^{-kt}$, so the two
-agree to rounding, not bit for bit ({{finding:exponential decay = η₀e^(−kt) in closed form|largest
-difference from the closed form over {{value:epochs}} epochs: {{value:exponential decay vs closed form|.1e}}}}).
-
-**Schedules and momentum.** Under a constant $\eta$ the textbook momentum $v \leftarrow \mu v - \eta g$
-and PyTorch's $b \leftarrow \mu b + g$, $p \leftarrow p - \eta b$ are the same rule ($v = -\eta b$).
-Under a schedule they are not: $v$ stores past gradients already multiplied by the $\eta$ of their
-step, while PyTorch multiplies the whole buffer by the current $\eta$. After $\eta$ halves, PyTorch's
-step shrinks at once; the textbook one keeps the momentum built at the old $\eta$. The checks show
-{{finding:textbook momentum before the first decay: lockstep parameters after the step|them equal
-until the first decay}}, {{finding:textbook momentum parts from torch's at the first step after the first decay|parting
-at the first step after it (in lockstep)}}, and
-{{finding:textbook momentum under a schedule = torch SGD(momentum) with b × η_old/η_new at each decay: lockstep parameters after the step|prove
-the exact relation}}: the textbook rule is PyTorch's with the buffer multiplied by
-$\eta_\text{old}/\eta_\text{new}$ whenever $\eta$ changes. AdamW's decoupled decay
-$p \leftarrow p(1 - \eta\lambda)$ also follows the schedule, because it uses the current $\eta$
-({{finding:AdamW's decay follows the schedule (p ← p(1 − η_t λ)): lockstep parameters after the step|checked
-at every step}}).
-
-{{table:lr-per-epoch|The learning rate per epoch on both sides.}}
-
-The trained comparisons use the digits network (64→50→10, ReLU) on 500 training images, batches of
-50 in a shared shuffled order, {{value:epochs}} epochs, SGD from $\eta_0 = 0.2$.
-
-{{figure:loss-curves|The training loss at every step under each schedule: NumPy line, PyTorch markers; {{finding:every schedule's loss agrees at every step|they coincide}}.}}
-"""
-
-PAIRS = [("schedule", "step-decay"), ("schedule", "exponential-decay"), ("schedule", "inverse-time-decay")]
 
 MOMENTUM_RELATION = "textbook momentum under a schedule = torch SGD(momentum) with b × η_old/η_new at each decay"
 MOMENTUM_RELATION_CHECK = f"{MOMENTUM_RELATION}: lockstep parameters after the step"  # recorded by train_pair
 
-DIFFERENCES = [
-    ("exponential decay", "$\\eta_0 e^{-kt}$ evaluated directly", "`ExponentialLR`: $\\eta \\leftarrow \\gamma \\eta$ each epoch, $\\gamma = e^{-k}$",
-     "exponential k=0.1: lr per epoch"),
-    ("1/t decay", "$\\eta_0 / (1 + kt)$", "no scheduler: `LambdaLR` with the factor $1/(1 + kt)$", "1/t k=0.2: lr per epoch"),
-    ("momentum under a schedule", "$v$ carries the $\\eta$ of past steps", "$b$ has no $\\eta$; the current $\\eta$ scales it",
-     MOMENTUM_RELATION_CHECK),
-]
 
 EPOCHS = 30
 LR0 = 0.2

@@ -9,72 +9,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.networks
-import scratch.optim
 import torch_ref.networks as tnet
 
 from .. import bridge, data, plots
 from ..training import compare_params, he_params, train_pair
 
-ID = "minibatch"
-TITLE = "Batch, stochastic and mini-batch gradient descent (미니배치 학습)"
-
-GUIDE = r"""
-The loss a network minimises is a mean over the training set. How many samples go into each
-gradient is a trade-off:
-
-* **batch gradient descent**: the whole training set per update; the exact gradient, one update
-  per epoch, slow per update and memory-hungry;
-* **stochastic gradient descent** (SGD, 확률적 경사 하강법): one sample per update; cheap and
-  noisy, and the noise can even help escape poor regions;
-* **mini-batch** (미니배치 학습): a few dozen to a few hundred samples. The gradient of a random
-  subset is an unbiased estimate of the full one, and a batch is a matrix, so the work runs on
-  optimised BLAS kernels. This is what everyone uses.
-
-This run: {{value:updates}} updates of each variant on {{value:training images}} images of
-{{value:pixels}} pixels (the full batch is all of them at every update, so the report's time budget
-keeps both numbers small).
-
-{{figure:loss|The training loss of the three variants against the number of updates (left) and against the seconds they took in this run (right); NumPy solid, PyTorch dashed.}}
-
-**Two ways to draw mini-batches.** The book draws each batch with
-`np.random.choice(train_size, batch_size)`: independent draws *with replacement*, so in one
-epoch's worth of draws ($n$ samples) only about
-
-$$
-1 - \Big(1 - \frac1n\Big)^n \approx 1 - \frac1e \approx 63.2\%
-$$
-
-of the samples are seen, some of them twice. PyTorch's `DataLoader(shuffle=True)` instead shuffles
-once per epoch and cuts the permutation into batches: every sample exactly once per epoch. Both are
-valid; the checks train both ways on both sides from the same index lists, and measure the 63.2%.
-
-**Why batches are fast** (배치 처리). Processing 100 images as one 100×64 matrix costs far less
-than 100 separate vector products: the per-call overhead (Python, dispatch, memory traffic) is paid
-once, and the matrix product uses the CPU's vector units. The timing table measures one full
-training step (forward, backward, update) per batch size on both sides and divides by the batch
-size. PyTorch pays a larger fixed cost per call (autograd's graph, the optimizer's bookkeeping). In
-this run a step on a batch of {{value:smallest batch}} took {{value:torch / NumPy at the smallest batch|.2f}}
-times as long in PyTorch as in NumPy ({{finding:NumPy is faster on the smallest batch|NumPy is faster on
-tiny batches}}), and on a batch of {{value:largest batch}} {{value:torch / NumPy at the largest batch|.2f}}
-times, where both are bound by the same matrix products; per sample, NumPy's step costs
-{{value:NumPy µs/sample at the smallest batch|.1f}} µs at the smallest batch and
-{{value:NumPy µs/sample at the largest batch|.2f}} µs at the largest. Timings are reported, never
-asserted.
-
-{{figure:time-per-sample|Microseconds per sample of one training step (forward, backward, update) of the 64→50→10 network against the batch size, log-log, NumPy and PyTorch.}}
-
-{{table:time-per-sample|The numbers of the figure.}}
-"""
-
-PAIRS = [("optimizer", "sgd")]
-
-CODE = [(scratch.networks.MultiLayerNet.gradient, tnet.train_step)]
-
-DIFFERENCES = [
-    ("drawing batches", "`np.random.choice(n, batch)`: with replacement", "`DataLoader(shuffle=True)`: a permutation per epoch",
-     "sampled with replacement: fraction seen in one epoch ≈ 1 − 1/e"),
-]
 
 BATCH_SIZES = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
 

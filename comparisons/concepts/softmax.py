@@ -6,71 +6,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-import scratch.activations
 import torch_ref.activations as tact
 
 from .. import plots
 
-ID = "softmax"
-TITLE = "Softmax and its overflow (소프트맥스 함수)"
-
-GUIDE = r"""
-The softmax turns a vector of scores into probabilities:
-
-$$
-y_k = \frac{\exp(a_k)}{\sum_{i=1}^{n} \exp(a_i)}
-$$
-
-Every $y_k$ is in $(0, 1)$ and they sum to 1, so the output can be read as a probability (확률)
-per class. It is the usual output function of a classifier; a regression network uses the
-identity instead. The book's example: the scores $a = [0.3, 2.9, 4.0]$ give
-$\exp(a)$ = [{{value:exp(a)|.2f}}], which sum to {{value:sum of exp(a)|.2f}}, so $y$ =
-[{{value:softmax(a)|.3f}}] ({{finding:book example: softmax([0.3, 2.9, 4.0]) = [0.018, 0.245, 0.737] to 3 decimals|the
-book's numbers, on both sides}}). The largest score gets the largest probability, but not all of it.
-
-{{figure:probabilities|The softmax of the scores [0.3, 2.9, 4.0] (left) and of [1010, 1000, 990] (right), NumPy and PyTorch side by side. The second is computed with the max-shift; {{finding:naive softmax overflows to nan|without it the naive formula gives nan}}.}}
-
-**Overflow (오버플로).** exp grows fast: $\exp(1010)$ is far beyond the largest float64
-(about $1.8 \times 10^{308}$), so the naive formula computes $\infty / \infty = \text{nan}$ for
-the study notes' example $a = [1010, 1000, 990]$.
-
-**The cure.** Multiplying numerator and denominator by the same constant $C$ changes nothing:
-
-$$
-y_k = \frac{C \exp(a_k)}{\sum_i C \exp(a_i)} = \frac{\exp(a_k + \log C)}{\sum_i \exp(a_i + \log C)} = \frac{\exp(a_k + C')}{\sum_i \exp(a_i + C')}
-$$
-
-so any $C'$ may be added to every input. Taking $C' = -\max(a)$ makes every exponent $\le 0$:
-nothing overflows, and the largest term is exactly 1, so the denominator is at least 1. The checks
-confirm both facts: {{finding:naive softmax overflows to nan|the naive form gives nan}}, the shifted
-one gives [{{value:shifted softmax of [1010, 1000, 990]|.5g}}] ({{finding:shifted softmax sums to
-1|summing to 1}}, {{finding:softmax([1010, 1000, 990]) shifted|as `torch.softmax` does}}), and
-{{finding:adding a constant leaves softmax unchanged|adding any constant leaves the output
-unchanged}} (five constants from −1000 to 1000, bit for bit).
-
-{{table:overflow|Softmax of [1010, 1000, 990]: the naive formula, the shifted one and PyTorch's.}}
-
-**Backward.** With $y = \operatorname{softmax}(a)$ the Jacobian is
-$\partial y_i / \partial a_j = y_i (\delta_{ij} - y_j)$; the vector-Jacobian product that
-backpropagation needs is one line with no matrix:
-
-$$
-\frac{\partial L}{\partial a} = y \odot \Big(\frac{\partial L}{\partial y} - \sum_j \frac{\partial L}{\partial y_j}\, y_j\Big)
-$$
-
-Softmax preserves order (it is monotone), so at inference a classifier may skip it and take the
-argmax of the scores directly.
-"""
-
-PAIRS = [("function", "softmax")]
-
-CODE = [(scratch.activations.softmax_backward, tact.forward_backward)]
-
-DIFFERENCES = [
-    ("overflow", "$\\exp(a) / \\sum \\exp(a)$ as written overflows", "`torch.softmax` subtracts the max internally",
-     "softmax([1010, 1000, 990]) shifted"),
-    ("naive form", "nan for large inputs", "never nan", "naive softmax overflows to nan"),
-]
 
 BOOK_EXAMPLE = [0.3, 2.9, 4.0]  # the book's scores
 OVERFLOW_EXAMPLE = [1010.0, 1000.0, 990.0]  # the study notes' overflow example

@@ -4,55 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-import scratch.delta_rule
 import torch_ref.delta_rule as tdelta
 
 from .. import data, plots
 from ..lockstep import lockstep_history
 from ..training import free_running
-
-ID = "xor-mlp"
-TITLE = "A hidden layer solves XOR (다층 퍼셉트론)"
-
-GUIDE = r"""
-XOR's ones ($[0,1]$ and $[1,0]$) and zeros ($[0,0]$ and $[1,1]$) sit on opposite corners of the
-square: no single line separates them, which is why the single-layer network of `delta-rule`
-fails. A hidden layer (은닉층) maps the inputs into a new space where they *are* separable (for
-example one hidden unit learns OR, another AND, and the output learns "OR and not AND"); the book
-builds XOR this way from gates, as a multi-layer perceptron (다층 퍼셉트론).
-
-The network: 3 inputs ($x_1$, $x_2$ and the constant 1 as bias) → 4 sigmoid hidden units → 1
-sigmoid output, no separate biases, trained by per-sample SGD on $\tfrac12 (d - y)^2$ with
-$\alpha = 0.9$. Backpropagation by hand is the delta rule applied twice:
-
-$$
-\delta_2 = y (1 - y)(d - y), \qquad \delta_1 = h \odot (1 - h) \odot (W_2^\top \delta_2),
-$$
-
-$$
-W_2 \leftarrow W_2 + \alpha\, \delta_2 h^\top, \qquad W_1 \leftarrow W_1 + \alpha\, \delta_1 x^\top,
-$$
-
-where $\delta_2$ is the output's delta and $\delta_1$ the error sent back through $W_2$. On the
-PyTorch side autograd finds the same gradients; the weights are compared after every epoch.
-
-{{figure:decision-surface|The trained network's output over the input square, computed by NumPy (left) and by PyTorch (middle), with the 0.5 contour in black and the four samples (circles: target 1, squares: target 0); right, the loss per epoch (NumPy line, PyTorch markers).}}
-
-After {{value:epochs}} epochs (the study notes train 10,000; every epoch here is compared on both
-sides, within the report's time budget) this run's outputs for $[0,0], [0,1], [1,0], [1,1]$ are
-{{value:this run's outputs}}: {{finding:this run solves XOR|every output within 0.2 of its target,
-high in two opposite corners of the square and low in the other two}}. Whether a 3 → 4 → 1 net gets
-there depends on where it starts: {{finding:XOR is solved from most initialisations (every output within 0.2 of its target)|from
-{{value:initialisations solved}} of {{value:initialisations}} random starts it does}}; the others
-stop in a local minimum with an output stuck between 0 and 1 (the check's note lists them).
-"""
-
-CODE = [(scratch.delta_rule.train_two_layer, tdelta.train_two_layer)]
-
-DIFFERENCES = [
-    ("backpropagation", "$\\delta_1 = h \\odot (1 - h) \\odot W_2^\\top \\delta_2$ written by hand",
-     "autograd through `nn.Sequential`", "XOR MLP: lockstep W1 after the epoch"),
-]
 
 
 def run(ctx):

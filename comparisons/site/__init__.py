@@ -10,7 +10,7 @@
     reports/style.css
 
 The run's numbers come from ``results.json``, ``tables/*.csv`` and ``figures/*.png``; the text
-(``GUIDE``, ``CODE``, ``DIFFERENCES``) from the concept modules. So the pages can be rebuilt
+from the lessons (``comparisons/concepts/<name>.md``). So the pages can be rebuilt
 without running anything: ``python -m comparisons.site reports``. Math is MathML made here, code
 is highlighted here: the pages need no JavaScript and no network, and open from ``file://``.
 """
@@ -21,7 +21,7 @@ import json
 import re
 import struct
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -59,7 +59,7 @@ class ConceptRun:
     checks: list[dict]
     figures: list[str]  # file names in figures/, e.g. losses-loss-curves.png
     tables: list[str]  # names, e.g. seed-examples for tables/losses-seed-examples.csv
-    module: object = None
+    lesson: object = None  # comparisons.lessons.Lesson; None for a concept this checkout does not know
     values: dict | None = None  # dtype → {name: value} (``ctx.value``); None in a results.json from before them
 
     def facts(self) -> Facts:
@@ -110,7 +110,7 @@ def load_results(folder: Path) -> dict:
 
 
 def concept_runs(folder: Path, results: dict) -> list[ConceptRun]:
-    """The concepts of the report in run order, with their modules."""
+    """The concepts of the report in run order, with their lessons."""
     from .. import registry
 
     known = registry.concepts()
@@ -119,7 +119,7 @@ def concept_runs(folder: Path, results: dict) -> list[ConceptRun]:
         ids = list(dict.fromkeys(c["concept"] for c in results["checks"]))
         figures = sorted(p.name for p in (folder / "figures").glob("*.png"))
         tables = sorted(p.stem for p in (folder / "tables").glob("*.csv"))
-        listed = [{"id": i, "title": known[i].TITLE if i in known else i,
+        listed = [{"id": i, "title": known[i].title if i in known else i,
                    "figures": [f for f in figures if f.startswith(f"{i}-")],
                    "tables": [t[len(i) + 1:] for t in tables if t.startswith(f"{i}-") and t != f"{i}-checks"]}
                   for i in ids]
@@ -127,7 +127,8 @@ def concept_runs(folder: Path, results: dict) -> list[ConceptRun]:
     for entry in listed:
         cid = entry["id"]
         runs.append(ConceptRun(cid, entry.get("title", cid), [c for c in results["checks"] if c["concept"] == cid],
-                               list(entry.get("figures", [])), list(entry.get("tables", [])), known.get(cid),
+                               list(entry.get("figures", [])), list(entry.get("tables", [])),
+                               known[cid].lesson if cid in known else None,
                                entry.get("values")))
     return runs
 
@@ -249,7 +250,7 @@ def _matrix(site: Site) -> list[dict]:
 
 def _concept_page(site: Site, index: int) -> None:
     c = site.concepts[index]
-    module = c.module
+    lesson = c.lesson
     english, korean = split_title(c.title)
     figure_numbers: dict[str, int] = {}
 
@@ -273,7 +274,7 @@ def _concept_page(site: Site, index: int) -> None:
                 f"</figcaption>{frame_html(frame)}</figure>")
 
     render = Renderer(figure=figure, table=table, facts=c.facts())
-    guide = render.block(textwrap.dedent(getattr(module, "GUIDE", "")).strip()) if module else ""
+    guide = render.block(lesson.text) if lesson else ""
 
     more_figures = [render.figure(f[len(c.id) + 1:-4], render.figure_count + 1, "")
                     for f in c.figures if f[len(c.id) + 1:-4] not in render.placed.figures]
@@ -287,10 +288,10 @@ def _concept_page(site: Site, index: int) -> None:
             more_tables.append({"name": name, "html": frame_html(frame), "rows": len(frame)})
 
     pairs = []
-    for kind, pair_id in getattr(module, "PAIRS", []) if module else []:
+    for kind, pair_id in lesson.pairs if lesson else []:
         left, right = code.declared(declared_pairs.get(kind, pair_id))
         pairs.append({"numpy": left, "torch": right, "kind": kind, "id": pair_id})
-    for numpy_obj, torch_obj in getattr(module, "CODE", []) if module else []:
+    for numpy_obj, torch_obj in lesson.code_objects() if lesson else []:
         left, right = code.pair(numpy_obj, torch_obj)
         pairs.append({"numpy": left, "torch": right, "kind": None, "id": None})
 
@@ -298,7 +299,7 @@ def _concept_page(site: Site, index: int) -> None:
     for x in c.checks:
         by_check.setdefault(x["check"], x)
     differences = []
-    for topic, textbook, pytorch, check in getattr(module, "DIFFERENCES", []) if module else []:
+    for topic, textbook, pytorch, check in (astuple(d) for d in lesson.differences) if lesson else []:
         x = by_check.get(check)
         differences.append({"topic": render.inline(topic), "textbook": render.inline(textbook),
                             "pytorch": render.inline(pytorch), "check": check, "record": x})

@@ -1,7 +1,7 @@
 """The guide's text as HTML: Markdown, with LaTeX math turned into MathML and figures and tables
 placed where the text names them.
 
-A concept's ``GUIDE`` is Markdown with three additions:
+A concept's lesson (``concepts/<name>.md``) is Markdown with three additions:
 
 * ``$…$`` inline math and ``$$…$$`` display math, in LaTeX. ``latex2mathml`` turns them into
   MathML when the site is built, so the pages need no JavaScript and no network. ``\\$`` is a
