@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from . import registry
@@ -27,6 +28,13 @@ class UsageError(Exception):
 
 class Interrupted(Exception):
     """Ctrl-C, with the one line that says what was kept."""
+
+
+class WorkerLost(Exception):
+    """A worker process ended without its result, with the one line that says what was kept (exit 1)."""
+
+
+WORKER_LOST = "a worker process ended without its result (killed, or out of memory?)"
 
 
 SEED_MAX = 2**63 - 1  # NumPy's default_rng takes no negative seed, torch.manual_seed none from 2**64; an int64
@@ -132,6 +140,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted (Ctrl-C); no output folder was changed", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except WorkerLost as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenProcessPool:
+        print(f"error: {WORKER_LOST}; no output folder was changed", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def check_jobs(jobs: int) -> int:
@@ -232,6 +246,9 @@ def cmd_sweep(args) -> int:
     except KeyboardInterrupt:
         print(file=sys.stderr)  # after the progress bar's line
         raise Interrupted(f"{kept()}; run the same command with --resume to continue") from None
+    except BrokenProcessPool:
+        print(file=sys.stderr)
+        raise WorkerLost(f"{WORKER_LOST}; {kept()}; run the same command with --resume to continue") from None
     except outdir.OutputFolderError as exc:
         raise UsageError(f"{exc}; {kept()}: make the folder usable, then run the same command with --resume") from None
     except OSError as exc:

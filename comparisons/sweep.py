@@ -241,7 +241,7 @@ def run_sweep(plan: Plan, partial: Partial, jobs: int = 2, progress=None) -> dic
     each to ``partial`` as it finishes; return the sweep dict over all of them. The quick set-ups by
     default (the 8×8 digits, shortened runs); ``plan.full``: the report's full-length set-ups on MNIST.
     An OSError while keeping a task propagates (the tasks before it are kept)."""
-    from .runner import configure_torch, worker_pool
+    from .runner import configure_torch, in_workers, worker_pool
 
     started = time.perf_counter()
     resumed = sum(task in partial.done for task in plan.tasks())
@@ -256,7 +256,7 @@ def run_sweep(plan: Plan, partial: Partial, jobs: int = 2, progress=None) -> dic
             bar(len(partial.done), total, entry["seconds"])
     else:
         with worker_pool(jobs, plan.device) as pool:
-            for entry in pool.imap_unordered(_run_task, todo):
+            for entry in in_workers(pool, _run_task, todo):
                 partial.add(entry)
                 bar(len(partial.done), total, entry["seconds"])
     by_seed: dict[int, list[dict]] = {seed: [] for seed in plan.seeds}

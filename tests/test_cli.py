@@ -10,7 +10,7 @@ import pytest
 from comparisons import registry
 from comparisons.cli import main
 
-from .conftest import interrupted_command
+from .conftest import exit_at_once, interrupted_command
 
 
 def test_list(capsys):
@@ -184,3 +184,21 @@ def test_run_on_cuda(tmp_path):
                  "--out", str(tmp_path / "gpu")]) == 0
     results = json.loads((tmp_path / "gpu" / "results.json").read_text())
     assert all(r["device"].startswith("cuda") for r in results["checks"])
+
+
+def test_a_worker_that_dies_is_one_line_and_exit_1_with_the_old_report_intact(tmp_path, monkeypatch, capsys):
+    """A worker killed (by the out-of-memory killer, say) ends the run with one line, not a
+    traceback and not a hang; the report folder is as it was."""
+    import comparisons.runner as runner
+
+    out = tmp_path / "rep"
+    assert main(["run", "softmax", "--out", str(out)]) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    monkeypatch.setattr(runner, "_run_task", exit_at_once)
+    assert main(["run", "softmax", "losses", "--jobs", "2", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == "error: a worker process ended without its result (killed, or out of memory?); " \
+                  "no output folder was changed"
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]

@@ -11,7 +11,7 @@ from comparisons.cli import main
 from comparisons import sweep as S
 from comparisons.sweep import MAX_SEEDS, aggregate, parse_seeds
 
-from .conftest import interrupted_command
+from .conftest import exit_at_once, interrupted_command
 
 
 @pytest.mark.parametrize("spec, seeds", [("0-3", [0, 1, 2, 3]), ("5", [5]), ("0,5,7-9", [0, 5, 7, 8, 9]),
@@ -282,3 +282,13 @@ def test_ctrl_c_in_a_sweep_with_workers_exits_130_with_one_line_and_keeps_the_fi
     last = err.strip().splitlines()[-1]
     assert last.startswith("interrupted: ") and "--resume" in last
     assert len(tasks_in(partial_of(out))) >= 2 and not out.exists()
+
+
+def test_a_worker_that_dies_is_one_line_and_exit_1_with_the_finished_tasks_kept(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "sweep"
+    monkeypatch.setattr(S, "_run_task", exit_at_once)
+    assert main(["sweep", "softmax", "--seeds", "0-3", "--jobs", "2", "--out", str(out)]) == 1
+    err = one_line(capsys)
+    assert err.startswith("error: a worker process ended without its result (killed, or out of memory?); "
+                          "0 of 8 finished tasks are kept in") and err.endswith("--resume to continue")
+    assert partial_of(out).exists() and not out.exists()
