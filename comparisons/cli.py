@@ -1,7 +1,8 @@
-"""Command line: ``python -m comparisons list | run``.
+"""Command line: ``python -m comparisons list | run | verify | bench | sweep``.
 
 Exit status: 0 when every check passed, 1 when any check failed, 2 for a usage error (unknown
-concept, bad option, unusable device) with a one-line reason on stderr.
+concept, bad option, unusable device or output folder) with a one-line reason on stderr, 130 when
+interrupted (Ctrl-C), with one line saying what was kept.
 """
 
 from __future__ import annotations
@@ -9,17 +10,31 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from . import registry
 from .context import DTYPES, RunOptions
 from .runner import print_progress, run_and_write
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_JOBS = 64
+MAX_REPEATS = 100_000
 
 
 class UsageError(Exception):
     pass
+
+
+class Interrupted(Exception):
+    """Ctrl-C, with the one line that says what was kept."""
+
+
+class WorkerLost(Exception):
+    """A worker process ended without its result, with the one line that says what was kept (exit 1)."""
+
+
+WORKER_LOST = "a worker process ended without its result (killed, or out of memory?)"
 
 
 SEED_MAX = 2**63 - 1  # NumPy's default_rng takes no negative seed, torch.manual_seed none from 2**64; an int64
@@ -96,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the report's full-length set-ups on MNIST (default: the quick set-ups, as the tests)")
     sweep.add_argument("--out", default="reports/sweep",
                        help="output folder (default reports/sweep); replaced only when new, empty or an earlier output")
+    sweep.add_argument("--resume", action="store_true",
+                       help="continue an interrupted sweep with the same options: the tasks it finished, kept in "
+                            ".OUT.partial.jsonl beside the folder, are not run again")
     return parser
 
 
@@ -116,6 +134,25 @@ def main(argv=None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Interrupted as exc:
+        print(f"interrupted: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("interrupted (Ctrl-C); no output folder was changed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except WorkerLost as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenProcessPool:
+        print(f"error: {WORKER_LOST}; no output folder was changed", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def check_jobs(jobs: int) -> int:
+    """``--jobs``: worker processes, from 1 to :data:`MAX_JOBS`."""
+    if not 1 <= jobs <= MAX_JOBS:
+        raise UsageError(f"--jobs must be >= 1 and at most {MAX_JOBS} (worker processes), got {jobs}")
+    return jobs
 
 
 def cmd_list() -> int:
@@ -163,10 +200,14 @@ def cmd_verify(args) -> int:
 def cmd_bench(args) -> int:
     from .bench import run_bench
 
+    if not 1 <= args.repeats <= MAX_REPEATS:
+        raise UsageError(f"--repeats must be >= 1 and at most {MAX_REPEATS:,}, got {args.repeats}")
     try:
         frame = run_bench(args.out, device=args.device, repeats=args.repeats, progress=print_progress)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        raise Interrupted(f"the benchmark stopped; {args.out} is as it was") from None
     print(frame.to_string(index=False))
     print(f"bench: {Path(args.out) / 'bench.md'}")
     return EXIT_OK
@@ -184,22 +225,43 @@ def _concept_ids(given, known) -> list:
 def cmd_sweep(args) -> int:
     from . import outdir
     from .runner import check_device
-    from .sweep import parse_seeds, progress_bar, run_sweep, summary_line, write_sweep
+    from .sweep import Partial, Plan, parse_seeds, progress_bar, run_sweep, summary_line, write_sweep
 
     known = registry.concepts()
     ids = _concept_ids(args.ids, known) if args.ids else list(known)
     try:
         seeds = parse_seeds(args.seeds)
-        if args.jobs < 1:
-            raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+        check_jobs(args.jobs)
         if len(set(args.dtype)) != len(args.dtype):
             raise ValueError("--dtype names a dtype twice")
         check_device(args.device)
-        outdir.check_output_folder(args.out)
+        target = outdir.check_output_folder(args.out)
+        plan = Plan(tuple(ids), tuple(seeds), tuple(args.dtype), args.device, args.full)
+        partial = Partial.open(target, plan, args.resume)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    sweep = run_sweep(ids, seeds, args.dtype, jobs=args.jobs, device=args.device, progress=progress_bar, full=args.full)
-    write_sweep(sweep, args.out)
+    total = len(plan.tasks())
+    if partial.done:
+        print(f"sweep: resuming: {len(partial.done)} of {total} tasks finished earlier", file=sys.stderr)
+
+    def kept() -> str:
+        return f"{len(partial.done)} of {total} finished tasks are kept in {partial.path}"
+
+    try:
+        sweep = run_sweep(plan, partial, jobs=args.jobs, progress=progress_bar)
+        write_sweep(sweep, args.out)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)  # after the progress bar's line
+        raise Interrupted(f"{kept()}; run the same command with --resume to continue") from None
+    except BrokenProcessPool:
+        print(file=sys.stderr)
+        raise WorkerLost(f"{WORKER_LOST}; {kept()}; run the same command with --resume to continue") from None
+    except outdir.OutputFolderError as exc:
+        raise UsageError(f"{exc}; {kept()}: make the folder usable, then run the same command with --resume") from None
+    except OSError as exc:
+        raise UsageError(f"sweep: a finished task could not be kept in {partial.path} ({exc.strerror or exc}); "
+                         f"{kept()}") from None
+    partial.remove()
     print(summary_line(sweep))
     for row in sweep["checks"]:
         if row["passed"] < row["runs"]:
@@ -232,20 +294,24 @@ def cmd_run(args) -> int:
         raise UsageError("--data-dir is read only with MNIST; drop --data digits (or --quick), or add --data mnist")
     if args.data_dir:  # IDX files: read them now, so a bad folder is a usage error
         from .mnist import IDXError, load_mnist_cached
+        from .outdir import shown_path
 
         try:
             load_mnist_cached(str(args.data_dir))
         except IDXError as exc:
             raise UsageError(str(exc)) from None
-    jobs = default_jobs() if args.jobs is None else args.jobs
-    if jobs < 1:
-        raise UsageError(f"--jobs must be >= 1, got {jobs}")
+        except OSError as exc:  # a name too long, a folder that cannot be read
+            raise UsageError(f"--data-dir {shown_path(args.data_dir)}: cannot be read "
+                             f"({exc.strerror or exc})") from None
+    jobs = default_jobs() if args.jobs is None else check_jobs(args.jobs)
     options = RunOptions(seed=args.seed, device=args.device, dtypes=tuple(args.dtype), quick=args.quick,
                          data=args.data, data_dir=args.data_dir)
     try:
         result = run_and_write(ids, options, args.out, progress=print_progress, jobs=jobs)
     except ValueError as exc:  # e.g. an unusable device
         raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        raise Interrupted(f"no report was written; {args.out} is as it was") from None
     print_summary(result)
     print(f"report: {Path(args.out) / 'index.html'}")
     return EXIT_OK if result.passed else EXIT_FAILED

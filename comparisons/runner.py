@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import signal
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,18 +140,59 @@ def _run_task(task):
 
 def _run_in_workers(tasks, options: RunOptions, jobs: int, say) -> dict:
     """The tasks in ``jobs`` spawned worker processes; progress is said as each one ends."""
+    contexts = {}
+    say(f"{len(tasks)} tasks in {jobs} worker processes ...")
+    work = [(concept.id, dtype, artifacts_dir, options) for concept, dtype, artifacts_dir in tasks]
+    with worker_pool(jobs, options.device) as pool:
+        for concept, dtype, ctx in in_workers(pool, _run_task, work):
+            contexts[concept, dtype] = _said(ctx, say)
+    return contexts
+
+
+@contextmanager
+def worker_pool(jobs: int, device: str):
+    """``jobs`` spawned worker processes, each set up by :func:`configure_torch`. Ctrl-C reaches
+    this process only (the workers ignore SIGINT, so none prints a traceback); leaving the block
+    by an exception, an interrupt included, ends the workers at once. A worker that dies (killed,
+    out of memory) raises ``BrokenProcessPool`` where its result is awaited."""
     import concurrent.futures as cf
     import multiprocessing
 
-    contexts = {}
-    say(f"{len(tasks)} tasks in {jobs} worker processes ...")
-    with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                initializer=configure_torch, initargs=(options.device,)) as pool:
-        futures = [pool.submit(_run_task, (concept.id, dtype, artifacts_dir, options)) for concept, dtype, artifacts_dir in tasks]
-        for future in cf.as_completed(futures):
-            concept, dtype, ctx = future.result()
-            contexts[concept, dtype] = _said(ctx, say)
-    return contexts
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_worker_setup, initargs=(device,))
+    try:
+        yield pool
+    except BaseException:
+        _end_now(pool)
+        raise
+    pool.shutdown()
+
+
+def in_workers(pool, fn, items):
+    """``fn(item)`` for every item, in the pool's workers, yielded as each one finishes."""
+    import concurrent.futures as cf
+
+    for future in cf.as_completed([pool.submit(fn, item) for item in items]):
+        yield future.result()
+
+
+def _worker_setup(device: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    configure_torch(device)
+
+
+def _end_now(pool) -> None:
+    """Cancel the tasks not started and end the workers without waiting for the running ones, but
+    for their end: none of them writes after this returns (``terminate_workers`` from Python 3.14
+    where the executor's processes cannot be read)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    if not processes and hasattr(pool, "terminate_workers"):
+        pool.terminate_workers()
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=30)
 
 
 def run_metadata(options: RunOptions, wall_s: float) -> dict:

@@ -120,10 +120,18 @@ def check_real(value, name: str):
     return value
 
 
+def is_finite(value) -> bool:
+    """Whether a real number is finite: a float that is neither ±inf nor NaN, or an integer that a
+    float can hold (np.isfinite refuses a Python int beyond 64 bits with a TypeError)."""
+    if isinstance(value, numbers.Integral):
+        return abs(int(value)) < 2**1024
+    return bool(np.isfinite(value))
+
+
 def check_positive(value: float, name: str, allow_zero: bool = False) -> None:
     check_real(value, name)
     bad = value < 0 if allow_zero else value <= 0
-    if not np.isfinite(value) or bad:
+    if not is_finite(value) or bad:
         expected = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {expected}, got {value}")
 
@@ -147,7 +155,7 @@ def check_int(value, name: str, minimum: int | None = None) -> int:
     """An integer (an integral float such as 5.0 too), at least ``minimum``; returned as an int."""
     check_real(value, name)
     expected = "an integer" if minimum is None else f"an integer >= {minimum}"
-    if not np.isfinite(value) or int(value) != value or (minimum is not None and value < minimum):
+    if not is_finite(value) or int(value) != value or (minimum is not None and value < minimum):
         raise ValueError(f"{name} must be {expected}, got {value}")
     return int(value)
 

@@ -6,7 +6,8 @@ derivative functions (``*_grad``) return ``dh/da`` element by element; the layer
 
 Conventions at the kinks follow PyTorch so the two sides can be compared exactly:
 ReLU'(0) = 0, LeakyReLU'(0) = negative_slope, step'(x) = 0 everywhere (the derivative at 0 does
-not exist; we use 0 there as well).
+not exist; we use 0 there as well). At NaN too: ReLU'(NaN) = 1 (PyTorch blocks the gradient only
+where the output is <= 0, and NaN <= 0 is false), LeakyReLU'(NaN) = negative_slope, ELU'(NaN) = 1.
 
 GELU needs the error function erf, which NumPy does not have (and SciPy is no dependency):
 :func:`erf` below evaluates it elementwise in float64 with the rational approximations of
@@ -92,9 +93,10 @@ def relu(x):
 
 
 def relu_grad(x):
-    """ReLU'(x) = 1 if x > 0 else 0 (0 at x = 0, as PyTorch)."""
+    """ReLU'(x) = 0 if x <= 0 else 1 (0 at x = 0, as PyTorch; 1 at NaN, as PyTorch, whose backward
+    blocks the gradient where the output is <= 0: the book's ``mask = (x <= 0)`` does the same)."""
     x = as_float_array(x, "x")
-    return (x > 0).astype(x.dtype)
+    return (~(x <= 0)).astype(x.dtype)
 
 
 def leaky_relu(x, negative_slope: float = 0.01):

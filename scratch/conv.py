@@ -35,9 +35,17 @@ def conv_output_size(input_size: int, filter_size: int, stride: int = 1, pad: in
     input_size, filter_size = check_int(input_size, "input_size", 1), check_int(filter_size, "filter_size", 1)
     stride, pad = check_int(stride, "stride", 1), check_int(pad, "pad", 0)
     if input_size + 2 * pad < filter_size:
-        raise ValueError(f"the filter ({filter_size}) is larger than the padded input ({input_size} + 2·{pad}): "
-                         "no window fits")
+        raise ValueError(f"filter_size ({filter_size}) is larger than the padded input, input_size + 2·pad = "
+                         f"{input_size} + 2·{pad}: no window fits (a filter that exactly fits gives one position)")
     return (input_size + 2 * pad - filter_size) // stride + 1
+
+
+def _check_fits(x, filter_h: int, filter_w: int, pad: int, window: str) -> None:
+    """The padded images x (N, C, H, W) hold at least one window of filter_h × filter_w (one that
+    exactly fits gives a 1×1 output); ``window`` names it in the error."""
+    if x.shape[2] + 2 * pad < filter_h or x.shape[3] + 2 * pad < filter_w:
+        raise ValueError(f"x{x.shape} is smaller than {window} = {filter_h}×{filter_w}, with pad={pad}: "
+                         f"H + 2·pad must be >= {filter_h} and W + 2·pad >= {filter_w}")
 
 
 def _images(x, name: str = "x") -> np.ndarray:
@@ -70,11 +78,12 @@ def im2col(x, filter_h: int, filter_w: int, stride: int = 1, pad: int = 0, pad_v
     return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * filter_h * filter_w)
 
 
-def _windows(x, filter_h, filter_w, stride, pad, pad_value=0.0) -> np.ndarray:
+def _windows(x, filter_h, filter_w, stride, pad, pad_value=0.0, window="the window filter_h × filter_w") -> np.ndarray:
     """Every window of the padded input, as a view of shape (N, C, OH, OW, FH, FW)."""
     x = _images(x)
     check_real(pad_value, "pad_value")
     filter_h, filter_w, stride, pad = _window(filter_h, filter_w, stride, pad)
+    _check_fits(x, filter_h, filter_w, pad, window)
     oh, ow = conv_output_size(x.shape[2], filter_h, stride, pad), conv_output_size(x.shape[3], filter_w, stride, pad)
     xp = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)], constant_values=pad_value)
     windows = sliding_window_view(xp, (filter_h, filter_w), axis=(2, 3))  # (N, C, H', W', FH, FW), a view
@@ -150,6 +159,7 @@ class Convolution(L.Layer):
         if x.shape[1] != C:
             raise ValueError(f"{type(self).__name__} expects x with {C} channels (W has shape {self.params['W'].shape}), "
                              f"got x{x.shape}")
+        _check_fits(x, FH, FW, self.pad, f"the filters of W{self.params['W'].shape}, FH × FW")
         return x, (conv_output_size(x.shape[2], FH, self.stride, self.pad),
                    conv_output_size(x.shape[3], FW, self.stride, self.pad))
 
@@ -244,9 +254,14 @@ class Pooling(L.Layer):
     into the image (windows overlap when stride < pool size).
 
     Ties (max): the *first* maximum of the window in row-major (p, q) order (as np.argmax picks it)
-    gets the whole gradient and the other maxima get none. PyTorch's CPU kernel scans the
-    window in the same order and keeps the first maximum too (a later one replaces it only if
-    strictly greater), so the two agree on ties.
+    gets the whole gradient and the other maxima get none. PyTorch's kernel scans the window in the
+    same order and keeps the first maximum too (a later one replaces it only if strictly greater),
+    so the two agree on ties.
+
+    NaN (max), as PyTorch's kernel, which takes an element when ``val > max or isnan(val)``: a window
+    holding a NaN gives NaN, and its gradient goes to the window's *last* NaN in row-major order.
+    A window of −∞ only gives −∞, and its gradient goes to its first element of the input (never
+    to padding).
 
     Padding: max pooling pads with −∞ (a pad never wins), average pooling with 0 and divides by
     pool_h·pool_w, pads included (PyTorch's ``count_include_pad=True``). ``stride`` defaults to 1
@@ -267,15 +282,29 @@ class Pooling(L.Layer):
 
     def forward(self, x):
         fill = -np.inf if self.mode == "max" else 0.0
-        windows = _windows(x, self.pool_h, self.pool_w, self.stride, self.pad, fill)  # (N, C, OH, OW, ph, pw)
+        windows = _windows(x, self.pool_h, self.pool_w, self.stride, self.pad, fill,
+                           "the pool pool_h × pool_w")  # (N, C, OH, OW, ph, pw)
         n, c, oh, ow = windows.shape[:4]
         stacked = windows.transpose(4, 5, 0, 1, 2, 3).reshape(self.pool_h * self.pool_w, n, c, oh, ow)
         self._cache = (np.shape(x), stacked.dtype)
         if self.mode == "avg":
             return stacked.mean(axis=0)
-        out = stacked.max(axis=0)
-        self._first_max = _first_true(stacked == out)  # the first maximum of each window
+        out = stacked.max(axis=0)  # NaN where the window holds one
+        self._winner = self._max_winner(stacked, out, x)
         return out
+
+    def _max_winner(self, stacked, out, x):
+        """(K, N, C, OH, OW) booleans: the element of each window that gets its gradient."""
+        ties = stacked == out
+        if self.pad and np.isneginf(out).any():  # a window of −∞ only: its pads tie, but never win
+            h, w = np.shape(x)[2:]
+            inside = _windows(np.ones((1, 1, h, w)), self.pool_h, self.pool_w, self.stride, self.pad, 0.0) > 0
+            ties = ties & inside.transpose(4, 5, 0, 1, 2, 3).reshape(self.pool_h * self.pool_w, 1, 1, *out.shape[2:])
+        winner = _first_true(ties)  # the first maximum of each window
+        nan = np.isnan(out)
+        if nan.any():  # the last NaN of a window that holds one
+            winner = np.where(nan, _first_true(np.isnan(stacked)[::-1])[::-1], winner)
+        return winner
 
     def backward(self, dout):
         self._need_forward(self._cache)
@@ -284,7 +313,7 @@ class Pooling(L.Layer):
         ow = conv_output_size(w, self.pool_w, self.stride, self.pad)
         dout = as_dout(dout, (n, c, oh, ow)).astype(dtype, copy=False)
         if self.mode == "max":
-            shares = np.where(self._first_max, dout, 0.0).astype(dtype, copy=False)
+            shares = np.where(self._winner, dout, 0.0).astype(dtype, copy=False)
         else:
             shares = np.broadcast_to(dout / (self.pool_h * self.pool_w), (self.pool_h * self.pool_w,) + dout.shape)
         shares = shares.reshape(self.pool_h, self.pool_w, n, c, oh, ow)

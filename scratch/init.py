@@ -83,7 +83,16 @@ def uniform(rng, shape, bound: float):
     check_rng(rng)
     shape = _shape(shape)
     check_positive(bound, "bound", allow_zero=True)
+    _check_width(bound, "bound")
     return rng.uniform(-bound, bound, size=shape)
+
+
+def _check_width(bound, name: str, formula: str = "bound") -> None:
+    """The width 2·bound of U(−bound, bound) must be a finite float, as torch's ``uniform_``
+    requires (NumPy's would raise an OverflowError)."""
+    if 2.0 * float(bound) > np.finfo(np.float64).max:
+        raise ValueError(f"{name} is too large: the width of U(−{formula}, {formula}), 2·{bound:g}, is not a finite "
+                         "number")
 
 
 def lecun_normal(rng, shape):
@@ -110,7 +119,9 @@ def xavier_uniform(rng, shape, gain: float = 1.0):
     """U(±gain·√(6/(fan_in + fan_out)))."""
     fan_in, fan_out = fans(shape)
     _check_gain(gain)
-    return uniform(rng, shape, gain * np.sqrt(6.0 / (fan_in + fan_out)))
+    bound = gain * np.sqrt(6.0 / (fan_in + fan_out))
+    _check_width(bound, "gain", "gain·√(6/(fan_in + fan_out))")
+    return uniform(rng, shape, bound)
 
 
 def he_normal(rng, shape):

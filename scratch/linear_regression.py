@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_float_array, check_positive, check_real, check_same_shape
+from .losses import _sign
 
 
 def predict(x, a, b):
@@ -31,10 +32,11 @@ def squared_error_and_grads(x, y, a, b):
 
 
 def absolute_error_and_grads(x, y, a, b):
-    """Return (J, ∂J/∂a, ∂J/∂b) for the mean absolute error; sign(0) = 0 at the kink."""
+    """Return (J, ∂J/∂a, ∂J/∂b) for the mean absolute error; sign(0) = 0 at the kink (and
+    sign(NaN) = 0, as torch's; see :func:`scratch.losses._sign`)."""
     x, y = _batch(x, y)
     e = predict(x, a, b) - y
-    s = np.sign(e)
+    s = _sign(e)
     return np.mean(np.abs(e)), np.mean(s * x), np.mean(s)
 
 

@@ -32,9 +32,10 @@ def mean_squared_error(y, t):
 
 
 def mean_squared_error_grad(y, t):
-    """∂E/∂y = 2(y − t)/n."""
+    """∂E/∂y = 2(y − t)/n, evaluated as (2/n)·(y − t) as PyTorch does (2·(y − t) would overflow
+    first for |y − t| above half the largest float)."""
     y, t = _pair(y, t)
-    return 2.0 * (y - t) / y.size
+    return (2.0 / y.size) * (y - t)
 
 
 def mean_absolute_error(y, t):
@@ -44,9 +45,17 @@ def mean_absolute_error(y, t):
 
 
 def mean_absolute_error_grad(y, t):
-    """∂E/∂y = sign(y − t)/n, with sign(0) = 0 (a subgradient; |·| has no derivative at 0)."""
+    """∂E/∂y = sign(y − t)/n, with sign(0) = 0 (a subgradient; |·| has no derivative at 0) and
+    sign(NaN) = 0 (see :func:`_sign`)."""
     y, t = _pair(y, t)
-    return np.sign(y - t) / y.size
+    return _sign(y - t) / y.size
+
+
+def _sign(x):
+    """sign(x): −1, 0 or 1, and 0 at NaN, as ``torch.sign`` and the gradient of ``torch.abs``
+    (``np.sign`` gives NaN there). The derivative of |x|, taken as 0 at the kink x = 0."""
+    x = as_float_array(x, "x")
+    return np.where(np.isnan(x), 0.0, np.sign(x)).astype(x.dtype)
 
 
 def cross_entropy_error(y, t, delta: float = 1e-7):

@@ -12,18 +12,18 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import (as_float_array, check_callable, check_dict, check_flag, check_in_range, check_int,
-                      check_parameter, check_real, check_same_shape, gradient_at)
+                      check_parameter, check_real, check_same_shape, gradient_at, is_finite)
 
 
 def _check_lr(lr):
     check_real(lr, "lr")
-    if not np.isfinite(lr) or lr < 0:
+    if not is_finite(lr) or lr < 0:
         raise ValueError(f"Invalid learning rate: {lr} (lr must be a finite number >= 0)")
 
 
 def _check_eps(eps):
     check_real(eps, "eps")
-    if not np.isfinite(eps) or eps < 0:
+    if not is_finite(eps) or eps < 0:
         raise ValueError(f"Invalid epsilon value: {eps} (eps must be >= 0)")
 
 
@@ -252,7 +252,7 @@ class AdamW(Adam):
                  weight_decay: float = 0.01):
         super().__init__(lr, beta1, beta2, eps, bias_correction=True)
         check_real(weight_decay, "weight_decay")
-        if not np.isfinite(weight_decay) or weight_decay < 0:
+        if not is_finite(weight_decay) or weight_decay < 0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay} (must be >= 0)")
         self.weight_decay = weight_decay
 

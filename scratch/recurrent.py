@@ -30,7 +30,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ._checks import (as_dout, as_float_array, check_dict, check_finite, check_flag, check_int, check_ndim, check_real,
-                      check_shape)
+                      check_shape, is_finite)
 from .activations import sigmoid
 from .layers import Layer, Linear, SoftmaxWithLoss
 
@@ -540,18 +540,23 @@ def clip_grad_norm(grads, max_norm: float, eps: float = 1e-6) -> float:
 
     every tensor is scaled by the *same* factor, so the direction of the whole gradient is kept.
     (Clipping each tensor by its own norm changes the direction.) eps = 1e-6 as PyTorch's
-    ``clip_grad_norm_``; max_norm = inf never clips (the norm is still returned)."""
+    ``clip_grad_norm_``; max_norm = inf never clips a finite gradient (the norm is still returned).
+
+    A gradient that is not finite is scaled as PyTorch scales it (``error_if_nonfinite=False``):
+    with a NaN the norm is NaN, so is coef, and every gradient becomes NaN; with an infinity the
+    norm is inf, coef = 0, and the finite entries become 0, the infinite ones NaN (inf·0) — every
+    entry NaN when max_norm = inf too (inf/inf)."""
     check_real(max_norm, "max_norm")
     if not max_norm > 0:
         raise ValueError(f"max_norm must be a number > 0 (inf: no clipping), got {max_norm}")
     check_real(eps, "eps")
-    if not (np.isfinite(eps) and eps >= 0):
+    if not (is_finite(eps) and eps >= 0):
         raise ValueError(f"eps must be a finite number >= 0, got {eps}")
     arrays = _arrays(grads, in_place=True)
     norms = np.array([np.linalg.norm(np.ravel(g)) for g in arrays])
     total = np.linalg.norm(norms)
-    coef = min(max_norm / (total + eps), 1.0)
-    if coef < 1.0:
+    with np.errstate(invalid="ignore"):
+        coef = np.minimum(max_norm / (total + eps), 1.0)  # NaN stays NaN (Python's min(nan, 1.0) would not)
         for g in arrays:
             g *= np.asarray(coef, dtype=g.dtype)
     return float(total)

@@ -13,7 +13,9 @@ import copy
 
 import numpy as np
 
-from ._checks import as_float_array, check_dict, check_int, check_parameter, check_positive, check_real, check_shape
+from ._checks import (as_float_array, check_dict, check_int, check_parameter, check_positive, check_real, check_shape,
+                      is_finite)
+from .losses import _sign
 
 
 def l2_penalty(weights, lam):
@@ -35,9 +37,10 @@ def l1_penalty(weights, lam):
 
 
 def l1_grad(w, lam):
-    """λ·sign(w), with sign(0) = 0: the subgradient PyTorch's autograd returns for |w| at 0."""
+    """λ·sign(w), with sign(0) = 0: the subgradient PyTorch's autograd returns for |w| at 0 (and 0
+    at NaN, as it too; see :func:`scratch.losses._sign`)."""
     check_positive(lam, "lam", allow_zero=True)
-    return lam * np.sign(as_float_array(w, "w"))
+    return lam * _sign(as_float_array(w, "w"))
 
 
 def elastic_penalty(weights, l1, l2):
@@ -91,7 +94,7 @@ class EarlyStopping:
         """Record one epoch's validation loss; returns True when training should stop."""
         check_real(val_loss, "val_loss")
         check_dict(params, "params")
-        if not np.isfinite(val_loss):
+        if not is_finite(val_loss):
             raise ValueError(f"val_loss must be finite, got {val_loss}")
         self.epoch += 1
         if val_loss < self.best_loss - self.min_delta:

@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 
-from ._checks import check_int, check_positive, check_real
+from ._checks import check_int, check_positive, check_real, is_finite
 
 
 def _check(lr0, name, value):
     check_real(lr0, "lr0")
-    if not np.isfinite(lr0) or lr0 < 0:
+    if not is_finite(lr0) or lr0 < 0:
         raise ValueError(f"Invalid initial learning rate: lr0={lr0} (must be a finite number >= 0)")
     check_positive(value, name, allow_zero=True)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_dict, check_int, check_real, check_rng
+from ._checks import as_float_array, check_dict, check_int, check_real, check_rng, is_finite
 
 
 def sample_trials(rng, ranges: dict, n: int) -> list[dict]:
@@ -52,7 +52,7 @@ def _check_trial(trial, name, first):
         raise ValueError(f"{name} has the names {sorted(trial)}, trials[0] has {sorted(first)}")
     for key, value in trial.items():
         check_real(value, f"{name}[{key!r}]")
-        if not (np.isfinite(value) and value > 0):
+        if not (is_finite(value) and value > 0):
             raise ValueError(f"{name}[{key!r}] must be a finite value > 0 (sampled as 10^exponent), got {value}")
 
 
@@ -63,5 +63,5 @@ def _check_range(name, bounds):
     if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
         raise TypeError(form)
     low, high = (check_real(b, f"ranges[{name!r}]") for b in bounds)
-    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+    if not (is_finite(low) and is_finite(high) and low <= high):
         raise ValueError(form)

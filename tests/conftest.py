@@ -1,5 +1,10 @@
 import functools
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -59,3 +64,26 @@ def small_report(tmp_path_factory):
     run_bench(out / "bench", repeats=1)
     runner.run_and_write(["softmax", "losses"], RunOptions(dtypes=("float64", "float32"), quick=True), out)
     return out
+
+
+def interrupted_command(argv, started, timeout=120):
+    """Run ``python -m comparisons ARGV`` in its own process group, wait until ``started()`` is
+    true, then send SIGINT to the whole group, as a terminal's Ctrl-C does; (exit status, stderr)."""
+    proc = subprocess.Popen([sys.executable, "-m", "comparisons", *argv], cwd=Path(__file__).resolve().parents[1],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None and not started():
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return proc.returncode, err
+
+
+def exit_at_once(task):
+    """A task (put in place of a runner's, in its worker processes) whose worker ends at once
+    with no result, as a worker killed by the out-of-memory killer would."""
+    os._exit(3)

@@ -10,6 +10,8 @@ import pytest
 from comparisons import registry
 from comparisons.cli import main
 
+from .conftest import exit_at_once, interrupted_command
+
 
 def test_list(capsys):
     assert main(["list"]) == 0
@@ -70,14 +72,68 @@ def test_run_makes_the_full_length_set_ups_on_mnist_unless_told_quick(options, s
     (["run", "softmax", "--full"], "unrecognized arguments: --full"),
     (["run", "softmax", "--all"], "not both"),
     (["run", "softmax", "--jobs", "0"], "--jobs must be >= 1"),
+    (["run", "softmax", "--jobs", "-2"], "--jobs must be >= 1"),
+    (["run", "softmax", "--jobs", "65"], "--jobs must be >= 1 and at most 64"),
+    (["run", "softmax", "--jobs", "1.5"], "argument --jobs: invalid int value: '1.5'"),
+    (["run", "softmax", "--dtype"], "argument --dtype: expected at least one argument"),
+    (["run", "softmax", "--dtype", "float64", "float64"], "--dtype names a dtype twice"),
+    (["run", "softmax", "--device", "tpu"], "--device must be 'cpu' or 'cuda'"),
+    (["run", "softmax", "--data", "mnist", "--data-dir", "d" * 4400], "--data-dir ddd"),
+    (["run", "softmax", "--data", "mnist", "--data-dir", "/nonexistent"], "is not a folder"),
+    (["bench", "--repeats", "0"], "--repeats must be >= 1"),
+    (["bench", "--repeats", "-1"], "--repeats must be >= 1"),
+    (["bench", "--repeats", "10000000"], "at most 100,000"),
+    (["bench", "--repeats", "many"], "argument --repeats: invalid int value"),
+    (["bench", "--device", "tpu"], "--device must be 'cpu' or 'cuda'"),
     (["frobnicate"], "invalid choice"),
     ([], "name a command"),
 ])
 def test_usage_errors_exit_2_with_one_line(argv, message, capsys, tmp_path):
-    assert main(argv + ["--out", str(tmp_path / "x")] if argv[:1] == ["run"] else argv) == 2
+    assert main(argv + ["--out", str(tmp_path / "x")] if argv[:1] in (["run"], ["bench"]) else argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err
-    assert len(err.splitlines()) == 1
+    assert len(err.splitlines()) == 1 and len(err) < 3000
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["run", "softmax"], ["bench"], ["sweep", "softmax", "--seeds", "0"]])
+@pytest.mark.parametrize("out, message", [
+    ("x" * 4400, "a name in it is too long for the file system (4,400 bytes; at most 255)"),
+    ("/".join(["y" * 200] * 22), "the path is too long for the file system"),
+    ("r" * 240, "cannot write beside it: its name is too long"),
+    ("loop/rep", "runs through a loop of symbolic links"),
+    ("a\0b", "a path cannot hold the character NUL"),
+    ("file.txt", "is a file, not a folder"),
+])
+def test_an_output_path_that_cannot_be_used_is_one_line_naming_why(command, out, message, capsys, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("mine")
+    (tmp_path / "loop").symlink_to(tmp_path / "pool")
+    (tmp_path / "pool").symlink_to(tmp_path / "loop")
+    before = sorted(os.listdir(tmp_path))
+    assert main(command + ["--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err and err.endswith("nothing was changed"), err
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_during_a_run_exits_130_with_one_line_and_the_old_report_intact(tmp_path, jobs):
+    """A real SIGINT to the process group, as a terminal sends it, while the concepts run."""
+    from comparisons.outdir import MARKER
+
+    out = tmp_path / "rep"
+    assert main(["run", "softmax", "--out", str(out)]) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    status, err = interrupted_command(["run", "activations", "losses", "softmax", "--dtype", "float64", "float32",
+                                       "--jobs", jobs, "--out", str(out)],
+                                      started=lambda: list(tmp_path.glob(".rep.tmp-*/figures/*")))
+    assert status == 130, err
+    assert "Traceback" not in err, err
+    assert err.strip().splitlines()[-1].startswith("interrupted: no report was written;")
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert (out / MARKER).exists() and sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
 
 
 @pytest.mark.parametrize("command", [["run", "softmax"], ["verify", "activation", "mine.py:f", "--against", "sigmoid"]])
@@ -128,3 +184,21 @@ def test_run_on_cuda(tmp_path):
                  "--out", str(tmp_path / "gpu")]) == 0
     results = json.loads((tmp_path / "gpu" / "results.json").read_text())
     assert all(r["device"].startswith("cuda") for r in results["checks"])
+
+
+def test_a_worker_that_dies_is_one_line_and_exit_1_with_the_old_report_intact(tmp_path, monkeypatch, capsys):
+    """A worker killed (by the out-of-memory killer, say) ends the run with one line, not a
+    traceback and not a hang; the report folder is as it was."""
+    import comparisons.runner as runner
+
+    out = tmp_path / "rep"
+    assert main(["run", "softmax", "--out", str(out)]) == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    monkeypatch.setattr(runner, "_run_task", exit_at_once)
+    assert main(["run", "softmax", "losses", "--jobs", "2", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == "error: a worker process ended without its result (killed, or out of memory?); " \
+                  "no output folder was changed"
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]

