@@ -42,7 +42,7 @@ def lead_ins(html: str, prefix: str) -> tuple[str, list[Heading]]:
 
     def anchor(m: re.Match) -> str:
         ident = f"{prefix}-{len(found) + 1}"
-        text = re.sub(r"[.:。]\s*$", "", m["text"].strip())
+        text = re.sub(r"[.:。]\s*$", "", re.sub(r"</?a\b[^>]*>", "", m["text"]).strip())  # no link inside the list's link
         found.append(Heading(ident, text))
         return f'<p id="{ident}"><strong>{m["text"]}</strong>'
 
