@@ -102,7 +102,10 @@ def reading_order(contents: list[Chapter]) -> list[str]:
 def contents_html(contents: list[Chapter], current: str | None, href, words, onpage: list | None = None) -> str:
     """The contents list as nested lists; ``href(id)`` gives a page's link from the page being built,
     ``current`` marks that page and, with ``onpage``, holds its "on this page" list."""
-    out = ['<nav class="contents" aria-label="' + escape(words["contents"]) + '"><ol class="chapters">']
+    out = ['<nav class="contents" aria-label="' + escape(words["contents"]) + '">']
+    if onpage and current is None:  # a page outside the contents (the front page, the glossary): its list first
+        out.append(f'<span class="onpage-title">{escape(words["on_this_page"])}</span>' + onpage_html(onpage, words, nav=False))
+    out.append('<ol class="chapters">')
     for chapter in contents:
         label = f'<span class="num">{escape(chapter.label)}</span> ' if chapter.label else ""
         out.append(f'<li><span class="chapter-title">{label}{escape(chapter.title)}</span><ol>')

@@ -388,14 +388,16 @@ def _bench_page(site, edition) -> None:
                has_figure=(site.folder / "bench" / "bench.png").is_file(),
                conv_table=frame_html(conv, headings=headings, first="form") if len(conv) else "",
                has_conv_figure=(site.folder / "bench" / "bench-conv.png").is_file(),
-               conv_elsewhere=_conv_elsewhere(site, data), provenance=provenance)
+               conv_elsewhere=_conv_elsewhere(site, data), provenance=provenance,
+               onpage=[navigation.Heading(key, edition.words[f"bench_{key}"]) for key in ("steps", "conv")
+                       if key == "steps" or len(conv)])
 
 
 # --- the seed sweep ---------------------------------------------------------------------------------
 
 
-SWEEP_COLUMNS = ["concept", "check", "dtype", "runs", "passed", "pass_rate", "worst_max_rel_err",
-                 "worst_max_abs_err", "worst_seed", "failed_seeds"]
+SWEEP_COLUMNS = ["concept", "check", "dtype", "pass_rate", "runs", "passed", "worst_max_abs_err",
+                 "worst_max_rel_err", "worst_seed", "failed_seeds"]  # the verdict (pass rate) before the details
 SWEEP_HEADINGS = {
     "en": {"concept": "concept", "check": "check", "dtype": "dtype", "runs": "runs", "passed": "passed",
            "pass_rate": "pass rate", "worst_max_rel_err": "worst max rel err", "worst_max_abs_err": "worst max abs err",
@@ -414,7 +416,7 @@ def _sweep_frame(rows) -> pd.DataFrame:
         frame["failed_seeds"] = frame["failed_seeds"].map(lambda s: ", ".join(map(str, s)) if isinstance(s, list) else s)
     if "pass_rate" not in frame and {"runs", "passed"} <= set(frame):
         frame["pass_rate"] = [p / r if isinstance(p, (int, float)) and r else None for p, r in zip(frame["passed"], frame["runs"])]
-    return frame
+    return frame[[c for c in SWEEP_COLUMNS if c in frame] + [c for c in frame if c not in SWEEP_COLUMNS]]
 
 
 def _failed_somewhere(row) -> bool:  # ``passed`` counts the runs that passed (or is a bool)
@@ -429,9 +431,8 @@ def _sweep_by_concept(frame: pd.DataFrame) -> pd.DataFrame:
     for concept, part in frame.groupby("concept", sort=False):
         runs = int(part["runs"].sum()) if "runs" in part else len(part)
         passed = int(sum(int(p) if not isinstance(p, bool) else int(p) * r for p, r in zip(part["passed"], part["runs"])))
-        rows.append({"concept": concept, "checks": len(part), "runs": runs, "passed": passed,
-                     "pass_rate": passed / runs if runs else None,
-                     "failing": int(part.apply(_failed_somewhere, axis=1).sum())})
+        rows.append({"concept": concept, "pass_rate": passed / runs if runs else None, "checks": len(part),
+                     "runs": runs, "passed": passed, "failing": int(part.apply(_failed_somewhere, axis=1).sum())})
     return pd.DataFrame(rows)
 
 
@@ -481,11 +482,11 @@ def _sweep_page(site, edition) -> None:
     against = _sweep_against_report(site, rows)
     site.write(edition, "sweep/index.html", _template(edition, "sweep.html"), title=words["sweep"], sweep=data,
                per_concept=frame_html(per_concept, headings=headings, percent_columns=("pass_rate",), first="concept",
-                                      link=link) if len(per_concept) else "",
+                                      link=link, verdict="pass_rate") if len(per_concept) else "",
                table=frame_html(frame, error_columns=errors, headings=headings, percent_columns=("pass_rate",),
-                                first="check", link=link),
+                                first="check", link=link, verdict="pass_rate"),
                failing=frame_html(failing, error_columns=errors, headings=headings, percent_columns=("pass_rate",),
-                                  first="check", link=link) if len(failing) else "",
+                                  first="check", link=link, verdict="pass_rate") if len(failing) else "",
                n_checks=len(frame), n_failing=len(failing), runs=runs, files=files,
                against=against, provenance=provenance,
                onpage=[navigation.Heading(key, words[f"sweep_{key}"]) for key in ("per-concept", "counts", "all")

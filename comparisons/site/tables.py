@@ -32,11 +32,11 @@ def cell_html(value, column: str, error_columns=(), percent_columns=(), link=Non
 
 
 def frame_html(frame: pd.DataFrame, error_columns=(), headings: dict | None = None, percent_columns=(),
-               first: str | None = None, link=None) -> str:
+               first: str | None = None, link=None, verdict: str | None = None) -> str:
     """A table of numbers in a box that scrolls sideways on a narrow screen if it must; on a phone
     its rows become cards. ``headings`` renames columns for the reader; ``first`` names the column
-    that leads each card (the verdict, or what the row is about); ``link(column, value)`` may make a
-    cell a link."""
+    that leads each card (what the row is about), ``verdict`` the one that follows it (how it went);
+    ``link(column, value)`` may make a cell a link."""
     headings = headings or {}
     columns = list(frame.columns)
     head = "".join(f"<th>{escape(headings.get(c, c))}</th>" for c in columns)
@@ -45,7 +45,8 @@ def frame_html(frame: pd.DataFrame, error_columns=(), headings: dict | None = No
         cells = []
         for column, v in zip(columns, values):
             kind, inner = cell_html(v, column, error_columns, percent_columns, link)
-            classes = " ".join(c for c in (kind, "lead" if column == first else "") if c)
+            role = "lead" if column == first else "verdict" if column == verdict else ""
+            classes = " ".join(c for c in (kind, role) if c)
             label = escape(plain_text(str(headings.get(column, column))))
             cells.append(f'<td{f" class={chr(34)}{classes}{chr(34)}" if classes else ""} data-label="{label}">{inner}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
