@@ -217,3 +217,22 @@ def test_both_editions_quote_only_what_a_quick_run_records(cid):
     records = {r.check for r in ctx.records}
     for d in lessons.load(name).differences:
         assert d.check in records, f"{cid}: the difference {d.topic!r} names a check the quick run does not record"
+
+
+def test_rebuilding_an_older_report_lists_the_new_pages_as_the_project_s_own(small_report, tmp_path):
+    """A report written before the Korean edition gains ko/… when its pages are rebuilt; its marker
+    lists them, so the next `run --out` may replace the folder, while a file the user added stays
+    foreign to it."""
+    import shutil
+
+    from comparisons import outdir
+    from comparisons.site import build_site
+
+    folder = tmp_path / "report"
+    shutil.copytree(small_report, folder)
+    shutil.rmtree(folder / "ko")
+    outdir.mark_as_written(folder, "python -m comparisons run")
+    (folder / "my-notes.txt").write_text("mine", encoding="utf-8")
+    build_site(folder)
+    assert (folder / "ko" / "index.html").is_file()
+    assert [p.name for p in outdir.foreign_paths(folder)] == ["my-notes.txt"]
