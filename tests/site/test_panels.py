@@ -80,8 +80,7 @@ def re_panels(html):
     return re.findall(r'src="[./]*figures/(losses-loss-curves\.panel-\d+\.png)"', html)
 
 
-@pytest.mark.parametrize("width", [400, 1400])
-def test_the_stylesheet_shows_panels_only_on_a_phone(width):
+def test_the_stylesheet_shows_panels_only_on_a_phone():
     from comparisons.site import _HERE
 
     css = (_HERE / "style.css").read_text(encoding="utf-8")
