@@ -104,3 +104,24 @@ def test_the_benchmark_says_its_timings_come_from_its_own_run(committed_site):
     assert "its own run" in html and "the convolution page" in html
     korean = (committed_site / "ko" / "bench" / "index.html").read_text(encoding="utf-8")
     assert "별도 실행" in korean and "합성곱 페이지" in korean
+
+
+def test_a_failed_check_is_shown_first_with_where_it_failed_in_both_editions(small_report, tmp_path):
+    import shutil
+
+    from comparisons.site import build_site
+
+    folder = tmp_path / "report"
+    shutil.copytree(small_report, folder)
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    bad = next(c for c in results["checks"] if c["concept"] == "losses" and c["kind"] == "exact")
+    bad.update(passed=False, max_abs_err=0.5, note="planted", first_mismatch={"index": [3], "actual": 0.25, "expected": 0.75})
+    (folder / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    build_site(folder)
+    english = (folder / "concepts" / "losses.html").read_text(encoding="utf-8")
+    korean = (folder / "ko" / "concepts" / "losses.html").read_text(encoding="utf-8")
+    assert "First mismatch at [3]: NumPy 0.25, PyTorch 0.75." in english
+    assert "처음 어긋난 곳 [3]: NumPy 0.25, PyTorch 0.75." in korean
+    assert english.index('<div class="failed">') < english.index('id="lesson"')
+    row = re.search(r'<tr class="fail">.*?</tr>', english, re.S)[0]
+    assert '<td class="num share failed"' in row and "&gt; 1" in row
