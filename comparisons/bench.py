@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -281,21 +282,39 @@ def _display(frame):
 
 
 def _plot(frame, path):
+    """Horizontal bars, one group per configuration (its network, batch and dtype written in full on
+    the left, where there is room), NumPy and PyTorch side by side, each bar labelled with its time;
+    a log scale, since the configurations span orders of magnitude."""
     import matplotlib.pyplot as plt
 
-    labels = [f"{r.network}\nbatch {r.batch}, {r.dtype}" for r in frame.drop_duplicates(["network", "dtype"]).itertuples()]
+    configs = frame.drop_duplicates(["network", "batch", "dtype"])
+    labels = [f"{r.network}\nbatch {r.batch}, {r.dtype}" for r in configs.itertuples()]
     sides = list(dict.fromkeys(frame["side"]))
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    pos = np.arange(len(labels))
-    width = 0.8 / len(sides)
+    fig, ax = plt.subplots(figsize=(8, 0.62 * len(labels) + 1.3))
+    pos = np.arange(len(labels))[::-1]
+    height = 0.8 / len(sides)
     for i, side in enumerate(sides):
-        sub = frame[frame["side"] == side]
-        ax.bar(pos + (i - (len(sides) - 1) / 2) * width, sub["median ms/step"], width=width, label=side)
-    ax.set_xticks(pos, labels, fontsize=7)
-    ax.set_yscale("log")
-    ax.set_ylabel("ms per training step (median)")
-    ax.set_title("One SGD training step (LSTM: forward + backward of the layer): NumPy vs PyTorch")
-    ax.legend(fontsize=8)
+        ms = [float(frame[(frame["side"] == side) & (frame["network"] == r.network) & (frame["batch"] == r.batch)
+                          & (frame["dtype"] == r.dtype)]["median ms/step"].iloc[0]) for r in configs.itertuples()]
+        bars = ax.barh(pos - (i - (len(sides) - 1) / 2) * height, ms, height=height, label=side)
+        ax.bar_label(bars, labels=[f"{v:.3g} ms" for v in ms], padding=3, fontsize=7)
+    ax.set_yticks(pos, labels, fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(right=ax.get_xlim()[1] * 3)  # room for the labels at the bars' ends
+    ax.set_xlabel("milliseconds per training step (median, log scale)")
+    ax.set_title("One SGD training step, NumPy and PyTorch (LSTM: the layer forward + backward)", fontsize=9)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=90, metadata={"Software": None})
     plt.close(fig)
+
+
+def replot(folder) -> None:
+    """Draw ``bench.png`` and ``bench-conv.png`` again from ``bench.json`` in ``folder``, without
+    timing anything (after a change to the figures' code)."""
+    folder = Path(folder)
+    data = json.loads((folder / "bench.json").read_text(encoding="utf-8"))
+    _plot(pd.DataFrame(data["rows"]), folder / "bench.png")
+    if data.get("conv"):
+        _plot_conv(pd.DataFrame(data["conv"]), folder / "bench-conv.png")

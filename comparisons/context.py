@@ -268,16 +268,21 @@ class ConceptContext:
             self.tables[name] = frame
 
     def figure(self, name: str, make: Callable[[], Any]) -> None:
-        """Save the matplotlib figure that ``make()`` returns as ``figures/<concept>-<name>.png``."""
+        """Save the matplotlib figure that ``make()`` returns as ``figures/<concept>-<name>.png``,
+        and a figure of several panels also panel by panel, ``<concept>-<name>.panel-<k>.png``
+        (:func:`comparisons.plots.save_panels`), which the guide shows one below the other on a phone."""
         if not self.artifacts:
             return
         import matplotlib.pyplot as plt
+
+        from .plots import save_panels
 
         fig = make()
         filename = f"{self.concept}-{name}.png"
         (self.out_dir / "figures").mkdir(parents=True, exist_ok=True)
         fig.savefig(self.out_dir / "figures" / filename, dpi=90, bbox_inches="tight",
                     metadata={"Software": None})
+        save_panels(fig, self.out_dir / "figures" / filename[:-len(".png")])
         plt.close(fig)
         self.figures.append(filename)
 

@@ -5,11 +5,20 @@ translated by 이복연, 한빛미디어, 2017) and ``where`` the chapter or sec
 ``notes`` is the study notes' word where they use a different one (the notes are Korean blog
 posts, some on CS231n and CS224d, and follow other translations in places). For the few concepts
 the book does not cover and the notes name only in English, ``usual`` is the common Korean term.
+
+Every term has an anchor on the glossary page (``glossary.html#term-loss-function``), and the
+guide's pages link the first mention of a term to it: the Korean forms on both editions' pages,
+the English ones on the English pages (:meth:`Term.forms`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_GROUP = {"ㄲ": "ㄱ", "ㄸ": "ㄷ", "ㅃ": "ㅂ", "ㅆ": "ㅅ", "ㅉ": "ㅈ"}  # a dictionary files ㄲ under ㄱ
 
 
 @dataclass(frozen=True)
@@ -20,15 +29,60 @@ class Term:
     usual: str | None  # the common Korean term, where neither the book nor the notes has one
     where: str | None  # the book's chapter or section
     concepts: tuple[str, ...]
+    english_forms: tuple[str, ...] = ()  # how the English text writes it, where the name alone does not say
+    korean_forms: tuple[str, ...] = ()  # how the Korean text writes it, likewise
 
     @property
     def korean(self) -> str:
         """The term to show: the book's, else the notes', else the usual one."""
         return self.book or self.notes or self.usual or ""
 
+    @property
+    def anchor(self) -> str:
+        """``term-loss-function-cost-function``: the term's id on the glossary page."""
+        name = re.split(r" \(|, ", self.english)[0].lower()
+        return "term-" + "-".join(re.findall(r"[a-z0-9]+", name))
 
-def _t(english, book, notes=None, where=None, concepts="", usual=None):
-    return Term(english, book, notes, usual, where, tuple(c.strip() for c in concepts.split(",") if c.strip()))
+    def forms(self, language: str) -> list[str]:
+        """The ways a page in ``language`` may write the term: the Korean ones (the book's, the
+        notes', the usual, each split at '/' and ',' and with what its parentheses hold) and, for
+        English pages, the English ones (the name before its parenthesis or comma)."""
+        korean = list(self.korean_forms) or _split_forms(*(t for t in (self.book, self.notes, self.usual) if t))
+        if language != "en":
+            return korean
+        english = list(self.english_forms) or _split_forms(re.split(r" \(|, ", self.english)[0])
+        return korean + english
+
+    def initial(self) -> str:
+        """The initial consonant the Korean term is filed under (ㄱ, ㄴ, …), or '' when it begins
+        with a letter that is not Hangul (ReLU 함수)."""
+        first = self.korean[:1]
+        if not first or not _HANGUL.match(first):
+            return ""
+        consonant = _INITIALS[(ord(first) - 0xAC00) // 588]
+        return _GROUP.get(consonant, consonant)
+
+
+def _split_forms(*names: str) -> list[str]:
+    forms = []
+    for name in names:
+        inner = re.findall(r"\(([^()]*)\)", name)
+        outer = re.sub(r"\s*\([^()]*\)", "", name)
+        for part in re.split(r"\s*[/,]\s*", outer) + [p for i in inner for p in re.split(r"\s*/\s*", i)]:
+            part = part.strip()
+            if len(part) >= 2 and part not in forms:
+                forms.append(part)
+    return forms
+
+
+def sorted_korean(terms) -> list[Term]:
+    """The terms in 가나다 order of their Korean names, those beginning with Hangul first."""
+    return sorted(terms, key=lambda t: (not t.initial(), t.korean.lower()))
+
+
+def _t(english, book, notes=None, where=None, concepts="", usual=None, en=(), ko=()):
+    return Term(english, book, notes, usual, where, tuple(c.strip() for c in concepts.split(",") if c.strip()),
+                tuple(en), tuple(ko))
 
 
 GLOSSARY: list[Term] = [
@@ -49,7 +103,8 @@ GLOSSARY: list[Term] = [
     _t("outlier", None, "아웃라이어", None, "losses, linear-regression"),
     _t("accuracy", "정확도", None, "ch. 3", "losses, mlp-backprop"),
     _t("numerical differentiation", "수치 미분", None, "4.3", "numerical-gradient"),
-    _t("central / forward difference", "중심 차분(중앙 차분) / 전방 차분", "중심차분", "4.3", "numerical-gradient"),
+    _t("central / forward difference", "중심 차분(중앙 차분) / 전방 차분", "중심차분", "4.3", "numerical-gradient",
+       en=("central difference", "forward difference")),
     _t("rounding error", "반올림 오차", None, "4.3", "numerical-gradient"),
     _t("partial derivative", "편미분", None, "4.3.3", "numerical-gradient"),
     _t("gradient", "기울기", "그래디언트", "4.4", "numerical-gradient, gradient-descent"),
@@ -67,7 +122,7 @@ GLOSSARY: list[Term] = [
     _t("backpropagation", "오차역전파법", "역전파", "ch. 5", "mlp-backprop"),
     _t("chain rule", "연쇄법칙", None, "ch. 5", "mlp-backprop"),
     _t("stochastic gradient descent (SGD)", "확률적 경사 하강법", None, "ch. 6", "minibatch, optimizers"),
-    _t("mini-batch learning", "미니배치 학습", "미니 배치", "4.2.3", "minibatch"),
+    _t("mini-batch learning", "미니배치 학습", "미니 배치", "4.2.3", "minibatch", en=("mini-batch learning", "mini-batch")),
     _t("batch processing", "배치 처리", None, "ch. 3", "minibatch"),
     _t("initial weight values", "가중치의 초깃값", "초기값", "6.2", "weight-init"),
     _t("vanishing gradient", "기울기 소실", None, "6.2.2", "weight-init, activations, rnn"),
@@ -84,7 +139,8 @@ GLOSSARY: list[Term] = [
     _t("validation data", "검증 데이터", None, "ch. 6", "early-stopping, hyperparameter-search"),
     _t("batch normalization", "배치 정규화", "배치정규화", "ch. 6", "batchnorm"),
     _t("hyperparameter optimization", "하이퍼파라미터 최적화", None, "ch. 6", "hyperparameter-search"),
-    _t("training data / test data", "훈련 데이터 / 시험 데이터", None, "ch. 4", "mlp-backprop, regularization"),
+    _t("training data / test data", "훈련 데이터 / 시험 데이터", None, "ch. 4", "mlp-backprop, regularization",
+       en=("training data", "test data", "training set", "test set")),
     _t("normalization (of the input pixels)", "정규화", None, "ch. 3", "mlp-backprop"),
     _t("multi-task learning", None, None, None, "multitask", usual="멀티태스크 학습"),
     _t("convolutional neural network (CNN)", "합성곱 신경망", None, "ch. 7", "convolution"),
@@ -96,8 +152,9 @@ GLOSSARY: list[Term] = [
     _t("padding", "패딩", None, "7.2.3", "convolution"),
     _t("stride", "스트라이드", None, "7.2.4", "convolution"),
     _t("pooling layer", "풀링 계층", None, "7.3", "convolution"),
-    _t("max pooling / average pooling", "최대 풀링 / 평균 풀링", None, "7.3", "convolution"),
-    _t("im2col (laying windows out as rows)", "im2col (전개)", None, "7.4.2", "convolution"),
+    _t("max pooling / average pooling", "최대 풀링 / 평균 풀링", None, "7.3", "convolution",
+       en=("max pooling", "average pooling")),
+    _t("im2col (laying windows out as rows)", "im2col (전개)", None, "7.4.2", "convolution", ko=("im2col",)),
     _t("receptive field", None, None, None, "convolution", usual="수용 영역"),
     _t("weight sharing", None, None, None, "convolution", usual="가중치 공유"),
     # beyond the book's first volume (the study notes name RNNs beside CNNs): the common Korean terms,

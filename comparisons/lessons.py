@@ -17,13 +17,29 @@ A lesson file is Markdown behind a TOML front matter fenced by ``+++`` lines::
     +++
     The lesson, with $math$, {{figure:NAME|CAPTION}}, {{value:NAME}} and {{finding:CHECK|TEXT}} ...
 
+    ## Summary
+    * what the page showed, as the book's chapters end (정리) ...
+
+The front matter may also say where the book treats the concept (``chapter = '6.3'``; ``'II-5'``
+for the second volume; ``beyond_book = true`` for a topic of the study notes the book does not
+have, with ``chapter`` giving where it fits), which orders the guide's contents. The body's last
+section, from a ``## Summary`` line, is the page's summary: the site puts it at the end of the page.
+
 The lesson is text and nothing else: the run (``<name>.py``'s ``run(ctx)``) makes the numbers it
 quotes, and the site fills them in (:mod:`comparisons.site.text`).
+
+**The Korean edition.** ``<name>.ko.md`` beside it holds the same lesson in Korean. Its front
+matter gives only what is said in words: ``title`` (Korean) and the ``[[differences]]`` rows
+translated, one for each English row and in the same order, each naming the same ``check``.
+Everything else (id, pairs, code, chapter, the Korean term) is the English lesson's; its body
+ends with a ``## 정리`` section. ``load(name, language="ko")`` reads it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +51,10 @@ else:  # pragma: no cover - Python 3.10
 
 FOLDER = Path(__file__).resolve().parent / "concepts"
 FENCE = "+++"
+LANGUAGES = ("en", "ko")
+SUMMARY_HEADINGS = {"en": "Summary", "ko": "정리"}  # the heading of a lesson's last section
+# what a Korean lesson's front matter may say; the rest is the English lesson's
+TRANSLATED_KEYS = {"title", "differences"}
 
 
 class LessonError(ValueError):
@@ -55,18 +75,22 @@ class Difference:
 @dataclass(frozen=True)
 class Lesson:
     id: str
-    title: str  # English
+    title: str  # in the lesson's language
     korean: str  # the Korean term of the title
     pairs: tuple  # ((kind, id), ...) of comparisons.pairs
     code: tuple  # ((scratch dotted name, torch_ref dotted name), ...)
     differences: tuple  # (Difference, ...)
-    text: str  # the Markdown body
+    text: str  # the Markdown body, without its summary
     path: Path
+    summary: str = ""  # the Markdown of the last section (## Summary / ## 정리), without its heading
+    chapter: str = ""  # where the book treats it: '6.3', 'II-5' (the second volume); '' when unknown
+    beyond_book: bool = False  # a topic of the study notes that the book does not have
+    language: str = "en"
 
     @property
     def full_title(self) -> str:
         """'Softmax and its overflow (소프트맥스 함수)': the title as the report lists it."""
-        return f"{self.title} ({self.korean})" if self.korean else self.title
+        return f"{self.title} ({self.korean})" if self.korean and self.korean != self.title else self.title
 
     def code_objects(self) -> list[tuple]:
         """The ``code`` pairs as the objects they name."""
@@ -104,25 +128,75 @@ def split_front_matter(source: str, path: Path) -> tuple[dict, str]:
     return meta, "\n".join(lines[end + 1:]).strip() + "\n"
 
 
+def split_summary(text: str, language: str = "en") -> tuple[str, str]:
+    """(the body before its summary, the summary) of a lesson's Markdown: the summary is what follows
+    a ``## Summary`` (``## 정리``) line, the last section."""
+    heading = re.compile(rf"^##[ \t]+{re.escape(SUMMARY_HEADINGS[language])}[ \t]*$", re.M)
+    found = list(heading.finditer(text))
+    if not found:
+        return text, ""
+    cut = found[-1]
+    return text[:cut.start()].rstrip() + "\n", text[cut.end():].strip() + "\n"
+
+
+def _differences(rows, path: Path) -> tuple:
+    try:
+        return tuple(Difference(**row) for row in rows)
+    except TypeError as exc:
+        raise LessonError(f"{path}: a [[differences]] row needs topic, textbook, pytorch and check ({exc})") from None
+
+
 def parse(source: str, path: Path) -> Lesson:
     meta, text = split_front_matter(source, path)
     missing = [k for k in ("id", "title") if not isinstance(meta.get(k), str) or not meta[k]]
     if missing:
         raise LessonError(f"{path}: the front matter needs {missing} (strings)")
-    try:
-        differences = tuple(Difference(**row) for row in meta.get("differences", []))
-    except TypeError as exc:
-        raise LessonError(f"{path}: a [[differences]] row needs topic, textbook, pytorch and check ({exc})") from None
+    body, summary = split_summary(text, "en")
     return Lesson(id=meta["id"], title=meta["title"], korean=meta.get("korean", ""),
                   pairs=tuple(tuple(p) for p in meta.get("pairs", [])),
-                  code=tuple(tuple(c) for c in meta.get("code", [])), differences=differences, text=text, path=path)
+                  code=tuple(tuple(c) for c in meta.get("code", [])),
+                  differences=_differences(meta.get("differences", []), path), text=body, path=path,
+                  summary=summary, chapter=str(meta.get("chapter", "")), beyond_book=bool(meta.get("beyond_book", False)))
 
 
-def load(name: str, folder: Path = FOLDER) -> Lesson:
-    """The lesson of the concept module ``name`` (``numerical_gradient``): ``<folder>/<name>.md``."""
-    path = folder / f"{name}.md"
+def parse_translation(source: str, path: Path, english: Lesson, language: str) -> Lesson:
+    """The lesson in ``language`` from its file's text: its title, differences, body and summary,
+    with everything else taken from the English ``english``."""
+    meta, text = split_front_matter(source, path)
+    if not isinstance(meta.get("title"), str) or not meta["title"]:
+        raise LessonError(f"{path}: the front matter needs title (a string)")
+    extra = sorted(set(meta) - TRANSLATED_KEYS)
+    if extra:
+        raise LessonError(f"{path}: the front matter may give only {sorted(TRANSLATED_KEYS)}; {extra} come from "
+                          f"the English lesson {english.path.name}")
+    differences = _differences(meta.get("differences", []), path)
+    wanted, given = [d.check for d in english.differences], [d.check for d in differences]
+    if given != wanted:
+        raise LessonError(f"{path}: the [[differences]] rows must translate the English ones one for one, in "
+                          f"order, naming the same checks: expected {wanted}, got {given}")
+    body, summary = split_summary(text, language)
+    return dataclasses.replace(english, title=meta["title"], differences=differences, text=body, summary=summary,
+                               path=path, language=language)
+
+
+def _read(path: Path) -> str:
     try:
-        source = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise LessonError(f"{path}: cannot read the lesson ({exc.strerror})") from None
-    return parse(source, path)
+
+
+def load(name: str, folder: Path = FOLDER, language: str = "en") -> Lesson:
+    """The lesson of the concept module ``name`` (``numerical_gradient``): ``<folder>/<name>.md``,
+    or in another language ``<folder>/<name>.<language>.md`` (``language="ko"``)."""
+    if language not in LANGUAGES:
+        raise LessonError(f"unknown language {language!r}; expected one of {list(LANGUAGES)}")
+    english = parse(_read(folder / f"{name}.md"), folder / f"{name}.md")
+    if language == "en":
+        return english
+    path = folder / f"{name}.{language}.md"
+    return parse_translation(_read(path), path, english, language)
+
+
+def has_translation(name: str, language: str, folder: Path = FOLDER) -> bool:
+    return language == "en" or (folder / f"{name}.{language}.md").is_file()

@@ -92,3 +92,53 @@ def accuracy_and_loss(frame, losses_np, losses_t, title: str):
     axes[1].set_yscale("log")
     fig.tight_layout()
     return fig
+
+
+PANEL_PAD_PX = 6  # the margin kept around a panel's own labels
+PANEL_WIDTH_PX = 360  # a small panel is saved at a higher resolution, so that a phone shows it this wide
+
+
+def panels(fig) -> list:
+    """The panels of a figure: its visible Axes, without colorbars (a colorbar goes with the panel
+    it belongs to)."""
+    return [ax for ax in fig.axes if ax.get_visible() and getattr(ax, "_colorbar", None) is None
+            and ax.get_label() != "<colorbar>"]
+
+
+def save_panels(fig, stem, dpi: int = 90, max_dpi: int = 180) -> list:
+    """Save every panel of a multi-panel figure as a file of its own, ``<stem>.panel-<k>.png``
+    (k = 1, 2, … in the figure's order of Axes), cropped to the panel with its own title, labels,
+    ticks, legend and colorbar, the other panels hidden: a phone shows them one below the other,
+    large enough to read: a panel narrower than ``PANEL_WIDTH_PX`` at ``dpi`` is saved at a higher
+    resolution (up to ``max_dpi``), so its labels grow with it. Nothing is saved for a figure of one
+    panel; the saved paths are returned."""
+    from pathlib import Path
+
+    from matplotlib.transforms import Bbox
+
+    shown = panels(fig)
+    if len(shown) < 2:
+        return []
+    colorbars = [ax for ax in fig.axes if getattr(ax, "_colorbar", None) is not None]
+    owner = {cb: getattr(cb._colorbar.mappable, "axes", None) for cb in colorbars}
+    texts = [t for t in (getattr(fig, "_suptitle", None), getattr(fig, "_supxlabel", None),
+                         getattr(fig, "_supylabel", None)) if t is not None] + list(fig.legends)
+    visible = {artist: artist.get_visible() for artist in [*fig.axes, *texts]}
+    renderer = fig.canvas.get_renderer()
+    saved = []
+    try:
+        for artist in texts:
+            artist.set_visible(False)
+        for k, ax in enumerate(shown, 1):
+            mine = [ax] + [cb for cb, parent in owner.items() if parent is ax]
+            for other in fig.axes:
+                other.set_visible(other in mine)
+            box = Bbox.union([a.get_tightbbox(renderer) for a in mine]).transformed(fig.dpi_scale_trans.inverted())
+            path = Path(f"{stem}.panel-{k}.png")
+            sharper = min(max(dpi, PANEL_WIDTH_PX / max(box.width, 1e-3)), max_dpi)
+            fig.savefig(path, dpi=sharper, bbox_inches=box.padded(PANEL_PAD_PX / dpi), metadata={"Software": None})
+            saved.append(path)
+    finally:
+        for artist, was in visible.items():
+            artist.set_visible(was)
+    return saved

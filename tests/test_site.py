@@ -249,7 +249,7 @@ def test_concept_page_order_lesson_codes_differences_checks(small_report):
     html = read(small_report / "concepts" / "losses.html")
     positions = [html.index(f'id="{part}"') for part in ("lesson", "code", "differences", "checks")]
     assert positions == sorted(positions)
-    assert html.index("<details") > positions[3], "the check table is folded"
+    assert html.index('<details class="checks">') > positions[3], "the check table is folded"
     assert '<h1>Loss functions <a class="ko" lang="ko"' in html and "손실 함수" in html
 
 

@@ -1,6 +1,7 @@
-"""``python -m comparisons.site [--from] FOLDER``: rebuild the study guide's pages from a report
-folder's results.json, tables and figures, without running anything (exit 2 with a one-line reason
-when the folder holds no report)."""
+"""``python -m comparisons.site [--from] FOLDER``: rebuild the study guide's pages, both editions
+(English, and Korean under ``ko/``), from a report folder's results.json, tables and figures,
+without running anything (exit 2 with a one-line reason when the folder holds no report, or when a
+page came out broken)."""
 
 from __future__ import annotations
 

@@ -70,3 +70,45 @@ def error(x) -> str:
     if isinstance(x, numbers.Real) and not isinstance(x, bool) and x != 0 and math.isfinite(x) and abs(x) < 1e-3:
         return _scientific(float(x), 2)
     return sig(x, 2)
+
+
+def _number(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def tolerance_share(record: dict) -> tuple[str, float | None]:
+    """How much of its tolerance a check used, for a reader who wants to know how close to failing
+    it came: ``('ratio', r)`` with r = max_abs_err ÷ atol where the atol alone covers every element
+    (r ≤ 1 bounds the share from above; a statistical check has no rtol, so there r is exact);
+    ``('rtol', None)`` for a check that passed with a larger error, allowed by its rtol part
+    (atol + rtol·|e|, or a scale); ``('failed', None)`` for a failed one; ``('none', None)`` for a
+    check with no tolerance (a finding). A record that keeps the exact share (``tol_ratio``, the
+    largest |a − e| ÷ (atol + rtol·|e|)) is shown as it is."""
+    exact = record.get("tol_ratio")
+    if _number(exact):
+        return ("ratio", float(exact)) if record.get("passed") or exact > 1 else ("failed", None)
+    err, atol = record.get("max_abs_err"), record.get("atol")
+    if not (_number(err) and _number(atol)) or atol <= 0:
+        return ("failed", None) if record.get("atol") is not None and not record.get("passed") else ("none", None)
+    if err <= atol:
+        return ("ratio", err / atol) if record.get("passed") else ("failed", None)
+    return ("rtol", None) if record.get("passed") else ("failed", None)
+
+
+def share_text(share: tuple[str, float | None], words: dict) -> str:
+    """``tolerance_share``'s result as a reader sees it: 0.0031, 2.2e-4, < 1 (by rtol), > 1 or –."""
+    kind, value = share
+    if kind == "ratio":
+        return "0" if value == 0 else error(value)
+    return {"rtol": words["ratio_rtol"], "failed": words["ratio_failed"]}.get(kind, "–")
+
+
+def worst_share(records) -> tuple[str, float | None]:
+    """The share of the check that came closest to failing among ``records``: a failure first, then a
+    check judged by its rtol, then the largest ratio."""
+    shares = [tolerance_share(r) for r in records]
+    for kind in ("failed", "rtol"):
+        if any(k == kind for k, _ in shares):
+            return (kind, None)
+    ratios = [v for k, v in shares if k == "ratio"]
+    return ("ratio", max(ratios)) if ratios else ("none", None)

@@ -99,15 +99,15 @@ class Facts:
                          f"(the nearest recorded: {alike})")
 
 
-def format_value(value, spec: str | None = None) -> str:
+def format_value(value, spec: str | None = None, missing: str = "(not computed in this run)") -> str:
     """A value for the text: to four significant digits, or by the format spec ``spec``; a list
-    element by element, comma-separated."""
+    element by element, comma-separated. ``missing``: what stands for a value the run could not make."""
     from .numbers import sig
 
     if value is MISSING:
-        return "(not computed in this run)"
+        return missing
     if isinstance(value, list):
-        return ", ".join(format_value(v, spec) for v in value)
+        return ", ".join(format_value(v, spec, missing) for v in value)
     if spec:
         try:
             return format(value, spec)
@@ -116,8 +116,12 @@ def format_value(value, spec: str | None = None) -> str:
     return sig(value)
 
 
-# \log 0.6 is <mi>log</mi><mn>0.6</mn>: browsers put no space between them, TeX puts a thin one
-_FUNCTION_NAME = re.compile(r"(<mi>(?:log|ln|exp|tanh|sin|cos)</mi>)(?!<mo stretchy=\"false\">&#x00028;)(?=<m[ion])")
+# \log 0.6 is <mi>log</mi><mn>0.6</mn>: browsers put no space between them, TeX puts a thin one.
+# The space goes after the function's whole unit: after </msup> in tanh²x, never inside the <msup>.
+_FUNCTION_NAME = re.compile(
+    r"(?P<unit><(?P<script>msup|msub|msubsup)><mi>(?:log|ln|exp|tanh|sin|cos)</mi>(?:(?!</?(?P=script)>).)*</(?P=script)>"
+    r"|(?<!<msup>)(?<!<msub>)(?<!<msubsup>)<mi>(?:log|ln|exp|tanh|sin|cos)</mi>)"
+    r"(?!<mo stretchy=\"false\">&#x00028;)(?=<m[ion])")
 _THIN_SPACE = '<mspace width="0.1667em"></mspace>'
 
 
@@ -138,7 +142,70 @@ def mathml(latex: str, display: bool = False) -> str:
     unknown = re.search(r">(\\[A-Za-z]+)<", out)  # latex2mathml prints commands it does not know as text
     if unknown:
         raise MathError(f"cannot turn this LaTeX into MathML: {latex!r} (unknown command {unknown[1]})")
-    return _FUNCTION_NAME.sub(lambda m: m[1] + _THIN_SPACE, out)
+    return _FUNCTION_NAME.sub(lambda m: m["unit"] + _THIN_SPACE, out)
+
+
+def display_math(latex: str) -> str:
+    """Display math as a block. Equations that the LaTeX separates by ``\\qquad`` at the top level
+    become pieces of their own, which sit side by side on a wide screen and one below the other on a
+    narrow one; a piece still wider than the screen scrolls in its box, with a shadow as the cue."""
+    pieces = [p for p in _top_level_split(latex.strip()) if p.strip()]
+    if len(pieces) == 1:
+        return f'<div class="math-display">{mathml(pieces[0], True)}</div>'
+    inner = "".join(f'<div class="math-piece">{mathml(p, True)}</div>' for p in pieces)
+    return f'<div class="math-display split">{inner}</div>'
+
+
+def _top_level_split(latex: str) -> list[str]:
+    """``latex`` cut at every ``\\qquad`` outside braces."""
+    pieces, start, depth, i = [], 0, 0, 0
+    while i < len(latex):
+        if latex[i] == "\\":
+            word = re.match(r"\\([A-Za-z]+|.)", latex[i:])[0]
+            if word == "\\qquad" and depth == 0:
+                pieces.append(latex[start:i])
+                start = i + len(word)
+            i += len(word)
+            continue
+        depth += {"{": 1, "}": -1}.get(latex[i], 0)
+        i += 1
+    pieces.append(latex[start:])
+    return [p.strip() for p in pieces]
+
+
+# --- the build-time check of a page's markup -------------------------------------------------------
+
+_MATH_ELEMENT = re.compile(r"<math\b.*?</math>", re.S)
+_TWO_CHILDREN = {"msup": 2, "msub": 2, "mfrac": 2, "mroot": 2, "munder": 2, "mover": 2, "msubsup": 3,
+                 "munderover": 3}
+_DOUBLE_ESCAPED = re.compile(r"&amp;(?:#x?[0-9A-Fa-f]+|lt|gt|amp|quot|nbsp);")
+
+
+class PageError(ValueError):
+    """A built page with markup a browser would show wrongly: invalid MathML or an entity escaped twice."""
+
+
+def check_markup(page: str, where: str) -> None:
+    """Raise :class:`PageError` when ``page`` holds a MathML script or fraction without its number of
+    children (an ``<msup>`` with three shows 'tanh₂x' for tanh²x) or a double-escaped entity
+    ('h&amp;#x00028;x' shows as 'h&#x00028;x')."""
+    import xml.etree.ElementTree as ET
+
+    twice = _DOUBLE_ESCAPED.search(page)
+    if twice:
+        context = page[max(0, twice.start() - 60):twice.end() + 20].replace("\n", " ")
+        raise PageError(f"{where}: an entity escaped twice, {twice[0]!r}, in: …{context}…")
+    for m in _MATH_ELEMENT.finditer(page):
+        try:
+            root = ET.fromstring(m[0])
+        except ET.ParseError as exc:
+            raise PageError(f"{where}: MathML that is not well formed ({exc}): {m[0][:200]}") from None
+        for element in root.iter():
+            tag = element.tag.rsplit("}", 1)[-1]
+            wanted = _TWO_CHILDREN.get(tag)
+            if wanted is not None and len(element) != wanted:
+                raise PageError(f"{where}: <{tag}> with {len(element)} children (it needs {wanted}) in "
+                                f"{m[0][:300]}")
 
 
 @dataclass
@@ -158,6 +225,7 @@ class Renderer:
     figure: Callable[[str, int, str], str | None] = lambda name, number, caption: None
     table: Callable[[str, int, str], str | None] = lambda name, number, caption: None
     facts: Facts | None = None
+    language: str = "en"  # the words for "not shown in this run" come from this edition
     figure_count: int = 0
     table_count: int = 0
     placed: Placed = field(default_factory=Placed)
@@ -192,9 +260,8 @@ class Renderer:
         text = self._quote(text, keep)
         text = self._math(text, keep)
         out = markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"])
-        out = out.replace("<table>", '<div class="scroll"><table>').replace("</table>", "</table></div>")
         out = _BLOCK_TOKEN.sub(lambda m: pieces[m[1]], out)
-        return _ANY_TOKEN.sub(lambda m: pieces[m[0]], out)
+        return _cards(_ANY_TOKEN.sub(lambda m: pieces[m[0]], out))
 
     def inline(self, text: str) -> str:
         """One line of Markdown with math (a table cell, a caption) as inline HTML, no <p>."""
@@ -218,17 +285,20 @@ class Renderer:
         """Fill in ``{{finding:…}}`` and ``{{value:…}}`` markers from the run (see the module's doc)."""
         if "{{" not in text:
             return text
+        from .strings import WORDS
+
         facts = self.facts or Facts()
+        words = WORDS[self.language]
 
         def value(m: re.Match) -> str:
-            return format_value(facts.value(" ".join(m["name"].split())), m["spec"])
+            return format_value(facts.value(" ".join(m["name"].split())), m["spec"], words["not_computed"])
 
         def finding(m: re.Match) -> str:
             name = " ".join(m["name"].split())  # a name may wrap onto the next line of the guide
             said = m["text"] if m["text"] is not None else name
             if facts.finding(name) is True:
                 return said
-            return (keep("span", '<span class="not-shown">') + NOT_SHOWN + said + keep("span", "</span>"))
+            return (keep("span", '<span class="not-shown">') + words["not_shown_prefix"] + said + keep("span", "</span>"))
 
         text = _FINDING.sub(finding, text)
         text = _VALUE.sub(value, text)
@@ -247,10 +317,37 @@ class Renderer:
             if m["escaped"]:
                 return keep("dollar", "$")
             if m["display"] is not None:
-                return "\n\n" + keep("display", f'<div class="math-display">{mathml(m["display"], True)}</div>') + "\n\n"
+                return "\n\n" + keep("display", display_math(m["display"])) + "\n\n"
             return keep("inline", mathml(m["inline"]))
 
         return _INLINE.sub(one, text)
+
+
+def _cards(out: str) -> str:
+    """The Markdown's tables, each in a box that scrolls sideways if it must, with every cell
+    labelled by its column's heading so that a phone can stack a row as a card."""
+    def one(m: re.Match) -> str:
+        table = m[0]
+        heads = [plain_text(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", table.split("</thead>")[0], re.S)]
+
+        def row(r: re.Match) -> str:
+            cells = iter(enumerate(heads))
+
+            def cell(c: re.Match) -> str:
+                i, head = next(cells, (1, ""))
+                lead = ' class="lead"' if i == 0 else ""
+                return f'<td{c["attrs"]}{lead} data-label="{escape(head)}">'
+            return re.sub(r"<td(?P<attrs>[^>]*)>", cell, r[0])
+        body = re.sub(r"<tr>.*?</tr>", row, table.split("</thead>", 1)[-1], flags=re.S)
+        table = (table.split("</thead>", 1)[0] + "</thead>" + body) if "</thead>" in table else table
+        return '<div class="scroll"><table class="cards">' + table[len("<table>"):] + "</div>"
+
+    return re.sub(r"<table>.*?</table>", one, out, flags=re.S)
+
+
+def plain_text(fragment: str) -> str:
+    """The text of an HTML fragment (tags dropped, entities read), for an attribute or an alt text."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
 
 
 def escape(text: str) -> str:
