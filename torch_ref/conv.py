@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .layers import biased_running_var
+
 
 def conv2d(weight: torch.Tensor, bias: torch.Tensor, stride: int = 1, padding: int = 0) -> nn.Conv2d:
     """``nn.Conv2d(C, FN, (FH, FW), stride, padding)`` holding ``weight`` (FN, C, FH, FW) and
@@ -50,14 +52,19 @@ def fold(cols: torch.Tensor, output_hw, filter_h: int, filter_w: int, stride: in
     return F.fold(cols, tuple(output_hw), (filter_h, filter_w), stride=stride, padding=pad)
 
 
-def batchnorm2d(gamma: torch.Tensor, beta: torch.Tensor, momentum: float = 0.1, eps: float = 1e-5) -> nn.BatchNorm2d:
+def batchnorm2d(gamma: torch.Tensor, beta: torch.Tensor, momentum: float = 0.1, eps: float = 1e-5,
+                running_var_init: float = 1.0, unbiased_running_var: bool = True) -> nn.BatchNorm2d:
     """``nn.BatchNorm2d`` with γ, β given: one mean and variance per channel over (N, H, W);
     ``momentum`` is PyTorch's (the weight of the new batch statistic), ``running_var`` stores the
-    unbiased variance of the N·H·W values."""
+    unbiased variance of the N·H·W values. ``running_var_init`` and ``unbiased_running_var=False``
+    (CS231n's spatial batch norm: from 0, the biased variance) as :func:`torch_ref.layers.batchnorm1d`."""
     layer = nn.BatchNorm2d(gamma.shape[0], eps=eps, momentum=momentum).to(dtype=gamma.dtype, device=gamma.device)
     with torch.no_grad():
         layer.weight.copy_(gamma)
         layer.bias.copy_(beta)
+        layer.running_var.fill_(running_var_init)
+    if not unbiased_running_var:
+        biased_running_var(layer, momentum, dims=(0, 2, 3))
     return layer
 
 

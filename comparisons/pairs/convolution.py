@@ -181,12 +181,35 @@ def drive_convnet(ctx, pair, cls, hparams, run):
              "conv_param": {"filter_num": fn, "filter_size": fs, "pad": p, "stride": s}, "num_filters": fn,
              "hidden_size": hidden, "hidden_dim": hidden, "output_size": CONVNET_CLASSES, "num_classes": CONVNET_CLASSES,
              "weight_init_std": 0.01, "weight_scale": 0.01}
+    given["dtype"] = ctx.np_dtype
     net = construct(cls, pair, hparams, given, run)
     if not isinstance(getattr(net, "params", None), dict):
         raise VerifyUsageError(f"network {pair.id} expects {pair.interface}; the network has no params dict")
+    own = _own_padding(net, fn, fs, s, (H, Wd), shapes["W2"][0])
+    if own is not None and own != p:  # e.g. CS231n's ThreeLayerConvNet: pad (F − 1)/2, no pad hyperparameter
+        run.notes.append(f"the convolution pads by {own} (read from the shape of W2; CS231n's ThreeLayerConvNet pads "
+                         f"by (F − 1)/2), not {p}: PyTorch pads alike")
+        hparams = {**hparams, "pad": own}
+        return drive_convnet(ctx, pair, cls, hparams, run)
     x, labels = ctx.array(rng.normal(size=(NET_DATA[0], *CONVNET_INPUT))), rng.integers(0, CONVNET_CLASSES, NET_DATA[0])
-    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, hparams, given, run)], params0, x, labels,
+    def another():  # its own copies of the arrays (a net may keep the dict it is given)
+        return construct(cls, pair, hparams, {**given, "params": {k: v.copy() for k, v in params0.items()}}, run)
+
+    return network_checks(ctx, pair, [net, another], params0, x, labels,
                           lambda: pair.torch(CONVNET_INPUT, fn, fs, s, p, 2, hidden, CONVNET_CLASSES), hparams, run)
+
+def _own_padding(net, fn, fs, stride, hw, rows):
+    """The padding a network built without a pad hyperparameter uses, read from the rows of its W2
+    (FN·(OH/2)·(OW/2)); None when it takes the one given."""
+    W2 = net.params.get("W2")
+    if W2 is None or np.ndim(W2) != 2 or np.shape(W2)[0] == rows:
+        return None
+    for pad in range(fs):
+        oh, ow = ((n + 2 * pad - fs) // stride + 1 for n in hw)
+        if fn * (oh // 2) * (ow // 2) == np.shape(W2)[0]:
+            return pad
+    return None
+
 
 # --- catalogued mistakes --------------------------------------------------------------------------
 

@@ -22,7 +22,8 @@ import torch_ref.networks as tnet
 from .. import bridge
 from ..lockstep import Side
 from ..sides import Architecture, Setup, TorchNet
-from ._base import Comparison, Hparam, Mistake, Pair, TargetError, VerifyUsageError, as_array, call, construct, trained
+from ._base import Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, VerifyUsageError, as_array, call, construct, trained
+from ._styles import dict_style
 from .layers import LinearDbNotSummed, LinearDWSign, SoftmaxWithLossBookDelta, SoftmaxWithLossNotAveraged
 
 NET_SIZES = (12, 10, 8, 4)  # input, hidden…, output: two hidden layers unless the constructor asks for one
@@ -69,8 +70,8 @@ def drive_network(ctx, pair, cls, hparams, run):
     for i, (a, b) in enumerate(zip(NET_SIZES[:-1], NET_SIZES[1:]), start=1):
         params0[f"W{i}"] = ctx.array(rng.normal(0, np.sqrt(2 / a), (a, b)))
         params0[f"b{i}"] = ctx.array(rng.normal(0, 0.1, b))
-    given = _net_given(params0)
-    net = construct(cls, pair, hparams, given, run)
+    given = {**_net_given(params0), "dtype": ctx.np_dtype}
+    net = dict_style(construct(cls, pair, hparams, given, run), run)
     sizes = _net_params(ctx, net, pair)
     if sizes != list(NET_SIZES):  # e.g. a two-layer net: draw the shared start for its shapes
         params0 = {}
@@ -79,8 +80,11 @@ def drive_network(ctx, pair, cls, hparams, run):
             params0[f"b{i}"] = ctx.array(rng.normal(0, 0.1, b))
     n = NET_DATA[0]
     x, labels = ctx.array(rng.normal(size=(n, sizes[0]))), rng.integers(0, sizes[-1], n)
-    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, hparams, given, run)], params0, x, labels,
-                          lambda: tnet.mlp(sizes, activation), hparams, run)
+    def another():  # its own copies of the arrays: a net that keeps the dict it is given must not share them
+        return dict_style(construct(cls, pair, hparams, {**given, **_net_given(params0)}, DriveOptions()), DriveOptions())
+
+    return network_checks(ctx, pair, [net, another],
+                          params0, x, labels, lambda: tnet.mlp(sizes, activation), hparams, run)
 
 
 def network_checks(ctx, pair, nets, params0, x, labels, make_model, hparams, run):

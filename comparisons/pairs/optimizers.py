@@ -14,7 +14,8 @@ import scratch.optim as SO
 import torch_ref.optim as topt
 
 from ..sides import NumpyProblem, TorchProblem
-from ._base import Hparam, Mistake, Pair, VerifyUsageError, call, construct, shows, trained
+from ._base import DriveOptions, Hparam, Mistake, Pair, VerifyUsageError, call, construct, shows, trained
+from ._styles import update_style
 from .layers import hard_coded
 
 PROBLEMS = ("x²/20 + y² from (−7, 2)", "least squares, W (6, 3) and b (3,)")
@@ -62,10 +63,11 @@ def drive_optimizer(ctx, pair, cls, hparams, run):
     PyTorch's parameters and gradient, at the one-step tolerance), and free-running in float64 (the
     whole path at the trained tolerance)."""
     out = []
+    style = update_style(lambda: _optimizer(cls, pair, hparams, DriveOptions()), ctx.np_dtype, run)
     for label, (params0, objective, torch_objective) in optimizer_problems(ctx).items():
         if run.problems and label not in run.problems:
             continue
-        numpy_side = NumpyProblem(params0, objective, lambda: _optimizer(cls, pair, hparams, run), _update)
+        numpy_side = NumpyProblem(params0, objective, lambda: style(_optimizer(cls, pair, hparams, run)), _update)
         torch_side = TorchProblem(ctx, params0, torch_objective, lambda ts: pair.torch(ts, **pair.torch_kwargs(hparams)))
         out += trained(ctx, label, numpy_side, torch_side, range(run.steps))
     return out
