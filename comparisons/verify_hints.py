@@ -66,9 +66,9 @@ def takes(obj, names) -> bool:
 
 
 def second_point(trials: Trials, obj, hparams: dict) -> tuple[int, dict]:
-    """Another seed, and the numeric hyperparameters that ``obj`` takes moved: a learning rate by
-    0.6, a rate in (0, 1) towards 1 or 0 (0.9 → 0.93, 0.1 → 0.07); ε-like values, integers, choices and
-    what ``obj`` does not take stay."""
+    """Another seed, and the numeric hyperparameters that ``obj`` takes moved: a learning rate halved,
+    a rate in (0, 1) towards 1 or 0 (0.9 → 0.94, 0.5 → 0.7, 0.1 → 0.06; lr = 0.1 = 1 − μ becomes 0.05 and
+    0.06); ε-like values, integers, choices and what ``obj`` does not take stay."""
     moved = dict(hparams)
     for hp in trials.pair.hparams:
         v = hparams.get(hp.name)
@@ -76,7 +76,7 @@ def second_point(trials: Trials, obj, hparams: dict) -> tuple[int, dict]:
             continue
         if 0 < v < 1e-3 or v == 0:
             continue
-        moved[hp.name] = v * 0.6 if v >= 1 or hp.name == "lr" else (1 - (1 - v) * 0.7 if v >= 0.5 else v * 0.7)
+        moved[hp.name] = v * 0.5 if v >= 1 or hp.name == "lr" else (1 - (1 - v) * 0.6 if v >= 0.5 else v * 0.6)
     return trials.seed + 1, moved
 
 
