@@ -35,6 +35,7 @@ DERIVATIVES = {"σ'(u) = u(1 − u)": lambda u: u * (1 - u), "tanh'(u) = 1 − u
 class Relation:
     key: tuple  # what must hold at the second point
     text: str  # what the hint says
+    value: float = 0.0  # a factor's or an offset's value
 
 
 def _arrays(a, e):
@@ -45,18 +46,38 @@ def _holds(a, b, tol, scale=None) -> bool:
     return a.shape == b.shape and bool(np.all(close(a, b, *tol, scale)))
 
 
-def name_constant(c: float, constants, rtol: float = 1e-6) -> str | None:
-    """The name of ``c`` among −1, 2, ½ and ``constants`` [(name, value)] (their reciprocals and
-    negatives too), or None."""
-    candidates = list(SIMPLE)
+def name_constant(c: float, constants, rtol: float = 1e-6) -> tuple:
+    """Every name ``c`` has among ``constants`` [(name, value)] (their reciprocals and negatives too)
+    and −1, 2, ½: at p = 0.5 a factor ½ is both ½ and 1 − p, and only a second point tells which."""
+    candidates = []
     for name, v in constants:
         if v in (0, 1) or not np.isfinite(v):
             continue
         candidates += [(name, v), (f"1/({name})" if " " in name else f"1/{name}", 1 / v), (f"−{name}", -v)]
-    for name, v in candidates:
-        if abs(c - v) <= rtol * max(abs(v), 1e-300):
-            return name
-    return None
+    candidates += SIMPLE
+    return tuple(dict.fromkeys(name for name, v in candidates if abs(c - v) <= rtol * max(abs(v), 1e-300)))
+
+
+def same(k1: tuple, k2: tuple) -> tuple | None:
+    """Whether two relations' keys name one relation (a factor with a name in common at both points):
+    the key they share, or None."""
+    if k1[0] != k2[0]:
+        return None
+    if k1[0] in ("factor", "offset") and isinstance(k1[1], tuple) and isinstance(k2[1], tuple):
+        common = [n for n in k1[1] if n in k2[1]]
+        return (k1[0], tuple(common)) if common else None
+    return k1 if k1 == k2 else None
+
+
+def _described(kind, names, value):
+    name = names[0]
+    plain = name.lstrip("−").replace(".", "").isdigit() or name in ("½", "−½")
+    shown = name if plain else f"{name} (= {value:.6g})"
+    return f"yours = {shown} × PyTorch's" if kind == "factor" else f"yours = PyTorch's + {shown}, a constant offset"
+
+
+def describe(key: tuple, value: float) -> str:
+    return _described(key[0], key[1], value)
 
 
 def factor(a, e, tol, constants, scale=None) -> Relation | None:
@@ -66,12 +87,10 @@ def factor(a, e, tol, constants, scale=None) -> Relation | None:
     c = float(np.vdot(a, e) / np.vdot(e, e))
     if not np.isfinite(c) or abs(c - 1) < 1e-9 or abs(c) < 1e-12 or not _holds(a, c * e, tol, scale):
         return None
-    name = name_constant(c, constants, rtol=max(tol[1] * 10, 1e-6))
-    if name is None:
-        return Relation(("factor", round(c, 6)), f"yours = {c:.6g} × PyTorch's, at every element")
-    return Relation(("factor", name), f"yours = {name} × PyTorch's" + (f" ({name} = {c:.6g})" if not
-                                                                      name.lstrip('−').replace('.', '').isdigit()
-                                                                      and name not in ('½', '−½') else ""))
+    names = name_constant(c, constants, rtol=max(tol[1] * 10, 1e-6))
+    if not names:
+        return Relation(("factor", round(c, 6)), f"yours = {c:.6g} × PyTorch's, at every element", c)
+    return Relation(("factor", names), _described("factor", names, c), c)
 
 
 def offset(a, e, tol, constants, scale=None) -> Relation | None:
@@ -81,8 +100,10 @@ def offset(a, e, tol, constants, scale=None) -> Relation | None:
     d = float(np.median(a - e))
     if d == 0 or not np.isfinite(d) or not _holds(a, e + d, tol, scale):
         return None
-    name = name_constant(d, constants, rtol=max(tol[1] * 10, 1e-6))
-    return Relation(("offset", name or round(d, 6)), f"yours = PyTorch's + {name or f'{d:.6g}'}, a constant offset")
+    names = name_constant(d, constants, rtol=max(tol[1] * 10, 1e-6))
+    if not names:
+        return Relation(("offset", round(d, 6)), f"yours = PyTorch's + {d:.6g}, a constant offset", d)
+    return Relation(("offset", names), _described("offset", names, d), d)
 
 
 def transpose(a, e, tol, constants, scale=None) -> Relation | None:
@@ -182,12 +203,9 @@ def explain(a, e, tol, context: dict | None = None, scale=None) -> Relation | No
     (for a derivative), ``along(axis)``, ``variants`` {text: () -> array}, ``steps`` (rows are steps)."""
     context = context or {}
     constants = context.get("constants", [])
-    if context.get("steps"):
-        found = first_step(a, e, tol, scale)
-        if found:
-            return found
-    return (kink(a, e, tol, context.get("x"), scale) or at_input(a, e, tol, context) or along(a, e, tol, context)
-            or variant(a, e, tol, context, scale) or factor(a, e, tol, constants, scale) or offset(a, e, tol, constants, scale)
+    return (variant(a, e, tol, context, scale) or at_input(a, e, tol, context) or along(a, e, tol, context)
+            or kink(a, e, tol, context.get("x"), scale) or (first_step(a, e, tol, scale) if context.get("steps") else None)
+            or factor(a, e, tol, constants, scale) or offset(a, e, tol, constants, scale)
             or transpose(a, e, tol, constants) or reduction(a, e, tol, constants))
 
 
@@ -198,5 +216,5 @@ def show(a, e, n: int = 3) -> str:
         return f"yours {np.array2string(a.ravel()[:n], precision=4)}…, PyTorch's {np.array2string(e.ravel()[:n], precision=4)}…"
     diff = np.abs(a - e).ravel()
     idx = np.sort(np.argsort(-diff, kind="stable")[:n])
-    fmt = lambda v: "[" + ", ".join(f"{x:.5g}" for x in v) + "]"  # noqa: E731
+    fmt = lambda v: "[" + ", ".join(f"{x:.9g}" for x in v) + "]"  # noqa: E731
     return f"yours {fmt(a.ravel()[idx])}, PyTorch's {fmt(e.ravel()[idx])}"

@@ -182,7 +182,7 @@ def _fails(c, tol) -> bool:
 
 
 def _tol(trials, c):
-    return trials.tolerance("trained" if c.kind in ("trained", "lockstep") else "exact" if c.kind != "gradcheck" else "gradcheck")
+    return trials.tolerance(c.kind if c.kind in ("trained", "gradcheck") else "exact")  # lockstep: one step, exact
 
 
 def _case(label: str) -> str:
@@ -249,7 +249,9 @@ def relation_hint(trials: Trials, hparams, comparisons, point2) -> str | None:
     if twin is None or not _fails(twin, _tol(trials, twin)):
         return None
     found2 = _explain(trials, twin, again, hparams2)
-    if found2 is None or found2.key != found.key:
+    key = found2 and relations.same(found.key, found2.key)
+    if key is None:
         return None
-    return (f"{_where(first, comparisons, _tol(trials, first))} parts first: {found.text}; it holds at a second point "
+    text = relations.describe(key, found.value) if key != found.key else found.text
+    return (f"{_where(first, comparisons, _tol(trials, first))} parts first: {text}; it holds at a second point "
             f"too (seed {seed2}). {relations.show(_array(first.actual), _array(first.expected))}")

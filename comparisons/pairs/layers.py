@@ -32,7 +32,14 @@ def drive_elementwise_layer(ctx, pair, cls, hparams, run):
         dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
         y_t, dx_t = tlayers.forward_backward(pair.torch(**pair.torch_kwargs(hparams)), ctx.tensor(x), ctx.tensor(dout))
         note = pair.options.get("note", "")
-        out += [Comparison(f"forward, {label}", y, y_t, note=note), Comparison(f"backward dx, {label}", dx, dx_t, note=note)]
+        def along(axis, x=x):  # the reference applied along another axis (a softmax over the wrong one)
+            module = pair.torch(**pair.torch_kwargs(hparams))
+            with torch.no_grad():
+                return np.moveaxis(ctx.numpy(module(ctx.tensor(np.moveaxis(x, axis, -1)))), -1, axis)
+
+        out += [Comparison(f"forward, {label}", y, y_t, note=note, context={"x": x, "along": along}),
+                Comparison(f"backward dx, {label}", dx, dx_t, note=note,
+                           context={"x": x, "y": ctx.numpy(y_t), "dout": dout})]
     return out
 
 
