@@ -23,6 +23,8 @@ NO_COUNTERPART = {
     "knearestneighbor": "a k-nearest-neighbour classifier: PyTorch has no such module",
     "basemodel": "saving and loading parameters: nothing to compare with PyTorch",
     "solver": "a training loop: it calls your layers, which are judged on their own",
+    "numericalgradient2d": "the gradient of f at each row of X as a separate point (the book's helper for plotting a "
+    "gradient field): verify judges numerical_gradient(f, x) of one function of the whole x",
     "captioningsolver": "a training loop: it calls your layers, which are judged on their own",
 }
 NO_COUNTERPART_FUNCTIONS = {
