@@ -240,6 +240,8 @@ def construct(cls, pair: Pair, hparams: dict, given: dict, run):
         run.notes.append("the constructor does not take " + ", ".join(ignored) + ": PyTorch uses "
                      + ", ".join(f"{k}={hparams[k]}" for k in ignored))
     obj = call(cls, f"constructing {getattr(cls, '__name__', 'it')}", **kwargs)
+    if getattr(obj, "_verify_note", None):  # what an adapter found out about the code it wraps
+        run.notes.append(obj._verify_note)
     remember_order(obj, [_given_key(name, given) for name in params if isinstance(kwargs.get(name), np.ndarray)])
     return obj
 
@@ -261,7 +263,10 @@ def constructor_order(obj) -> list:
 
 
 def _like(default, value):
-    """A 0/1 flag as a bool where the user's parameter defaults to a bool."""
+    """A 0/1 flag as a bool where the user's parameter defaults to a bool, and the choice "none" as
+    None where it defaults to None (CS231n's ``normalization=None``)."""
+    if default is None and value == "none":
+        return None
     return bool(value) if isinstance(default, bool) and value in (0, 1) else value
 
 

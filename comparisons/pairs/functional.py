@@ -79,11 +79,32 @@ class BatchNorm(_Functional):
 
 
 class Dropout(_Functional):
-    """``dropout_param['p']`` is CS231n's keep probability: 1 − the drop probability p."""
+    """``dropout_param['p']``: CS231n's *keep* probability from 2018 on (1 − PyTorch's p), its *drop*
+    probability in 2016–2017 (PyTorch's p). Which one the code means is found by one forward pass in
+    training with p = 0.8 (does it keep about 80 % of the units, or 20 %?), and named."""
 
     def __init__(self, p=0.5):
         super().__init__()
-        self.dropout_param = {"mode": "train", "p": 1.0 - p}
+        keeps = self._keeps()
+        self.dropout_param = {"mode": "train", "p": 1.0 - p if keeps else p}
+        self._verify_note = ("dropout_param['p'] is the probability to keep a unit (CS231n from 2018 on): given "
+                             f"1 − p = {1.0 - p:g} for PyTorch's p = {p:g}") if keeps else (
+            "dropout_param['p'] is the probability to drop a unit (CS231n 2016–2017, PyTorch's p): given "
+            f"p = {p:g}")
+
+    @classmethod
+    def _keeps(cls) -> bool:
+        if "_keeps_p" not in cls.__dict__:
+            import numpy as np
+
+            state = np.random.get_state()
+            try:
+                out, _ = call(cls.forward_fn, f"{cls.forward_fn.__name__}", np.ones((100, 100)), {"mode": "train", "p": 0.8})
+            finally:
+                np.random.set_state(state)
+            kept = float(np.mean(np.asarray(out) != 0))
+            cls._keeps_p = abs(kept - 0.8) <= abs(kept - 0.2)
+        return cls._keeps_p
 
     def forward(self, x):
         self.dropout_param["mode"] = "train" if self.training else "test"
