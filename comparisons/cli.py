@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "every object that takes it, OBJECT.KEY=VALUE to one object")
     ver.add_argument("--dtype", default="float64", choices=sorted(DTYPES))
     ver.add_argument("--seed", type=seed_value, default=0, help="0 to 2**63 - 1 (default 0)")
-    ver.add_argument("--steps", type=int, default=100, help="optimizer steps / schedule epochs (default 100)")
+    ver.add_argument("--steps", type=int, default=None,
+                     help="optimizer or training steps / schedule epochs (default 100; 30 for a convolutional network)")
     ver.add_argument("--list", action="store_true", help="list every reference with the interface it expects")
     ver.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     ver.add_argument("--timeout", type=float, default=60.0,
@@ -131,19 +132,13 @@ def cmd_list() -> int:
 def cmd_verify(args) -> int:
     import json
 
-    from .verify import (
-        VerifyUsageError,
-        format_file_result,
-        format_result,
-        list_references,
-        parse_hparams,
-        verify,
-        verify_file,
-    )
-
     if args.list:
-        print(list_references())
+        from .references import listing
+
+        print(listing())
         return EXIT_OK
+    from .verify import VerifyUsageError, format_file_result, format_result, parse_hparams, verify, verify_file
+
     if args.kind and args.kind.endswith(".py") and not args.target:
         if args.against:
             raise UsageError("--against names the reference of one object: give [KIND] MODULE:NAME with it")

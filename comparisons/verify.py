@@ -176,10 +176,11 @@ def computes_in_float32(comparisons) -> bool:
     return any(isinstance(c.actual, np.ndarray) and c.actual.dtype == np.float32 for c in comparisons)
 
 
-def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64", seed: int = 0, steps: int = 100,
-          timeout: float | None = DEFAULT_TIMEOUT) -> VerifyResult:
+def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64", seed: int = 0,
+          steps: int | None = None, timeout: float | None = DEFAULT_TIMEOUT) -> VerifyResult:
     """Compare ``obj`` with the pair's PyTorch reference, in the dtype the code computes in; look for
-    a hint when they differ."""
+    a hint when they differ. ``steps``: of a training comparison (default: the pair's, else 100)."""
+    steps = pair.options.get("steps", 100) if steps is None else steps
     if seed < 0:
         raise VerifyUsageError(f"--seed must be >= 0, got {seed}")
     if steps < 1:
@@ -232,7 +233,7 @@ def _judge_found(found: Found, given: dict, dtype, seed, steps, timeout) -> Veri
 
 
 def verify(kind: str | None, target, against: str | None = None, hparams: dict | None = None, dtype: str = "float64",
-           seed: int = 0, steps: int = 100, timeout: float | None = DEFAULT_TIMEOUT) -> VerifyResult:
+           seed: int = 0, steps: int | None = None, timeout: float | None = DEFAULT_TIMEOUT) -> VerifyResult:
     """Compare ``target`` (an object, or a ``MODULE:NAME`` string; ``NAME`` may be a couple
     ``X_forward/X_backward``) with the PyTorch reference ``against`` of ``kind``. Without
     ``against`` (or ``kind``), the reference the object's name or calling style determines. Raises
@@ -305,7 +306,7 @@ def _hparams_for(name: str, given: dict) -> dict:
     return out
 
 
-def verify_file(path: str, dtype: str = "float64", seed: int = 0, steps: int = 100,
+def verify_file(path: str, dtype: str = "float64", seed: int = 0, steps: int | None = None,
                 timeout: float | None = DEFAULT_TIMEOUT, progress=None, hparams: dict | None = None) -> FileResult:
     """Judge everything in ``path`` that has a reference, each by its own declaration. ``hparams``:
     given to every object whose reference takes them (``NAME.key`` to one object only)."""

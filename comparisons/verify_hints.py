@@ -18,6 +18,9 @@ from .pairs import DriveOptions, TargetError, VerifyUsageError
 from .pairs._base import parameters
 
 
+HINT_STEPS = 20  # the steps of a training comparison while a hint is searched for
+
+
 class Trials:
     """Runs of one pair's driver on the object under test (or on a catalogued mistake), at the
     judged dtype and steps, from the seed given (or another)."""
@@ -101,6 +104,14 @@ def find_hint(trials: Trials, hparams: dict, comparisons) -> str | None:
     """A convention (the reference under the catalogued flags agrees: the hint names the flags), a
     catalogued mistake (the user's numbers are what it computes), or a relation; each holding at a
     second point too."""
+    if trials.steps > HINT_STEPS:  # the search runs the driver many times: on a shorter run, the user's code too
+        trials = Trials(trials.pair, trials.obj, trials.dtype, trials.seed, HINT_STEPS)
+        try:
+            comparisons, _ = trials.drive(hparams)
+        except (TargetError, VerifyUsageError):
+            return None
+        if trials.passes(comparisons):
+            return None  # it parts only after the first steps: nothing below explains a later parting
     pair, obj = trials.pair, trials.obj
     seed2, hparams2 = second_point(trials, obj, hparams)
     conventions = [m for m in pair.mistakes if m.is_convention

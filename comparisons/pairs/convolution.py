@@ -421,5 +421,6 @@ PAIRS = [
          (Mistake("the book's δ = 1e-7 inside the log of SoftmaxWithLoss: PyTorch has no δ",
                   convnet_with(SoftmaxWithLoss=SoftmaxWithLossBookDelta), flag={"delta": 1e-7}),
           Mistake(FLIPPED, convnet_with(Convolution=ConvFlippedKernel))),
-         ("SimpleConvNet", "ConvNet", "ThreeLayerConvNet", "SimpleCNN", "CNN")),
+         ("SimpleConvNet", "ConvNet", "ThreeLayerConvNet", "SimpleCNN", "CNN"),
+         {"steps": 30}),  # a hand-written convolution loops over windows: 30 steps, each checked, as 100 would be
 ]
