@@ -62,8 +62,8 @@ def as_python(hint: str) -> str:
 
 
 def format_result(result) -> str:
-    lines = [f"verify {result.kind} {result.target} against {result.against} (PyTorch)"
-             + (f", judged in {result.dtype}" if getattr(result, "dtype", "float64") != "float64" else ""), ""]
+    lines = block(f"verify {result.kind} {result.target} against {result.against} (PyTorch)"
+                  + (f", judged in {result.dtype}" if getattr(result, "dtype", "float64") != "float64" else ""), 0, 4) + [""]
     lines.append(f"{'check':58s} {'passed':>6s} {'max_abs_err':>12s} {'max_rel_err':>12s}")
     for r in result.records:
         lines.append(f"{r.check[:58]:58s} {'yes' if r.passed else 'NO':>6s} {num(r.max_abs_err):>12s} "
@@ -78,19 +78,27 @@ def format_result(result) -> str:
     if first is None:
         lines.append(f"\nAGREES with PyTorch: {len(result.records)} checks passed.")
         return "\n".join(lines)
-    lines.append(f"\nDIFFERS from PyTorch: first failing check '{first.check}'.")
+    lines += [""] + block(f"DIFFERS from PyTorch: first failing check '{first.check}'.", 0, 4)
     if first.note:
         lines += block(first.note, 2, 2)
     if first.first_mismatch:
         m = first.first_mismatch
         where = (f"step {m['step']}, " if "step" in m else "") + f"index {m['index']}"
-        lines.append(f"  first mismatch at {where}: yours {m['actual']!r}, PyTorch {m['expected']!r}")
+        lines += block(f"first mismatch at {where}: yours {m['actual']!r}, PyTorch {m['expected']!r}", 2, 4)
     if result.hint:
         lines += block(f"hint: {result.hint}", 2, 8)
     return "\n".join(lines)
 
 
-COLUMNS = f"{'object':34s} {'kind':9s} {'against':22s} {'verdict':8s} {'dtype':7s} {'worst err':>9s}  "
+def _columns() -> tuple[int, int]:
+    """The widths of the object and reference columns: as wide as the terminal allows, at most 34 and 22."""
+    room = min(width(), 200) - 44
+    ow = min(34, max(14, int(room * 0.6)))
+    return ow, min(22, max(10, room - ow))
+
+
+def _head(ow, ag) -> str:
+    return f"{'object':{ow}s} {'kind':9s} {'against':{ag}s} {'verdict':8s} {'dtype':7s} {'worst err':>9s}  "
 
 
 def row_hint(r) -> str:
@@ -104,18 +112,20 @@ def row_hint(r) -> str:
 
 
 def format_file_result(result) -> str:
+    ow, ag = _columns()
+    head = _head(ow, ag)
     lines = [f"verify {result.path}: {len(result.results)} objects judged against PyTorch, "
-             f"{len(result.skipped)} skipped", "", COLUMNS + "hint"]
+             f"{len(result.skipped)} skipped", "", head + "hint"]
     for r in result.results:
         worst_abs, _ = r.worst()
-        head = (f"{r.target[:34]:34s} {r.kind:9s} {r.against[:22]:22s} {r.verdict.upper():8s} "
-                f"{getattr(r, 'dtype', 'float64')[:7]:7s} {num(worst_abs):>9s}  ")
+        cells = (f"{r.target[:ow]:{ow}s} {r.kind:9s} {r.against[:ag]:{ag}s} {r.verdict.upper():8s} "
+                 f"{getattr(r, 'dtype', 'float64')[:7]:7s} {num(worst_abs):>9s}  ")
         hint = row_hint(r)
         if not hint:
-            lines.append(head.rstrip())
+            lines.append(cells.rstrip())
             continue
-        wrapped = wrap(hint, len(COLUMNS), len(COLUMNS))
-        lines.append(head + wrapped[0] if wrapped[0] else head.rstrip())
+        wrapped = wrap(hint, len(head), len(head))
+        lines.append(cells + wrapped[0] if wrapped[0] else cells.rstrip())
         lines += wrapped[1:]
     if result.skipped:
         lines.append("\nskipped:")
