@@ -76,6 +76,13 @@ def _described(kind, names, value):
     return f"yours = {shown} × PyTorch's" if kind == "factor" else f"yours = PyTorch's + {shown}, a constant offset"
 
 
+def _named(kind: str, value: float, constants, tol) -> Relation:
+    """A factor or an offset: by every name it has (the key a second point must share), or by its value."""
+    names = name_constant(value, constants, rtol=max(tol[1] * 10, 1e-6))
+    key = (kind, names) if names else (kind, round(value, 6))
+    return Relation(key, _described(kind, names or (f"{value:.6g}".replace("-", "−"),), value), value)
+
+
 def describe(key: tuple, value: float) -> str:
     return _described(key[0], key[1], value)
 
@@ -87,10 +94,7 @@ def factor(a, e, tol, constants, scale=None) -> Relation | None:
     c = float(np.vdot(a, e) / np.vdot(e, e))
     if not np.isfinite(c) or abs(c - 1) < 1e-9 or abs(c) < 1e-12 or not _holds(a, c * e, tol, scale):
         return None
-    names = name_constant(c, constants, rtol=max(tol[1] * 10, 1e-6))
-    if not names:
-        return Relation(("factor", round(c, 6)), f"yours = {c:.6g} × PyTorch's, at every element", c)
-    return Relation(("factor", names), _described("factor", names, c), c)
+    return _named("factor", c, constants, tol)
 
 
 def offset(a, e, tol, constants, scale=None) -> Relation | None:
@@ -100,10 +104,7 @@ def offset(a, e, tol, constants, scale=None) -> Relation | None:
     d = float(np.median(a - e))
     if d == 0 or not np.isfinite(d) or not _holds(a, e + d, tol, scale):
         return None
-    names = name_constant(d, constants, rtol=max(tol[1] * 10, 1e-6))
-    if not names:
-        return Relation(("offset", round(d, 6)), f"yours = PyTorch's + {d:.6g}, a constant offset", d)
-    return Relation(("offset", names), _described("offset", names, d), d)
+    return _named("offset", d, constants, tol)
 
 
 def transpose(a, e, tol, constants, scale=None) -> Relation | None:
