@@ -47,7 +47,8 @@ NOT_YET = {
     "multiheadattention": "a PyTorch module: verify judges NumPy code",
 }
 STEP_OF = {"rnn": "rnn-step", "lstm": "lstm-step", "gru": "gru-step"}
-COMPOSITE = ("a composite of layers judged one by one (its parts: {}); PyTorch has no single module for it")
+COMPOSITE = ("a sandwich of layers ({}) with no reference of its own: its parts are judged one by one, and the "
+             "network that uses it")
 
 
 @dataclass

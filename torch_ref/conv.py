@@ -8,6 +8,8 @@ Layouts are PyTorch's own, which here are the book's too: images (N, C, H, W), f
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -25,6 +27,15 @@ def conv2d(weight: torch.Tensor, bias: torch.Tensor, stride: int = 1, padding: i
         layer.weight.copy_(weight)
         layer.bias.copy_(bias)
     return layer
+
+
+def conv_block(weight: torch.Tensor, bias: torch.Tensor, stride: int = 1, padding: int = 0, pool: bool = False) -> nn.Sequential:
+    """``conv`` (:func:`conv2d`) → ``relu`` → [``pool``: 2×2 max pooling of stride 2]: CS231n's conv → ReLU
+    (→ pool) sandwiches, the convolution reachable as ``.conv``."""
+    parts = [("conv", conv2d(weight, bias, stride, padding)), ("relu", nn.ReLU())]
+    if pool:
+        parts.append(("pool", nn.MaxPool2d(2, 2)))
+    return nn.Sequential(OrderedDict(parts))
 
 
 def pool2d(pool_h: int, pool_w: int, stride: int = 1, pad: int = 0, mode: str = "max") -> nn.Module:

@@ -35,6 +35,11 @@ def flatten_linear(weight: torch.Tensor, bias: torch.Tensor) -> nn.Sequential:
     return nn.Sequential(nn.Flatten(), linear(weight, bias))
 
 
+def linear_relu(weight: torch.Tensor, bias: torch.Tensor) -> nn.Sequential:
+    """:func:`flatten_linear` followed by ``nn.ReLU``: CS231n's affine → ReLU sandwich."""
+    return nn.Sequential(*flatten_linear(weight, bias), nn.ReLU())
+
+
 def dropout_module(p: float | None = None, training: bool = True) -> nn.Dropout:
     """``nn.Dropout(p)`` in training (or eval) mode; ``nn.Dropout()``, at PyTorch's default
     p = 0.5, when ``p`` is None."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import torch
 
 import scratch.conv as SC
 import scratch.layers as SL
@@ -76,7 +77,10 @@ def drive_conv(ctx, pair, cls, hparams, run):
     """``Convolution(W, b, stride, pad)``: forward, dx, dW, db against ``nn.Conv2d`` on a grid of
     shapes (each case's stride and pad, unless given by --hparam)."""
     out = []
+    pool = pair.options.get("pool", False)
     for x_shape, w_shape, s, p in _window_cases(hparams, run, CONV_CASES):
+        if pool and min((n + 2 * p - f) // s + 1 for n, f in zip(x_shape[2:], w_shape[2:])) < 2:
+            continue  # no 2×2 window to pool
         x = ctx.array(ctx.rng.normal(size=x_shape))
         W, b = ctx.array(ctx.rng.normal(size=w_shape)), ctx.array(ctx.rng.normal(size=w_shape[0]))
         label = _conv_label(x_shape, w_shape, s, p)
@@ -86,16 +90,30 @@ def drive_conv(ctx, pair, cls, hparams, run):
         layer = construct(cls, pair, {**hparams, "stride": s, "pad": p}, given, run)
         load_weights(layer, {"W": W, "b": b})
         y = as_array(call(layer.forward, f"forward on {label}", x.copy()), "forward's result")
-        module = tconv.conv2d(ctx.tensor(W), ctx.tensor(b), s, p)
-        dout = ctx.array(ctx.rng.normal(size=tuple(module(ctx.tensor(x)).shape)))
+        module = pair.torch(ctx.tensor(W), ctx.tensor(b), s, p)
+        conv = getattr(module, "conv", module)  # a sandwich's convolution
+        with torch.no_grad():
+            dout = ctx.array(ctx.rng.normal(size=tuple(module(ctx.tensor(x)).shape)))
         dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
         y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
-        sc = conv_scales(ctx, x, W, b, dout, s, p)
+        sc = conv_scales(ctx, x, W, b, _through_pool(dout, ctx.numpy(conv(ctx.tensor(x))).shape) if pool else dout, s, p)
+        if pool:
+            sc["forward"] = None  # the pooled maximum of a window: judged as it is
         out += [Comparison(f"forward, {label}", y, y_t, scale=sc["forward"]),
                 Comparison(f"backward dx, {label}", dx, dx_t, scale=sc["dx"]),
-                Comparison(f"backward dW, {label}", param_grad(layer, "W"), module.weight.grad, scale=sc["dW"]),
-                Comparison(f"backward db, {label}", param_grad(layer, "b"), module.bias.grad, scale=sc["db"])]
+                Comparison(f"backward dW, {label}", param_grad(layer, "W"), conv.weight.grad, scale=sc["dW"]),
+                Comparison(f"backward db, {label}", param_grad(layer, "b"), conv.bias.grad, scale=sc["db"])]
     return out
+
+
+def _through_pool(dout, shape):
+    """|dout| of a 2×2 pool spread over each of its windows (a bound on what any routing sends back),
+    in the convolution's output ``shape``."""
+    up = np.repeat(np.repeat(np.abs(dout), 2, axis=2), 2, axis=3)
+    full = np.zeros(shape, dtype=up.dtype)
+    h, w = min(shape[2], up.shape[2]), min(shape[3], up.shape[3])
+    full[:, :, :h, :w] = up[:, :, :h, :w]
+    return full
 
 
 def pool_inputs(ctx):

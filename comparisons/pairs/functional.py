@@ -130,6 +130,13 @@ class Conv(_Functional):
         return dx
 
 
+class ConvPool(Conv):
+    """``conv_relu_pool_forward(x, w, b, conv_param, pool_param)`` with a 2×2 pool of stride 2."""
+
+    def forward(self, x):
+        return self._forward(x, self.W, self.b, self.conv_param, {"pool_height": 2, "pool_width": 2, "stride": 2})
+
+
 class MaxPool(_Functional):
     """``max_pool_forward_naive(x, pool_param)`` with ``pool_param = {'pool_height', 'pool_width',
     'stride'}`` (CS231n's max pooling has no padding)."""
@@ -237,7 +244,8 @@ ADAPTERS = {"affine": ("linear", Affine), "relu": ("relu", Elementwise), "sigmoi
             "lstmstep": ("lstm-step", RecurrentStep), "lstm": ("lstm", RecurrentSequence),
             "wordembedding": ("embedding", WordEmbedding), "temporalaffine": ("time-affine", Affine),
             "layernorm": ("layernorm", LayerNorm), "spatialbatchnorm": ("spatial-batchnorm", BatchNorm),
-            "spatialgroupnorm": ("groupnorm", GroupNorm), "groupnorm": ("groupnorm", GroupNorm)}
+            "spatialgroupnorm": ("groupnorm", GroupNorm), "groupnorm": ("groupnorm", GroupNorm),
+            "affinerelu": ("linear-relu", Affine), "convrelu": ("conv-relu", Conv), "convrelupool": ("conv-relu-pool", ConvPool)}
 
 
 def adapter(stem: str, forward_fn, backward_fn):

@@ -59,7 +59,7 @@ def drive_linear(ctx, pair, cls, hparams, run):
             continue
         dout = ctx.array(ctx.rng.normal(size=np.shape(y)))
         dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
-        module = tlayers.flatten_linear(ctx.tensor(W.T), ctx.tensor(b))
+        module = pair.torch(ctx.tensor(W.T), ctx.tensor(b))  # Flatten → Linear (→ ReLU: a sandwich)
         y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
         grads_t = bridge.linear_arrays(module[1], grad=True)
         sc = linear_term_scales(x, W, b, dout)

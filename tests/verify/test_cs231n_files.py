@@ -66,8 +66,10 @@ def test_networks_inside_a_package():
     assert any("dropout_keep_ratio (default 1) is the probability to keep" in n for n in net.notes)
     found, _ = judged(A2, "cs231n/classifiers/cnn.py")
     assert found["ThreeLayerConvNet"].passed and any("(F − 1)/2" in n for n in found["ThreeLayerConvNet"].notes)
-    _, skipped = judged(A2, "cs231n/layer_utils.py")
-    assert "composite" in skipped["affine_relu_forward"]
+    found, skipped = judged(A2, "cs231n/layer_utils.py")
+    assert {r.against for r in found.values()} == {"linear-relu", "conv-relu", "conv-relu-pool"}
+    assert all(r.passed for r in found.values())
+    assert "sandwich of layers (affine, norm, relu)" in skipped["affine_norm_relu_forward"]
 
 
 def test_temporal_layers_and_word_embedding():
