@@ -30,6 +30,7 @@ NO_COUNTERPART = {
 NO_COUNTERPART_FUNCTIONS = {
     "preprocess", "mostsimilar", "createcomatrix", "ppmi", "createcontextstarget", "tocpu", "togpu",
     "evalperplexity", "evalseq2seq", "analogy", "normalize", "getminibatch", "loaddata", "softmaxlossnaive2",
+    "smoothcurve", "shuffledataset", "convoutputsize",
 }
 NOT_YET = {
     "multilayernetextend": "no network reference with batch norm and dropout in the book's form yet",
