@@ -92,7 +92,7 @@ def factor(a, e, tol, constants, scale=None) -> Relation | None:
     if a.shape != e.shape or not np.any(e):
         return None
     c = float(np.vdot(a, e) / np.vdot(e, e))
-    if not np.isfinite(c) or abs(c - 1) < 1e-9 or abs(c) < 1e-12 or not _holds(a, c * e, tol, scale):
+    if not np.isfinite(c) or abs(c - 1) < 1e-6 or abs(c) < 1e-12 or not _holds(a, c * e, tol, scale):  # ~1: rounding
         return None
     return _named("factor", c, constants, tol)
 

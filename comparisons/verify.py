@@ -28,7 +28,7 @@ import torch
 
 from . import pairs
 from .pairs import TargetError, VerifyUsageError
-from .pairs._base import user_defaults
+from .pairs._base import CONSTRUCTED, user_defaults
 from .verify_hints import Trials, find_hint
 from .verify_load import find, load_module, load_target, split_target
 from .verify_recognise import Found, interface_problem, pair_for, recognise, skipped_for_interface
@@ -171,9 +171,24 @@ def _check_reference_finite(comparisons, hparams):
 
 
 def computes_in_float32(comparisons) -> bool:
-    """Whether the code under test handed back float32 arrays from float64 inputs (the book's
-    second volume's ``dtype='f'``, CS231n's ``dtype=np.float32``)."""
-    return any(isinstance(c.actual, np.ndarray) and c.actual.dtype == np.float32 for c in comparisons)
+    """Whether the code under test computes in float32 from float64 inputs: it hands back float32
+    arrays (the book's second volume's ``dtype='f'``, CS231n's ``dtype=np.float32``), or keeps them
+    (the book's TimeDropout: a float32 mask times float64 inputs rounds its scale to float32)."""
+    if any(isinstance(c.actual, np.ndarray) and c.actual.dtype == np.float32 for c in comparisons):
+        return True
+    return any(_float32_arrays(obj) for obj in CONSTRUCTED)
+
+
+def _float32_arrays(obj) -> bool:
+    try:
+        values = list(vars(obj).values())
+    except TypeError:
+        return False
+    for v in values:
+        for a in (v if isinstance(v, (list, tuple)) else [v]):
+            if isinstance(a, np.ndarray) and a.dtype == np.float32:
+                return True
+    return False
 
 
 def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64", seed: int = 0,
@@ -198,8 +213,8 @@ def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64
                 trials = Trials(pair, obj, "float32", seed, steps)
                 comparisons, notes = trials.drive(hparams, explicit=given)
                 records, result.dtype = trials.records(comparisons), "float32"
-                result.notes = ["your code computes in float32 (it hands back float32 arrays from float64 inputs): "
-                                "judged in float32, at float32's tolerance", *notes]
+                result.notes = ["your code computes in float32 (it hands back or keeps float32 arrays from float64 "
+                                "inputs): judged in float32, at float32's tolerance", *notes]
             _check_reference_finite(comparisons, hparams)
             result.records = records
             if not result.passed:

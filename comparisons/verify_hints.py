@@ -15,7 +15,7 @@ from . import pairs, relations, seeding
 from .checks import close
 from .context import ConceptContext, RunOptions
 from .pairs import DriveOptions, TargetError, VerifyUsageError
-from .pairs._base import parameters
+from .pairs._base import CONSTRUCTED, parameters
 
 
 HINT_STEPS = 20  # the steps of a training comparison while a hint is searched for
@@ -36,6 +36,7 @@ class Trials:
         """The driver's comparisons and notes. PyTorch rejecting a value is a usage error."""
         run = DriveOptions(steps=self.steps, explicit=set(explicit), reference=dict(reference or {}))
         ctx = self.context(seed)
+        CONSTRUCTED.clear()
         seeding.seed_globals(ctx.seed, ctx.concept)  # the user's own draws (np.random, a dropout mask): the same every time
         try:
             comparisons = pairs.compare(ctx, self.pair, self.obj if obj is None else obj, hparams, run)

@@ -249,11 +249,16 @@ def construct(cls, pair: Pair, hparams: dict, given: dict, run):
 _ORDERS: dict = {}  # id(object) -> (the object, the given arrays' keys in the order its constructor took them)
 
 
+CONSTRUCTED: list = []  # the objects under test built since the last drive began (their arrays tell their dtype)
+
+
 def remember_order(obj, keys) -> None:
     """Keep the order in which ``obj``'s constructor took its arrays (``Affine(W, b)``): the book's
     second volume keeps their gradients in a list in that order (``grads = [dW, db]``)."""
     while len(_ORDERS) >= 256:  # the oldest first: a driver holds a few objects at a time
         del _ORDERS[next(iter(_ORDERS))]
+    if len(CONSTRUCTED) < 64:
+        CONSTRUCTED.append(obj)
     _ORDERS[id(obj)] = (obj, [k for k in keys if k is not None])
 
 

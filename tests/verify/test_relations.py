@@ -78,3 +78,8 @@ def test_shapes_that_differ_by_a_reduction():
     dout = rng.normal(size=(6, 3))
     found = relations.explain(dout, dout.sum(axis=0), TOL)  # db not summed over the batch
     assert found.key == ("not reduced", 0, "summed")
+
+
+def test_a_factor_within_rounding_of_one_is_no_relation():
+    e = np.random.default_rng(2).normal(size=10)
+    assert relations.factor(e * (1 + 2.4e-8), e, TOL, []) is None

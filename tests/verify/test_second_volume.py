@@ -77,3 +77,11 @@ def test_negative_sampling_with_its_sampler_replaced():
     found, _ = judged(BOOK2, "ch04/negative_sampling_layer.py")
     assert found["EmbeddingDot"].passed and found["UnigramSampler"].passed
     assert "--hparam delta=1e-07" in found["NegativeSamplingLoss"].hint
+
+
+def test_a_float32_mask_times_float64_inputs_is_judged_in_float32():
+    """TimeDropout keeps its mask in float32: with p = 0.3 its scale 1/(1 − p) is rounded to float32
+    (a float64 run parts by 2.4e-8 relative), so it is judged in float32, and said so."""
+    result = one(BOOK2, "layer", "common/time_layers.py:TimeDropout", "time-dropout", {"p": 0.3})
+    assert result.passed and result.dtype == "float32"
+    assert result.notes[0].startswith("your code computes in float32 (it hands back or keeps float32 arrays")
