@@ -83,12 +83,15 @@ def load_conv(layer: nn.Conv2d, W: np.ndarray, b: np.ndarray | None) -> nn.Conv2
     return layer
 
 
+NORMS = (nn.BatchNorm1d, nn.LayerNorm)  # a network's normalization layers: gamma1, beta1, … in order
+
+
 def load_mlp(model: nn.Module, params: dict) -> nn.Module:
     """Copy W1, b1, …, WL, bL into the model's ``nn.Conv2d`` / ``nn.Linear`` layers, in order (a
     Linear's W as (in, out), a convolution's as (FN, C, FH, FW)), and gamma1, beta1, … into its
-    ``nn.BatchNorm1d`` layers where params has them."""
+    ``nn.BatchNorm1d`` (or ``nn.LayerNorm``) layers where params has them."""
     layers = weighted_layers(model)
-    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
+    bns = [m for m in model.modules() if isinstance(m, NORMS)]
     if sum(bool(re.fullmatch(r"[Wb]\d+", k)) for k in params) != 2 * len(layers):  # not beta1
         raise ValueError(f"the model has {len(layers)} weighted layers, params has keys {sorted(params)}")
     for i, layer in enumerate(layers, start=1):
@@ -105,7 +108,7 @@ def load_mlp(model: nn.Module, params: dict) -> nn.Module:
 def mlp_layers(model: nn.Module) -> tuple[list, list]:
     """The model's weighted layers (:func:`weighted_layers`) and its ``nn.BatchNorm1d`` layers, in
     order: what :func:`mlp_arrays` reads (a training loop finds them once and passes them on)."""
-    return weighted_layers(model), [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
+    return weighted_layers(model), [m for m in model.modules() if isinstance(m, NORMS)]
 
 
 def mlp_arrays(model: nn.Module, grad: bool = False, of=None, layers=None) -> dict:

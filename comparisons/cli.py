@@ -13,9 +13,7 @@ import sys
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from . import registry
-from .context import DTYPES, RunOptions
-from .runner import print_progress, run_and_write
+DTYPES = ("float32", "float64")  # comparisons.context.DTYPES; not imported here: --help must not import torch
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_JOBS = 64
@@ -82,15 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, default=None,
                      help="worker processes, one concept and dtype each at a time (default: the CPU count, at most 4)")
     ver = sub.add_parser("verify", help="check your own NumPy code against PyTorch: a whole FILE.py, or one object")
-    ver.add_argument("kind", nargs="?", metavar="FILE.py | KIND",
-                     help="a .py file (every object it recognises), or function, loss, layer, optimizer, schedule, network")
-    ver.add_argument("target", nargs="?", help="with KIND: MODULE:NAME, MODULE a dotted module or a path to a .py file")
-    ver.add_argument("--against", help="the reference to compare with (see --list)")
+    ver.add_argument("kind", nargs="?", metavar="FILE.py | KIND | FILE.py:NAME",
+                     help="a .py file (every object it recognises); or function, loss, layer, optimizer, schedule, "
+                          "network, initializer followed by MODULE:NAME; or MODULE:NAME alone")
+    ver.add_argument("target", nargs="?", help="with KIND: MODULE:NAME, MODULE a dotted module or a path to a .py file; "
+                                               "NAME may be a couple X_forward/X_backward")
+    ver.add_argument("--against", help="the reference to compare with (see --list); by default the one the object's "
+                                       "name or calling style determines")
     ver.add_argument("--hparam", action="append", default=[], metavar="KEY=VALUE",
-                     help="a hyperparameter for both sides, e.g. lr=0.01 (repeatable)")
+                     help="a hyperparameter for both sides, e.g. lr=0.01 (repeatable); with a whole file it goes to "
+                          "every object that takes it, OBJECT.KEY=VALUE to one object")
     ver.add_argument("--dtype", default="float64", choices=sorted(DTYPES))
     ver.add_argument("--seed", type=seed_value, default=0, help="0 to 2**63 - 1 (default 0)")
-    ver.add_argument("--steps", type=int, default=100, help="optimizer steps / schedule epochs (default 100)")
+    ver.add_argument("--steps", type=int, default=None,
+                     help="optimizer or training steps / schedule epochs (default 100; 30 for a convolutional network)")
     ver.add_argument("--list", action="store_true", help="list every reference with the interface it expects")
     ver.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     ver.add_argument("--timeout", type=float, default=60.0,
@@ -156,6 +159,8 @@ def check_jobs(jobs: int) -> int:
 
 
 def cmd_list() -> int:
+    from . import registry
+
     for cid, concept in registry.concepts().items():
         print(f"{cid:24s} {concept.title}")
     return EXIT_OK
@@ -164,32 +169,31 @@ def cmd_list() -> int:
 def cmd_verify(args) -> int:
     import json
 
-    from .verify import (
-        VerifyUsageError,
-        format_file_result,
-        format_result,
-        list_references,
-        parse_hparams,
-        verify,
-        verify_file,
-    )
-
     if args.list:
-        print(list_references())
+        from .references import listing
+
+        print(listing())
         return EXIT_OK
+    from .verify import VerifyUsageError, format_file_result, format_result, parse_hparams, verify, verify_file
+
     if args.kind and args.kind.endswith(".py") and not args.target:
-        if args.against or args.hparam:
-            raise UsageError("--against and --hparam name one object: give KIND MODULE:NAME with them")
+        if args.against:
+            raise UsageError("--against names the reference of one object: give [KIND] MODULE:NAME with it")
         try:
-            result = verify_file(args.kind, args.dtype, args.seed, args.steps, args.timeout)
+            result = verify_file(args.kind, args.dtype, args.seed, args.steps, args.timeout,
+                                 hparams=parse_hparams(args.hparam))
         except VerifyUsageError as exc:
             raise UsageError(str(exc)) from None
         print(json.dumps(result.to_dict(), indent=1) if args.json else format_file_result(result))
         return EXIT_OK if result.passed else EXIT_FAILED
-    if not args.kind or not args.target or not args.against:
-        raise UsageError("verify needs FILE.py, or KIND MODULE:NAME --against REFERENCE (or --list)")
+    kind, target = args.kind, args.target
+    if kind and ":" in kind and not target:  # verify FILE.py:NAME
+        kind, target = None, kind
+    if not target:
+        raise UsageError("verify needs FILE.py, or KIND MODULE:NAME, or MODULE:NAME alone (--against REFERENCE is "
+                         "optional; see --list)")
     try:
-        result = verify(args.kind, args.target, args.against, parse_hparams(args.hparam), args.dtype, args.seed,
+        result = verify(kind, target, args.against, parse_hparams(args.hparam), args.dtype, args.seed,
                         args.steps, args.timeout)
     except VerifyUsageError as exc:
         raise UsageError(str(exc)) from None
@@ -199,6 +203,7 @@ def cmd_verify(args) -> int:
 
 def cmd_bench(args) -> int:
     from .bench import run_bench
+    from .runner import print_progress
 
     if not 1 <= args.repeats <= MAX_REPEATS:
         raise UsageError(f"--repeats must be >= 1 and at most {MAX_REPEATS:,}, got {args.repeats}")
@@ -223,7 +228,7 @@ def _concept_ids(given, known) -> list:
 
 
 def cmd_sweep(args) -> int:
-    from . import outdir
+    from . import outdir, registry
     from .runner import check_device
     from .sweep import Partial, Plan, parse_seeds, progress_bar, run_sweep, summary_line, write_sweep
 
@@ -281,6 +286,10 @@ def default_jobs() -> int:
 
 
 def cmd_run(args) -> int:
+    from . import registry
+    from .context import RunOptions
+    from .runner import print_progress, run_and_write
+
     known = registry.concepts()
     if args.all and args.ids:
         raise UsageError("give concept ids or --all, not both")

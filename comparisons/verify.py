@@ -2,44 +2,44 @@
 
     python -m comparisons verify common/layers.py                 # every object it recognises
     python -m comparisons verify layer my_layers.py:Relu --against relu
+    python -m comparisons verify my_layers.py:Relu                # the reference its name determines
     python -m comparisons verify optimizer my_adam.py:Adam --against adam --hparam lr=0.01
+    python -m comparisons verify cs231n/layers.py:batchnorm_forward/batchnorm_backward_alt
     python -m comparisons verify --list
 
 This module is a thin front: what is compared, how, and which mistakes are known lives in the
-declarations of :mod:`comparisons.pairs`. Here: loading the user's code, running a declaration's
-driver on it (under a time limit), recording the checks, looking for a hint when they differ,
-and printing the verdict.
+declarations of :mod:`comparisons.pairs`. Here: running a declaration's driver on the user's object
+(under a time limit, in the dtype the code computes in), recording the checks, and asking
+:mod:`comparisons.verify_hints` why they differ. Loading the code is :mod:`comparisons.verify_load`,
+recognising a file's objects :mod:`comparisons.verify_recognise`, the text :mod:`comparisons.verify_text`.
 """
 
 from __future__ import annotations
 
 import difflib
-import html
-import importlib
-import importlib.util
-import inspect
-import itertools
-import re
 import signal
-import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import threadpoolctl
 import torch
 
-from . import pairs, seeding
-from .checks import close
-from .context import ConceptContext, RunOptions
-from .pairs import DriveOptions, TargetError, VerifyUsageError
-from .pairs._base import user_defaults
-from .pairs.functional import adapter
+from . import pairs
+from .pairs import TargetError, VerifyUsageError
+from .pairs._base import CONSTRUCTED, user_defaults
+from .verify_hints import Trials, find_hint
+from .verify_load import find, load_module, load_target, split_target
+from .verify_recognise import Found, interface_problem, pair_for, recognise, skipped_for_interface
+from .verify_text import file_html, format_file_result, format_result, json_number, result_html
+from .verify_text import list_references as _list_references
 
 KINDS = pairs.KINDS
 DEFAULT_TIMEOUT = 60.0  # seconds per object
+
+__all__ = ["VerifyResult", "FileResult", "VerifyUsageError", "assert_agrees", "format_file_result", "format_result",
+           "judge", "list_references", "load_module", "load_target", "parse_hparams", "recognise", "verify", "verify_file"]
 
 
 class TargetTimeout(BaseException):
@@ -50,7 +50,7 @@ class TargetTimeout(BaseException):
 @dataclass
 class VerifyResult:
     """The verdict on one object: ``agrees``, ``differs`` or ``error`` (it raised, exited or timed
-    out), the checks behind it, a hint, and notes."""
+    out), the checks behind it, a hint, notes, and the dtype it was judged in."""
 
     kind: str
     target: str
@@ -60,6 +60,7 @@ class VerifyResult:
     notes: list
     error: str | None = None
     hparams: dict = field(default_factory=dict)
+    dtype: str = "float64"
 
     @property
     def passed(self) -> bool:
@@ -83,74 +84,17 @@ class VerifyResult:
     def to_dict(self) -> dict:
         worst_abs, worst_rel = self.worst()
         return {"name": self.target, "kind": self.kind, "against": self.against, "verdict": self.verdict,
-                "hint": self.hint or self.error, "worst_abs_err": _json_number(worst_abs),
-                "worst_rel_err": _json_number(worst_rel), "hparams": self.hparams, "notes": self.notes,
+                "hint": self.hint or self.error, "dtype": self.dtype, "worst_abs_err": json_number(worst_abs),
+                "worst_rel_err": json_number(worst_rel), "hparams": self.hparams, "notes": self.notes,
                 "checks": [r.to_dict() for r in self.records]}
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(r.check)}</td><td>{'yes' if r.passed else '<b>NO</b>'}</td>"
-                       f"<td>{_num(r.max_abs_err)}</td><td>{_num(r.max_rel_err)}</td></tr>" for r in self.records)
-        extra = "".join(f"<p>{html.escape(line)}</p>" for line in filter(None, [self.error, self.hint and
-                                                                                f"hint: {self.hint}", *self.notes]))
-        return (f"<p><b>{self.verdict.upper()}</b>: {html.escape(self.kind)} {html.escape(self.target)} against "
-                f"{html.escape(self.against)} (PyTorch)</p><table><tr><th>check</th><th>passed</th>"
-                f"<th>max_abs_err</th><th>max_rel_err</th></tr>{rows}</table>{extra}")
-
-
-def _json_number(x):
-    return None if x is None else (x if np.isfinite(x) else str(x))
-
-
-def _num(x):
-    return f"{x:.1e}" if isinstance(x, float) else "-"
-
-
-# --- loading the user's code ----------------------------------------------------------------------
-
-
-def load_module(path_or_name: str):
-    """Import a .py file (with the current folder and the file's own folder importable, as
-    ``python FILE.py`` would have them) or a dotted module."""
-    path = Path(path_or_name)
-    is_file = path_or_name.endswith(".py") or "/" in path_or_name or path.is_file()
-    if is_file and not path.is_file():
-        raise VerifyUsageError(f"no such file: {path}")
-    extra = [str(Path.cwd()), str(path.resolve().parent)] if is_file else [str(Path.cwd())]
-    added = [p for p in extra if p not in sys.path]
-    sys.path[:0] = added
-    try:
-        if not is_file:
-            return importlib.import_module(path_or_name)
-        name = f"_verify_{path.stem}_{abs(hash(str(path.resolve())))}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-    except SystemExit as exc:
-        raise VerifyUsageError(f"importing {path_or_name!r} called sys.exit({exc.code!r})") from None
-    except Exception as exc:
-        raise VerifyUsageError(f"cannot import {path_or_name!r}: {type(exc).__name__}: {exc}") from None
-    finally:
-        for p in added:
-            if p in sys.path:
-                sys.path.remove(p)
-
-
-def load_target(spec: str):
-    """``module:name`` (a dotted module or a path to a .py file) → the object."""
-    if ":" not in spec:
-        raise VerifyUsageError(f"target must be MODULE:NAME (e.g. my_adam.py:Adam or mypkg.optim:Adam), got {spec!r}")
-    module_part, _, name = spec.rpartition(":")
-    module = load_module(module_part)
-    if not hasattr(module, name):
-        public = sorted(k for k in vars(module) if not k.startswith("_"))
-        raise VerifyUsageError(f"{module_part!r} has no attribute {name!r}; it defines {public}")
-    return getattr(module, name)
+        return result_html(self)
 
 
 def parse_hparams(pairs_) -> dict:
-    """``["lr=0.01", "activation=sigmoid"]`` → {"lr": 0.01, "activation": "sigmoid"}."""
+    """``["lr=0.01", "activation=sigmoid", "Adam.eps=1e-7"]`` → {"lr": 0.01, "activation": "sigmoid",
+    "Adam.eps": 1e-07} (a key ``OBJECT.name`` applies to that object of a whole file only)."""
     out = {}
     for pair in pairs_ or []:
         if "=" not in pair:
@@ -213,31 +157,11 @@ def configure_cpu() -> None:
     torch.set_num_threads(1)
 
 
-def _context(pair, dtype, seed):
-    return ConceptContext(f"verify {pair.kind} {pair.id}", RunOptions(seed=seed), dtype, None)
-
-
-def _drive(pair, obj, hparams, dtype, seed, steps, explicit=(), reference=None):
-    """Run the pair's driver on ``obj``: (comparisons, notes). PyTorch rejecting a value is a usage
-    error. ``reference``: hyperparameters given to the PyTorch side only."""
-    run = DriveOptions(steps=steps, explicit=set(explicit), reference=dict(reference or {}))
-    ctx = _context(pair, dtype, seed)
-    seeding.seed_globals(seed, ctx.concept)  # the user's own draws (np.random, a dropout mask): the same every time
-    try:
-        comparisons = pairs.compare(ctx, pair, obj, hparams, run)
-    except (TargetError, VerifyUsageError):
-        raise
-    except (ValueError, RuntimeError) as exc:  # raised on the torch side: e.g. lr=-1, p=1.5
-        shown = ", ".join(f"{k}={v}" for k, v in hparams.items())
-        raise VerifyUsageError(f"PyTorch rejects these hyperparameters ({shown}): {str(exc).splitlines()[0]}") from None
-    return comparisons, list(dict.fromkeys(run.notes))
-
-
-def _record(ctx, comparisons):
-    return pairs.record(ctx, comparisons)
-
-
 def _check_reference_finite(comparisons, hparams):
+    bad = [k for k, v in hparams.items() if isinstance(v, float) and not np.isfinite(v)]
+    if bad:  # PyTorch took it, and its run stops where it diverges
+        raise VerifyUsageError(f"the PyTorch reference is not finite with {bad[0]}={hparams[bad[0]]}: check the "
+                               "hyperparameters")
     for c in comparisons:
         expected = np.asarray(c.expected.detach().cpu() if hasattr(c.expected, "detach") else c.expected, dtype=float)
         if not np.all(np.isfinite(expected)):
@@ -246,9 +170,32 @@ def _check_reference_finite(comparisons, hparams):
                                    "check the hyperparameters")
 
 
-def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64", seed: int = 0, steps: int = 100,
-          timeout: float | None = DEFAULT_TIMEOUT) -> VerifyResult:
-    """Compare ``obj`` with the pair's PyTorch reference; look for a hint when they differ."""
+def computes_in_float32(comparisons) -> bool:
+    """Whether the code under test computes in float32 from float64 inputs: it hands back float32
+    arrays (the book's second volume's ``dtype='f'``, CS231n's ``dtype=np.float32``), or keeps them
+    (the book's TimeDropout: a float32 mask times float64 inputs rounds its scale to float32)."""
+    if any(isinstance(c.actual, np.ndarray) and c.actual.dtype == np.float32 for c in comparisons):
+        return True
+    return any(_float32_arrays(obj) for obj in CONSTRUCTED)
+
+
+def _float32_arrays(obj) -> bool:
+    try:
+        values = list(vars(obj).values())
+    except TypeError:
+        return False
+    for v in values:
+        for a in (v if isinstance(v, (list, tuple)) else [v]):
+            if isinstance(a, np.ndarray) and a.dtype == np.float32:
+                return True
+    return False
+
+
+def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64", seed: int = 0,
+          steps: int | None = None, timeout: float | None = DEFAULT_TIMEOUT) -> VerifyResult:
+    """Compare ``obj`` with the pair's PyTorch reference, in the dtype the code computes in; look for
+    a hint when they differ. ``steps``: of a training comparison (default: the pair's, else 100)."""
+    steps = pair.options.get("steps", 100) if steps is None else steps
     if seed < 0:
         raise VerifyUsageError(f"--seed must be >= 0, got {seed}")
     if steps < 1:
@@ -256,14 +203,22 @@ def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64
     given = _check_hparams(pair, given or {})
     hparams = {**pair.defaults(), **user_defaults(obj, pair), **given}
     configure_cpu()
-    result = VerifyResult(pair.kind, name, pair.id, [], None, [], hparams=hparams)
+    result = VerifyResult(pair.kind, name, pair.id, [], None, [], hparams=hparams, dtype=dtype)
+    trials = Trials(pair, obj, dtype, seed, steps)
     try:
         with time_limit(timeout, name):
-            comparisons, result.notes = _drive(pair, obj, hparams, dtype, seed, steps, given)
+            comparisons, result.notes = trials.drive(hparams, explicit=given)
+            records = trials.records(comparisons)
+            if dtype == "float64" and not all(r.passed for r in records) and computes_in_float32(comparisons):
+                trials = Trials(pair, obj, "float32", seed, steps)
+                comparisons, notes = trials.drive(hparams, explicit=given)
+                records, result.dtype = trials.records(comparisons), "float32"
+                result.notes = ["your code computes in float32 (it hands back or keeps float32 arrays from float64 "
+                                "inputs): judged in float32, at float32's tolerance", *notes]
             _check_reference_finite(comparisons, hparams)
-            result.records = _record(_context(pair, dtype, seed), comparisons)
+            result.records = records
             if not result.passed:
-                result.hint = find_hint(pair, obj, hparams, dtype, seed, steps, comparisons)
+                result.hint = find_hint(trials, hparams, comparisons)
     except TargetError as exc:
         result.error = str(exc)
     except TargetTimeout as exc:
@@ -271,114 +226,65 @@ def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64
     return result
 
 
-def _takes(obj, names) -> bool:
-    from .pairs._base import parameters
-
-    params = parameters(obj)
-    return params is None or any(n in params for n in names)  # a **kwargs signature may take anything
-
-
-def find_hint(pair, obj, hparams, dtype, seed, steps, comparisons) -> str | None:
-    """A convention (the reference under the catalogued flags agrees with the user's numbers: the
-    hint names the flags) or a catalogued mistake (the user's numbers match what the mistaken
-    implementation computes)."""
-    conventions = [m for m in pair.mistakes if m.is_convention
-                   and not _takes(obj, [n for k in m.flag for n in pair.hparam(k).names()])]
-    for size in range(1, min(3, len(conventions)) + 1):
-        for combo in itertools.combinations(conventions, size):
-            flag = {k: v for m in combo for k, v in m.flag.items()}
-            if any(hparams.get(k) == v for k, v in flag.items()):
-                continue
-            try:
-                trial, _ = _drive(pair, obj, {**hparams, **flag}, dtype, seed, steps)
-            except (TargetError, VerifyUsageError):
-                continue
-            if all(r.passed for r in _record(_context(pair, dtype, seed), trial)):
-                what = "; ".join(m.hint for m in combo)
-                flags = " ".join(m.flag_text() for m in combo)
-                return f"a convention, not a mistake: {what}. With {flags} the verdict is AGREES"
-    found = _reference_only_hint(pair, obj, hparams, dtype, seed, steps, conventions)
-    if found:
-        return found
-    atol, rtol = _context(pair, dtype, seed).tolerance("trained")
-    for m in pair.mistakes:
-        if m.wrong is None:
-            continue
+def _judge_found(found: Found, given: dict, dtype, seed, steps, timeout) -> VerifyResult:
+    """One object of a whole file: an error of any kind is its verdict, never the file's end; a
+    recurrent class that cannot run as a sequence is tried as one step."""
+    result = None
+    for pair in [found.pair, *found.alternatives]:
+        hparams = {k: v for k, v in given.items() if pair.hparam(k) is not None}
         try:
-            wrong, _ = _drive(pair, m.wrong, hparams, dtype, seed, steps)
-        except (TargetError, VerifyUsageError):
-            continue
-        if all(r.passed for r in _record(_context(pair, dtype, seed), wrong)):
-            continue  # the mistake is below this dtype's resolution: it cannot tell anything apart
-        if _same_numbers(comparisons, wrong, atol, rtol):
-            return f"your numbers match a known mistake: {m.hint}" if not m.is_convention else \
-                f"a convention, not a mistake: {m.hint}. With {m.flag_text()} the verdict is AGREES"
-    return None
+            attempt = judge(pair, found.obj, found.name, hparams, dtype, seed, steps, timeout)
+        except VerifyUsageError as exc:
+            attempt = VerifyResult(pair.kind, found.name, pair.id, [], None, [], error=f"cannot be used: {exc}")
+        except Exception as exc:  # noqa: BLE001 -- a crash in one object must not stop the file
+            attempt = VerifyResult(pair.kind, found.name, pair.id, [], None, [],
+                                   error=f"judging it raised {type(exc).__name__}: {exc}")
+        if result is not None and attempt.error is None:
+            attempt.notes.insert(0, f"judged as {pair.id}: as {result.against} it failed ({result.error})")
+        result = attempt if result is None or attempt.error is None else result
+        if result.error is None:
+            break
+    return result
 
 
-def _agrees(pair, obj, hparams, dtype, seed, steps, reference=None) -> bool:
-    try:
-        trial, _ = _drive(pair, obj, hparams, dtype, seed, steps, reference=reference)
-    except (TargetError, VerifyUsageError):
-        return False
-    return all(r.passed for r in _record(_context(pair, dtype, seed), trial))
-
-
-def _reference_only_hint(pair, obj, hparams, dtype, seed, steps, conventions) -> str | None:
-    """For a hyperparameter the user's constructor takes but may not honour (a network's
-    ``activation``): each other choice on the PyTorch side alone, with up to two of the other
-    conventions. A match is named with the flag that makes it agree, or, when the user's own
-    constructor given that value still differs, as a mix-up of names."""
-    for name in pair.options.get("reference_only", ()):
-        hp = pair.hparam(name)
-        if hp is None or not hp.choices or not _takes(obj, hp.names()):
-            continue
-        others = [m for m in conventions if name not in m.flag]
-        for value in (v for v in hp.choices if v != hparams.get(name)):
-            for size in range(0, min(2, len(others)) + 1):
-                for combo in itertools.combinations(others, size):
-                    flag = {k: v for m in combo for k, v in m.flag.items()}
-                    if not _agrees(pair, obj, {**hparams, **flag}, dtype, seed, steps, reference={name: value}):
-                        continue
-                    also = "".join(f"; and {m.hint}" for m in combo)
-                    fix = " ".join([f"--hparam {name}={value}", *(m.flag_text() for m in combo)])
-                    if _agrees(pair, obj, {**hparams, **flag, name: value}, dtype, seed, steps):
-                        return (f"your gradients match {name}={value!r}, though it was built with {name}={hparams.get(name)!r}"
-                                f"{also}. With {fix} the verdict is AGREES")
-                    return (f"built with {name}={hparams.get(name)!r}, your {pair.kind} computes what PyTorch computes with "
-                            f"{name}={value!r}{also}, and built with {name}={value!r} it still differs: check which "
-                            f"layer each {name} name makes")
-    return None
-
-
-def _same_numbers(ours, theirs, atol, rtol) -> bool:
-    by_label = {(c.label, c.quantity): c for c in theirs}
-    if not ours or any((c.label, c.quantity) not in by_label for c in ours):
-        return False
-    for a in ours:
-        b = by_label[(a.label, a.quantity)]
-        if a.kind == "statistical" and a.hint_value is None:  # two samples: equal within both bounds
-            if abs(float(a.actual) - float(b.actual)) > a.tol + b.tol:
-                return False
-            continue
-        x, y = (np.asarray(v.detach().cpu() if hasattr(v, "detach") else v, dtype=float)
-                for v in (a.matchable(), b.matchable()))
-        if x.shape != y.shape or not np.all(close(x, y, atol, rtol)):
-            return False
-    return True
-
-
-def verify(kind: str, target, against: str, hparams: dict | None = None, dtype: str = "float64", seed: int = 0,
-           steps: int = 100, timeout: float | None = DEFAULT_TIMEOUT) -> VerifyResult:
-    """Compare ``target`` (an object, or a ``MODULE:NAME`` string) with the PyTorch reference
-    ``against`` of ``kind``. Raises :class:`VerifyUsageError` when the target cannot be used."""
-    pair = pairs.get(kind, against)
+def verify(kind: str | None, target, against: str | None = None, hparams: dict | None = None, dtype: str = "float64",
+           seed: int = 0, steps: int | None = None, timeout: float | None = DEFAULT_TIMEOUT) -> VerifyResult:
+    """Compare ``target`` (an object, or a ``MODULE:NAME`` string; ``NAME`` may be a couple
+    ``X_forward/X_backward``) with the PyTorch reference ``against`` of ``kind``. Without
+    ``against`` (or ``kind``), the reference the object's name or calling style determines. Raises
+    :class:`VerifyUsageError` when the target cannot be used."""
     name = target if isinstance(target, str) else getattr(target, "__qualname__", repr(target))
     obj = load_target(target) if isinstance(target, str) else target
+    short = split_target(target)[1] if isinstance(target, str) else name
+    if against is None:
+        pair, obj = pair_for(kind, short, obj)
+    else:
+        pair = pairs.get(kind, against) if kind else _pair_by_id(against)
+        if isinstance(obj, tuple):
+            obj = _couple_for(pair, obj, name)
+    problem = interface_problem(pair, obj)
+    if problem:
+        raise VerifyUsageError(f"{pair.kind} {pair.id} expects {pair.interface}; {problem}")
     return judge(pair, obj, name, hparams, dtype, seed, steps, timeout)
 
 
-def assert_agrees(kind: str, target, against: str, **kwargs) -> VerifyResult:
+def _pair_by_id(against: str):
+    found = [p for (k, i), p in pairs.PAIRS.items() if i == against]
+    if not found:
+        raise VerifyUsageError(f"unknown reference {against!r} (see --list)")
+    return found[0]
+
+
+def _couple_for(pair, couple, name):
+    from .pairs.functional import ADAPTERS
+
+    base = next((cls for pid, cls in ADAPTERS.values() if pid == pair.id), None)
+    if base is None:
+        raise VerifyUsageError(f"{name}: {pair.kind} {pair.id} has no adapter for a forward/backward couple")
+    return type(name, (base,), {"forward_fn": staticmethod(couple[0]), "backward_fn": staticmethod(couple[1])})
+
+
+def assert_agrees(kind: str, target, against: str | None = None, **kwargs) -> VerifyResult:
     """:func:`verify`, raising an AssertionError that carries the table and the hint unless it agrees."""
     result = verify(kind, target, against, **kwargs)
     if not result.passed:
@@ -387,51 +293,6 @@ def assert_agrees(kind: str, target, against: str, **kwargs) -> VerifyResult:
 
 
 # --- a whole file -----------------------------------------------------------------------------------
-
-NOT_YET = {"temporalaffineforward": "no reference for CS231n's temporal layers yet",
-           "temporalaffinebackward": "no reference for CS231n's temporal layers yet",
-           "temporalsoftmaxloss": "no reference for CS231n's temporal layers yet",
-           "svmloss": "no SVM-loss reference yet", "multilayernetextend": "no network reference with batch norm "
-           "and dropout yet"}
-# X_forward / X_backward, also CS231n's X_forward_naive / X_backward_naive and X_forward_fast / …
-_FORWARD = re.compile(r"(?P<stem>.+)_forward(?P<suffix>_naive|_fast)?")
-
-
-def _normal(name: str) -> str:
-    return name.lower().replace("_", "")
-
-
-def recognise(module) -> tuple[list, list]:
-    """What a module defines that has a reference: ([(name, pair, object)], [(name, reason)])."""
-    found, skipped = [], []
-    own = {k: v for k, v in vars(module).items()
-           if not k.startswith("_") and (inspect.isclass(v) or inspect.isfunction(v))
-           and getattr(v, "__module__", None) == module.__name__}
-    by_name = {}
-    for pair in pairs.PAIRS.values():
-        for n in pair.names:
-            by_name.setdefault(_normal(n), []).append(pair)
-    used = set()
-    for name, obj in own.items():
-        m = _FORWARD.fullmatch(name)
-        backward = m and f"{m['stem']}_backward{m['suffix'] or ''}"
-        if m and backward in own:
-            made = adapter(_normal(m["stem"]), obj, own[backward])
-            if made:
-                pid, cls = made
-                found.append((f"{name}/{backward}", pairs.get("layer", pid), cls))
-                used |= {name, backward}
-    for name, obj in own.items():
-        if name in used:
-            continue
-        wanted = ("layer", "optimizer", "schedule", "network") if inspect.isclass(obj) else \
-            ("function", "loss", "schedule", "initializer")
-        match = [p for p in by_name.get(_normal(name), []) if p.kind in wanted]
-        if match:
-            found.append((name, match[0], obj))
-        else:
-            skipped.append((name, NOT_YET.get(_normal(name), "not recognised by name")))
-    return found, skipped
 
 
 @dataclass
@@ -445,80 +306,41 @@ class FileResult:
         return bool(self.results) and all(r.passed for r in self.results)
 
     def to_dict(self) -> dict:
-        return {"file": self.path, "objects": [r.to_dict() for r in self.results]
+        return {"file": str(self.path), "objects": [r.to_dict() for r in self.results]
                 + [{"name": n, "kind": None, "against": None, "verdict": "skipped", "hint": why} for n, why in self.skipped]}
 
     def _repr_html_(self) -> str:
-        return "".join(r._repr_html_() for r in self.results)
+        return file_html(self)
 
 
-def verify_file(path: str, dtype: str = "float64", seed: int = 0, steps: int = 100,
-                timeout: float | None = DEFAULT_TIMEOUT, progress=None) -> FileResult:
-    """Judge everything in ``path`` that has a reference, each by its own declaration."""
+def _hparams_for(name: str, given: dict) -> dict:
+    """The --hparam values for one object of a file: ``key=v`` for every object whose reference
+    takes it, ``NAME.key=v`` for the object NAME only."""
+    out = {k: v for k, v in given.items() if "." not in k}
+    out.update({k.partition(".")[2]: v for k, v in given.items() if k.partition(".")[0] in (name, name.partition("/")[0])})
+    return out
+
+
+def verify_file(path: str, dtype: str = "float64", seed: int = 0, steps: int | None = None,
+                timeout: float | None = DEFAULT_TIMEOUT, progress=None, hparams: dict | None = None) -> FileResult:
+    """Judge everything in ``path`` that has a reference, each by its own declaration. ``hparams``:
+    given to every object whose reference takes them (``NAME.key`` to one object only)."""
     module = load_module(path)
     found, skipped = recognise(module)
+    given = dict(hparams or {})
+    unknown = [k for k in given if "." not in k and not any(f.pair.hparam(k) for f in found)]
+    if unknown:
+        raise VerifyUsageError(f"no object of {path} takes the hyperparameter {unknown[0]!r}")
     results = []
-    for name, pair, obj in found:
-        try:
-            results.append(judge(pair, obj, name, None, dtype, seed, steps, timeout))
-        except VerifyUsageError as exc:
-            results.append(VerifyResult(pair.kind, name, pair.id, [], None, [], error=f"cannot be used: {exc}"))
+    for f in found:
+        results.append(_judge_found(f, _hparams_for(f.name, given), dtype, seed, steps, timeout))
         if progress:
             progress(results[-1])
     return FileResult(path, results, skipped)
 
 
-# --- text -----------------------------------------------------------------------------------------
-
-
 def list_references() -> str:
-    lines = []
-    for kind in KINDS:
-        lines.append(f"{kind}:")
-        for pair in pairs.of_kind(kind):
-            h = ", ".join(f"{p.name}={p.default}" for p in pair.hparams)
-            lines.append(f"  {pair.id:24s} {pair.interface}" + (f" [hparams: {h}]" if h else ""))
-    return "\n".join(lines)
+    return _list_references((kind, pairs.of_kind(kind)) for kind in KINDS)
 
 
-def format_result(result: VerifyResult) -> str:
-    lines = [f"verify {result.kind} {result.target} against {result.against} (PyTorch)", ""]
-    lines.append(f"{'check':58s} {'passed':>6s} {'max_abs_err':>12s} {'max_rel_err':>12s}")
-    for r in result.records:
-        lines.append(f"{r.check[:58]:58s} {'yes' if r.passed else 'NO':>6s} {_num(r.max_abs_err):>12s} "
-                     f"{_num(r.max_rel_err):>12s}")
-    for note in result.notes:
-        lines.append(f"note: {note}")
-    if result.error:
-        lines.append(f"\nERROR: {result.error}")
-        return "\n".join(lines)
-    first = result.first_failure
-    if first is None:
-        lines.append(f"\nAGREES with PyTorch: {len(result.records)} checks passed.")
-    else:
-        lines.append(f"\nDIFFERS from PyTorch: first failing check '{first.check}'.")
-        if first.note:
-            lines.append(f"  {first.note}")
-        if first.first_mismatch:
-            m = first.first_mismatch
-            where = (f"step {m['step']}, " if "step" in m else "") + f"index {m['index']}"
-            lines.append(f"  first mismatch at {where}: yours {m['actual']!r}, PyTorch {m['expected']!r}")
-        if result.hint:
-            lines.append(f"  hint: {result.hint}")
-    return "\n".join(lines)
-
-
-def format_file_result(result: FileResult) -> str:
-    lines = [f"verify {result.path}: {len(result.results)} objects judged against PyTorch, {len(result.skipped)} skipped", "",
-             f"{'object':34s} {'kind':9s} {'against':22s} {'verdict':8s} {'worst err':>9s}  hint"]
-    for r in result.results:
-        worst_abs, _ = r.worst()
-        hint = r.error or r.hint or ("; ".join(r.notes) if r.passed else f"first failing check: {r.first_failure.check}")
-        lines.append(f"{r.target[:34]:34s} {r.kind:9s} {r.against:22s} {r.verdict.upper():8s} "
-                     f"{_num(worst_abs):>9s}  {hint}")
-    if result.skipped:
-        lines.append("\nskipped:")
-        lines += [f"  {name:32s} {why}" for name, why in result.skipped]
-    agree = sum(r.passed for r in result.results)
-    lines.append(f"\n{agree}/{len(result.results)} agree with PyTorch.")
-    return "\n".join(lines)
+__all__ += ["find", "skipped_for_interface"]

@@ -362,3 +362,18 @@ class BatchNorm2d(L.BatchNorm1d):
         n, c, h, w = self._shape
         rows = as_dout(dout, self._shape).transpose(0, 2, 3, 1).reshape(-1, c)
         return super().backward(rows).reshape(n, h, w, c).transpose(0, 3, 1, 2)
+
+
+class ConvReLU(L.Chain):
+    """Convolution(W, b, stride, pad) → ReLU (CS231n's ``conv_relu_forward``/``conv_relu_backward``)."""
+
+    def __init__(self, W, b, stride: int = 1, pad: int = 0):
+        super().__init__(Convolution(W, b, stride, pad), L.ReLU())
+
+
+class ConvReLUPool(L.Chain):
+    """Convolution(W, b, stride, pad) → ReLU → 2×2 max pooling of stride 2 (CS231n's
+    ``conv_relu_pool_forward``/``conv_relu_pool_backward``)."""
+
+    def __init__(self, W, b, stride: int = 1, pad: int = 0):
+        super().__init__(Convolution(W, b, stride, pad), L.ReLU(), Pooling(2, 2, 2))

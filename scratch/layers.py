@@ -159,6 +159,29 @@ class Tanh(_SavesOutput):
     _grad_from_output = staticmethod(act.tanh_grad_from_output)
 
 
+class Chain(Layer):
+    """Layers applied one after another as one layer (CS231n's ``layer_utils`` sandwiches, e.g.
+    affine → ReLU): forward runs them in order, backward in reverse order, each backward taking the
+    gradient the one after it returned (the chain rule, layer by layer). ``params`` and ``grads`` are
+    the first layer's: the weighted one of a sandwich."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        self.layers = layers
+        self.params = layers[0].params
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout):
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        self.grads = self.layers[0].grads
+        return dout
+
+
 class ReLU(_Elementwise):
     """max(0, x); backward passes dout where x > 0 and blocks it elsewhere (x = 0 included)."""
 
@@ -426,3 +449,10 @@ class BatchNorm1d(Layer):
             return g / np.sqrt(self.running_var + self.eps)
         n = dout.shape[0]
         return (n * g - g.sum(axis=0) - xhat * np.sum(g * xhat, axis=0)) / (n * std)
+
+
+class LinearReLU(Chain):
+    """Linear(W, b) → ReLU: max(0, x W + b) (CS231n's ``affine_relu_forward``/``affine_relu_backward``)."""
+
+    def __init__(self, W, b):
+        super().__init__(Linear(W, b), ReLU())

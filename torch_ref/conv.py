@@ -8,9 +8,13 @@ Layouts are PyTorch's own, which here are the book's too: images (N, C, H, W), f
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .layers import biased_running_var
 
 
 def conv2d(weight: torch.Tensor, bias: torch.Tensor, stride: int = 1, padding: int = 0) -> nn.Conv2d:
@@ -23,6 +27,15 @@ def conv2d(weight: torch.Tensor, bias: torch.Tensor, stride: int = 1, padding: i
         layer.weight.copy_(weight)
         layer.bias.copy_(bias)
     return layer
+
+
+def conv_block(weight: torch.Tensor, bias: torch.Tensor, stride: int = 1, padding: int = 0, pool: bool = False) -> nn.Sequential:
+    """``conv`` (:func:`conv2d`) → ``relu`` → [``pool``: 2×2 max pooling of stride 2]: CS231n's conv → ReLU
+    (→ pool) sandwiches, the convolution reachable as ``.conv``."""
+    parts = [("conv", conv2d(weight, bias, stride, padding)), ("relu", nn.ReLU())]
+    if pool:
+        parts.append(("pool", nn.MaxPool2d(2, 2)))
+    return nn.Sequential(OrderedDict(parts))
 
 
 def pool2d(pool_h: int, pool_w: int, stride: int = 1, pad: int = 0, mode: str = "max") -> nn.Module:
@@ -50,14 +63,19 @@ def fold(cols: torch.Tensor, output_hw, filter_h: int, filter_w: int, stride: in
     return F.fold(cols, tuple(output_hw), (filter_h, filter_w), stride=stride, padding=pad)
 
 
-def batchnorm2d(gamma: torch.Tensor, beta: torch.Tensor, momentum: float = 0.1, eps: float = 1e-5) -> nn.BatchNorm2d:
+def batchnorm2d(gamma: torch.Tensor, beta: torch.Tensor, momentum: float = 0.1, eps: float = 1e-5,
+                running_var_init: float = 1.0, unbiased_running_var: bool = True) -> nn.BatchNorm2d:
     """``nn.BatchNorm2d`` with γ, β given: one mean and variance per channel over (N, H, W);
     ``momentum`` is PyTorch's (the weight of the new batch statistic), ``running_var`` stores the
-    unbiased variance of the N·H·W values."""
+    unbiased variance of the N·H·W values. ``running_var_init`` and ``unbiased_running_var=False``
+    (CS231n's spatial batch norm: from 0, the biased variance) as :func:`torch_ref.layers.batchnorm1d`."""
     layer = nn.BatchNorm2d(gamma.shape[0], eps=eps, momentum=momentum).to(dtype=gamma.dtype, device=gamma.device)
     with torch.no_grad():
         layer.weight.copy_(gamma)
         layer.bias.copy_(beta)
+        layer.running_var.fill_(running_var_init)
+    if not unbiased_running_var:
+        biased_running_var(layer, momentum, dims=(0, 2, 3))
     return layer
 
 

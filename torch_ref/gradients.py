@@ -27,6 +27,7 @@ def gradient_descent(f, init_x: torch.Tensor, lr: float, steps: int) -> torch.Te
 TEST_FUNCTIONS = {
     "sum of squares": lambda x: (x ** 2).sum(),
     "sum of sin(x)·x": lambda x: (torch.sin(x) * x).sum(),
+    "log-sum-exp": lambda x: torch.logsumexp(x.reshape(-1), 0),  # each partial derivative depends on every element
 }
 
 

@@ -35,6 +35,11 @@ def flatten_linear(weight: torch.Tensor, bias: torch.Tensor) -> nn.Sequential:
     return nn.Sequential(nn.Flatten(), linear(weight, bias))
 
 
+def linear_relu(weight: torch.Tensor, bias: torch.Tensor) -> nn.Sequential:
+    """:func:`flatten_linear` followed by ``nn.ReLU``: CS231n's affine → ReLU sandwich."""
+    return nn.Sequential(*flatten_linear(weight, bias), nn.ReLU())
+
+
 def dropout_module(p: float | None = None, training: bool = True) -> nn.Dropout:
     """``nn.Dropout(p)`` in training (or eval) mode; ``nn.Dropout()``, at PyTorch's default
     p = 0.5, when ``p`` is None."""
@@ -68,19 +73,27 @@ def batchnorm1d(gamma: torch.Tensor, beta: torch.Tensor, momentum: float = 0.1, 
         layer.bias.copy_(beta)
         layer.running_var.fill_(running_var_init)
     if not unbiased_running_var:
-        saved = {}
+        biased_running_var(layer, momentum, dims=(0,))
+    return layer
 
-        def before(module, args):
-            saved["var"] = module.running_var.detach().clone()
 
-        def after(module, args, output):
-            if module.training:
-                biased = args[0].detach().var(dim=0, unbiased=False)
-                # a new tensor, not copy_: autograd saved the old one for the backward pass
-                module.running_var = (1 - momentum) * saved["var"] + momentum * biased
+def biased_running_var(layer: nn.Module, momentum: float, dims) -> nn.Module:
+    """Make a batch-norm module store the *biased* batch variance over ``dims`` in ``running_var``
+    (the book, CS231n): running_var ← (1 − m)·running_var + m·var_biased(x). PyTorch has no such
+    option (it stores the unbiased one), so forward hooks redo the update by hand."""
+    saved = {}
 
-        layer.register_forward_pre_hook(before)
-        layer.register_forward_hook(after)
+    def before(module, args):
+        saved["var"] = module.running_var.detach().clone()
+
+    def after(module, args, output):
+        if module.training:
+            biased = args[0].detach().var(dim=dims, unbiased=False)
+            # a new tensor, not copy_: autograd saved the old one for the backward pass
+            module.running_var = (1 - momentum) * saved["var"] + momentum * biased
+
+    layer.register_forward_pre_hook(before)
+    layer.register_forward_hook(after)
     return layer
 
 

@@ -10,15 +10,18 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identit
 
 
 def mlp(sizes: list[int], activation: str = "relu", batchnorm: bool = False, dropout: float = 0.0,
-        bn_momentum: float = 0.1, bn_eps: float = 1e-5) -> nn.Sequential:
-    """Linear(sizes[0], sizes[1]) → [BatchNorm1d] → act → [Dropout] → … → Linear(sizes[-2], sizes[-1]).
-    No softmax at the end (``nn.CrossEntropyLoss`` takes the scores)."""
+        bn_momentum: float = 0.1, bn_eps: float = 1e-5, layernorm: bool = False) -> nn.Sequential:
+    """Linear(sizes[0], sizes[1]) → [BatchNorm1d or LayerNorm] → act → [Dropout] → … → Linear(sizes[-2],
+    sizes[-1]) (CS231n's FullyConnectedNet with its normalization option). No softmax at the end
+    (``nn.CrossEntropyLoss`` takes the scores)."""
     modules = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         modules.append(nn.Linear(n_in, n_out))
         if i < len(sizes) - 2:
             if batchnorm:
                 modules.append(nn.BatchNorm1d(n_out, momentum=bn_momentum, eps=bn_eps))
+            if layernorm:
+                modules.append(nn.LayerNorm(n_out, eps=bn_eps))
             modules.append(ACTIVATIONS[activation]())
             if dropout > 0:
                 modules.append(nn.Dropout(dropout))

@@ -119,6 +119,31 @@ class CharLM(nn.Module):
         return nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]), targets.reshape(-1))
 
 
+class WordLM(nn.Module):
+    """A word-level language model as the book's second volume builds it (``SimpleRnnlm``, ``Rnnlm``):
+    embedding → one-layer RNN (tanh) or LSTM → linear scores over the vocabulary at every position,
+    trained with ``nn.CrossEntropyLoss`` (the mean over all N·T positions). One trainable bias in the
+    recurrent layer (:func:`one_bias`), as the book's b. ``forward(idx, state)`` carries the hidden
+    state from one batch to the next when given the last one (truncated backpropagation through time,
+    as the book's ``stateful=True`` layers)."""
+
+    def __init__(self, vocab: int, embed: int, hidden: int, kind: str = "rnn"):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, embed)
+        self.rnn = one_bias(KINDS[kind][0](embed, hidden, batch_first=True))
+        self.out = nn.Linear(hidden, vocab)
+
+    def forward(self, idx: torch.Tensor, state=None):
+        """Scores (N, T, V) after each of idx (N, T), and the final state (detach it to carry it on)."""
+        h, state = self.rnn(self.embed(idx), state)
+        return self.out(h), state
+
+    def loss(self, idx: torch.Tensor, targets: torch.Tensor, state=None):
+        """(the mean cross-entropy over all N·T positions, the final state)."""
+        scores, state = self(idx, state)
+        return nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]), targets.reshape(-1)), state
+
+
 class SequenceClassifier(nn.Module):
     """Many-to-one: ``nn.RNN`` (tanh) over the sequence, ``nn.Linear`` on its last hidden state,
     ``nn.CrossEntropyLoss``. One trainable bias in the RNN (:func:`one_bias`)."""
@@ -160,6 +185,19 @@ class GRUCellResetBefore(nn.Module):
 
     def forward(self, x, h):
         return gru_cell_reset_before(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+
+class GRUResetBefore(GRUCellResetBefore):
+    """:func:`gru_cell_reset_before` unrolled over a sequence x (N, T, D), batch first, called as
+    ``nn.GRU`` is: ``module(x, h0[None]) -> (outputs (N, T, H), h_T[None])``. PyTorch has no such
+    module; autograd differentiates the loop (backpropagation through time)."""
+
+    def forward(self, x, h0):
+        h, outputs = h0[0], []
+        for t in range(x.shape[1]):
+            h = gru_cell_reset_before(x[:, t], h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+            outputs.append(h)
+        return torch.stack(outputs, dim=1), h[None]
 
 
 def gru_cell_reset_before(x, h, weight_ih, weight_hh, bias_ih, bias_hh):

@@ -16,6 +16,9 @@
                     second volume, word2vec), cos-similarity, one-hot
     sequence.py     time-dropout, time-softmax-with-loss (label −1 ignored), temporal-softmax-loss (CS231n),
                     time-affine
+    composites.py   linear-relu, conv-relu, conv-relu-pool (CS231n's layer_utils sandwiches)
+    language_models.py  rnnlm (the book's SimpleRnnlm / Rnnlm)
+    normalization.py  layernorm, spatial-batchnorm (CS231n's spatial batch norm), groupnorm
     classifiers.py  svm-loss (CS231n's hinge), linear-svm-loss and linear-softmax-loss (assignment 1's (W, X, y, reg))
     train_eval.py   dropout, batchnorm: layers with a training and an evaluation mode
     _base.py        what a declaration is (Pair, Hparam, Mistake), and what every driver shares
@@ -33,8 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import (activations, classifiers, convolution, gradients, init, layers, losses, networks, nlp, optimizers,
-               recurrent, schedules, sequence, train_eval)
+from . import (activations, classifiers, composites, convolution, gradients, init, language_models, layers, losses,
+               networks, nlp, normalization, optimizers, recurrent, schedules, sequence, train_eval)
 from ._base import Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, VerifyUsageError
 
 KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network", "initializer")
@@ -43,7 +46,7 @@ KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": 
 PAIRS: dict[tuple[str, str], Pair] = {
     (p.kind, p.id): p
     for module in (activations, gradients, losses, layers, train_eval, optimizers, schedules, networks, init, convolution,
-                   recurrent, nlp, sequence, classifiers)
+                   recurrent, nlp, sequence, classifiers, normalization, language_models, composites)
     for p in module.PAIRS
 }
 

@@ -132,6 +132,7 @@ class Comparison:
     tol: float | None = None  # for kind 'statistical': |measured − expected| ≤ tol
     quantity: str = ""  # for kind 'lockstep': actual and expected hold one row per step
     scale: Any = None  # the size of the terms a result was summed from (see checks.close)
+    context: dict | None = None  # what the relation search may use (see comparisons.relations.explain)
 
     def matchable(self):
         return self.actual if self.hint_value is None else self.hint_value
@@ -238,11 +239,39 @@ def construct(cls, pair: Pair, hparams: dict, given: dict, run):
     if ignored:
         run.notes.append("the constructor does not take " + ", ".join(ignored) + ": PyTorch uses "
                      + ", ".join(f"{k}={hparams[k]}" for k in ignored))
-    return call(cls, f"constructing {getattr(cls, '__name__', 'it')}", **kwargs)
+    obj = call(cls, f"constructing {getattr(cls, '__name__', 'it')}", **kwargs)
+    if getattr(obj, "_verify_note", None):  # what an adapter found out about the code it wraps
+        run.notes.append(obj._verify_note)
+    remember_order(obj, [_given_key(name, given) for name in params if isinstance(kwargs.get(name), np.ndarray)])
+    return obj
+
+
+_ORDERS: dict = {}  # id(object) -> (the object, the given arrays' keys in the order its constructor took them)
+
+
+CONSTRUCTED: list = []  # the objects under test built since the last drive began (their arrays tell their dtype)
+
+
+def remember_order(obj, keys) -> None:
+    """Keep the order in which ``obj``'s constructor took its arrays (``Affine(W, b)``): the book's
+    second volume keeps their gradients in a list in that order (``grads = [dW, db]``)."""
+    while len(_ORDERS) >= 256:  # the oldest first: a driver holds a few objects at a time
+        del _ORDERS[next(iter(_ORDERS))]
+    if len(CONSTRUCTED) < 64:
+        CONSTRUCTED.append(obj)
+    _ORDERS[id(obj)] = (obj, [k for k in keys if k is not None])
+
+
+def constructor_order(obj) -> list:
+    entry = _ORDERS.get(id(obj))
+    return entry[1] if entry and entry[0] is obj else []
 
 
 def _like(default, value):
-    """A 0/1 flag as a bool where the user's parameter defaults to a bool."""
+    """A 0/1 flag as a bool where the user's parameter defaults to a bool, and the choice "none" as
+    None where it defaults to None (CS231n's ``normalization=None``)."""
+    if default is None and value == "none":
+        return None
     return bool(value) if isinstance(default, bool) and value in (0, 1) else value
 
 
@@ -321,10 +350,15 @@ def mode_kwargs(layer, training: bool) -> dict:
 
 
 def param_grad(layer, key: str):
-    """The gradient of parameter ``key`` after backward: ``grads[key]`` or the attribute ``d<key>``."""
+    """The gradient of parameter ``key`` after backward: ``grads[key]``, ``grads[i]`` of the book's
+    second volume (a list in the order the constructor took the arrays), or the attribute ``d<key>``."""
     grads = getattr(layer, "grads", None)
     if isinstance(grads, dict) and key in grads:
         return as_array(grads[key], f"grads[{key!r}]")
+    order = constructor_order(layer)
+    if isinstance(grads, (list, tuple)) and key in order and len(grads) == len(order):
+        i = order.index(key)
+        return as_array(grads[i], f"grads[{i}]")
     for attr in (f"d{key}", f"d{key.lower()}", f"grad_{key}"):
         if getattr(layer, attr, None) is not None:
             return as_array(getattr(layer, attr), attr)

@@ -112,3 +112,98 @@ def drive_value_and_gradient(ctx, pair, fn, hparams, run):
         if grad is not None:
             out.append(Comparison(f"{name}, {label}", grad, grad_t, scale=grad_scale))
     return out
+
+
+# --- optimizers: update(params, grads) on dicts or on lists ------------------------------------------
+
+
+class ListOptimizer:
+    """The book's second-volume optimizer (``update(params, grads)`` indexing lists: ``params[i] -=
+    …``) seen as one that takes dicts: the same arrays passed as lists in one fixed order, and an
+    entry the code rebinds (``params[i] = params[i] - …``) read back."""
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    def update(self, params, grads):
+        keys = list(params)
+        as_list = [params[k] for k in keys]
+        call(self.optimizer.update, "update(params, grads) on lists", as_list, [grads[k] for k in keys])
+        for k, value in zip(keys, as_list):
+            params[k] = value
+
+
+def update_style(make_optimizer, dtype, run):
+    """How the optimizer made by ``make_optimizer()`` takes ``update(params, grads)``: a function
+    that wraps an optimizer so that it takes dicts. Found by one trial step on a fresh optimizer with
+    dicts, and when that fails, one with lists (the book's second volume); noted when lists."""
+    from ._base import TargetError
+
+    def trial(as_lists):
+        params = {"W": np.ones((2, 3), dtype=dtype), "b": np.full(3, 0.5, dtype=dtype)}
+        grads = {k: np.full_like(v, 0.1) for k, v in params.items()}
+        opt = make_optimizer()
+        try:
+            if as_lists:
+                call(opt.update, "update", list(params.values()), list(grads.values()))
+            else:
+                call(opt.update, "update", params, grads)
+        except TargetError:
+            return False
+        return True
+
+    if trial(False) or not trial(True):
+        return lambda opt: opt
+    run.notes.append("update(params, grads) takes lists (the book's second volume): given the parameters and their "
+                     "gradients as lists in one fixed order")
+    return ListOptimizer
+
+
+# --- networks: params and grads as lists in layer order ----------------------------------------------
+
+
+def list_keys(arrays) -> list[str]:
+    """Names for a network's parameter list in layer order: W1, b1, W2, b2, … (a 1-D array after a
+    weight is that layer's bias)."""
+    keys, layer = [], 0
+    for a in arrays:
+        if np.ndim(a) >= 2 or not keys or not keys[-1].startswith("W"):
+            layer += 1
+            keys.append(f"W{layer}")
+        else:
+            keys.append(f"b{layer}")
+    return keys
+
+
+class ListNetwork:
+    """The book's second-volume network (``params``/``grads`` lists in layer order, ``forward(x, t) ->
+    loss``, then ``backward()`` fills ``grads``) seen as the first volume's: ``params`` a dict of the
+    same arrays (W1, b1, W2, b2, …), ``loss(x, t)`` and ``gradient(x, t)``."""
+
+    def __init__(self, net):
+        self.net = net
+        self.keys = list_keys(net.params)
+        self.params = dict(zip(self.keys, net.params))
+
+    def loss(self, x, t):
+        return call(self.net.forward, "forward(x, t)", x, t)
+
+    def gradient(self, x, t):
+        call(self.net.forward, "forward(x, t)", x, t)
+        call(self.net.backward, "backward()")
+        grads = self.net.grads
+        if not isinstance(grads, (list, tuple)) or len(grads) != len(self.keys):
+            raise VerifyUsageError("after backward(), the network's grads must be a list beside params, one "
+                                   "gradient per parameter")
+        return {k: np.array(as_array(g, f"grads[{i}]")) for i, (k, g) in enumerate(zip(self.keys, grads))}
+
+
+def dict_style(net, run):
+    """``net``, or a :class:`ListNetwork` around it when its ``params`` is a list (noted)."""
+    params = getattr(net, "params", None)
+    if isinstance(params, (list, tuple)) and params and callable(getattr(net, "forward", None)) \
+            and callable(getattr(net, "backward", None)):
+        run.notes.append("params and grads are lists in layer order (the book's second volume): read as W1, b1, "
+                         "W2, b2, …; the loss is forward(x, t), the gradients what backward() leaves in grads")
+        return ListNetwork(net)
+    return net

@@ -16,9 +16,14 @@ def drive_function(ctx, pair, fn, hparams, run):
     """``fn(x)`` on every input, against the torch function of the pair (elementwise or softmax)."""
     out = []
     kwargs = accepted(fn, pair, hparams)
+    torch_kwargs = pair.torch_kwargs(hparams)
+
+    def along(x):  # the reference applied along another axis (a softmax over the wrong one)
+        return lambda axis: np.moveaxis(ctx.numpy(pair.torch(ctx.tensor(np.moveaxis(x, axis, -1)), **torch_kwargs)), -1, axis)
+
     for label, x in pair.inputs(ctx).items():
         y = as_array(call(fn, f"calling it on x{x.shape}", x.copy(), **kwargs), "its result")
-        out.append(Comparison(f"{label}", y, pair.torch(ctx.tensor(x), **pair.torch_kwargs(hparams))))
+        out.append(Comparison(f"{label}", y, pair.torch(ctx.tensor(x), **torch_kwargs), context={"x": x, "along": along(x)}))
     return out
 
 EDGES = [0.0, -0.0, 1e-8, -1e-8, 1.0, -1.0, 20.0, -20.0, 500.0, -500.0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import torch
 
 import scratch.conv as SC
 import scratch.layers as SL
@@ -19,7 +20,7 @@ import torch_ref.layers as tlayers
 
 from ._base import Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, construct, param_grad
 from .layers import SoftmaxWithLossBookDelta
-from .networks import NET_DATA, fresh_arrays, network_checks
+from .networks import NET_DATA, network_checks
 
 # (x shape, W shape, stride, pad): stride 2 and 3, pad 1 and 2, non-square images and kernels, C > 1,
 # overlapping windows (stride < filter) and a 1×1 filter
@@ -76,7 +77,10 @@ def drive_conv(ctx, pair, cls, hparams, run):
     """``Convolution(W, b, stride, pad)``: forward, dx, dW, db against ``nn.Conv2d`` on a grid of
     shapes (each case's stride and pad, unless given by --hparam)."""
     out = []
+    pool = pair.options.get("pool", False)
     for x_shape, w_shape, s, p in _window_cases(hparams, run, CONV_CASES):
+        if pool and min((n + 2 * p - f) // s + 1 for n, f in zip(x_shape[2:], w_shape[2:])) < 2:
+            continue  # no 2×2 window to pool
         x = ctx.array(ctx.rng.normal(size=x_shape))
         W, b = ctx.array(ctx.rng.normal(size=w_shape)), ctx.array(ctx.rng.normal(size=w_shape[0]))
         label = _conv_label(x_shape, w_shape, s, p)
@@ -86,16 +90,30 @@ def drive_conv(ctx, pair, cls, hparams, run):
         layer = construct(cls, pair, {**hparams, "stride": s, "pad": p}, given, run)
         load_weights(layer, {"W": W, "b": b})
         y = as_array(call(layer.forward, f"forward on {label}", x.copy()), "forward's result")
-        module = tconv.conv2d(ctx.tensor(W), ctx.tensor(b), s, p)
-        dout = ctx.array(ctx.rng.normal(size=tuple(module(ctx.tensor(x)).shape)))
+        module = pair.torch(ctx.tensor(W), ctx.tensor(b), s, p)
+        conv = getattr(module, "conv", module)  # a sandwich's convolution
+        with torch.no_grad():
+            dout = ctx.array(ctx.rng.normal(size=tuple(module(ctx.tensor(x)).shape)))
         dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
         y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
-        sc = conv_scales(ctx, x, W, b, dout, s, p)
+        sc = conv_scales(ctx, x, W, b, _through_pool(dout, ctx.numpy(conv(ctx.tensor(x))).shape) if pool else dout, s, p)
+        if pool:
+            sc["forward"] = None  # the pooled maximum of a window: judged as it is
         out += [Comparison(f"forward, {label}", y, y_t, scale=sc["forward"]),
                 Comparison(f"backward dx, {label}", dx, dx_t, scale=sc["dx"]),
-                Comparison(f"backward dW, {label}", param_grad(layer, "W"), module.weight.grad, scale=sc["dW"]),
-                Comparison(f"backward db, {label}", param_grad(layer, "b"), module.bias.grad, scale=sc["db"])]
+                Comparison(f"backward dW, {label}", param_grad(layer, "W"), conv.weight.grad, scale=sc["dW"]),
+                Comparison(f"backward db, {label}", param_grad(layer, "b"), conv.bias.grad, scale=sc["db"])]
     return out
+
+
+def _through_pool(dout, shape):
+    """|dout| of a 2×2 pool spread over each of its windows (a bound on what any routing sends back),
+    in the convolution's output ``shape``."""
+    up = np.repeat(np.repeat(np.abs(dout), 2, axis=2), 2, axis=3)
+    full = np.zeros(shape, dtype=up.dtype)
+    h, w = min(shape[2], up.shape[2]), min(shape[3], up.shape[3])
+    full[:, :, :h, :w] = up[:, :, :h, :w]
+    return full
 
 
 def pool_inputs(ctx):
@@ -181,12 +199,35 @@ def drive_convnet(ctx, pair, cls, hparams, run):
              "conv_param": {"filter_num": fn, "filter_size": fs, "pad": p, "stride": s}, "num_filters": fn,
              "hidden_size": hidden, "hidden_dim": hidden, "output_size": CONVNET_CLASSES, "num_classes": CONVNET_CLASSES,
              "weight_init_std": 0.01, "weight_scale": 0.01}
+    given["dtype"] = ctx.np_dtype
     net = construct(cls, pair, hparams, given, run)
     if not isinstance(getattr(net, "params", None), dict):
         raise VerifyUsageError(f"network {pair.id} expects {pair.interface}; the network has no params dict")
+    own = _own_padding(net, fn, fs, s, (H, Wd), shapes["W2"][0])
+    if own is not None and own != p:  # e.g. CS231n's ThreeLayerConvNet: pad (F − 1)/2, no pad hyperparameter
+        run.notes.append(f"the convolution pads by {own} (read from the shape of W2; CS231n's ThreeLayerConvNet pads "
+                         f"by (F − 1)/2), not {p}: PyTorch pads alike")
+        hparams = {**hparams, "pad": own}
+        return drive_convnet(ctx, pair, cls, hparams, run)
     x, labels = ctx.array(rng.normal(size=(NET_DATA[0], *CONVNET_INPUT))), rng.integers(0, CONVNET_CLASSES, NET_DATA[0])
-    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, hparams, fresh_arrays(given), run)], params0, x, labels,
+    def another():  # its own copies of the arrays (a net may keep the dict it is given)
+        return construct(cls, pair, hparams, {**given, "params": {k: v.copy() for k, v in params0.items()}}, run)
+
+    return network_checks(ctx, pair, [net, another], params0, x, labels,
                           lambda: pair.torch(CONVNET_INPUT, fn, fs, s, p, 2, hidden, CONVNET_CLASSES), hparams, run)
+
+def _own_padding(net, fn, fs, stride, hw, rows):
+    """The padding a network built without a pad hyperparameter uses, read from the rows of its W2
+    (FN·(OH/2)·(OW/2)); None when it takes the one given."""
+    W2 = net.params.get("W2")
+    if W2 is None or np.ndim(W2) != 2 or np.shape(W2)[0] == rows:
+        return None
+    for pad in range(fs):
+        oh, ow = ((n + 2 * pad - fs) // stride + 1 for n in hw)
+        if fn * (oh // 2) * (ow // 2) == np.shape(W2)[0]:
+            return pad
+    return None
+
 
 # --- catalogued mistakes --------------------------------------------------------------------------
 
@@ -398,5 +439,6 @@ PAIRS = [
          (Mistake("the book's δ = 1e-7 inside the log of SoftmaxWithLoss: PyTorch has no δ",
                   convnet_with(SoftmaxWithLoss=SoftmaxWithLossBookDelta), flag={"delta": 1e-7}),
           Mistake(FLIPPED, convnet_with(Convolution=ConvFlippedKernel))),
-         ("SimpleConvNet", "ConvNet", "ThreeLayerConvNet", "SimpleCNN", "CNN")),
+         ("SimpleConvNet", "ConvNet", "ThreeLayerConvNet", "SimpleCNN", "CNN"),
+         {"steps": 30}),  # a hand-written convolution loops over windows: 30 steps, each checked, as 100 would be
 ]

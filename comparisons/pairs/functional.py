@@ -79,11 +79,32 @@ class BatchNorm(_Functional):
 
 
 class Dropout(_Functional):
-    """``dropout_param['p']`` is CS231n's keep probability: 1 − the drop probability p."""
+    """``dropout_param['p']``: CS231n's *keep* probability from 2018 on (1 − PyTorch's p), its *drop*
+    probability in 2016–2017 (PyTorch's p). Which one the code means is found by one forward pass in
+    training with p = 0.8 (does it keep about 80 % of the units, or 20 %?), and named."""
 
     def __init__(self, p=0.5):
         super().__init__()
-        self.dropout_param = {"mode": "train", "p": 1.0 - p}
+        keeps = self._keeps()
+        self.dropout_param = {"mode": "train", "p": 1.0 - p if keeps else p}
+        self._verify_note = ("dropout_param['p'] is the probability to keep a unit (CS231n from 2018 on): given "
+                             f"1 − p = {1.0 - p:g} for PyTorch's p = {p:g}") if keeps else (
+            "dropout_param['p'] is the probability to drop a unit (CS231n 2016–2017, PyTorch's p): given "
+            f"p = {p:g}")
+
+    @classmethod
+    def _keeps(cls) -> bool:
+        if "_keeps_p" not in cls.__dict__:
+            import numpy as np
+
+            state = np.random.get_state()
+            try:
+                out, _ = call(cls.forward_fn, f"{cls.forward_fn.__name__}", np.ones((100, 100)), {"mode": "train", "p": 0.8})
+            finally:
+                np.random.set_state(state)
+            kept = float(np.mean(np.asarray(out) != 0))
+            cls._keeps_p = abs(kept - 0.8) <= abs(kept - 0.2)
+        return cls._keeps_p
 
     def forward(self, x):
         self.dropout_param["mode"] = "train" if self.training else "test"
@@ -107,6 +128,13 @@ class Conv(_Functional):
     def backward(self, dout):
         dx, self.grads["W"], self.grads["b"] = self._backward(dout)
         return dx
+
+
+class ConvPool(Conv):
+    """``conv_relu_pool_forward(x, w, b, conv_param, pool_param)`` with a 2×2 pool of stride 2."""
+
+    def forward(self, x):
+        return self._forward(x, self.W, self.b, self.conv_param, {"pool_height": 2, "pool_width": 2, "stride": 2})
 
 
 class MaxPool(_Functional):
@@ -175,13 +203,49 @@ class WordEmbedding(_Functional):
         self.grads["W"] = self._backward(dout)
 
 
+class LayerNorm(_Functional):
+    """``layernorm_forward(x, gamma, beta, ln_param)`` with ``ln_param = {'eps'}``."""
+
+    def __init__(self, gamma, beta, eps=1e-5):
+        super().__init__()
+        self.gamma, self.beta, self.ln_param = gamma, beta, {"eps": eps}
+
+    def forward(self, x):
+        return self._forward(x, self.gamma, self.beta, self.ln_param)
+
+    def backward(self, dout):
+        dx, self.grads["gamma"], self.grads["beta"] = self._backward(dout)
+        return dx
+
+
+class GroupNorm(_Functional):
+    """``spatial_groupnorm_forward(x, gamma, beta, G, gn_param)`` with γ, β of shape (1, C, 1, 1) (2019
+    onwards) and ``gn_param = {'eps'}``; the gradients of γ, β read back as (C,)."""
+
+    def __init__(self, num_groups, gamma, beta, eps=1e-5):
+        super().__init__()
+        shape = (1, -1, 1, 1)
+        self.G, self.gamma, self.beta, self.gn_param = num_groups, gamma.reshape(shape), beta.reshape(shape), {"eps": eps}
+
+    def forward(self, x):
+        return self._forward(x, self.gamma, self.beta, self.G, self.gn_param)
+
+    def backward(self, dout):
+        dx, dgamma, dbeta = self._backward(dout)
+        self.grads["gamma"], self.grads["beta"] = (dgamma.reshape(-1), dbeta.reshape(-1))
+        return dx
+
+
 # stem of X_forward / X_backward → (layer pair id, adapter class)
 ADAPTERS = {"affine": ("linear", Affine), "relu": ("relu", Elementwise), "sigmoid": ("sigmoid", Elementwise),
             "tanh": ("tanh", Elementwise), "batchnorm": ("batchnorm", BatchNorm), "dropout": ("dropout", Dropout),
             "conv": ("conv2d", Conv), "maxpool": ("max-pool", MaxPool),
             "rnnstep": ("rnn-step", RecurrentStep), "rnn": ("rnn", RecurrentSequence),
             "lstmstep": ("lstm-step", RecurrentStep), "lstm": ("lstm", RecurrentSequence),
-            "wordembedding": ("embedding", WordEmbedding)}
+            "wordembedding": ("embedding", WordEmbedding), "temporalaffine": ("time-affine", Affine),
+            "layernorm": ("layernorm", LayerNorm), "spatialbatchnorm": ("spatial-batchnorm", BatchNorm),
+            "spatialgroupnorm": ("groupnorm", GroupNorm), "groupnorm": ("groupnorm", GroupNorm),
+            "affinerelu": ("linear-relu", Affine), "convrelu": ("conv-relu", Conv), "convrelupool": ("conv-relu-pool", ConvPool)}
 
 
 def adapter(stem: str, forward_fn, backward_fn):
@@ -193,3 +257,53 @@ def adapter(stem: str, forward_fn, backward_fn):
                {"forward_fn": staticmethod(forward_fn), "backward_fn": staticmethod(backward_fn)})
     return pid, cls
 
+
+
+# --- optim.py's update rules: (w, dw, config) -> (next_w, config) -----------------------------------
+
+# the optimizer pairs' hyperparameters under the names CS231n's config dict gives them
+CONFIG_KEYS = {"lr": "learning_rate", "momentum": "momentum", "decay_rate": "decay_rate", "eps": "epsilon",
+               "beta1": "beta1", "beta2": "beta2", "weight_decay": "weight_decay"}
+# rule name (normalised) → optimizer pair id
+RULES = {"sgd": "sgd", "sgdmomentum": "momentum", "momentum": "momentum", "nesterov": "nesterov",
+         "nesterovmomentum": "nesterov", "sgdnesterov": "nesterov", "adagrad": "adagrad", "rmsprop": "rmsprop",
+         "adam": "adam", "adamw": "adamw"}
+
+
+class RuleOptimizer:
+    """A functional update rule ``rule(w, dw, config) -> (next_w, config)`` (CS231n's ``optim.py``) as
+    an optimizer object: one ``config`` per parameter, holding the hyperparameters under CS231n's names
+    (``learning_rate``, ``momentum``, ``decay_rate``, ``epsilon``, ``beta1``, ``beta2``) and whatever
+    state the rule keeps there (``velocity``, ``cache``, ``m``, ``v``, ``t``)."""
+
+    rule = None
+
+    def __init__(self, **hparams):
+        self.base = {CONFIG_KEYS[k]: v for k, v in hparams.items() if k in CONFIG_KEYS}
+        self.configs = {}
+
+    def update(self, params, grads):
+        rule = type(self).rule
+        for k in params:
+            config = self.configs.get(k, dict(self.base))
+            result = call(rule, f"{rule.__name__}(w, dw, config)", params[k], grads[k], config)
+            if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
+                raise TypeError(f"{rule.__name__} must return (next_w, config)")
+            next_w, self.configs[k] = result
+            params[k] = next_w
+
+
+def is_rule(fn) -> bool:
+    """Whether ``fn`` has the signature of an update rule: ``(w, dw, config=None)``."""
+    from ._base import parameters
+
+    params = list((parameters(fn) or {}).values())
+    return len(params) == 3 and params[2].name == "config"
+
+
+def rule_optimizer(name: str, fn):
+    """(optimizer pair id, an optimizer class around ``fn``), or None when ``name`` is not a known rule."""
+    pid = RULES.get(name.lower().replace("_", ""))
+    if pid is None or not is_rule(fn):
+        return None
+    return pid, type(name, (RuleOptimizer,), {"rule": staticmethod(fn)})

@@ -43,8 +43,18 @@ def inputs(ctx):
              for p in ((3.0, 4.0), (0.0, 2.0), (3.0, 0.0))}
     cases["Σ sin(x)·x, x (3, 4)"] = (lambda v, x: float(np.sum(np.sin(v) * v)), tgrad.TEST_FUNCTIONS["sum of sin(x)·x"],
                                      ctx.rng.normal(size=(3, 4)))
+    cases["log Σ exp(x), x (5,) (every partial derivative depends on every element)"] = (
+        _log_sum_exp, tgrad.TEST_FUNCTIONS["log-sum-exp"], ctx.rng.normal(size=5))
+    cases["log Σ exp(x), x (2, 3)"] = (_log_sum_exp, tgrad.TEST_FUNCTIONS["log-sum-exp"], ctx.rng.normal(size=(2, 3)))
     cases["a softmax loss closing over W (4, 3)"] = (closes_over, tgrad.softmax_loss_of(A, labels), W)
     return cases
+
+
+def _log_sum_exp(v, x):
+    """log Σ exp(v): its gradient softmax(v) depends on every element (Σx² does not tell f(x) from
+    f(x[i]): x[i]² has the same derivative)."""
+    v = np.asarray(v, dtype=np.float64)
+    return float(np.log(np.sum(np.exp(v - v.max()))) + v.max())
 
 
 def forward_difference(f, x, h=1e-4):
@@ -55,6 +65,15 @@ def forward_difference(f, x, h=1e-4):
         x[idx] = original + h
         grad[idx] = (f(x) - fx) / h
         x[idx] = original
+    return grad
+
+
+def one_element(f, x, h=1e-4):
+    """f evaluated at the element alone, f(x[i] ± h), instead of at the whole x with x[i] moved."""
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        v = float(x[idx])
+        grad[idx] = (f(np.array(v + h)) - f(np.array(v - h))) / (2 * h)
     return grad
 
 
@@ -76,6 +95,8 @@ PAIRS = [
          drive_numerical_gradient, (), inputs,
          (Mistake("the forward difference (f(x + h) − f(x))/h: use the central difference (f(x + h) − f(x − h))/2h",
                   forward_difference),
-          Mistake("x is not restored after each element: put the original value back", not_restored)),
+          Mistake("x is not restored after each element: put the original value back", not_restored),
+          Mistake("f is evaluated at the element alone, f(x[i] ± h): move x[i] inside x and evaluate f(x), the "
+                  "function of every element", one_element)),
          ("numerical_gradient", "numerical_grad", "eval_numerical_gradient")),
 ]

@@ -32,7 +32,14 @@ def drive_elementwise_layer(ctx, pair, cls, hparams, run):
         dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
         y_t, dx_t = tlayers.forward_backward(pair.torch(**pair.torch_kwargs(hparams)), ctx.tensor(x), ctx.tensor(dout))
         note = pair.options.get("note", "")
-        out += [Comparison(f"forward, {label}", y, y_t, note=note), Comparison(f"backward dx, {label}", dx, dx_t, note=note)]
+        def along(axis, x=x):  # the reference applied along another axis (a softmax over the wrong one)
+            module = pair.torch(**pair.torch_kwargs(hparams))
+            with torch.no_grad():
+                return np.moveaxis(ctx.numpy(module(ctx.tensor(np.moveaxis(x, axis, -1)))), -1, axis)
+
+        out += [Comparison(f"forward, {label}", y, y_t, note=note, context={"x": x, "along": along}),
+                Comparison(f"backward dx, {label}", dx, dx_t, note=note,
+                           context={"x": x, "y": ctx.numpy(y_t), "dout": dout})]
     return out
 
 
@@ -52,7 +59,7 @@ def drive_linear(ctx, pair, cls, hparams, run):
             continue
         dout = ctx.array(ctx.rng.normal(size=np.shape(y)))
         dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
-        module = tlayers.flatten_linear(ctx.tensor(W.T), ctx.tensor(b))
+        module = pair.torch(ctx.tensor(W.T), ctx.tensor(b))  # Flatten → Linear (→ ReLU: a sandwich)
         y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
         grads_t = bridge.linear_arrays(module[1], grad=True)
         sc = linear_term_scales(x, W, b, dout)

@@ -9,6 +9,7 @@ else, is named with the ``--hparam activation=…`` that makes it agree."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -22,7 +23,8 @@ import torch_ref.networks as tnet
 from .. import bridge
 from ..lockstep import Side
 from ..sides import Architecture, Setup, TorchNet
-from ._base import Comparison, Hparam, Mistake, Pair, TargetError, VerifyUsageError, as_array, call, construct, trained
+from ._base import Comparison, DriveOptions, Hparam, parameters, Mistake, Pair, TargetError, VerifyUsageError, as_array, call, construct, trained
+from ._styles import dict_style
 from .layers import LinearDbNotSummed, LinearDWSign, SoftmaxWithLossBookDelta, SoftmaxWithLossNotAveraged
 
 NET_SIZES = (12, 10, 8, 4)  # input, hidden…, output: two hidden layers unless the constructor asks for one
@@ -59,36 +61,72 @@ def _net_gradient(net, x, t):
     return float(as_array(result[0], "the loss")), result[1]
 
 
+def _start(ctx, sizes, norm):
+    """Shared initial parameters W1, b1, … (and gamma, beta of each hidden layer with a normalization)."""
+    rng, params0 = ctx.rng, {}
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        params0[f"W{i}"] = ctx.array(rng.normal(0, np.sqrt(2 / a), (a, b)))
+        params0[f"b{i}"] = ctx.array(rng.normal(0, 0.1, b))
+    if norm != "none":
+        for i, n in enumerate(sizes[1:-1], start=1):
+            params0[f"gamma{i}"], params0[f"beta{i}"] = ctx.array(rng.uniform(0.5, 1.5, n)), ctx.array(rng.normal(0, 0.3, n))
+    return params0
+
+
 def drive_network(ctx, pair, cls, hparams, run):
     """The user's network constructed with what its parameter names ask for; its parameters set to
     shared initial values in place; then loss and every gradient against autograd on a torch model
-    of the same parameters, ≥ 100 SGD steps in lockstep, and (float64) free-running."""
+    of the same parameters, ≥ 100 SGD steps in lockstep, and (float64) free-running. A network whose
+    constructor takes ``normalization`` (CS231n's FullyConnectedNet) is judged with each of its options:
+    none, then batchnorm and layernorm (10 steps each)."""
+    out = _network(ctx, pair, cls, hparams, run)
+    note = _dropout_meaning(parameters(cls) or {})
+    if note:
+        run.notes.append(note)
+    norm = hparams.get("normalization", "none")
+    if norm == "none" and "normalization" not in run.explicit and "normalization" in (parameters(cls) or {}):
+        for other in ("batchnorm", "layernorm"):
+            sub = DriveOptions(steps=min(run.steps, 10), explicit=run.explicit, reference=run.reference)
+            out += [replace(c, label=f"{other}: {c.label}") for c in _network(ctx, pair, cls, {**hparams, "normalization": other}, sub)]
+        run.notes.append("normalization: judged with none, then batchnorm and layernorm (10 SGD steps each; batch norm "
+                         "in training, on the batch's statistics)")
+    return out
+
+
+def _dropout_meaning(params) -> str | None:
+    """What a network's dropout argument means, read from its name and default: CS231n's
+    ``dropout_keep_ratio=1`` (2020 on) and ``dropout=1`` (2018–2019) are the probability to keep a unit,
+    ``dropout=0`` (2016–2017) the probability to drop one (PyTorch's p)."""
+    for name in ("dropout_keep_ratio", "keep_prob", "keep_ratio", "dropout"):
+        p = params.get(name)
+        if p is None or not isinstance(p.default, (int, float)):
+            continue
+        keeps = name != "dropout" or p.default == 1
+        meaning = ("the probability to keep a unit (CS231n from 2018 on; PyTorch's p is 1 − it)" if keeps else
+                   "the probability to drop a unit (CS231n 2016–2017; PyTorch's p)")
+        return (f"{name} (default {p.default}) is {meaning}: judged at its default, without dropout (a training "
+                "step with dropout draws its own masks); its layers are judged on their own")
+    return None
+
+
+def _network(ctx, pair, cls, hparams, run):
     activation = {**hparams, **run.reference}.get("activation", "relu")  # run.reference: an activation the hint tries
-    rng = ctx.rng
-    params0 = {}
-    for i, (a, b) in enumerate(zip(NET_SIZES[:-1], NET_SIZES[1:]), start=1):
-        params0[f"W{i}"] = ctx.array(rng.normal(0, np.sqrt(2 / a), (a, b)))
-        params0[f"b{i}"] = ctx.array(rng.normal(0, 0.1, b))
-    given = _net_given(params0)
-    net = construct(cls, pair, hparams, given, run)
+    norm = hparams.get("normalization", "none")
+    params0 = _start(ctx, NET_SIZES, norm)
+    given = {**_net_given(params0), "dtype": ctx.np_dtype}
+    net = dict_style(construct(cls, pair, hparams, given, run), run)
     sizes = _net_params(ctx, net, pair)
     if sizes != list(NET_SIZES):  # e.g. a two-layer net: draw the shared start for its shapes
-        params0 = {}
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
-            params0[f"W{i}"] = ctx.array(rng.normal(0, np.sqrt(2 / a), (a, b)))
-            params0[f"b{i}"] = ctx.array(rng.normal(0, 0.1, b))
+        params0 = _start(ctx, sizes, norm)
     n = NET_DATA[0]
-    x, labels = ctx.array(rng.normal(size=(n, sizes[0]))), rng.integers(0, sizes[-1], n)
-    return network_checks(ctx, pair, [net, lambda: construct(cls, pair, hparams, fresh_arrays(given), run)], params0, x, labels,
-                          lambda: tnet.mlp(sizes, activation), hparams, run)
+    x, labels = ctx.array(ctx.rng.normal(size=(n, sizes[0]))), ctx.rng.integers(0, sizes[-1], n)
 
+    def another():  # its own copies of the arrays: a net that keeps the dict it is given must not share them
+        return dict_style(construct(cls, pair, hparams, {**given, **_net_given(params0)}, DriveOptions()), DriveOptions())
 
-def fresh_arrays(given: dict) -> dict:
-    """``given`` with its arrays (and the arrays of its dicts) copied: a second network built from it
-    must not share the first one's parameters."""
-    def copy(v):
-        return v.copy() if hasattr(v, "copy") and not isinstance(v, (str, bytes)) else v
-    return {k: ({kk: copy(vv) for kk, vv in v.items()} if isinstance(v, dict) else copy(v)) for k, v in given.items()}
+    return network_checks(ctx, pair, [net, another], params0, x, labels,
+                          lambda: tnet.mlp(sizes, activation, batchnorm=norm == "batchnorm", layernorm=norm == "layernorm"),
+                          hparams, run)
 
 
 def network_checks(ctx, pair, nets, params0, x, labels, make_model, hparams, run):
@@ -220,6 +258,7 @@ class ReferenceNetwork(TorchNet):
 
 
 HPARAMS = (Hparam("activation", "relu", None, choices=("relu", "sigmoid", "tanh")),
+           Hparam("normalization", "none", None, choices=("none", "batchnorm", "layernorm")),
            Hparam("lr", 0.1, "lr", aliases=("learning_rate",)),
            Hparam("delta", 0.0, None),
            Hparam("weight_decay_lambda", 0.0, None, aliases=("reg", "weight_decay")))

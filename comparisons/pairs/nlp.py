@@ -515,7 +515,7 @@ PAIRS = [
                   "negatives", SamplerWithTarget),
           Mistake("the negatives are drawn with replacement: a row must hold sample_size different words "
                   "(np.random.choice(..., replace=False))", SamplerWithReplacement)),
-         ("UnigramSampler",)),
+         ("UnigramSampler",), {"methods": ("get_negative_sample",)}),
     Pair("cos-similarity", "function", "nlp.cos_similarity", tnlp.cosine_similarity,
          "a function cos_similarity(x, y[, eps]) of two vectors (D,) -> x·y/(‖x‖‖y‖), guarded against a zero vector",
          drive_cosine, (EPS, EPS_ON_NORMS), cosine_inputs,

@@ -13,8 +13,11 @@ import numpy as np
 import scratch.optim as SO
 import torch_ref.optim as topt
 
+from ..lockstep import flat
 from ..sides import NumpyProblem, TorchProblem
-from ._base import Hparam, Mistake, Pair, VerifyUsageError, call, construct, shows, trained
+from ..variants import optimizer_variants
+from ._base import DriveOptions, Hparam, Mistake, Pair, VerifyUsageError, call, construct, shows, trained
+from ._styles import update_style
 from .layers import hard_coded
 
 PROBLEMS = ("x²/20 + y² from (−7, 2)", "least squares, W (6, 3) and b (3,)")
@@ -62,13 +65,28 @@ def drive_optimizer(ctx, pair, cls, hparams, run):
     PyTorch's parameters and gradient, at the one-step tolerance), and free-running in float64 (the
     whole path at the trained tolerance)."""
     out = []
+    style = update_style(lambda: _optimizer(cls, pair, hparams, DriveOptions()), ctx.np_dtype, run)
     for label, (params0, objective, torch_objective) in optimizer_problems(ctx).items():
         if run.problems and label not in run.problems:
             continue
-        numpy_side = NumpyProblem(params0, objective, lambda: _optimizer(cls, pair, hparams, run), _update)
+        numpy_side = NumpyProblem(params0, objective, lambda: style(_optimizer(cls, pair, hparams, run)), _update)
         torch_side = TorchProblem(ctx, params0, torch_objective, lambda ts: pair.torch(ts, **pair.torch_kwargs(hparams)))
-        out += trained(ctx, label, numpy_side, torch_side, range(run.steps))
+        out += with_variants(pair, hparams, params0, trained(ctx, label, numpy_side, torch_side, range(run.steps)))
     return out
+
+
+def with_variants(pair, hparams, params0, comparisons):
+    """The lockstep parameters after each step, given what the relation search replays: the general
+    slips of :func:`comparisons.variants.optimizer_variants` (ε's place and size, |g| for g², a
+    missing (1 − ρ), …), each taken from PyTorch's parameters and gradient at every step."""
+    by_quantity = {c.quantity: c for c in comparisons if c.kind == "lockstep"}
+    after, grads = by_quantity.get("parameters after the step"), by_quantity.get("gradients")
+    if after is None or grads is None or hparams.get("folded"):
+        return comparisons
+    start = flat(params0)
+    after.context = {"steps": True, "variants": optimizer_variants(pair.id, hparams, start, np.asarray(after.expected),
+                                                                   np.asarray(grads.expected))}
+    return comparisons
 
 
 def _optimizer(cls, pair, hparams, run):

@@ -20,7 +20,8 @@ import torch_ref.recurrent as trec
 
 from .. import bridge
 from ..checks import close
-from ._base import Comparison, Hparam, Mistake, Pair, _outputs, _takes_positional, as_array, call, construct, param_grad
+from ._base import (Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, _outputs, _takes_positional, as_array, call, construct,
+                    param_grad, parameters)
 
 RECURRENT_SIZES = (3, 5, 4, 6)  # N, T, D, H: H ≠ D, so a transposed weight cannot pass
 
@@ -57,12 +58,12 @@ def _reference(ctx, kind, w, gates, cell, reset_after=True):
     tp = bridge.recurrent_to_torch(kind, w["Wx"], w["Wh"], b, gates=gates, bh=bh)
     tensors = [ctx.tensor(tp[k]) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
     if kind == "gru" and not reset_after:
-        return trec.GRUCellResetBefore(*tensors)
+        return (trec.GRUCellResetBefore if cell else trec.GRUResetBefore)(*tensors)
     return trec.recurrent(kind, *tensors, cell=cell)
 
 
 def _reference_grads(module, kind, gates):
-    if isinstance(module, trec.GRUCellResetBefore):
+    if isinstance(module, trec.GRUCellResetBefore):  # and GRUResetBefore
         arrays = [getattr(module, n).grad.detach().cpu().numpy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
         return bridge.recurrent_from_torch(kind, *arrays)
     return bridge.recurrent_arrays(module, grad=True, gates=gates)
@@ -75,6 +76,73 @@ def _layer_grads(layer, keys):
     if isinstance(grads, (list, tuple)) and len(grads) == len(keys):
         return {k: as_array(g, f"grads[{i}]") for i, (k, g) in enumerate(zip(keys, grads))}
     return {k: param_grad(layer, k) for k in keys}
+
+
+# --- a GRU written with one bias (the book's second volume) ----------------------------------------
+
+GRU_LAYOUTS = {"book": "the book's: columns z, r, h̃ and h' = (1 − z)·h + z·h̃ (its z is PyTorch's 1 − z)",
+               "torch": "PyTorch's: columns r, z, n and h' = (1 − z)·n + z·h"}
+
+
+def _one_bias(cls) -> bool:
+    params = parameters(cls) or {}
+    return "b" in params and "bx" not in params and "bh" not in params
+
+
+def _to_layout(a, layout):
+    """PyTorch-ordered gate columns (r, z, n) of ``a`` in ``layout``: the book's z, r, n with z negated
+    (σ(−a) = 1 − σ(a): the book's update gate is PyTorch's 1 − z)."""
+    r, z, n = np.split(np.asarray(a), 3, axis=-1)
+    return np.concatenate([-z, r, n], axis=-1) if layout == "book" else np.asarray(a)
+
+
+def _from_layout(g, layout):
+    if layout != "book":
+        return np.asarray(g)
+    z, r, n = np.split(np.asarray(g), 3, axis=-1)
+    return np.concatenate([r, -z, n], axis=-1)
+
+
+class OneBiasGRU:
+    """A GRU layer written with one bias, ``(Wx, Wh, b)``, seen as the pair's ``(Wx, Wh, bx, bh)``: its
+    b is bx + bh (with the reset gate before the recurrent product, as the book's GRU, the two biases
+    enter every gate as their sum), its columns in ``layout``. Every other attribute is the layer's."""
+
+    def __init__(self, layer, layout):
+        self.__dict__["_layer"], self.__dict__["_layout"] = layer, layout
+
+    def __getattr__(self, name):
+        return getattr(self._layer, name)
+
+    @property
+    def grads(self):
+        g = _layer_grads(self._layer, ["Wx", "Wh", "b"])
+        db = _from_layout(g["b"], self._layout)
+        return {"Wx": _from_layout(g["Wx"], self._layout), "Wh": _from_layout(g["Wh"], self._layout), "bx": db, "bh": db}
+
+
+def _gru_layer(cls, pair, hparams, w, run, layout, extra=None):
+    """The user's one-bias GRU built from the pair's weights in ``layout``."""
+    given = {"Wx": _to_layout(w["Wx"], layout), "Wh": _to_layout(w["Wh"], layout),
+             "b": _to_layout(w["bx"] + w["bh"], layout), **(extra or {})}
+    return OneBiasGRU(construct(cls, pair, hparams, given, run), layout)
+
+
+def _pick_layout(ctx, run, make, forward, reference):
+    """(layer, its forward outputs) in the first one-bias GRU layout whose forward reproduces the
+    reference's; the book's when none does (the verdict then says how they differ). Noted."""
+    chosen = None
+    for layout in GRU_LAYOUTS:
+        layer = make(layout)
+        out = forward(layer)
+        chosen = chosen or (layer, out, layout)
+        if all(u.shape == r.shape and np.all(close(u, r, *ctx.tolerance("exact"))) for u, r in zip(out, reference)):
+            chosen = (layer, out, layout)
+            break
+    layer, out, layout = chosen
+    run.notes.append(f"one bias b (Wx, Wh, b), gate layout {GRU_LAYOUTS[layout]}: compared with PyTorch's GRU with "
+                     "bias_ih + bias_hh = b" + (", its z columns negated" if layout == "book" else ""))
+    return layer, out
 
 
 def _detect_gates(ctx, kind, w, run, user_out, reference_out, fixed):
@@ -107,15 +175,22 @@ def drive_recurrent_step(ctx, pair, cls, hparams, run):
     n_state = 2 if kind == "lstm" else 1
     states = tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))
     douts = tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))
-    layer = construct(cls, pair, hparams, {k: v.copy() for k, v in w.items()}, run)
-    out = _outputs(call(layer.forward, f"forward(x{x.shape}, {'h_prev, c_prev' if n_state == 2 else 'h_prev'})",
-                        x.copy(), *(s.copy() for s in states)), n_state, "forward's result")
+    def forward(layer):
+        return _outputs(call(layer.forward, f"forward(x{x.shape}, {'h_prev, c_prev' if n_state == 2 else 'h_prev'})",
+                             x.copy(), *(s.copy() for s in states)), n_state, "forward's result")
 
     def reference_out(order):
         with torch.no_grad():
             module = _reference(ctx, kind, w, order, True, reset_after)
             ref = module(ctx.tensor(x), tuple(ctx.tensor(s) for s in states) if n_state == 2 else ctx.tensor(states[0]))
         return tuple(ctx.numpy(r) for r in (ref if isinstance(ref, tuple) else (ref,)))
+
+    if kind == "gru" and _one_bias(cls):
+        layer, out = _pick_layout(ctx, run, lambda layout: _gru_layer(cls, pair, hparams, w, run, layout), forward,
+                                  reference_out(None))
+    else:
+        layer = construct(cls, pair, hparams, {k: v.copy() for k, v in w.items()}, run)
+        out = forward(layer)
 
     gates = _detect_gates(ctx, kind, w, run, out, reference_out, hparams.get("gate_order", "auto"))
     back = _outputs(call(layer.backward, f"backward({'dh, dc' if n_state == 2 else 'dh'})", *(d.copy() for d in douts)),
@@ -148,32 +223,48 @@ def drive_recurrent_sequence(ctx, pair, cls, hparams, run):
         x, dout, (h0, c0) = draws[0]
         draws[0] = (x, dout, (h0, np.zeros_like(c0)))
     comps, gates = [], hparams.get("gate_order", "auto")
+    reset_after = bool(hparams.get("reset_after", 1))
     for case, (x, dout, states) in enumerate(draws):
         label = "" if kind == "rnn" else ", c0 = 0" if case == 0 else ", c0 random"
-        layer = construct(cls, pair, hparams, {k: v.copy() for k, v in w.items()}, run)
-        given = n_state if _takes_positional(layer.forward, 1 + n_state) else 1 if _takes_positional(layer.forward, 2) else 0
-        if given == 0 and callable(getattr(layer, "set_state", None)):
-            call(layer.set_state, "set_state(h0[, c0])", *(s.copy() for s in states))
+        probe = construct(cls, pair, hparams, {**{k: v.copy() for k, v in w.items()}, "stateful": True}, run) \
+            if not (kind == "gru" and _one_bias(cls)) else _gru_layer(cls, pair, hparams, w, run, "book", {"stateful": True})
+        given = n_state if _takes_positional(probe.forward, 1 + n_state) else 1 if _takes_positional(probe.forward, 2) else 0
+        passed = given  # the states passed to forward; set_state takes them otherwise (the book's TimeRNN)
+        by_set_state = given == 0 and callable(getattr(probe, "set_state", None))
+        if by_set_state:
             given = n_state
+            if case == 0:
+                run.notes.append("the forward takes no h0: it is given by set_state(h0[, c0]), the layer built with "
+                                 "stateful=True where its constructor takes it")
         if case == 1 and given < 2:
             break  # the forward takes no c0: the c0 = 0 case was all there is to compare
         if given < n_state:
             states = tuple(s if i < given else np.zeros_like(s) for i, s in enumerate(states))
             if given == 0:
                 run.notes.append("the forward takes no h0: it starts from 0")
-        args = (x.copy(), *(s.copy() for s in states[:given]))
-        hs = _outputs(call(layer.forward, f"forward(xs{x.shape}, …)", *args), 1, "forward's result")[0]
 
-        def reference_out(order):
+        def forward(layer, x=x, states=states):
+            if by_set_state:
+                call(layer.set_state, "set_state(h0[, c0])", *(s.copy() for s in states))
+            args = (x.copy(), *(s.copy() for s in states[:passed]))
+            return _outputs(call(layer.forward, f"forward(xs{x.shape}, …)", *args), 1, "forward's result")
+
+        def reference_out(order, x=x, states=states):
             with torch.no_grad():
-                module = _reference(ctx, kind, w, order, False)
+                module = _reference(ctx, kind, w, order, False, reset_after)
                 ref, _ = module(ctx.tensor(x), tuple(ctx.tensor(s)[None] for s in states) if n_state == 2
                                 else ctx.tensor(states[0])[None])
             return (ctx.numpy(ref),)
 
+        if kind == "gru" and _one_bias(cls):
+            layer, (hs,) = _pick_layout(ctx, run if case == 0 else DriveOptions(), lambda layout: _gru_layer(
+                cls, pair, hparams, w, run, layout, {"stateful": True}), forward, reference_out(None))
+        else:
+            layer = probe
+            (hs,) = forward(layer)
         gates = _detect_gates(ctx, kind, w, run, (hs,), reference_out, gates)
-        back = _outputs(call(layer.backward, f"backward(dhs{dout.shape})", dout.copy()), 1 + given, "backward's result")
-        module = _reference(ctx, kind, w, gates, False)
+        back = _outputs(call(layer.backward, f"backward(dhs{dout.shape})", dout.copy()), 1 + passed, "backward's result")
+        module = _reference(ctx, kind, w, gates, False, reset_after)
         hs_t, _, dx_t, dstates_t = trec.run_backward(module, ctx.tensor(x), tuple(ctx.tensor(s) for s in states),
                                                      ctx.tensor(dout))
         comps.append(Comparison(f"forward h_t at every step{label}", hs, hs_t))
@@ -195,7 +286,14 @@ def drive_embedding(ctx, pair, cls, hparams, run):
     comps = []
     for label, idx in (("idx 4×6 (repeats)", ctx.rng.integers(0, V, size=(4, 6))), ("idx 8 (repeats)", ctx.rng.integers(0, V, 8))):
         layer = construct(cls, pair, hparams, {"W": W.copy()}, run)
-        out = as_array(call(layer.forward, f"forward(idx{idx.shape})", idx.copy()), "forward's result")
+        try:
+            out = as_array(call(layer.forward, f"forward(idx{idx.shape})", idx.copy()), "forward's result")
+        except TargetError as exc:
+            if idx.ndim == 2:
+                raise
+            run.notes.append(f"skipped '{label}' (optional: a layer for (N, T) indices only, as the book's "
+                             f"TimeEmbedding): {exc}")
+            continue
         dout = ctx.array(ctx.rng.normal(size=idx.shape + (D,)))
         call(layer.backward, f"backward(dout{dout.shape})", dout.copy())
         module = trec.embedding(ctx.tensor(W))
@@ -322,6 +420,13 @@ class GRUCellPaper(SR.GRUCell):
         super().__init__(Wx, Wh, bx, bh, reset_after=False)
 
 
+class GRUPaper(SR.GRU):
+    """The GRU of Cho et al. (2014) over a sequence: the reset gate before the recurrent product."""
+
+    def __init__(self, Wx, Wh, bx, bh):
+        super().__init__(Wx, Wh, bx, bh, reset_after=False)
+
+
 class EmbeddingAssigns(SR.Embedding):
     """dW[idx] = dout: a row used several times keeps only one of its gradients."""
 
@@ -345,6 +450,8 @@ _NO_CARRY = "dh is not accumulated from later steps: in BPTT dh_t = dout_t + (th
 _SWAPPED = ("the gate blocks are in a different order in backward than in forward: stack da in the order forward "
             "sliced a (CS231n: i, f, o, g)")
 _NO_TANH = ("tanh' is missing on the cell path: h = o ⊙ tanh(c), so the cell gets dc + dh ⊙ o ⊙ (1 − tanh²(c))")
+_RESET_BEFORE = ("the reset gate is applied before the recurrent product, (r ⊙ h) W_hn (Cho et al. 2014, and the book's "
+                 "GRU); nn.GRU applies it after: r ⊙ (h W_hn + b_hn)")
 _STEP_IFACE = "forward(x, h_prev{}) and backward(dh{}) -> (dx, dh_prev{}); weight gradients in grads (dict or list) or dWx, dWh, db"
 
 PAIRS = [
@@ -371,13 +478,17 @@ PAIRS = [
          (Mistake(_NO_CARRY, LSTMNoCarry), Mistake(_SWAPPED, LSTMSwappedGates), Mistake(_NO_TANH, LSTMNoTanhGrad)),
          ("LSTM", "TimeLSTM"), {"kind": "lstm"}),
     Pair("gru-step", "layer", "recurrent.GRUCell", trec.gru_cell_reset_before,
-         "a class GRUCell(Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)) with gates r, z, n: forward(x, h_prev) and "
-         "backward(dh) -> (dx, dh_prev); weight gradients in grads or dWx, dWh, dbx, dbh",
-         drive_recurrent_step, (RESET_AFTER,), None,
-         (Mistake("the reset gate is applied before the recurrent product, (r ⊙ h) W_hn (Cho et al. 2014); nn.GRU "
-                  "applies it after: r ⊙ (h W_hn + b_hn)", GRUCellPaper,
-                  flag={"reset_after": 0}),),
+         "a class GRUCell(Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)) with gates r, z, n, or the book's GRU(Wx, Wh, b) "
+         "(one bias, columns z, r, h̃, h' = (1 − z)·h + z·h̃): forward(x, h_prev) and backward(dh) -> (dx, dh_prev); "
+         "weight gradients in grads (dict or list) or dWx, dWh, dbx, dbh (db)",
+         drive_recurrent_step, (RESET_AFTER,), None, (Mistake(_RESET_BEFORE, GRUCellPaper, flag={"reset_after": 0}),),
          ("GRUCell", "GRUStep"), {"kind": "gru"}),
+    Pair("gru", "layer", "recurrent.GRU", trec.run_backward,
+         "a class GRU(Wx (D, 3H), Wh (H, 3H), bx (3H,), bh (3H,)) with forward(xs (N, T, D), h0) -> hs and "
+         "backward(dhs) -> (dxs, dh0), or the book's TimeGRU(Wx, Wh, b) (one bias, columns z, r, h̃; h0 by set_state, "
+         "dh0 in dh); weight gradients in grads (dict or list) or dWx, dWh, dbx, dbh",
+         drive_recurrent_sequence, (RESET_AFTER,), None, (Mistake(_RESET_BEFORE, GRUPaper, flag={"reset_after": 0}),),
+         ("GRU", "TimeGRU"), {"kind": "gru"}),
     Pair("embedding", "layer", "recurrent.Embedding", trec.embedding,
          "a class Embedding(W (V, D)) with forward(idx) -> W[idx] and backward(dout); the gradient of W in "
          "grads['W'] (or grads[0], dW)",

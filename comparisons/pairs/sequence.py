@@ -22,7 +22,7 @@ import torch_ref.sequence as tseq
 from ..checks import linear_term_scales
 from ._base import Comparison, Hparam, Mistake, Pair, as_array, call, construct
 from ._styles import drive_value_and_gradient, gradients, set_mode
-from . import train_eval
+from . import nlp, train_eval
 
 SEQUENCE = (20, 25, 20)  # N, T, D of the dropout input: 10,000 units, for the keep rate
 
@@ -155,6 +155,27 @@ class TimeSoftmaxCS231n(SQ.TimeSoftmaxWithLoss):
         return self.loss
 
 
+class TimeSoftmaxNoIgnore:
+    """The labels −1 are not ignored: every position counts in the mean over N·T, and −1 reads the
+    last class's score (the book's Simple_TimeSoftmaxWithLoss, with the δ = 1e-7 of its
+    cross_entropy_error)."""
+
+    def forward(self, x, t):
+        x = np.asarray(x, dtype=float)
+        N, T, V = x.shape
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        y = (e / e.sum(axis=-1, keepdims=True)).reshape(N * T, V)
+        t = np.asarray(t).reshape(N * T)
+        self._cache = (y, t, (N, T, V))
+        return -np.sum(np.log(y[np.arange(N * T), t] + 1e-7)) / (N * T)
+
+    def backward(self, dout=1.0):
+        y, t, shape = self._cache
+        dx = y.copy()
+        dx[np.arange(len(t)), t] -= 1
+        return (dout * dx / len(t)).reshape(shape)
+
+
 def temporal_loss_over_mask(x, y, mask):
     """Divides by Σ mask (the book's and PyTorch's mean) instead of N."""
     loss, dx = SQ.temporal_softmax_loss(x, y, mask)
@@ -221,8 +242,22 @@ class TimeAffineAveraged(SR.TimeLinear):
         return dx
 
 
+def time_sigmoid_inputs(ctx):
+    """(scores (N, T), labels, optional): labels with an exact 0 score, scores of ±40 (σ rounds to 0 or
+    1), one sequence of one step, and soft targets (optional: the book's layer takes labels)."""
+    x = ctx.rng.normal(0, 2, (4, 3))
+    x[1, 2] = 0.0
+    big = ctx.rng.choice([-40.0, 40.0], (2, 3))
+    return {"scores 4×3, labels, an exact 0": (ctx.array(x), ctx.rng.integers(0, 2, (4, 3)), False),
+            "scores 2×3 of ±40, labels against them": (ctx.array(big), (big < 0).astype(np.int64), False),
+            "scores 1×1, label 1": (ctx.array(ctx.rng.normal(size=(1, 1))), np.array([[1]]), False),
+            "scores 3×2, soft targets": (ctx.array(ctx.rng.normal(size=(3, 2))), ctx.array(ctx.rng.uniform(size=(3, 2))),
+                                         True)}
+
+
 # --- declarations ------------------------------------------------------------------------------------
 
+SIGMOID_LOSS = next(p for p in nlp.PAIRS if p.id == "sigmoid-with-loss")
 DROPOUT = next(p for p in train_eval.PAIRS if p.id == "dropout")  # its hyperparameters and catalogue serve here too
 IGNORE = Hparam("ignore_label", -1, "ignore_index", aliases=("ignore_index",))
 _CS231N_NOTE = ("CS231n's temporal_softmax_loss divides the sum over the unmasked positions by N, the book and "
@@ -242,8 +277,16 @@ PAIRS = [
           Mistake("the ignored positions get a gradient: multiply dx by the mask (label ≠ −1)",
                   TimeSoftmaxGradAtPadding),
           Mistake("the sum is divided by the batch size N (CS231n's temporal_softmax_loss): " + _CS231N_NOTE,
-                  TimeSoftmaxCS231n)),
+                  TimeSoftmaxCS231n),
+          Mistake("the labels −1 are not ignored: every position counts in the mean over N·T and −1 reads the last "
+                  "class (the book's Simple_TimeSoftmaxWithLoss, which has no ignore label; with its δ = 1e-7 in "
+                  "the log)", TimeSoftmaxNoIgnore)),
          ("TimeSoftmaxWithLoss",)),
+    Pair("time-sigmoid-with-loss", "layer", "nlp.SigmoidWithLoss", SIGMOID_LOSS.torch,
+         "a class with forward(xs (N, T), ts (N, T)) -> the mean binary cross-entropy over the N·T scores and "
+         "backward(dout=1) -> dxs (the book's TimeSigmoidWithLoss)",
+         SIGMOID_LOSS.drive, SIGMOID_LOSS.hparams, time_sigmoid_inputs, SIGMOID_LOSS.mistakes,
+         ("TimeSigmoidWithLoss",)),
     Pair("temporal-softmax-loss", "loss", "sequence.temporal_softmax_loss", tseq.temporal_softmax_loss,
          "a function temporal_softmax_loss(x (N, T, V), y (N, T), mask (N, T)) -> (loss, dx): the masked sum of "
          "−log softmax over the positions, divided by N",

@@ -11,6 +11,7 @@ import scratch.layers as SL
 import torch_ref.layers as tlayers
 
 from ..checks import batchnorm_term_scales
+from ..variants import normalization_variants
 from ._base import Comparison, Hparam, Mistake, Pair, as_array, call, construct, mode_kwargs, param_grad
 from .layers import hard_coded
 
@@ -58,21 +59,25 @@ def drive_batchnorm(ctx, pair, cls, hparams, run):
     """Two training steps (outputs, dx, dγ, dβ, running statistics) and one evaluation step,
     against ``nn.BatchNorm1d`` configured with the same conventions."""
     out = []
-    for n, d in ((8, 5), (32, 10)):
+    axes = pair.options.get("axes", (0,))  # the axes a channel's statistics are taken over
+    for shape in pair.options.get("shapes", ((8, 5), (32, 10))):
+        d = shape[1]
         gamma, beta = ctx.array(ctx.rng.uniform(0.5, 1.5, d)), ctx.array(ctx.rng.normal(size=d))
         layer = construct(cls, pair, hparams, {"gamma": gamma.copy(), "beta": beta.copy()}, run)
         module = pair.torch(ctx.tensor(gamma), ctx.tensor(beta), **pair.torch_kwargs(hparams))
         module.train()
-        label = f"x {n}×{d}"
+        label = "x " + "×".join(map(str, shape))
         for step in (1, 2):
-            x = ctx.array(ctx.rng.normal(2.0, 3.0, size=(n, d)))
-            dout = ctx.array(ctx.rng.normal(size=(n, d)))
+            x = ctx.array(ctx.rng.normal(2.0, 3.0, size=shape))
+            dout = ctx.array(ctx.rng.normal(size=shape))
             y = as_array(call(layer.forward, f"forward in training on x{x.shape}", x.copy(),
                               **mode_kwargs(layer, True)), "forward's result")
             dx = as_array(call(layer.backward, "backward", dout.copy()), "backward's result")
             y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
-            sc = batchnorm_term_scales(x, dout, axes=(0,))
-            out += [Comparison(f"training step {step}: forward, {label}", y, y_t),
+            sc = batchnorm_term_scales(x, dout, axes=axes)
+            channel = (1, d) + (1,) * (len(shape) - 2)
+            variants = normalization_variants(x, axes, float(hparams["eps"]), gamma.reshape(channel), beta.reshape(channel))
+            out += [Comparison(f"training step {step}: forward, {label}", y, y_t, context={"variants": variants}),
                     Comparison(f"training step {step}: backward dx, {label}", dx, dx_t),
                     Comparison(f"training step {step}: dgamma, {label}", param_grad(layer, "gamma"),
                                ctx.numpy(module.weight.grad), scale=sc["dgamma"]),
@@ -83,7 +88,7 @@ def drive_batchnorm(ctx, pair, cls, hparams, run):
             if getattr(layer, stat, None) is not None:
                 out.append(Comparison(f"{stat} after two steps, {label}", as_array(getattr(layer, stat), stat),
                                       getattr(module, stat)))
-        x = ctx.array(ctx.rng.normal(2.0, 3.0, size=(n, d)))
+        x = ctx.array(ctx.rng.normal(2.0, 3.0, size=shape))
         y = as_array(call(layer.forward, "forward in evaluation", x.copy(), **mode_kwargs(layer, False)),
                      "forward's result")
         module.eval()

@@ -1,0 +1,154 @@
+"""Normalization layers beside batch norm (kind ``layer``): layer norm over the last axis, batch
+norm of images (CS231n's *spatial* batch norm: per channel over N, H, W) and group norm of images
+— against ``nn.LayerNorm``, ``nn.BatchNorm2d`` and ``nn.GroupNorm``.
+
+Class style: ``LayerNorm(gamma, beta[, eps])``, ``BatchNorm2d(gamma, beta[, momentum, eps])``,
+``GroupNorm(num_groups, gamma, beta[, eps])`` with ``forward(x)``/``backward(dout)`` and the
+gradients of γ, β in ``grads`` or ``dgamma``/``dbeta``. CS231n's ``layernorm_*``,
+``spatial_batchnorm_*`` and ``spatial_groupnorm_*`` couples are wrapped into the same interface by
+:mod:`comparisons.pairs.functional`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import scratch.conv as SC
+import scratch.normalization as SN
+import torch_ref.conv as tconv
+import torch_ref.normalization as tnorm
+
+from ..variants import normalization_variants, normalize
+from ._base import Comparison, Hparam, Mistake, Pair, as_array, call, construct, param_grad
+from .layers import hard_coded
+from .train_eval import BN_HPARAMS, drive_batchnorm
+
+EPS = Hparam("eps", 1e-5, "eps", aliases=("epsilon",))
+GROUPS = Hparam("num_groups", 2, None, aliases=("G", "groups"))
+
+
+def _norm_checks(ctx, layer, module, x, dout, label, xhat, param_axes, variants):
+    """forward, dx, dγ, dβ of ``layer`` against the torch ``module`` (its weight and bias γ, β); dγ and
+    dβ are sums over ``param_axes``, judged against the size of their terms (x̂ the reference's)."""
+    y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
+    dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
+    y_t, dx_t, dgamma_t, dbeta_t = tnorm.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
+    d = np.abs(np.asarray(dout, dtype=np.float64))
+    return [Comparison(f"forward, {label}", y, y_t, context={"variants": variants}),
+            Comparison(f"backward dx, {label}", dx, dx_t),
+            Comparison(f"backward dgamma, {label}", param_grad(layer, "gamma").reshape(-1), dgamma_t,
+                       scale=(d * np.abs(xhat)).sum(axis=param_axes)),
+            Comparison(f"backward dbeta, {label}", param_grad(layer, "beta").reshape(-1), dbeta_t,
+                       scale=d.sum(axis=param_axes))]
+
+
+def drive_layernorm(ctx, pair, cls, hparams, run):
+    """``LayerNorm(gamma, beta, eps)`` on rows (N, D): a batch, one row and a tall batch of few features,
+    forward, dx, dγ, dβ against ``nn.LayerNorm(D)``. (Rows only: CS231n's layernorm takes (N, D); a
+    sequence (N, T, D) is the rows of a reshaped batch.)"""
+    eps = float(hparams["eps"])
+    out = []
+    for shape in ((6, 5), (1, 7), (16, 3)):
+        D = shape[-1]
+        gamma, beta = ctx.array(ctx.rng.uniform(0.5, 1.5, D)), ctx.array(ctx.rng.normal(size=D))
+        x, dout = ctx.array(ctx.rng.normal(1.0, 3.0, size=shape)), ctx.array(ctx.rng.normal(size=shape))
+        layer = construct(cls, pair, hparams, {"gamma": gamma.copy(), "beta": beta.copy()}, run)
+        module = pair.torch(ctx.tensor(gamma), ctx.tensor(beta), eps=eps)
+        variants = normalization_variants(x, -1, eps, gamma, beta)
+        out += _norm_checks(ctx, layer, module, x, dout, "x " + "×".join(map(str, shape)), normalize(x, -1, eps),
+                            tuple(range(len(shape) - 1)), variants)
+    return out
+
+
+def drive_groupnorm(ctx, pair, cls, hparams, run):
+    """``GroupNorm(num_groups, gamma, beta, eps)`` on images (N, C, H, W), forward, dx, dγ, dβ against
+    ``nn.GroupNorm(G, C)``; G from ``num_groups``, and 1 and C (layer norm and instance norm of images)."""
+    eps, G = float(hparams["eps"]), int(hparams["num_groups"])
+    out = []
+    for shape, groups in (((3, 4, 2, 3), G), ((2, 6, 3, 2), 3), ((2, 4, 2, 2), 1)):
+        N, C = shape[:2]
+        if C % groups:
+            continue
+        gamma, beta = ctx.array(ctx.rng.uniform(0.5, 1.5, C)), ctx.array(ctx.rng.normal(size=C))
+        x, dout = ctx.array(ctx.rng.normal(1.0, 3.0, size=shape)), ctx.array(ctx.rng.normal(size=shape))
+        layer = construct(cls, pair, {**hparams, "num_groups": groups},
+                          {"gamma": gamma.copy(), "beta": beta.copy(), "num_groups": groups}, run)
+        module = pair.torch(groups, ctx.tensor(gamma), ctx.tensor(beta), eps=eps)
+        grouped = x.reshape(N, groups, -1)
+        variants = normalization_variants(grouped, -1, eps, gamma.reshape(1, C, 1, 1), beta.reshape(1, C, 1, 1),
+                                          reshape=lambda v: v.reshape(shape))
+        out += _norm_checks(ctx, layer, module, x, dout, f"x {'×'.join(map(str, shape))}, G = {groups}",
+                            normalize(grouped, -1, eps).reshape(shape), (0, 2, 3), variants)
+    return out
+
+
+# --- catalogued mistakes ---------------------------------------------------------------------------
+
+
+class LayerNormOverBatch(SN.LayerNorm):
+    """The statistics over the batch (axis 0), as batch norm takes them: layer norm takes each row's."""
+
+    def forward(self, x):
+        x = np.asarray(x, dtype=float)
+        mu, var = x.mean(axis=0, keepdims=True), x.var(axis=0, keepdims=True)
+        self._xhat, self._std = (x - mu) / np.sqrt(var + self.eps), np.sqrt(var + self.eps)
+        return self._xhat * self.params["gamma"] + self.params["beta"]
+
+    def backward(self, dout):
+        g = np.asarray(dout) * self.params["gamma"]
+        n = g.shape[0]
+        self.grads["gamma"] = np.sum(dout * self._xhat, axis=0)
+        self.grads["beta"] = np.sum(dout, axis=0)
+        return (n * g - g.sum(0) - self._xhat * np.sum(g * self._xhat, 0)) / (n * self._std)
+
+
+class LayerNormDgammaNotSummed(SN.LayerNorm):
+    """dγ summed over the last axis instead of the rows."""
+
+    def backward(self, dout):
+        dx = super().backward(dout)
+        self.grads["gamma"] = self.grads["gamma"] / np.prod(np.shape(dout)[:-1])
+        return dx
+
+
+class GroupNormPerChannel(SN.GroupNorm):
+    """Each channel normalised on its own (instance norm): the groups are ignored."""
+
+    def __init__(self, num_groups, gamma, beta, eps=1e-5):
+        super().__init__(num_groups, gamma, beta, eps)
+        self.num_groups = np.shape(gamma)[0]
+
+
+# --- declarations ------------------------------------------------------------------------------------
+
+BN2D_SHAPES = ((4, 3, 2, 3), (8, 2, 3, 3))
+
+PAIRS = [
+    Pair("layernorm", "layer", "normalization.LayerNorm", tnorm.layer_norm,
+         "a class LayerNorm(gamma (D,), beta (D,)[, eps]) with forward(x (…, D)) normalising each row over its last "
+         "axis (biased variance, ε inside the square root) and backward(dout) -> dx; dgamma, dbeta in grads or as "
+         "attributes",
+         drive_layernorm, (EPS,), None,
+         (Mistake("the statistics are taken over the batch (axis 0), as batch norm's: layer norm takes each sample's "
+                  "mean and variance over its own features (the last axis)", LayerNormOverBatch),
+          Mistake("dgamma is divided by the number of rows: dγ = Σ over the rows of dout ⊙ x̂", LayerNormDgammaNotSummed)),
+         ("LayerNorm", "LayerNormalization")),
+    Pair("spatial-batchnorm", "layer", "conv.BatchNorm2d", tconv.batchnorm2d,
+         "a class BatchNorm2d(gamma (C,), beta (C,)[, momentum, eps]) with forward(x (N, C, H, W)[, train_flg]) "
+         "normalising each channel over N, H, W, backward(dout), dgamma/dbeta and running_mean/running_var; momentum "
+         "is the book's (the weight of the old value)",
+         drive_batchnorm, BN_HPARAMS, None,
+         (Mistake("the running variance starts at 0 (PyTorch starts it at 1)",
+                  hard_coded(SC.BatchNorm2d, running_var_init=0.0), flag={"running_var_init": 0}),
+          Mistake("the running variance is updated with the biased batch variance (PyTorch stores the unbiased one, "
+                  "·M/(M − 1), M = N·H·W)", hard_coded(SC.BatchNorm2d, unbiased_running_var=False),
+                  flag={"unbiased_running_var": 0})),
+         ("SpatialBatchNorm", "BatchNorm2d", "SpatialBatchNormalization"),
+         {"shapes": BN2D_SHAPES, "axes": (0, 2, 3)}),
+    Pair("groupnorm", "layer", "normalization.GroupNorm", tnorm.group_norm,
+         "a class GroupNorm(num_groups, gamma (C,), beta (C,)[, eps]) with forward(x (N, C, H, W)) normalising each "
+         "sample's groups of C/G channels and backward(dout) -> dx; dgamma, dbeta per channel",
+         drive_groupnorm, (GROUPS, EPS), None,
+         (Mistake("each channel is normalised on its own (instance norm): a group's C/G channels share one mean and "
+                  "variance", GroupNormPerChannel),),
+         ("GroupNorm", "SpatialGroupNorm", "GroupNormalization")),
+]
