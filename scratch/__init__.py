@@ -4,6 +4,9 @@ This package never imports torch. Every concept is written as a study text: the 
 docstring, plain vectorised NumPy below it.
 """
 
-from . import activations, classifiers, conv, delta_rule, gradients, init, layers, linear_regression, losses, networks, nlp, optim, recurrent, regularization, schedules, search, sequence
+from . import (activations, attention, classifiers, conv, delta_rule, gpt, gradients, init, layers, linear_regression, losses,
+               networks, nlp, normalization, optim, recurrent, regularization, schedules, search, sequence, transformer)
 
-__all__ = ["activations", "classifiers", "conv", "delta_rule", "gradients", "init", "layers", "linear_regression", "losses", "networks", "nlp", "optim", "recurrent", "regularization", "schedules", "search", "sequence"]
+__all__ = ["activations", "attention", "classifiers", "conv", "delta_rule", "gpt", "gradients", "init", "layers", "linear_regression",
+           "losses", "networks", "nlp", "normalization", "optim", "recurrent", "regularization", "schedules", "search", "sequence",
+           "transformer"]
