@@ -32,14 +32,14 @@ CAUSAL_NAMES = ("is_causal", "causal")
 HEAD_NAMES = ("n_head", "n_heads", "num_heads", "nhead", "heads", "head_count", "h_count")
 SCALE = Hparam("scale", None, "scale")
 
-MASK_FORMS = {
-    "additive": ("an additive mask, 0 where a query may attend and −1e10 where it may not (picoGPT's): "
-                 "exp(−1e10 − max) is exactly 0, so on every row that keeps a key it equals −∞ (the −1e10 convention)",
-                 lambda keep, dtype: np.where(keep, 0.0, -1e10).astype(dtype)),
+MASK_FORMS = {  # boolean forms first: a float mask 0/−1e10 is truthy exactly where it blocks
     "keep": ("a boolean mask, True where a query may attend (F.scaled_dot_product_attention's attn_mask)",
              lambda keep, dtype: np.array(keep, dtype=bool)),
     "block": ("a boolean mask, True where a query may NOT attend (nn.MultiheadAttention's attn_mask)",
               lambda keep, dtype: ~np.array(keep, dtype=bool)),
+    "additive": ("an additive mask, 0 where a query may attend and −1e10 where it may not (picoGPT's): "
+                 "exp(−1e10 − max) is exactly 0, so on every row that keeps a key it equals −∞ (the −1e10 convention)",
+                 lambda keep, dtype: np.where(keep, 0.0, -1e10).astype(dtype)),
 }
 
 
@@ -91,8 +91,8 @@ def tensorwise(expected) -> float:
 def detect_mask_form(ctx, run_with, inputs, keep, run, what="the mask") -> str:
     """The mask form under which ``run_with(mask, *inputs)`` keeps the future out: its output at the
     first positions does not move when every input after them changes (``inputs``: arrays (…, T, ·)
-    whose positions are the second-to-last axis). Named in the notes; the first form (additive)
-    when none does (the code has a mistake; it is judged under that form)."""
+    whose positions are the second-to-last axis). Named in the notes; the additive form when none
+    does (the code has a mistake; it is judged under that form, as the catalogue's are)."""
     T = inputs[0].shape[-2]
     cut = T // 2
     moved = []
