@@ -86,6 +86,24 @@ def multihead_attention(embed_dim: int, num_heads: int, dtype=torch.float64, kdi
     return nn.MultiheadAttention(embed_dim, num_heads, batch_first=True, kdim=kdim, vdim=vdim, dtype=dtype)
 
 
+def in_projections(mha: nn.MultiheadAttention, x: torch.Tensor) -> tuple:
+    """q, k, v of self-attention as ``nn.MultiheadAttention`` computes them from its packed weights:
+    ``F.linear(x, in_proj_weight[iE:(i+1)E], in_proj_bias[iE:(i+1)E])`` for i = 0, 1, 2."""
+    E = mha.embed_dim
+    return tuple(F.linear(x, mha.in_proj_weight[i * E:(i + 1) * E], mha.in_proj_bias[i * E:(i + 1) * E])
+                 for i in range(3))
+
+
+def seq2seq_attention_map(model: "AttentionSeq2seq", xs: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
+    """The weights (N, T_dec, T_enc) the decoder of ``model`` puts on the encoder's states while it
+    reads ts[:, :-1] (teacher forcing): softmax(dec_hs · enc_hsᵀ) over the source positions."""
+    with torch.no_grad():
+        enc_hs = model.encode(xs)
+        h0 = enc_hs[:, -1][None]
+        dec_hs, _ = model.dec_lstm(model.dec_embed(ts[:, :-1]), (h0, torch.zeros_like(h0)))
+        return attention_weights(dec_hs, enc_hs, scale=1.0)
+
+
 def mha_mask(keep: torch.Tensor) -> torch.Tensor:
     """A keep-mask (True = attend, SDPA's convention) as ``nn.MultiheadAttention``'s boolean
     ``attn_mask`` (True = masked out): its logical negation."""
@@ -150,6 +168,10 @@ class AttentionSeq2seq(nn.Module):
         h0 = enc_hs[:, -1][None]
         scores, _ = self.decode(ts[:, :-1], enc_hs, (h0, torch.zeros_like(h0)))
         return F.cross_entropy(scores.reshape(-1, scores.shape[-1]), ts[:, 1:].reshape(-1))
+
+    def loss(self, xs: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
+        """The training loss, ``self(xs, ts)`` (the name ``torch_ref.recurrent.train_step`` calls)."""
+        return self(xs, ts)
 
     @torch.no_grad()
     def generate(self, xs: torch.Tensor, start_id: int, sample_size: int) -> list:
