@@ -107,6 +107,21 @@ class TinyGPT(nn.Module):
         return idx
 
 
+@torch.no_grad()
+def block_attention_weights(model: TinyGPT, idx: torch.Tensor, block: int) -> torch.Tensor:
+    """Every head's attention weights (N, n_head, T, T) in block ``block`` of ``model`` on idx (N, T):
+    the block's ``self_attn`` called again on its (normalised) input with ``need_weights=True,
+    average_attn_weights=False`` (inside the block it runs with ``need_weights=False`` and keeps none)."""
+    T = idx.shape[1]
+    h = model.wte(idx) + model.wpe(torch.arange(T, device=idx.device))
+    for layer in model.blocks[:block]:
+        h = layer(h, src_mask=model.mask[:T, :T], is_causal=True)
+    layer = model.blocks[block]
+    z = layer.norm1(h) if layer.norm_first else h
+    _, weights = layer.self_attn(z, z, z, attn_mask=model.mask[:T, :T], need_weights=True, average_attn_weights=False)
+    return weights
+
+
 def warmup_cosine_factor(warmup_steps: int, total_steps: int, min_ratio: float = 0.0):
     """The factor of η₀ at step t: (t + 1)/W during the warm-up, then min_ratio + (1 − min_ratio)·½(1 +
     cos(π(t − W)/(T − W))) up to T, min_ratio after (min_ratio = η_min/η₀)."""

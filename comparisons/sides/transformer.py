@@ -21,11 +21,18 @@ SEQ2SEQ_KEYS = ("encoder.embed.W", "encoder.Wx", "encoder.Wh", "encoder.b", "dec
 
 class NumpyScheduled(NumpySequence):
     """:class:`NumpySequence` whose optimizer's learning rate is ``schedule(k)`` at its k-th update
-    (a warm-up + cosine, as the torch side's ``LambdaLR`` stepped once per step)."""
+    (a warm-up + cosine, as the torch side's ``LambdaLR`` stepped once per step); ``watch(gradients)``
+    sees the gradients of every step (this side's own, not its re-takes')."""
 
-    def __init__(self, *args, schedule=None, **kwargs):
+    def __init__(self, *args, schedule=None, watch=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.schedule, self.updates = schedule, 0
+        self.schedule, self.updates, self.watch = schedule, 0, watch
+
+    def loss_and_gradients(self, batch, draws):
+        loss, grads = super().loss_and_gradients(batch, draws)
+        if self.watch is not None:
+            self.watch(grads)
+        return loss, grads
 
     def update(self, gradients) -> None:
         if self.schedule is not None:
@@ -46,10 +53,13 @@ class NumpyScheduled(NumpySequence):
 class TorchModel(Side):
     """A ``torch_ref`` model with ``loss(x, t)``, stepped as ``torch_ref.recurrent.train_step`` does
     (zero_grad, loss, backward, ``clip_grad_norm_``, step), then its scheduler once per step; its
-    parameters read and written by ``arrays(model, grad=False)`` and ``load(model, state)``."""
+    parameters read and written by ``arrays(model, grad=False)`` and ``load(model, state)``;
+    ``watch(gradients)`` sees the (clipped) gradients of every step."""
 
-    def __init__(self, ctx, make_model, params0, make_optimizer, max_norm, arrays, load, make_scheduler=None, dtype=None):
+    def __init__(self, ctx, make_model, params0, make_optimizer, max_norm, arrays, load, make_scheduler=None, dtype=None,
+                 watch=None):
         self.ctx, self.make_model, self.params0, self.make_optimizer = ctx, make_model, params0, make_optimizer
+        self.watch = watch
         self.max_norm, self.arrays, self.load_fn, self.make_scheduler = max_norm, arrays, load, make_scheduler
         self.dtype = dtype or ctx.torch_dtype
         self.model = load(make_model().to(dtype=self.dtype, device=ctx.device), params0)
@@ -68,7 +78,10 @@ class TorchModel(Side):
         loss, norm = trec.clipped_backward(self.model, self.optimizer, self.ctx.labels(x), self.ctx.labels(t),
                                            self.max_norm)
         self.norms.append(norm)
-        return loss, self.arrays(self.model, grad=True)
+        grads = self.arrays(self.model, grad=True)
+        if self.watch is not None:
+            self.watch(grads)
+        return loss, grads
 
     def update(self, gradients) -> None:
         self.optimizer.step()
