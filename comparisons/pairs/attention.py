@@ -351,6 +351,12 @@ def _weight_aliases(params):
     return {k: (k, f"{k[0]}_{k[1:]}") for k in params}
 
 
+def _asked_names(cls, params) -> dict:
+    """key → the name the class's constructor asks for that weight by (``Wq``, or ``W_q``)."""
+    asked = {p.lower(): p for p in (parameters(cls) or {})}
+    return {k: next((asked[a.lower()] for a in aliases if a.lower() in asked), k) for k, aliases in _weight_aliases(params).items()}
+
+
 def _build_mha(ctx, pair, cls, hparams, run, params, layout):
     given = {"params": _layer_weights(params, layout), "n_head": MHA_SIZES[3], "embed_dim": MHA_SIZES[2]}
     given.update(_layer_weights(params, layout))
@@ -361,9 +367,15 @@ def _build_mha(ctx, pair, cls, hparams, run, params, layout):
     return construct(cls, pair, hparams, with_aliases(given, aliases), run)
 
 
-def _attention_grads(layer, params, layout):
-    """The layer's parameter gradients in the (in, out) layout."""
-    grads = gradients(layer, list(params))
+def _attention_grads(layer, params, layout, names):
+    """The layer's parameter gradients in the (in, out) layout, under scratch's keys (``Wq``) or the
+    names its constructor asked for them by (``W_q``, whose gradient is then ``dW_q``)."""
+    try:
+        grads = gradients(layer, list(params))
+    except VerifyUsageError:
+        if all(names[k] == k for k in params):
+            raise
+        grads = dict(zip(params, gradients(layer, [names[k] for k in params]).values()))
     if layout == "out_in":
         grads = {k: (g.T if g.ndim == 2 else g) for k, g in grads.items()}
     return grads
@@ -460,7 +472,7 @@ def drive_mha_layer(ctx, pair, cls, hparams, run):
         if x_kv is not None and len(back) > 1:
             out.append(Comparison(f"backward dx_kv, {label}", as_array(back[1], "dx_kv"), dxkv_t, scale=tensorwise(dxkv_t)))
         grads_t = tb.mha_arrays(mha, grad=True)
-        grads, scales = _attention_grads(layer, params, layout), bias_scales(grads_t)
+        grads, scales = _attention_grads(layer, params, layout, _asked_names(cls, params)), bias_scales(grads_t)
         out += [grad_comparison(f"backward d{k}, {label}", k, grads[k], grads_t[k], scales) for k in params]
     return out
 

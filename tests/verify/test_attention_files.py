@@ -47,3 +47,16 @@ def test_with_the_tanh_gelu_flag_gpt2_agrees(name, kind, against, dtype):
     module = import_from(GPT2, "gpt2.py", ())
     result = judge(pairs.get(kind, against), getattr(module, name), name, {"approximate": "tanh"}, dtype=dtype)
     assert result.passed, format_result(result)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_layers_with_a_hand_written_backward_agree_as_written(dtype):
+    """A LayerNorm built from its size (γ, β as attributes, dgamma/dbeta), an exact GELU, and a
+    self-attention class taking W_q … b_o by name, a boolean keep-mask, its gradients as dW_q …"""
+    result = verify_file(str(FIXTURES / "transformer_numpy" / "layers.py"), dtype=dtype)
+    assert {r.target: r.against for r in result.results} == {"LayerNorm": "layer-norm", "GELU": "gelu",
+                                                            "softmax": "softmax", "MultiHeadSelfAttention": "mha"}
+    assert result.passed, format_file_result(result)
+    mha = next(r for r in result.results if r.target == "MultiHeadSelfAttention")
+    assert any(r.check.startswith("backward dWq") for r in mha.records)
+    assert any("True where a query may attend" in n for n in mha.notes)
