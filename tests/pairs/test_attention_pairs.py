@@ -104,3 +104,12 @@ def test_a_class_that_takes_a_mask_has_its_form_detected():
     result = judge(pair_of([p for p in attention.PAIRS if p.kind == "layer"], "mha"), MaskedMHA, "MaskedMHA")
     assert result.passed, format_result(result)
     assert any("True where a query may NOT attend" in n for n in result.notes)
+
+
+def test_a_forward_only_book_layer_is_judged_on_its_forward_pass():
+    class Attention:
+        def forward(self, hs, h):
+            return SA.Attention().forward(hs, h)
+
+    result = judge(pair_of([p for p in attention.PAIRS if p.kind == "layer"], "attention"), Attention, "Attention")
+    assert result.passed and any("no backward" in n for n in result.notes), format_result(result)

@@ -117,3 +117,17 @@ def test_an_even_only_positional_encoding_skips_the_odd_width():
 
     result = judge(pair, even_only, "even_only")
     assert result.passed and any("odd d" in n for n in result.notes), format_result(result)
+
+
+def test_a_forward_only_layernorm_is_judged_on_its_forward_pass():
+    class ForwardOnly:
+        def __init__(self, gamma, beta):
+            self.gamma, self.beta = gamma, beta
+
+        def forward(self, x):
+            mu, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+            return self.gamma * (x - mu) / np.sqrt(var + 1e-5) + self.beta
+
+    result = judge(layer("layer-norm"), ForwardOnly, "ForwardOnly")
+    assert result.passed and any("no backward" in n for n in result.notes), format_result(result)
+    assert all(r.check.startswith("forward") for r in result.records)
