@@ -127,13 +127,13 @@ QKV_ALIASES = {"q": ("q", "query", "queries"), "k": ("k", "key", "keys"), "v": (
 
 def attention_inputs(ctx):
     """label → (q, k, v, keep, optional): one sequence (T, d), T_q ≠ T_k and d_v ≠ d_k; causal;
-    a padding mask in which every query keeps a key; scores of ±1000 (a softmax without the max
-    shift overflows); and batches (N, T, d) and heads (N, n_head, T, d), optional: code written
+    a padding mask in which every query keeps a key; scores in the thousands (a softmax without the
+    max shift overflows); and batches (N, T, d) and heads (N, n_head, T, d), optional: code written
     for one sequence (``k.T``) is not wrong."""
     r = ctx.rng
 
-    def qkv(lead, t_q, t_k, d=4, d_v=6, size=1.0):
-        return (ctx.array(size * r.normal(size=lead + (t_q, d))), ctx.array(size * r.normal(size=lead + (t_k, d))),
+    def qkv(lead, t_q, t_k, d=4, d_v=6):
+        return (ctx.array(r.normal(size=lead + (t_q, d))), ctx.array(r.normal(size=lead + (t_k, d))),
                 ctx.array(r.normal(size=lead + (t_k, d_v))))
 
     padding = r.random((5, 7)) < 0.6
@@ -141,9 +141,18 @@ def attention_inputs(ctx):
     return {"q (5, 4), k (7, 4), v (7, 6)": (*qkv((), 5, 7), None, False),
             "causal, T = 6": (*qkv((), 6, 6), SA.causal_mask(6), False),
             "padding mask (5, 7)": (*qkv((), 5, 7), padding, False),
-            "scores near ±1000 (q, k ×20)": (*qkv((), 4, 5, size=20.0), None, False),
+            "scores up to ±1000s, exact (integer q, k; d = 16)": _large_scores(ctx),
             "batch (2, 5, 4), causal": (*qkv((2,), 5, 5), SA.causal_mask(5), True),
             "heads (2, 3, 6, 4), causal": (*qkv((2, 3), 6, 6), SA.causal_mask(6), True)}
+
+
+def _large_scores(ctx):
+    """Scores in the hundreds and thousands (an unshifted exp overflows) that both sides compute
+    exactly: integer q, k with d = 16, so q kᵀ/√d and SDPA's q·√(1/√d) are exact in either dtype and
+    only the softmax's own rounding is compared (rounded scores would be amplified by exp)."""
+    r = ctx.rng
+    return (ctx.array(r.integers(-40, 41, (4, 16))), ctx.array(r.integers(-40, 41, (5, 16))),
+            ctx.array(r.normal(size=(5, 6))), None, False)
 
 
 def _call_attention(fn, pair, hparams, run, q, k, v, mask=None, causal=None):

@@ -58,13 +58,19 @@ def layer_norm_inputs(ctx):
             "x (2, 5, 8)": ctx.array(r.normal(size=(2, 5, 8))), "x (3, 7) offset by 100": ctx.array(100 + 2 * r.normal(size=(3, 7)))}
 
 
-def ln_scale(x, g, b, eps):
-    """The size of the terms layer norm's output is made of, |g|·(|x| + |μ|)/√(σ² + ε) + |b|: a row
-    offset far from 0 (x ≈ 100 ± 2) keeps the rounding of x itself in x − μ (in float32, 100·ε ≈
-    6e-6 of an output near 1)."""
-    x = np.asarray(x, dtype=np.float64)
-    mu, var = x.mean(axis=-1, keepdims=True), x.var(axis=-1, keepdims=True)
-    return np.abs(g) * (np.abs(x) + np.abs(mu)) / np.sqrt(var + eps) + np.abs(b)
+def layer_norm_term_scales(x, gamma, beta, dout, eps) -> dict:
+    """The size of the terms each result of layer norm is made of (the ``scale`` of
+    :func:`comparisons.checks.close`), with a = (|x| + |μ|)/s the size of the terms of x̂ = (x − μ)/s,
+    s = √(σ² + ε): forward |γ|a + |β|; dγ Σ_rows |dout|·a; dβ Σ|dout|; dx (D|g| + Σ|g| + a·Σ|g|a)/(D s)
+    with g = γ ⊙ dout. Rows offset far from 0 (x ≈ 100 ± 2) keep the rounding of x itself in x − μ."""
+    x, dout = np.asarray(x, dtype=np.float64), np.asarray(dout, dtype=np.float64)
+    mu, s = x.mean(axis=-1, keepdims=True), np.sqrt(x.var(axis=-1, keepdims=True) + eps)
+    a = (np.abs(x) + np.abs(mu)) / s
+    g = np.abs(np.asarray(gamma) * dout)
+    D = x.shape[-1]
+    return {"forward": np.abs(gamma) * a + np.abs(beta), "dgamma": np.sum(np.abs(dout) * a, axis=0),
+            "dbeta": np.sum(np.abs(dout), axis=0),
+            "dx": (D * g + g.sum(axis=-1, keepdims=True) + a * np.sum(g * a, axis=-1, keepdims=True)) / (D * s)}
 
 
 def _affine(ctx, D):
@@ -80,7 +86,8 @@ def drive_layer_norm_function(ctx, pair, fn, hparams, run):
         y, _ = outputs(construct(fn, pair, hparams, given, run), "its result")
         with torch.no_grad():
             ref = pair.torch(ctx.tensor(g), ctx.tensor(b), eps=hparams["eps"])(ctx.tensor(x))
-        out.append(Comparison(f"output, {label}", y, ref, scale=ln_scale(x, g, b, hparams["eps"])))
+        scale = layer_norm_term_scales(x, g, b, 0 * x, hparams["eps"])["forward"]
+        out.append(Comparison(f"output, {label}", y, ref, scale=scale))
     return out
 
 
@@ -179,15 +186,16 @@ def drive_layer_norm_layer(ctx, pair, cls, hparams, run):
             dout = ctx.array(ctx.rng.normal(size=x.shape))
             y_t, dx_t, dg_t, db_t = tn.forward_backward(pair.torch(ctx.tensor(gamma), ctx.tensor(beta), eps=hparams["eps"]),
                                                         ctx.tensor(x), ctx.tensor(dout))
-            out.append(Comparison(f"forward, {label}", y, y_t, scale=ln_scale(x, gamma, beta, hparams["eps"])))
+            sc = layer_norm_term_scales(x, gamma, beta, dout, hparams["eps"])
+            out.append(Comparison(f"forward, {label}", y, y_t, scale=sc["forward"]))
             if not has_backward:
                 run.notes.append("the layer has no backward: its forward pass is compared")
                 continue
             dx = as_array(call(layer.backward, f"backward(dout{dout.shape})", dout.copy()), "backward's result")
             grads = _affine_grads(layer)
-            out += [Comparison(f"backward dx, {label}", dx, dx_t, scale=tensorwise(dx_t)),
-                    Comparison(f"backward dgamma, {label}", grads["gamma"], dg_t, scale=tensorwise(dg_t)),
-                    Comparison(f"backward dbeta, {label}", grads["beta"], db_t, scale=tensorwise(db_t))]
+            out += [Comparison(f"backward dx, {label}", dx, dx_t, scale=sc["dx"]),
+                    Comparison(f"backward dgamma, {label}", grads["gamma"], dg_t, scale=sc["dgamma"]),
+                    Comparison(f"backward dbeta, {label}", grads["beta"], db_t, scale=sc["dbeta"])]
     return out
 
 
