@@ -593,8 +593,8 @@ def _book_reference(fn, a, b, scale=None):
     if scale is None:
         return fn(a, b)
     if fn is ta.book_attention:
-        return torch.nn.functional.scaled_dot_product_attention(b.unsqueeze(1), a, a, scale=scale).squeeze(1)
-    return torch.nn.functional.scaled_dot_product_attention(b, a, a, scale=scale)
+        return ta.sdpa(b.unsqueeze(1), a, a, scale=scale).squeeze(1)
+    return ta.sdpa(b, a, a, scale=scale)
 
 
 class WeightSumUnweightedDhs(SA.WeightSum):
