@@ -12,7 +12,7 @@ import torch_ref.attention as ta
 
 from .. import data, pairs, plots
 from .. import transformer_bridge as tb
-from ..lockstep import Trainer
+from ..lockstep import Trainer, flat
 from ..pairs.attention import random_mha
 from ..sides.transformer import NumpyScheduled, Seq2seqNet, TorchModel, load_seq2seq, seq2seq_arrays
 from ..site.numbers import sig
@@ -202,7 +202,9 @@ def _seq2seq_params(ctx, V, D, H):
 
 
 def _date_task(ctx, values):
-    D, H, batch, steps, lr, n_test = 16, ctx.size(24, 48), ctx.size(16, 32), ctx.size(60, 260), 0.015, ctx.size(40, 200)
+    # 400 steps at a learning rate of 0.03: every date written right at 8 of 8 random seeds tried (PyTorch alone);
+    # at 260 steps and 0.015 some runs were still on the plateau before the attention locks on
+    D, H, batch, steps, lr, n_test = 16, ctx.size(24, 48), ctx.size(16, 32), ctx.size(60, 400), 0.03, ctx.size(40, 200)
     src, tgt, chars, written = _date_data(ctx, batch * steps + n_test)
     V = len(chars)
     params0 = _seq2seq_params(ctx, V, D, H)
@@ -215,12 +217,16 @@ def _date_task(ctx, values):
     run_ = trainer.finish(note=f"{steps} steps of {batch} dates; gradients clipped at 5 (the book's max_grad).")
     test = slice(batch * steps, batch * steps + n_test)
     acc_np, acc_t = _accuracy(ctx, numpy_side, torch_side, src[test], tgt[test], chars)
-    values.update({"date-steps": str(steps), "date-batch": str(batch), "date-hidden": str(H), "date-vocab": str(V),
+    values.update({"date-lr": sig(lr), "date-steps": str(steps), "date-batch": str(batch), "date-hidden": str(H), "date-vocab": str(V),
                    "date-test": str(n_test), "date-acc-numpy": sig(acc_np, 3), "date-acc-torch": sig(acc_t, 3),
                    "date-loss-start": sig(float(np.mean(run_.losses_t[:5])), 3),
                    "date-loss-end": sig(float(np.mean(run_.losses_t[-10:])), 3),
                    "date-example": f"{written[0][0]} → {written[0][1]}"})
     ctx.observed("date task: both sides write at least half of the held-out dates right", min(acc_np, acc_t) >= 0.5)
+    if run_.free_running:
+        gap = float(np.max(np.abs(flat(run_.params_np) - flat(run_.params_t))))
+        values["date-free-gap"] = sig(gap, 2)
+        ctx.observed("date task: the free-running runs stay within float64's training tolerance", run_.parting is None)
     _date_map(ctx, numpy_side, torch_side, src[test][:1], tgt[test][:1], chars, written[test.start][0])
 
 
