@@ -218,7 +218,7 @@ def _date_task(ctx, values):
     test = slice(batch * steps, batch * steps + n_test)
     acc_np, acc_t = _accuracy(ctx, numpy_side, torch_side, src[test], tgt[test], chars)
     values.update({"date-lr": sig(lr), "date-steps": str(steps), "date-batch": str(batch), "date-hidden": str(H), "date-vocab": str(V),
-                   "date-test": str(n_test), "date-acc-numpy": sig(acc_np, 3), "date-acc-torch": sig(acc_t, 3),
+                   "date-test": str(n_test), "date-right-numpy": str(round(acc_np * n_test)), "date-right-torch": str(round(acc_t * n_test)),
                    "date-loss-start": sig(float(np.mean(run_.losses_t[:5])), 3),
                    "date-loss-end": sig(float(np.mean(run_.losses_t[-10:])), 3),
                    "date-example": f"{written[0][0]} → {written[0][1]}"})
