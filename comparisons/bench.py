@@ -1,6 +1,7 @@
 """``python -m comparisons bench``: the time of one training step (forward, backward, SGD update)
 of an MLP, NumPy (scratch) against PyTorch on the CPU, and PyTorch on CUDA when asked for and
-present; and one forward + backward of the book's convolution layer (100×1×28×28, 30 filters of
+present, and of a TinyGPT (2 blocks, 4 heads, width 64, context 64, batch 16, AdamW); and one forward +
+backward of the book's convolution layer (100×1×28×28, 30 filters of
 5×5) in three forms: plain loops, im2col and ``nn.Conv2d``. Both sides are measured in the same
 run, each step repeated, median and spread reported. Timings live here and in the report, never in
 pass/fail tests.
@@ -159,6 +160,7 @@ def _measure(impl, device, repeats, seed, progress) -> list[dict]:
             for row in rows[-len(sides):]:
                 row["÷ NumPy"] = row["median ms/step"] / medians["NumPy"]
     rows += _lstm_rows(impl, device, repeats, rng, say)
+    rows += _tinygpt_rows(impl, device, repeats, rng, say)
     return rows
 
 
@@ -200,15 +202,66 @@ def _lstm_rows(impl, device, repeats, rng, say) -> list[dict]:
                     torch.cuda.synchronize()
 
             sides.append((f"torch {dev.type}", torch_step))
-        medians = {}
-        for side, step in sides:
-            med, q1, q3 = median_ms(step, repeats)
-            medians[side] = med
-            rows.append({"network": name, "batch": N, "dtype": dtype, "side": side, "median ms/step": med,
-                         "IQR ms": f"{q1:.3f}–{q3:.3f}"})
-            say(f"[bench] {name} batch {N} {dtype} {side}: {med:.3f} ms")
-        for row in rows[-len(sides):]:
-            row["÷ NumPy"] = row["median ms/step"] / medians["NumPy"]
+        rows += _side_rows(name, N, dtype, sides, repeats, say)
+    return rows
+
+
+def _side_rows(name, batch, dtype, sides, repeats, say) -> list[dict]:
+    """One row per (side, step function) of ``sides``: the median time of a step and its IQR, and the
+    time relative to NumPy's."""
+    rows, medians = [], {}
+    for side, step in sides:
+        med, q1, q3 = median_ms(step, repeats)
+        medians[side] = med
+        rows.append({"network": name, "batch": batch, "dtype": dtype, "side": side, "median ms/step": med,
+                     "IQR ms": f"{q1:.3f}–{q3:.3f}"})
+        say(f"[bench] {name} batch {batch} {dtype} {side}: {med:.3f} ms")
+    for row in rows:
+        row["÷ NumPy"] = row["median ms/step"] / medians["NumPy"]
+    return rows
+
+
+TINYGPT_CONFIG = ("TinyGPT step, 2 blocks, 4 heads, d=64, T=64", 16, 2, 4, 64, 64)  # name, batch, layers, heads, d, T
+
+
+def _tinygpt_rows(impl, device, repeats, rng, say) -> list[dict]:
+    """One training step (forward, backward, AdamW update) of a TinyGPT on the study notes' characters:
+    ``impl.transformer.TinyGPT`` with ``impl.optim.AdamW`` against ``torch_ref.transformer.TinyGPT`` with
+    ``torch.optim.AdamW``, the same weights and batch."""
+    import torch_ref.transformer as tt
+
+    from . import data
+    from . import transformer_bridge as tb
+
+    name, N, L, H, E, T = TINYGPT_CONFIG
+    V = len(set(data.study_notes_text()))
+    params = tb.random_tinygpt_params(rng, V, E, L, T)
+    x, t = rng.integers(0, V, (N, T)), rng.integers(0, V, (N, T))
+    rows = []
+    for dtype, np_dtype, torch_dtype in (("float32", np.float32, torch.float32), ("float64", np.float64, torch.float64)):
+        net = impl.transformer.TinyGPT({k: v.astype(np_dtype) for k, v in params.items()}, H, L)
+        opt = impl.optim.AdamW(1e-3)
+
+        def numpy_step(net=net, opt=opt):
+            net.loss(x, t)
+            opt.update(net.params, net.backward())
+
+        sides = [("NumPy", numpy_step)]
+        devices = [torch.device("cpu")] + ([torch.device(device)] if device.startswith("cuda") else [])
+        for dev in devices:
+            model = tb.load_tinygpt(tt.TinyGPT(V, E, H, L, T, dtype=torch_dtype).to(dev), params)
+            optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+            xt, yt = torch.as_tensor(x, device=dev), torch.as_tensor(t, device=dev)
+
+            def torch_step(model=model, optimizer=optimizer, xt=xt, yt=yt, dev=dev):
+                optimizer.zero_grad()
+                model.loss(xt, yt).backward()
+                optimizer.step()
+                if dev.type == "cuda":
+                    torch.cuda.synchronize()
+
+            sides.append((f"torch {dev.type}", torch_step))
+        rows += _side_rows(name, N, dtype, sides, repeats, say)
     return rows
 
 
@@ -225,7 +278,7 @@ def _write(rows, out, repeats, device, verify_s=None, conv=None):
     (out / "bench.md").write_text(
         "# Training-step benchmark: NumPy vs PyTorch\n\n"
         "One SGD training step (forward, backward, update) per row (the LSTM row: forward and backward of one "
-        f"layer over the sequence); median of {repeats} timed steps after "
+        f"layer over the sequence; the TinyGPT row: AdamW); median of {repeats} timed steps after "
         f"3 warm-up steps, with the interquartile range. One CPU thread per library (as in the comparisons); "
         f"numpy {np.__version__}, torch {torch.__version__}, {meta['cpu']}. `÷ NumPy` is the time relative to "
         "NumPy's in the same configuration (below 1: faster than NumPy).\n\n" + _markdown_table(_display(frame)) + "\n"

@@ -107,3 +107,33 @@ def char_windows(rng: np.random.Generator, n_chars: int, window: int, batch: int
     """For each step, ``batch`` random start positions of a window of ``window`` characters plus the
     next one (the targets are the inputs shifted by one), drawn once and read by both sides."""
     return [rng.integers(0, n_chars - window - 1, size=batch) for _ in range(steps)]
+
+
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+          "november", "december")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DATE_FORMATS = (
+    lambda d: f"{MONTHS[d.month - 1]} {d.day}, {d.year}",                        # september 27, 1994
+    lambda d: f"{MONTHS[d.month - 1].capitalize()} {d.day}, {d.year}",           # September 27, 1994
+    lambda d: f"{d.month}/{d.day}/{d.year % 100:02d}",                           # 9/27/94
+    lambda d: f"{WEEKDAYS[d.weekday()]}, {MONTHS[d.month - 1]} {d.day}, {d.year}".upper(),  # TUESDAY, SEPTEMBER 27, 1994
+    lambda d: f"{MONTHS[d.month - 1][:3]} {d.day}, {d.year}".upper(),            # SEP 27, 1994
+)
+
+
+def dates(rng: np.random.Generator, n: int, first_year: int = 1950, last_year: int = 2049) -> list:
+    """The book's date-format task (Deep Learning from Scratch 2, ch. 8), made with ``datetime`` from
+    ``rng``: ``n`` pairs (written date, ISO date), e.g. ("september 27, 1994", "1994-09-27"), the
+    day drawn uniformly from the years given and written in one of the book's data set's five styles
+    (a two-digit year yy stands for 19yy from 50, else 20yy)."""
+    import datetime
+
+    start = datetime.date(first_year, 1, 1).toordinal()
+    span = datetime.date(last_year, 12, 31).toordinal() - start + 1
+    days = rng.integers(0, span, n)
+    styles = rng.integers(0, len(DATE_FORMATS), n)
+    out = []
+    for offset, style in zip(days, styles):
+        d = datetime.date.fromordinal(start + int(offset))
+        out.append((DATE_FORMATS[style](d), d.isoformat()))
+    return out

@@ -170,5 +170,15 @@ GLOSSARY: list[Term] = [
     _t("gate (input, forget, output)", None, None, None, "rnn", usual="게이트 (입력·망각·출력 게이트)"),
     _t("GRU (gated recurrent unit)", None, None, None, "rnn", usual="게이트 순환 유닛"),
     _t("embedding", None, None, None, "rnn", usual="임베딩"),
-    _t("language model", None, None, None, "rnn", usual="언어 모델"),
+    _t("language model", None, None, None, "rnn, transformer", usual="언어 모델"),
+    # the second volume's chapter 8 and beyond (its Korean edition's terms where it has them)
+    _t("attention", None, None, None, "attention", usual="어텐션"),
+    _t("seq2seq (sequence to sequence)", None, None, None, "attention", usual="seq2seq (시퀀스 투 시퀀스)"),
+    _t("scaled dot-product attention", None, None, None, "attention", usual="스케일드 점곱 어텐션"),
+    _t("multi-head attention", None, None, None, "attention, transformer", usual="멀티헤드 어텐션"),
+    _t("mask (causal, padding)", None, None, None, "attention, transformer", usual="마스크 (인과·패딩 마스크)"),
+    _t("transformer", None, None, None, "transformer", usual="트랜스포머"),
+    _t("layer normalization", None, None, None, "transformer", usual="층 정규화"),
+    _t("positional encoding", None, None, None, "transformer", usual="위치 인코딩"),
+    _t("residual connection", None, None, None, "transformer", usual="잔차 연결"),
 ]

@@ -40,6 +40,8 @@ _MODULES = [
     "multitask",
     "convolution",
     "rnn",
+    "attention",
+    "transformer",
 ]
 
 

@@ -254,3 +254,46 @@ def load_seq2seq(model: nn.Module, params: list) -> nn.Module:
         bridge.load_recurrent(lstm, {"Wx": Wx, "Wh": Wh, "b": b}, gates=_LSTM_GATES)
     bridge.load_linear(model.affine, params[8], params[9])
     return model
+
+
+# --- GPT-2's nested dicts (picoGPT's layout) ------------------------------------------------------------
+
+
+def gpt2_block(params: dict) -> dict:
+    """A scratch block's params (either attention layout) as GPT-2's nested block dict:
+    ln_1/ln_2 {g, b}, attn {c_attn {w (E, 3E), b}, c_proj {w, b}}, mlp {c_fc {w, b}, c_proj {w, b}},
+    every w (in, out); ``c_attn.w = in_proj_weightᵀ = [Wq | Wk | Wv]``."""
+    attn = {k[5:]: v for k, v in params.items() if k.startswith("attn.")}
+    packed = attn if set(attn) == set(PACKED_KEYS) else separate_to_packed(attn)
+    return {"ln_1": {"g": params["ln1.gamma"], "b": params["ln1.beta"]},
+            "attn": {"c_attn": {"w": packed["in_proj_weight"].T.copy(), "b": packed["in_proj_bias"].copy()},
+                     "c_proj": {"w": packed["out_proj_weight"].T.copy(), "b": packed["out_proj_bias"].copy()}},
+            "ln_2": {"g": params["ln2.gamma"], "b": params["ln2.beta"]},
+            "mlp": {"c_fc": {"w": params["mlp.W1"], "b": params["mlp.b1"]},
+                    "c_proj": {"w": params["mlp.W2"], "b": params["mlp.b2"]}}}
+
+
+def flat_block(block: dict) -> dict:
+    """The inverse of :func:`gpt2_block`: a scratch block's params (packed attention layout)."""
+    attn = block["attn"]
+    return {"ln1.gamma": block["ln_1"]["g"], "ln1.beta": block["ln_1"]["b"], "ln2.gamma": block["ln_2"]["g"],
+            "ln2.beta": block["ln_2"]["b"], "mlp.W1": block["mlp"]["c_fc"]["w"], "mlp.b1": block["mlp"]["c_fc"]["b"],
+            "mlp.W2": block["mlp"]["c_proj"]["w"], "mlp.b2": block["mlp"]["c_proj"]["b"],
+            "attn.in_proj_weight": np.asarray(attn["c_attn"]["w"]).T, "attn.in_proj_bias": attn["c_attn"]["b"],
+            "attn.out_proj_weight": np.asarray(attn["c_proj"]["w"]).T, "attn.out_proj_bias": attn["c_proj"]["b"]}
+
+
+def gpt2_params(params: dict, n_layer: int) -> dict:
+    """A tied scratch TinyGPT's params as ``gpt2``'s arguments: {wte, wpe, blocks (a list), ln_f {g, b}}."""
+    blocks = [gpt2_block({k[len(f"blocks.{i}."):]: v for k, v in params.items() if k.startswith(f"blocks.{i}.")})
+              for i in range(n_layer)]
+    return {"wte": params["wte"], "wpe": params["wpe"], "blocks": blocks,
+            "ln_f": {"g": params["ln_f.gamma"], "b": params["ln_f.beta"]}}
+
+
+def flat_gpt2(wte, wpe, blocks, ln_f) -> dict:
+    """The inverse of :func:`gpt2_params`: a tied scratch TinyGPT's params (packed attention layout)."""
+    out = {"wte": wte, "wpe": wpe, "ln_f.gamma": ln_f["g"], "ln_f.beta": ln_f["b"]}
+    for i, block in enumerate(blocks):
+        out.update({f"blocks.{i}.{k}": v for k, v in flat_block(block).items()})
+    return out

@@ -463,14 +463,16 @@ class MultiHeadAttention(Layer):
     * packed, PyTorch's ``nn.MultiheadAttention``: in_proj_weight (3E, E) = [Wqᵀ; Wkᵀ; Wvᵀ] stacked
       in the rows (out, in), in_proj_bias (3E,) = [bq, bk, bv], out_proj_weight (E, E) = Woᵀ, out_proj_bias.
 
+    ``scale`` multiplies the scores: 1/√d_h unless given (1 is the book's unscaled dot product).
     forward(x_q (N, T_q, E), x_kv=None (self-attention), mask=None, is_causal=False) → out;
     ``mask`` is boolean, True = attend, broadcastable to (N, n_head, T_q, T_k).
     backward(dout) → dx for self-attention (x reaches q, k and v: dx = dx_q + dx_k + dx_v), else
     (dx_q, dx_kv). ``attention_weights`` keeps the last maps (N, n_head, T_q, T_k).
     """
 
-    def __init__(self, params: dict, n_head: int):
+    def __init__(self, params: dict, n_head: int, scale=None):
         super().__init__()
+        self.scale = None if scale is None else check_real(scale, "scale")
         if not isinstance(params, dict):
             raise TypeError(f"params must be a dict of the weights, got {type(params).__name__}")
         self.n_head = check_int(n_head, "n_head", minimum=1)
@@ -544,7 +546,8 @@ class MultiHeadAttention(Layer):
         q = (x_q.reshape(-1, E) @ Wq + bq).reshape(N, T_q, E)
         kv = (x_kv.reshape(N * T_k, -1) @ Wkv + bkv).reshape(N, T_k, 2 * E)
         heads, attn = scaled_dot_product_attention(self._split_heads(q), self._split_heads(kv[..., :E]),
-                                                   self._split_heads(kv[..., E:]), mask=mask, is_causal=is_causal)
+                                                   self._split_heads(kv[..., E:]), mask=mask, is_causal=is_causal,
+                                                   scale=self.scale)
         merged = self._merge_heads(heads)
         self.attention_weights = attn["weights"]
         self._cache = (x_q, x_kv, self_attention, attn, merged)

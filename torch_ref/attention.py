@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -36,10 +38,70 @@ def sdpa_forward_backward(q, k, v, dout, attn_mask=None, is_causal: bool = False
     return out.detach(), q.grad, k.grad, v.grad
 
 
+def masked_attention(q, k, v, keep, scale=None, mask_value: float = float("-inf")) -> torch.Tensor:
+    """softmax(q kᵀ · scale with the scores where ``keep`` is False *replaced* by ``mask_value``) v,
+    as nanoGPT writes it (``att.masked_fill(mask == 0, float('-inf'))``) and Hugging Face's GPT-2
+    (``torch.where(mask, att, torch.finfo(dtype).min)``). With −∞ a fully masked row is 0/0 = NaN
+    here (``F.scaled_dot_product_attention`` defines it as 0); with a finite value such as −1e10 its
+    weights are uniform (the mean of the values)."""
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = (q @ k.transpose(-2, -1)) * scale
+    return torch.softmax(scores.masked_fill(~keep, mask_value), dim=-1) @ v
+
+
+def attention_weights(q, k, keep=None, scale=None) -> torch.Tensor:
+    """The attention map softmax(q kᵀ · scale, masked) (…, T_q, T_k) that ``F.scaled_dot_product_attention``
+    uses but does not return; ``keep`` (bool, True = attend) sets the other scores to −∞."""
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    scores = (q @ k.transpose(-2, -1)) * scale
+    return torch.softmax(scores if keep is None else scores.masked_fill(~keep, float("-inf")), dim=-1)
+
+
+def weight_sum(hs: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """The book's ``WeightSum`` as one batched product: c = Σₜ aₜ hsₜ, hs (N, T, H), a (N, T) → (N, H)."""
+    return torch.bmm(a.unsqueeze(1), hs).squeeze(1)
+
+
+def attention_weight(hs: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """The book's ``AttentionWeight``: a = softmax(hs · h) over the T encoder states (no scaling),
+    hs (N, T, H), h (N, H) → (N, T)."""
+    return torch.softmax(torch.bmm(hs, h.unsqueeze(2)).squeeze(2), dim=1)
+
+
+def book_attention(hs: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """The book's ``Attention`` (weights, then their weighted sum) as ``F.scaled_dot_product_attention``
+    with one query h (N, 1, H), keys = values = hs and ``scale=1``: the context (N, H)."""
+    return F.scaled_dot_product_attention(h.unsqueeze(1), hs, hs, scale=1.0).squeeze(1)
+
+
+def time_attention(hs_enc: torch.Tensor, hs_dec: torch.Tensor) -> torch.Tensor:
+    """The book's ``TimeAttention``: every decoder state attends over the encoder's,
+    ``F.scaled_dot_product_attention(hs_dec, hs_enc, hs_enc, scale=1)`` (N, T_dec, H)."""
+    return F.scaled_dot_product_attention(hs_dec, hs_enc, hs_enc, scale=1.0)
+
+
 def multihead_attention(embed_dim: int, num_heads: int, dtype=torch.float64, kdim=None, vdim=None) -> nn.MultiheadAttention:
     """``nn.MultiheadAttention(E, n_head, batch_first=True)`` (dropout 0, with biases) in ``dtype``.
     With kdim/vdim ≠ E it keeps separate q_proj_weight, k_proj_weight, v_proj_weight instead of in_proj_weight."""
     return nn.MultiheadAttention(embed_dim, num_heads, batch_first=True, kdim=kdim, vdim=vdim, dtype=dtype)
+
+
+def in_projections(mha: nn.MultiheadAttention, x: torch.Tensor) -> tuple:
+    """q, k, v of self-attention as ``nn.MultiheadAttention`` computes them from its packed weights:
+    ``F.linear(x, in_proj_weight[iE:(i+1)E], in_proj_bias[iE:(i+1)E])`` for i = 0, 1, 2."""
+    E = mha.embed_dim
+    return tuple(F.linear(x, mha.in_proj_weight[i * E:(i + 1) * E], mha.in_proj_bias[i * E:(i + 1) * E])
+                 for i in range(3))
+
+
+def seq2seq_attention_map(model: "AttentionSeq2seq", xs: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
+    """The weights (N, T_dec, T_enc) the decoder of ``model`` puts on the encoder's states while it
+    reads ts[:, :-1] (teacher forcing): softmax(dec_hs · enc_hsᵀ) over the source positions."""
+    with torch.no_grad():
+        enc_hs = model.encode(xs)
+        h0 = enc_hs[:, -1][None]
+        dec_hs, _ = model.dec_lstm(model.dec_embed(ts[:, :-1]), (h0, torch.zeros_like(h0)))
+        return attention_weights(dec_hs, enc_hs, scale=1.0)
 
 
 def mha_mask(keep: torch.Tensor) -> torch.Tensor:
@@ -106,6 +168,10 @@ class AttentionSeq2seq(nn.Module):
         h0 = enc_hs[:, -1][None]
         scores, _ = self.decode(ts[:, :-1], enc_hs, (h0, torch.zeros_like(h0)))
         return F.cross_entropy(scores.reshape(-1, scores.shape[-1]), ts[:, 1:].reshape(-1))
+
+    def loss(self, xs: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
+        """The training loss, ``self(xs, ts)`` (the name ``torch_ref.recurrent.train_step`` calls)."""
+        return self(xs, ts)
 
     @torch.no_grad()
     def generate(self, xs: torch.Tensor, start_id: int, sample_size: int) -> list:

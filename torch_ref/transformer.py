@@ -46,21 +46,36 @@ def block_forward_backward(layer: nn.TransformerEncoderLayer, x: torch.Tensor, d
     return out.detach(), x.grad
 
 
+def sinusoidal_encoding(t_max: int, d_model: int, base: float = 10000.0, dtype=torch.float64) -> torch.Tensor:
+    """The 2017 paper's position table (T_max, d_model) as PyTorch's tutorial builds its
+    ``PositionalEncoding`` buffer (PyTorch has no module for it):
+
+        div_term = exp(−ln(base) · 2i/d),   pe[:, 0::2] = sin(t · div_term),   pe[:, 1::2] = cos(t · div_term)
+
+    computed in float64 and returned in ``dtype``; an odd d_model ends with a sine column."""
+    position = torch.arange(t_max, dtype=torch.float64).unsqueeze(1)
+    div_term = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float64) * (-math.log(base) / d_model))
+    pe = torch.zeros(t_max, d_model, dtype=torch.float64)
+    pe[:, 0::2] = torch.sin(position * div_term)
+    pe[:, 1::2] = torch.cos(position * div_term[:d_model // 2])
+    return pe.to(dtype)
+
+
 class TinyGPT(nn.Module):
     """A tiny decoder-only GPT: ``nn.Embedding`` for tokens (wte) and positions (wpe), ``n_layer``
     pre-LN ``nn.TransformerEncoderLayer`` blocks with a causal mask, a final ``nn.LayerNorm``, and a
     bias-free ``nn.Linear(E, V)`` head, whose weight *is* wte's when ``tied`` (GPT-2's weight tying:
-    one Parameter, its gradient the sum of both uses)."""
+    one Parameter, its gradient the sum of both uses). ``eps``: every LayerNorm's (1e-5)."""
 
     def __init__(self, vocab_size: int, d_model: int, n_head: int, n_layer: int, context_length: int,
                  dim_feedforward: int | None = None, tied: bool = False, norm_first: bool = True,
-                 dtype=torch.float64, approximate: str = "none"):
+                 dtype=torch.float64, approximate: str = "none", eps: float = 1e-5):
         super().__init__()
         self.wte = nn.Embedding(vocab_size, d_model, dtype=dtype)
         self.wpe = nn.Embedding(context_length, d_model, dtype=dtype)
         self.blocks = nn.ModuleList(encoder_layer(d_model, n_head, dim_feedforward or 4 * d_model, norm_first, dtype,
-                                                  approximate) for _ in range(n_layer))
-        self.ln_f = nn.LayerNorm(d_model, dtype=dtype)
+                                                  approximate, eps) for _ in range(n_layer))
+        self.ln_f = nn.LayerNorm(d_model, eps=eps, dtype=dtype)
         self.head = nn.Linear(d_model, vocab_size, bias=False, dtype=dtype)
         if tied:
             self.head.weight = self.wte.weight
@@ -90,6 +105,21 @@ class TinyGPT(nn.Module):
             nxt = torch.multinomial(torch.softmax(logits, dim=-1), 1, generator=generator)
             idx = torch.cat([idx, nxt], dim=1)
         return idx
+
+
+@torch.no_grad()
+def block_attention_weights(model: TinyGPT, idx: torch.Tensor, block: int) -> torch.Tensor:
+    """Every head's attention weights (N, n_head, T, T) in block ``block`` of ``model`` on idx (N, T):
+    the block's ``self_attn`` called again on its (normalised) input with ``need_weights=True,
+    average_attn_weights=False`` (inside the block it runs with ``need_weights=False`` and keeps none)."""
+    T = idx.shape[1]
+    h = model.wte(idx) + model.wpe(torch.arange(T, device=idx.device))
+    for layer in model.blocks[:block]:
+        h = layer(h, src_mask=model.mask[:T, :T], is_causal=True)
+    layer = model.blocks[block]
+    z = layer.norm1(h) if layer.norm_first else h
+    _, weights = layer.self_attn(z, z, z, attn_mask=model.mask[:T, :T], need_weights=True, average_attn_weights=False)
+    return weights
 
 
 def warmup_cosine_factor(warmup_steps: int, total_steps: int, min_ratio: float = 0.0):

@@ -21,6 +21,10 @@
     normalization.py  layernorm, spatial-batchnorm (CS231n's spatial batch norm), groupnorm
     classifiers.py  svm-loss (CS231n's hinge), linear-svm-loss and linear-softmax-loss (assignment 1's (W, X, y, reg))
     train_eval.py   dropout, batchnorm: layers with a training and an evaluation mode
+    attention.py    attention (scaled dot-product, a function), mha (GPT-2's nested dicts, and a class), the book's
+                    chapter 8 weight-sum, attention-weight, attention, time-attention
+    transformer.py  layer-norm (a function and a layer), positional-encoding, transformer-block (a function and a
+                    class), gpt2 (GPT-2's forward pass of nested dicts)
     _base.py        what a declaration is (Pair, Hparam, Mistake), and what every driver shares
 
 Each module holds the whole of its pairs: the declarations, their inputs, the driver that runs the
@@ -36,8 +40,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import (activations, classifiers, composites, convolution, gradients, init, language_models, layers, losses,
-               networks, nlp, normalization, optimizers, recurrent, schedules, sequence, train_eval)
+from . import (activations, attention, classifiers, composites, convolution, gradients, init, language_models, layers,
+               losses, networks, nlp, normalization, optimizers, recurrent, schedules, sequence, train_eval, transformer)
 from ._base import Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, VerifyUsageError
 
 KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network", "initializer")
@@ -46,7 +50,7 @@ KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": 
 PAIRS: dict[tuple[str, str], Pair] = {
     (p.kind, p.id): p
     for module in (activations, gradients, losses, layers, train_eval, optimizers, schedules, networks, init, convolution,
-                   recurrent, nlp, sequence, classifiers, normalization, language_models, composites)
+                   recurrent, nlp, sequence, classifiers, normalization, language_models, composites, attention, transformer)
     for p in module.PAIRS
 }
 

@@ -2,7 +2,7 @@
 book's classes: ``affine_forward(x, w, b) -> (out, cache)`` with ``affine_backward(dout, cache)
 -> (dx, dw, db)``, and the same for relu, sigmoid, batchnorm (``bn_param`` with mode, eps,
 momentum, running statistics), dropout (``dropout_param`` with mode and p, CS231n's *keep*
-probability), ``conv_forward_naive``/``conv_backward_naive`` (``conv_param`` with stride and pad),
+probability), layernorm (``ln_param`` with eps), ``conv_forward_naive``/``conv_backward_naive`` (``conv_param`` with stride and pad),
 ``max_pool_forward_naive``/``max_pool_backward_naive`` (``pool_param``), and assignment 3's
 rnn_step, rnn, lstm_step, lstm and word_embedding."""
 
@@ -72,6 +72,21 @@ class BatchNorm(_Functional):
     def forward(self, x):
         self.bn_param["mode"] = "train" if self.training else "test"
         return self._forward(x, self.gamma, self.beta, self.bn_param)
+
+    def backward(self, dout):
+        dx, self.grads["gamma"], self.grads["beta"] = self._backward(dout)
+        return dx
+
+
+class LayerNorm(_Functional):
+    """``layernorm_forward(x, gamma, beta, ln_param)`` with ``ln_param = {'eps'}``, x (N, D)."""
+
+    def __init__(self, gamma, beta, eps=1e-5):
+        super().__init__()
+        self.gamma, self.beta, self.ln_param = gamma, beta, {"eps": eps}
+
+    def forward(self, x):
+        return self._forward(x, self.gamma, self.beta, self.ln_param)
 
     def backward(self, dout):
         dx, self.grads["gamma"], self.grads["beta"] = self._backward(dout)
@@ -238,7 +253,7 @@ class GroupNorm(_Functional):
 
 # stem of X_forward / X_backward → (layer pair id, adapter class)
 ADAPTERS = {"affine": ("linear", Affine), "relu": ("relu", Elementwise), "sigmoid": ("sigmoid", Elementwise),
-            "tanh": ("tanh", Elementwise), "batchnorm": ("batchnorm", BatchNorm), "dropout": ("dropout", Dropout),
+            "tanh": ("tanh", Elementwise), "batchnorm": ("batchnorm", BatchNorm), "layernorm": ("layer-norm", LayerNorm), "dropout": ("dropout", Dropout),
             "conv": ("conv2d", Conv), "maxpool": ("max-pool", MaxPool),
             "rnnstep": ("rnn-step", RecurrentStep), "rnn": ("rnn", RecurrentSequence),
             "lstmstep": ("lstm-step", RecurrentStep), "lstm": ("lstm", RecurrentSequence),

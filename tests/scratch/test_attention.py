@@ -334,6 +334,20 @@ def test_one_head_is_projected_scaled_dot_product_attention(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+def test_a_given_scale_replaces_one_over_root_d(seed):
+    """scale=1 is the book's unscaled dot product; the gradients follow the same scale."""
+    rng = np.random.default_rng(seed)
+    p = separate_params(rng, 6)
+    x = rng.standard_normal((2, 5, 6))
+    layer = MultiHeadAttention(p, 2, scale=1.0)
+    out = layer.forward(x)
+    q, k, v = (layer._split_heads(x @ p[w] + p[b]) for w, b in (("Wq", "bq"), ("Wk", "bk"), ("Wv", "bv")))
+    inner, _ = scaled_dot_product_attention(q, k, v, scale=1.0)
+    np.testing.assert_allclose(out, layer._merge_heads(inner) @ p["Wo"] + p["bo"], **EXACT)
+    assert not np.allclose(out, MultiHeadAttention(p, 2).forward(x))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
 def test_heads_attend_independently_on_their_own_columns(seed):
     rng = np.random.default_rng(seed)
     p = separate_params(rng, 8)
@@ -424,6 +438,7 @@ def test_an_optimizer_trains_the_layers_own_arrays():
     (lambda p, x: MultiHeadAttention(p, 2).forward(x[..., :4]), "x_q"),
     (lambda p, x: MultiHeadAttention(p, 2).forward(x, x[:1]), "x_kv"),
     (lambda p, x: MultiHeadAttention(p, 2).forward(x, mask=np.ones((3, 3), bool)), "mask"),
+    (lambda p, x: MultiHeadAttention(p, 2, scale="1"), "scale"),
 ])
 def test_malformed_multi_head_input_names_the_argument(call, argument):
     rng = np.random.default_rng(0)

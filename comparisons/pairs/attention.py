@@ -1,0 +1,698 @@
+"""Attention (kinds ``function`` and ``layer``): scaled dot-product attention as a function, multi-head
+attention as a function of GPT-2's nested dicts (picoGPT's ``mha``) and as a class with forward and
+backward, and the book's chapter 8 layers (``WeightSum``, ``AttentionWeight``, ``Attention``,
+``TimeAttention``) — against ``F.scaled_dot_product_attention``, ``nn.MultiheadAttention`` and autograd.
+
+The code under test is called with what its parameters' names ask for (``q``/``query``, ``mask``,
+``n_head``/``num_heads``, ``c_attn``, ``Wq`` …). A mask comes in three forms in the wild: additive
+(0 where a query may attend, −1e10 where not: picoGPT's), boolean True-to-attend
+(``F.scaled_dot_product_attention``'s) and boolean True-to-block (``nn.MultiheadAttention``'s).
+The form is read off the code: the one under which the output at position i does not move when
+the positions after i do (a causal mask that works). On a row that keeps a key, −1e10 and −∞ give
+the very same weights (exp(−1e10 − max) is exactly 0), so every form is compared exactly; a row
+with every key masked, where they part, is the lesson's (concept ``attention``), not a verdict.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+import scratch.attention as SA
+import torch_ref.attention as ta
+
+from .. import transformer_bridge as tb
+from ..checks import close
+from ._base import (Comparison, Hparam, Mistake, Pair, TargetError, VerifyUsageError, as_array, call, construct,
+                    parameters)
+from ._styles import gradients
+
+MASK_NAMES = ("mask", "attn_mask", "attention_mask", "causal_mask", "masks")
+CAUSAL_NAMES = ("is_causal", "causal")
+HEAD_NAMES = ("n_head", "n_heads", "num_heads", "nhead", "heads", "head_count", "h_count")
+SCALE = Hparam("scale", None, "scale")
+
+MASK_FORMS = {  # boolean forms first: a float mask 0/−1e10 is truthy exactly where it blocks
+    "keep": ("a boolean mask, True where a query may attend (F.scaled_dot_product_attention's attn_mask)",
+             lambda keep, dtype: np.array(keep, dtype=bool)),
+    "block": ("a boolean mask, True where a query may NOT attend (nn.MultiheadAttention's attn_mask)",
+              lambda keep, dtype: ~np.array(keep, dtype=bool)),
+    "additive": ("an additive mask, 0 where a query may attend and −1e10 where it may not (picoGPT's): "
+                 "exp(−1e10 − max) is exactly 0, so on every row that keeps a key it equals −∞ (the −1e10 convention)",
+                 lambda keep, dtype: np.where(keep, 0.0, -1e10).astype(dtype)),
+}
+
+
+# --- calling the code under test -----------------------------------------------------------------
+
+
+def takes(fn, names) -> str | None:
+    """The first of ``names`` that ``fn``'s signature has (case-insensitive), or None."""
+    params = {p.lower(): p for p in (parameters(fn) or {})}
+    return next((params[n.lower()] for n in names if n.lower() in params), None)
+
+
+def with_aliases(given: dict, aliases: dict) -> dict:
+    """``given`` with each value also under its aliases (``{"q": q}`` → q, query, queries …)."""
+    out = dict(given)
+    for key, names in aliases.items():
+        if key in given:
+            out.update({n: given[key] for n in names})
+    return out
+
+
+def outputs(result, what: str) -> tuple:
+    """(first array, second array or None) of a result that is an array or a tuple (out, weights/cache)."""
+    if isinstance(result, tuple) and result:
+        second = result[1] if len(result) > 1 and isinstance(result[1], np.ndarray) else None
+        return as_array(result[0], what), second
+    return as_array(result, what), None
+
+
+def tried(run, label: str, optional: bool, make):
+    """``make()`` (a call of the code under test); for an optional case whose call raises, the error
+    is noted and None returned (code written for one sequence is not wrong on a batch)."""
+    try:
+        return make()
+    except TargetError as exc:
+        if not optional:
+            raise
+        run.notes.append(f"skipped '{label}': {exc}")
+        return None
+
+
+def tensorwise(expected) -> float:
+    """The size against which a sum's rounding is judged: the largest |element| of the tensor (a
+    gradient element that cancels to near 0 keeps the rounding of the tensor's terms)."""
+    e = expected.detach().cpu().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
+    return float(np.max(np.abs(e), initial=0.0))
+
+
+def detect_mask_form(ctx, run_with, inputs, keep, run, what="the mask") -> str:
+    """The mask form under which ``run_with(mask, *inputs)`` keeps the future out: its output at the
+    first positions does not move when every input after them changes (``inputs``: arrays (…, T, ·)
+    whose positions are the second-to-last axis). Named in the notes; the additive form when none
+    does (the code has a mistake; it is judged under that form, as the catalogue's are)."""
+    T = inputs[0].shape[-2]
+    cut = T // 2
+    moved = []
+    for a in inputs:
+        b = a.copy()
+        b[..., cut:, :] += 3.0
+        moved.append(b)
+    atol, rtol = ctx.tolerance("exact")
+    for name, (text, make) in MASK_FORMS.items():
+        try:
+            before = np.asarray(run_with(make(keep, ctx.np_dtype), *inputs), dtype=np.float64)
+            after = np.asarray(run_with(make(keep, ctx.np_dtype), *moved), dtype=np.float64)
+        except TargetError:
+            continue
+        if before.shape == after.shape and np.all(np.isfinite(before)) and \
+                np.all(close(before[..., :cut, :], after[..., :cut, :], atol, rtol)):
+            run.notes.append(f"{what}: {text}")
+            return name
+    run.notes.append(f"{what}: no mask form kept the future out of the causal case, so it is compared as "
+                     f"{MASK_FORMS['additive'][0].split(' (')[0]}")
+    return "additive"
+
+
+def _keep_tensor(ctx, keep):
+    return None if keep is None else torch.as_tensor(np.asarray(keep, dtype=bool), device=ctx.device)
+
+
+# --- scaled dot-product attention (a function) ----------------------------------------------------
+
+QKV_ALIASES = {"q": ("q", "query", "queries"), "k": ("k", "key", "keys"), "v": ("v", "value", "values")}
+
+
+def attention_inputs(ctx):
+    """label → (q, k, v, keep, optional): one sequence (T, d), T_q ≠ T_k and d_v ≠ d_k; causal;
+    a padding mask in which every query keeps a key; scores in the thousands (a softmax without the
+    max shift overflows); and batches (N, T, d) and heads (N, n_head, T, d), optional: code written
+    for one sequence (``k.T``) is not wrong."""
+    r = ctx.rng
+
+    def qkv(lead, t_q, t_k, d=4, d_v=6):
+        return (ctx.array(r.normal(size=lead + (t_q, d))), ctx.array(r.normal(size=lead + (t_k, d))),
+                ctx.array(r.normal(size=lead + (t_k, d_v))))
+
+    padding = r.random((5, 7)) < 0.6
+    padding[np.arange(5), r.integers(0, 7, 5)] = True  # every query keeps at least one key
+    return {"q (5, 4), k (7, 4), v (7, 6)": (*qkv((), 5, 7), None, False),
+            "causal, T = 6": (*qkv((), 6, 6), SA.causal_mask(6), False),
+            "padding mask (5, 7)": (*qkv((), 5, 7), padding, False),
+            "scores up to ±1000s, exact (integer q, k; d = 16)": _large_scores(ctx),
+            "batch (2, 5, 4), causal": (*qkv((2,), 5, 5), SA.causal_mask(5), True),
+            "heads (2, 3, 6, 4), causal": (*qkv((2, 3), 6, 6), SA.causal_mask(6), True)}
+
+
+def _large_scores(ctx):
+    """Scores in the hundreds and thousands (an unshifted exp overflows) that both sides compute
+    exactly: integer q, k with d = 16, so q kᵀ/√d and SDPA's q·√(1/√d) are exact in either dtype and
+    only the softmax's own rounding is compared (rounded scores would be amplified by exp)."""
+    r = ctx.rng
+    return (ctx.array(r.integers(-40, 41, (4, 16))), ctx.array(r.integers(-40, 41, (5, 16))),
+            ctx.array(r.normal(size=(5, 6))), None, False)
+
+
+def _call_attention(fn, pair, hparams, run, q, k, v, mask=None, causal=None):
+    given = {"q": q.copy(), "k": k.copy(), "v": v.copy()}
+    if mask is not None:
+        given.update({n: mask.copy() for n in MASK_NAMES})
+    if causal is not None:
+        given.update({n: causal for n in CAUSAL_NAMES})
+    result = construct(fn, pair, hparams, with_aliases(given, QKV_ALIASES), run)
+    return outputs(result, "its result")
+
+
+def drive_attention(ctx, pair, fn, hparams, run):
+    """``fn(q, k, v[, mask])`` on every input (its mask in the form the code reads, detected), against
+    ``F.scaled_dot_product_attention``; a second array returned (the weights) is compared too."""
+    cases = pair.inputs(ctx)
+    mask_name, causal_name = takes(fn, MASK_NAMES), takes(fn, CAUSAL_NAMES)
+    form = None
+    if mask_name:
+        q, k, v, keep, _ = cases["causal, T = 6"]
+        form = detect_mask_form(ctx, lambda m, *qkv: _call_attention(fn, pair, hparams, run, *qkv, mask=m)[0],
+                                (q, k, v), keep, run)
+    elif causal_name is None:
+        run.notes.append("it takes no mask: only the unmasked cases are compared")
+    scale = hparams.get("scale")
+    out = []
+    for label, (q, k, v, keep, optional) in cases.items():
+        if keep is not None and mask_name is None and (causal_name is None or "padding" in label):
+            continue
+        mask = None
+        if mask_name:
+            mask = MASK_FORMS[form][1](np.ones((q.shape[-2], k.shape[-2]), bool) if keep is None else keep, ctx.np_dtype)
+        result = tried(run, label, optional, lambda: _call_attention(
+            fn, pair, hparams, run, q, k, v, mask=mask, causal=True if keep is not None and mask is None else None))
+        if result is None:
+            continue
+        y, weights = result
+        tq, tk, tv = (ctx.tensor(a) for a in (q, k, v))
+        with torch.no_grad():
+            ref = pair.torch(tq, tk, tv, attn_mask=_keep_tensor(ctx, keep), scale=scale)
+        out.append(Comparison(f"output, {label}", y, ref))
+        if weights is not None and weights.shape == q.shape[:-1] + k.shape[-2:-1]:
+            with torch.no_grad():
+                ref_w = ta.attention_weights(tq, tk, _keep_tensor(ctx, keep), scale)
+            out.append(Comparison(f"attention weights, {label}", weights, ref_w))
+    return out
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _keys_t(k):
+    return np.swapaxes(k, -1, -2)
+
+
+def attention_unscaled(q, k, v, mask):
+    return _softmax(q @ _keys_t(k) + mask) @ v
+
+
+def attention_query_axis(q, k, v, mask):
+    return _softmax(q @ _keys_t(k) / np.sqrt(q.shape[-1]) + mask, axis=-2) @ v
+
+
+def attention_mask_after_softmax(q, k, v, mask):
+    return (_softmax(q @ _keys_t(k) / np.sqrt(q.shape[-1])) + mask) @ v
+
+
+def attention_weights_kept_unnormalised(q, k, v, mask):
+    """softmax(s) ⊙ keep, no renormalisation: the kept weights no longer sum to 1."""
+    return (_softmax(q @ _keys_t(k) / np.sqrt(q.shape[-1])) * (mask == 0)) @ v
+
+
+MISSING_SCALE = ("the scores are not divided by √d_k: softmax(q kᵀ/√d_k) keeps their variance near 1 (PyTorch's "
+                 "default scale); the book's chapter 8 attention has no scale: for that reference give --hparam scale=1")
+QUERY_AXIS = ("softmax over the queries (axis −2) instead of the keys: each query's weights over the keys must sum to 1")
+MASK_AFTER = ("the mask is added after the softmax: mask the scores (−∞ or −1e10 where a query may not attend), "
+              "then take the softmax, so the kept weights sum to 1")
+
+
+# --- multi-head attention as a function of GPT-2's nested dicts (picoGPT's mha) -----------------------
+
+MHA_SIZES = (2, 5, 12, 3)  # N, T, E, n_head: d_h = 4; N ≠ n_head ≠ T
+
+
+def mha_aliases():
+    return {"c_attn": ("c_attn", "attn", "qkv"), "c_proj": ("c_proj", "proj", "out"), "n_head": HEAD_NAMES,
+            "w_qkv": ("w_qkv", "qkv_w", "w_attn"), "b_qkv": ("b_qkv", "qkv_b", "b_attn"),
+            "w_o": ("w_o", "w_out", "w_proj", "proj_w"), "b_o": ("b_o", "b_out", "b_proj", "proj_b")}
+
+
+def random_mha(ctx, E, std=0.4):
+    """Separate (in, out) weights Wq, bq, …, Wo, bo drawn from the run's generator."""
+    rng = ctx.rng
+    params = {w: ctx.array(std * rng.standard_normal((E, E))) for w in ("Wq", "Wk", "Wv", "Wo")}
+    params.update({b: ctx.array(std * rng.standard_normal(E)) for b in ("bq", "bk", "bv", "bo")})
+    return params
+
+
+def nested_mha(params):
+    """GPT-2's {c_attn: {w (E, 3E), b}, c_proj: {w, b}} from separate (in, out) weights."""
+    block = tb.gpt2_block({**{f"attn.{k}": v for k, v in params.items()}, "ln1.gamma": 0, "ln1.beta": 0,
+                           "ln2.gamma": 0, "ln2.beta": 0, "mlp.W1": 0, "mlp.b1": 0, "mlp.W2": 0, "mlp.b2": 0})
+    return block["attn"]
+
+
+def torch_causal_mha(ctx, params, x, n_head):
+    """``nn.MultiheadAttention`` holding ``params`` on x (…, T, E) (one sequence: a batch of one),
+    self-attention under the causal ``attn_mask``: its output, and the module (for its gradients)."""
+    E = x.shape[-1]
+    mha = tb.load_mha(ta.multihead_attention(E, n_head, ctx.torch_dtype), params).to(ctx.device)
+    xt = ctx.tensor(x if x.ndim == 3 else x[None])
+    with torch.no_grad():
+        y, _ = mha(xt, xt, xt, attn_mask=ta.causal_attn_mask(x.shape[-2], device=ctx.device), is_causal=True,
+                   need_weights=False)
+    return y if x.ndim == 3 else y[0]
+
+
+def mha_function_inputs(ctx):
+    N, T, E, _ = MHA_SIZES
+    return {"x (T = 6, E = 12)": (ctx.array(ctx.rng.normal(size=(6, E))), False),
+            "x (T = 1, E = 12)": (ctx.array(ctx.rng.normal(size=(1, E))), False),
+            f"batch x ({N}, {T}, {E})": (ctx.array(ctx.rng.normal(size=(N, T, E))), True)}
+
+
+def drive_mha_function(ctx, pair, fn, hparams, run):
+    """``mha(x, c_attn, c_proj, n_head)``: causal self-attention of x (T, E) with GPT-2's packed
+    (in, out) weights, against ``nn.MultiheadAttention`` (``in_proj_weight = c_attn.wᵀ``) under the
+    causal mask."""
+    _, _, E, H = MHA_SIZES
+    params = random_mha(ctx, E)
+    nested = nested_mha(params)
+    flat = {"w_qkv": nested["c_attn"]["w"], "b_qkv": nested["c_attn"]["b"], "w_o": nested["c_proj"]["w"],
+            "b_o": nested["c_proj"]["b"]}
+    out = []
+    for label, (x, optional) in pair.inputs(ctx).items():
+        given = {"x": x.copy(), "c_attn": {k: v.copy() for k, v in nested["c_attn"].items()},
+                 "c_proj": {k: v.copy() for k, v in nested["c_proj"].items()}, "n_head": H,
+                 **{k: v.copy() for k, v in flat.items()}}
+        result = tried(run, label, optional, lambda: construct(
+            fn, pair, hparams, with_aliases(given, {**mha_aliases(), "x": ("x", "inputs")}), run))
+        if result is None:
+            continue
+        y, _ = outputs(result, "its result")
+        out.append(Comparison(f"output, {label}", y, torch_causal_mha(ctx, params, x, H)))
+    return out
+
+
+def _split(x, n_head):
+    T, E = x.shape[-2:]
+    return np.moveaxis(x.reshape(*x.shape[:-1], n_head, E // n_head), -2, -3)
+
+
+def _merge(x):
+    x = np.moveaxis(x, -3, -2)
+    return x.reshape(*x.shape[:-2], -1)
+
+
+def _split_no_transpose(x, n_head):
+    T, E = x.shape[-2:]
+    return x.reshape(*x.shape[:-2], n_head, T, E // n_head)
+
+
+def _merge_no_transpose(x):
+    n_head, T, d = x.shape[-3:]
+    return x.reshape(*x.shape[:-3], T, n_head * d)
+
+
+def mha_variant(scaled=True, split=_split, merge=_merge, diagonal_masked=False):
+    """picoGPT's ``mha(x, c_attn, c_proj, n_head)`` with one catalogued mistake switched on."""
+    def mha(x, c_attn, c_proj, n_head):
+        q, k, v = np.split(x @ c_attn["w"] + c_attn["b"], 3, axis=-1)
+        T = x.shape[-2]
+        mask = (1 - np.tri(T, k=-1 if diagonal_masked else 0)) * -1e10
+        q, k, v = (split(a, n_head) for a in (q, k, v))
+        s = q @ _keys_t(k) / (np.sqrt(q.shape[-1]) if scaled else 1.0)
+        return merge(_softmax(s + mask) @ v) @ c_proj["w"] + c_proj["b"]
+    return mha
+
+
+HEADS_NO_TRANSPOSE = ("the heads are split with a reshape alone, (T, E) → (n_head, T, d_h): that cuts the flat "
+                      "array into blocks of T·d_h, mixing positions and heads; reshape to (T, n_head, d_h) and move "
+                      "the head axis in front (transpose), and back the same way when merging")
+CAUSAL_OFF_BY_ONE = ("the causal mask is off by one: it masks the diagonal too (np.tri(T, k=−1)), so a position "
+                     "cannot see itself and the first one sees nothing; a query i may attend to keys j ≤ i")
+
+
+# --- multi-head attention as a class --------------------------------------------------------------------
+
+WEIGHT_LAYOUT = Hparam("weight_layout", "in_out", None, choices=("in_out", "out_in"))
+LAYOUT_CONVENTION = ("your layer reads the separate weights as (out, in) and computes x Wᵀ (nn.Linear's layout); "
+                     "NumPy code, and this reference by default, keeps W as (in, out) for x W")
+
+
+def _layer_weights(params, layout):
+    """The weights as the layer under test is given them: (in, out), or transposed for ``out_in``."""
+    if layout == "out_in":
+        return {k: (v.T.copy() if v.ndim == 2 else v.copy()) for k, v in params.items()}
+    return {k: v.copy() for k, v in params.items()}
+
+
+def _weight_aliases(params):
+    """Wq is also asked for as W_q, bq as b_q."""
+    return {k: (k, f"{k[0]}_{k[1:]}") for k in params}
+
+
+def _asked_names(cls, params) -> dict:
+    """key → the name the class's constructor asks for that weight by (``Wq``, or ``W_q``)."""
+    asked = {p.lower(): p for p in (parameters(cls) or {})}
+    return {k: next((asked[a.lower()] for a in aliases if a.lower() in asked), k) for k, aliases in _weight_aliases(params).items()}
+
+
+def _build_mha(ctx, pair, cls, hparams, run, params, layout):
+    given = {"params": _layer_weights(params, layout), "n_head": MHA_SIZES[3], "embed_dim": MHA_SIZES[2]}
+    given.update(_layer_weights(params, layout))
+    aliases = {**_weight_aliases(params), "n_head": HEAD_NAMES, "embed_dim": ("embed_dim", "d_model", "e", "dim")}
+    if not (takes(cls, ("params",)) or takes(cls, ("Wq", "W_q"))):
+        raise VerifyUsageError("a multi-head attention class must take its weights: params (a dict Wq, bq, Wk, bk, "
+                               "Wv, bv, Wo, bo) or the arrays Wq, …, bo by name, and n_head")
+    return construct(cls, pair, hparams, with_aliases(given, aliases), run)
+
+
+def _attention_grads(layer, params, layout, names):
+    """The layer's parameter gradients in the (in, out) layout, under scratch's keys (``Wq``) or the
+    names its constructor asked for them by (``W_q``, whose gradient is then ``dW_q``)."""
+    try:
+        grads = gradients(layer, list(params))
+    except VerifyUsageError:
+        if all(names[k] == k for k in params):
+            raise
+        grads = dict(zip(params, gradients(layer, [names[k] for k in params]).values()))
+    if layout == "out_in":
+        grads = {k: (g.T if g.ndim == 2 else g) for k, g in grads.items()}
+    return grads
+
+
+def bias_scales(grads_t: dict, prefix: str = "") -> dict:
+    """The scale each gradient is judged against: its own largest |element|, but for b_q, b_k, b_v the
+    largest of the three. b_k's true gradient is exactly 0 (softmax ignores the shift q·b_k, the same
+    for every key): each side returns only a rounding residue of its terms, judged, as inside
+    PyTorch's packed ``in_proj_bias``, against the size of b_q's and b_v's."""
+    sizes = {k: tensorwise(g) for k, g in grads_t.items()}
+    together = [f"{prefix}b{n}" for n in "qkv"]
+    if all(k in sizes for k in together):
+        biggest = max(sizes[k] for k in together)
+        sizes.update({k: biggest for k in together})
+    return sizes
+
+
+KEY_BIAS_NOTE = ("b_k's true gradient is exactly 0 (softmax ignores the shift q·b_k, the same for every key): each side "
+                 "returns a rounding residue of a few ulp of its terms, judged against the size of b_q's and b_v's")
+
+
+def grad_comparison(label, key, actual, expected, scales) -> Comparison:
+    """A parameter's gradient against autograd's, at the scale of :func:`bias_scales` (b_k noted)."""
+    return Comparison(label, actual, expected, scale=scales[key], note=KEY_BIAS_NOTE if key.endswith("bk") else "")
+
+
+def _mha_cases(ctx, forward):
+    """(label, x_q, x_kv or None, causal) the class is run on: self-attention, causal self-attention,
+    and cross-attention (T_k ≠ T_q) where its forward takes a second input."""
+    N, T, E, _ = MHA_SIZES
+    cases = [("self-attention", ctx.array(ctx.rng.normal(size=(N, T, E))), None, False),
+             ("causal self-attention", ctx.array(ctx.rng.normal(size=(N, T, E))), None, True)]
+    if len([p for p in (parameters(forward) or {}).values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            and p.default is p.empty]) >= 2 or takes(forward, ("x_kv", "kv", "context", "memory", "key")):
+        cases.append(("cross-attention, T_k = 7", ctx.array(ctx.rng.normal(size=(N, T, E))),
+                      ctx.array(ctx.rng.normal(size=(N, 7, E))), False))
+    return cases
+
+
+def _forward_kwargs(ctx, layer, causal, form, T):
+    if not causal:
+        return {}
+    name = takes(layer.forward, CAUSAL_NAMES)
+    if name:
+        return {name: True}
+    mask = takes(layer.forward, MASK_NAMES)
+    return {mask: MASK_FORMS[form][1](SA.causal_mask(T), ctx.np_dtype)}
+
+
+def drive_mha_layer(ctx, pair, cls, hparams, run):
+    """A multi-head attention class (its weights in ``params`` or by name, ``n_head``): forward on
+    self-, causal self- and cross-attention, then, where it has one, backward: dx and every
+    parameter's gradient, against ``nn.MultiheadAttention`` and autograd. One layer object is run on
+    every case (state must not leak between calls)."""
+    N, T, E, H = MHA_SIZES
+    layout = hparams.get("weight_layout", "in_out")
+    params = random_mha(ctx, E)
+    layer = _build_mha(ctx, pair, cls, hparams, run, params, layout)
+    if not callable(getattr(layer, "forward", None)) and callable(layer):
+        layer.forward = layer.__call__
+    can_causal = takes(layer.forward, CAUSAL_NAMES) or takes(layer.forward, MASK_NAMES)
+    form = None
+    if can_causal and not takes(layer.forward, CAUSAL_NAMES):
+        x0 = ctx.array(ctx.rng.normal(size=(N, T, E)))
+        name = takes(layer.forward, MASK_NAMES)
+        form = detect_mask_form(ctx, lambda m, x: as_array(call(layer.forward, "forward(x, mask)", x.copy(), **{name: m}),
+                                                           "forward's result"), (x0,), SA.causal_mask(T), run)
+    has_backward = callable(getattr(layer, "backward", None))
+    if not has_backward:
+        run.notes.append("the layer has no backward: its forward pass is compared")
+    out = []
+    for label, x_q, x_kv, causal in _mha_cases(ctx, layer.forward):
+        if causal and not can_causal:
+            run.notes.append(f"skipped '{label}': its forward takes neither is_causal nor a mask")
+            continue
+        args = (x_q.copy(),) if x_kv is None else (x_q.copy(), x_kv.copy())
+        y = as_array(call(layer.forward, f"forward on x{x_q.shape}", *args, **_forward_kwargs(ctx, layer, causal, form, T)),
+                     "forward's result")
+        dout = ctx.array(ctx.rng.normal(size=x_q.shape))
+        mha = tb.load_mha(ta.multihead_attention(E, H, ctx.torch_dtype), params).to(ctx.device)
+        options = dict(attn_mask=ta.causal_attn_mask(T, device=ctx.device), is_causal=True) if causal else {}
+        y_t, _, dxq_t, dxkv_t = ta.mha_forward_backward(mha, ctx.tensor(x_q), None if x_kv is None else ctx.tensor(x_kv),
+                                                        ctx.tensor(dout), **options)
+        out.append(Comparison(f"forward, {label}", y, y_t, scale=tensorwise(y_t)))
+        if not has_backward:
+            continue
+        back = call(layer.backward, f"backward(dout{dout.shape})", dout.copy())
+        back = back if isinstance(back, tuple) else (back,)
+        if x_kv is None and len(back) == 3:  # (dq, dk, dv) of one input: its gradient is their sum
+            back = (sum(as_array(b, "backward's result") for b in back),)
+        out.append(Comparison(f"backward dx{'_q' if x_kv is not None else ''}, {label}", as_array(back[0], "dx"), dxq_t,
+                              scale=tensorwise(dxq_t)))
+        if x_kv is not None and len(back) > 1:
+            out.append(Comparison(f"backward dx_kv, {label}", as_array(back[1], "dx_kv"), dxkv_t, scale=tensorwise(dxkv_t)))
+        grads_t = tb.mha_arrays(mha, grad=True)
+        grads, scales = _attention_grads(layer, params, layout, _asked_names(cls, params)), bias_scales(grads_t)
+        out += [grad_comparison(f"backward d{k}, {label}", k, grads[k], grads_t[k], scales) for k in params]
+    return out
+
+
+class MHAHeadsNoTranspose(SA.MultiHeadAttention):
+    def _split_heads(self, x):
+        N, T, E = x.shape
+        return x.reshape(N, self.n_head, T, E // self.n_head)
+
+    @staticmethod
+    def _merge_heads(x):
+        N, n_head, T, d_h = x.shape
+        return x.reshape(N, T, n_head * d_h)
+
+
+class MHAUnscaled(SA.MultiHeadAttention):
+    def __init__(self, params, n_head):
+        super().__init__(params, n_head, scale=1.0)
+
+
+class MHACausalOffByOne(SA.MultiHeadAttention):
+    def forward(self, x_q, x_kv=None, mask=None, is_causal=False):
+        if is_causal:
+            T = np.shape(x_q)[1]
+            return super().forward(x_q, x_kv, mask=np.tri(T, k=-1, dtype=bool))
+        return super().forward(x_q, x_kv, mask=mask)
+
+
+class MHABackwardQueryPathOnly(SA.MultiHeadAttention):
+    """Self-attention's dx from the query projection only: x also made the keys and the values."""
+
+    def backward(self, dout):
+        x_q, x_kv, self_attention, attn, merged = self._cache
+        self._cache = (x_q, x_kv, False, attn, merged)  # backward as if x_kv were another input
+        dx_q, dx_kv = super().backward(dout)
+        return dx_q if self_attention else (dx_q, dx_kv)
+
+
+class MHAOutIn(SA.MultiHeadAttention):
+    """Reads its separate weights as (out, in): x Wᵀ; its gradients in the same layout."""
+
+    def _weights(self):
+        Wq, bq, Wkv, bkv, Wo, bo = super()._weights()
+        E = self.embed_dim
+        return Wq.T, bq, np.concatenate([Wkv[:, :E].T, Wkv[:, E:].T], axis=1), bkv, Wo.T, bo
+
+    def _store_grads(self, dWq, dbq, dWkv, dbkv, dWo, dbo):
+        E = self.embed_dim
+        super()._store_grads(dWq.T, dbq, np.concatenate([dWkv[:, :E].T, dWkv[:, E:].T], axis=1), dbkv, dWo.T, dbo)
+
+
+# --- the book's chapter 8 layers ---------------------------------------------------------------------
+
+BOOK_SIZES = (3, 5, 4, 4)  # N, T_enc, H, T_dec
+
+
+def _book_draws(ctx, layer_id):
+    """The forward inputs of one call of a book layer, and its upstream gradient."""
+    N, T, H, T_dec = BOOK_SIZES
+    r = ctx.rng
+    hs = ctx.array(r.normal(size=(N, T, H)))
+    if layer_id == "weight-sum":
+        a = ctx.array(np.exp(r.normal(size=(N, T))))
+        return (hs, a / a.sum(axis=1, keepdims=True)), ctx.array(r.normal(size=(N, H)))
+    if layer_id == "attention-weight":
+        return (hs, ctx.array(r.normal(size=(N, H)))), ctx.array(r.normal(size=(N, T)))
+    if layer_id == "attention":
+        return (hs, ctx.array(r.normal(size=(N, H)))), ctx.array(r.normal(size=(N, H)))
+    return (hs, ctx.array(r.normal(size=(N, T_dec, H)))), ctx.array(r.normal(size=(N, T_dec, H)))
+
+
+BOOK_NAMES = {"weight-sum": ("hs", "a", "dhs", "da"), "attention-weight": ("hs", "h", "dhs", "dh"),
+              "attention": ("hs", "h", "dhs", "dh"), "time-attention": ("hs_enc", "hs_dec", "dhs_enc", "dhs_dec")}
+
+
+def drive_book_layer(ctx, pair, cls, hparams, run):
+    """One of the book's chapter 8 layers (``pair.options['layer']``), built without arguments as the
+    book builds them: forward(hs, ·) and backward(dout) → the two input gradients, twice on the same
+    object with new inputs, against the ``torch_ref.attention`` function and autograd."""
+    layer_id = pair.options["layer"]
+    first, second, d_first, d_second = BOOK_NAMES[layer_id]
+    layer = construct(cls, pair, hparams, {}, run)
+    has_backward = callable(getattr(layer, "backward", None))
+    if not has_backward:
+        run.notes.append("the layer has no backward: its forward pass is compared")
+    out = []
+    for call_no in (1, 2):
+        (a, b), dout = _book_draws(ctx, layer_id)
+        label = f"call {call_no}"
+        y = as_array(call(layer.forward, f"forward({first}{a.shape}, {second}{b.shape})", a.copy(), b.copy()),
+                     "forward's result")
+        ta_, tb_ = ctx.tensor(a, requires_grad=True), ctx.tensor(b, requires_grad=True)
+        kwargs = {"scale": hparams["scale"]} if layer_id in ("attention", "time-attention") and hparams.get("scale", 1) != 1 else {}
+        y_t = _book_reference(pair.torch, ta_, tb_, **kwargs)
+        y_t.backward(ctx.tensor(dout))
+        out.append(Comparison(f"forward, {label}", y, y_t.detach()))
+        if not has_backward:
+            continue
+        back = call(layer.backward, f"backward(dout{dout.shape})", dout.copy())
+        if not (isinstance(back, tuple) and len(back) == 2):
+            raise TargetError(f"backward must return ({d_first}, {d_second}), got {type(back).__name__}")
+        out += [Comparison(f"backward {d_first}, {label}", as_array(back[0], d_first), ta_.grad, scale=tensorwise(ta_.grad)),
+                Comparison(f"backward {d_second}, {label}", as_array(back[1], d_second), tb_.grad,
+                           scale=tensorwise(tb_.grad))]
+    return out
+
+
+def _book_reference(fn, a, b, scale=None):
+    if scale is None:
+        return fn(a, b)
+    if fn is ta.book_attention:
+        return ta.sdpa(b.unsqueeze(1), a, a, scale=scale).squeeze(1)
+    return ta.sdpa(b, a, a, scale=scale)
+
+
+class WeightSumUnweightedDhs(SA.WeightSum):
+    def backward(self, dc):
+        dhs, da = super().backward(dc)
+        return np.broadcast_to(np.asarray(dc)[:, None, :], dhs.shape).copy(), da
+
+
+class AttentionWeightNoSoftmaxJacobian(SA.AttentionWeight):
+    def backward(self, da):
+        hs, h, a = self.cache
+        ds = np.asarray(da)
+        return ds[:, :, None] * h[:, None, :], (ds[:, None, :] @ hs)[:, 0]
+
+
+class AttentionOnePath(SA.Attention):
+    def backward(self, dc):
+        dhs_sum, da = self.weight_sum_layer.backward(dc)
+        _, dh = self.attention_weight_layer.backward(da)
+        return dhs_sum, dh
+
+
+class TimeAttentionLastStepOnly(SA.TimeAttention):
+    """dhs_enc from the last decoder step only (= where += is needed)."""
+
+    def backward(self, dout):
+        dout = np.asarray(dout)
+        last_only = np.zeros_like(dout)
+        last_only[:, -1] = dout[:, -1]
+        dhs_enc, _ = super().backward(last_only)
+        _, dhs_dec = super().backward(dout)
+        return dhs_enc, dhs_dec
+
+
+class TimeAttentionScaled(SA.TimeAttention):
+    def forward(self, hs_enc, hs_dec):
+        hs_enc, hs_dec = np.asarray(hs_enc), np.asarray(hs_dec)
+        out, self.cache = SA.scaled_dot_product_attention(hs_dec, hs_enc, hs_enc)
+        return out
+
+
+# --- declarations ------------------------------------------------------------------------------------
+
+BOOK_SCALE = Hparam("scale", 1, "scale")
+
+
+def _book_pair(pid, name, reference, names, interface, mistakes=(), hparams=()):
+    return Pair(pid, "layer", f"attention.{name}", reference, interface, drive_book_layer, hparams, None, mistakes, names,
+                {"layer": pid})
+
+
+PAIRS = [
+    Pair("attention", "function", "attention.scaled_dot_product_attention", ta.sdpa,
+         "a function attention(q (…, T_q, d), k (…, T_k, d), v (…, T_k, d_v)[, mask]) -> softmax(q kᵀ/√d + mask) v "
+         "(or (out, weights)); the mask additive (0 / −1e10) or boolean, read off the code",
+         drive_attention, (SCALE,), attention_inputs,
+         (Mistake(MISSING_SCALE, attention_unscaled), Mistake(QUERY_AXIS, attention_query_axis),
+          Mistake(MASK_AFTER, attention_mask_after_softmax),
+          Mistake("the mask is applied after the softmax (weights ⊙ keep, not renormalised): the kept weights no "
+                  "longer sum to 1; mask the scores before the softmax", attention_weights_kept_unnormalised)),
+         ("attention", "scaled_dot_product_attention", "sdpa", "dot_product_attention", "scaled_attention")),
+    Pair("mha", "function", "gpt.mha", ta.multihead_attention,
+         "a function mha(x (T, E), c_attn {w (E, 3E), b}, c_proj {w (E, E), b}, n_head) -> causal multi-head "
+         "self-attention (GPT-2's nested dicts, weights (in, out), q, k, v packed in c_attn's columns)",
+         drive_mha_function, (), mha_function_inputs,
+         (Mistake(HEADS_NO_TRANSPOSE, mha_variant(split=_split_no_transpose, merge=_merge_no_transpose)),
+          Mistake(MISSING_SCALE.split(";")[0], mha_variant(scaled=False)),
+          Mistake(CAUSAL_OFF_BY_ONE, mha_variant(diagonal_masked=True))),
+         ("mha", "multi_head_attention", "multihead_attention", "causal_self_attention")),
+    Pair("mha", "layer", "attention.MultiHeadAttention", ta.multihead_attention,
+         "a class MultiHeadAttention(params {Wq, bq, Wk, bk, Wv, bv, Wo, bo} (or those arrays by name), n_head) with "
+         "forward(x[, x_kv][, mask or is_causal]) and, where it has one, backward(dout) -> dx (or (dx_q, dx_kv)); "
+         "W (in, out); the gradients in grads or dWq, …",
+         drive_mha_layer, (WEIGHT_LAYOUT,), None,
+         (Mistake(HEADS_NO_TRANSPOSE, MHAHeadsNoTranspose), Mistake(MISSING_SCALE.split(";")[0], MHAUnscaled),
+          Mistake(CAUSAL_OFF_BY_ONE, MHACausalOffByOne),
+          Mistake("in self-attention x makes the queries, the keys and the values: dx is the sum of the three paths' "
+                  "gradients, not the query path's alone", MHABackwardQueryPathOnly),
+          Mistake(LAYOUT_CONVENTION, MHAOutIn, flag={"weight_layout": "out_in"})),
+         ("MultiHeadAttention", "MultiHeadSelfAttention", "MultiheadAttention", "MultiHeadSelfAttn", "MHA",
+          "CausalSelfAttention", "SelfAttention")),
+    _book_pair("weight-sum", "WeightSum", ta.weight_sum, ("WeightSum",),
+               "the book's WeightSum: forward(hs (N, T, H), a (N, T)) -> c (N, H), backward(dc) -> (dhs, da)",
+               (Mistake("dhs is dc copied to every step: the weighted sum's gradient is aₜ · dc", WeightSumUnweightedDhs),)),
+    _book_pair("attention-weight", "AttentionWeight", ta.attention_weight, ("AttentionWeight",),
+               "the book's AttentionWeight: forward(hs (N, T, H), h (N, H)) -> a = softmax(hs·h) (N, T), "
+               "backward(da) -> (dhs, dh)",
+               (Mistake("backward skips the softmax: ds = a ⊙ (da − Σ da ⊙ a), not da",
+                        AttentionWeightNoSoftmaxJacobian),)),
+    _book_pair("attention", "Attention", ta.book_attention, ("Attention",),
+               "the book's Attention: forward(hs (N, T, H), h (N, H)) -> the context (N, H), backward(dc) -> (dhs, dh)",
+               (Mistake("dhs comes only from the weighted sum: hs also made the weights, so dhs is the sum of both "
+                        "paths' gradients", AttentionOnePath),), (BOOK_SCALE,)),
+    _book_pair("time-attention", "TimeAttention", ta.time_attention, ("TimeAttention",),
+               "the book's TimeAttention: forward(hs_enc (N, T_enc, H), hs_dec (N, T_dec, H)) -> (N, T_dec, H), "
+               "backward(dout) -> (dhs_enc, dhs_dec)",
+               (Mistake("dhs_enc keeps the last decoder step's gradient only: every step attends over hs_enc, so "
+                        "their gradients add up (+=)", TimeAttentionLastStepOnly),
+                Mistake("the scores are divided by √H (the transformer's scaled dot product): the book's attention "
+                        "has no scale", TimeAttentionScaled)), (BOOK_SCALE,)),
+]
