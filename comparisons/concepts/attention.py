@@ -10,7 +10,7 @@ import torch
 
 import torch_ref.attention as ta
 
-from .. import data, pairs, plots
+from .. import data, pairs
 from .. import transformer_bridge as tb
 from ..lockstep import Trainer, flat
 from ..pairs.attention import random_mha

@@ -18,7 +18,7 @@
                     time-affine
     composites.py   linear-relu, conv-relu, conv-relu-pool (CS231n's layer_utils sandwiches)
     language_models.py  rnnlm (the book's SimpleRnnlm / Rnnlm)
-    normalization.py  layernorm, spatial-batchnorm (CS231n's spatial batch norm), groupnorm
+    normalization.py  spatial-batchnorm (CS231n's spatial batch norm), groupnorm
     classifiers.py  svm-loss (CS231n's hinge), linear-svm-loss and linear-softmax-loss (assignment 1's (W, X, y, reg))
     train_eval.py   dropout, batchnorm: layers with a training and an evaluation mode
     attention.py    attention (scaled dot-product, a function), mha (GPT-2's nested dicts, and a class), the book's

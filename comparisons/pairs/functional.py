@@ -218,21 +218,6 @@ class WordEmbedding(_Functional):
         self.grads["W"] = self._backward(dout)
 
 
-class LayerNorm(_Functional):
-    """``layernorm_forward(x, gamma, beta, ln_param)`` with ``ln_param = {'eps'}``."""
-
-    def __init__(self, gamma, beta, eps=1e-5):
-        super().__init__()
-        self.gamma, self.beta, self.ln_param = gamma, beta, {"eps": eps}
-
-    def forward(self, x):
-        return self._forward(x, self.gamma, self.beta, self.ln_param)
-
-    def backward(self, dout):
-        dx, self.grads["gamma"], self.grads["beta"] = self._backward(dout)
-        return dx
-
-
 class GroupNorm(_Functional):
     """``spatial_groupnorm_forward(x, gamma, beta, G, gn_param)`` with γ, β of shape (1, C, 1, 1) (2019
     onwards) and ``gn_param = {'eps'}``; the gradients of γ, β read back as (C,)."""
@@ -258,7 +243,7 @@ ADAPTERS = {"affine": ("linear", Affine), "relu": ("relu", Elementwise), "sigmoi
             "rnnstep": ("rnn-step", RecurrentStep), "rnn": ("rnn", RecurrentSequence),
             "lstmstep": ("lstm-step", RecurrentStep), "lstm": ("lstm", RecurrentSequence),
             "wordembedding": ("embedding", WordEmbedding), "temporalaffine": ("time-affine", Affine),
-            "layernorm": ("layernorm", LayerNorm), "spatialbatchnorm": ("spatial-batchnorm", BatchNorm),
+            "spatialbatchnorm": ("spatial-batchnorm", BatchNorm),
             "spatialgroupnorm": ("groupnorm", GroupNorm), "groupnorm": ("groupnorm", GroupNorm),
             "affinerelu": ("linear-relu", Affine), "convrelu": ("conv-relu", Conv), "convrelupool": ("conv-relu-pool", ConvPool)}
 

@@ -1,10 +1,10 @@
-"""Normalization layers beside batch norm (kind ``layer``): layer norm over the last axis, batch
-norm of images (CS231n's *spatial* batch norm: per channel over N, H, W) and group norm of images
-— against ``nn.LayerNorm``, ``nn.BatchNorm2d`` and ``nn.GroupNorm``.
+"""Normalization of images beside batch norm (kind ``layer``): batch norm of images (CS231n's
+*spatial* batch norm: per channel over N, H, W) and group norm — against ``nn.BatchNorm2d`` and
+``nn.GroupNorm``. (Layer norm is declared with the transformer's layers: :mod:`comparisons.pairs.transformer`.)
 
-Class style: ``LayerNorm(gamma, beta[, eps])``, ``BatchNorm2d(gamma, beta[, momentum, eps])``,
+Class style: ``BatchNorm2d(gamma, beta[, momentum, eps])``,
 ``GroupNorm(num_groups, gamma, beta[, eps])`` with ``forward(x)``/``backward(dout)`` and the
-gradients of γ, β in ``grads`` or ``dgamma``/``dbeta``. CS231n's ``layernorm_*``,
+gradients of γ, β in ``grads`` or ``dgamma``/``dbeta``. CS231n's
 ``spatial_batchnorm_*`` and ``spatial_groupnorm_*`` couples are wrapped into the same interface by
 :mod:`comparisons.pairs.functional`."""
 
@@ -41,24 +41,6 @@ def _norm_checks(ctx, layer, module, x, dout, label, xhat, param_axes, variants)
                        scale=d.sum(axis=param_axes))]
 
 
-def drive_layernorm(ctx, pair, cls, hparams, run):
-    """``LayerNorm(gamma, beta, eps)`` on rows (N, D): a batch, one row and a tall batch of few features,
-    forward, dx, dγ, dβ against ``nn.LayerNorm(D)``. (Rows only: CS231n's layernorm takes (N, D); a
-    sequence (N, T, D) is the rows of a reshaped batch.)"""
-    eps = float(hparams["eps"])
-    out = []
-    for shape in ((6, 5), (1, 7), (16, 3)):
-        D = shape[-1]
-        gamma, beta = ctx.array(ctx.rng.uniform(0.5, 1.5, D)), ctx.array(ctx.rng.normal(size=D))
-        x, dout = ctx.array(ctx.rng.normal(1.0, 3.0, size=shape)), ctx.array(ctx.rng.normal(size=shape))
-        layer = construct(cls, pair, hparams, {"gamma": gamma.copy(), "beta": beta.copy()}, run)
-        module = pair.torch(ctx.tensor(gamma), ctx.tensor(beta), eps=eps)
-        variants = normalization_variants(x, -1, eps, gamma, beta)
-        out += _norm_checks(ctx, layer, module, x, dout, "x " + "×".join(map(str, shape)), normalize(x, -1, eps),
-                            tuple(range(len(shape) - 1)), variants)
-    return out
-
-
 def drive_groupnorm(ctx, pair, cls, hparams, run):
     """``GroupNorm(num_groups, gamma, beta, eps)`` on images (N, C, H, W), forward, dx, dγ, dβ against
     ``nn.GroupNorm(G, C)``; G from ``num_groups``, and 1 and C (layer norm and instance norm of images)."""
@@ -84,32 +66,6 @@ def drive_groupnorm(ctx, pair, cls, hparams, run):
 # --- catalogued mistakes ---------------------------------------------------------------------------
 
 
-class LayerNormOverBatch(SN.LayerNorm):
-    """The statistics over the batch (axis 0), as batch norm takes them: layer norm takes each row's."""
-
-    def forward(self, x):
-        x = np.asarray(x, dtype=float)
-        mu, var = x.mean(axis=0, keepdims=True), x.var(axis=0, keepdims=True)
-        self._xhat, self._std = (x - mu) / np.sqrt(var + self.eps), np.sqrt(var + self.eps)
-        return self._xhat * self.params["gamma"] + self.params["beta"]
-
-    def backward(self, dout):
-        g = np.asarray(dout) * self.params["gamma"]
-        n = g.shape[0]
-        self.grads["gamma"] = np.sum(dout * self._xhat, axis=0)
-        self.grads["beta"] = np.sum(dout, axis=0)
-        return (n * g - g.sum(0) - self._xhat * np.sum(g * self._xhat, 0)) / (n * self._std)
-
-
-class LayerNormDgammaNotSummed(SN.LayerNorm):
-    """dγ summed over the last axis instead of the rows."""
-
-    def backward(self, dout):
-        dx = super().backward(dout)
-        self.grads["gamma"] = self.grads["gamma"] / np.prod(np.shape(dout)[:-1])
-        return dx
-
-
 class GroupNormPerChannel(SN.GroupNorm):
     """Each channel normalised on its own (instance norm): the groups are ignored."""
 
@@ -123,15 +79,6 @@ class GroupNormPerChannel(SN.GroupNorm):
 BN2D_SHAPES = ((4, 3, 2, 3), (8, 2, 3, 3))
 
 PAIRS = [
-    Pair("layernorm", "layer", "normalization.LayerNorm", tnorm.layer_norm,
-         "a class LayerNorm(gamma (D,), beta (D,)[, eps]) with forward(x (…, D)) normalising each row over its last "
-         "axis (biased variance, ε inside the square root) and backward(dout) -> dx; dgamma, dbeta in grads or as "
-         "attributes",
-         drive_layernorm, (EPS,), None,
-         (Mistake("the statistics are taken over the batch (axis 0), as batch norm's: layer norm takes each sample's "
-                  "mean and variance over its own features (the last axis)", LayerNormOverBatch),
-          Mistake("dgamma is divided by the number of rows: dγ = Σ over the rows of dout ⊙ x̂", LayerNormDgammaNotSummed)),
-         ("LayerNorm", "LayerNormalization")),
     Pair("spatial-batchnorm", "layer", "conv.BatchNorm2d", tconv.batchnorm2d,
          "a class BatchNorm2d(gamma (C,), beta (C,)[, momentum, eps]) with forward(x (N, C, H, W)[, train_flg]) "
          "normalising each channel over N, H, W, backward(dout), dgamma/dbeta and running_mean/running_var; momentum "

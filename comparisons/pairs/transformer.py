@@ -22,6 +22,7 @@ import torch_ref.normalization as tn
 import torch_ref.transformer as tt
 
 from .. import transformer_bridge as tb
+from ..variants import normalization_variants
 from ._base import Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, construct
 from ._styles import gradients
 from .activations import APPROXIMATE, GELU_TANH
@@ -187,7 +188,8 @@ def drive_layer_norm_layer(ctx, pair, cls, hparams, run):
             y_t, dx_t, dg_t, db_t = tn.forward_backward(pair.torch(ctx.tensor(gamma), ctx.tensor(beta), eps=hparams["eps"]),
                                                         ctx.tensor(x), ctx.tensor(dout))
             sc = layer_norm_term_scales(x, gamma, beta, dout, hparams["eps"])
-            out.append(Comparison(f"forward, {label}", y, y_t, scale=sc["forward"]))
+            out.append(Comparison(f"forward, {label}", y, y_t, scale=sc["forward"],  # variants: the relation search's
+                                  context={"variants": normalization_variants(x, -1, hparams["eps"], gamma, beta)}))
             if not has_backward:
                 run.notes.append("the layer has no backward: its forward pass is compared")
                 continue

@@ -48,9 +48,9 @@ def test_cs231n_layernorm_functions_are_recognised_and_agree(tmp_path):
     from comparisons.verify import load_module
 
     found, _ = recognise(load_module(str(source)))
-    ((name, pair, cls),) = found
-    assert pair.id == "layer-norm" and pair.kind == "layer"
-    result = judge(pair, cls, name)
+    (one,) = found
+    assert one.pair.id == "layer-norm" and one.pair.kind == "layer"
+    result = judge(one.pair, one.obj, one.name)
     assert result.passed, format_result(result)
 
 
