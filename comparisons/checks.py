@@ -56,10 +56,12 @@ class CheckRecord:
     kind: str = "exact"
     note: str = ""
     first_mismatch: dict | None = field(default=None)
+    tol_ratio: float | None = None  # the largest |a − e| / (atol + rtol·|e|): how much of its tolerance it used
+
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        for key in ("max_abs_err", "max_rel_err", "atol", "rtol"):
+        for key in ("max_abs_err", "max_rel_err", "atol", "rtol", "tol_ratio"):
             if d[key] is not None and not math.isfinite(d[key]):
                 d[key] = str(d[key])  # JSON has no inf/nan
         return d
@@ -108,6 +110,22 @@ def close(a, e, atol: float, rtol: float, scale=None) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         ok = np.abs(a - e) <= atol + rtol * ref
     return ok | (a == e) | (np.isnan(a) & np.isnan(e))
+
+
+def tolerance_ratio(actual, expected, atol: float, rtol: float, scale=None) -> float:
+    """The largest share of its tolerance an element used: max |a − e| / (atol + rtol·max(|e|, scale)),
+    0 where the two are equal (NaN against NaN included), inf where only one is NaN or infinite.
+    A check passes exactly when this is ≤ 1."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.size == 0:
+        return 0.0
+    ref = np.abs(e) if scale is None else np.maximum(np.abs(e), np.asarray(scale, dtype=np.float64))
+    same = (a == e) | (np.isnan(a) & np.isnan(e))
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        ratio = np.where(same, 0.0, np.abs(a - e) / (atol + rtol * ref))
+    ratio = np.where(np.isnan(ratio), np.inf, ratio)
+    return float(ratio.max())
 
 
 def linear_term_scales(x, W, b, dout) -> dict:
@@ -178,6 +196,7 @@ class Stepwise:
     max_rel_err: float = 0.0
     first_mismatch: dict | None = None
     problem: str | None = None
+    tol_ratio: float = 0.0
 
     def add(self, step: int, actual, expected, scale=None) -> bool:
         """Compare one step's ``actual`` (under test) with ``expected`` (PyTorch); False on a mismatch.
@@ -188,6 +207,8 @@ class Stepwise:
             self.problem = self.problem or f"shape mismatch at step {step}: under test {a.shape}, PyTorch {e.shape}"
             return False
         abs_err, rel_err, ok = _errors_and_verdict(a, e, self.atol, self.rtol, scale)
+        if abs_err > 0:
+            self.tol_ratio = max(self.tol_ratio, tolerance_ratio(a, e, self.atol, self.rtol, scale))
         self.max_abs_err = max(self.max_abs_err, abs_err)
         self.max_rel_err = max(self.max_rel_err, rel_err)
         if not ok and self.first_mismatch is None:

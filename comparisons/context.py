@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from . import seeding
-from .checks import TOLERANCES, CheckRecord, Stepwise, close, first_mismatch, measure
+from .checks import TOLERANCES, CheckRecord, Stepwise, close, first_mismatch, measure, tolerance_ratio
 
 DTYPES = {"float64": (np.float64, torch.float64), "float32": (np.float32, torch.float32)}
 
@@ -149,12 +149,12 @@ class ConceptContext:
         return 1e-4 if self.dtype == "float64" else 1e-2
 
     # --- recording ------------------------------------------------------------------------------
-    def _record(self, check, passed, abs_err, rel_err, atol, rtol, kind, note, mismatch=None):
+    def _record(self, check, passed, abs_err, rel_err, atol, rtol, kind, note, mismatch=None, tol_ratio=None):
         rec = CheckRecord(
             concept=self.concept, check=check, passed=bool(passed),
             max_abs_err=abs_err, max_rel_err=rel_err, atol=atol, rtol=rtol,
             dtype=self.dtype, device=str(self.device), seed=self.seed, kind=kind, note=note,
-            first_mismatch=mismatch,
+            first_mismatch=mismatch, tol_ratio=tol_ratio,
         )
         self.records.append(rec)
         return rec
@@ -171,7 +171,8 @@ class ConceptContext:
         abs_err, rel_err = measure(a, e)
         passed = bool(np.all(close(a, e, atol, rtol, scale)))
         mismatch = None if passed else first_mismatch(a, e, atol, rtol, scale)
-        return self._record(check, passed, abs_err, rel_err, atol, rtol, kind, note, mismatch)
+        return self._record(check, passed, abs_err, rel_err, atol, rtol, kind, note, mismatch,
+                            tolerance_ratio(a, e, atol, rtol, scale))
 
     def compare_in_float64(self, check: str, actual, expected, note: str = "") -> CheckRecord:
         """Record a float32 run's check re-taken in float64 from the same inputs (the referee of a
@@ -182,7 +183,8 @@ class ConceptContext:
         abs_err, rel_err = measure(a, e)
         passed = a.shape == e.shape and bool(np.all(close(a, e, atol, rtol)))
         return self._record(check, passed, abs_err, rel_err, atol, rtol, "exact", note,
-                            None if passed else first_mismatch(a, e, atol, rtol))
+                            None if passed else first_mismatch(a, e, atol, rtol),
+                            tolerance_ratio(a, e, atol, rtol) if a.shape == e.shape else None)
 
     def stepwise(self, kind: str = "exact") -> Stepwise:
         """An accumulator for one quantity compared at every step (see :meth:`record_stepwise`)."""
@@ -193,7 +195,7 @@ class ConceptContext:
         first parted (``first_mismatch["step"]``)."""
         note = " ".join(filter(None, [f"{acc.steps} steps.", acc.problem or "", note]))
         return self._record(check, acc.passed, acc.max_abs_err, acc.max_rel_err, acc.atol, acc.rtol, kind,
-                            note, acc.first_mismatch)
+                            note, acc.first_mismatch, acc.tol_ratio if acc.steps else None)
 
     def finding(self, check: str, holds: bool, note: str = "", actual=None, expected=None) -> CheckRecord:
         """Record a demonstrated fact; with ``actual``/``expected`` its measured size is kept too."""
@@ -224,7 +226,8 @@ class ConceptContext:
     def statistical(self, check: str, measured: float, expected: float, tol: float, note: str = "") -> CheckRecord:
         """A sample statistic against its expectation, |measured − expected| ≤ tol."""
         abs_err, rel_err = measure(measured, expected)
-        return self._record(check, abs_err <= tol, abs_err, rel_err, tol, 0.0, "statistical", note)
+        return self._record(check, abs_err <= tol, abs_err, rel_err, tol, 0.0, "statistical", note,
+                            tol_ratio=abs_err / tol if tol > 0 else (0.0 if abs_err == 0 else float("inf")))
 
     def value(self, name: str, number):
         """Keep a number (or short text, or a short list of numbers) of the run under ``name`` for

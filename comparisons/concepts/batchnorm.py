@@ -176,6 +176,8 @@ def _quote(ctx, frame, n_scales, epochs, x_tr):
     diverged = ctx.value("scales where no-BN diverges", int((plain["diverged at step"] != "").sum()))
     ctx.observed("no-BN diverges at some scale", diverged > 0)
     ctx.value("scales where no-BN stays near chance", int((acc[False] < 0.2).sum()))
+    fading = plain[(plain["diverged at step"] == "") & (plain["final train accuracy"] < 0.2)]
+    ctx.value("scales where no-BN stays near chance without diverging", len(fading))
     higher = acc.index[acc[False] > acc[True]]
     ctx.value("scales where no-BN ends higher", len(higher))
     ctx.observed("no-BN ends higher at some scale", len(higher) > 0)
@@ -198,8 +200,12 @@ def _plot(curves):
         ax.set_ylabel("train accuracy", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-    if axes[0].get_legend_handles_labels()[0]:  # empty when the runs were shorter than an epoch
-        axes[0].legend(fontsize=6, loc="center right")
+    legend = {}  # every label once, from whichever panel drew it (the largest scale's plain run draws nothing)
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    if legend:  # empty when the runs were shorter than an epoch
+        axes[0].legend(list(legend.values()), list(legend), fontsize=6, loc="center right")
     fig.suptitle("Training accuracy per epoch by initial weight scale (5 hidden layers of 100)", fontsize=10)
     fig.tight_layout()
     return fig

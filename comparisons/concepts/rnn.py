@@ -16,7 +16,6 @@ from ..checks import close, measure
 from ..context import DTYPES
 from ..lockstep import Trainer
 from ..sides.sequences import NumpySequence, TorchSequence, global_norm
-from ..site.numbers import sig
 
 GATES = {"rnn": None, "lstm": scratch.recurrent.LSTM_GATES, "gru": None}
 G = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -174,7 +173,7 @@ def _lstm_mapping(ctx, lstm, values):
     ctx.differs("LSTM gates taken in PyTorch's row order, unpermuted", unpermuted, hs_t,
                 "Wx = weight_ihᵀ without swapping the g and o blocks: the o gate is read as g and g as o.",
                 relation=relation)
-    values["gate-order-error"] = sig(float(np.max(np.abs(unpermuted - ctx.numpy(hs_t)))), 2)
+    values["gate-order-error"] = float(np.max(np.abs(unpermuted - ctx.numpy(hs_t))))
     p = bridge.recurrent_from_torch("lstm", **{**tp, "bias_hh": 0 * tp["bias_hh"]}, gates=GATES["lstm"])
     one_bias = S.LSTM(p["Wx"], p["Wh"], p["b"]).forward(x, *states)
     ctx.differs("LSTM with b = b_ih alone (b_hh dropped)", one_bias, hs_t, relation=relation)
@@ -205,7 +204,7 @@ def _gru_forms(ctx, values):
         h_torch = module(ctx.tensor(x), ctx.tensor(h))
     torch_form = _numpy_layer(ctx, "gru", tp, cell=True).forward(x, h)
     rec = ctx.compare("GRU PyTorch form r ⊙ (h U_n + b_hn) vs nn.GRUCell", torch_form, h_torch)
-    values["gru-torch-error"] = sig(rec.max_abs_err, 2)
+    values["gru-torch-error"] = float(rec.max_abs_err)
 
     diag = dict(tp)  # U_n diagonal and b_hn = 0: the two forms agree
     diag["weight_hh"] = tp["weight_hh"].copy()
@@ -219,7 +218,7 @@ def _gru_forms(ctx, values):
     paper = _numpy_layer(ctx, "gru", tp, cell=True, reset_after=False)
     h_paper = paper.forward(x, h)
     ctx.differs("GRU paper form vs nn.GRUCell (a general U_n)", h_paper, h_torch, relation=relation)
-    values["gru-paper-difference"] = sig(float(np.max(np.abs(h_paper - ctx.numpy(h_torch)))), 2)
+    values["gru-paper-difference"] = float(np.max(np.abs(h_paper - ctx.numpy(h_torch))))
 
     dx, dh_prev = paper.backward(dh)
     xt, ht = ctx.tensor(x, requires_grad=True), ctx.tensor(h, requires_grad=True)
@@ -253,9 +252,9 @@ def _embedding(ctx, values):
     assigned[idx] = dout
     ctx.differs("embedding: dE[idx] = dout (assigning) vs nn.Embedding", assigned, module.weight.grad,
                 "Assigning keeps one gradient per row; a row used k times must get the sum of k.", relation=rec)
-    values["embedding-count"] = str(idx.size)
-    values["embedding-repeats"] = str(idx.size - np.unique(idx).size)
-    values["embedding-assign-error"] = sig(float(np.max(np.abs(assigned - ctx.numpy(module.weight.grad)))), 2)
+    values["embedding-count"] = int(idx.size)
+    values["embedding-repeats"] = int(idx.size - np.unique(idx).size)
+    values["embedding-assign-error"] = float(np.max(np.abs(assigned - ctx.numpy(module.weight.grad))))
 
 
 def _time_layers(ctx):
@@ -344,7 +343,7 @@ def _gradient_flow(ctx, values):
                          "near 0 keeps the ulp-level rounding of its tensor's size.")
         norms, norms_t = np.linalg.norm(layer.dh, axis=(0, 2)), np.linalg.norm(dh_t, axis=(0, 2))
         ratios[key] = norms[0] / norms[-1]
-        values[key] = f"{sig(ratios[key], 2)} (NumPy) and {sig(norms_t[0] / norms_t[-1], 2)} (PyTorch)"
+        values[f"{key} NumPy"], values[f"{key} PyTorch"] = float(ratios[key]), float(norms_t[0] / norms_t[-1])
         rows[f"{name} NumPy"], rows[f"{name} torch"] = norms, norms_t
     span = f"‖∂L/∂h_0‖/‖∂L/∂h_{T - 1}‖"
     ctx.finding(f"gradient flow: vanishes over {T} steps with small W_h (ratio < 1e-3)", ratios["flow-small"] < 1e-3,
@@ -354,7 +353,7 @@ def _gradient_flow(ctx, values):
     ctx.finding("gradient flow: the LSTM with its forget gate open keeps 1000× more than the small-W_h RNN",
                 ratios["flow-lstm3"] > 1000 * ratios["flow-small"],
                 f"{span} = {ratios['flow-lstm3']:.2e} against {ratios['flow-small']:.2e}")
-    values["flow-steps"] = str(T)
+    values["flow-steps"] = int(T)
     frame = pd.DataFrame(rows)
     ctx.table("gradient-flow", frame.iloc[::3])
     ctx.figure("gradient-flow", lambda: _plot_flow(frame, setups))
@@ -444,10 +443,10 @@ def _clipped_training(ctx, values):
     # this run, quoted by its value, not a check
     ctx.observed("clipping: the unclipped run's gradient norm exceeds 10 (the clipping threshold 1) at some step",
                  bool(unclipped[1].max() > 10))
-    values.update({"clip-lr": sig(lr), "clip-steps-T": str(T), "clip-max-norm": sig(float(unclipped[1].max()), 3),
-                   "clip-loss-unclipped": sig(float(unclipped[0][-20:].mean()), 3),
-                   "clip-loss-clipped": sig(float(clipped[0][-20:].mean()), 3),
-                   "clip-sensitivity": sig(sensitivity["without clipping"], 2)})
+    values.update({"clip-lr": float(lr), "clip-steps-T": int(T), "clip-max-norm": float(float(unclipped[1].max())),
+                   "clip-loss-unclipped": float(float(unclipped[0][-20:].mean())),
+                   "clip-loss-clipped": float(float(clipped[0][-20:].mean())),
+                   "clip-sensitivity": float(sensitivity["without clipping"])})
     ctx.table("clipping", pd.DataFrame({"run": list(curves), "mean loss, last 20 steps (torch)":
                                         [c[0][-20:].mean() for c in curves.values()],
                                         "largest gradient norm (torch)": [c[1].max() for c in curves.values()]}))
@@ -510,9 +509,9 @@ def _language_model(ctx, values):
     ctx.finding("char LM: the loss falls below half its start on both sides (NumPy, PyTorch)",
                 end < 0.5 * start and end_t < 0.5 * start_t,
                 f"first 5 steps' mean {start:.3f} → last 20 steps' mean {end:.3f} (NumPy); {start_t:.3f} → {end_t:.3f} (PyTorch)")
-    values.update({"lm-uniform": sig(float(np.log(V)), 3), "lm-chars": f"{len(ids):,}", "lm-vocab": str(V), "lm-batch": str(N), "lm-window": str(T),
-                   "lm-steps": str(steps), "lm-loss-start": sig(start, 3), "lm-loss-end": sig(end, 3),
-                   "lm-loss-start-torch": sig(start_t, 3), "lm-loss-end-torch": sig(end_t, 3)})
+    values.update({"lm-uniform": float(float(np.log(V))), "lm-chars": len(ids), "lm-vocab": int(V), "lm-batch": int(N), "lm-window": int(T),
+                   "lm-steps": int(steps), "lm-loss-start": float(start), "lm-loss-end": float(end),
+                   "lm-loss-start-torch": float(start_t), "lm-loss-end-torch": float(end_t)})
     frame = pd.DataFrame({"step": np.arange(1, steps + 1), "loss NumPy": losses_np, "loss torch": losses_t})
     ctx.table("samples", pd.DataFrame(samples))
     ctx.figure("lm-loss", lambda: _plot_lm(frame))

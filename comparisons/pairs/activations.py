@@ -51,7 +51,7 @@ def _module_fn(name):
         with torch.no_grad():
             return tact.module(name, **kw)(x)
     fn.__doc__ = f"torch_ref.activations.module({name!r}) applied to x"
-    return shows(fn, tact.Step if name == "step" else tact.module)
+    return shows(fn, type(tact.module(name)))  # the guide shows nn.Sigmoid, nn.ReLU, … as a PyTorch user writes them
 
 
 def _derivative_fn(name):

@@ -205,7 +205,7 @@ def _elementwise(pid, tname, sname, names, hps=(), mistakes=(), note=""):
     def module(**kw):
         return tact.module(tname, **kw)
     module.__doc__ = f"torch_ref.activations.module({tname!r})"
-    shows(module, tact.module)
+    shows(module, type(tact.module(tname)))  # nn.Sigmoid, nn.ReLU, … as a PyTorch user writes them
     return Pair(pid, "layer", f"layers.{sname}", module,
                 "a class with forward(x) -> y and backward(dout) -> dx"
                 + (f"; its constructor takes {[h.name for h in hps]}" if hps else ""),
