@@ -13,6 +13,8 @@ import sys
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from .seeding import SEED_MAX
+
 DTYPES = ("float32", "float64")  # comparisons.context.DTYPES; not imported here: --help must not import torch
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -35,7 +37,6 @@ class WorkerLost(Exception):
 WORKER_LOST = "a worker process ended without its result (killed, or out of memory?)"
 
 
-SEED_MAX = 2**63 - 1  # NumPy's default_rng takes no negative seed, torch.manual_seed none from 2**64; an int64
 
 
 def seed_value(text: str) -> int:

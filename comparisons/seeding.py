@@ -14,6 +14,8 @@ import zlib
 
 import numpy as np
 
+SEED_MAX = 2**63 - 1  # NumPy's default_rng takes no negative seed, torch.manual_seed none from 2**64; an int64
+
 
 def task(seed: int, name: str) -> np.random.SeedSequence:
     """The seed sequence of task ``name`` in a run of seed ``seed``: entropy [seed, crc32(name)]."""

@@ -39,8 +39,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import outdir
-from .cli import SEED_MAX
 from .report import _markdown_table as markdown_table
+from .seeding import SEED_MAX
 
 SWEEP_COLUMNS = ["concept", "check", "dtype", "runs", "passed", "pass_rate", "worst_max_rel_err",
                  "worst_max_abs_err", "worst_seed", "failed_seeds"]
