@@ -123,7 +123,8 @@ class Run:
 
 def train(ctx, label: str, numpy_side: Side, torch_side: Side, batches, *, steps_per_epoch: int | None = None,
           on_epoch=None, epoch_of_step=None, lock: Lockstep | None = None, scales: dict | None = None, note: str = "",
-          kind: str = "trained", exclude=(), trajectory: bool = False, stop_at_divergence: bool = True) -> Run:
+          kind: str = "trained", exclude=(), trajectory: bool = False, stop_at_divergence: bool = True,
+          free: bool = True) -> Run:
     """Train both sides on ``batches`` and compare them: every step in lockstep (recorded as
     ``"<label>: lockstep <quantity>"`` checks), and in float64 the whole free-running run besides (a
     ``fresh()`` NumPy side from the shared start training on its own; :func:`compare_free_running`,
@@ -141,7 +142,8 @@ def train(ctx, label: str, numpy_side: Side, torch_side: Side, batches, *, steps
     several runs): the caller records it, and compares the free-running runs its own way. ``scales``: quantity → function of torch's value giving
     the size of its terms (see :func:`comparisons.checks.close`). ``trajectory``: compare the
     free-running parameters after every step, not only the final ones (for small problems: they are
-    all kept).
+    all kept). ``free=False``: lockstep only, also in float64 (a run that explodes on purpose, where
+    float64 rounding is amplified without bound and only the step-by-step comparison is meaningful).
 
     A run whose torch side diverges (:func:`diverged`) stops there, unless ``stop_at_divergence`` is
     False (a divergence that is the lesson, in exact arithmetic); the NumPy side's step from the same
@@ -150,7 +152,7 @@ def train(ctx, label: str, numpy_side: Side, torch_side: Side, batches, *, steps
         epoch_of_step = [k // steps_per_epoch for k in range(len(batches))]
     epochs = epoch_of_step is not None
     trainer = Trainer(ctx, label, numpy_side, torch_side, lock=lock, scales=scales, trajectory=trajectory,
-                      exclude=exclude, stop_at_divergence=stop_at_divergence)
+                      exclude=exclude, stop_at_divergence=stop_at_divergence, free=free)
     for k, batch in enumerate(batches):
         epoch = epoch_of_step[k] if epochs else 0
         if epochs and (k == 0 or epoch_of_step[k - 1] != epoch):
@@ -171,10 +173,11 @@ class Trainer:
     :class:`Run`."""
 
     def __init__(self, ctx, label: str, numpy_side: Side, torch_side: Side, *, lock: Lockstep | None = None,
-                 scales: dict | None = None, trajectory: bool = False, exclude=(), stop_at_divergence: bool = True):
+                 scales: dict | None = None, trajectory: bool = False, exclude=(), stop_at_divergence: bool = True,
+                 free: bool = True):
         self.ctx, self.numpy_side, self.torch_side, self.scales = ctx, numpy_side, torch_side, scales
         self.trajectory, self.exclude, self.stop_at_divergence, self.own_lock = trajectory, exclude, stop_at_divergence, lock is None
-        self.free = numpy_side.fresh() if free_running(ctx) and hasattr(numpy_side, "fresh") else None
+        self.free = numpy_side.fresh() if free and free_running(ctx) and hasattr(numpy_side, "fresh") else None
         self.run = Run(label, self.free or numpy_side, torch_side, lock or Lockstep(ctx, label), self.free is not None)
         self.losses_lock: list = []
         self.after = torch_side.state()
