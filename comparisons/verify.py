@@ -26,11 +26,12 @@ import numpy as np
 import threadpoolctl
 import torch
 
-from . import pairs
+from . import pairs, verify_worker
 from .pairs import TargetError, VerifyUsageError
 from .pairs._base import CONSTRUCTED, user_defaults
 from .verify_hints import Trials, find_hint
-from .verify_load import find, load_module, load_target, split_target
+from .verify_load import find, is_file_name, load_module, load_target, source_file, split_target
+from .verify_worker import Lost, Worker, check_timeout
 from .verify_recognise import Found, interface_problem, pair_for, recognise, skipped_for_interface
 from .verify_text import file_html, format_file_result, format_result, json_number, result_html
 from .verify_text import list_references as _list_references
@@ -248,14 +249,90 @@ def _judge_found(found: Found, given: dict, dtype, seed, steps, timeout) -> Veri
 
 
 def verify(kind: str | None, target, against: str | None = None, hparams: dict | None = None, dtype: str = "float64",
-           seed: int = 0, steps: int | None = None, timeout: float | None = DEFAULT_TIMEOUT) -> VerifyResult:
+           seed: int = 0, steps: int | None = None, timeout: float | None = DEFAULT_TIMEOUT,
+           isolate: bool | None = None) -> VerifyResult:
     """Compare ``target`` (an object, or a ``MODULE:NAME`` string; ``NAME`` may be a couple
     ``X_forward/X_backward``) with the PyTorch reference ``against`` of ``kind``. Without
     ``against`` (or ``kind``), the reference the object's name or calling style determines. Raises
-    :class:`VerifyUsageError` when the target cannot be used."""
+    :class:`VerifyUsageError` when the target cannot be used.
+
+    The code is imported (a string target) and judged in a worker process (``isolate``, the default
+    where the platform can fork): an import or a judgement that runs past ``timeout`` seconds
+    (None: no limit), exits or crashes is the verdict ERROR, saying so."""
+    timeout = check_timeout(timeout)
     name = target if isinstance(target, str) else getattr(target, "__qualname__", repr(target))
-    obj = load_target(target) if isinstance(target, str) else target
-    short = split_target(target)[1] if isinstance(target, str) else name
+    if isinstance(target, str):
+        module_part, _ = split_target(target)
+        if is_file_name(module_part):
+            source_file(module_part)
+    args = (kind, target, against, hparams, dtype, seed, steps)
+    if not (verify_worker.available() if isolate is None else isolate):
+        return _verify_here(*args, timeout=timeout)
+
+    def main(send):
+        try:
+            obj = _load(target, send)
+        except TargetError as exc:
+            send(("error", str(exc)))
+            return
+        except VerifyUsageError as exc:
+            send(("usage", str(exc)))
+            return
+        send(_outcome(lambda: _verify_here(kind, obj, against, hparams, dtype, seed, steps, name=name, timeout=None)))
+
+    with Worker(main) as worker:
+        try:
+            message = worker.receive(timeout, f"importing {split_target(target)[0]!r}") if isinstance(target, str) \
+                else ("loaded",)
+            if message[0] == "loaded":
+                message = worker.receive(timeout, name)
+        except Lost as exc:
+            return VerifyResult(kind or "", name, against or "", [], None, [], error=str(exc), dtype=dtype)
+    return _received(message, kind or "", name, against or "", dtype)
+
+
+def _load(target, send):
+    """The object a target names (imported here, in the worker), announced as loaded."""
+    if not isinstance(target, str):
+        return target
+    obj = load_target(target)
+    send(("loaded",))
+    return obj
+
+
+def _outcome(judging) -> tuple:
+    """What the worker sends for one judgement: the result, a usage error, or what went wrong."""
+    try:
+        return ("result", judging())
+    except VerifyUsageError as exc:
+        return ("usage", str(exc))
+    except TargetError as exc:
+        return ("error", str(exc))
+    except Exception as exc:  # noqa: BLE001 -- the verdict says it, the worker goes on
+        return ("error", f"judging it raised {type(exc).__name__}: {exc}")
+
+
+def _received(message, kind, name, against, dtype) -> VerifyResult:
+    """The worker's message as a verdict (a usage error raised here, in the process that reports it)."""
+    what, *rest = message
+    if what == "result":
+        return rest[0]
+    if what == "usage":
+        raise VerifyUsageError(rest[0])
+    if what == "unpicklable":
+        return VerifyResult(kind, name, against, [], None, [], error=f"its result could not be sent back: {rest[0]}",
+                            dtype=dtype)
+    return VerifyResult(kind, name, against, [], None, [], error=rest[0], dtype=dtype)
+
+
+def _verify_here(kind, target, against, hparams, dtype, seed, steps, name=None, timeout=None) -> VerifyResult:
+    """:func:`verify` in this process: a string target imported here."""
+    name = name or (target if isinstance(target, str) else getattr(target, "__qualname__", repr(target)))
+    try:
+        obj = load_target(target) if isinstance(target, str) else target
+    except TargetError as exc:
+        return VerifyResult(kind or "", name, against or "", [], None, [], error=str(exc), dtype=dtype)
+    short = split_target(name)[1] if isinstance(target, str) or ":" in name else name
     if against is None:
         pair, obj = pair_for(kind, short, obj)
     else:
@@ -297,17 +374,24 @@ def assert_agrees(kind: str, target, against: str | None = None, **kwargs) -> Ve
 
 @dataclass
 class FileResult:
+    """The verdicts on a file's objects and what was skipped; ``error`` when the file itself could
+    not be imported (it raised, exited, crashed or ran past the time limit)."""
+
     path: str
     results: list
     skipped: list
+    error: str | None = None
 
     @property
     def passed(self) -> bool:
-        return bool(self.results) and all(r.passed for r in self.results)
+        return self.error is None and bool(self.results) and all(r.passed for r in self.results)
 
     def to_dict(self) -> dict:
-        return {"file": str(self.path), "objects": [r.to_dict() for r in self.results]
-                + [{"name": n, "kind": None, "against": None, "verdict": "skipped", "hint": why} for n, why in self.skipped]}
+        out = {"file": str(self.path), "objects": [r.to_dict() for r in self.results]
+               + [{"name": n, "kind": None, "against": None, "verdict": "skipped", "hint": why} for n, why in self.skipped]}
+        if self.error:
+            out["error"] = self.error
+        return out
 
     def _repr_html_(self) -> str:
         return file_html(self)
@@ -321,16 +405,102 @@ def _hparams_for(name: str, given: dict) -> dict:
     return out
 
 
-def verify_file(path: str, dtype: str = "float64", seed: int = 0, steps: int | None = None,
-                timeout: float | None = DEFAULT_TIMEOUT, progress=None, hparams: dict | None = None) -> FileResult:
-    """Judge everything in ``path`` that has a reference, each by its own declaration. ``hparams``:
-    given to every object whose reference takes them (``NAME.key`` to one object only)."""
-    module = load_module(path)
+def _recognised(module, path, given: dict) -> tuple[list, list]:
+    """(found, skipped) of an imported file; usage errors for a file with nothing to judge and for
+    hyperparameters that no object takes or that break their reference's rules."""
     found, skipped = recognise(module)
-    given = dict(hparams or {})
+    if not found:
+        raise VerifyUsageError(nothing_recognised(path, module, skipped))
     unknown = [k for k in given if "." not in k and not any(f.pair.hparam(k) for f in found)]
     if unknown:
         raise VerifyUsageError(f"no object of {path} takes the hyperparameter {unknown[0]!r}")
+    for f in found:
+        for pair in [f.pair, *f.alternatives]:
+            _check_hparams(pair, {k: v for k, v in _hparams_for(f.name, given).items() if pair.hparam(k) is not None})
+    return found, skipped
+
+
+def nothing_recognised(path, module, skipped) -> str:
+    """One line: the names the file defines (and why each was skipped) and the names verify knows."""
+    seen = "; ".join(f"{n} ({why})" for n, why in skipped) if skipped else "no classes or functions of its own"
+    known = sorted({n for p in pairs.PAIRS.values() for n in p.names}, key=str.lower)
+    return (f"nothing in {path} can be judged: it defines {seen}. verify judges objects named like their references "
+            f"({', '.join(known)}), and CS231n's X_forward/X_backward couples (see --list)")
+
+
+def verify_file(path: str, dtype: str = "float64", seed: int = 0, steps: int | None = None,
+                timeout: float | None = DEFAULT_TIMEOUT, progress=None, hparams: dict | None = None,
+                isolate: bool | None = None) -> FileResult:
+    """Judge everything in ``path`` that has a reference, each by its own declaration. ``hparams``:
+    given to every object whose reference takes them (``NAME.key`` to one object only).
+
+    The file is imported, and its objects judged, in a worker process (``isolate``, the default
+    where the platform can fork), ``timeout`` seconds for the import and for each object (None: no
+    limit). An object that runs past it, exits or crashes the worker gets the verdict ERROR saying
+    so, and a new worker goes on with the next; an import that fails is the file's ERROR."""
+    timeout = check_timeout(timeout)
+    source_file(path)
+    given = dict(hparams or {})
+    if not (verify_worker.available() if isolate is None else isolate):
+        return _verify_file_here(path, dtype, seed, steps, timeout, progress, given)
+    results, skipped, names = [], [], None
+    while names is None or len(results) < len(names):
+        start = len(results)
+        with Worker(lambda send: _file_worker(send, path, given, start, dtype, seed, steps)) as worker:
+            try:
+                message = worker.receive(timeout, f"importing {path}")
+            except Lost as exc:
+                message = ("error", str(exc))
+            if message[0] == "usage":
+                raise VerifyUsageError(message[1])
+            if message[0] == "error":
+                if names is None:
+                    return FileResult(path, [], [], error=message[1])
+                for name, kind, against in names[start:]:  # imported once, it failed the second time
+                    results.append(VerifyResult(kind, name, against, [], None, [], dtype=dtype,
+                                                error=f"not judged: the file's import failed this time: {message[1]}"))
+                break
+            names, skipped = (names, skipped) if names is not None else (message[1], message[2])
+            for name, kind, against in names[start:]:
+                lost = None
+                try:
+                    result = _received(worker.receive(timeout, name), kind, name, against, dtype)
+                except Lost as exc:
+                    lost = result = VerifyResult(kind, name, against, [], None, [], error=str(exc), dtype=dtype)
+                results.append(result)
+                if progress:
+                    progress(result)
+                if lost:
+                    break  # the worker is gone: a new one imports the file and goes on with the next object
+    return FileResult(path, results, skipped)
+
+
+def _file_worker(send, path, given, start, dtype, seed, steps) -> None:
+    """In the worker: import the file, say what it holds, and judge its objects from ``start`` on,
+    one message each."""
+    try:
+        module = load_module(path)
+        found, skipped = _recognised(module, path, given)
+    except TargetError as exc:
+        send(("error", str(exc)))
+        return
+    except VerifyUsageError as exc:
+        send(("usage", str(exc)))
+        return
+    send(("found", [(f.name, f.pair.kind, f.pair.id) for f in found], skipped))
+    for f in found[start:]:
+        send(_outcome(lambda f=f: _judge_found(f, _hparams_for(f.name, given), dtype, seed, steps, None)))
+
+
+def _verify_file_here(path, dtype, seed, steps, timeout, progress, given) -> FileResult:
+    """:func:`verify_file` in this process (no worker): the import and each object under a
+    ``SIGALRM`` time limit where there is one."""
+    try:
+        with time_limit(timeout, f"importing {path}"):
+            module = load_module(path)
+    except (TargetError, TargetTimeout) as exc:
+        return FileResult(path, [], [], error=str(exc))
+    found, skipped = _recognised(module, path, given)
     results = []
     for f in found:
         results.append(_judge_found(f, _hparams_for(f.name, given), dtype, seed, steps, timeout))

@@ -147,9 +147,13 @@ def shows(adapter, torch_ref_object):
 
 # --- calling the code under test ------------------------------------------------------------------
 
+IN_WORKER = False  # set in verify's worker process, where a KeyboardInterrupt can only come from the code under test
+
 
 def call(fn, what: str, *args, **kwargs):
-    """Call the code under test; what it raises (or a ``sys.exit``) becomes a :class:`TargetError`."""
+    """Call the code under test; what it raises (or a ``sys.exit``) becomes a :class:`TargetError`.
+    In verify's worker process (:mod:`comparisons.verify_worker`), which ignores the terminal's
+    Ctrl-C, a ``KeyboardInterrupt`` is the code's own and becomes one too."""
     try:
         with np.errstate(all="ignore"):
             return fn(*args, **kwargs)
@@ -157,6 +161,10 @@ def call(fn, what: str, *args, **kwargs):
         raise
     except SystemExit as exc:
         raise TargetError(f"{what} called sys.exit({exc.code!r})") from None
+    except KeyboardInterrupt:
+        if not IN_WORKER:
+            raise
+        raise TargetError(f"{what} raised KeyboardInterrupt") from None
     except Exception as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         hint = next((h for kind, text, h in KNOWN_ERRORS if isinstance(exc, kind) and text in first_line), "")
