@@ -32,7 +32,7 @@ from .pairs._base import CONSTRUCTED, user_defaults
 from .verify_hints import Trials, find_hint
 from .verify_load import find, is_file_name, load_module, load_target, source_file, split_target
 from .verify_worker import Lost, Worker, check_timeout
-from .verify_recognise import Found, interface_problem, pair_for, recognise, skipped_for_interface
+from .verify_recognise import NOT_RECOGNISED, Found, interface_problem, pair_for, recognise, skipped_for_interface
 from .verify_text import file_html, format_file_result, format_result, json_number, result_html
 from .verify_text import list_references as _list_references
 
@@ -409,8 +409,8 @@ def _recognised(module, path, given: dict) -> tuple[list, list]:
     """(found, skipped) of an imported file; usage errors for a file with nothing to judge and for
     hyperparameters that no object takes or that break their reference's rules."""
     found, skipped = recognise(module)
-    if not found:
-        raise VerifyUsageError(nothing_recognised(path, module, skipped))
+    if not found and all(why == NOT_RECOGNISED for _, why in skipped):
+        raise VerifyUsageError(nothing_recognised(path, skipped))
     unknown = [k for k in given if "." not in k and not any(f.pair.hparam(k) for f in found)]
     if unknown:
         raise VerifyUsageError(f"no object of {path} takes the hyperparameter {unknown[0]!r}")
@@ -420,12 +420,13 @@ def _recognised(module, path, given: dict) -> tuple[list, list]:
     return found, skipped
 
 
-def nothing_recognised(path, module, skipped) -> str:
-    """One line: the names the file defines (and why each was skipped) and the names verify knows."""
-    seen = "; ".join(f"{n} ({why})" for n, why in skipped) if skipped else "no classes or functions of its own"
+def nothing_recognised(path, skipped) -> str:
+    """One line: the names the file defines and the names verify knows."""
+    seen = ", ".join(n for n, _ in skipped) if skipped else "no classes or functions of its own"
     known = sorted({n for p in pairs.PAIRS.values() for n in p.names}, key=str.lower)
-    return (f"nothing in {path} can be judged: it defines {seen}. verify judges objects named like their references "
-            f"({', '.join(known)}), and CS231n's X_forward/X_backward couples (see --list)")
+    return (f"nothing in {path} is recognised: it defines {seen}; verify knows the names {', '.join(known)}, "
+            "CS231n's X_forward/X_backward couples and optim.py's rules (or name the reference: verify KIND "
+            "FILE.py:NAME --against REFERENCE; see --list)")
 
 
 def verify_file(path: str, dtype: str = "float64", seed: int = 0, steps: int | None = None,
