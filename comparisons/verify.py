@@ -120,10 +120,9 @@ def _check_hparams(pair, given: dict) -> dict:
             close_ = difflib.get_close_matches(key, [n for h in pair.hparams for n in h.names()], n=1)
             raise VerifyUsageError(f"{pair.kind} {pair.id} takes the hyperparameters {known}; unknown: {key!r}"
                                    + (f" (did you mean {close_[0]!r}?)" if close_ else ""))
-        if hp.choices is not None and value not in hp.choices:
-            raise VerifyUsageError(f"--hparam {key} must be one of {list(hp.choices)}, got {value!r}")
-        if hp.choices is None and isinstance(hp.default, (int, float)) and not isinstance(value, (int, float)):
-            raise VerifyUsageError(f"--hparam {key} must be a number, got {value!r}")
+        problem = hp.problem(value)
+        if problem:
+            raise VerifyUsageError(f"--hparam {key} {problem} for {pair.kind} {pair.id}, got {value!r}")
         out[hp.name] = value
     return out
 

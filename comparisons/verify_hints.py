@@ -13,9 +13,9 @@ import numpy as np
 
 from . import pairs, relations, seeding
 from .checks import close
-from .context import ConceptContext, RunOptions
+from .context import ConceptContext, RunOptions, not_real
 from .pairs import DriveOptions, TargetError, VerifyUsageError
-from .pairs._base import CONSTRUCTED, parameters
+from .pairs._base import CONSTRUCTED, is_real, parameters
 
 
 HINT_STEPS = 20  # the steps of a training comparison while a hint is searched for
@@ -101,10 +101,28 @@ def _same_numbers(ours, theirs, atol, rtol) -> bool:
     return True
 
 
+def dtype_hint(comparisons) -> str | None:
+    """A result that is not real numbers (complex, Python objects, text), named with its dtype."""
+    bad = next((c for c in comparisons if c.kind != "statistical" and not is_real(c.actual)), None)
+    if bad is None:
+        return None
+    a = np.asarray(bad.actual)
+    why = {"c": "a complex value entered the computation (a j literal, np.sqrt or np.log of a complex array, np.fft…); "
+                "the result must be real: cast to real numbers, its imaginary part would be dropped in silence",
+           "O": "an array of Python objects: an element is not a number (None, a list, an array of another shape)",
+           "U": "text, not numbers", "S": "bytes, not numbers"}.get(a.dtype.kind, "not numbers")
+    expected = _array(bad.expected)
+    return f"{bad.label}: your result is {not_real(a)}, where PyTorch's is {expected.dtype}: {why}"
+
+
 def find_hint(trials: Trials, hparams: dict, comparisons) -> str | None:
-    """A convention (the reference under the catalogued flags agrees: the hint names the flags), a
-    catalogued mistake (the user's numbers are what it computes), or a relation; each holding at a
-    second point too."""
+    """A result that is not real numbers (its dtype named); a result that depends on an earlier
+    call (:func:`state_hint`); a convention (the reference under the catalogued flags agrees: the
+    hint names the flags), a catalogued mistake (the user's numbers are what it computes), or a
+    relation; each holding at a second point too."""
+    found = dtype_hint(comparisons)
+    if found:
+        return found
     if trials.steps > HINT_STEPS:  # the search runs the driver many times: on a shorter run, the user's code too
         trials = Trials(trials.pair, trials.obj, trials.dtype, trials.seed, HINT_STEPS)
         try:

@@ -27,7 +27,10 @@ class Hparam:
 
     ``torch`` is PyTorch's name for it (None: the torch side does not take it), ``aliases`` the
     other names a user's constructor may ask for it by (``dropout_ratio`` for ``p``), ``to_torch``
-    converts the value where the meaning differs (batch norm's momentum m → 1 − m)."""
+    converts the value where the meaning differs (batch norm's momentum m → 1 − m). ``bounds`` is
+    the interval both sides accept, as written in mathematics (``"[0, 1)"``, ``"[0, inf)"``; None:
+    any finite number), ``integer`` that the value must be a whole number: a value outside them is
+    a usage error before anything is built (:meth:`problem`)."""
 
     name: str
     default: Any
@@ -35,9 +38,36 @@ class Hparam:
     aliases: tuple = ()
     to_torch: Callable | None = None
     choices: tuple | None = None
+    bounds: str | None = None
+    integer: bool = False
 
     def names(self) -> tuple:
         return (self.name, *self.aliases)
+
+    def problem(self, value) -> str | None:
+        """Why ``value`` cannot be given for this hyperparameter (its choices, a number, finite, whole,
+        within ``bounds``), or None."""
+        if self.choices is not None:
+            return None if value in self.choices else f"must be one of {list(self.choices)}"
+        if not isinstance(self.default, (int, float)) and self.default is not None and self.bounds is None:
+            return None  # a name (gate_order="ifgo") or a value the driver reads as it likes
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "must be a number"
+        low, high, closed_low, closed_high = _interval(self.bounds or "(-inf, inf)")
+        if value != value or (value in (float("inf"), float("-inf")) and not (
+                (value == high and closed_high) or (value == low and closed_low))):
+            return "must be a finite number"
+        if self.integer and value != int(value):
+            return "must be a whole number"
+        if value < low or value > high or (value == low and not closed_low) or (value == high and not closed_high):
+            return f"must be in {self.bounds}"
+        return None
+
+
+def _interval(text: str) -> tuple:
+    """``"[0, 1)"`` → (0.0, 1.0, True, False)."""
+    low, high = (float(part.strip()) for part in text.strip()[1:-1].split(","))
+    return low, high, text.strip()[0] == "[", text.strip()[-1] == "]"
 
 
 @dataclass(frozen=True)
@@ -290,11 +320,37 @@ def _given_key(name, given):
     return lowered.get(name.lower())
 
 
-def as_array(value, what: str) -> np.ndarray:
+def as_array(value, what: str, shape: tuple | None = None) -> np.ndarray:
+    """A result of the code under test as an ndarray, its dtype kept: a complex, object or text
+    result is compared as it is, and fails naming its dtype (never cast to real numbers in
+    silence). Nothing returned (None) is the code's error, saying what was expected (``shape``,
+    the reference's, where the driver knows it)."""
+    if value is None:
+        expected = "" if shape is None else "; expected a number" if tuple(shape) == () else \
+            f"; expected an array of shape {tuple(shape)}"
+        subject = what[:-len("'s result")] if what.endswith("'s result") else "it" if what == "its result" else None
+        raise TargetError((f"{subject} returned None" if subject else f"{what} is None") + expected)
+    if isinstance(value, np.ndarray):
+        return value
     try:
-        return np.asarray(value, dtype=np.float64) if not isinstance(value, np.ndarray) else value
-    except (TypeError, ValueError):
-        raise TargetError(f"{what} is not an array of numbers: {type(value).__name__}") from None
+        return np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise TargetError(f"{what} is not an array: a {type(value).__name__} ({str(exc).splitlines()[0]})") from None
+
+
+def is_real(a) -> bool:
+    """Whether an array holds real numbers (bool, integers, floats): what a reference is compared with."""
+    return np.asarray(a).dtype.kind in "biuf"
+
+
+def not_handed_on(run, y: np.ndarray, shape, label: str, step: str = "backward") -> bool:
+    """Whether a forward result is unlike the reference's (another shape, not real numbers): the
+    driver has compared it as it is, and does not call ``step`` after it (noted)."""
+    why = f"its dtype is {y.dtype}" if not is_real(y) else \
+        f"its shape is {tuple(np.shape(y))}, PyTorch's {tuple(shape)}" if tuple(np.shape(y)) != tuple(shape) else None
+    if why:
+        run.notes.append(f"{step} not called on '{label}': forward's result is unlike PyTorch's ({why})")
+    return why is not None
 
 
 # --- what every driver shares -----------------------------------------------------------------------

@@ -22,7 +22,7 @@ def drive_function(ctx, pair, fn, hparams, run):
         return lambda axis: np.moveaxis(ctx.numpy(pair.torch(ctx.tensor(np.moveaxis(x, axis, -1)), **torch_kwargs)), -1, axis)
 
     for label, x in pair.inputs(ctx).items():
-        y = as_array(call(fn, f"calling it on x{x.shape}", x.copy(), **kwargs), "its result")
+        y = as_array(call(fn, f"calling it on x{x.shape}", x.copy(), **kwargs), "its result", x.shape)
         out.append(Comparison(f"{label}", y, pair.torch(ctx.tensor(x), **torch_kwargs), context={"x": x, "along": along(x)}))
     return out
 
@@ -62,7 +62,7 @@ def _derivative_fn(name):
 
 
 SLOPE = Hparam("negative_slope", 0.01, "negative_slope", aliases=("alpha_slope", "slope"))
-ALPHA = Hparam("alpha", 1.0, "alpha")
+ALPHA = Hparam("alpha", 1.0, "alpha", bounds="[0, inf)")
 RELU_AT_ZERO = Hparam("grad_at_zero", 0, "grad_at_zero", choices=(0, 1))
 APPROXIMATE = Hparam("approximate", "none", "approximate", choices=("none", "tanh"))
 GELU_TANH_HINT = ("the tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2's); nn.GELU()'s default is the "

@@ -32,13 +32,13 @@ def drive_loss(ctx, pair, fn, hparams, run):
             value, dx = result
             exact = pair.torch(ctx, xt, t, **{**torch_h, "delta": 0.0}) if "delta" in torch_h else value_t
             (grad,) = torch.autograd.grad(exact, xt)
-            out.append(Comparison(f"value, {label}", as_array(value, "the loss"), value_t.detach()))
-            out.append(Comparison(f"dx, {label}", as_array(dx, "dx"), grad))
+            out.append(Comparison(f"value, {label}", as_array(value, "the loss", ()), value_t.detach()))
+            out.append(Comparison(f"dx, {label}", as_array(dx, "dx", x.shape), grad))
         else:
-            out.append(Comparison(f"value, {label}", as_array(result, "the loss"), value_t.detach()))
+            out.append(Comparison(f"value, {label}", as_array(result, "its result", ()), value_t.detach()))
     return out
 
-DELTA = Hparam("delta", 0.0, "delta", aliases=("eps",))
+DELTA = Hparam("delta", 0.0, "delta", aliases=("eps",), bounds="[0, inf)")
 
 
 def _probs(logits):

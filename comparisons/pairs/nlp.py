@@ -458,9 +458,10 @@ def one_hot_transposed(corpus, vocab_size):
 
 # --- declarations ------------------------------------------------------------------------------------
 
-POWER = Hparam("power", 0.75, None)
-SAMPLE_SIZE = Hparam("sample_size", 5, None, aliases=("k", "negatives", "num_negatives"))
-EPS = Hparam("eps", 1e-8, "eps", aliases=("epsilon",))
+POWER = Hparam("power", 0.75, None, bounds="[0, inf)")
+SAMPLE_SIZE = Hparam("sample_size", 5, None, aliases=("k", "negatives", "num_negatives"), bounds="[1, inf)",
+                     integer=True)
+EPS = Hparam("eps", 1e-8, "eps", aliases=("epsilon",), bounds="[0, inf)")
 EPS_ON_NORMS = Hparam("eps_on_norms", 0, "eps_on_norms", to_torch=bool, choices=(0, 1))
 
 PAIRS = [

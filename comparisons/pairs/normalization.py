@@ -22,8 +22,8 @@ from ._base import Comparison, Hparam, Mistake, Pair, as_array, call, construct,
 from .layers import hard_coded
 from .train_eval import BN_HPARAMS, drive_batchnorm
 
-EPS = Hparam("eps", 1e-5, "eps", aliases=("epsilon",))
-GROUPS = Hparam("num_groups", 2, None, aliases=("G", "groups"))
+EPS = Hparam("eps", 1e-5, "eps", aliases=("epsilon",), bounds="[0, inf)")
+GROUPS = Hparam("num_groups", 2, None, aliases=("G", "groups"), bounds="[1, inf)", integer=True)
 
 
 def _norm_checks(ctx, layer, module, x, dout, label, xhat, param_axes, variants):

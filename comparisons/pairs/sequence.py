@@ -259,7 +259,7 @@ def time_sigmoid_inputs(ctx):
 
 SIGMOID_LOSS = next(p for p in nlp.PAIRS if p.id == "sigmoid-with-loss")
 DROPOUT = next(p for p in train_eval.PAIRS if p.id == "dropout")  # its hyperparameters and catalogue serve here too
-IGNORE = Hparam("ignore_label", -1, "ignore_index", aliases=("ignore_index",))
+IGNORE = Hparam("ignore_label", -1, "ignore_index", aliases=("ignore_index",), integer=True)
 _CS231N_NOTE = ("CS231n's temporal_softmax_loss divides the sum over the unmasked positions by N, the book and "
                 "nn.CrossEntropyLoss(ignore_index) by the number of those positions")
 

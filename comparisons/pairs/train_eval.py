@@ -133,11 +133,11 @@ class BatchNormNoMeanTerms(SL.BatchNorm1d):
 
 # --- declarations ---------------------------------------------------------------------------------
 
-P = Hparam("p", 0.5, "p", aliases=("dropout_ratio", "drop_prob", "ratio", "rate", "dropout"))
+P = Hparam("p", 0.5, "p", aliases=("dropout_ratio", "drop_prob", "ratio", "rate", "dropout"), bounds="[0, 1)")
 INVERTED = Hparam("inverted", 1, None, choices=(0, 1))
-BN_HPARAMS = (Hparam("momentum", 0.9, "momentum", to_torch=lambda m: 1 - m),
-              Hparam("eps", 1e-5, "eps", aliases=("epsilon",)),
-              Hparam("running_var_init", 1.0, "running_var_init"),
+BN_HPARAMS = (Hparam("momentum", 0.9, "momentum", to_torch=lambda m: 1 - m, bounds="[0, 1]"),
+              Hparam("eps", 1e-5, "eps", aliases=("epsilon",), bounds="[0, inf)"),
+              Hparam("running_var_init", 1.0, "running_var_init", bounds="[0, inf)"),
               Hparam("unbiased_running_var", 1, "unbiased_running_var", to_torch=bool, choices=(0, 1)))
 
 PAIRS = [
