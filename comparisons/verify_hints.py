@@ -115,12 +115,75 @@ def dtype_hint(comparisons) -> str | None:
     return f"{bad.label}: your result is {not_real(a)}, where PyTorch's is {expected.dtype}: {why}"
 
 
+SECOND_CALL = " (second call)"
+
+
+def _passes(trials, c) -> bool:
+    """Whether one comparison passes, as its record would (a statistical one within its bound)."""
+    if c.kind == "statistical":
+        return abs(float(c.actual) - float(c.expected)) <= c.tol
+    return not _fails(c, _tol(trials, c))
+
+
+def _depends_on_earlier_calls(trials, comparisons) -> list:
+    """The comparisons of second calls that fail where every first call passes (else none)."""
+    firsts = [c for c in comparisons if not c.again]
+    seconds = [c for c in comparisons if c.again]
+    if not seconds or not all(_passes(trials, c) for c in firsts):
+        return []
+    return [c for c in seconds if not _passes(trials, c)]
+
+
+def _accumulated(trials, first, second) -> bool:
+    """Whether the second call's result is the first call's plus the right one (``dW += …``)."""
+    a1, a2, e2 = _array(first.actual), _array(second.actual), _array(second.expected)
+    if not (a1.shape == a2.shape == e2.shape) or not np.any(a1):
+        return False
+    tol = _tol(trials, second)
+    scale = np.abs(a1) + np.abs(e2)
+    return bool(np.all(close(a2, a1 + e2, *tol, scale)) and not np.all(close(a2, a1, *tol, scale)))
+
+
+def state_hint(trials: Trials, hparams: dict, comparisons) -> str | None:
+    """A layer whose second call differs where every first call agrees: its results depend on an
+    earlier call. Named as gradients accumulated across calls when the second call's gradient is
+    the first's plus the right one, else as a mask or a cache kept from an earlier call; the same
+    pattern must hold at a second point (another seed)."""
+    failing = _depends_on_earlier_calls(trials, comparisons)
+    if not failing:
+        return None
+    seed2, hparams2 = second_point(trials, trials.obj, hparams)
+    try:
+        again, _ = trials.drive(hparams2, seed=seed2)
+    except (TargetError, VerifyUsageError):
+        return None
+    if not _depends_on_earlier_calls(trials, again):
+        return None
+    firsts = {c.label: c for c in comparisons if not c.again}
+    summed = [c for c in failing if c.label.endswith(SECOND_CALL)
+              and _accumulated(trials, firsts.get(c.label[:-len(SECOND_CALL)], c), c)]
+    forward = [c for c in failing if "forward" in c.label or "loss" in c.label]
+    head = (f"your results depend on earlier calls: a new object agrees with PyTorch, but the same object called "
+            f"again, on other inputs of the same shapes, differs ('{failing[0].label}' first)")
+    if summed:
+        return (f"{head}. Your numbers match a known mistake: gradients accumulated across calls — "
+                f"'{summed[0].label}' is the first call's plus the right one (dW += … where dW = … is meant); a "
+                "backward must overwrite the gradients it keeps (PyTorch's optimizer.zero_grad() clears them before "
+                "each backward)")
+    if forward:
+        return (f"{head}. Your numbers match a known mistake: a mask or a cache kept from an earlier call — the second "
+                "forward still uses what the first computed from its own x (`if self.mask is None: …` keeps the first "
+                "one); compute it from x in every forward")
+    return (f"{head}, while its forward agrees. Your numbers match a known mistake: backward uses a mask or a cache "
+            "kept from an earlier call — store what backward needs in every forward, not only in the first")
+
+
 def find_hint(trials: Trials, hparams: dict, comparisons) -> str | None:
     """A result that is not real numbers (its dtype named); a result that depends on an earlier
     call (:func:`state_hint`); a convention (the reference under the catalogued flags agrees: the
     hint names the flags), a catalogued mistake (the user's numbers are what it computes), or a
     relation; each holding at a second point too."""
-    found = dtype_hint(comparisons)
+    found = dtype_hint(comparisons) or state_hint(trials, hparams, comparisons)
     if found:
         return found
     if trials.steps > HINT_STEPS:  # the search runs the driver many times: on a shorter run, the user's code too

@@ -163,6 +163,7 @@ class Comparison:
     quantity: str = ""  # for kind 'lockstep': actual and expected hold one row per step
     scale: Any = None  # the size of the terms a result was summed from (see checks.close)
     context: dict | None = None  # what the relation search may use (see comparisons.relations.explain)
+    again: bool = False  # made on an object's second call (see comparisons.pairs.compare)
 
     def matchable(self):
         return self.actual if self.hint_value is None else self.hint_value
@@ -252,9 +253,22 @@ def user_defaults(fn, pair: Pair) -> dict:
 
 def construct(cls, pair: Pair, hparams: dict, given: dict, run):
     """Instantiate the user's class with what its parameter names ask for: arrays from ``given``
-    (``W``, ``b``, ``gamma``, ``params``, ``input_size`` …) and hyperparameters from ``h``."""
+    (``W``, ``b``, ``gamma``, ``params``, ``input_size`` …) and hyperparameters from ``h``. On a
+    second call (:func:`comparisons.pairs.compare`), the object the first call made here instead:
+    the same weights, called once already."""
     if not callable(cls):
         raise VerifyUsageError(f"{pair.kind} {pair.id} expects {pair.interface}; got a {type(cls).__name__}")
+    again = getattr(run, "again", None)
+    reused = again.reuse(cls) if again is not None else None
+    if reused is not None:
+        return reused
+    obj = _construct(cls, pair, hparams, given, run)
+    if getattr(run, "made", None) is not None and not isinstance(obj, (np.ndarray, tuple, list, dict, int, float, str)):
+        run.made.append((cls, obj))
+    return obj
+
+
+def _construct(cls, pair: Pair, hparams: dict, given: dict, run):
     params = parameters(cls)
     if params is None:
         return call(cls, "the constructor", **{**given, **hparams})
@@ -323,17 +337,18 @@ def _given_key(name, given):
 def as_array(value, what: str, shape: tuple | None = None) -> np.ndarray:
     """A result of the code under test as an ndarray, its dtype kept: a complex, object or text
     result is compared as it is, and fails naming its dtype (never cast to real numbers in
-    silence). Nothing returned (None) is the code's error, saying what was expected (``shape``,
-    the reference's, where the driver knows it)."""
+    silence), and copied (the code may change an array it keeps on its next call). Nothing returned
+    (None) is the code's error, saying what was expected (``shape``, the reference's, where the
+    driver knows it)."""
     if value is None:
         expected = "" if shape is None else "; expected a number" if tuple(shape) == () else \
             f"; expected an array of shape {tuple(shape)}"
         subject = what[:-len("'s result")] if what.endswith("'s result") else "it" if what == "its result" else None
         raise TargetError((f"{subject} returned None" if subject else f"{what} is None") + expected)
     if isinstance(value, np.ndarray):
-        return value
+        return value.copy()  # what the code keeps may change on its next call: the result is taken as it is now
     try:
-        return np.asarray(value)
+        return np.array(value)
     except (TypeError, ValueError) as exc:
         raise TargetError(f"{what} is not an array: a {type(value).__name__} ({str(exc).splitlines()[0]})") from None
 
@@ -368,6 +383,33 @@ class DriveOptions:
     explicit: set = field(default_factory=set)  # the hyperparameters given by --hparam
     reference: dict = field(default_factory=dict)  # hyperparameters for the PyTorch side only (a hint's search)
     problems: tuple = ()
+    made: list | None = None  # the objects construct() made on a first call, in order (see comparisons.pairs.compare)
+    again: "SecondCall | None" = None  # on the second call: those objects, and the generator of other inputs
+
+    def draw(self, ctx, make):
+        """An input of the code under test, ``make(ctx)``: on the second call, other values of the same
+        kind, ``make`` of a generator of their own, after the same draw from ``ctx`` (every other draw
+        of the driver, the weights above all, stays what it was on the first call)."""
+        value = make(ctx)
+        return value if self.again is None else make(self.again.other)
+
+
+@dataclass
+class SecondCall:
+    """What a driver's second run over the same objects needs: the objects the first made (handed
+    back by :func:`construct` in the same order) and a context whose generator draws the other inputs."""
+
+    made: list
+    other: Any
+    index: int = 0
+
+    def reuse(self, cls):
+        """The object the first run made at this point from ``cls``, or None."""
+        if self.index >= len(self.made):
+            return None
+        made_from, obj = self.made[self.index]
+        self.index += 1
+        return obj if made_from is cls else None
 
 
 def trained(ctx, label: str, numpy_side, torch_side, batches, **train_options) -> list:

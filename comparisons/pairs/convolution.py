@@ -82,7 +82,7 @@ def drive_conv(ctx, pair, cls, hparams, run):
     for x_shape, w_shape, s, p in _window_cases(hparams, run, CONV_CASES):
         if pool and min((n + 2 * p - f) // s + 1 for n, f in zip(x_shape[2:], w_shape[2:])) < 2:
             continue  # no 2×2 window to pool
-        x = ctx.array(ctx.rng.normal(size=x_shape))
+        x = run.draw(ctx, lambda c: c.array(c.rng.normal(size=x_shape)))
         W, b = ctx.array(ctx.rng.normal(size=w_shape)), ctx.array(ctx.rng.normal(size=w_shape[0]))
         label = _conv_label(x_shape, w_shape, s, p)
         fn, c, fh, fw = w_shape

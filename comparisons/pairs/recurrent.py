@@ -171,9 +171,9 @@ def drive_recurrent_step(ctx, pair, cls, hparams, run):
     N, _, D, H = RECURRENT_SIZES
     reset_after = bool(hparams.get("reset_after", 1))
     w = _recurrent_weights(ctx, kind)
-    x = ctx.array(ctx.rng.normal(size=(N, D)))
     n_state = 2 if kind == "lstm" else 1
-    states = tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))
+    x, states = run.draw(ctx, lambda c: (c.array(c.rng.normal(size=(N, D))),
+                                         tuple(c.array(c.rng.normal(size=(N, H))) for _ in range(n_state))))
     douts = tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))
     def forward(layer):
         return _outputs(call(layer.forward, f"forward(x{x.shape}, {'h_prev, c_prev' if n_state == 2 else 'h_prev'})",
@@ -217,8 +217,9 @@ def drive_recurrent_sequence(ctx, pair, cls, hparams, run):
     N, T, D, H = RECURRENT_SIZES
     w = _recurrent_weights(ctx, kind)
     n_state = 2 if kind == "lstm" else 1
-    draws = [(ctx.array(ctx.rng.normal(size=(N, T, D))), ctx.array(ctx.rng.normal(size=(N, T, H))),
-              tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))) for _ in range(n_state)]
+    draws = [run.draw(ctx, lambda c: (c.array(c.rng.normal(size=(N, T, D))), c.array(c.rng.normal(size=(N, T, H))),
+                                      tuple(c.array(c.rng.normal(size=(N, H))) for _ in range(n_state))))
+             for _ in range(n_state)]
     if kind == "lstm":  # the first case from c0 = 0
         x, dout, (h0, c0) = draws[0]
         draws[0] = (x, dout, (h0, np.zeros_like(c0)))
@@ -243,9 +244,11 @@ def drive_recurrent_sequence(ctx, pair, cls, hparams, run):
             if given == 0:
                 run.notes.append("the forward takes no h0: it starts from 0")
 
-        def forward(layer, x=x, states=states):
+        def forward(layer, x=x, states=states, by_set_state=by_set_state, passed=passed):
             if by_set_state:
                 call(layer.set_state, "set_state(h0[, c0])", *(s.copy() for s in states))
+            elif passed == 0 and run.again is not None and callable(getattr(layer, "reset_state", None)):
+                call(layer.reset_state, "reset_state()")  # a stateful layer starting from 0 again, as the reference
             args = (x.copy(), *(s.copy() for s in states[:passed]))
             return _outputs(call(layer.forward, f"forward(xs{x.shape}, …)", *args), 1, "forward's result")
 
@@ -284,7 +287,8 @@ def drive_embedding(ctx, pair, cls, hparams, run):
     V, D = 5, 3
     W = ctx.array(ctx.rng.normal(size=(V, D)))
     comps = []
-    for label, idx in (("idx 4×6 (repeats)", ctx.rng.integers(0, V, size=(4, 6))), ("idx 8 (repeats)", ctx.rng.integers(0, V, 8))):
+    for label, idx in (("idx 4×6 (repeats)", run.draw(ctx, lambda c: c.rng.integers(0, V, size=(4, 6)))),
+                       ("idx 8 (repeats)", run.draw(ctx, lambda c: c.rng.integers(0, V, 8)))):
         layer = construct(cls, pair, hparams, {"W": W.copy()}, run)
         try:
             out = as_array(call(layer.forward, f"forward(idx{idx.shape})", idx.copy()), "forward's result")

@@ -206,7 +206,8 @@ def drive_time_affine(ctx, pair, cls, hparams, run):
     out = []
     for label, (n, t, d, m) in (("x 3×5×4 → 6", (3, 5, 4, 6)), ("x 1×1×3 → 2", (1, 1, 3, 2)),
                                 ("x 4×2×7 → 7", (4, 2, 7, 7))):
-        x, dout = ctx.array(ctx.rng.normal(size=(n, t, d))), ctx.array(ctx.rng.normal(size=(n, t, m)))
+        x = run.draw(ctx, lambda c: c.array(c.rng.normal(size=(n, t, d))))
+        dout = ctx.array(ctx.rng.normal(size=(n, t, m)))
         W, b = ctx.array(ctx.rng.normal(size=(d, m))), ctx.array(ctx.rng.normal(size=m))
         layer = construct(cls, pair, hparams, {"W": W.copy(), "b": b.copy()}, run)
         y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
