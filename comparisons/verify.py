@@ -62,10 +62,16 @@ class VerifyResult:
     error: str | None = None
     hparams: dict = field(default_factory=dict)
     dtype: str = "float64"
+    shown_only: list = field(default_factory=list)  # checks on NaN and ±inf: shown, not counted in the verdict
+
+    @property
+    def counted(self) -> list:
+        """The checks the verdict is made of (those on NaN and ±inf inputs are shown, not counted)."""
+        return [r for r in self.records if r.check not in self.shown_only]
 
     @property
     def passed(self) -> bool:
-        return self.error is None and bool(self.records) and all(r.passed for r in self.records)
+        return self.error is None and bool(self.counted) and all(r.passed for r in self.counted)
 
     @property
     def verdict(self) -> str:
@@ -73,11 +79,11 @@ class VerifyResult:
 
     @property
     def first_failure(self):
-        return next((r for r in self.records if not r.passed), None)
+        return next((r for r in self.counted if not r.passed), None)
 
     def worst(self) -> tuple:
-        """(max_abs_err, max_rel_err) over the checks, ignoring those without numbers."""
-        compared = [r for r in self.records if r.kind in ("exact", "trained", "gradcheck", "lockstep")]
+        """(max_abs_err, max_rel_err) over the counted checks, ignoring those without numbers."""
+        compared = [r for r in self.counted if r.kind in ("exact", "trained", "gradcheck", "lockstep")]
         abs_errs = [r.max_abs_err for r in compared if isinstance(r.max_abs_err, float)]
         rel_errs = [r.max_rel_err for r in compared if isinstance(r.max_rel_err, float)]
         return (max(abs_errs) if abs_errs else None, max(rel_errs) if rel_errs else None)
@@ -207,23 +213,41 @@ def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64
     trials = Trials(pair, obj, dtype, seed, steps)
     try:
         with time_limit(timeout, name):
-            comparisons, result.notes = trials.drive(hparams, explicit=given)
-            records = trials.records(comparisons)
-            if dtype == "float64" and not all(r.passed for r in records) and computes_in_float32(comparisons):
+            comparisons, result.notes = trials.drive(hparams, explicit=given, every=True)
+            result.shown_only = [c.label for c in comparisons if c.nonfinite]
+            result.records = trials.records(comparisons)
+            if dtype == "float64" and not result.passed and computes_in_float32(comparisons):
                 trials = Trials(pair, obj, "float32", seed, steps)
-                comparisons, notes = trials.drive(hparams, explicit=given)
-                records, result.dtype = trials.records(comparisons), "float32"
+                comparisons, notes = trials.drive(hparams, explicit=given, every=True)
+                result.records, result.dtype = trials.records(comparisons), "float32"
                 result.notes = ["your code computes in float32 (it hands back or keeps float32 arrays from float64 "
                                 "inputs): judged in float32, at float32's tolerance", *notes]
-            _check_reference_finite(comparisons, hparams)
-            result.records = records
+            _check_reference_finite([c for c in comparisons if not c.nonfinite], hparams)
+            result.notes += nonfinite_notes(result)
             if not result.passed:
-                result.hint = find_hint(trials, hparams, comparisons)
+                result.hint = find_hint(trials, hparams, [c for c in comparisons if not c.nonfinite])
     except TargetError as exc:
         result.error = str(exc)
     except TargetTimeout as exc:
         result.error = str(exc)
     return result
+
+
+def nonfinite_notes(result) -> list:
+    """What the checks on NaN and ±inf inputs found, where they part from PyTorch: shown, not counted."""
+    parted = [r for r in result.records if r.check in result.shown_only and not r.passed]
+    if not parted:
+        return []
+    first = parted[0]
+    where = ""
+    if first.first_mismatch:
+        m = first.first_mismatch
+        where = f": first at index {m['index']}, yours {m['actual']!r}, PyTorch's {m['expected']!r}"
+    elif first.note:
+        where = f": {first.note}"
+    return [f"at NaN and ±inf inputs your results part from PyTorch's in {len(parted)} check(s) ('{first.check}'"
+            f"{where}); shown, not counted: at NaN PyTorch's masks and maxima follow rules of their own, which "
+            "correct code need not share"]
 
 
 def _judge_found(found: Found, given: dict, dtype, seed, steps, timeout) -> VerifyResult:

@@ -32,8 +32,10 @@ class Trials:
         return ConceptContext(f"verify {self.pair.kind} {self.pair.id}", RunOptions(seed=self.seed if seed is None else seed),
                               self.dtype, None)
 
-    def drive(self, hparams, obj=None, seed=None, explicit=(), reference=None):
-        """The driver's comparisons and notes. PyTorch rejecting a value is a usage error."""
+    def drive(self, hparams, obj=None, seed=None, explicit=(), reference=None, every=False):
+        """The driver's comparisons and notes; those on NaN and ±inf inputs only with ``every`` (a
+        verdict and its hints are made of the others). PyTorch rejecting a value given explicitly
+        is a usage error; failing on what the code returned, the code's error."""
         run = DriveOptions(steps=self.steps, explicit=set(explicit), reference=dict(reference or {}))
         ctx = self.context(seed)
         CONSTRUCTED.clear()
@@ -42,10 +44,14 @@ class Trials:
             comparisons = pairs.compare(ctx, self.pair, self.obj if obj is None else obj, hparams, run)
         except (TargetError, VerifyUsageError):
             raise
-        except (ValueError, RuntimeError) as exc:  # raised on the torch side: e.g. lr=-1, p=1.5
-            shown = ", ".join(f"{k}={v}" for k, v in hparams.items())
-            raise VerifyUsageError(f"PyTorch rejects these hyperparameters ({shown}): {str(exc).splitlines()[0]}") from None
-        return comparisons, list(dict.fromkeys(run.notes))
+        except (ValueError, RuntimeError) as exc:  # raised on the torch side
+            line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if explicit:
+                shown = " ".join(f"--hparam {k}={hparams[k]}" for k in explicit if k in hparams)
+                raise VerifyUsageError(f"PyTorch rejects {shown}: {line}") from None
+            raise TargetError(f"PyTorch could not be run beside what your code returned ({type(exc).__name__}: "
+                              f"{line})") from None
+        return (comparisons if every else [c for c in comparisons if not c.nonfinite]), list(dict.fromkeys(run.notes))
 
     def records(self, comparisons, seed=None):
         return pairs.record(self.context(seed), comparisons)

@@ -45,7 +45,8 @@ import numpy as np
 from . import (activations, attention, classifiers, composites, convolution, gradients, init, language_models, layers,
                losses, networks, nlp, normalization, optimizers, recurrent, schedules, sequence, train_eval, transformer)
 from .. import seeding
-from ._base import Comparison, DriveOptions, Hparam, Mistake, Pair, SecondCall, TargetError, VerifyUsageError
+from ._base import (NONFINITE, Comparison, DriveOptions, Hparam, Mistake, Pair, SecondCall, TargetError,
+                    VerifyUsageError)
 
 KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network", "initializer")
 KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": "initializer"}
@@ -96,7 +97,7 @@ def compare(ctx, pair: Pair, obj, hparams: dict | None = None, options: DriveOpt
     run = options or DriveOptions()
     hparams = {**pair.defaults(), **(hparams or {})}
     if pair.kind != "layer" or not pair.options.get("again", True):
-        return pair.drive(ctx, pair, obj, hparams, run)
+        return _marked(pair.drive(ctx, pair, obj, hparams, run))
     start = ctx.rng.bit_generator.state
     run.made = []
     first = pair.drive(ctx, pair, obj, hparams, run)
@@ -112,7 +113,14 @@ def compare(ctx, pair: Pair, obj, hparams: dict | None = None, options: DriveOpt
     finally:
         run.again = None
         ctx.rng.bit_generator.state = end
-    return first + [dataclasses.replace(c, label=f"{c.label} (second call)", again=True) for c in second]
+    return _marked(first + [dataclasses.replace(c, label=f"{c.label} (second call)", again=True) for c in second])
+
+
+def _marked(comparisons) -> list:
+    """The comparisons, those of cases with NaN and ±inf among their inputs marked ``nonfinite``:
+    recorded as every check (the project's own code must give what PyTorch gives there), and in
+    ``verify`` shown but not counted in a verdict (correct code may treat NaN its own way)."""
+    return [dataclasses.replace(c, nonfinite=True) if NONFINITE in c.label else c for c in comparisons]
 
 
 def record(ctx, comparisons, prefix: str = "") -> list:

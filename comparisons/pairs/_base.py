@@ -164,6 +164,7 @@ class Comparison:
     scale: Any = None  # the size of the terms a result was summed from (see checks.close)
     context: dict | None = None  # what the relation search may use (see comparisons.relations.explain)
     again: bool = False  # made on an object's second call (see comparisons.pairs.compare)
+    nonfinite: bool = False  # on inputs that hold NaN or ±inf (see comparisons.pairs.compare)
 
     def matchable(self):
         return self.actual if self.hint_value is None else self.hint_value
@@ -351,6 +352,21 @@ def as_array(value, what: str, shape: tuple | None = None) -> np.ndarray:
         return np.array(value)
     except (TypeError, ValueError) as exc:
         raise TargetError(f"{what} is not an array: a {type(value).__name__} ({str(exc).splitlines()[0]})") from None
+
+
+NONFINITE = "NaN and ±inf"  # in the label of every case whose inputs hold them (see comparisons.pairs.compare)
+NAN_INF = (np.nan, np.inf, -np.inf)
+
+
+def nonfinite(ctx, shape, values=NAN_INF, scale: float = 3.0) -> np.ndarray:
+    """Random values (scale ``scale``) with exact zeros, and ``values`` (NaN, ±inf) at a third of the
+    places, each at least once: long enough that torch's vectorised kernels see them too."""
+    x = ctx.rng.normal(0, scale, shape)
+    x[ctx.rng.random(shape) < 0.1] = 0.0
+    where = ctx.rng.random(shape) < 0.3
+    x[where] = ctx.rng.choice(np.array(values), size=int(where.sum()))
+    x.flat[:len(values)] = values
+    return ctx.array(x)
 
 
 def is_real(a) -> bool:

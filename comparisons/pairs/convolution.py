@@ -18,8 +18,8 @@ import scratch.networks as SN
 import torch_ref.conv as tconv
 import torch_ref.layers as tlayers
 
-from ._base import (Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, construct, not_handed_on,
-                    param_grad)
+from ._base import (NONFINITE, Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, construct,
+                    not_handed_on, param_grad)
 from .layers import SoftmaxWithLossBookDelta
 from .networks import NET_DATA, network_checks
 
@@ -122,9 +122,16 @@ def _through_pool(dout, shape):
 
 
 def pool_inputs(ctx):
-    """Random images, and images of the integers 0…2, whose windows are full of ties."""
+    """Random images, images of the integers 0…2, whose windows are full of ties, and images of the
+    integers −3…3 with NaN and ±inf at a fifth of the places. PyTorch's max pooling: a window holding
+    a NaN gives NaN, and its gradient goes to the window's last NaN (row-major); a window of −inf
+    gives −inf, its gradient to its first element. Average pooling: NaN and inf travel as in a sum."""
+    specials = ctx.rng.integers(-3, 4, size=(2, 2, 6, 7)).astype(float)
+    where = ctx.rng.random(specials.shape) < 0.2
+    specials[where] = ctx.rng.choice(np.array([np.nan, np.inf, -np.inf]), size=int(where.sum()))
     return {"x 2×3×7×8": ctx.array(ctx.rng.normal(size=(2, 3, 7, 8))),
-            "x 2×2×8×8 of integers 0…2 (ties)": ctx.array(ctx.rng.integers(0, 3, size=(2, 2, 8, 8)))}
+            "x 2×2×8×8 of integers 0…2 (ties)": ctx.array(ctx.rng.integers(0, 3, size=(2, 2, 8, 8))),
+            f"x 2×2×6×7 of integers −3…3 and {NONFINITE}": ctx.array(specials)}
 
 
 def drive_pool(ctx, pair, cls, hparams, run):

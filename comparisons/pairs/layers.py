@@ -17,9 +17,9 @@ import torch_ref.layers as tlayers
 
 from .. import bridge
 from ..checks import linear_term_scales
-from ._base import (Comparison, Mistake, Pair, TargetError, as_array, call, construct, not_handed_on, param_grad,
-                    shows)
-from .activations import ALPHA, APPROXIMATE, GELU_TANH, RELU_AT_ZERO, SLOPE
+from ._base import (NAN_INF, NONFINITE, Comparison, Mistake, Pair, TargetError, as_array, call, construct, nonfinite,
+                    not_handed_on, param_grad, shows)
+from .activations import ALPHA, APPROXIMATE, GELU_TANH, RELU_AT_ZERO, SLOPE, softmax_nonfinite, specials_of
 from .losses import DELTA, classification_inputs, torch_softmax_cross_entropy
 
 
@@ -118,18 +118,23 @@ def hard_coded(cls, **fixed):
     return make
 
 
-def layer_inputs(ctx):
-    """Three shapes, exact zeros (the kinks) and large magnitudes."""
+def layer_inputs(ctx, specials=NAN_INF):
+    """Three shapes, exact zeros (the kinks), large magnitudes, and ``specials`` (NaN, ±inf where
+    PyTorch's forward and backward are defined) among random values."""
     batch = ctx.rng.normal(0, 2, (16, 10))
     batch[ctx.rng.random(batch.shape) < 0.15] = 0.0
-    return {"x 1×4": ctx.array(ctx.rng.normal(0, 2, (1, 4))), "x 16×10 with exact zeros": ctx.array(batch),
-            "x 4×6 large magnitudes (±50)": ctx.array(ctx.rng.normal(0, 50, (4, 6))),
-            "x 2×3×4 (any shape)": ctx.array(ctx.rng.normal(0, 2, (2, 3, 4)))}
+    cases = {"x 1×4": ctx.array(ctx.rng.normal(0, 2, (1, 4))), "x 16×10 with exact zeros": ctx.array(batch),
+             "x 4×6 large magnitudes (±50)": ctx.array(ctx.rng.normal(0, 50, (4, 6))),
+             "x 2×3×4 (any shape)": ctx.array(ctx.rng.normal(0, 2, (2, 3, 4)))}
+    if specials:
+        cases[f"x 4×16, {NONFINITE}"] = nonfinite(ctx, (4, 16), specials)
+    return cases
 
 
 def softmax_layer_inputs(ctx):
     return {"x 1×4": ctx.array(ctx.rng.normal(0, 2, (1, 4))), "x 16×10": ctx.array(ctx.rng.normal(0, 2, (16, 10))),
-            "x 4×3 huge (×1000)": ctx.array(ctx.rng.normal(0, 1, (4, 3)) * 1000)}
+            "x 4×3 huge (×1000)": ctx.array(ctx.rng.normal(0, 1, (4, 3)) * 1000),
+            f"x 8×3, {NONFINITE} rows": softmax_nonfinite(ctx)}
 
 
 def linear_inputs(ctx):
@@ -207,6 +212,16 @@ TANH_NOTE = ("1 − y² cancels where tanh saturates: np.tanh and torch.tanh can
              "the backward formulas the same from torch's own y")
 
 
+def _layer_inputs(pid: str):
+    """A layer's inputs: those of its function, NaN and ±inf where both its function and derivative
+    are defined (ELU's derivative at NaN is not: ±inf only)."""
+    specials = tuple(v for v in specials_of(pid) if v in specials_of(f"{pid}-grad"))  # NAN_INF's own objects
+
+    def inputs(ctx):
+        return layer_inputs(ctx, specials)
+    return inputs
+
+
 def _elementwise(pid, tname, sname, names, hps=(), mistakes=(), note=""):
     def module(**kw):
         return tact.module(tname, **kw)
@@ -215,7 +230,7 @@ def _elementwise(pid, tname, sname, names, hps=(), mistakes=(), note=""):
     return Pair(pid, "layer", f"layers.{sname}", module,
                 "a class with forward(x) -> y and backward(dout) -> dx"
                 + (f"; its constructor takes {[h.name for h in hps]}" if hps else ""),
-                drive_elementwise_layer, hps, softmax_layer_inputs if pid == "softmax" else layer_inputs, mistakes, names,
+                drive_elementwise_layer, hps, softmax_layer_inputs if pid == "softmax" else _layer_inputs(pid), mistakes, names,
                 {"note": note})
 
 

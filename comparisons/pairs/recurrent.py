@@ -20,8 +20,8 @@ import torch_ref.recurrent as trec
 
 from .. import bridge
 from ..checks import close
-from ._base import (Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, _outputs, _takes_positional, as_array, call, construct,
-                    param_grad, parameters)
+from ._base import (NONFINITE, Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, _outputs, _takes_positional,
+                    as_array, call, construct, param_grad, parameters)
 
 RECURRENT_SIZES = (3, 5, 4, 6)  # N, T, D, H: H ≠ D, so a transposed weight cannot pass
 
@@ -308,18 +308,30 @@ def drive_embedding(ctx, pair, cls, hparams, run):
     return comps
 
 
+# PyTorch's clip_grad_norm_ with NaN or ±inf among the gradients: a NaN makes the norm NaN and every gradient NaN;
+# an infinity makes the norm inf, the finite entries 0 and the infinite ones NaN (inf·0)
+CLIP_NONFINITE = ((f"{NONFINITE}: a NaN gradient, max_norm = 1", (np.nan, 1.0)),
+                  (f"{NONFINITE}: a +inf gradient, max_norm = 1", (np.inf, 1.0)),
+                  (f"{NONFINITE}: a −inf gradient, max_norm = 100", (-np.inf, 100.0)))
+
+
 def drive_clip_grad_norm(ctx, pair, fn, hparams, run):
     """``fn(grads, max_norm)`` clips a list of gradient arrays in place (or returns them) by their
     global norm, against nn.utils.clip_grad_norm_; a returned number is compared with its norm."""
     shapes = ((4, 6), (6, 6), (6,))
     comps = []
     for label, factor in (("max_norm = 0.3·‖g‖ (clips)", 0.3), ("max_norm = 2·‖g‖ (leaves them)", 2.0),
-                          ("one tensor 100× the others (clips)", 0.1)):
+                          ("one tensor 100× the others (clips)", 0.1), *CLIP_NONFINITE):
         grads0 = [ctx.array(ctx.rng.normal(size=s)) for s in shapes]
         if factor == 0.1:
             grads0[0] = grads0[0] * 100
-        total = float(np.sqrt(sum(np.sum(np.asarray(g, dtype=np.float64) ** 2) for g in grads0)))
-        max_norm = factor * total
+        if isinstance(factor, tuple):  # NaN or ±inf in the first gradient: its value, then max_norm itself
+            value, factor = factor
+            grads0[0].flat[3] = value
+            max_norm = factor
+        else:
+            total = float(np.sqrt(sum(np.sum(np.asarray(g, dtype=np.float64) ** 2) for g in grads0)))
+            max_norm = factor * total
         grads = [g.copy() for g in grads0]
         result = call(fn, f"calling it on {len(grads)} gradients with max_norm={max_norm:.4g}", grads, max_norm)
         if isinstance(result, (list, tuple)) and len(result) == len(grads):
