@@ -96,24 +96,47 @@ def compare(ctx, pair: Pair, obj, hparams: dict | None = None, options: DriveOpt
     there. Every other draw, and ``ctx``'s generator afterwards, are what one call leaves."""
     run = options or DriveOptions()
     hparams = {**pair.defaults(), **(hparams or {})}
-    if pair.kind != "layer" or not pair.options.get("again", True):
-        return _marked(pair.drive(ctx, pair, obj, hparams, run))
+    again = pair.kind == "layer" and pair.options.get("again", True)
     start = ctx.rng.bit_generator.state
-    run.made = []
-    first = pair.drive(ctx, pair, obj, hparams, run)
+    run.made = [] if again else None
+    try:
+        first = pair.drive(ctx, pair, obj, hparams, run)
+    except TargetError as exc:
+        pair = _finite_only(pair)
+        if pair is None:
+            raise
+        ctx.rng.bit_generator.state = start
+        run.made = [] if again else None
+        run.notes.append(f"the cases with NaN and ±inf were left out: {exc}")
+        first = pair.drive(ctx, pair, obj, hparams, run)
+    if not again:
+        run.made = None
+        return _marked(first)
     end = ctx.rng.bit_generator.state
     other = ctx.detached()
     other.rng = seeding.generator(ctx.seed, f"{ctx.concept}: {pair.kind} {pair.id}, second call")
     ctx.rng.bit_generator.state = start
     run.again, run.made = SecondCall(run.made, other), None
-    again = pair if pair.inputs is None else dataclasses.replace(
-        pair, inputs=lambda c: (pair.inputs(c), pair.inputs(other))[1])
+    second_pair = pair if pair.inputs is None else dataclasses.replace(
+        pair, inputs=lambda c, inputs=pair.inputs: (inputs(c), inputs(other))[1])
     try:
-        second = again.drive(ctx, again, obj, hparams, run)
+        second = second_pair.drive(ctx, second_pair, obj, hparams, run)
     finally:
         run.again = None
         ctx.rng.bit_generator.state = end
     return _marked(first + [dataclasses.replace(c, label=f"{c.label} (second call)", again=True) for c in second])
+
+
+def _finite_only(pair: Pair) -> Pair | None:
+    """``pair`` without its cases of NaN and ±inf (None if it has none): code that raises on them is
+    judged on the others, PyTorch's value there being no rule that correct code must follow."""
+    if pair.inputs is None:
+        return None
+
+    def inputs(ctx, every=pair.inputs):
+        return {label: case for label, case in every(ctx).items() if NONFINITE not in str(label)}
+
+    return dataclasses.replace(pair, inputs=inputs)
 
 
 def _marked(comparisons) -> list:

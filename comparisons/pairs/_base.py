@@ -354,7 +354,7 @@ def as_array(value, what: str, shape: tuple | None = None) -> np.ndarray:
         raise TargetError(f"{what} is not an array: a {type(value).__name__} ({str(exc).splitlines()[0]})") from None
 
 
-NONFINITE = "NaN and ±inf"  # in the label of every case whose inputs hold them (see comparisons.pairs.compare)
+NONFINITE = "NaN and ±inf"  # in the label of every case whose inputs hold them, or log 0 (see pairs.compare)
 NAN_INF = (np.nan, np.inf, -np.inf)
 
 

@@ -333,7 +333,13 @@ def drive_clip_grad_norm(ctx, pair, fn, hparams, run):
             total = float(np.sqrt(sum(np.sum(np.asarray(g, dtype=np.float64) ** 2) for g in grads0)))
             max_norm = factor * total
         grads = [g.copy() for g in grads0]
-        result = call(fn, f"calling it on {len(grads)} gradients with max_norm={max_norm:.4g}", grads, max_norm)
+        try:
+            result = call(fn, f"calling it on {len(grads)} gradients with max_norm={max_norm:.4g}", grads, max_norm)
+        except TargetError as exc:
+            if NONFINITE not in label:
+                raise
+            run.notes.append(f"the cases with NaN and ±inf were left out: {exc}")
+            continue
         if isinstance(result, (list, tuple)) and len(result) == len(grads):
             grads = [as_array(g, "the clipped gradient") for g in result]
         tensors = [ctx.tensor(g, requires_grad=True) for g in grads0]
