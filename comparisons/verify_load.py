@@ -63,6 +63,7 @@ def isolated_import(folders):
         return key.partition(".")[0] in names and "site-packages" not in str(getattr(sys.modules.get(key), "__file__", ""))
 
     saved_path = list(sys.path)
+    importlib.invalidate_caches()  # a finder kept for a relative entry (the book's os.pardir) must list the folder it is now
     before = {k: v for k, v in sys.modules.items() if local(k)}
     for k in before:
         del sys.modules[k]
