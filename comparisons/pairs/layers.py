@@ -19,7 +19,8 @@ from .. import bridge
 from ..checks import linear_term_scales
 from ._base import (NAN_INF, NONFINITE, Comparison, Mistake, Pair, TargetError, as_array, call, construct, nonfinite,
                     not_handed_on, param_grad, shows)
-from .activations import ALPHA, APPROXIMATE, GELU_TANH, RELU_AT_ZERO, SLOPE, softmax_nonfinite, specials_of
+from .activations import (ALPHA, APPROXIMATE, GELU_TANH, RELU_AT_ZERO, SLOPE, TANH_NOTE, softmax_nonfinite,
+                          specials_of)
 from .losses import DELTA, classification_inputs, torch_softmax_cross_entropy
 
 
@@ -207,9 +208,7 @@ class SoftmaxWithLossNoShift(SL.SoftmaxWithLoss):
 # --- declarations ---------------------------------------------------------------------------------
 
 GELU_TANH_LAYER = Mistake(GELU_TANH.hint, hard_coded(SL.GELU, approximate="tanh"), flag=GELU_TANH.flag)
-TANH_NOTE = ("1 − y² cancels where tanh saturates: np.tanh and torch.tanh can differ by one ulp of y there, which "
-             "1 − y² amplifies by 1/(1 − y²) (the absolute error stays at rounding); the concept activations proves "
-             "the backward formulas the same from torch's own y")
+
 
 
 def _layer_inputs(pid: str):
