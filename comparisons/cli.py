@@ -52,26 +52,24 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def _integer(text: str, low: int, high: int, shown: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected an integer from {shown}, got {text!r}")
+    return value
+
+
 def steps_value(text: str) -> int:
     """``--steps``: an integer from 1 to :data:`MAX_STEPS`."""
-    try:
-        steps = int(text)
-    except ValueError:
-        steps = None
-    if steps is None or not 1 <= steps <= MAX_STEPS:
-        raise argparse.ArgumentTypeError(f"expected an integer from 1 to {MAX_STEPS:,}, got {text!r}")
-    return steps
+    return _integer(text, 1, MAX_STEPS, f"1 to {MAX_STEPS:,}")
 
 
 def seed_value(text: str) -> int:
     """``--seed``: an integer from 0 to 2**63 - 1 (NumPy's ``default_rng`` rejects negative seeds)."""
-    try:
-        seed = int(text)
-    except ValueError:
-        seed = None
-    if seed is None or not 0 <= seed <= SEED_MAX:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**63 - 1 ({SEED_MAX}), got {text!r}")
-    return seed
+    return _integer(text, 0, SEED_MAX, f"0 to 2**63 - 1 ({SEED_MAX})")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -293,15 +293,10 @@ def verify(kind: str | None, target, against: str | None = None, hparams: dict |
         return _verify_here(*args, timeout=timeout)
 
     def main(send):
-        try:
-            obj = _load(target, send)
-        except TargetError as exc:
-            send(("error", str(exc)))
-            return
-        except VerifyUsageError as exc:
-            send(("usage", str(exc)))
-            return
-        send(_outcome(lambda: _verify_here(kind, obj, against, hparams, dtype, seed, steps, name=name, timeout=None)))
+        loaded = _reported(send, lambda: _load(target, send))
+        if loaded:
+            send(_outcome(lambda: _verify_here(kind, loaded[0], against, hparams, dtype, seed, steps, name=name,
+                                               timeout=None)))
 
     with Worker(main) as worker:
         try:
@@ -321,6 +316,17 @@ def _load(target, send):
     obj = load_target(target)
     send(("loaded",))
     return obj
+
+
+def _reported(send, load) -> tuple:
+    """``(load(),)`` in the worker; ``()`` once what stopped it is sent (the code's error, or a usage error)."""
+    try:
+        return (load(),)
+    except TargetError as exc:
+        send(("error", str(exc)))
+    except VerifyUsageError as exc:
+        send(("usage", str(exc)))
+    return ()
 
 
 def _outcome(judging) -> tuple:
@@ -502,15 +508,10 @@ def verify_file(path: str, dtype: str = "float64", seed: int = 0, steps: int | N
 def _file_worker(send, path, given, start, dtype, seed, steps) -> None:
     """In the worker: import the file, say what it holds, and judge its objects from ``start`` on,
     one message each."""
-    try:
-        module = load_module(path)
-        found, skipped = _recognised(module, path, given)
-    except TargetError as exc:
-        send(("error", str(exc)))
+    loaded = _reported(send, lambda: _recognised(load_module(path), path, given))
+    if not loaded:
         return
-    except VerifyUsageError as exc:
-        send(("usage", str(exc)))
-        return
+    found, skipped = loaded[0]
     send(("found", [(f.name, f.pair.kind, f.pair.id) for f in found], skipped))
     for f in found[start:]:
         send(_outcome(lambda f=f: _judge_found(f, _hparams_for(f.name, given), dtype, seed, steps, None)))
