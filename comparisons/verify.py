@@ -93,7 +93,7 @@ class VerifyResult:
         return {"name": self.target, "kind": self.kind, "against": self.against, "verdict": self.verdict,
                 "hint": self.hint or self.error, "dtype": self.dtype, "worst_abs_err": json_number(worst_abs),
                 "worst_rel_err": json_number(worst_rel), "hparams": self.hparams, "notes": self.notes,
-                "checks": [r.to_dict() for r in self.records]}
+                "checks": [r.to_dict() for r in self.records], "not_counted": list(self.shown_only)}
 
     def _repr_html_(self) -> str:
         return result_html(self)

@@ -109,3 +109,9 @@ def test_a_worker_that_runs_past_its_time_is_ended_with_everything_it_started():
         with pytest.raises(verify_worker.Lost, match="ran past the time limit of 0.5 s"):
             worker.receive(0.5, "the test")
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def test_a_whole_file_judged_in_this_process_gets_the_same_verdicts():
+    with inside(ABUSE):
+        forked, here = verify_file("stateful.py"), verify_file("stateful.py", isolate=False)
+    assert [(r.target, r.verdict, r.hint) for r in forked.results] == [(r.target, r.verdict, r.hint) for r in here.results]
