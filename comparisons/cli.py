@@ -39,15 +39,38 @@ WORKER_LOST = "a worker process ended without its result (killed, or out of memo
 
 
 
+MAX_STEPS = 100_000
+
+
+def positive_seconds(text: str) -> float:
+    """``--timeout``: seconds, a positive finite number (0 would turn the limit off, inf never end)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number of seconds, got {text!r}")
+    return value
+
+
+def _integer(text: str, low: int, high: int, shown: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected an integer from {shown}, got {text!r}")
+    return value
+
+
+def steps_value(text: str) -> int:
+    """``--steps``: an integer from 1 to :data:`MAX_STEPS`."""
+    return _integer(text, 1, MAX_STEPS, f"1 to {MAX_STEPS:,}")
+
+
 def seed_value(text: str) -> int:
     """``--seed``: an integer from 0 to 2**63 - 1 (NumPy's ``default_rng`` rejects negative seeds)."""
-    try:
-        seed = int(text)
-    except ValueError:
-        seed = None
-    if seed is None or not 0 <= seed <= SEED_MAX:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**63 - 1 ({SEED_MAX}), got {text!r}")
-    return seed
+    return _integer(text, 0, SEED_MAX, f"0 to 2**63 - 1 ({SEED_MAX})")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,12 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "every object that takes it, OBJECT.KEY=VALUE to one object")
     ver.add_argument("--dtype", default="float64", choices=sorted(DTYPES))
     ver.add_argument("--seed", type=seed_value, default=0, help="0 to 2**63 - 1 (default 0)")
-    ver.add_argument("--steps", type=int, default=None,
+    ver.add_argument("--steps", type=steps_value, default=None,
                      help="optimizer or training steps / schedule epochs (default 100; 30 for a convolutional network)")
     ver.add_argument("--list", action="store_true", help="list every reference with the interface it expects")
     ver.add_argument("--json", action="store_true", help="print the verdicts as JSON")
-    ver.add_argument("--timeout", type=float, default=60.0,
-                     help="seconds one object may run before it is reported as timed out (default 60)")
+    ver.add_argument("--timeout", type=positive_seconds, default=60.0,
+                     help="seconds the import, and each object, may run before it is reported as timed out "
+                          "(default 60)")
     bench = sub.add_parser("bench", help="time a training step of MLPs, NumPy vs PyTorch")
     bench.add_argument("--out", default="reports/bench",
                        help="output folder (default reports/bench); replaced only when new, empty or an earlier output")
@@ -168,6 +192,13 @@ def cmd_list() -> int:
 
 
 def cmd_verify(args) -> int:
+    try:
+        return _verify(args)
+    except KeyboardInterrupt:
+        raise Interrupted("verify stopped before its verdicts; nothing was written") from None
+
+
+def _verify(args) -> int:
     import json
 
     if args.list:

@@ -13,9 +13,9 @@ import numpy as np
 
 from . import pairs, relations, seeding
 from .checks import close
-from .context import ConceptContext, RunOptions
+from .context import ConceptContext, RunOptions, not_real
 from .pairs import DriveOptions, TargetError, VerifyUsageError
-from .pairs._base import CONSTRUCTED, parameters
+from .pairs._base import CONSTRUCTED, is_real, parameters
 
 
 HINT_STEPS = 20  # the steps of a training comparison while a hint is searched for
@@ -32,8 +32,10 @@ class Trials:
         return ConceptContext(f"verify {self.pair.kind} {self.pair.id}", RunOptions(seed=self.seed if seed is None else seed),
                               self.dtype, None)
 
-    def drive(self, hparams, obj=None, seed=None, explicit=(), reference=None):
-        """The driver's comparisons and notes. PyTorch rejecting a value is a usage error."""
+    def drive(self, hparams, obj=None, seed=None, explicit=(), reference=None, every=False):
+        """The driver's comparisons and notes; those on NaN and ±inf inputs only with ``every`` (a
+        verdict and its hints are made of the others). PyTorch rejecting a value given explicitly
+        is a usage error; failing on what the code returned, the code's error."""
         run = DriveOptions(steps=self.steps, explicit=set(explicit), reference=dict(reference or {}))
         ctx = self.context(seed)
         CONSTRUCTED.clear()
@@ -42,10 +44,14 @@ class Trials:
             comparisons = pairs.compare(ctx, self.pair, self.obj if obj is None else obj, hparams, run)
         except (TargetError, VerifyUsageError):
             raise
-        except (ValueError, RuntimeError) as exc:  # raised on the torch side: e.g. lr=-1, p=1.5
-            shown = ", ".join(f"{k}={v}" for k, v in hparams.items())
-            raise VerifyUsageError(f"PyTorch rejects these hyperparameters ({shown}): {str(exc).splitlines()[0]}") from None
-        return comparisons, list(dict.fromkeys(run.notes))
+        except (ValueError, RuntimeError) as exc:  # raised on the torch side
+            line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if explicit:
+                shown = " ".join(f"--hparam {k}={hparams[k]}" for k in explicit if k in hparams)
+                raise VerifyUsageError(f"PyTorch rejects {shown}: {line}") from None
+            raise TargetError(f"PyTorch could not be run beside what your code returned ({type(exc).__name__}: "
+                              f"{line})") from None
+        return (comparisons if every else [c for c in comparisons if not c.nonfinite]), list(dict.fromkeys(run.notes))
 
     def records(self, comparisons, seed=None):
         return pairs.record(self.context(seed), comparisons)
@@ -101,10 +107,91 @@ def _same_numbers(ours, theirs, atol, rtol) -> bool:
     return True
 
 
+def dtype_hint(comparisons) -> str | None:
+    """A result that is not real numbers (complex, Python objects, text), named with its dtype."""
+    bad = next((c for c in comparisons if c.kind != "statistical" and not is_real(c.actual)), None)
+    if bad is None:
+        return None
+    a = np.asarray(bad.actual)
+    why = {"c": "a complex value entered the computation (a j literal, np.sqrt or np.log of a complex array, np.fft…); "
+                "the result must be real: cast to real numbers, its imaginary part would be dropped in silence",
+           "O": "an array of Python objects: an element is not a number (None, a list, an array of another shape)",
+           "U": "text, not numbers", "S": "bytes, not numbers"}.get(a.dtype.kind, "not numbers")
+    expected = _array(bad.expected)
+    return f"{bad.label}: your result is {not_real(a)}, where PyTorch's is {expected.dtype}: {why}"
+
+
+SECOND_CALL = " (second call)"
+
+
+def _passes(trials, c) -> bool:
+    """Whether one comparison passes, as its record would (a statistical one within its bound)."""
+    if c.kind == "statistical":
+        return abs(float(c.actual) - float(c.expected)) <= c.tol
+    return not _fails(c, _tol(trials, c))
+
+
+def _depends_on_earlier_calls(trials, comparisons) -> list:
+    """The comparisons of second calls that fail where every first call passes (else none)."""
+    firsts = [c for c in comparisons if not c.again]
+    seconds = [c for c in comparisons if c.again]
+    if not seconds or not all(_passes(trials, c) for c in firsts):
+        return []
+    return [c for c in seconds if not _passes(trials, c)]
+
+
+def _accumulated(trials, first, second) -> bool:
+    """Whether the second call's result is the first call's plus the right one (``dW += …``)."""
+    a1, a2, e2 = _array(first.actual), _array(second.actual), _array(second.expected)
+    if not (a1.shape == a2.shape == e2.shape) or not np.any(a1):
+        return False
+    tol = _tol(trials, second)
+    scale = np.abs(a1) + np.abs(e2)
+    return bool(np.all(close(a2, a1 + e2, *tol, scale)) and not np.all(close(a2, a1, *tol, scale)))
+
+
+def state_hint(trials: Trials, hparams: dict, comparisons) -> str | None:
+    """A layer whose second call differs where every first call agrees: its results depend on an
+    earlier call. Named as gradients accumulated across calls when the second call's gradient is
+    the first's plus the right one, else as a mask or a cache kept from an earlier call; the same
+    pattern must hold at a second point (another seed)."""
+    failing = _depends_on_earlier_calls(trials, comparisons)
+    if not failing:
+        return None
+    seed2, hparams2 = second_point(trials, trials.obj, hparams)
+    try:
+        again, _ = trials.drive(hparams2, seed=seed2)
+    except (TargetError, VerifyUsageError):
+        return None
+    if not _depends_on_earlier_calls(trials, again):
+        return None
+    firsts = {c.label: c for c in comparisons if not c.again}
+    summed = [c for c in failing if c.label.endswith(SECOND_CALL)
+              and _accumulated(trials, firsts.get(c.label[:-len(SECOND_CALL)], c), c)]
+    forward = [c for c in failing if "forward" in c.label or "loss" in c.label]
+    head = (f"your results depend on earlier calls: a new object agrees with PyTorch, but the same object called "
+            f"again, on other inputs of the same shapes, differs ('{failing[0].label}' first)")
+    if summed:
+        return (f"{head}. Your numbers match a known mistake: gradients accumulated across calls — "
+                f"'{summed[0].label}' is the first call's plus the right one (dW += … where dW = … is meant); a "
+                "backward must overwrite the gradients it keeps (PyTorch's optimizer.zero_grad() clears them before "
+                "each backward)")
+    if forward:
+        return (f"{head}. Your numbers match a known mistake: a mask or a cache kept from an earlier call — the second "
+                "forward still uses what the first computed from its own x (`if self.mask is None: …` keeps the first "
+                "one); compute it from x in every forward")
+    return (f"{head}, while its forward agrees. Your numbers match a known mistake: backward uses a mask or a cache "
+            "kept from an earlier call — store what backward needs in every forward, not only in the first")
+
+
 def find_hint(trials: Trials, hparams: dict, comparisons) -> str | None:
-    """A convention (the reference under the catalogued flags agrees: the hint names the flags), a
-    catalogued mistake (the user's numbers are what it computes), or a relation; each holding at a
-    second point too."""
+    """A result that is not real numbers (its dtype named); a result that depends on an earlier
+    call (:func:`state_hint`); a convention (the reference under the catalogued flags agrees: the
+    hint names the flags), a catalogued mistake (the user's numbers are what it computes), or a
+    relation; each holding at a second point too."""
+    found = dtype_hint(comparisons) or state_hint(trials, hparams, comparisons)
+    if found:
+        return found
     if trials.steps > HINT_STEPS:  # the search runs the driver many times: on a shorter run, the user's code too
         trials = Trials(trials.pair, trials.obj, trials.dtype, trials.seed, HINT_STEPS)
         try:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import stat
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from .pairs import VerifyUsageError
+from .pairs import TargetError, VerifyUsageError
 
 
 def package_root(path: Path) -> tuple[Path, str]:
@@ -61,6 +63,7 @@ def isolated_import(folders):
         return key.partition(".")[0] in names and "site-packages" not in str(getattr(sys.modules.get(key), "__file__", ""))
 
     saved_path = list(sys.path)
+    importlib.invalidate_caches()  # a finder kept for a relative entry (the book's os.pardir) must list the folder it is now
     before = {k: v for k, v in sys.modules.items() if local(k)}
     for k in before:
         del sys.modules[k]
@@ -74,17 +77,49 @@ def isolated_import(folders):
         sys.modules.update(before)
 
 
+def source_file(text: str) -> Path:
+    """The .py file ``text`` names, readable: else a one-line usage error saying what is wrong with
+    it (no such file, a folder, a name too long for the system, no permission to read it)."""
+    from .outdir import shown_path
+
+    path, shown = Path(text), shown_path(text)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise VerifyUsageError(f"no such file: {shown}") from None
+    except NotADirectoryError:
+        raise VerifyUsageError(f"no such file: {shown} (a part of the path is a file, not a folder)") from None
+    except OSError as exc:  # a name too long, a folder that may not be searched
+        raise VerifyUsageError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise VerifyUsageError(f"{shown} is a folder: give a .py file in it (verify FOLDER/FILE.py)")
+    if not stat.S_ISREG(mode):
+        raise VerifyUsageError(f"{shown} is not a regular file")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise VerifyUsageError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    return path
+
+
+def is_file_name(text: str) -> bool:
+    """Whether ``text`` names a file (``x.py``, ``dir/x``, an existing file) rather than a dotted module."""
+    return text.endswith(".py") or "/" in text or os.sep in text or os.path.isfile(text)
+
+
 def load_module(path_or_name: str):
     """Import a .py file (the current folder and the file's own folder importable, as ``python
-    FILE.py`` would have them; a file inside a package as a module of it) or a dotted module."""
-    path = Path(path_or_name)
-    is_file = path_or_name.endswith(".py") or "/" in path_or_name or path.is_file()
-    if is_file and not path.is_file():
-        raise VerifyUsageError(f"no such file: {path}")
+    FILE.py`` would have them; a file inside a package as a module of it) or a dotted module.
+
+    A file that is not there, or a module that cannot be found, is a usage error; what the user's
+    code does when it runs (raises, calls ``sys.exit``) is a :class:`TargetError`: its verdict."""
+    shown = path_or_name if len(path_or_name) <= 200 else path_or_name[:200] + "…"
     try:
-        if not is_file:
+        if not is_file_name(path_or_name):
             with isolated_import([Path.cwd()]):
                 return importlib.import_module(path_or_name)
+        path = source_file(path_or_name)
         root, name = package_root(path)
         with isolated_import(list(dict.fromkeys([Path.cwd(), root, path.resolve().parent]))):
             if "." in name:
@@ -94,10 +129,29 @@ def load_module(path_or_name: str):
             sys.modules[name] = module
             spec.loader.exec_module(module)
             return module
+    except (VerifyUsageError, TargetError):
+        raise
+    except ModuleNotFoundError as exc:
+        if not is_file_name(path_or_name) and exc.name and path_or_name.startswith(exc.name):
+            raise VerifyUsageError(f"no module named {path_or_name!r} (a .py file, or a module importable from "
+                                   f"{Path.cwd()})") from None
+        raise TargetError(f"importing {shown!r} raised {_first_line(exc)} (run verify from the folder your "
+                          "code's imports start from)") from None
     except SystemExit as exc:
-        raise VerifyUsageError(f"importing {path_or_name!r} called sys.exit({exc.code!r})") from None
+        raise TargetError(f"importing {shown!r} called sys.exit({exc.code!r})") from None
+    except KeyboardInterrupt:
+        from .pairs import _base
+
+        if not _base.IN_WORKER:
+            raise
+        raise TargetError(f"importing {shown!r} raised KeyboardInterrupt") from None
     except Exception as exc:
-        raise VerifyUsageError(f"cannot import {path_or_name!r}: {type(exc).__name__}: {exc}") from None
+        raise TargetError(f"importing {shown!r} raised {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def split_target(spec: str) -> tuple[str, str]:

@@ -47,6 +47,7 @@ NOT_YET = {
     "positionalencoding": "a PyTorch module: verify judges NumPy code",
     "multiheadattention": "a PyTorch module: verify judges NumPy code",
 }
+NOT_RECOGNISED = "not recognised by name"
 STEP_OF = {"rnn": "rnn-step", "lstm": "lstm-step", "gru": "gru-step"}
 COMPOSITE = ("a sandwich of layers ({}) with no reference of its own: its parts are judged one by one, and the "
              "network that uses it")
@@ -166,7 +167,7 @@ def recognise(module) -> tuple[list, list]:
         match = [p for p in by_name.get(key, by_name.get(key.removeprefix("simple"), [])) if p.kind in wanted]
         if not match:
             reason = (NO_COUNTERPART.get(key) or ("no PyTorch counterpart" if key in NO_COUNTERPART_FUNCTIONS else None)
-                      or NOT_YET.get(key) or _composite(name, own) or "not recognised by name")
+                      or NOT_YET.get(key) or _composite(name, own) or NOT_RECOGNISED)
             skipped.append((name, reason))
             continue
         pair, alternatives = match[0], []

@@ -112,6 +112,8 @@ def row_hint(r) -> str:
 
 
 def format_file_result(result) -> str:
+    if getattr(result, "error", None):
+        return "\n".join([f"verify {result.path}: not judged", ""] + block(f"ERROR: {result.error}", 0, 7))
     ow, ag = _columns()
     head = _head(ow, ag)
     lines = [f"verify {result.path}: {len(result.results)} objects judged against PyTorch, "
@@ -175,6 +177,8 @@ def result_html(result) -> str:
 
 def file_html(result) -> str:
     """A whole file in a notebook: "5/8 agree", one row per object, the first mismatch."""
+    if getattr(result, "error", None):
+        return f"<p><b>ERROR</b>: {html.escape(str(result.path))} was not judged: {html.escape(result.error)}</p>"
     agree = sum(r.passed for r in result.results)
     rows = "".join(f"<tr><td>{html.escape(r.target)}</td><td>{html.escape(r.kind)}</td><td>{html.escape(r.against)}</td>"
                    f"<td>{'<b>' + r.verdict.upper() + '</b>' if not r.passed else r.verdict.upper()}</td>"

@@ -38,11 +38,15 @@ concepts, the tests and the guide read them, all through :func:`check` (or :func
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from . import (activations, attention, classifiers, composites, convolution, gradients, init, language_models, layers,
                losses, networks, nlp, normalization, optimizers, recurrent, schedules, sequence, train_eval, transformer)
-from ._base import Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, VerifyUsageError
+from .. import seeding
+from ._base import (NONFINITE, Comparison, DriveOptions, Hparam, Mistake, Pair, SecondCall, TargetError,
+                    VerifyUsageError)
 
 KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network", "initializer")
 KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": "initializer"}
@@ -82,8 +86,64 @@ def of_kind(kind: str) -> list[Pair]:
 def compare(ctx, pair: Pair, obj, hparams: dict | None = None, options: DriveOptions | None = None) -> list:
     """Run ``pair``'s driver on ``obj`` (the implementation under test: ``scratch``'s object, a
     user's, or a catalogued mistake) beside the PyTorch reference: its :class:`Comparison` list,
-    nothing recorded. ``hparams`` (scratch's names) over the pair's defaults."""
-    return pair.drive(ctx, pair, obj, {**pair.defaults(), **(hparams or {})}, options or DriveOptions())
+    nothing recorded. ``hparams`` (scratch's names) over the pair's defaults.
+
+    A layer is called twice: the driver runs a second time over the very objects it made (the
+    same weights), on other inputs of the same kind and shape (drawn by ``pair.inputs`` or
+    :meth:`DriveOptions.draw` from a generator of their own), backward after each forward. What
+    the second call gives is compared with a fresh reference too (labels ``… (second call)``): a
+    result that depends on an earlier call (a mask or a cache kept, gradients accumulated) differs
+    there. Every other draw, and ``ctx``'s generator afterwards, are what one call leaves."""
+    run = options or DriveOptions()
+    hparams = {**pair.defaults(), **(hparams or {})}
+    again = pair.kind == "layer" and pair.options.get("again", True)
+    start = ctx.rng.bit_generator.state
+    run.made = [] if again else None
+    try:
+        first = pair.drive(ctx, pair, obj, hparams, run)
+    except TargetError as exc:
+        pair = _finite_only(pair)
+        if pair is None:
+            raise
+        ctx.rng.bit_generator.state = start
+        run.made = [] if again else None
+        run.notes.append(f"the cases with NaN and ±inf were left out: {exc}")
+        first = pair.drive(ctx, pair, obj, hparams, run)
+    if not again:
+        run.made = None
+        return _marked(first)
+    end = ctx.rng.bit_generator.state
+    other = ctx.detached()
+    other.rng = seeding.generator(ctx.seed, f"{ctx.concept}: {pair.kind} {pair.id}, second call")
+    ctx.rng.bit_generator.state = start
+    run.again, run.made = SecondCall(run.made, other), None
+    second_pair = pair if pair.inputs is None else dataclasses.replace(
+        pair, inputs=lambda c, inputs=pair.inputs: (inputs(c), inputs(other))[1])
+    try:
+        second = second_pair.drive(ctx, second_pair, obj, hparams, run)
+    finally:
+        run.again = None
+        ctx.rng.bit_generator.state = end
+    return _marked(first + [dataclasses.replace(c, label=f"{c.label} (second call)", again=True) for c in second])
+
+
+def _finite_only(pair: Pair) -> Pair | None:
+    """``pair`` without its cases of NaN and ±inf (None if it has none): code that raises on them is
+    judged on the others, PyTorch's value there being no rule that correct code must follow."""
+    if pair.inputs is None:
+        return None
+
+    def inputs(ctx, every=pair.inputs):
+        return {label: case for label, case in every(ctx).items() if NONFINITE not in str(label)}
+
+    return dataclasses.replace(pair, inputs=inputs)
+
+
+def _marked(comparisons) -> list:
+    """The comparisons, those of cases with NaN and ±inf among their inputs marked ``nonfinite``:
+    recorded as every check (the project's own code must give what PyTorch gives there), and in
+    ``verify`` shown but not counted in a verdict (correct code may treat NaN its own way)."""
+    return [dataclasses.replace(c, nonfinite=True) if NONFINITE in c.label else c for c in comparisons]
 
 
 def record(ctx, comparisons, prefix: str = "") -> list:

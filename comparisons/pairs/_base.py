@@ -27,7 +27,10 @@ class Hparam:
 
     ``torch`` is PyTorch's name for it (None: the torch side does not take it), ``aliases`` the
     other names a user's constructor may ask for it by (``dropout_ratio`` for ``p``), ``to_torch``
-    converts the value where the meaning differs (batch norm's momentum m → 1 − m)."""
+    converts the value where the meaning differs (batch norm's momentum m → 1 − m). ``bounds`` is
+    the interval both sides accept, as written in mathematics (``"[0, 1)"``, ``"[0, inf)"``; None:
+    any finite number), ``integer`` that the value must be a whole number: a value outside them is
+    a usage error before anything is built (:meth:`problem`)."""
 
     name: str
     default: Any
@@ -35,9 +38,36 @@ class Hparam:
     aliases: tuple = ()
     to_torch: Callable | None = None
     choices: tuple | None = None
+    bounds: str | None = None
+    integer: bool = False
 
     def names(self) -> tuple:
         return (self.name, *self.aliases)
+
+    def problem(self, value) -> str | None:
+        """Why ``value`` cannot be given for this hyperparameter (its choices, a number, finite, whole,
+        within ``bounds``), or None."""
+        if self.choices is not None:
+            return None if value in self.choices else f"must be one of {list(self.choices)}"
+        if not isinstance(self.default, (int, float)) and self.default is not None and self.bounds is None:
+            return None  # a name (gate_order="ifgo") or a value the driver reads as it likes
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "must be a number"
+        low, high, closed_low, closed_high = _interval(self.bounds or "(-inf, inf)")
+        if value != value or (value in (float("inf"), float("-inf")) and not (
+                (value == high and closed_high) or (value == low and closed_low))):
+            return "must be a finite number"
+        if self.integer and value != int(value):
+            return "must be a whole number"
+        if value < low or value > high or (value == low and not closed_low) or (value == high and not closed_high):
+            return f"must be in {self.bounds}"
+        return None
+
+
+def _interval(text: str) -> tuple:
+    """``"[0, 1)"`` → (0.0, 1.0, True, False)."""
+    low, high = (float(part.strip()) for part in text.strip()[1:-1].split(","))
+    return low, high, text.strip()[0] == "[", text.strip()[-1] == "]"
 
 
 @dataclass(frozen=True)
@@ -133,6 +163,8 @@ class Comparison:
     quantity: str = ""  # for kind 'lockstep': actual and expected hold one row per step
     scale: Any = None  # the size of the terms a result was summed from (see checks.close)
     context: dict | None = None  # what the relation search may use (see comparisons.relations.explain)
+    again: bool = False  # made on an object's second call (see comparisons.pairs.compare)
+    nonfinite: bool = False  # on inputs that hold NaN or ±inf (see comparisons.pairs.compare)
 
     def matchable(self):
         return self.actual if self.hint_value is None else self.hint_value
@@ -147,9 +179,13 @@ def shows(adapter, torch_ref_object):
 
 # --- calling the code under test ------------------------------------------------------------------
 
+IN_WORKER = False  # set in verify's worker process, where a KeyboardInterrupt can only come from the code under test
+
 
 def call(fn, what: str, *args, **kwargs):
-    """Call the code under test; what it raises (or a ``sys.exit``) becomes a :class:`TargetError`."""
+    """Call the code under test; what it raises (or a ``sys.exit``) becomes a :class:`TargetError`.
+    In verify's worker process (:mod:`comparisons.verify_worker`), which ignores the terminal's
+    Ctrl-C, a ``KeyboardInterrupt`` is the code's own and becomes one too."""
     try:
         with np.errstate(all="ignore"):
             return fn(*args, **kwargs)
@@ -157,6 +193,10 @@ def call(fn, what: str, *args, **kwargs):
         raise
     except SystemExit as exc:
         raise TargetError(f"{what} called sys.exit({exc.code!r})") from None
+    except KeyboardInterrupt:
+        if not IN_WORKER:
+            raise
+        raise TargetError(f"{what} raised KeyboardInterrupt") from None
     except Exception as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         hint = next((h for kind, text, h in KNOWN_ERRORS if isinstance(exc, kind) and text in first_line), "")
@@ -214,9 +254,22 @@ def user_defaults(fn, pair: Pair) -> dict:
 
 def construct(cls, pair: Pair, hparams: dict, given: dict, run):
     """Instantiate the user's class with what its parameter names ask for: arrays from ``given``
-    (``W``, ``b``, ``gamma``, ``params``, ``input_size`` …) and hyperparameters from ``h``."""
+    (``W``, ``b``, ``gamma``, ``params``, ``input_size`` …) and hyperparameters from ``h``. On a
+    second call (:func:`comparisons.pairs.compare`), the object the first call made here instead:
+    the same weights, called once already."""
     if not callable(cls):
         raise VerifyUsageError(f"{pair.kind} {pair.id} expects {pair.interface}; got a {type(cls).__name__}")
+    again = getattr(run, "again", None)
+    reused = again.reuse(cls) if again is not None else None
+    if reused is not None:
+        return reused
+    obj = _construct(cls, pair, hparams, given, run)
+    if getattr(run, "made", None) is not None and not isinstance(obj, (np.ndarray, tuple, list, dict, int, float, str)):
+        run.made.append((cls, obj))
+    return obj
+
+
+def _construct(cls, pair: Pair, hparams: dict, given: dict, run):
     params = parameters(cls)
     if params is None:
         return call(cls, "the constructor", **{**given, **hparams})
@@ -282,11 +335,53 @@ def _given_key(name, given):
     return lowered.get(name.lower())
 
 
-def as_array(value, what: str) -> np.ndarray:
+def as_array(value, what: str, shape: tuple | None = None) -> np.ndarray:
+    """A result of the code under test as an ndarray, its dtype kept: a complex, object or text
+    result is compared as it is, and fails naming its dtype (never cast to real numbers in
+    silence), and copied (the code may change an array it keeps on its next call). Nothing returned
+    (None) is the code's error, saying what was expected (``shape``, the reference's, where the
+    driver knows it)."""
+    if value is None:
+        expected = "" if shape is None else "; expected a number" if tuple(shape) == () else \
+            f"; expected an array of shape {tuple(shape)}"
+        subject = what[:-len("'s result")] if what.endswith("'s result") else "it" if what == "its result" else None
+        raise TargetError((f"{subject} returned None" if subject else f"{what} is None") + expected)
+    if isinstance(value, np.ndarray):
+        return value.copy()  # what the code keeps may change on its next call: the result is taken as it is now
     try:
-        return np.asarray(value, dtype=np.float64) if not isinstance(value, np.ndarray) else value
-    except (TypeError, ValueError):
-        raise TargetError(f"{what} is not an array of numbers: {type(value).__name__}") from None
+        return np.array(value)
+    except (TypeError, ValueError) as exc:
+        raise TargetError(f"{what} is not an array: a {type(value).__name__} ({str(exc).splitlines()[0]})") from None
+
+
+NONFINITE = "NaN and ±inf"  # in the label of every case whose inputs hold them, or log 0 (see pairs.compare)
+NAN_INF = (np.nan, np.inf, -np.inf)
+
+
+def nonfinite(ctx, shape, values=NAN_INF, scale: float = 3.0) -> np.ndarray:
+    """Random values (scale ``scale``) with exact zeros, and ``values`` (NaN, ±inf) at a third of the
+    places, each at least once: long enough that torch's vectorised kernels see them too."""
+    x = ctx.rng.normal(0, scale, shape)
+    x[ctx.rng.random(shape) < 0.1] = 0.0
+    where = ctx.rng.random(shape) < 0.3
+    x[where] = ctx.rng.choice(np.array(values), size=int(where.sum()))
+    x.flat[:len(values)] = values
+    return ctx.array(x)
+
+
+def is_real(a) -> bool:
+    """Whether an array holds real numbers (bool, integers, floats): what a reference is compared with."""
+    return np.asarray(a).dtype.kind in "biuf"
+
+
+def not_handed_on(run, y: np.ndarray, shape, label: str, step: str = "backward") -> bool:
+    """Whether a forward result is unlike the reference's (another shape, not real numbers): the
+    driver has compared it as it is, and does not call ``step`` after it (noted)."""
+    why = f"its dtype is {y.dtype}" if not is_real(y) else \
+        f"its shape is {tuple(np.shape(y))}, PyTorch's {tuple(shape)}" if tuple(np.shape(y)) != tuple(shape) else None
+    if why:
+        run.notes.append(f"{step} not called on '{label}': forward's result is unlike PyTorch's ({why})")
+    return why is not None
 
 
 # --- what every driver shares -----------------------------------------------------------------------
@@ -304,6 +399,33 @@ class DriveOptions:
     explicit: set = field(default_factory=set)  # the hyperparameters given by --hparam
     reference: dict = field(default_factory=dict)  # hyperparameters for the PyTorch side only (a hint's search)
     problems: tuple = ()
+    made: list | None = None  # the objects construct() made on a first call, in order (see comparisons.pairs.compare)
+    again: "SecondCall | None" = None  # on the second call: those objects, and the generator of other inputs
+
+    def draw(self, ctx, make):
+        """An input of the code under test, ``make(ctx)``: on the second call, other values of the same
+        kind, ``make`` of a generator of their own, after the same draw from ``ctx`` (every other draw
+        of the driver, the weights above all, stays what it was on the first call)."""
+        value = make(ctx)
+        return value if self.again is None else make(self.again.other)
+
+
+@dataclass
+class SecondCall:
+    """What a driver's second run over the same objects needs: the objects the first made (handed
+    back by :func:`construct` in the same order) and a context whose generator draws the other inputs."""
+
+    made: list
+    other: Any
+    index: int = 0
+
+    def reuse(self, cls):
+        """The object the first run made at this point from ``cls``, or None."""
+        if self.index >= len(self.made):
+            return None
+        made_from, obj = self.made[self.index]
+        self.index += 1
+        return obj if made_from is cls else None
 
 
 def trained(ctx, label: str, numpy_side, torch_side, batches, **train_options) -> list:

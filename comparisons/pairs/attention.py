@@ -30,7 +30,7 @@ from ._styles import gradients
 MASK_NAMES = ("mask", "attn_mask", "attention_mask", "causal_mask", "masks")
 CAUSAL_NAMES = ("is_causal", "causal")
 HEAD_NAMES = ("n_head", "n_heads", "num_heads", "nhead", "heads", "head_count", "h_count")
-SCALE = Hparam("scale", None, "scale")
+SCALE = Hparam("scale", None, "scale", bounds="(0, inf)")
 
 MASK_FORMS = {  # boolean forms first: a float mask 0/−1e10 is truthy exactly where it blocks
     "keep": ("a boolean mask, True where a query may attend (F.scaled_dot_product_attention's attn_mask)",
@@ -638,7 +638,7 @@ class TimeAttentionScaled(SA.TimeAttention):
 
 # --- declarations ------------------------------------------------------------------------------------
 
-BOOK_SCALE = Hparam("scale", 1, "scale")
+BOOK_SCALE = Hparam("scale", 1, "scale", bounds="(0, inf)")
 
 
 def _book_pair(pid, name, reference, names, interface, mistakes=(), hparams=()):

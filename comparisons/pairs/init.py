@@ -146,7 +146,7 @@ def drive_fans(ctx, pair, fn, hparams, run):
         out.append(Comparison(f"(fan_in, fan_out), {label}", result, np.array(expected, dtype=np.float64)))
     return out
 
-GAIN = Hparam("gain", 1.0, "gain")
+GAIN = Hparam("gain", 1.0, "gain", bounds="(0, inf)")
 XAVIER_MODE = Hparam("mode", "fan_avg", "mode", choices=("fan_avg", "fan_in", "fan_out"))
 HE_MODE = Hparam("mode", "fan_in", "mode", choices=("fan_in", "fan_out"))
 TANH_GAIN = 5 / 3  # torch_ref.init.calculate_gain('tanh')

@@ -178,5 +178,5 @@ PAIRS = [
          "the book's language model: Rnnlm(vocab_size, wordvec_size, hidden_size) with params and grads lists in layer "
          "order (embedding W; Wx, Wh, b of a TimeRNN or TimeLSTM; affine W, b), forward(xs, ts) -> the mean loss, "
          "backward(), reset_state(); or a model built from params E, Wx, Wh, b, W, bo with loss(x, t) and backward()",
-         drive_rnnlm, (Hparam("lr", LR, None),), None, (), ("SimpleRnnlm", "Rnnlm", "RNNLM", "RnnLM", "LSTMLM")),
+         drive_rnnlm, (Hparam("lr", LR, None, bounds="[0, inf)"),), None, (), ("SimpleRnnlm", "Rnnlm", "RNNLM", "RnnLM", "LSTMLM")),
 ]

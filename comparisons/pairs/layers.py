@@ -17,8 +17,10 @@ import torch_ref.layers as tlayers
 
 from .. import bridge
 from ..checks import linear_term_scales
-from ._base import Comparison, Mistake, Pair, TargetError, as_array, call, construct, param_grad, shows
-from .activations import ALPHA, APPROXIMATE, GELU_TANH, RELU_AT_ZERO, SLOPE
+from ._base import (NAN_INF, NONFINITE, Comparison, Mistake, Pair, TargetError, as_array, call, construct, nonfinite,
+                    not_handed_on, param_grad, shows)
+from .activations import (ALPHA, APPROXIMATE, GELU_TANH, RELU_AT_ZERO, SLOPE, TANH_NOTE, softmax_nonfinite,
+                          specials_of)
 from .losses import DELTA, classification_inputs, torch_softmax_cross_entropy
 
 
@@ -27,9 +29,8 @@ def drive_elementwise_layer(ctx, pair, cls, hparams, run):
     out = []
     for label, x in pair.inputs(ctx).items():
         layer = construct(cls, pair, hparams, {}, run)
-        y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
-        dout = ctx.array(ctx.rng.normal(size=np.shape(y)))
-        dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
+        y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result", x.shape)
+        dout = ctx.array(ctx.rng.normal(size=x.shape))
         y_t, dx_t = tlayers.forward_backward(pair.torch(**pair.torch_kwargs(hparams)), ctx.tensor(x), ctx.tensor(dout))
         note = pair.options.get("note", "")
         def along(axis, x=x):  # the reference applied along another axis (a softmax over the wrong one)
@@ -37,9 +38,12 @@ def drive_elementwise_layer(ctx, pair, cls, hparams, run):
             with torch.no_grad():
                 return np.moveaxis(ctx.numpy(module(ctx.tensor(np.moveaxis(x, axis, -1)))), -1, axis)
 
-        out += [Comparison(f"forward, {label}", y, y_t, note=note, context={"x": x, "along": along}),
-                Comparison(f"backward dx, {label}", dx, dx_t, note=note,
-                           context={"x": x, "y": ctx.numpy(y_t), "dout": dout})]
+        out.append(Comparison(f"forward, {label}", y, y_t, note=note, context={"x": x, "along": along}))
+        if not_handed_on(run, y, x.shape, label, "backward"):
+            continue
+        dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result", x.shape)
+        out.append(Comparison(f"backward dx, {label}", dx, dx_t, note=note,
+                              context={"x": x, "y": ctx.numpy(y_t), "dout": dout}))
     return out
 
 
@@ -51,20 +55,22 @@ def drive_linear(ctx, pair, cls, hparams, run):
         W, b = ctx.array(ctx.rng.normal(size=(d_in, d_out))), ctx.array(ctx.rng.normal(size=d_out))
         layer = construct(cls, pair, hparams, {"W": W.copy(), "b": b.copy()}, run)
         try:
-            y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
+            y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result", (len(x), d_out))
         except TargetError as exc:
             if not optional:
                 raise
             run.notes.append(f"skipped '{label}': {exc}")
             continue
-        dout = ctx.array(ctx.rng.normal(size=np.shape(y)))
-        dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result")
+        dout = ctx.array(ctx.rng.normal(size=(len(x), d_out)))
         module = pair.torch(ctx.tensor(W.T), ctx.tensor(b))  # Flatten → Linear (→ ReLU: a sandwich)
         y_t, dx_t = tlayers.forward_backward(module, ctx.tensor(x), ctx.tensor(dout))
         grads_t = bridge.linear_arrays(module[1], grad=True)
         sc = linear_term_scales(x, W, b, dout)
-        out += [Comparison(f"forward, {label}", y, y_t, scale=sc["forward"]),
-                Comparison(f"backward dx, {label}", dx, dx_t, scale=sc["dx"]),
+        out.append(Comparison(f"forward, {label}", y, y_t, scale=sc["forward"]))
+        if not_handed_on(run, y, (len(x), d_out), label, "backward"):
+            continue
+        dx = as_array(call(layer.backward, f"backward on dout{dout.shape}", dout.copy()), "backward's result", x.shape)
+        out += [Comparison(f"backward dx, {label}", dx, dx_t, scale=sc["dx"]),
                 Comparison(f"backward dW, {label}", param_grad(layer, "W"), grads_t["W"], scale=sc["dW"]),
                 Comparison(f"backward db, {label}", param_grad(layer, "b"), grads_t["b"], scale=sc["db"])]
     return out
@@ -82,17 +88,18 @@ def drive_softmax_with_loss(ctx, pair, cls, hparams, run):
     for label, (x, t, optional) in pair.inputs(ctx).items():
         layer = construct(cls, pair, hparams, {}, run)
         try:
-            loss = call(layer.forward, f"forward on x{x.shape}, t{np.shape(t)}", x.copy(), np.array(t, copy=True))
+            loss = as_array(call(layer.forward, f"forward on x{x.shape}, t{np.shape(t)}", x.copy(),
+                                 np.array(t, copy=True)), "forward's result", ())
         except TargetError as exc:
             if optional:
                 run.notes.append(f"skipped '{label}': {exc}")
                 continue
             raise
-        dx = as_array(call(layer.backward, "backward(1)", 1.0), "backward's result")
+        dx = as_array(call(layer.backward, "backward(1)", 1.0), "backward's result", x.shape)
         xt = ctx.tensor(x, requires_grad=True)
         (grad,) = torch.autograd.grad(pair.torch(ctx, xt, t, **{**torch_h, "delta": 0.0}), xt)
         value_t = pair.torch(ctx, xt, t, **torch_h)
-        out += [Comparison(f"loss, {label}", as_array(loss, "the loss"), value_t.detach()),
+        out += [Comparison(f"loss, {label}", loss, value_t.detach()),
                 Comparison(f"backward dx, {label}", dx, grad)]
     return out
 
@@ -112,18 +119,23 @@ def hard_coded(cls, **fixed):
     return make
 
 
-def layer_inputs(ctx):
-    """Three shapes, exact zeros (the kinks) and large magnitudes."""
+def layer_inputs(ctx, specials=NAN_INF):
+    """Three shapes, exact zeros (the kinks), large magnitudes, and ``specials`` (NaN, ±inf where
+    PyTorch's forward and backward are defined) among random values."""
     batch = ctx.rng.normal(0, 2, (16, 10))
     batch[ctx.rng.random(batch.shape) < 0.15] = 0.0
-    return {"x 1×4": ctx.array(ctx.rng.normal(0, 2, (1, 4))), "x 16×10 with exact zeros": ctx.array(batch),
-            "x 4×6 large magnitudes (±50)": ctx.array(ctx.rng.normal(0, 50, (4, 6))),
-            "x 2×3×4 (any shape)": ctx.array(ctx.rng.normal(0, 2, (2, 3, 4)))}
+    cases = {"x 1×4": ctx.array(ctx.rng.normal(0, 2, (1, 4))), "x 16×10 with exact zeros": ctx.array(batch),
+             "x 4×6 large magnitudes (±50)": ctx.array(ctx.rng.normal(0, 50, (4, 6))),
+             "x 2×3×4 (any shape)": ctx.array(ctx.rng.normal(0, 2, (2, 3, 4)))}
+    if specials:
+        cases[f"x 4×16, {NONFINITE}"] = nonfinite(ctx, (4, 16), specials)
+    return cases
 
 
 def softmax_layer_inputs(ctx):
     return {"x 1×4": ctx.array(ctx.rng.normal(0, 2, (1, 4))), "x 16×10": ctx.array(ctx.rng.normal(0, 2, (16, 10))),
-            "x 4×3 huge (×1000)": ctx.array(ctx.rng.normal(0, 1, (4, 3)) * 1000)}
+            "x 4×3 huge (×1000)": ctx.array(ctx.rng.normal(0, 1, (4, 3)) * 1000),
+            f"x 8×3, {NONFINITE} rows": softmax_nonfinite(ctx)}
 
 
 def linear_inputs(ctx):
@@ -196,9 +208,17 @@ class SoftmaxWithLossNoShift(SL.SoftmaxWithLoss):
 # --- declarations ---------------------------------------------------------------------------------
 
 GELU_TANH_LAYER = Mistake(GELU_TANH.hint, hard_coded(SL.GELU, approximate="tanh"), flag=GELU_TANH.flag)
-TANH_NOTE = ("1 − y² cancels where tanh saturates: np.tanh and torch.tanh can differ by one ulp of y there, which "
-             "1 − y² amplifies by 1/(1 − y²) (the absolute error stays at rounding); the concept activations proves "
-             "the backward formulas the same from torch's own y")
+
+
+
+def _layer_inputs(pid: str):
+    """A layer's inputs: those of its function, NaN and ±inf where both its function and derivative
+    are defined (ELU's derivative at NaN is not: ±inf only)."""
+    specials = tuple(v for v in specials_of(pid) if v in specials_of(f"{pid}-grad"))  # NAN_INF's own objects
+
+    def inputs(ctx):
+        return layer_inputs(ctx, specials)
+    return inputs
 
 
 def _elementwise(pid, tname, sname, names, hps=(), mistakes=(), note=""):
@@ -209,7 +229,7 @@ def _elementwise(pid, tname, sname, names, hps=(), mistakes=(), note=""):
     return Pair(pid, "layer", f"layers.{sname}", module,
                 "a class with forward(x) -> y and backward(dout) -> dx"
                 + (f"; its constructor takes {[h.name for h in hps]}" if hps else ""),
-                drive_elementwise_layer, hps, softmax_layer_inputs if pid == "softmax" else layer_inputs, mistakes, names,
+                drive_elementwise_layer, hps, softmax_layer_inputs if pid == "softmax" else _layer_inputs(pid), mistakes, names,
                 {"note": note})
 
 

@@ -8,7 +8,8 @@ import torch
 
 import torch_ref.losses as tloss
 
-from ._base import Comparison, Hparam, Mistake, Pair, TargetError, _labels_of, accepted, as_array, call, shows
+from ._base import (NONFINITE, Comparison, Hparam, Mistake, Pair, TargetError, _labels_of, accepted, as_array, call,
+                    nonfinite, shows)
 
 
 def drive_loss(ctx, pair, fn, hparams, run):
@@ -32,13 +33,13 @@ def drive_loss(ctx, pair, fn, hparams, run):
             value, dx = result
             exact = pair.torch(ctx, xt, t, **{**torch_h, "delta": 0.0}) if "delta" in torch_h else value_t
             (grad,) = torch.autograd.grad(exact, xt)
-            out.append(Comparison(f"value, {label}", as_array(value, "the loss"), value_t.detach()))
-            out.append(Comparison(f"dx, {label}", as_array(dx, "dx"), grad))
+            out.append(Comparison(f"value, {label}", as_array(value, "the loss", ()), value_t.detach()))
+            out.append(Comparison(f"dx, {label}", as_array(dx, "dx", x.shape), grad))
         else:
-            out.append(Comparison(f"value, {label}", as_array(result, "the loss"), value_t.detach()))
+            out.append(Comparison(f"value, {label}", as_array(result, "its result", ()), value_t.detach()))
     return out
 
-DELTA = Hparam("delta", 0.0, "delta", aliases=("eps",))
+DELTA = Hparam("delta", 0.0, "delta", aliases=("eps",), bounds="[0, inf)")
 
 
 def _probs(logits):
@@ -65,6 +66,13 @@ def classification_inputs(ctx, probabilities: bool, one_sample: bool = True):
                                                      np.array([2]), False)
     else:
         cases["huge logits (overflow)"] = (ctx.array(ctx.rng.normal(0, 1, (4, 3)) * 1000), ctx.rng.integers(0, 3, 4), False)
+    if probabilities:  # log 0 = −inf: the loss is inf, as PyTorch's NLL of log(y)
+        cases[f"{NONFINITE}: probability 0 at the answer"] = (ctx.array([[0.0, 1.0, 0.0], [0.5, 0.3, 0.2]]),
+                                                             np.array([0, 1]), False)
+    else:  # a −inf logit off the answer is probability 0; at the answer, loss inf; a +inf or NaN logit: NaN
+        cases[f"{NONFINITE}: logits with +inf, −inf, NaN"] = (
+            ctx.array([[-np.inf, 1.0, 0.0], [1.0, -np.inf, 0.0], [np.inf, 1.0, 0.0], [np.nan, 1.0, 0.0], [0.5, -0.5, 1.0]]),
+            np.array([1, 1, 0, 2, 2]), False)
     return cases
 
 
@@ -76,6 +84,14 @@ def regression_inputs(ctx, binary: bool = False):
                                        ctx.array(ctx.rng.integers(0, 2, (n, k))), False)
         else:
             cases[f"batch {n}×{k}"] = (ctx.array(ctx.rng.normal(size=(n, k))), ctx.array(ctx.rng.normal(size=(n, k))), False)
+    if not binary:  # NaN in, NaN out; an infinite difference, inf (inf − inf: NaN)
+        y, t = nonfinite(ctx, (4, 5), scale=1.0), ctx.array(ctx.rng.normal(size=(4, 5)))
+        t[-1, -1] = np.inf
+        cases[f"{NONFINITE} in y and t"] = (y, t, False)
+        finite = y.copy()
+        finite[~np.isfinite(finite)] = 1.0
+        finite[0, 1] = np.inf
+        cases[f"{NONFINITE}: one +inf in y"] = (finite, ctx.array(ctx.rng.normal(size=(4, 5))), False)
     return cases
 
 

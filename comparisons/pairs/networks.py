@@ -259,9 +259,9 @@ class ReferenceNetwork(TorchNet):
 
 HPARAMS = (Hparam("activation", "relu", None, choices=("relu", "sigmoid", "tanh")),
            Hparam("normalization", "none", None, choices=("none", "batchnorm", "layernorm")),
-           Hparam("lr", 0.1, "lr", aliases=("learning_rate",)),
-           Hparam("delta", 0.0, None),
-           Hparam("weight_decay_lambda", 0.0, None, aliases=("reg", "weight_decay")))
+           Hparam("lr", 0.1, "lr", aliases=("learning_rate",), bounds="[0, inf)"),
+           Hparam("delta", 0.0, None, bounds="[0, inf)"),
+           Hparam("weight_decay_lambda", 0.0, None, aliases=("reg", "weight_decay"), bounds="[0, inf)"))
 
 
 def net_with(activation=None, **layers):

@@ -156,7 +156,8 @@ def drive_embedding_dot(ctx, pair, cls, hparams, run):
     out = []
     for label, n in (("N = 8, repeated words", 8), ("N = 1", 1)):
         W = ctx.array(ctx.rng.normal(size=(V, D)))
-        hid, idx = ctx.array(ctx.rng.normal(size=(n, D))), ctx.rng.integers(0, V // 2 if n > 1 else V, n)
+        hid, idx = run.draw(ctx, lambda c: (c.array(c.rng.normal(size=(n, D))),
+                                            c.rng.integers(0, V // 2 if n > 1 else V, n)))
         dout = ctx.array(ctx.rng.normal(size=n))
         layer = construct(cls, pair, hparams, {"W": W.copy()}, run)
         y = as_array(call(layer.forward, f"forward(h{hid.shape}, idx{idx.shape})", hid.copy(), idx.copy()),
@@ -239,7 +240,7 @@ def drive_negative_sampling(ctx, pair, cls, hparams, run):
     out = []
     for label, n in (("N = 6", 6), ("N = 12, repeated targets", 12)):
         W = ctx.array(ctx.rng.normal(0, 0.5, size=(V, D)))
-        hid, target = ctx.array(ctx.rng.normal(size=(n, D))), ctx.rng.integers(0, V, n)
+        hid, target = run.draw(ctx, lambda c: (c.array(c.rng.normal(size=(n, D))), c.rng.integers(0, V, n)))
         negatives = pair.torch.draw(probs, torch.as_tensor(target), k, generator).numpy()
         layer = construct(cls, pair, hparams, {"W": W.copy(), "corpus": corpus_of(WORD_COUNTS), "rng": seeded(ctx.seed)}, run)
         loss = as_array(_forward_with_draw(layer, hid, target, negatives, k), "the loss")
@@ -458,9 +459,10 @@ def one_hot_transposed(corpus, vocab_size):
 
 # --- declarations ------------------------------------------------------------------------------------
 
-POWER = Hparam("power", 0.75, None)
-SAMPLE_SIZE = Hparam("sample_size", 5, None, aliases=("k", "negatives", "num_negatives"))
-EPS = Hparam("eps", 1e-8, "eps", aliases=("epsilon",))
+POWER = Hparam("power", 0.75, None, bounds="[0, inf)")
+SAMPLE_SIZE = Hparam("sample_size", 5, None, aliases=("k", "negatives", "num_negatives"), bounds="[1, inf)",
+                     integer=True)
+EPS = Hparam("eps", 1e-8, "eps", aliases=("epsilon",), bounds="[0, inf)")
 EPS_ON_NORMS = Hparam("eps_on_norms", 0, "eps_on_norms", to_torch=bool, choices=(0, 1))
 
 PAIRS = [

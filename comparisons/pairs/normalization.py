@@ -20,10 +20,10 @@ import torch_ref.normalization as tnorm
 from ..variants import normalization_variants, normalize
 from ._base import Comparison, Hparam, Mistake, Pair, as_array, call, construct, param_grad
 from .layers import hard_coded
-from .train_eval import BN_HPARAMS, drive_batchnorm
+from .train_eval import BN_HPARAMS, CALLED_AGAIN, drive_batchnorm
 
-EPS = Hparam("eps", 1e-5, "eps", aliases=("epsilon",))
-GROUPS = Hparam("num_groups", 2, None, aliases=("G", "groups"))
+EPS = Hparam("eps", 1e-5, "eps", aliases=("epsilon",), bounds="[0, inf)")
+GROUPS = Hparam("num_groups", 2, None, aliases=("G", "groups"), bounds="[1, inf)", integer=True)
 
 
 def _norm_checks(ctx, layer, module, x, dout, label, xhat, param_axes, variants):
@@ -51,7 +51,8 @@ def drive_groupnorm(ctx, pair, cls, hparams, run):
         if C % groups:
             continue
         gamma, beta = ctx.array(ctx.rng.uniform(0.5, 1.5, C)), ctx.array(ctx.rng.normal(size=C))
-        x, dout = ctx.array(ctx.rng.normal(1.0, 3.0, size=shape)), ctx.array(ctx.rng.normal(size=shape))
+        x = run.draw(ctx, lambda c: c.array(c.rng.normal(1.0, 3.0, size=shape)))
+        dout = ctx.array(ctx.rng.normal(size=shape))
         layer = construct(cls, pair, {**hparams, "num_groups": groups},
                           {"gamma": gamma.copy(), "beta": beta.copy(), "num_groups": groups}, run)
         module = pair.torch(groups, ctx.tensor(gamma), ctx.tensor(beta), eps=eps)
@@ -90,7 +91,7 @@ PAIRS = [
                   "·M/(M − 1), M = N·H·W)", hard_coded(SC.BatchNorm2d, unbiased_running_var=False),
                   flag={"unbiased_running_var": 0})),
          ("SpatialBatchNorm", "BatchNorm2d", "SpatialBatchNormalization"),
-         {"shapes": BN2D_SHAPES, "axes": (0, 2, 3)}),
+         {"shapes": BN2D_SHAPES, "axes": (0, 2, 3), **CALLED_AGAIN}),
     Pair("groupnorm", "layer", "normalization.GroupNorm", tnorm.group_norm,
          "a class GroupNorm(num_groups, gamma (C,), beta (C,)[, eps]) with forward(x (N, C, H, W)) normalising each "
          "sample's groups of C/G channels and backward(dout) -> dx; dgamma, dbeta per channel",

@@ -122,9 +122,14 @@ NAMES = {"sgd": ("SGD",), "momentum": ("Momentum", "MomentumSGD"), "nesterov": (
          "adagrad": ("AdaGrad", "Adagrad"), "rmsprop": ("RMSprop", "RMSProp"), "adam": ("Adam",), "adamw": ("AdamW",)}
 
 
+# the values both sides accept (PyTorch's own checks, and scratch's: a momentum below 1, a decay rate up to 1)
+BOUNDS = {"lr": "[0, inf)", "momentum": "[0, 1)", "decay_rate": "[0, 1]", "beta1": "[0, 1)", "beta2": "[0, 1)",
+          "eps": "[0, inf)", "weight_decay": "[0, inf)", "folded": None}
+
+
 def hparams(name: str) -> tuple:
-    return tuple(Hparam(k, v, TORCH_NAMES[k][0], TORCH_NAMES[k][1], choices=(0, 1) if k == "folded" else None)
-                 for k, v in DEFAULTS[name][1].items())
+    return tuple(Hparam(k, v, TORCH_NAMES[k][0], TORCH_NAMES[k][1], choices=(0, 1) if k == "folded" else None,
+                        bounds=BOUNDS[k]) for k, v in DEFAULTS[name][1].items())
 
 
 def torch_optimizer(name: str):

@@ -20,8 +20,8 @@ import torch_ref.recurrent as trec
 
 from .. import bridge
 from ..checks import close
-from ._base import (Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, _outputs, _takes_positional, as_array, call, construct,
-                    param_grad, parameters)
+from ._base import (NONFINITE, Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, _outputs, _takes_positional,
+                    as_array, call, construct, param_grad, parameters)
 
 RECURRENT_SIZES = (3, 5, 4, 6)  # N, T, D, H: H ≠ D, so a transposed weight cannot pass
 
@@ -171,9 +171,9 @@ def drive_recurrent_step(ctx, pair, cls, hparams, run):
     N, _, D, H = RECURRENT_SIZES
     reset_after = bool(hparams.get("reset_after", 1))
     w = _recurrent_weights(ctx, kind)
-    x = ctx.array(ctx.rng.normal(size=(N, D)))
     n_state = 2 if kind == "lstm" else 1
-    states = tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))
+    x, states = run.draw(ctx, lambda c: (c.array(c.rng.normal(size=(N, D))),
+                                         tuple(c.array(c.rng.normal(size=(N, H))) for _ in range(n_state))))
     douts = tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))
     def forward(layer):
         return _outputs(call(layer.forward, f"forward(x{x.shape}, {'h_prev, c_prev' if n_state == 2 else 'h_prev'})",
@@ -217,8 +217,9 @@ def drive_recurrent_sequence(ctx, pair, cls, hparams, run):
     N, T, D, H = RECURRENT_SIZES
     w = _recurrent_weights(ctx, kind)
     n_state = 2 if kind == "lstm" else 1
-    draws = [(ctx.array(ctx.rng.normal(size=(N, T, D))), ctx.array(ctx.rng.normal(size=(N, T, H))),
-              tuple(ctx.array(ctx.rng.normal(size=(N, H))) for _ in range(n_state))) for _ in range(n_state)]
+    draws = [run.draw(ctx, lambda c: (c.array(c.rng.normal(size=(N, T, D))), c.array(c.rng.normal(size=(N, T, H))),
+                                      tuple(c.array(c.rng.normal(size=(N, H))) for _ in range(n_state))))
+             for _ in range(n_state)]
     if kind == "lstm":  # the first case from c0 = 0
         x, dout, (h0, c0) = draws[0]
         draws[0] = (x, dout, (h0, np.zeros_like(c0)))
@@ -243,9 +244,11 @@ def drive_recurrent_sequence(ctx, pair, cls, hparams, run):
             if given == 0:
                 run.notes.append("the forward takes no h0: it starts from 0")
 
-        def forward(layer, x=x, states=states):
+        def forward(layer, x=x, states=states, by_set_state=by_set_state, passed=passed):
             if by_set_state:
                 call(layer.set_state, "set_state(h0[, c0])", *(s.copy() for s in states))
+            elif passed == 0 and run.again is not None and callable(getattr(layer, "reset_state", None)):
+                call(layer.reset_state, "reset_state()")  # a stateful layer starting from 0 again, as the reference
             args = (x.copy(), *(s.copy() for s in states[:passed]))
             return _outputs(call(layer.forward, f"forward(xs{x.shape}, …)", *args), 1, "forward's result")
 
@@ -284,7 +287,8 @@ def drive_embedding(ctx, pair, cls, hparams, run):
     V, D = 5, 3
     W = ctx.array(ctx.rng.normal(size=(V, D)))
     comps = []
-    for label, idx in (("idx 4×6 (repeats)", ctx.rng.integers(0, V, size=(4, 6))), ("idx 8 (repeats)", ctx.rng.integers(0, V, 8))):
+    for label, idx in (("idx 4×6 (repeats)", run.draw(ctx, lambda c: c.rng.integers(0, V, size=(4, 6)))),
+                       ("idx 8 (repeats)", run.draw(ctx, lambda c: c.rng.integers(0, V, 8)))):
         layer = construct(cls, pair, hparams, {"W": W.copy()}, run)
         try:
             out = as_array(call(layer.forward, f"forward(idx{idx.shape})", idx.copy()), "forward's result")
@@ -304,20 +308,38 @@ def drive_embedding(ctx, pair, cls, hparams, run):
     return comps
 
 
+# PyTorch's clip_grad_norm_ with NaN or ±inf among the gradients: a NaN makes the norm NaN and every gradient NaN;
+# an infinity makes the norm inf, the finite entries 0 and the infinite ones NaN (inf·0)
+CLIP_NONFINITE = ((f"{NONFINITE}: a NaN gradient, max_norm = 1", (np.nan, 1.0)),
+                  (f"{NONFINITE}: a +inf gradient, max_norm = 1", (np.inf, 1.0)),
+                  (f"{NONFINITE}: a −inf gradient, max_norm = 100", (-np.inf, 100.0)))
+
+
 def drive_clip_grad_norm(ctx, pair, fn, hparams, run):
     """``fn(grads, max_norm)`` clips a list of gradient arrays in place (or returns them) by their
     global norm, against nn.utils.clip_grad_norm_; a returned number is compared with its norm."""
     shapes = ((4, 6), (6, 6), (6,))
     comps = []
     for label, factor in (("max_norm = 0.3·‖g‖ (clips)", 0.3), ("max_norm = 2·‖g‖ (leaves them)", 2.0),
-                          ("one tensor 100× the others (clips)", 0.1)):
+                          ("one tensor 100× the others (clips)", 0.1), *CLIP_NONFINITE):
         grads0 = [ctx.array(ctx.rng.normal(size=s)) for s in shapes]
         if factor == 0.1:
             grads0[0] = grads0[0] * 100
-        total = float(np.sqrt(sum(np.sum(np.asarray(g, dtype=np.float64) ** 2) for g in grads0)))
-        max_norm = factor * total
+        if isinstance(factor, tuple):  # NaN or ±inf in the first gradient: its value, then max_norm itself
+            value, factor = factor
+            grads0[0].flat[3] = value
+            max_norm = factor
+        else:
+            total = float(np.sqrt(sum(np.sum(np.asarray(g, dtype=np.float64) ** 2) for g in grads0)))
+            max_norm = factor * total
         grads = [g.copy() for g in grads0]
-        result = call(fn, f"calling it on {len(grads)} gradients with max_norm={max_norm:.4g}", grads, max_norm)
+        try:
+            result = call(fn, f"calling it on {len(grads)} gradients with max_norm={max_norm:.4g}", grads, max_norm)
+        except TargetError as exc:
+            if NONFINITE not in label:
+                raise
+            run.notes.append(f"the cases with NaN and ±inf were left out: {exc}")
+            continue
         if isinstance(result, (list, tuple)) and len(result) == len(grads):
             grads = [as_array(g, "the clipped gradient") for g in result]
         tensors = [ctx.tensor(g, requires_grad=True) for g in grads0]

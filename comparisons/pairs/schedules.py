@@ -32,7 +32,7 @@ def drive_schedule(ctx, pair, target, hparams, run):
         sched.step()
     return [Comparison(f"learning rate at epochs 0…{run.steps - 1}", np.array(ours), np.array(theirs))]
 
-LR0 = Hparam("lr0", 0.1, None, aliases=("lr", "initial_lr", "eta0"))
+LR0 = Hparam("lr0", 0.1, None, aliases=("lr", "initial_lr", "eta0"), bounds="[0, inf)")
 
 
 def torch_schedule(name):
@@ -57,14 +57,15 @@ INTERFACE = "a class taking ({}) whose instances are called with the epoch t = 0
 
 PAIRS = [
     Pair("step-decay", "schedule", "schedules.StepDecay", torch_schedule("step-decay"), INTERFACE.format("lr0, step_size, gamma"),
-         drive_schedule, (LR0, Hparam("step_size", 5, "step_size"), Hparam("gamma", 0.5, "gamma")), None,
+         drive_schedule, (LR0, Hparam("step_size", 5, "step_size", bounds="[1, inf)", integer=True),
+                         Hparam("gamma", 0.5, "gamma", bounds="[0, inf)")), None,
          (Mistake("the epoch is not floored: γ^(t/step_size) decays smoothly; step decay is γ^⌊t/step_size⌋",
                   StepDecayNoFloor),),
          ("StepDecay", "step_decay")),
     Pair("exponential-decay", "schedule", "schedules.ExponentialDecay", torch_schedule("exponential-decay"),
-         INTERFACE.format("lr0, k"), drive_schedule, (LR0, Hparam("k", 0.1, "k")), None,
+         INTERFACE.format("lr0, k"), drive_schedule, (LR0, Hparam("k", 0.1, "k", bounds="[0, inf)")), None,
          (Mistake("10^(−kt) instead of e^(−kt)", ExponentialDecayBase10),), ("ExponentialDecay", "exponential_decay")),
     Pair("inverse-time-decay", "schedule", "schedules.InverseTimeDecay", torch_schedule("inverse-time-decay"),
-         INTERFACE.format("lr0, k"), drive_schedule, (LR0, Hparam("k", 0.1, "k")), None, (),
+         INTERFACE.format("lr0, k"), drive_schedule, (LR0, Hparam("k", 0.1, "k", bounds="[0, inf)")), None, (),
          ("InverseTimeDecay", "inverse_time_decay")),
 ]

@@ -206,7 +206,8 @@ def drive_time_affine(ctx, pair, cls, hparams, run):
     out = []
     for label, (n, t, d, m) in (("x 3×5×4 → 6", (3, 5, 4, 6)), ("x 1×1×3 → 2", (1, 1, 3, 2)),
                                 ("x 4×2×7 → 7", (4, 2, 7, 7))):
-        x, dout = ctx.array(ctx.rng.normal(size=(n, t, d))), ctx.array(ctx.rng.normal(size=(n, t, m)))
+        x = run.draw(ctx, lambda c: c.array(c.rng.normal(size=(n, t, d))))
+        dout = ctx.array(ctx.rng.normal(size=(n, t, m)))
         W, b = ctx.array(ctx.rng.normal(size=(d, m))), ctx.array(ctx.rng.normal(size=m))
         layer = construct(cls, pair, hparams, {"W": W.copy(), "b": b.copy()}, run)
         y = as_array(call(layer.forward, f"forward on x{x.shape}", x.copy()), "forward's result")
@@ -259,7 +260,7 @@ def time_sigmoid_inputs(ctx):
 
 SIGMOID_LOSS = next(p for p in nlp.PAIRS if p.id == "sigmoid-with-loss")
 DROPOUT = next(p for p in train_eval.PAIRS if p.id == "dropout")  # its hyperparameters and catalogue serve here too
-IGNORE = Hparam("ignore_label", -1, "ignore_index", aliases=("ignore_index",))
+IGNORE = Hparam("ignore_label", -1, "ignore_index", aliases=("ignore_index",), integer=True)
 _CS231N_NOTE = ("CS231n's temporal_softmax_loss divides the sum over the unmasked positions by N, the book and "
                 "nn.CrossEntropyLoss(ignore_index) by the number of those positions")
 

@@ -133,11 +133,14 @@ class BatchNormNoMeanTerms(SL.BatchNorm1d):
 
 # --- declarations ---------------------------------------------------------------------------------
 
-P = Hparam("p", 0.5, "p", aliases=("dropout_ratio", "drop_prob", "ratio", "rate", "dropout"))
+P = Hparam("p", 0.5, "p", aliases=("dropout_ratio", "drop_prob", "ratio", "rate", "dropout"), bounds="[0, 1)")
 INVERTED = Hparam("inverted", 1, None, choices=(0, 1))
-BN_HPARAMS = (Hparam("momentum", 0.9, "momentum", to_torch=lambda m: 1 - m),
-              Hparam("eps", 1e-5, "eps", aliases=("epsilon",)),
-              Hparam("running_var_init", 1.0, "running_var_init"),
+# the driver itself calls one object for two training steps and an evaluation, its running statistics carried
+# (as PyTorch's module's): a second run over the same object would carry them further than a fresh reference
+CALLED_AGAIN = {"again": False}
+BN_HPARAMS = (Hparam("momentum", 0.9, "momentum", to_torch=lambda m: 1 - m, bounds="[0, 1]"),
+              Hparam("eps", 1e-5, "eps", aliases=("epsilon",), bounds="[0, inf)"),
+              Hparam("running_var_init", 1.0, "running_var_init", bounds="[0, inf)"),
               Hparam("unbiased_running_var", 1, "unbiased_running_var", to_torch=bool, choices=(0, 1)))
 
 PAIRS = [
@@ -163,5 +166,5 @@ PAIRS = [
                   "·N/(N − 1))", hard_coded(SL.BatchNorm1d, unbiased_running_var=False), flag={"unbiased_running_var": 0}),
           Mistake("BN backward without its mean terms: dx = γ·dout/σ misses the paths through μ and σ², which depend "
                   "on every x; dx = (N·g − Σg − x̂·Σ(g·x̂))/(N·σ) with g = γ·dout", BatchNormNoMeanTerms)),
-         ("BatchNormalization", "BatchNorm", "BatchNorm1d")),
+         ("BatchNormalization", "BatchNorm", "BatchNorm1d"), CALLED_AGAIN),
 ]

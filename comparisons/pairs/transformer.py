@@ -30,7 +30,7 @@ from .attention import (CAUSAL_OFF_BY_ONE, HEAD_NAMES, bias_scales, grad_compari
                         tensorwise, tried, with_aliases)
 from .layers import hard_coded
 
-EPS = Hparam("eps", 1e-5, "eps", aliases=("epsilon",))
+EPS = Hparam("eps", 1e-5, "eps", aliases=("epsilon",), bounds="[0, inf)")
 NORM_FIRST = Hparam("norm_first", 1, "norm_first", choices=(0, 1))
 CAUSAL = Hparam("causal", 1, None, aliases=("is_causal",), choices=(0, 1))
 AFFINE_ALIASES = {"g": ("g", "gamma", "weight", "w", "scale", "a_2"), "b": ("b", "beta", "bias", "shift", "b_2")}
@@ -236,7 +236,7 @@ class LayerNormDgammaAveraged(SN.LayerNorm):
 LENGTH_NAMES = ("max_len", "seq_len", "n_position", "n_positions", "length", "t", "max_seq_len", "position",
                 "positions", "num_positions", "context_length", "max_length", "t_max", "block_size", "n_pos", "seq_length")
 WIDTH_NAMES = ("d_model", "d", "dim", "embed_dim", "d_hid", "hidden_size", "e", "d_emb", "n_embd", "depth", "d_pos")
-BASE = Hparam("base", 10000.0, None, aliases=("n", "max_wavelength", "theta", "wave_base"))
+BASE = Hparam("base", 10000.0, None, aliases=("n", "max_wavelength", "theta", "wave_base"), bounds="(0, inf)")
 
 
 def positional_inputs(ctx):
