@@ -77,6 +77,7 @@ class ConceptContext:
     figures: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    checked_pairs: set = field(default_factory=set)  # (kind, id) of the pairs checked through their declaration
 
     def __post_init__(self):
         if self.dtype not in DTYPES:

@@ -51,7 +51,19 @@ class Concept:
 
     name: str  # the files' stem: comparisons/concepts/<name>.py and .md
     lesson: lessons.Lesson
-    run: Callable
+    lesson_run: Callable  # the module's run(ctx): set-ups, findings, figures
+
+    def run(self, ctx) -> None:
+        """The lesson's run, then every pair the lesson teaches that the run did not check itself,
+        through its declaration (``pairs.check``): a concept compares a layer, loss or optimizer only
+        that way."""
+        from . import pairs
+
+        self.lesson_run(ctx)
+        for kind, pair_id in self.lesson.pairs:
+            if (kind, pair_id) not in ctx.checked_pairs:
+                pair = pairs.get(kind, pair_id)
+                pairs.check(ctx, pair, pair.scratch_object(ctx.impl), prefix=f"{pair_id} ({kind}): ")
 
     @property
     def id(self) -> str:

@@ -176,6 +176,7 @@ def check(ctx, pair: Pair, obj, hparams: dict | None = None, *, prefix: str = ""
     concepts alike. Returns the comparisons (a concept may draw their numbers)."""
     comparisons = compare(ctx, pair, obj, hparams, options)
     record(ctx, comparisons, prefix)
+    ctx.checked_pairs.add((pair.kind, pair.id))
     return comparisons
 
 
