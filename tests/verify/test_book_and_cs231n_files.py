@@ -10,7 +10,7 @@ import pytest
 
 from comparisons.verify import verify, verify_file
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def verdicts(path):

@@ -13,7 +13,7 @@ import scratch.optim as O
 from comparisons.concepts import optimizers
 from comparisons.implementation import with_overrides
 
-from .conftest import run_concept
+from ..conftest import run_concept
 
 
 def with_defaults(cls, **defaults):

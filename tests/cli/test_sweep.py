@@ -11,7 +11,7 @@ from comparisons.cli import main
 from comparisons import sweep as S
 from comparisons.sweep import MAX_SEEDS, aggregate, parse_seeds
 
-from .conftest import exit_at_once, interrupted_command
+from ..conftest import exit_at_once, interrupted_command
 
 
 @pytest.mark.parametrize("spec, seeds", [("0-3", [0, 1, 2, 3]), ("5", [5]), ("0,5,7-9", [0, 5, 7, 8, 9]),

@@ -10,7 +10,7 @@ import pytest
 from comparisons import registry
 from comparisons.cli import main
 
-from .conftest import exit_at_once, interrupted_command
+from ..conftest import exit_at_once, interrupted_command
 
 
 def test_list(capsys):

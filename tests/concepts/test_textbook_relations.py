@@ -3,6 +3,9 @@
 A check that two things differ passes for a wrong implementation too. So every ``differs`` in the
 suite stands beside an exact check of the relation the guide states, and a mistake planted in a
 textbook form must fail that relation, even where the two sides still "differ".
+
+Each mutant runs a whole concept: the runs of the concepts that take seconds are ``slow``; the
+optimizer mutants are also caught, cheaply, by their pairs (tests/pairs/test_optimizers.py).
 """
 
 import numpy as np
@@ -14,69 +17,26 @@ from comparisons.concepts import losses as losses_concept
 from comparisons.concepts import lr_schedules, optimizers, regularization
 from comparisons.implementation import with_overrides
 
-from .conftest import run_concept
+from ..conftest import run_concept
+from ..mutants import (AdamWCoupled, AdamWrittenOut, AdamWDecayAfterTheStep, BatchNormAlwaysFromOne, BatchNormAlwaysUnbiased, BookAdam,
+                       FoldedInverseM, FoldedIsTorchAdam, FoldedOnePlusBeta1, FoldedTimesInsteadOfDivide,
+                       MomentumWithoutLrInside)
 
 
 # --- Adam, the book's folded form: η_t = η·√(1 − β₂ᵗ)/(1 − β₁ᵗ), p ← p − η_t·m/(√v + ε) ----------------
 
-class BookAdam:
-    """The book's Adam written out (common/optimizer.py); the two methods are where mistakes go."""
-
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.t, self.m, self.v = 0, {}, {}
-
-    def step_size(self, t):
-        return self.lr * np.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
-
-    def direction(self, m, v):
-        return m / (np.sqrt(v) + self.eps)
-
-    def update(self, params, grads):
-        self.t += 1
-        lr_t = self.step_size(self.t)
-        for key, p in params.items():
-            m = self.m.setdefault(key, np.zeros_like(p))
-            v = self.v.setdefault(key, np.zeros_like(p))
-            m += (1 - self.beta1) * (grads[key] - m)
-            v += (1 - self.beta2) * (grads[key] ** 2 - v)
-            p -= lr_t * self.direction(m, v)
-
-
-class FoldedTimesInsteadOfDivide(BookAdam):
-    """`/` → `*`: η_t = η·√(1 − β₂ᵗ)·(1 − β₁ᵗ)."""
-
-    def step_size(self, t):
-        return self.lr * np.sqrt(1.0 - self.beta2**t) * (1.0 - self.beta1**t)
-
-
-class FoldedOnePlusBeta1(BookAdam):
-    """`1 − β₁ᵗ` → `1 + β₁ᵗ`."""
-
-    def step_size(self, t):
-        return self.lr * np.sqrt(1.0 - self.beta2**t) / (1.0 + self.beta1**t)
-
-
-class FoldedInverseM(BookAdam):
-    """`m` → `1/m` in the step."""
-
-    def direction(self, m, v):
-        return (1.0 / m) / (np.sqrt(v) + self.eps)
-
-
-class FoldedIsTorchAdam(BookAdam):
-    """Not folded at all: PyTorch's Adam, ε on the corrected √v̂."""
-
-    def direction(self, m, v):
-        return m / (np.sqrt(v) + self.eps * np.sqrt(1.0 - self.beta2**self.t))
-
-
-def test_the_books_adam_written_out_passes():
-    ctx = run_concept("optimizers", impl=with_overrides({"optim.AdamFolded": BookAdam}))
+@pytest.mark.slow
+@pytest.mark.parametrize("name, written_out, relation", [("optim.AdamFolded", BookAdam, optimizers.FOLDED),
+                                                         ("optim.Adam", AdamWrittenOut, optimizers.UNCORRECTED)],
+                         ids=["the book's folded Adam", "Adam with and without bias correction"])
+def test_adam_written_out_passes_and_its_relation_is_checked(name, written_out, relation):
+    """The forms the mutants below are one line away from pass every check of the concept."""
+    ctx = run_concept("optimizers", impl=with_overrides({name: written_out}))
     assert [r.check for r in ctx.records if not r.passed] == []
-    assert optimizers.FOLDED in {r.check for r in ctx.records}
+    assert relation in {r.check for r in ctx.records}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mistake", [FoldedTimesInsteadOfDivide, FoldedOnePlusBeta1, FoldedInverseM, FoldedIsTorchAdam],
                          ids=lambda c: c.__name__)
 def test_a_mistake_in_the_folded_bias_correction_fails_the_relation(mistake):
@@ -91,16 +51,9 @@ def test_a_mistake_in_the_folded_bias_correction_fails_the_relation(mistake):
 # --- Adam without bias correction (the seed): p ← p − η·m/(√v + ε) ------------------------------------
 
 def adam_with_uncorrected(uncorrected_step):
-    """An ``Adam`` whose ``bias_correction=False`` form is ``uncorrected_step(opt, m, v, t)``."""
-
-    class Adam(O.Adam):
-        def _step(self, state, p, g):
-            if self.bias_correction:
-                return super()._step(state, p, g)
-            m, v, t = self._moments(state, p, g)
-            p -= uncorrected_step(self, m, v, t)
-
-    return Adam
+    """Adam written out (:class:`tests.mutants.AdamWrittenOut`) whose ``bias_correction=False`` form is
+    ``uncorrected_step(opt, m, v, t)``."""
+    return type("Adam", (AdamWrittenOut,), {"uncorrected": lambda self, m, v, t: uncorrected_step(self, m, v, t)})
 
 
 UNCORRECTED_MISTAKES = {
@@ -110,6 +63,7 @@ UNCORRECTED_MISTAKES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", UNCORRECTED_MISTAKES)
 def test_a_mistake_in_adam_without_bias_correction_fails_the_relation(name):
     impl = with_overrides({"optim.Adam": adam_with_uncorrected(UNCORRECTED_MISTAKES[name])})
@@ -125,6 +79,7 @@ def lookahead_with_stale_velocity(grad_f, theta0, lr, momentum, steps):
     return thetas, np.concatenate([vs[:1], vs[:-1]])
 
 
+@pytest.mark.slow
 def test_a_mistake_in_the_lookahead_velocity_fails_the_relation():
     ctx = run_concept("optimizers", impl=with_overrides({"optim.nesterov_lookahead": lookahead_with_stale_velocity}))
     verdict = {r.check: r.passed for r in ctx.records}
@@ -161,20 +116,7 @@ def test_a_mistake_in_a_loss_form_fails_its_relation(overrides, relation):
 
 # --- batch norm: torch's running_var = 0.9ᵗ + N/(N − 1)·book's -----------------------------------------
 
-class BatchNormAlwaysUnbiased(scratch.layers.BatchNorm1d):
-    """Ignores ``unbiased_running_var=False``: the book's running variance comes out unbiased."""
-
-    def __init__(self, gamma, beta, momentum=0.9, eps=1e-5, running_var_init=1.0, unbiased_running_var=True):
-        super().__init__(gamma, beta, momentum, eps, running_var_init, unbiased_running_var=True)
-
-
-class BatchNormAlwaysFromOne(scratch.layers.BatchNorm1d):
-    """Ignores ``running_var_init``: the book's running variance starts at 1, as torch's."""
-
-    def __init__(self, gamma, beta, momentum=0.9, eps=1e-5, running_var_init=1.0, unbiased_running_var=True):
-        super().__init__(gamma, beta, momentum, eps, 1.0, unbiased_running_var)
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("layer", [BatchNormAlwaysUnbiased, BatchNormAlwaysFromOne], ids=lambda c: c.__name__)
 def test_a_mistake_in_the_books_running_variance_fails_the_relation(layer):
     ctx = run_concept("batchnorm", impl=with_overrides({"layers.BatchNorm1d": layer}))
@@ -185,16 +127,6 @@ def test_a_mistake_in_the_books_running_variance_fails_the_relation(layer):
 
 # --- momentum under a schedule: the textbook v is torch's b rescaled by η_old/η_new ----------------------
 
-class MomentumWithoutLrInside(O.Momentum):
-    """PyTorch's buffer under the textbook name: v ← μv + g, p ← p − η·v (equal while η is constant)."""
-
-    def _step(self, state, p, g):
-        v = state.setdefault("v", np.zeros_like(p))
-        v *= self.momentum
-        v += g
-        p -= self.lr * v
-
-
 def test_torchs_momentum_posing_as_the_textbooks_fails_the_relation():
     ctx = run_concept("lr-schedules", impl=with_overrides({"optim.Momentum": MomentumWithoutLrInside}))
     relation = [r for r in ctx.records if r.check.startswith(lr_schedules.MOMENTUM_RELATION)]
@@ -203,26 +135,7 @@ def test_torchs_momentum_posing_as_the_textbooks_fails_the_relation():
 
 # --- Adam + L2 against AdamW: the decay divided by √v̂, or not --------------------------------------------
 
-class AdamWCoupled(O.Adam):
-    """Adds λp to the gradient (Adam + L2 on every parameter) instead of decaying p."""
-
-    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-        super().__init__(lr, beta1, beta2, eps)
-        self.weight_decay = weight_decay
-
-    def update(self, params, grads):
-        super().update(params, {k: grads[k] + self.weight_decay * params[k] for k in params})
-
-
-class AdamWDecayAfterTheStep(AdamWCoupled):
-    """Decays after the Adam step: p ← (p − step)·(1 − ηλ)."""
-
-    def update(self, params, grads):
-        O.Adam.update(self, params, grads)
-        for p in params.values():
-            p *= 1 - self.lr * self.weight_decay
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("adamw", [AdamWCoupled, AdamWDecayAfterTheStep], ids=lambda c: c.__name__)
 def test_a_mistake_in_decoupled_decay_fails_the_relation(adamw):
     ctx = run_concept("regularization", impl=with_overrides({"optim.AdamW": adamw}))

@@ -17,7 +17,7 @@ from comparisons.site.code import declared, pair
 from comparisons.site.numbers import error, sig
 from comparisons.site.text import Facts, GuideError, MathError, Renderer, mathml
 
-from .conftest import run_concept
+from ..conftest import run_concept
 
 MAX_PAGE_BYTES = 1_500_000
 
@@ -278,14 +278,14 @@ def test_rebuilding_from_results_json_gives_the_same_pages(small_report, tmp_pat
     for p in pages(folder):
         p.unlink()
     done = subprocess.run([sys.executable, "-m", "comparisons.site", "--from", str(folder)],
-                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
     assert {p.relative_to(folder): p.read_bytes() for p in pages(folder)} == before
 
 
 def test_rebuilding_a_folder_without_a_report_is_a_usage_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "comparisons.site", str(tmp_path)], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[1])
+                          cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 2 and "results.json" in done.stderr
     with pytest.raises(SiteError):
         build_site(tmp_path)
