@@ -1,7 +1,8 @@
 """Constructed with no hyperparameters, each NumPy class behaves as PyTorch's at its defaults, or,
 where the project keeps the book's default (momentum 0.9), as PyTorch's given that value.
 
-Each test plants one wrong default and expects the concept's defaults check to fail.
+Each test plants one wrong default and expects the concept's defaults check to fail: a whole run
+each, ``slow`` but where the concept's quick run takes about a second (the activations).
 """
 
 import inspect
@@ -73,7 +74,8 @@ PLANTED = {
 }
 
 
-@pytest.mark.parametrize("mistake", PLANTED)
+@pytest.mark.parametrize("mistake", [pytest.param(m, marks=[] if PLANTED[m][0] == "activations" else [pytest.mark.slow])
+                                     for m in PLANTED])
 def test_a_wrong_default_is_caught(mistake):
     concept_id, overrides, expected = PLANTED[mistake]
     ctx = run_concept(concept_id, impl=with_overrides(overrides))
