@@ -525,6 +525,8 @@ def derived(value, default=None, has_default=False):
         refused = ["0.5", [float(value)], np.array([0.5, 0.5]), 1j, {"v": 0.5}]
     elif isinstance(value, str):
         refused = [3, [value], value + "_unknown"]
+    elif isinstance(value, tuple) and value and all(isinstance(v, (int, np.integer)) for v in value):  # a shape
+        refused = ["ab", (value[0] + 0.5,) + value[1:], value + (None,)]
     elif isinstance(value, np.random.Generator):
         refused = [42, "rng", np.random.RandomState(0)]
     elif isinstance(value, np.ndarray) and value.dtype.kind in "fiub" and value.size:
