@@ -126,7 +126,8 @@ def test_ctrl_c_during_a_run_exits_130_with_one_line_and_the_old_report_intact(t
     out = tmp_path / "rep"
     assert main(["run", "softmax", "--out", str(out)]) == 0
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    status, err = interrupted_command(["run", "activations", "losses", "softmax", "--dtype", "float64", "float32",
+    # softmax makes its figures at once; the interrupt comes while regularization runs
+    status, err = interrupted_command(["run", "softmax", "regularization", "--dtype", "float64", "float32",
                                        "--jobs", jobs, "--out", str(out)],
                                       started=lambda: list(tmp_path.glob(".rep.tmp-*/figures/*")))
     assert status == 130, err

@@ -274,7 +274,7 @@ def test_ctrl_c_in_a_sweep_with_workers_exits_130_with_one_line_and_keeps_the_fi
     """A real SIGINT to the whole process group, as a terminal sends it: the workers ignore it, the
     sweep says what it kept, and no process prints a traceback."""
     out = tmp_path / "sweep"
-    status, err = interrupted_command(["sweep", "softmax", "--seeds", "0-199", "--jobs", "2", "--out", str(out)],
+    status, err = interrupted_command(["sweep", "losses", "--seeds", "0-199", "--jobs", "2", "--out", str(out)],
                                       started=lambda: partial_of(out).exists()
                                       and partial_of(out).read_text().count("\n") >= 3)
     assert status == 130, err

