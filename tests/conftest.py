@@ -157,7 +157,34 @@ def interrupted_command(argv, started, timeout=120):
     return proc.returncode, err
 
 
-def exit_at_once(task):
-    """A task (put in place of a runner's, in its worker processes) whose worker ends at once
-    with no result, as a worker killed by the out-of-memory killer would."""
-    os._exit(3)
+def command_with_a_killed_worker(argv, timeout=120):
+    """Run ``python -m comparisons ARGV`` (a command with worker processes), SIGKILL one of its
+    workers once it runs, as the out-of-memory killer would; (exit status, stderr)."""
+    proc = subprocess.Popen([sys.executable, "-m", "comparisons", *argv], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline, workers = time.monotonic() + timeout, []
+        while time.monotonic() < deadline and proc.poll() is None and not workers:
+            time.sleep(0.05)
+            workers = _spawned_workers(proc.pid)
+        assert workers, "the command started no worker process"
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return proc.returncode, err
+
+
+def _spawned_workers(parent: int) -> list:
+    """The processes of multiprocessing's spawn start method that ``parent`` started (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and b"spawn_main" in cmdline:
+            found.append(int(stat.parent.name))
+    return found

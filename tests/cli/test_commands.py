@@ -10,7 +10,7 @@ import pytest
 from comparisons import registry
 from comparisons.cli import main
 
-from ..conftest import exit_at_once, interrupted_command
+from ..conftest import command_with_a_killed_worker, interrupted_command
 
 
 def test_list(capsys):
@@ -187,19 +187,15 @@ def test_run_on_cuda(tmp_path):
     assert all(r["device"].startswith("cuda") for r in results["checks"])
 
 
-def test_a_worker_that_dies_is_one_line_and_exit_1_with_the_old_report_intact(tmp_path, monkeypatch, capsys):
+def test_a_worker_that_dies_is_one_line_and_exit_1_with_the_old_report_intact(tmp_path, capsys):
     """A worker killed (by the out-of-memory killer, say) ends the run with one line, not a
     traceback and not a hang; the report folder is as it was."""
-    import comparisons.runner as runner
-
     out = tmp_path / "rep"
     assert main(["run", "softmax", "--out", str(out)]) == 0
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    capsys.readouterr()
-    monkeypatch.setattr(runner, "_run_task", exit_at_once)
-    assert main(["run", "softmax", "losses", "--jobs", "2", "--out", str(out)]) == 1
-    err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err == "error: a worker process ended without its result (killed, or out of memory?); " \
-                  "no output folder was changed"
+    status, err = command_with_a_killed_worker(["run", "softmax", "regularization", "--jobs", "2", "--out", str(out)])
+    assert status == 1, err
+    assert err.strip().splitlines()[-1] == "error: a worker process ended without its result (killed, or out of " \
+                                           "memory?); no output folder was changed"
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from comparisons.cli import main
 from comparisons import sweep as S
 from comparisons.sweep import MAX_SEEDS, aggregate, parse_seeds
 
-from ..conftest import exit_at_once, interrupted_command
+from ..conftest import command_with_a_killed_worker, interrupted_command
 
 
 @pytest.mark.parametrize("spec, seeds", [("0-3", [0, 1, 2, 3]), ("5", [5]), ("0,5,7-9", [0, 5, 7, 8, 9]),
@@ -142,7 +143,7 @@ def test_a_folder_that_goes_bad_during_the_sweep_keeps_the_finished_tasks_to_res
     assert (out / "notes.txt").read_text() == "mine"
 
     (out / "notes.txt").unlink()
-    monkeypatch.setattr(S, "_run_task", lambda task: pytest.fail(f"{task} ran again"))
+    monkeypatch.setattr(S, "progress_bar", lambda done, total, seconds: pytest.fail(f"a task ran again ({done}/{total})"))
     assert main(SWEEP + ["--out", str(out), "--resume"]) == 0
     assert "resuming: 2 of 2 tasks finished earlier" in capsys.readouterr().err
     assert json.loads((out / "sweep.json").read_text())["resumed_tasks"] == 2
@@ -162,12 +163,11 @@ def test_an_interrupted_sweep_keeps_its_finished_tasks_and_resumes_where_it_stop
     assert err.startswith("interrupted: 1 of 2 finished tasks are kept in") and "--resume" in err
     assert tasks_in(partial_of(out)) == [(0, "softmax", "float64")] and not out.exists()
 
-    ran = []
-    real = S._run_task
-    monkeypatch.setattr(S, "_run_task", lambda task: ran.append(task[0]) or real(task))
-    monkeypatch.setattr(S, "progress_bar", lambda *a: None)
+    finished = []
+    monkeypatch.setattr(S, "progress_bar", lambda done, total, seconds: finished.append((done, total)))
     assert main(SWEEP + ["--out", str(out), "--resume"]) == 0
-    assert ran == [(1, "softmax", "float64")]
+    assert finished == [(2, 2)], "only the task not kept ran"
+    assert json.loads((out / "sweep.json").read_text())["resumed_tasks"] == 1
     assert checks_of(out) == uninterrupted
 
 
@@ -284,11 +284,12 @@ def test_ctrl_c_in_a_sweep_with_workers_exits_130_with_one_line_and_keeps_the_fi
     assert len(tasks_in(partial_of(out))) >= 2 and not out.exists()
 
 
-def test_a_worker_that_dies_is_one_line_and_exit_1_with_the_finished_tasks_kept(tmp_path, monkeypatch, capsys):
+def test_a_worker_that_dies_is_one_line_and_exit_1_with_the_finished_tasks_kept(tmp_path):
+    """A worker killed (by the out-of-memory killer, say) while it runs a task."""
     out = tmp_path / "sweep"
-    monkeypatch.setattr(S, "_run_task", exit_at_once)
-    assert main(["sweep", "softmax", "--seeds", "0-3", "--jobs", "2", "--out", str(out)]) == 1
-    err = one_line(capsys)
-    assert err.startswith("error: a worker process ended without its result (killed, or out of memory?); "
-                          "0 of 8 finished tasks are kept in") and err.endswith("--resume to continue")
-    assert partial_of(out).exists() and not out.exists()
+    status, err = command_with_a_killed_worker(["sweep", "losses", "--seeds", "0-3", "--jobs", "2", "--out", str(out)])
+    assert status == 1, err
+    last = err.strip().splitlines()[-1]
+    assert re.fullmatch(r"error: a worker process ended without its result \(killed, or out of memory\?\); "
+                        r"\d of 8 finished tasks are kept in .*--resume to continue", last), last
+    assert "Traceback" not in err and partial_of(out).exists() and not out.exists()

@@ -79,10 +79,13 @@ def test_negative_sampling_is_k_plus_one_sigmoid_losses_over_embedding_dots():
 
 
 def test_negative_sampling_draws_with_its_sampler_when_given_no_sample():
-    layer = SN.NegativeSamplingLoss(np.zeros((10, 2)), nlp.corpus_of(nlp.WORD_COUNTS), sample_size=4,
-                                    rng=np.random.default_rng(0))
-    target = np.arange(10)
-    layer.forward(np.ones((10, 2)), target)
-    drawn = layer._cache[1][:, 1:]
+    """Without negatives given, forward draws them with its UnigramSampler: the loss is the one of
+    the negatives a sampler seeded alike draws (k distinct words per row, never the target)."""
+    corpus, W = nlp.corpus_of(nlp.WORD_COUNTS), np.random.default_rng(1).normal(size=(10, 2))
+    h, target = np.random.default_rng(2).normal(size=(10, 2)), np.arange(10)
+    layer = SN.NegativeSamplingLoss(W, corpus, sample_size=4, rng=np.random.default_rng(0))
+    drawn = SN.UnigramSampler(corpus, sample_size=4, rng=np.random.default_rng(0)).get_negative_sample(target)
     assert drawn.shape == (10, 4) and not np.any(drawn == target[:, None])
     assert all(len(set(row)) == 4 for row in drawn.tolist())
+    given = SN.NegativeSamplingLoss(W, corpus, sample_size=4).forward(h, target, drawn)
+    assert layer.forward(h, target) == given
