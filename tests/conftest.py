@@ -45,12 +45,13 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _group(item) -> str | None:
-    """The expensive state a test reads: a concept's default run (a parameter ``concept_id``), or
-    one of the session's shared folders."""
+    """The expensive state a test reads: one of the session's shared folders, or else a concept's
+    default run (a parameter ``concept_id``)."""
+    shared = next((name for name in SHARED_FIXTURES if name in getattr(item, "fixturenames", ())), None)
     params = getattr(getattr(item, "callspec", None), "params", {})
-    if "concept_id" in params:
+    if shared is None and "concept_id" in params:
         return f"concept-{params['concept_id']}"
-    return next((name for name in SHARED_FIXTURES if name in getattr(item, "fixturenames", ())), None)
+    return shared
 
 
 def run_concept(concept_id, dtype="float64", impl=None, seed=0, out_dir=None):

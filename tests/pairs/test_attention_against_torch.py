@@ -26,7 +26,7 @@ from torch_ref import optim as topt
 from torch_ref import transformer as tt
 
 DTYPES = ["float64", "float32"]
-SEEDS = [0, 1, 2, 3, 4]
+SEEDS = [0] + [pytest.param(seed, marks=pytest.mark.slow) for seed in range(1, 5)]  # seed 0 here, all in make test-all
 TORCH_DTYPE = {"float64": torch.float64, "float32": torch.float32}
 N, T_Q, T_K, E, HEADS, F = 2, 5, 7, 12, 3, 20  # all different
 

@@ -140,30 +140,30 @@ def made_by_run(concept, kind):
     return set(re.findall(rf'ctx\.{kind}\(\s*"([^"]+)"', source))
 
 
-def facts_of_quick_run(cid) -> Facts:
-    ctx = run_concept(cid, "float64")
-    return Facts(cid, {r.check: r.passed for r in ctx.records}, dict(ctx.values))
+def facts_of_quick_run(concept_id) -> Facts:
+    ctx = run_concept(concept_id, "float64")
+    return Facts(concept_id, {r.check: r.passed for r in ctx.records}, dict(ctx.values))
 
 
-@pytest.mark.parametrize("cid", list(registry.concepts()))
-def test_every_guide_renders_and_places_every_figure_of_its_run(cid):
+@pytest.mark.parametrize("concept_id", list(registry.concepts()))
+def test_every_guide_renders_and_places_every_figure_of_its_run(concept_id):
     """...and quotes only findings and values its run records (the quick run, cached for the suite)."""
-    concept = registry.get(cid)
+    concept = registry.get(concept_id)
     text = concept.lesson.text
     Renderer(figure=lambda *a: "<figure></figure>", table=lambda *a: "<table></table>",
-             facts=facts_of_quick_run(cid)).block(text)
+             facts=facts_of_quick_run(concept_id)).block(text)
     placed = {kind: {name for k, name in MARKER.findall(text) if k == kind} for kind in ("figure", "table")}
     assert placed["figure"] <= made_by_run(concept, "figure"), "the guide names a figure the run does not make"
     assert placed["table"] <= made_by_run(concept, "table"), "the guide names a table the run does not make"
     assert made_by_run(concept, "figure") <= placed["figure"], "a figure of the run is not placed in the guide"
 
 
-@pytest.mark.parametrize("cid", list(registry.concepts()))
-def test_every_code_pair_is_scratch_beside_torch_ref(cid):
-    lesson = registry.get(cid).lesson
+@pytest.mark.parametrize("concept_id", list(registry.concepts()))
+def test_every_code_pair_is_scratch_beside_torch_ref(concept_id):
+    lesson = registry.get(concept_id).lesson
     listings = [declared(pairs.get(kind, pair_id)) for kind, pair_id in lesson.pairs]
     listings += [pair(numpy_obj, torch_obj) for numpy_obj, torch_obj in lesson.code_objects()]
-    assert listings, f"{cid} shows no code side by side"
+    assert listings, f"{concept_id} shows no code side by side"
     for left, right in listings:
         assert left.name.startswith("scratch.") and right.name.startswith("torch_ref.")
 
@@ -173,10 +173,10 @@ def test_a_concept_shows_a_declared_pair_once():
     import scratch
 
     declared_objects = {(p.scratch_object(scratch), p.reference_object()) for p in pairs.PAIRS.values()}
-    for cid, concept in registry.concepts().items():
+    for concept_id, concept in registry.concepts().items():
         for kind, pair_id in concept.lesson.pairs:
             pairs.get(kind, pair_id)  # a known pair
-        assert not declared_objects & set(concept.lesson.code_objects()), cid
+        assert not declared_objects & set(concept.lesson.code_objects()), concept_id
 
 
 def test_a_code_pair_refuses_torch_library_source():
@@ -190,21 +190,21 @@ def test_a_code_pair_refuses_torch_library_source():
 
 def test_the_study_notes_are_never_called_seeds():
     """"seed" means the random seed only; the Korean source texts are "the study notes"."""
-    for cid, concept in registry.concepts().items():
+    for concept_id, concept in registry.concepts().items():
         lesson = concept.lesson
         text = lesson.text + " ".join(f"{d.topic} {d.textbook} {d.pytorch}" for d in lesson.differences)
         text = re.sub(r"\{\{[^}]*\}\}", "", text)  # figure and table markers name files, not sources
         for m in re.finditer(r"\bseeds?\b|\bseed's\b", text):
             before = text[max(0, m.start() - 8):m.start()]
-            assert before.endswith(("random ", "run's ", "same ")), f"{cid}: ...{text[m.start() - 40:m.end() + 20]}..."
+            assert before.endswith(("random ", "run's ", "same ")), f"{concept_id}: ...{text[m.start() - 40:m.end() + 20]}..."
 
 
 def test_every_heading_has_its_korean_term_in_the_glossary():
     terms = {t.korean for t in GLOSSARY} | {t.book for t in GLOSSARY if t.book} | {t.notes for t in GLOSSARY if t.notes}
-    for cid, concept in registry.concepts().items():
+    for concept_id, concept in registry.concepts().items():
         korean = concept.lesson.korean
-        assert korean, f"{cid}: no Korean term in its title"
-        assert all(part.strip() in terms for part in korean.split(",")), f"{cid}: {korean} is not in the glossary"
+        assert korean, f"{concept_id}: no Korean term in its title"
+        assert all(part.strip() in terms for part in korean.split(",")), f"{concept_id}: {korean} is not in the glossary"
 
 
 def test_the_glossary_follows_the_korean_edition():

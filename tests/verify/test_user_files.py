@@ -146,7 +146,7 @@ def test_layer_without_bias_sum_fails(user_file):
     assert any("db" in r.check for r in result.records if not r.passed)
 
 
-def test_cli_example_from_the_issue(user_file, capsys, monkeypatch):
+def test_the_command_line_judges_an_optimizer_in_a_file_and_hints_its_mistake(user_file, capsys, monkeypatch):
     monkeypatch.chdir(user_file.parent)
     assert main(["verify", "optimizer", "my_code.py:Adam", "--against", "adam", "--hparam", "lr=0.01"]) == 0
     assert "AGREES with PyTorch" in capsys.readouterr().out
