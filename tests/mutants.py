@@ -117,22 +117,15 @@ class MomentumWithoutLrInside(O.Momentum):
         p -= self.lr * v
 
 
-class AdamWCoupled(O.Adam):
-    """Adds λp to the gradient (Adam + L2 on every parameter) instead of decaying p."""
+class AdamWDecayAfterTheStep(O.Adam):
+    """Decays after the Adam step: p ← (p − step)·(1 − ηλ), where AdamW decays p before it."""
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
         super().__init__(lr, beta1, beta2, eps)
         self.weight_decay = weight_decay
 
     def update(self, params, grads):
-        super().update(params, {k: grads[k] + self.weight_decay * params[k] for k in params})
-
-
-class AdamWDecayAfterTheStep(AdamWCoupled):
-    """Decays after the Adam step: p ← (p − step)·(1 − ηλ)."""
-
-    def update(self, params, grads):
-        O.Adam.update(self, params, grads)
+        super().update(params, grads)
         for p in params.values():
             p *= 1 - self.lr * self.weight_decay
 

@@ -17,9 +17,9 @@ from comparisons.concepts import losses as losses_concept
 from comparisons.concepts import lr_schedules, optimizers, regularization
 from comparisons.implementation import with_overrides
 
-from ..conftest import run_concept
-from ..mutants import (AdamWCoupled, AdamWrittenOut, AdamWDecayAfterTheStep, BatchNormAlwaysFromOne, BatchNormAlwaysUnbiased, BookAdam,
-                       FoldedInverseM, FoldedIsTorchAdam, FoldedOnePlusBeta1, FoldedTimesInsteadOfDivide,
+from ..conftest import catalogued, run_concept
+from ..mutants import (AdamWrittenOut, AdamWDecayAfterTheStep, BatchNormAlwaysFromOne, BatchNormAlwaysUnbiased,
+                       BookAdam, FoldedInverseM, FoldedIsTorchAdam, FoldedOnePlusBeta1, FoldedTimesInsteadOfDivide,
                        MomentumWithoutLrInside)
 
 
@@ -136,7 +136,8 @@ def test_torchs_momentum_posing_as_the_textbooks_fails_the_relation():
 # --- Adam + L2 against AdamW: the decay divided by √v̂, or not --------------------------------------------
 
 @pytest.mark.slow
-@pytest.mark.parametrize("adamw", [AdamWCoupled, AdamWDecayAfterTheStep], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("adamw", [catalogued("optimizer", "adamw", "coupled decay", in_place_of="optim.AdamW"),
+                                   AdamWDecayAfterTheStep], ids=["coupled decay (catalogued)", "decay after the step"])
 def test_a_mistake_in_decoupled_decay_fails_the_relation(adamw):
     ctx = run_concept("regularization", impl=with_overrides({"optim.AdamW": adamw}))
     assert regularization.DECAY_RELATION in [r.check for r in ctx.records if not r.passed]

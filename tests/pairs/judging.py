@@ -8,8 +8,6 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import pytest
-
 import scratch
 from comparisons.verify import format_result, judge
 

@@ -9,8 +9,6 @@ import torch
 
 import scratch.classifiers as SC
 import torch_ref.classifiers as tcls
-from comparisons.pairs import classifiers
-
 
 
 @pytest.mark.parametrize("n, c", [(1, 10), (7, 4), (30, 3)])

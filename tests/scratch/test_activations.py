@@ -1,9 +1,8 @@
 """scratch.activations: every function against torch's, over shapes, kinks, ±large inputs and ties; the
 derivatives against central differences; the stable softmax; empty and 0-d inputs as torch treats them.
 
-Argument checks at their boundaries: Every argument check of scratch.activations at its boundary, on both sides: ELU's α from 0
-(inf refused), softmax's axis within the array's axes (a 0-d x has the axes of one element)."""
-
+Every argument check at its boundary, on both sides: ELU's α from 0 (inf refused), softmax's axis within the
+array's axes (a 0-d x has the axes of one element)."""
 
 import numpy as np
 import pytest
@@ -17,7 +16,8 @@ from scratch import activations
 from scratch import activations as A
 from scratch.gradients import numerical_diff
 
-from .malformed import (INF, NAN, Array, Boundary, Case, Domain, Int, Other, Real, T, Tg, grad_of, interval, malformed_input_tests, prove_each)
+from .malformed import (INF, NAN, Array, Boundary, Case, Domain, Int, Other, Real, T, Tg, grad_of, interval,
+                        malformed_input_tests, prove_each)
 from .valid import DOUT, W, WK, BK, X
 
 

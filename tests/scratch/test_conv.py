@@ -1,11 +1,10 @@
-"""scratch.conv as a specification: output sizes, the layout of im2col and its adjoint col2im, the two forms
-of the convolution layer, pooling's gradient routing and ties, BatchNorm2d per channel; every public name
-against torch.nn.functional (conv2d, unfold, fold, max_pool2d, avg_pool2d, batch_norm).
+"""scratch.conv as a specification: output sizes, the layout of im2col and its adjoint col2im, the two forms of
+the convolution layer, pooling's gradient routing and ties, BatchNorm2d per channel; every public name against
+torch.nn.functional (conv2d, unfold, fold, max_pool2d, avg_pool2d, batch_norm).
 
-Argument checks at their boundaries: Every argument check of scratch.conv at its boundary, on both sides: filter, pool, stride and
-sizes from 1, padding from 0 and at most half the pool, and a filter or window that exactly fits
-the padded image (a 1×1 output) accepted, one pixel more refused."""
-
+Every argument check at its boundary, on both sides: filter, pool, stride and sizes from 1, padding from 0 and
+at most half the pool, and a filter or window that exactly fits the padded image (a 1×1 output) accepted, one
+pixel more refused."""
 
 import numpy as np
 import pytest
@@ -15,12 +14,9 @@ import torch.nn.functional as F
 from scratch import conv as C, layers as L
 from scratch.gradients import numerical_gradient
 
-from .malformed import (FLAG, Array, Boundary, Case, Domain, Int, Other, Real, T, Tg, autograd_layer, backward_case, forward_case, integers, malformed_input_tests, prove_each)
+from .malformed import (FLAG, Array, Boundary, Case, Domain, Int, Other, Real, T, Tg, autograd_layer, backward_case,
+                        forward_case, integers, malformed_input_tests, prove_each)
 from .valid import W
-
-
-# --- malformed input: torch's result or an error naming the argument ------------------------------
-
 from .test_layers import batchnorm_t
 
 # images (N, C, H, W); filters (FN, C, FH, FW)

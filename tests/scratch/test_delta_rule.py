@@ -1,9 +1,8 @@
 """scratch.delta_rule (the study notes' perceptron learning): one step ΔW = α·δ·x against autograd, whole
 trainings against torch_ref's, and the data shapes and batch sizes it refuses.
 
-Argument checks at their boundaries: Every argument check of scratch.delta_rule at its boundary, on both sides: α above 0, epochs from
-0, a mini-batch of 1 or more samples, at least one sample."""
-
+Every argument check at its boundary, on both sides: α above 0, epochs from 0, a mini-batch of 1 or more
+samples, at least one sample."""
 
 import numpy as np
 import pytest
@@ -13,7 +12,8 @@ import torch_ref.delta_rule as tdelta
 from scratch import delta_rule, losses
 from scratch import delta_rule as DR
 
-from .malformed import (INF, Array, Boundary, Case, Domain, Int, Other, Real, T, Tg, integers, interval, malformed_input_tests, prove_each)
+from .malformed import (INF, Array, Boundary, Case, Domain, Int, Other, Real, T, Tg, integers, interval,
+                        malformed_input_tests, prove_each)
 from .valid import W, X, DX, DD, DW, DW1, DW2
 
 

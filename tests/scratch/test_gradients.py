@@ -1,9 +1,8 @@
-"""scratch.gradients: central differences against the same differences in torch, the numerical gradient of
-every element, the relative error, gradient descent against torch_ref's, and what each refuses.
+"""scratch.gradients: central differences against the same differences in torch, the numerical gradient of every
+element, the relative error, gradient descent against torch_ref's, and what each refuses.
 
-Argument checks at their boundaries: Every argument check of scratch.gradients at its boundary, on both sides: the step h above 0,
-the learning rate from 0, the number of steps from 0 (inf refused everywhere)."""
-
+Every argument check at its boundary, on both sides: the step h above 0, the learning rate from 0, the number
+of steps from 0 (inf refused everywhere)."""
 
 import numpy as np
 import pytest
@@ -13,7 +12,8 @@ import torch_ref.gradients as tgrad
 from scratch import gradients
 from scratch import gradients as G
 
-from .malformed import (INF, Array, Boundary, Case, Int, Other, Real, T, integers, interval, malformed_input_tests, prove_each)
+from .malformed import (INF, Array, Boundary, Case, Int, Other, Real, T, integers, interval, malformed_input_tests,
+                        prove_each)
 from .valid import DOUT, X, XS
 
 

@@ -1,10 +1,9 @@
-"""scratch.init: the initialisers' spread from the fans of the book's (in, out) layout, their shapes, and
-what each refuses (the random draws against torch's are the pairs': tests/pairs).
+"""scratch.init: the initialisers' spread from the fans of the book's (in, out) layout, their shapes, and what
+each refuses (the random draws against torch's are the pairs': tests/pairs).
 
-Argument checks at their boundaries: Every argument check of scratch.init at its boundary, on both sides: every entry of a weight's
-shape from 1, a standard deviation, bound or gain from 0 (inf refused), and a uniform's width
-2·bound a finite number (as torch's ``uniform_`` requires)."""
-
+Every argument check at its boundary, on both sides: every entry of a weight's shape from 1, a standard
+deviation, bound or gain from 0 (inf refused), and a uniform's width 2·bound a finite number (as torch's
+``uniform_`` requires)."""
 
 import math
 
@@ -14,7 +13,8 @@ import torch
 
 from scratch import init
 
-from .malformed import (INF, NAN, Boundary, Case, Domain, Real, below, integers, interval, malformed_input_tests, prove_each, real_number, shape_arg)
+from .malformed import (INF, NAN, Boundary, Case, Domain, Real, below, integers, interval, malformed_input_tests,
+                        prove_each, real_number, shape_arg)
 
 
 # --- malformed input: torch's result or an error naming the argument ------------------------------

@@ -1,10 +1,9 @@
-"""scratch.layers: every layer's forward and backward against torch's module and autograd (and against
-central differences), the shape of dout each backward takes, and the layers' arguments.
+"""scratch.layers: every layer's forward and backward against torch's module and autograd (and against central
+differences), the shape of dout each backward takes, and the layers' arguments.
 
-Argument checks at their boundaries: Every argument check of scratch.layers at its boundary, on both sides: dropout's p in [0, 1)
-(p = 1 would divide by 0), batch norm's momentum in [0, 1], ε > 0, the running variance's start
-from 0, a training batch of 2 or more, ELU's α from 0, a dropout mask of 0 and 1 only."""
-
+Every argument check at its boundary, on both sides: dropout's p in [0, 1) (p = 1 would divide by 0), batch
+norm's momentum in [0, 1], ε > 0, the running variance's start from 0, a training batch of 2 or more, ELU's α
+from 0, a dropout mask of 0 and 1 only."""
 
 import re
 
@@ -17,7 +16,9 @@ from scratch import activations, layers
 from scratch import layers as L
 from scratch.gradients import numerical_gradient, relative_error
 
-from .malformed import (FLAG, INF, RNG, Array, Boundary, Case, Domain, Labels, Other, Real, T, Tg, autograd_layer, backward_case, fitting, flattened, forward_case, forwarded, grad_of, interval, labels, malformed_input_tests, prove_each, targets)
+from .malformed import (FLAG, INF, RNG, Array, Boundary, Case, Domain, Labels, Other, Real, T, Tg, autograd_layer,
+                        backward_case, fitting, flattened, forward_case, forwarded, grad_of, interval, labels,
+                        malformed_input_tests, prove_each, targets)
 from .valid import B, DOUT, LABELS, LOGITS, MASK, W, WK, BK, X
 
 

@@ -1,9 +1,8 @@
-"""scratch.linear_regression: the prediction, the squared and absolute errors with their gradients and the
-fit against torch_ref's, and the batches it refuses.
+"""scratch.linear_regression: the prediction, the squared and absolute errors with their gradients and the fit
+against torch_ref's, and the batches it refuses.
 
-Argument checks at their boundaries: Every argument check of scratch.linear_regression at its boundary, on both sides: the learning
-rate from 0, batch indices in [−n, n) (n itself refused before it indexes), at least one point."""
-
+Every argument check at its boundary, on both sides: the learning rate from 0, batch indices in [−n, n) (n
+itself refused before it indexes), at least one point."""
 
 import numpy as np
 import pytest
@@ -13,7 +12,8 @@ import torch_ref.linear_regression as tlin
 from scratch import linear_regression
 from scratch import linear_regression as LR
 
-from .malformed import (INF, Array, Boundary, Case, Domain, Other, Real, T, interval, malformed_input_tests, prove_each, real_number)
+from .malformed import (INF, Array, Boundary, Case, Domain, Other, Real, T, interval, malformed_input_tests, prove_each,
+                        real_number)
 from .valid import XS, YS
 
 

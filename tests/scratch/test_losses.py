@@ -1,10 +1,9 @@
 """scratch.losses: every loss and its gradient against torch's (nll_loss, cross_entropy, mse_loss, l1_loss,
-binary_cross_entropy) over shapes, ties and ±large inputs; the gradients against central differences; the
-form of targets and labels each takes.
+binary_cross_entropy) over shapes, ties and ±large inputs; the gradients against central differences; the form
+of targets and labels each takes.
 
-Argument checks at their boundaries: Every argument check of scratch.losses at its boundary, on both sides: δ from 0, class labels
-in [0, K) (K itself refused before it indexes), probabilities in [0, 1], at least one class."""
-
+Every argument check at its boundary, on both sides: δ from 0, class labels in [0, K) (K itself refused before
+it indexes), probabilities in [0, 1], at least one class."""
 
 import numpy as np
 import pytest
@@ -19,7 +18,8 @@ from scratch import activations as A
 from scratch import losses as LS
 from scratch.gradients import numerical_gradient, relative_error
 
-from .malformed import (INF, NAN, Array, Boundary, Case, Domain, Labels, Real, T, Tg, grad_of, interval, labels, malformed_input_tests, prove_each, targets)
+from .malformed import (INF, NAN, Array, Boundary, Case, Domain, Labels, Real, T, Tg, grad_of, interval, labels,
+                        malformed_input_tests, prove_each, targets)
 from .valid import LABELS, LOGITS, PROBS, TGT, Y
 
 

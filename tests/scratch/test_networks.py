@@ -1,11 +1,10 @@
-"""scratch.networks: MultiLayerNet, SimpleConvNet and MultiTaskNet against the same networks written with
-torch operations (loss, gradients, accuracy), backprop against the numerical gradient, and the
-parameters and targets each refuses.
+"""scratch.networks: MultiLayerNet, SimpleConvNet and MultiTaskNet against the same networks written with torch
+operations (loss, gradients, accuracy), backprop against the numerical gradient, and the parameters and
+targets each refuses.
 
-Argument checks at their boundaries: Every argument check of scratch.networks at its boundary, on both sides: λ and λ₁ from 0, the
-dropout ratio in [0, 1), labels in [0, classes) (the number of classes refused before it
-indexes), the convolution net's stride, pool and batch size from 1 and padding from 0."""
-
+Every argument check at its boundary, on both sides: λ and λ₁ from 0, the dropout ratio in [0, 1), labels in
+[0, classes) (the number of classes refused before it indexes), the convolution net's stride, pool and batch
+size from 1 and padding from 0."""
 
 import numpy as np
 import pytest
@@ -16,7 +15,8 @@ from scratch import layers, networks
 from scratch import networks as N
 from scratch.networks import SimpleConvNet
 
-from .malformed import (INF, NAN, RNG, Array, Boundary, Case, DictOfArrays, Domain, Int, Labels, Other, Real, T, Tg, fitting, flattened, integers, interval, labels, malformed_input_tests, prove_each, targets)
+from .malformed import (INF, NAN, RNG, Array, Boundary, Case, DictOfArrays, Domain, Int, Labels, Other, Real, T, Tg,
+                        fitting, flattened, integers, interval, labels, malformed_input_tests, prove_each, targets)
 from .valid import LABELS, MT, NET, TA, TB, X
 
 

@@ -1,11 +1,10 @@
-"""scratch.optim: one update of every optimizer against its torch.optim counterpart from the same state
-(0-d parameters too), parameters updated in place with a state per key, and the errors of parameters
-that cannot be updated in place.
+"""scratch.optim: one update of every optimizer against its torch.optim counterpart from the same state (0-d
+parameters too), parameters updated in place with a state per key, and the errors of parameters that cannot be
+updated in place.
 
-Argument checks at their boundaries: Every argument check of scratch.optim at its boundary, on both sides: the learning rate and ε
-from 0 (inf refused), momentum, β₁ and β₂ in [0, 1) (β₂ = 1 refused, just under 1 accepted),
-RMSProp's decay rate in [0, 1], AdamW's weight decay from 0."""
-
+Every argument check at its boundary, on both sides: the learning rate and ε from 0 (inf refused), momentum,
+β₁ and β₂ in [0, 1) (β₂ = 1 refused, just under 1 accepted), RMSProp's decay rate in [0, 1], AdamW's weight
+decay from 0."""
 
 import math
 
@@ -18,7 +17,8 @@ from scratch import optim
 from scratch import schedules
 from scratch import optim as O
 
-from .malformed import (FLAG, INF, Array, Boundary, Case, DictOfArrays, Int, Other, Real, T, Tg, fresh, integers, interval, malformed_input_tests, prove_each, read_only)
+from .malformed import (FLAG, INF, Array, Boundary, Case, DictOfArrays, Int, Other, Real, T, Tg, fresh, integers,
+                        interval, malformed_input_tests, prove_each, read_only)
 from .valid import P0, G0, W
 
 

@@ -1,13 +1,11 @@
-"""scratch.recurrent as a specification: a cell is one step of its sequence, truncated BPTT cuts exactly at
-the block boundaries, the embedding adds the gradients of a repeated index, clipping scales every gradient
-by one factor, the GRU's two reset-gate forms meet where the recurrent weight is diagonal; every public
-name against nn.RNN / nn.LSTM / nn.GRU, nn.Embedding and clip_grad_norm_.
+"""scratch.recurrent as a specification: a cell is one step of its sequence, truncated BPTT cuts exactly at the
+block boundaries, the embedding adds the gradients of a repeated index, clipping scales every gradient by one
+factor, the GRU's two reset-gate forms meet where the recurrent weight is diagonal; every public name against
+nn.RNN / nn.LSTM / nn.GRU, nn.Embedding and clip_grad_norm_.
 
-Argument checks at their boundaries: Every argument check of scratch.recurrent at its boundary, on both sides: an index equal to
-the vocabulary size refused before it reaches the indexing (a character, an embedding index, a
-label), sizes from 1, truncation from 1, clipping's max_norm above 0 (inf: no clipping) and ε
-from 0."""
-
+Every argument check at its boundary, on both sides: an index equal to the vocabulary size refused before it
+reaches the indexing (a character, an embedding index, a label), sizes from 1, truncation from 1, clipping's
+max_norm above 0 (inf: no clipping) and ε from 0."""
 
 import numpy as np
 import pytest
@@ -20,7 +18,9 @@ import torch_ref.recurrent as trec
 from comparisons import bridge
 from scratch import networks as N, recurrent as RC
 
-from .malformed import (FLAG, INF, NAN, Array, Boundary, Case, DictOfArrays, Domain, Int, Labels, Other, Real, T, Tg, backward_case, forward_case, forwarded, grad_of, integers, interval, labels, malformed_input_tests, prove_each)
+from .malformed import (FLAG, INF, NAN, Array, Boundary, Case, DictOfArrays, Domain, Int, Labels, Other, Real, T, Tg,
+                        backward_case, forward_case, forwarded, grad_of, integers, interval, labels,
+                        malformed_input_tests, prove_each)
 from .valid import W
 
 

@@ -1,9 +1,8 @@
-"""scratch.regularization: the L1, L2 and elastic penalties and gradients against autograd (sign(0) = 0),
-early stopping that restores the best weights, and what each refuses.
+"""scratch.regularization: the L1, L2 and elastic penalties and gradients against autograd (sign(0) = 0), early
+stopping that restores the best weights, and what each refuses.
 
-Argument checks at their boundaries: Every argument check of scratch.regularization at its boundary, on both sides: λ, λ₁, λ₂ and
-min_delta from 0 (inf refused), patience from 1, a validation loss that is finite."""
-
+Every argument check at its boundary, on both sides: λ, λ₁, λ₂ and min_delta from 0 (inf refused), patience
+from 1, a validation loss that is finite."""
 
 import numpy as np
 import pytest
@@ -11,7 +10,8 @@ import pytest
 from scratch import regularization
 from scratch import regularization as R
 
-from .malformed import (INF, Array, Boundary, Case, Other, Real, T, Tg, grad_of, integers, interval, malformed_input_tests, prove_each)
+from .malformed import (INF, Array, Boundary, Case, Other, Real, T, Tg, grad_of, integers, interval,
+                        malformed_input_tests, prove_each)
 from .valid import B, W
 
 

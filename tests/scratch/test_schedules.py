@@ -1,8 +1,7 @@
 """scratch.schedules: the learning-rate schedules' values per epoch and their arguments.
 
-Argument checks at their boundaries: Every argument check of scratch.schedules at its boundary, on both sides: the initial rate,
-γ and k from 0 (inf refused), the step size from 1, the epoch t from 0."""
-
+Every argument check at its boundary, on both sides: the initial rate, γ and k from 0 (inf refused), the step
+size from 1, the epoch t from 0."""
 
 import numpy as np
 import pytest

@@ -1,9 +1,7 @@
 """scratch.search: random search on a log scale, seeded, and narrowing to the best trials' ranges.
 
-Argument checks at their boundaries: Every argument check of scratch.search at its boundary, on both sides: a range whose low equals
-its high accepted (every trial the same value), low above high refused; n from 0; top_k from 1;
-trial values above 0."""
-
+Every argument check at its boundary, on both sides: a range whose low equals its high accepted (every trial
+the same value), low above high refused; n from 0; top_k from 1; trial values above 0."""
 
 import numpy as np
 import pytest

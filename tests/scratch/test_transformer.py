@@ -12,7 +12,7 @@ from scratch.layers import GELU
 from scratch.optim import AdamW
 from scratch.schedules import WarmupCosine
 from scratch.transformer import (LearnedPositionalEmbedding, TinyGPT, TransformerBlock, block_keys,
-                                  sinusoidal_positional_encoding, tinygpt_keys)
+                                 sinusoidal_positional_encoding, tinygpt_keys)
 
 from ._gradcheck import assert_backward_matches_differences
 

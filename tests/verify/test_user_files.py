@@ -1,13 +1,12 @@
 """`verify`: a user's own code against PyTorch, one object from a file or a module, or a whole file."""
 
 import textwrap
+import json
 
 import numpy as np
 import pytest
 
 from comparisons.cli import main
-import json
-
 from comparisons.verify import VerifyUsageError, assert_agrees, format_result, verify
 
 CORRECT = textwrap.dedent('''
