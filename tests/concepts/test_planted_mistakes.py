@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 import scratch
-from scratch import layers, regularization, schedules
+from scratch import regularization
 
 from ..conftest import catalogued, planted
+from ..mutants import DropoutScalesAtEval, LinearOneSampleAsBatch, SoftmaxBackwardOverAxis1, StepDecayOffByOne
 
 # --- catalogued mistakes of the pairs a concept checks ----------------------------------------------
 
@@ -68,11 +69,6 @@ def lookahead_at_theta(grad_f, theta0, lr, momentum, steps):
     return np.array(thetas), np.array(vs)
 
 
-class StepDecayOffByOne(schedules.StepDecay):
-    def __call__(self, t):
-        return self.lr0 * self.gamma ** ((t + 1) // self.step_size)
-
-
 def l1_grad_sign0_is_1(w, lam):
     w = np.asarray(w, dtype=float)
     return lam * np.where(w >= 0, 1.0, -1.0)
@@ -92,35 +88,6 @@ def delta_without_derivative(W, x, d, alpha):
     x = np.atleast_2d(x)
     y = scratch.activations.sigmoid(x @ W.T)[:, 0]
     return alpha * (((np.asarray(d) - y))[:, None] * x).mean(axis=0, keepdims=True)
-
-
-class LinearOneSampleAsBatch(layers.Linear):
-    """Treats one sample (in,) as a batch of one: returns (1, out) where nn.Linear returns (out,)."""
-
-    def forward(self, x):
-        return super().forward(np.atleast_2d(x))
-
-    def backward(self, dout):
-        return super().backward(np.atleast_2d(dout))
-
-
-class SoftmaxBackwardOverAxis1(layers.Softmax):
-    """Sums Σ dout ⊙ y over axis 1: the last axis of a 2-D batch, the wrong one of a 3-D input."""
-
-    def forward(self, x):
-        self.y = scratch.activations.softmax(x, axis=-1)
-        return self.y
-
-    def backward(self, dout):
-        return self.y * (dout - np.sum(dout * self.y, axis=1, keepdims=True))
-
-
-class DropoutScalesAtEval(layers.Dropout):
-    """Scales by (1 − p) in eval mode as well (mixing the book's convention into inverted dropout)."""
-
-    def forward(self, x):
-        out = super().forward(x)
-        return out if self.training else out * (1 - self.p)
 
 
 OWN = [  # concept, what is replaced, the check that must fail, the dtype of the run, marks
