@@ -1,7 +1,9 @@
 # Two commands do all the set-up on a fresh machine:
 #   make report   builds the full-length report on MNIST into reports/ (the benchmark, then every concept in
 #                 float64 and float32)
-#   make test     runs the test suite
+#   make test     runs the test suite but its slow proofs, in two processes (about 5 minutes on 2 cores)
+#   make test-all the whole test suite, slow proofs included (other seeds, whole-concept planted mistakes,
+#                 the full determinism run); CI (.ci/run) runs `make test`
 #   make sweep    every check at seeds 0-19 (SEEDS=0-99 for more), quick set-ups, into reports/sweep; `make report`
 #                 keeps it and shows its summary
 # Both create .venv and install the project into it first.
@@ -14,7 +16,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 ARGS ?=
 
-.PHONY: install report sweep test clean
+.PHONY: install report sweep test test-all clean
 
 install: $(VENV)/.installed
 
@@ -32,8 +34,15 @@ report: install
 sweep: install
 	$(PY) -m comparisons sweep --seeds $(or $(SEEDS),0-19) --dtype float64 float32 --jobs 2 --out reports/sweep
 
+# pytest-xdist: two test processes; --dist loadgroup keeps the tests that read one concept's run (or one
+# shared report folder) in one process, which makes it once (see tests/conftest.py)
+PYTEST := $(PY) -m pytest -q -n $(or $(JOBS),2) --dist loadgroup -p no:cacheprovider
+
 test: install
-	$(PY) -m pytest -q $(ARGS)
+	$(PYTEST) -m "not slow" $(ARGS)
+
+test-all: install
+	$(PYTEST) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -230,12 +230,12 @@ def record_written(folder, relatives: Iterable[str], written_by: str) -> None:
 def _owner(folder: Path, rel: str) -> tuple[Path, str]:
     """The folder whose marker lists ``folder/rel`` (the deepest one with a marker of its own, as
     ``bench/`` inside a report) and the path relative to it."""
-    owner, parts = folder, rel.split("/")
+    parts = rel.split("/")
     for i in range(len(parts) - 1):
-        below = owner / parts[i]
+        below = folder.joinpath(*parts[:i + 1])
         if below.is_dir() and not below.is_symlink() and read_marker(below) is not None:
             return _owner(below, "/".join(parts[i + 1:]))
-    return owner, rel
+    return folder, rel
 
 
 def shown_path(path) -> str:

@@ -8,7 +8,7 @@ from . import (activations, attention, classifiers, conv, delta_rule, gpt, gradi
                networks, nlp, normalization, optim, recurrent, regularization, schedules, search, sequence, transformer)
 
 # attention, gpt, normalization and transformer are imported (the concepts read them as ``impl.attention`` …)
-# but not listed: their malformed-input tests are in tests/scratch/, not in the table of
-# tests/test_bad_input_properties.py, which drives what __all__ lists
+# but not listed: tests/scratch/test_public_api.py drives every public name of the modules __all__ lists
+# with malformed input; these four have their own malformed-input tests in tests/scratch/
 __all__ = ["activations", "classifiers", "conv", "delta_rule", "gradients", "init", "layers", "linear_regression", "losses",
            "networks", "nlp", "optim", "recurrent", "regularization", "schedules", "search", "sequence"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_labels, check_ndim, check_positive, check_real
+from ._checks import as_float_array, check_flag, check_labels, check_ndim, check_positive, check_real
 from .losses import softmax_cross_entropy, softmax_cross_entropy_grad
 
 
@@ -36,6 +36,7 @@ def svm_loss(x, y, margin: float = 1.0, divide_by_classes: bool = False):
     PyTorch's ``nn.MultiMarginLoss``, which divides each sample's sum by C too. Returns (loss, dx)."""
     x, y = _scores_and_labels(x, y)
     check_real(margin, "margin")
+    divide_by_classes = check_flag(divide_by_classes, "divide_by_classes")
     N, C = x.shape
     rows = np.arange(N)
     margins = np.maximum(0.0, x - x[rows, y][:, None] + margin)

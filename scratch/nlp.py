@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_dout, as_float_array, check_finite, check_int, check_ndim, check_positive, check_rng, check_shape
+from ._checks import (as_dout, as_float_array, check_finite, check_flag, check_int, check_ndim, check_positive, check_rng,
+                      check_shape)
 from .activations import sigmoid
 from .layers import Layer
 
@@ -283,6 +284,7 @@ def cos_similarity(x, y, eps: float = 1e-8, eps_on_norms: bool = False):
     check_ndim(x, 1, "x", "(D,)")
     check_shape(y, x.shape, "y", " (the shape of x)")
     check_positive(eps, "eps")
+    eps_on_norms = check_flag(eps_on_norms, "eps_on_norms")
     nx, ny = np.sqrt(np.sum(x * x)), np.sqrt(np.sum(y * y))
     if eps_on_norms:
         return np.dot(x / (nx + eps), y / (ny + eps))

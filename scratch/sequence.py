@@ -120,7 +120,7 @@ def temporal_softmax_loss(x, y, mask):
     y = _labels(y, x.shape[:2], "y")
     if np.any((y < 0) | (y >= x.shape[2])):
         raise ValueError(f"y must hold labels in [0, {x.shape[2]})")
-    mask = np.asarray(mask)
+    mask = as_float_array(mask, "mask")
     check_shape(mask, x.shape[:2], "mask", " (N, T)")
     m = mask.astype(x.dtype)
     log_p = _log_softmax(x)

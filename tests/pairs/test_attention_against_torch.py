@@ -26,7 +26,7 @@ from torch_ref import optim as topt
 from torch_ref import transformer as tt
 
 DTYPES = ["float64", "float32"]
-SEEDS = [0, 1, 2, 3, 4]
+SEEDS = [0] + [pytest.param(seed, marks=pytest.mark.slow) for seed in range(1, 5)]  # seed 0 here, all in make test-all
 TORCH_DTYPE = {"float64": torch.float64, "float32": torch.float32}
 N, T_Q, T_K, E, HEADS, F = 2, 5, 7, 12, 3, 20  # all different
 
@@ -548,11 +548,12 @@ def test_tinygpt_adamw_warmup_cosine_steps_against_torch(dtype, seed, tied):
             ours.params[k][...] = v
         opt.lr = schedule(step)
         assert opt.lr == pytest.approx(t_opt.param_groups[0]["lr"], rel=1e-15, abs=0)
+        ours_loss = ours.loss(x, t)
         grads = ours.gradient(x, t)
         t_opt.zero_grad()
         loss = theirs.loss(torch.as_tensor(x), torch.as_tensor(t))
         loss.backward()
-        close(np.asarray(ours.loss_layer._inner.loss, dtype=dtype), loss, dtype, f"loss at step {step}")
+        close(np.asarray(ours_loss, dtype=dtype), loss, dtype, f"loss at step {step}")
         t_grads = tb.tinygpt_arrays(theirs, grad=True)
         grads_close(grads, t_grads, dtype, f"at step {step}")
         opt.update(ours.params, t_grads)

@@ -1,6 +1,5 @@
-"""The attention pairs (:mod:`comparisons.pairs.attention`): scratch's objects agree with PyTorch at
-seeds 0–4 in both dtypes, every catalogued mistake is told apart and named, and the code under test
-is called the way it is written: its mask in any of the three forms found in the wild, its
+"""The attention pairs (:mod:`comparisons.pairs.attention`), beyond what every declaration is tested
+for (tests/pairs/test_declarations.py): the code under test is called the way it is written: its mask in any of the three forms found in the wild, its
 weights by the names it asks for, its backward only where it has one."""
 
 import numpy as np
@@ -10,17 +9,7 @@ import scratch.attention as SA
 from comparisons.pairs import attention
 from comparisons.verify import format_result, judge
 
-from .judging import agreement_cases, assert_caught, assert_scratch_agrees, mistake_cases, pair_of
-
-
-@pytest.mark.parametrize("pair, seed, dtype", agreement_cases(attention.PAIRS))
-def test_scratch_agrees_with_pytorch(pair, seed, dtype):
-    assert_scratch_agrees(pair, seed, dtype)
-
-
-@pytest.mark.parametrize("pair, mistake", mistake_cases(attention.PAIRS))
-def test_every_catalogued_mistake_differs_and_is_named(pair, mistake):
-    assert_caught(pair, mistake)
+from .judging import pair_of
 
 
 def _softmax(x):

@@ -145,3 +145,17 @@ def test_korean_renders_as_glyphs_not_empty_boxes(browser, committed_site):
         pytest.skip("no CJK font found (fontconfig's fc-list is missing; apt-get install fonts-noto-cjk)")
     assert drawn["ga"] != drawn["hih"], "two different Hangul syllables look the same: no Korean font is used"
     assert drawn["ga"] != drawn["pua"], "a Hangul syllable looks like a character no font has (tofu)"
+
+
+@pytest.mark.parametrize("page", ["index.html", "concepts/losses.html"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_pages_of_a_fresh_report_render_without_errors_with_mathml_and_no_sideways_scrolling(
+        browser, small_report, page, width):
+    """The same reading, on a report this checkout writes (whatever the committed report holds)."""
+    report = browser.page((small_report / page).as_uri(), width)
+    assert report.errors == [], "the console reported errors"
+    assert report.broken_images == []
+    assert report.mathml > 0, "no MathML element on the page"
+    assert report.mathml_width > 0, "the MathML elements take no space: the browser did not lay them out"
+    assert report.inner_width == width, "the page is laid out wider than the screen (no viewport tag?)"
+    assert not report.overflows, f"the page scrolls sideways at {width} px: {report.wide_elements}"

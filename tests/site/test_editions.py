@@ -26,7 +26,7 @@ def test_every_page_exists_in_both_languages(committed_site):
     korean = {p.relative_to(committed_site / "ko") for p in (committed_site / "ko").rglob("*.html")}
     assert english == korean
     expected = {Path("index.html"), Path("glossary.html"), Path("bench/index.html"), Path("sweep/index.html")}
-    expected |= {Path(f"concepts/{cid}.html") for cid in CONCEPTS}
+    expected |= {Path(f"concepts/{concept_id}.html") for concept_id in CONCEPTS}
     assert expected <= english
 
 
@@ -132,32 +132,32 @@ def runs():
     return committed_runs()
 
 
-@pytest.mark.parametrize("cid", CONCEPTS)
-def test_both_editions_quote_only_what_the_committed_run_recorded(runs, cid):
-    run: ConceptRun = runs[cid]
+@pytest.mark.parametrize("concept_id", CONCEPTS)
+def test_both_editions_quote_only_what_the_committed_run_recorded(runs, concept_id):
+    run: ConceptRun = runs[concept_id]
     for language in ("en", "ko"):
         lesson = run.lesson_in(language)
         assert lesson.language == language
         render(lesson, run.facts(), language)  # a GuideError names a quote the run never recorded
 
 
-@pytest.mark.parametrize("cid", CONCEPTS)
-def test_the_korean_lesson_places_the_same_figures_and_quotes_every_outcome_the_english_one_quotes(cid):
-    name = registry.get(cid).name
+@pytest.mark.parametrize("concept_id", CONCEPTS)
+def test_the_korean_lesson_places_the_same_figures_and_quotes_every_outcome_the_english_one_quotes(concept_id):
+    name = registry.get(concept_id).name
     english, korean = quoted(lessons.load(name)), quoted(lessons.load(name, language="ko"))
     for kind in ("figure", "table"):
-        assert korean.get(kind, set()) == english.get(kind, set()), f"{cid}: {kind}s placed differently"
+        assert korean.get(kind, set()) == english.get(kind, set()), f"{concept_id}: {kind}s placed differently"
     for kind in ("value", "finding"):
         missing = english.get(kind, set()) - korean.get(kind, set())
-        assert not missing, f"{cid}: the Korean lesson does not quote the {kind}s {sorted(missing)}"
+        assert not missing, f"{concept_id}: the Korean lesson does not quote the {kind}s {sorted(missing)}"
 
 
-@pytest.mark.parametrize("cid", CONCEPTS)
-def test_every_lesson_ends_with_a_summary_in_both_languages(cid):
-    name = registry.get(cid).name
+@pytest.mark.parametrize("concept_id", CONCEPTS)
+def test_every_lesson_ends_with_a_summary_in_both_languages(concept_id):
+    name = registry.get(concept_id).name
     for language in ("en", "ko"):
         lesson = lessons.load(name, language=language)
-        assert lesson.summary.strip().startswith("*"), f"{cid} ({language}): no summary list"
+        assert lesson.summary.strip().startswith("*"), f"{concept_id} ({language}): no summary list"
 
 
 # --- no English left in a Korean lesson -----------------------------------------------------------------
@@ -180,11 +180,11 @@ def test_the_english_detector_finds_a_sentence_and_passes_code_and_math():
     assert not english_runs('<p>수식 <math><mi>a</mi><mi>b</mi><mi>c</mi><mi>d</mi><mi>e</mi><mi>f</mi></math>.</p>')
 
 
-@pytest.mark.parametrize("cid", CONCEPTS)
-def test_no_english_sentence_is_left_in_a_korean_lesson(runs, cid):
-    run = runs[cid]
+@pytest.mark.parametrize("concept_id", CONCEPTS)
+def test_no_english_sentence_is_left_in_a_korean_lesson(runs, concept_id):
+    run = runs[concept_id]
     html = render(run.lesson_in("ko"), run.facts(), "ko")
-    assert not english_runs(html), f"{cid}: English left in the Korean lesson: {english_runs(html)[:3]}"
+    assert not english_runs(html), f"{concept_id}: English left in the Korean lesson: {english_runs(html)[:3]}"
 
 
 def test_no_english_sentence_is_left_on_a_korean_page(committed_site):
@@ -203,20 +203,20 @@ def test_a_quote_the_run_never_recorded_stops_the_korean_edition_too(runs):
         Renderer(facts=runs["softmax"].facts(), language="ko").block(planted)
 
 
-@pytest.mark.parametrize("cid", CONCEPTS)
-def test_both_editions_quote_only_what_a_quick_run_records(cid):
+@pytest.mark.parametrize("concept_id", CONCEPTS)
+def test_both_editions_quote_only_what_a_quick_run_records(concept_id):
     """The quick set-ups name some checks differently (their sizes), so the lessons quote only
     what both set-ups record (the quick run is cached for the whole test session)."""
     from ..conftest import run_concept
 
-    ctx = run_concept(cid, "float64")
-    facts = Facts(cid, {r.check: r.passed for r in ctx.records}, dict(ctx.values))
-    name = registry.get(cid).name
+    ctx = run_concept(concept_id, "float64")
+    facts = Facts(concept_id, {r.check: r.passed for r in ctx.records}, dict(ctx.values))
+    name = registry.get(concept_id).name
     for language in ("en", "ko"):
         render(lessons.load(name, language=language), facts, language)
     records = {r.check for r in ctx.records}
     for d in lessons.load(name).differences:
-        assert d.check in records, f"{cid}: the difference {d.topic!r} names a check the quick run does not record"
+        assert d.check in records, f"{concept_id}: the difference {d.topic!r} names a check the quick run does not record"
 
 
 def test_rebuilding_an_older_report_lists_the_new_pages_as_the_project_s_own(small_report, tmp_path):

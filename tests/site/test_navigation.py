@@ -50,11 +50,11 @@ def test_every_page_has_the_contents_as_a_sidebar_and_as_a_menu(committed_site, 
         assert "<script" not in html
 
 
-@pytest.mark.parametrize("cid", CONCEPTS)
-def test_previous_and_next_follow_the_contents_at_the_top_and_the_bottom(committed_site, cid):
-    i = BOOK_ORDER.index(cid)
+@pytest.mark.parametrize("concept_id", CONCEPTS)
+def test_previous_and_next_follow_the_contents_at_the_top_and_the_bottom(committed_site, concept_id):
+    i = BOOK_ORDER.index(concept_id)
     for prefix in ("", "ko/"):
-        html = read(committed_site / prefix / "concepts" / f"{cid}.html")
+        html = read(committed_site / prefix / "concepts" / f"{concept_id}.html")
         top = re.search(r'<nav class="pager top".*?</nav>', html, re.S)[0]
         bottom = re.search(r'<nav class="pager bottom".*?</nav>', html, re.S)[0]
         assert top == bottom.replace("pager bottom", "pager top")
@@ -65,16 +65,16 @@ def test_previous_and_next_follow_the_contents_at_the_top_and_the_bottom(committ
             assert f'href="{BOOK_ORDER[i + 1]}.html" rel="next"' in top
 
 
-@pytest.mark.parametrize("cid", CONCEPTS)
-def test_the_on_this_page_list_leads_to_the_page_s_own_sections(committed_site, cid):
+@pytest.mark.parametrize("concept_id", CONCEPTS)
+def test_the_on_this_page_list_leads_to_the_page_s_own_sections(committed_site, concept_id):
     for prefix in ("", "ko/"):
-        html = read(committed_site / prefix / "concepts" / f"{cid}.html")
+        html = read(committed_site / prefix / "concepts" / f"{concept_id}.html")
         onpage = re.search(r'<details class="onpage-menu">.*?</details>', html, re.S)
         assert onpage, "a concept page is longer than two screens"
         targets = re.findall(r'href="#([^"]+)"', onpage[0])
         assert {"lesson", "code", "checks", "summary"} <= set(targets)
         for target in targets:
-            assert f'id="{target}"' in html, f"{cid}: #{target} leads nowhere"
+            assert f'id="{target}"' in html, f"{concept_id}: #{target} leads nowhere"
 
 
 def test_every_mention_of_another_concept_links_to_its_page(committed_site):

@@ -5,7 +5,6 @@ import shutil
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pytest
 
 from comparisons import plots
 from comparisons.context import ConceptContext, RunOptions

@@ -86,7 +86,7 @@ def test_a_couple_named_in_the_single_object_form(capsys):
                      "--hparam", "running_var_init=0", "--hparam", "unbiased_running_var=0"]) == 0
         assert main(["verify", "cs231n/layers.py:layernorm"]) == 0  # the stem alone, the reference from its name
     out = capsys.readouterr().out
-    assert out.count("AGREES with PyTorch") == 2 and "against layernorm" in out
+    assert out.count("AGREES with PyTorch") == 2 and "against layer-norm" in out
 
 
 def test_hparams_act_in_a_whole_file(capsys):

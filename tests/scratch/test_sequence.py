@@ -1,0 +1,18 @@
+"""scratch.sequence: the time layers and masked sequence losses (the comparisons with PyTorch are the pairs':
+tests/pairs), and the arguments they refuse."""
+
+import numpy as np
+import pytest
+
+import scratch.sequence as SQ
+
+
+def test_input_errors_name_the_argument():
+    with pytest.raises(ValueError, match="t must have shape \\(2, 3\\)"):
+        SQ.TimeSoftmaxWithLoss().forward(np.zeros((2, 3, 4)), np.zeros((2, 2), dtype=int))
+    with pytest.raises(ValueError, match="labels in \\[0, 4\\) or ignore_label=-1"):
+        SQ.TimeSoftmaxWithLoss().forward(np.zeros((1, 2, 4)), np.array([[0, 4]]))
+    with pytest.raises(ValueError, match="mask must have shape \\(1, 2\\)"):
+        SQ.temporal_softmax_loss(np.zeros((1, 2, 3)), np.zeros((1, 2), dtype=int), np.ones(2))
+    with pytest.raises(ValueError, match="x must be 3-D of shape \\(N, T, D\\)"):
+        SQ.TimeDropout().forward(np.zeros((2, 3)))
