@@ -195,6 +195,15 @@ def check_rng(rng, name: str = "rng") -> None:
         raise TypeError(f"{name} must be a numpy.random.Generator (np.random.default_rng(seed)), got {_describe(rng)}")
 
 
+def generator_or_global(rng, name: str = "rng") -> np.random.Generator:
+    """``rng`` itself, checked; or, when None, a generator seeded from NumPy's global one, so that
+    ``np.random.seed(s)`` makes a run repeatable, as it does the book's ``np.random.rand`` masks."""
+    if rng is None:
+        return np.random.default_rng(np.random.randint(2**32, dtype=np.uint64))
+    check_rng(rng, name)
+    return rng
+
+
 def check_dict(d, name: str) -> None:
     if not isinstance(d, dict):
         raise TypeError(f"{name} must be a dict, got {_describe(d)}")

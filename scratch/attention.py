@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from . import activations as act
-from ._checks import (as_dout, as_float_array, check_axis, check_flag, check_int, check_ndim, check_real, check_shape)
+from ._checks import (as_dout, as_float_array, check_axis, check_flag, check_int, check_ndim, check_real, check_shape, generator_or_global)
 from .layers import Layer
 from .recurrent import LSTM, Embedding, TimeLinear, TimeSoftmaxWithLoss
 
@@ -330,7 +330,7 @@ class AttentionEncoder(_BookModel):
 
     def __init__(self, vocab_size, wordvec_size, hidden_size, rng=None, dtype=np.float64):
         V, D, H = _sizes(vocab_size, wordvec_size, hidden_size)
-        rng = np.random.default_rng() if rng is None else rng
+        rng = generator_or_global(rng)
         W, Wx, Wh, b = _encoder_params(rng, dtype, V, D, H)
         self.embed = Embedding(W)
         self.lstm = LSTM(Wx, Wh, b)
@@ -359,7 +359,7 @@ class AttentionDecoder(_BookModel):
 
     def __init__(self, vocab_size, wordvec_size, hidden_size, rng=None, dtype=np.float64):
         V, D, H = _sizes(vocab_size, wordvec_size, hidden_size)
-        rng = np.random.default_rng() if rng is None else rng
+        rng = generator_or_global(rng)
         W, Wx, Wh, b = _encoder_params(rng, dtype, V, D, H)
         Wa, ba = _book_weights(rng, dtype, (((2 * H, V), math.sqrt(2 * H)), ((V,), 0)))
         self.embed = Embedding(W)
@@ -415,7 +415,7 @@ class AttentionSeq2seq(_BookModel):
 
     def __init__(self, vocab_size, wordvec_size, hidden_size, rng=None, dtype=np.float64):
         args = _sizes(vocab_size, wordvec_size, hidden_size)
-        rng = np.random.default_rng() if rng is None else rng
+        rng = generator_or_global(rng)
         self.encoder = AttentionEncoder(*args, rng=rng, dtype=dtype)
         self.decoder = AttentionDecoder(*args, rng=rng, dtype=dtype)
         self.softmax = TimeSoftmaxWithLoss()

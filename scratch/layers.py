@@ -17,7 +17,7 @@ import numpy as np
 
 from . import activations as act
 from ._checks import (as_dout, as_float_array, check_dropout_probability, check_finite, check_flag, check_positive,
-                      check_real, check_rng)
+                      check_real, generator_or_global)
 from .losses import softmax_cross_entropy, _logits_and_onehot
 
 
@@ -333,17 +333,16 @@ class Dropout(Layer):
 
     The scaling keeps E[out] = x, so nothing needs to change at test time. (The book scales by
     1 − p at test time instead; CS231n's p is the *keep* probability. Here, as in PyTorch, p is
-    the probability to drop.) The mask comes from ``rng`` (a ``numpy.random.Generator``), or from
-    ``set_mask`` when another library's mask must be reproduced exactly.
+    the probability to drop.) The mask comes from ``rng`` (a ``numpy.random.Generator``; by default one seeded
+    from NumPy's global generator, so ``np.random.seed`` repeats it), or from ``set_mask`` when
+    another library's mask must be reproduced exactly.
     """
 
     def __init__(self, p: float = 0.5, rng=None):
         super().__init__()
         check_dropout_probability(p, "p")
-        if rng is not None:
-            check_rng(rng)
         self.p = p
-        self.rng = rng if rng is not None else np.random.default_rng()
+        self.rng = generator_or_global(rng)
         self._given_mask = None
         self.mask = None
         self._x_shape = None

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import (as_dout, as_float_array, check_finite, check_flag, check_int, check_ndim, check_positive, check_rng,
+from ._checks import (as_dout, as_float_array, check_finite, check_flag, check_int, check_ndim, check_positive, generator_or_global,
                       check_shape)
 from .activations import sigmoid
 from .layers import Layer
@@ -197,9 +197,7 @@ class UnigramSampler:
         if self.sample_size > np.count_nonzero(self.word_p) - 1:
             raise ValueError(f"sample_size must leave a target out of the {np.count_nonzero(self.word_p)} words the "
                              f"corpus holds, got sample_size={sample_size}")
-        if rng is not None:
-            check_rng(rng)
-        self.rng = rng if rng is not None else np.random.default_rng()
+        self.rng = generator_or_global(rng)
 
     def get_negative_sample(self, target):
         """(N, sample_size) word ids for the targets (N,): each row distinct words, never its target."""

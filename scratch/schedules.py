@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ._checks import check_int, check_positive, check_real, is_finite
 
 

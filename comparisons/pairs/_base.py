@@ -134,9 +134,10 @@ class Pair:
         return out
 
     def reference_object(self):
-        """The ``torch_ref`` object that is this pair's PyTorch side, as the guide shows it beside
-        ``scratch``'s: the builder itself, or what a thin adapter of :mod:`comparisons.pairs` calls
-        (named by :func:`shows`)."""
+        """The object that is this pair's PyTorch side, as the guide shows it beside ``scratch``'s:
+        the ``torch_ref`` builder itself, or what a thin adapter of :mod:`comparisons.pairs` calls
+        (named by :func:`shows`), which is PyTorch's own class where that is all it builds
+        (``nn.ReLU``)."""
         return getattr(self.torch, "torch_ref", self.torch)
 
     def scratch_object(self, impl):

@@ -110,7 +110,7 @@ class DropoutNonInverted:
 
     def forward(self, x, train_flg=True):
         if train_flg:
-            self.mask = np.random.default_rng().random(x.shape) > self.p
+            self.mask = np.random.rand(*x.shape) > self.p  # as the book draws it
             return x * self.mask
         return x * (1.0 - self.p)
 
