@@ -3,7 +3,7 @@
 #                 float64 and float32)
 #   make test     runs the test suite but its slow proofs, in two processes (about 5 minutes on 2 cores)
 #   make test-all the whole test suite, slow proofs included (other seeds, whole-concept planted mistakes,
-#                 the full determinism run); CI (.ci/run) runs `make test`
+#                 the full determinism run); what CI (.ci/run) runs
 #   make sweep    every check at seeds 0-19 (SEEDS=0-99 for more), quick set-ups, into reports/sweep; `make report`
 #                 keeps it and shows its summary
 # Both create .venv and install the project into it first.

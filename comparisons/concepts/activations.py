@@ -109,14 +109,17 @@ def _sigmoid_overflow(ctx):
                 f"1/(1 + e^1000) = {textbook[0]:g}; warnings: {[str(w.message) for w in caught] or 'none'}")
 
 
+# the checks of the derivative at the kink, by function (the lesson's differences quote them)
+KINK_CHECKS = {"relu": "relu'(0) = 0 as torch", "leaky_relu": "leaky_relu'(0) = slope as torch"}
+
+
 def _kink_conventions(ctx):
     zero = ctx.array([0.0])
     table = functions(ctx.impl)
-    for name in ("relu", "leaky_relu"):
+    for name, label in KINK_CHECKS.items():
         _, grad_fn, _, torch_module, kwargs = table[name]
         ours = grad_fn(zero, **kwargs)
         _, theirs = tact.forward_backward(torch_module(), ctx.tensor(zero), ctx.tensor([1.0]))
-        label = "relu'(0) = 0 as torch" if name == "relu" else "leaky_relu'(0) = slope as torch"
         ctx.compare(label, ours, theirs)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import scratch
+from comparisons.concepts.activations import KINK_CHECKS
 from scratch import regularization
 
 from ..conftest import catalogued, planted
@@ -22,7 +23,7 @@ from ..mutants import DropoutScalesAtEval, LinearOneSampleAsBatch, SoftmaxBackwa
 
 CATALOGUED = [
     ("activations", "layers.Sigmoid", ("layer", "sigmoid", "misses the (1 − y) factor"), "sigmoid layer: backward dx"),
-    ("activations", "activations.relu_grad", ("function", "relu-grad", "ReLU'(0) = 1"), "relu'(0) = 0 as torch"),
+    ("activations", "activations.relu_grad", ("function", "relu-grad", "ReLU'(0) = 1"), KINK_CHECKS["relu"]),
     ("losses", "losses.sum_squared_error", ("loss", "sse", "leaves out the ½"), "SSE"),
     ("losses", "losses.cross_entropy_error", ("loss", "cross-entropy", "sums over the batch"), "CEE"),
     ("mlp-backprop", "layers.Linear", ("layer", "linear", "db is not summed"), "backprop vs autograd, 64→50→10 ReLU: b1"),
