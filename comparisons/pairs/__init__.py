@@ -21,8 +21,9 @@
     normalization.py  spatial-batchnorm (CS231n's spatial batch norm), groupnorm
     classifiers.py  svm-loss (CS231n's hinge), linear-svm-loss and linear-softmax-loss (assignment 1's (W, X, y, reg))
     train_eval.py   dropout, batchnorm: layers with a training and an evaluation mode
-    attention.py    attention (scaled dot-product, a function), mha (GPT-2's nested dicts, and a class), the book's
-                    chapter 8 weight-sum, attention-weight, attention, time-attention
+    attention.py    attention (scaled dot-product, a function), the book's chapter 8 weight-sum,
+                    attention-weight, attention, time-attention
+    mha.py          mha (multi-head attention: GPT-2's nested dicts, and a class)
     transformer.py  layer-norm (a function and a layer), positional-encoding, transformer-block (a function and a
                     class), gpt2 (GPT-2's forward pass of nested dicts)
     _base.py        what a declaration is (Pair, Hparam, Mistake), and what every driver shares
@@ -43,7 +44,8 @@ import dataclasses
 import numpy as np
 
 from . import (activations, attention, classifiers, composites, convolution, gradients, init, language_models, layers,
-               losses, networks, nlp, normalization, optimizers, recurrent, schedules, sequence, train_eval, transformer)
+               losses, mha, networks, nlp, normalization, optimizers, recurrent, schedules, sequence, train_eval,
+               transformer)
 from .. import seeding
 from ._base import (NONFINITE, Comparison, DriveOptions, Hparam, Mistake, Pair, SecondCall, TargetError,
                     VerifyUsageError)
@@ -54,7 +56,8 @@ KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": 
 PAIRS: dict[tuple[str, str], Pair] = {
     (p.kind, p.id): p
     for module in (activations, gradients, losses, layers, train_eval, optimizers, schedules, networks, init, convolution,
-                   recurrent, nlp, sequence, classifiers, normalization, language_models, composites, attention, transformer)
+                   recurrent, nlp, sequence, classifiers, normalization, language_models, composites, attention, mha,
+                   transformer)
     for p in module.PAIRS
 }
 

@@ -26,8 +26,8 @@ from ..variants import normalization_variants
 from ._base import Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, construct
 from ._styles import gradients
 from .activations import APPROXIMATE, GELU_TANH
-from .attention import (CAUSAL_OFF_BY_ONE, HEAD_NAMES, bias_scales, grad_comparison, mha_variant, outputs, takes,
-                        tensorwise, tried, with_aliases)
+from .attention import HEAD_NAMES, outputs, takes, tensorwise, tried, with_aliases
+from .mha import CAUSAL_OFF_BY_ONE, bias_scales, grad_comparison, mha_variant
 from .layers import hard_coded
 
 EPS = Hparam("eps", 1e-5, "eps", aliases=("epsilon",), bounds="[0, inf)")

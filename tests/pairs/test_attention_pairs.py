@@ -1,4 +1,4 @@
-"""The attention pairs (:mod:`comparisons.pairs.attention`), beyond what every declaration is tested
+"""The attention pairs (:mod:`comparisons.pairs.attention` and :mod:`comparisons.pairs.mha`), beyond what every declaration is tested
 for (tests/pairs/test_declarations.py): the code under test is called the way it is written: its mask in any of the three forms found in the wild, its
 weights by the names it asks for, its backward only where it has one."""
 
@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import scratch.attention as SA
+from comparisons import pairs
 from comparisons.pairs import attention
 from comparisons.verify import format_result, judge
 
@@ -79,7 +80,7 @@ class WithoutBackward:
 
 
 def test_a_class_without_backward_is_judged_on_its_forward_pass():
-    result = judge(pair_of([p for p in attention.PAIRS if p.kind == "layer"], "mha"), WithoutBackward, "WithoutBackward")
+    result = judge(pairs.get("layer", "mha"), WithoutBackward, "WithoutBackward")
     assert result.passed, format_result(result)
     assert any("no backward" in n for n in result.notes)
     forward = {"forward, self-attention", "forward, causal self-attention"}  # each called twice (a second call)
@@ -91,7 +92,7 @@ def test_a_class_that_takes_a_mask_has_its_form_detected():
         def forward(self, x, mask=None):
             return super().forward(x, mask=None if mask is None else ~mask)  # its mask: True = blocked
 
-    result = judge(pair_of([p for p in attention.PAIRS if p.kind == "layer"], "mha"), MaskedMHA, "MaskedMHA")
+    result = judge(pairs.get("layer", "mha"), MaskedMHA, "MaskedMHA")
     assert result.passed, format_result(result)
     assert any("True where a query may NOT attend" in n for n in result.notes)
 
@@ -101,5 +102,5 @@ def test_a_forward_only_book_layer_is_judged_on_its_forward_pass():
         def forward(self, hs, h):
             return SA.Attention().forward(hs, h)
 
-    result = judge(pair_of([p for p in attention.PAIRS if p.kind == "layer"], "attention"), Attention, "Attention")
+    result = judge(pairs.get("layer", "attention"), Attention, "Attention")
     assert result.passed and any("no backward" in n for n in result.notes), format_result(result)
