@@ -38,7 +38,8 @@ import numpy as np
 from . import activations as act
 from ._checks import (as_dout, as_float_array, check_axis, check_flag, check_int, check_ndim, check_real, check_shape, generator_or_global)
 from .layers import Layer
-from .recurrent import LSTM, Embedding, TimeLinear, TimeSoftmaxWithLoss
+from .recurrent import LSTM
+from .sequence_models import Embedding, TimeLinear, TimeSoftmaxWithLoss
 
 
 # --- masked softmax ------------------------------------------------------------------------------

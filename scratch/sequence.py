@@ -1,7 +1,7 @@
 """Layers over whole sequences (N, T, …) by hand: dropout at every time step, softmax-with-loss
 that skips padding (the book's ``ignore_label`` −1, PyTorch's ``ignore_index``) and CS231n's
 masked ``temporal_softmax_loss``. The time-distributed affine layer is
-:class:`scratch.recurrent.TimeLinear`.
+:class:`scratch.sequence_models.TimeLinear`.
 
 **Two ways to average a masked sequence loss.** With ℓₙₜ = −log softmax(xₙₜ)[tₙₜ] and a mask mₙₜ
 (1 where a real word is, 0 at padding):

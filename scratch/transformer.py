@@ -35,7 +35,7 @@ from .attention import PACKED_KEYS, SEPARATE_KEYS, MultiHeadAttention
 from .gradients import numerical_gradient
 from .layers import GELU, Layer
 from .normalization import LayerNorm
-from .recurrent import Embedding, TimeLinear, TimeSoftmaxWithLoss, _naming, _NextTokenModel
+from .sequence_models import Embedding, TimeLinear, TimeSoftmaxWithLoss, _naming, _NextTokenModel
 
 
 def sinusoidal_positional_encoding(t_max: int, d_model: int, base: float = 10000.0, dtype=np.float64):

@@ -167,7 +167,7 @@ def _sequences(ctx) -> dict:
 def _lstm_mapping(ctx, lstm, values):
     """b = b_ih + b_hh and the gate permutation, each shown by the mistake that skips it."""
     relation, tp, x, states, hs_t = lstm
-    S = ctx.impl.recurrent
+    S = ctx.impl.sequence_models
     plain = {"Wx": tp["weight_ih"].T, "Wh": tp["weight_hh"].T}  # PyTorch's blocks, read as (i, f, o, g)
     unpermuted = S.LSTM(plain["Wx"], plain["Wh"], tp["bias_ih"] + tp["bias_hh"]).forward(x, *states)
     ctx.differs("LSTM gates taken in PyTorch's row order, unpermuted", unpermuted, hs_t,
@@ -240,7 +240,7 @@ def _embedding(ctx, values):
     W = ctx.array(ctx.rng.normal(size=(V, D)))
     idx = ctx.rng.integers(0, V, size=(5, 6))  # 30 indices into 7 rows: repeats certain
     dout = ctx.array(ctx.rng.normal(size=(5, 6, D)))
-    layer = ctx.impl.recurrent.Embedding(W.copy())
+    layer = ctx.impl.sequence_models.Embedding(W.copy())
     out = layer.forward(idx)
     layer.backward(dout)
     module = trec.embedding(ctx.tensor(W))
@@ -262,7 +262,7 @@ def _time_layers(ctx):
     x = ctx.array(ctx.rng.normal(size=(N, T, D)))
     W, b = ctx.array(ctx.rng.normal(size=(D, V))), ctx.array(ctx.rng.normal(size=V))
     t = ctx.rng.integers(0, V, size=(N, T))
-    S = ctx.impl.recurrent
+    S = ctx.impl.sequence_models
     affine, loss_layer = S.TimeLinear(W.copy(), b.copy()), S.TimeSoftmaxWithLoss()
     loss = loss_layer.forward(affine.forward(x), t)
     dx = affine.backward(loss_layer.backward(1.0))
@@ -431,7 +431,7 @@ def _clipped_training(ctx, values):
         batches.append((ctx.array(x), (x[:, 0, 0] > 0).astype(np.int64)))
     curves, sensitivity = {}, {}
     for name, max_norm in (("without clipping", float("inf")), ("clipped at 1", 1.0)):
-        trainer, spread = _trainer(ctx, f"tanh RNN, SGD {name}", ctx.impl.recurrent.SequenceClassifier,
+        trainer, spread = _trainer(ctx, f"tanh RNN, SGD {name}", ctx.impl.sequence_models.SequenceClassifier,
                                    lambda: trec.SequenceClassifier(1, H, 2), params0, lambda: ctx.impl.optim.SGD(lr),
                                    lambda ps: torch.optim.SGD(ps, lr=lr), max_norm, sensitive=True)
         for batch in batches:
@@ -493,7 +493,7 @@ def _language_model(ctx, values):
     starts = data.char_windows(ctx.rng, len(ids), T, N, steps)
     batches = [(ids[s[:, None] + np.arange(T)], ids[s[:, None] + np.arange(1, T + 1)]) for s in starts]
     params0 = _lm_params(ctx, V, D, H)
-    trainer, _ = _trainer(ctx, "char LM (embedding → LSTM → linear), Adam", ctx.impl.recurrent.CharLM,
+    trainer, _ = _trainer(ctx, "char LM (embedding → LSTM → linear), Adam", ctx.impl.sequence_models.CharLM,
                           lambda: trec.CharLM(V, D, H), params0, lambda: ctx.impl.optim.Adam(lr),
                           lambda ps: torch.optim.Adam(ps, lr=lr), max_norm)
     model = trainer.torch_side.model
@@ -523,7 +523,7 @@ def _sample(ctx, step, model, chars, first, length=40):
     loaded with them), with the same uniform draws, and compare NumPy's probabilities along its
     sample with PyTorch's on the same text."""
     params = bridge.sequence_model_arrays(model, gates=GATES["lstm"])
-    net = ctx.impl.recurrent.CharLM({k: ctx.array(v) for k, v in params.items()})
+    net = ctx.impl.sequence_models.CharLM({k: ctx.array(v) for k, v in params.items()})
     uniforms = ctx.rng.random(length)
 
     def draw(next_probs):

@@ -174,7 +174,7 @@ def _word_lm(vocab, embed, hidden, kind="rnn"):
 _word_lm.torch_ref = trec.WordLM
 
 PAIRS = [
-    Pair("rnnlm", "network", "recurrent.CharLM", _word_lm,
+    Pair("rnnlm", "network", "sequence_models.CharLM", _word_lm,
          "the book's language model: Rnnlm(vocab_size, wordvec_size, hidden_size) with params and grads lists in layer "
          "order (embedding W; Wx, Wh, b of a TimeRNN or TimeLSTM; affine W, b), forward(xs, ts) -> the mean loss, "
          "backward(), reset_state(); or a model built from params E, Wx, Wh, b, W, bo with loss(x, t) and backward()",

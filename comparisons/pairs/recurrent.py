@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 import scratch.recurrent as SR
+import scratch.sequence_models as SM
 import torch_ref.recurrent as trec
 
 from .. import bridge
@@ -449,7 +450,7 @@ class GRUPaper(SR.GRU):
         super().__init__(Wx, Wh, bx, bh, reset_after=False)
 
 
-class EmbeddingAssigns(SR.Embedding):
+class EmbeddingAssigns(SM.Embedding):
     """dW[idx] = dout: a row used several times keeps only one of its gradients."""
 
     def backward(self, dout):
@@ -511,7 +512,7 @@ PAIRS = [
          "dh0 in dh); weight gradients in grads (dict or list) or dWx, dWh, dbx, dbh",
          drive_recurrent_sequence, (RESET_AFTER,), None, (Mistake(_RESET_BEFORE, GRUPaper, flag={"reset_after": 0}),),
          ("GRU", "TimeGRU"), {"kind": "gru"}),
-    Pair("embedding", "layer", "recurrent.Embedding", trec.embedding,
+    Pair("embedding", "layer", "sequence_models.Embedding", trec.embedding,
          "a class Embedding(W (V, D)) with forward(idx) -> W[idx] and backward(dout); the gradient of W in "
          "grads['W'] (or grads[0], dW)",
          drive_embedding, (), None,

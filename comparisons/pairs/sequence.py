@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-import scratch.recurrent as SR
+import scratch.sequence_models as SM
 import scratch.sequence as SQ
 import torch_ref.layers as tlayers
 import torch_ref.sequence as tseq
@@ -223,7 +223,7 @@ def drive_time_affine(ctx, pair, cls, hparams, run):
     return out
 
 
-class TimeAffineLastStep(SR.TimeLinear):
+class TimeAffineLastStep(SM.TimeLinear):
     """dW and db from the last time step only."""
 
     def backward(self, dout):
@@ -233,7 +233,7 @@ class TimeAffineLastStep(SR.TimeLinear):
         return dx
 
 
-class TimeAffineAveraged(SR.TimeLinear):
+class TimeAffineAveraged(SM.TimeLinear):
     """dW and db divided by the number of positions N·T."""
 
     def backward(self, dout):
@@ -297,7 +297,7 @@ PAIRS = [
           Mistake("dx is not masked: the masked positions must get no gradient", temporal_loss_dx_unmasked),
           Mistake("the sum is divided by N·T: CS231n divides by the batch size N only", temporal_loss_over_nt)),
          ("temporal_softmax_loss",)),
-    Pair("time-affine", "layer", "recurrent.TimeLinear", tlayers.linear,
+    Pair("time-affine", "layer", "sequence_models.TimeLinear", tlayers.linear,
          "a class TimeAffine(W (D, M), b (M,)) with forward(xs (N, T, D)) -> xs @ W + b and backward(dout) -> dxs; "
          "the gradients in grads (a dict, or the book's list [dW, db]) or dW, db",
          drive_time_affine, (), None,

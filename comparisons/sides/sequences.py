@@ -1,5 +1,5 @@
 """Sides of sequence models for :func:`comparisons.lockstep.train`: a NumPy model of
-``scratch.recurrent`` (a recurrent classifier, a character language model) and its
+``scratch.sequence_models`` (a recurrent classifier, a character language model) and its
 ``torch_ref.recurrent`` module, each trained with clipping by the global gradient norm. A batch is a
 pair (x, t): inputs (float sequences or character indices) and targets."""
 
@@ -21,7 +21,7 @@ def global_norm(grads: dict) -> float:
 
 
 class NumpySequence(Side):
-    """``make_net(params)`` (a ``scratch.recurrent`` model: ``params``, ``loss(x, t)``, ``backward()``)
+    """``make_net(params)`` (a ``scratch.sequence_models`` model: ``params``, ``loss(x, t)``, ``backward()``)
     and its optimizer; the gradients clipped to ``max_norm`` by the implementation's
     ``recurrent.clip_grad_norm`` before the optimizer acts on them.
 

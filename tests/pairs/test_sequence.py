@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-import scratch.recurrent as SR
+import scratch.sequence_models as SM
 import scratch.sequence as SQ
 import torch_ref.sequence as tseq
 from comparisons.pairs import sequence
@@ -59,7 +59,7 @@ def test_pytorchs_ignore_index_mean_is_the_books():
 def test_without_ignored_labels_it_is_the_mean_over_all_positions():
     rng = np.random.default_rng(8)
     x, t = rng.normal(size=(2, 3, 4)), rng.integers(0, 4, (2, 3))
-    np.testing.assert_allclose(SQ.TimeSoftmaxWithLoss().forward(x, t), SR.TimeSoftmaxWithLoss().forward(x, t),
+    np.testing.assert_allclose(SQ.TimeSoftmaxWithLoss().forward(x, t), SM.TimeSoftmaxWithLoss().forward(x, t),
                                rtol=1e-14)
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import torch_ref.recurrent as trec
 from comparisons import bridge
-from scratch import networks as N, recurrent as RC
+from scratch import networks as N, recurrent as RC, sequence_models as SM
 
 from .malformed import (FLAG, INF, NAN, Array, Boundary, Case, DictOfArrays, Domain, Int, Labels, Other, Real, T, Tg,
                         backward_case, forward_case, forwarded, grad_of, integers, interval, labels,
@@ -147,7 +147,7 @@ SCT = np.array([1, 0])
 
 
 def embedding_backward(dout):
-    layer = RC.Embedding(EW)
+    layer = SM.Embedding(EW)
     layer.forward(EIDX)
     layer.backward(dout)
     return layer.grads["W"]
@@ -232,51 +232,51 @@ def classifier_t(params, x, t, grads=False):
 RX_SC = rng0.normal(size=(RN, RT, RD))
 CASES = {
     **recurrent_cases("rnn"), **recurrent_cases("lstm"), **recurrent_cases("gru"),
-    "recurrent.Embedding": Case({"W": Array(EW)}, lambda W: RC.Embedding(W).forward(EIDX),
+    "sequence_models.Embedding": Case({"W": Array(EW)}, lambda W: SM.Embedding(W).forward(EIDX),
                                 lambda W: F.embedding(torch.as_tensor(EIDX), T(W))),
-    "recurrent.Embedding.forward": Case({"idx": Array(EIDX, extra=[np.array([[RV, 0]]), np.array([-1])])},
-                                        lambda idx: RC.Embedding(EW).forward(idx),
+    "sequence_models.Embedding.forward": Case({"idx": Array(EIDX, extra=[np.array([[RV, 0]]), np.array([-1])])},
+                                        lambda idx: SM.Embedding(EW).forward(idx),
                                         lambda idx: F.embedding(torch.as_tensor(np.asarray(idx)), T(EW))),
-    "recurrent.Embedding.backward": Case({"dout": Array(EDOUT)}, embedding_backward, embedding_backward_t),
-    "recurrent.TimeLinear": Case({"W": Array(TLW), "b": Array(TLB)}, lambda W, b: RC.TimeLinear(W, b).forward(fit_x(RX, W)),
+    "sequence_models.Embedding.backward": Case({"dout": Array(EDOUT)}, embedding_backward, embedding_backward_t),
+    "sequence_models.TimeLinear": Case({"W": Array(TLW), "b": Array(TLB)}, lambda W, b: SM.TimeLinear(W, b).forward(fit_x(RX, W)),
                                  lambda W, b: F.linear(T(fit_x(RX, W)), T(W).T, T(b))),
-    "recurrent.TimeLinear.forward": forward_case(lambda: RC.TimeLinear(TLW, TLB), lambda x: F.linear(x, T(TLW).T, T(TLB)),
+    "sequence_models.TimeLinear.forward": forward_case(lambda: SM.TimeLinear(TLW, TLB), lambda x: F.linear(x, T(TLW).T, T(TLB)),
                                                  RX),
-    "recurrent.TimeLinear.backward": backward_case(lambda: RC.TimeLinear(TLW, TLB), time_linear_backward, RX,
+    "sequence_models.TimeLinear.backward": backward_case(lambda: SM.TimeLinear(TLW, TLB), time_linear_backward, RX,
                                                    rng0.normal(size=(RN, RT, RV)), grads=("W", "b")),
-    "recurrent.TimeSoftmaxWithLoss.forward": Case(
-        {"x": Array(TSX), "t": Labels(TST, classes=RV)}, lambda x, t: RC.TimeSoftmaxWithLoss().forward(x, t),
+    "sequence_models.TimeSoftmaxWithLoss.forward": Case(
+        {"x": Array(TSX), "t": Labels(TST, classes=RV)}, lambda x, t: SM.TimeSoftmaxWithLoss().forward(x, t),
         lambda x, t: F.cross_entropy(T(x).reshape(-1, T(x).shape[-1]), labels(t).reshape(-1))),
-    "recurrent.TimeSoftmaxWithLoss.backward": Case(
-        {"dout": Array(1.5)}, lambda dout: forwarded(RC.TimeSoftmaxWithLoss(), TSX, TST).backward(dout),
+    "sequence_models.TimeSoftmaxWithLoss.backward": Case(
+        {"dout": Array(1.5)}, lambda dout: forwarded(SM.TimeSoftmaxWithLoss(), TSX, TST).backward(dout),
         lambda dout: grad_of(lambda v: F.cross_entropy(v.reshape(-1, RV), labels(TST).reshape(-1)), Tg(TSX),
                              dout=T(dout))[0]),
     "recurrent.global_norm": Case({"grads": DictOfArrays(GR, Array(GR["a"]))}, RC.global_norm, global_norm_t),
     "recurrent.clip_grad_norm": Case(
         {"grads": DictOfArrays(GR, Array(GR["a"])), "max_norm": Real(0.5, low=0, low_open=True),
          "eps": Other(1e-6, [None, "1e-6", -1e-6, NAN, INF, [1e-6], 1j])}, clip_run, clip_t),
-    "recurrent.CharLM": Case({"params": DictOfArrays(LMP, Array(LMP["E"], finite=True))},
-                             lambda params: RC.CharLM(params).loss(EIDX, TST[:, :3]),
+    "sequence_models.CharLM": Case({"params": DictOfArrays(LMP, Array(LMP["E"], finite=True))},
+                             lambda params: SM.CharLM(params).loss(EIDX, TST[:, :3]),
                              lambda params: lm_loss_t(params, EIDX, TST[:, :3])),
-    "recurrent.CharLM.scores": Case({"idx": Array(EIDX, extra=[np.array([[RV]])]), "h0": Array(RH0), "c0": Array(RC0)},
-                                    lambda idx, h0, c0: RC.CharLM(LMP).scores(idx, h0, c0), lm_scores_t),
-    "recurrent.CharLM.loss": Case({"idx": Array(EIDX, extra=[np.array([[RV]])]), "t": Labels(TST[:, :3], classes=RV)},
-                                  lambda idx, t: RC.CharLM(LMP).loss(idx, t), lambda idx, t: lm_loss_t(LMP, idx, t)),
-    "recurrent.CharLM.gradient": Case({"idx": Array(EIDX, extra=[np.array([[RV]])]), "t": Labels(TST[:, :3], classes=RV)},
-                                      lambda idx, t: RC.CharLM(LMP).gradient(idx, t),
+    "sequence_models.CharLM.scores": Case({"idx": Array(EIDX, extra=[np.array([[RV]])]), "h0": Array(RH0), "c0": Array(RC0)},
+                                    lambda idx, h0, c0: SM.CharLM(LMP).scores(idx, h0, c0), lm_scores_t),
+    "sequence_models.CharLM.loss": Case({"idx": Array(EIDX, extra=[np.array([[RV]])]), "t": Labels(TST[:, :3], classes=RV)},
+                                  lambda idx, t: SM.CharLM(LMP).loss(idx, t), lambda idx, t: lm_loss_t(LMP, idx, t)),
+    "sequence_models.CharLM.gradient": Case({"idx": Array(EIDX, extra=[np.array([[RV]])]), "t": Labels(TST[:, :3], classes=RV)},
+                                      lambda idx, t: SM.CharLM(LMP).gradient(idx, t),
                                       lambda idx, t: lm_loss_t(LMP, idx, t, grads=True)),
-    "recurrent.CharLM.next_probabilities": Case(
+    "sequence_models.CharLM.next_probabilities": Case(
         {"char": Int(2), "state": Other(None, [3, "state", (RH0[:1],), (RH0, RC0), [None, None], {"h": RH0[:1]}])},
-        lambda char, state: list(RC.CharLM(LMP).next_probabilities(char, state)[:1]) + list(RC.CharLM(LMP).next_probabilities(char, state)[1]),
+        lambda char, state: list(SM.CharLM(LMP).next_probabilities(char, state)[:1]) + list(SM.CharLM(LMP).next_probabilities(char, state)[1]),
         lm_next_t),
-    "recurrent.SequenceClassifier": Case({"params": DictOfArrays(SCP, Array(SCP["Wx"], finite=True))},
-                                         lambda params: RC.SequenceClassifier(params).loss(fit_x(RX_SC, params.get("Wx") if isinstance(params, dict) else None), SCT),
+    "sequence_models.SequenceClassifier": Case({"params": DictOfArrays(SCP, Array(SCP["Wx"], finite=True))},
+                                         lambda params: SM.SequenceClassifier(params).loss(fit_x(RX_SC, params.get("Wx") if isinstance(params, dict) else None), SCT),
                                          lambda params: classifier_t(params, fit_x(RX_SC, params["Wx"]), SCT)),
-    "recurrent.SequenceClassifier.loss": Case({"x": Array(RX_SC), "t": Labels(SCT, classes=2)},
-                                              lambda x, t: RC.SequenceClassifier(SCP).loss(x, t),
+    "sequence_models.SequenceClassifier.loss": Case({"x": Array(RX_SC), "t": Labels(SCT, classes=2)},
+                                              lambda x, t: SM.SequenceClassifier(SCP).loss(x, t),
                                               lambda x, t: classifier_t(SCP, x, t)),
-    "recurrent.SequenceClassifier.gradient": Case({"x": Array(RX_SC), "t": Labels(SCT, classes=2)},
-                                                  lambda x, t: RC.SequenceClassifier(SCP).gradient(x, t),
+    "sequence_models.SequenceClassifier.gradient": Case({"x": Array(RX_SC), "t": Labels(SCT, classes=2)},
+                                                  lambda x, t: SM.SequenceClassifier(SCP).gradient(x, t),
                                                   lambda x, t: classifier_t(SCP, x, t, grads=True)),
 }
 
@@ -308,15 +308,15 @@ def clipped(**kw):
 
 
 BOUNDARIES = [
-    Boundary("CharLM.next_probabilities char", lambda v: RC.CharLM(AT_LM).next_probabilities(v), "char",
+    Boundary("CharLM.next_probabilities char", lambda v: SM.CharLM(AT_LM).next_probabilities(v), "char",
              integers(0, AT_V - 1)),
-    Boundary("CharLM.scores idx", lambda v: RC.CharLM(AT_LM).scores(np.array([[0, v]])), "idx", AT_INDICES),
-    Boundary("CharLM.loss next characters", lambda v: RC.CharLM(AT_LM).loss(np.array([[0, 1]]), np.array([[2, v]])), "t",
+    Boundary("CharLM.scores idx", lambda v: SM.CharLM(AT_LM).scores(np.array([[0, v]])), "idx", AT_INDICES),
+    Boundary("CharLM.loss next characters", lambda v: SM.CharLM(AT_LM).loss(np.array([[0, 1]]), np.array([[2, v]])), "t",
              Domain(accepted=(0, AT_V - 1), refused=(-1, AT_V, NAN))),
-    Boundary("Embedding idx", lambda v: RC.Embedding(AT_LM["E"]).forward(np.array([v, 0])), "idx",
+    Boundary("Embedding idx", lambda v: SM.Embedding(AT_LM["E"]).forward(np.array([v, 0])), "idx",
              Domain(accepted=(0, AT_V - 1), refused=(-1, AT_V, AT_V + 1, 1.0))),
-    Boundary("Embedding AT_V", lambda v: RC.Embedding(np.ones((v, 2))), "W", Domain(accepted=(1, 2), refused=(0,))),
-    Boundary("TimeLinear AT_D", lambda v: RC.TimeLinear(np.ones((v, 2)), np.zeros(2)), "W",
+    Boundary("Embedding AT_V", lambda v: SM.Embedding(np.ones((v, 2))), "W", Domain(accepted=(1, 2), refused=(0,))),
+    Boundary("TimeLinear AT_D", lambda v: SM.TimeLinear(np.ones((v, 2)), np.zeros(2)), "W",
              Domain(accepted=(1, 2), refused=(0,))),
     Boundary("RNN input size AT_D", lambda v: rnn(d=v), "Wx", Domain(accepted=(1, 2), refused=(0,))),
     Boundary("RNN hidden size AT_H", lambda v: rnn(h=v), "Wx", Domain(accepted=(1, 2), refused=(0,))),
@@ -392,7 +392,7 @@ def test_truncated_bptt_sends_no_gradient_across_a_block_boundary():
 
 
 def test_the_embedding_adds_the_gradients_of_a_repeated_index():
-    layer = RC.Embedding(rng.normal(size=(4, 3)))
+    layer = SM.Embedding(rng.normal(size=(4, 3)))
     idx = np.array([[1, 1, 2], [1, 0, 2]])
     dout = rng.normal(size=(2, 3, 3))
     np.testing.assert_array_equal(layer.forward(idx), layer.params["W"][idx])
