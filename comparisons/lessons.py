@@ -22,7 +22,7 @@ A lesson file is Markdown behind a TOML front matter fenced by ``+++`` lines::
 
 The front matter may also say where the book treats the concept (``chapter = '6.3'``; ``'II-5'``
 for the second volume; ``beyond_book = true`` for a topic of the study notes the book does not
-have, with ``chapter`` giving where it fits), which orders the guide's contents. The body's last
+have, ``beyond_notes = true`` for one neither has, with ``chapter`` giving where it fits), which orders the guide's contents. The body's last
 section, from a ``## Summary`` line, is the page's summary: the site puts it at the end of the page.
 
 The lesson is text and nothing else: the run (``<name>.py``'s ``run(ctx)``) makes the numbers it
@@ -84,7 +84,8 @@ class Lesson:
     path: Path
     summary: str = ""  # the Markdown of the last section (## Summary / ## 정리), without its heading
     chapter: str = ""  # where the book treats it: '6.3', 'II-5' (the second volume); '' when unknown
-    beyond_book: bool = False  # a topic of the study notes that the book does not have
+    beyond_book: bool = False  # a topic the book does not have (one of the study notes' unless beyond_notes)
+    beyond_notes: bool = False  # a topic neither the book nor the study notes has (the transformer)
     language: str = "en"
 
     @property
@@ -156,7 +157,9 @@ def parse(source: str, path: Path) -> Lesson:
                   pairs=tuple(tuple(p) for p in meta.get("pairs", [])),
                   code=tuple(tuple(c) for c in meta.get("code", [])),
                   differences=_differences(meta.get("differences", []), path), text=body, path=path,
-                  summary=summary, chapter=str(meta.get("chapter", "")), beyond_book=bool(meta.get("beyond_book", False)))
+                  summary=summary, chapter=str(meta.get("chapter", "")),
+                  beyond_book=bool(meta.get("beyond_book", False) or meta.get("beyond_notes", False)),
+                  beyond_notes=bool(meta.get("beyond_notes", False)))
 
 
 def parse_translation(source: str, path: Path, english: Lesson, language: str) -> Lesson:

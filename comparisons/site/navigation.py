@@ -70,6 +70,7 @@ class Entry:
     title: str
     number: str  # '6.3', or '' beyond the book
     beyond_book: bool
+    beyond_notes: bool = False  # in neither the book nor the study notes: tagged 'added', not 'notes'
 
 
 @dataclass
@@ -90,7 +91,7 @@ def chapters(lessons: list, words, language: str) -> list[Chapter]:
             english, korean = CHAPTERS[key]
             out[key] = Chapter(key, chapter_label(key, words), korean if language == "ko" else english)
         out[key].entries.append(Entry(lesson.id, lesson.title, section_label(lesson.chapter, lesson.beyond_book, words),
-                                      lesson.beyond_book))
+                                      lesson.beyond_book, lesson.beyond_notes))
     return sorted(out.values(), key=lambda c: list(CHAPTERS).index(c.key))
 
 
@@ -111,7 +112,7 @@ def contents_html(contents: list[Chapter], current: str | None, href, words, onp
         out.append(f'<li><span class="chapter-title">{label}{escape(chapter.title)}</span><ol>')
         for e in chapter.entries:
             number = (f'<span class="num">{escape(e.number)}</span> ' if e.number
-                      else f'<span class="num tag">{escape(words["notes_tag"])}</span> ')
+                      else f'<span class="num tag">{escape(words["added_tag" if e.beyond_notes else "notes_tag"])}</span> ')
             here = ' aria-current="page"' if e.id == current else ""
             item = f'<li><a href="{escape(href(e.id))}"{here}>{number}{escape(e.title)}</a>'
             if e.id == current and onpage:

@@ -306,7 +306,8 @@ def _where(lesson, site, edition) -> str:
         return ""
     else:
         place = words["book_section"].format(n=chapter)
-    return words["beyond_book" if lesson.beyond_book else "in_book"].format(where=place)
+    kind = "beyond_notes" if lesson.beyond_notes else "beyond_book" if lesson.beyond_book else "in_book"
+    return words[kind].format(where=place)
 
 
 def _anchor_of_title(lesson) -> str:
