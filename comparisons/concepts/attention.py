@@ -13,7 +13,7 @@ import torch_ref.attention as ta
 from .. import data, pairs
 from .. import transformer_bridge as tb
 from ..lockstep import Trainer, flat
-from ..pairs.attention import random_mha
+from ..pairs.mha import random_mha
 from ..sides.transformer import NumpyScheduled, Seq2seqNet, TorchModel, load_seq2seq, seq2seq_arrays
 from ..site.numbers import sig
 
