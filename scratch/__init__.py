@@ -5,11 +5,11 @@ docstring, plain vectorised NumPy below it.
 """
 
 from . import (activations, attention, classifiers, conv, delta_rule, gpt, gradients, init, layers, linear_regression, losses,
-               networks, nlp, normalization, optim, recurrent, regularization, schedules, search, sequence, sequence_models,
-               transformer)
+               networks, nlp, normalization, optim, recurrent, regularization, schedules, search, seq2seq, sequence,
+               sequence_models, transformer)
 
-# attention, gpt, normalization and transformer are imported (the concepts read them as ``impl.attention`` …)
+# attention, gpt, normalization, seq2seq and transformer are imported (the concepts read them as ``impl.attention`` …)
 # but not listed: tests/scratch/test_public_api.py drives every public name of the modules __all__ lists
-# with malformed input; these four have their own malformed-input tests in tests/scratch/
+# with malformed input; these five have their own malformed-input tests in tests/scratch/
 __all__ = ["activations", "classifiers", "conv", "delta_rule", "gradients", "init", "layers", "linear_regression", "losses",
            "networks", "nlp", "optim", "recurrent", "regularization", "schedules", "search", "sequence", "sequence_models"]

@@ -106,14 +106,14 @@ def load_seq2seq(model, state: dict):
 
 
 class Seq2seqNet:
-    """The implementation's ``attention.AttentionSeq2seq`` (the book's list ``params``) under
+    """The implementation's ``seq2seq.AttentionSeq2seq`` (the book's list ``params``) under
     :data:`SEQ2SEQ_KEYS`, with the interface :class:`NumpySequence` drives: ``params`` (the model's
     own arrays), ``loss(xs, ts)``, ``backward()`` → the gradients by key."""
 
     def __init__(self, impl, params: dict):
         V, D = params["encoder.embed.W"].shape
         H = params["encoder.Wh"].shape[0]
-        self.model = impl.attention.AttentionSeq2seq(V, D, H, dtype=params["encoder.Wx"].dtype)
+        self.model = impl.seq2seq.AttentionSeq2seq(V, D, H, dtype=params["encoder.Wx"].dtype)
         for p, key in zip(self.model.params, SEQ2SEQ_KEYS):
             p[...] = params[key]
         self.params = dict(zip(SEQ2SEQ_KEYS, self.model.params))

@@ -14,6 +14,7 @@ from comparisons import checks
 from comparisons.checks import TOLERANCES
 from scratch import activations as sact
 from scratch import attention as sa
+from scratch import seq2seq
 from scratch import normalization as sn
 from scratch import transformer as st
 from scratch.layers import GELU
@@ -596,7 +597,7 @@ def test_warmup_cosine_against_lambdalr_and_sequentiallr():
 def test_seq2seq_with_attention_against_torch(dtype, seed):
     rng = np.random.default_rng(seed)
     V, D, H = 9, 5, 6
-    ours = sa.AttentionSeq2seq(V, D, H, rng=rng, dtype=dtype)
+    ours = seq2seq.AttentionSeq2seq(V, D, H, rng=rng, dtype=dtype)
     for p in ours.params:
         p[...] = normal(rng, dtype, *p.shape, std=0.4)
     theirs = tb.load_seq2seq(ta.AttentionSeq2seq(V, D, H).to(TORCH_DTYPE[dtype]), ours.params)

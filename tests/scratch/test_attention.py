@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from scratch import activations as act
-from scratch.attention import (SEPARATE_KEYS, Attention, AttentionSeq2seq, AttentionWeight, MultiHeadAttention,
+from scratch.attention import (SEPARATE_KEYS, Attention, AttentionWeight, MultiHeadAttention,
                                TimeAttention, WeightSum, causal_mask, masked_softmax, masked_softmax_backward,
                                scaled_dot_product_attention, scaled_dot_product_attention_backward)
 from scratch.optim import SGD
+from scratch.seq2seq import AttentionSeq2seq
 
 from ._gradcheck import assert_backward_matches_differences
 
