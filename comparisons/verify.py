@@ -11,12 +11,12 @@ This module is a thin front: what is compared, how, and which mistakes are known
 declarations of :mod:`comparisons.pairs`. Here: running a declaration's driver on the user's object
 (under a time limit, in the dtype the code computes in), recording the checks, and asking
 :mod:`comparisons.verify_hints` why they differ. Loading the code is :mod:`comparisons.verify_load`,
-recognising a file's objects :mod:`comparisons.verify_recognise`, the text :mod:`comparisons.verify_text`.
+recognising a file's objects :mod:`comparisons.verify_recognise`, the text :mod:`comparisons.verify_text`,
+the hyperparameters given on the command line :mod:`comparisons.verify_hparams`.
 """
 
 from __future__ import annotations
 
-import difflib
 import signal
 import threading
 from contextlib import contextmanager
@@ -29,6 +29,7 @@ import torch
 from . import pairs, verify_worker
 from .pairs import TargetError, VerifyUsageError
 from .pairs._base import CONSTRUCTED, user_defaults
+from .verify_hparams import check_hparams, hparams_for, parse_hparams
 from .verify_hints import Trials, find_hint
 from .verify_load import find, is_file_name, load_module, load_target, source_file, split_target
 from .verify_worker import Lost, Worker, check_timeout
@@ -97,40 +98,6 @@ class VerifyResult:
 
     def _repr_html_(self) -> str:
         return result_html(self)
-
-
-def parse_hparams(pairs_) -> dict:
-    """``["lr=0.01", "activation=sigmoid", "Adam.eps=1e-7"]`` → {"lr": 0.01, "activation": "sigmoid",
-    "Adam.eps": 1e-07} (a key ``OBJECT.name`` applies to that object of a whole file only)."""
-    out = {}
-    for pair in pairs_ or []:
-        if "=" not in pair:
-            raise VerifyUsageError(f"--hparam takes key=value, got {pair!r}")
-        key, value = (s.strip() for s in pair.split("=", 1))
-        try:
-            out[key] = int(value) if value.lstrip("-").isdigit() else float(value)
-        except ValueError:
-            if not value.replace("_", "").isalpha():
-                raise VerifyUsageError(f"--hparam {key}: {value!r} is neither a number nor a name") from None
-            out[key] = value
-    return out
-
-
-def _check_hparams(pair, given: dict) -> dict:
-    """Given names → scratch names; unknown names and values outside a choice are usage errors."""
-    out = {}
-    for key, value in given.items():
-        hp = pair.hparam(key)
-        if hp is None:
-            known = [h.name for h in pair.hparams]
-            close_ = difflib.get_close_matches(key, [n for h in pair.hparams for n in h.names()], n=1)
-            raise VerifyUsageError(f"{pair.kind} {pair.id} takes the hyperparameters {known}; unknown: {key!r}"
-                                   + (f" (did you mean {close_[0]!r}?)" if close_ else ""))
-        problem = hp.problem(value)
-        if problem:
-            raise VerifyUsageError(f"--hparam {key} {problem} for {pair.kind} {pair.id}, got {value!r}")
-        out[hp.name] = value
-    return out
 
 
 # --- judging one object ---------------------------------------------------------------------------
@@ -206,7 +173,7 @@ def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64
         raise VerifyUsageError(f"--seed must be >= 0, got {seed}")
     if steps < 1:
         raise VerifyUsageError(f"--steps must be >= 1, got {steps}")
-    given = _check_hparams(pair, given or {})
+    given = check_hparams(pair, given or {})
     hparams = {**pair.defaults(), **user_defaults(obj, pair), **given}
     configure_cpu()
     result = VerifyResult(pair.kind, name, pair.id, [], None, [], hparams=hparams, dtype=dtype)
@@ -426,14 +393,6 @@ class FileResult:
         return file_html(self)
 
 
-def _hparams_for(name: str, given: dict) -> dict:
-    """The --hparam values for one object of a file: ``key=v`` for every object whose reference
-    takes it, ``NAME.key=v`` for the object NAME only."""
-    out = {k: v for k, v in given.items() if "." not in k}
-    out.update({k.partition(".")[2]: v for k, v in given.items() if k.partition(".")[0] in (name, name.partition("/")[0])})
-    return out
-
-
 def _recognised(module, path, given: dict) -> tuple[list, list]:
     """(found, skipped) of an imported file; usage errors for a file with nothing to judge and for
     hyperparameters that no object takes or that break their reference's rules."""
@@ -445,7 +404,7 @@ def _recognised(module, path, given: dict) -> tuple[list, list]:
         raise VerifyUsageError(f"no object of {path} takes the hyperparameter {unknown[0]!r}")
     for f in found:
         for pair in [f.pair, *f.alternatives]:
-            _check_hparams(pair, {k: v for k, v in _hparams_for(f.name, given).items() if pair.hparam(k) is not None})
+            check_hparams(pair, {k: v for k, v in hparams_for(f.name, given).items() if pair.hparam(k) is not None})
     return found, skipped
 
 
@@ -514,7 +473,7 @@ def _file_worker(send, path, given, start, dtype, seed, steps) -> None:
     found, skipped = loaded[0]
     send(("found", [(f.name, f.pair.kind, f.pair.id) for f in found], skipped))
     for f in found[start:]:
-        send(_outcome(lambda f=f: _judge_found(f, _hparams_for(f.name, given), dtype, seed, steps, None)))
+        send(_outcome(lambda f=f: _judge_found(f, hparams_for(f.name, given), dtype, seed, steps, None)))
 
 
 def _verify_file_here(path, dtype, seed, steps, timeout, progress, given) -> FileResult:
@@ -528,7 +487,7 @@ def _verify_file_here(path, dtype, seed, steps, timeout, progress, given) -> Fil
     found, skipped = _recognised(module, path, given)
     results = []
     for f in found:
-        results.append(_judge_found(f, _hparams_for(f.name, given), dtype, seed, steps, timeout))
+        results.append(_judge_found(f, hparams_for(f.name, given), dtype, seed, steps, timeout))
         if progress:
             progress(results[-1])
     return FileResult(path, results, skipped)

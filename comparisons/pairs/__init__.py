@@ -10,11 +10,12 @@
     networks.py     mlp (the book's TwoLayerNet / MultiLayerNet, CS231n's nets)
     convolution.py  conv2d (the book's Convolution), max-pool (its Pooling), avg-pool, im2col, col2im,
                     simple-convnet (its SimpleConvNet)
-    recurrent.py    rnn-step, rnn, lstm-step, lstm, gru-step, embedding, clip-grad-norm
+    recurrent.py    rnn-step, rnn, lstm-step, lstm, gru-step, clip-grad-norm
     functional.py   CS231n's *_forward / *_backward pairs as layers
-    nlp.py          matmul, sigmoid-with-loss, embedding-dot, negative-sampling-loss, unigram-sampler (the book's
-                    second volume, word2vec), cos-similarity, one-hot
-    sequence.py     time-dropout, time-softmax-with-loss (label −1 ignored), temporal-softmax-loss (CS231n),
+    nlp.py          matmul, sigmoid-with-loss, embedding-dot (the book's second volume, word2vec), cos-similarity,
+                    one-hot
+    sampling.py     negative-sampling-loss, unigram-sampler (word2vec's negative sampling)
+    sequence.py     embedding, time-dropout, time-softmax-with-loss (label −1 ignored), temporal-softmax-loss (CS231n),
                     time-affine
     composites.py   linear-relu, conv-relu, conv-relu-pool (CS231n's layer_utils sandwiches)
     language_models.py  rnnlm (the book's SimpleRnnlm / Rnnlm)
@@ -25,7 +26,8 @@
                     attention-weight, attention, time-attention
     mha.py          mha (multi-head attention: GPT-2's nested dicts, and a class)
     transformer.py  layer-norm (a function and a layer), positional-encoding, transformer-block (a function and a
-                    class), gpt2 (GPT-2's forward pass of nested dicts)
+                    class)
+    gpt.py          gpt2 (GPT-2's forward pass of nested dicts)
     _base.py        what a declaration is (Pair, Hparam, Mistake), and what every driver shares
 
 Each module holds the whole of its pairs: the declarations, their inputs, the driver that runs the
@@ -43,12 +45,12 @@ import dataclasses
 
 import numpy as np
 
-from . import (activations, attention, classifiers, composites, convolution, gradients, init, language_models, layers,
-               losses, mha, networks, nlp, normalization, optimizers, recurrent, schedules, sequence, train_eval,
-               transformer)
+from . import (activations, attention, classifiers, composites, convolution, gpt, gradients, init, language_models, layers,
+               losses, mha, networks, nlp, normalization, optimizers, recurrent, sampling, schedules, sequence,
+               train_eval, transformer)
 from .. import seeding
-from ._base import (NONFINITE, Comparison, DriveOptions, Hparam, Mistake, Pair, SecondCall, TargetError,
-                    VerifyUsageError)
+from ._base import Comparison, Hparam, Mistake, NONFINITE, Pair, TargetError, VerifyUsageError
+from ._running import DriveOptions, SecondCall
 
 KINDS = ("function", "loss", "layer", "optimizer", "schedule", "network", "initializer")
 KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": "initializer"}
@@ -56,8 +58,8 @@ KIND_ALIASES = {"activation": "function", "init": "initializer", "initialiser": 
 PAIRS: dict[tuple[str, str], Pair] = {
     (p.kind, p.id): p
     for module in (activations, gradients, losses, layers, train_eval, optimizers, schedules, networks, init, convolution,
-                   recurrent, nlp, sequence, classifiers, normalization, language_models, composites, attention, mha,
-                   transformer)
+                   recurrent, nlp, sampling, sequence, classifiers, normalization, language_models, composites, attention, mha,
+                   transformer, gpt)
     for p in module.PAIRS
 }
 

@@ -8,8 +8,8 @@ import torch
 
 import torch_ref.losses as tloss
 
-from ._base import (NONFINITE, Comparison, Hparam, Mistake, Pair, TargetError, _labels_of, accepted, as_array, call,
-                    nonfinite, shows)
+from ._base import Comparison, Hparam, Mistake, NONFINITE, Pair, TargetError, accepted, as_array, call, nonfinite, shows
+from ._running import _labels_of
 
 
 def drive_loss(ctx, pair, fn, hparams, run):

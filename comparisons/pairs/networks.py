@@ -23,7 +23,9 @@ import torch_ref.networks as tnet
 from .. import bridge
 from ..lockstep import Side
 from ..sides import Architecture, Setup, TorchNet
-from ._base import Comparison, DriveOptions, Hparam, parameters, Mistake, Pair, TargetError, VerifyUsageError, as_array, call, construct, trained
+from ._base import (Comparison, Hparam, Mistake, Pair, TargetError, VerifyUsageError, as_array, call, construct,
+                    parameters)
+from ._running import DriveOptions, trained
 from ._styles import dict_style
 from .layers import LinearDbNotSummed, LinearDWSign, SoftmaxWithLossBookDelta, SoftmaxWithLossNotAveraged
 

@@ -16,7 +16,8 @@ import torch_ref.optim as topt
 from ..lockstep import flat
 from ..sides import NumpyProblem, TorchProblem
 from ..variants import optimizer_variants
-from ._base import DriveOptions, Hparam, Mistake, Pair, VerifyUsageError, call, construct, shows, trained
+from ._base import Hparam, Mistake, Pair, VerifyUsageError, call, construct, shows
+from ._running import DriveOptions, trained
 from ._styles import update_style
 from .layers import hard_coded
 

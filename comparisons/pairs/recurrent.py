@@ -16,13 +16,13 @@ import numpy as np
 import torch
 
 import scratch.recurrent as SR
-import scratch.sequence_models as SM
 import torch_ref.recurrent as trec
 
 from .. import bridge
 from ..checks import close
-from ._base import (NONFINITE, Comparison, DriveOptions, Hparam, Mistake, Pair, TargetError, _outputs, _takes_positional,
-                    as_array, call, construct, param_grad, parameters)
+from ._base import (Comparison, Hparam, Mistake, NONFINITE, Pair, TargetError, _outputs, _takes_positional, as_array,
+                    call, construct, param_grad, parameters)
+from ._running import DriveOptions
 
 RECURRENT_SIZES = (3, 5, 4, 6)  # N, T, D, H: H ≠ D, so a transposed weight cannot pass
 
@@ -70,7 +70,7 @@ def _reference_grads(module, kind, gates):
     return bridge.recurrent_arrays(module, grad=True, gates=gates)
 
 
-def _layer_grads(layer, keys):
+def layer_grads(layer, keys):
     """The parameters' gradients after backward: ``grads`` as a dict, or as a list in the order of
     the constructor's arrays (the book, vol. 2), or ``dWx``-style attributes."""
     grads = getattr(layer, "grads", None)
@@ -117,7 +117,7 @@ class OneBiasGRU:
 
     @property
     def grads(self):
-        g = _layer_grads(self._layer, ["Wx", "Wh", "b"])
+        g = layer_grads(self._layer, ["Wx", "Wh", "b"])
         db = _from_layout(g["b"], self._layout)
         return {"Wx": _from_layout(g["Wx"], self._layout), "Wh": _from_layout(g["Wh"], self._layout), "bx": db, "bh": db}
 
@@ -203,7 +203,7 @@ def drive_recurrent_step(ctx, pair, cls, hparams, run):
     comps = [Comparison(f"forward {n}", a, e) for n, a, e in zip(names, out, outs_t)]
     comps += [Comparison(f"backward {n}", a, e) for n, a, e in zip(("dx", "dh_prev", "dc_prev"), back, (dx_t, *dstates_t))]
     grads_t = _reference_grads(module, kind, gates)
-    grads = _layer_grads(layer, list(w))
+    grads = layer_grads(layer, list(w))
     comps += [Comparison(f"backward d{k}", grads[k], grads_t[k]) for k in w]
     return comps
 
@@ -277,35 +277,8 @@ def drive_recurrent_sequence(ctx, pair, cls, hparams, run):
         if len(back) == 1 and getattr(layer, "dh", None) is not None and np.shape(layer.dh) == (N, H):
             comps.append(Comparison(f"backward dh0 (the layer's dh){label}", as_array(layer.dh, "dh"), dstates_t[0]))
         grads_t = _reference_grads(module, kind, gates)
-        grads = _layer_grads(layer, list(w))
+        grads = layer_grads(layer, list(w))
         comps += [Comparison(f"backward d{k}{label}", grads[k], grads_t[k]) for k in w]
-    return comps
-
-
-def drive_embedding(ctx, pair, cls, hparams, run):
-    """forward(idx) → W[idx] and backward(dout) → the gradient of W (repeated indices add up),
-    against nn.Embedding and autograd."""
-    V, D = 5, 3
-    W = ctx.array(ctx.rng.normal(size=(V, D)))
-    comps = []
-    for label, idx in (("idx 4×6 (repeats)", run.draw(ctx, lambda c: c.rng.integers(0, V, size=(4, 6)))),
-                       ("idx 8 (repeats)", run.draw(ctx, lambda c: c.rng.integers(0, V, 8)))):
-        layer = construct(cls, pair, hparams, {"W": W.copy()}, run)
-        try:
-            out = as_array(call(layer.forward, f"forward(idx{idx.shape})", idx.copy()), "forward's result")
-        except TargetError as exc:
-            if idx.ndim == 2:
-                raise
-            run.notes.append(f"skipped '{label}' (optional: a layer for (N, T) indices only, as the book's "
-                             f"TimeEmbedding): {exc}")
-            continue
-        dout = ctx.array(ctx.rng.normal(size=idx.shape + (D,)))
-        call(layer.backward, f"backward(dout{dout.shape})", dout.copy())
-        module = trec.embedding(ctx.tensor(W))
-        out_t = module(ctx.labels(idx))
-        out_t.backward(ctx.tensor(dout))
-        comps += [Comparison(f"forward, {label}", out, out_t),
-                  Comparison(f"backward dW, {label}", _layer_grads(layer, ["W"])["W"], module.weight.grad)]
     return comps
 
 
@@ -450,15 +423,6 @@ class GRUPaper(SR.GRU):
         super().__init__(Wx, Wh, bx, bh, reset_after=False)
 
 
-class EmbeddingAssigns(SM.Embedding):
-    """dW[idx] = dout: a row used several times keeps only one of its gradients."""
-
-    def backward(self, dout):
-        dW = np.zeros_like(self.params["W"])
-        dW[self._idx] = dout
-        self.grads["W"] = dW
-
-
 def clip_per_tensor(grads, max_norm):
     """Each gradient clipped by its own norm: the direction of the whole gradient changes."""
     for g in grads:
@@ -512,13 +476,6 @@ PAIRS = [
          "dh0 in dh); weight gradients in grads (dict or list) or dWx, dWh, dbx, dbh",
          drive_recurrent_sequence, (RESET_AFTER,), None, (Mistake(_RESET_BEFORE, GRUPaper, flag={"reset_after": 0}),),
          ("GRU", "TimeGRU"), {"kind": "gru"}),
-    Pair("embedding", "layer", "sequence_models.Embedding", trec.embedding,
-         "a class Embedding(W (V, D)) with forward(idx) -> W[idx] and backward(dout); the gradient of W in "
-         "grads['W'] (or grads[0], dW)",
-         drive_embedding, (), None,
-         (Mistake("the backward assigns dW[idx] = dout: a row used several times must get the sum of its "
-                  "gradients, np.add.at(dW, idx, dout)", EmbeddingAssigns),),
-         ("Embedding", "TimeEmbedding", "WordEmbedding")),
     Pair("clip-grad-norm", "function", "recurrent.clip_grad_norm", trec.clip_grad_norm,
          "a function clip(grads, max_norm) scaling a list of gradient arrays in place by min(1, max_norm/‖g‖), "
          "‖g‖ their global norm (optionally returning it)",

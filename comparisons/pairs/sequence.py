@@ -1,7 +1,8 @@
-"""Layers over whole sequences (kind ``layer``, and one ``loss``): the book's ``TimeDropout``,
-``TimeSoftmaxWithLoss`` (labels −1 ignored) and ``TimeAffine``, and CS231n's masked
-``temporal_softmax_loss`` — against ``nn.Dropout``, ``nn.CrossEntropyLoss(ignore_index=−1)``,
-``nn.Linear`` on the last axis and the unreduced ``F.cross_entropy`` summed under the mask.
+"""Layers over whole sequences (kind ``layer``, and one ``loss``): the embedding, the book's
+``TimeDropout``, ``TimeSoftmaxWithLoss`` (labels −1 ignored) and ``TimeAffine``, and CS231n's masked
+``temporal_softmax_loss`` — against ``nn.Embedding``, ``nn.Dropout``,
+``nn.CrossEntropyLoss(ignore_index=−1)``, ``nn.Linear`` on the last axis and the unreduced
+``F.cross_entropy`` summed under the mask.
 
 A sequence is (N, T, D), batch first. The book's time layers keep their parameters and gradients
 in lists (``grads[0]`` is W's) and switch dropout with the attribute ``train_flg``; CS231n writes
@@ -17,12 +18,14 @@ import torch
 import scratch.sequence_models as SM
 import scratch.sequence as SQ
 import torch_ref.layers as tlayers
+import torch_ref.recurrent as trec
 import torch_ref.sequence as tseq
 
 from ..checks import linear_term_scales
-from ._base import Comparison, Hparam, Mistake, Pair, as_array, call, construct
+from ._base import Comparison, Hparam, Mistake, Pair, TargetError, as_array, call, construct
 from ._styles import drive_value_and_gradient, gradients, set_mode
 from . import nlp, train_eval
+from .recurrent import layer_grads
 
 SEQUENCE = (20, 25, 20)  # N, T, D of the dropout input: 10,000 units, for the keep rate
 
@@ -256,6 +259,44 @@ def time_sigmoid_inputs(ctx):
                                          True)}
 
 
+# --- Embedding (a lookup whose gradient adds up over repeated indices) ------------------------------
+
+def drive_embedding(ctx, pair, cls, hparams, run):
+    """forward(idx) → W[idx] and backward(dout) → the gradient of W (repeated indices add up),
+    against nn.Embedding and autograd."""
+    V, D = 5, 3
+    W = ctx.array(ctx.rng.normal(size=(V, D)))
+    comps = []
+    for label, idx in (("idx 4×6 (repeats)", run.draw(ctx, lambda c: c.rng.integers(0, V, size=(4, 6)))),
+                       ("idx 8 (repeats)", run.draw(ctx, lambda c: c.rng.integers(0, V, 8)))):
+        layer = construct(cls, pair, hparams, {"W": W.copy()}, run)
+        try:
+            out = as_array(call(layer.forward, f"forward(idx{idx.shape})", idx.copy()), "forward's result")
+        except TargetError as exc:
+            if idx.ndim == 2:
+                raise
+            run.notes.append(f"skipped '{label}' (optional: a layer for (N, T) indices only, as the book's "
+                             f"TimeEmbedding): {exc}")
+            continue
+        dout = ctx.array(ctx.rng.normal(size=idx.shape + (D,)))
+        call(layer.backward, f"backward(dout{dout.shape})", dout.copy())
+        module = trec.embedding(ctx.tensor(W))
+        out_t = module(ctx.labels(idx))
+        out_t.backward(ctx.tensor(dout))
+        comps += [Comparison(f"forward, {label}", out, out_t),
+                  Comparison(f"backward dW, {label}", layer_grads(layer, ["W"])["W"], module.weight.grad)]
+    return comps
+
+
+class EmbeddingAssigns(SM.Embedding):
+    """dW[idx] = dout: a row used several times keeps only one of its gradients."""
+
+    def backward(self, dout):
+        dW = np.zeros_like(self.params["W"])
+        dW[self._idx] = dout
+        self.grads["W"] = dW
+
+
 # --- declarations ------------------------------------------------------------------------------------
 
 SIGMOID_LOSS = next(p for p in nlp.PAIRS if p.id == "sigmoid-with-loss")
@@ -265,6 +306,13 @@ _CS231N_NOTE = ("CS231n's temporal_softmax_loss divides the sum over the unmaske
                 "nn.CrossEntropyLoss(ignore_index) by the number of those positions")
 
 PAIRS = [
+    Pair("embedding", "layer", "sequence_models.Embedding", trec.embedding,
+         "a class Embedding(W (V, D)) with forward(idx) -> W[idx] and backward(dout); the gradient of W in "
+         "grads['W'] (or grads[0], dW)",
+         drive_embedding, (), None,
+         (Mistake("the backward assigns dW[idx] = dout: a row used several times must get the sum of its "
+                  "gradients, np.add.at(dW, idx, dout)", EmbeddingAssigns),),
+         ("Embedding", "TimeEmbedding", "WordEmbedding")),
     Pair("time-dropout", "layer", "sequence.TimeDropout", tlayers.dropout,
          "a class TimeDropout(p or dropout_ratio) with forward(xs (N, T, D)) and backward(dout); train()/eval(), a "
          "train_flg argument or a train_flg attribute switch the modes; set_mask(mask) is used when there",

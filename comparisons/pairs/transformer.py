@@ -1,10 +1,9 @@
 """The transformer's pieces (kinds ``function`` and ``layer``): layer normalization as a function
 (picoGPT's ``layer_norm(x, g, b, eps)``) and as a layer (CS231n's ``layernorm_forward``/``_backward``
 through :mod:`~comparisons.pairs.functional`), the sinusoidal positional encoding, the transformer
-block as a function of GPT-2's nested dicts and as a class with forward and backward, and the
-whole GPT-2 forward pass ``gpt2(inputs, wte, wpe, blocks, ln_f, n_head)`` — against nn.LayerNorm,
-the position table of PyTorch's tutorial, nn.TransformerEncoderLayer (causal, GELU, dropout 0) and
-a TinyGPT built of them, with its head tied to the token embedding.
+block as a function of GPT-2's nested dicts and as a class with forward and backward — against
+nn.LayerNorm, the position table of PyTorch's tutorial and nn.TransformerEncoderLayer (causal,
+GELU, dropout 0). GPT-2's whole forward pass is :mod:`comparisons.pairs.gpt`.
 
 Conventions with their flags: the tanh GELU (GPT-2's, ``approximate=tanh``), a LayerNorm ε other
 than PyTorch's 1e-5 (``eps``), the post-LN block of the 2017 paper (``norm_first=0``; GPT-2 and this
@@ -312,7 +311,7 @@ def drive_block_function(ctx, pair, fn, hparams, run):
     layer = torch_block(ctx, params, hparams, E, H, F)
     out = []
     for label, (x, optional) in pair.inputs(ctx).items():
-        given = with_aliases({"x": x.copy(), **_deep_copy(nested), "n_head": H}, BLOCK_ALIASES)
+        given = with_aliases({"x": x.copy(), **deep_copy(nested), "n_head": H}, BLOCK_ALIASES)
         result = tried(run, label, optional, lambda: construct(fn, pair, hparams, given, run))
         if result is None:
             continue
@@ -323,11 +322,11 @@ def drive_block_function(ctx, pair, fn, hparams, run):
     return out
 
 
-def _deep_copy(value):
+def deep_copy(value):
     if isinstance(value, dict):
-        return {k: _deep_copy(v) for k, v in value.items()}
+        return {k: deep_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
+        return [deep_copy(v) for v in value]
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
@@ -405,55 +404,6 @@ class BlockBackwardDropsResidual(ST.TransformerBlock):
         return self.ln1.backward(self.attn.backward(dh))
 
 
-# --- the GPT-2 forward pass ---------------------------------------------------------------------------
-
-GPT_SIZES = (11, 12, 3, 2, 10, 20)  # V, E, n_head, n_layer, T_max, F
-GPT_ALIASES = {"inputs": ("inputs", "ids", "tokens", "idx", "input_ids", "x"), "n_head": HEAD_NAMES}
-
-
-def gpt2_inputs(ctx):
-    V, _, _, _, T_max, _ = GPT_SIZES
-    return {"7 tokens": ([int(i) for i in ctx.rng.integers(0, V, 7)], False),
-            f"{T_max} tokens (the whole context)": ([int(i) for i in ctx.rng.integers(0, V, T_max)], False),
-            "a batch (2, 7)": (ctx.rng.integers(0, V, (2, 7)), True)}
-
-
-def drive_gpt2(ctx, pair, fn, hparams, run):
-    """``gpt2(inputs, wte, wpe, blocks, ln_f, n_head)`` → logits (T, V), forward only, against a
-    ``torch_ref.transformer.TinyGPT`` holding the same weights, its head tied to wte."""
-    V, E, H, L, T_max, F = GPT_SIZES
-    params = tb.random_tinygpt_params(ctx.rng, V, E, L, T_max, F, tied=True, layout="packed", std=0.3, dtype=ctx.np_dtype)
-    nested = tb.gpt2_params(params, L)
-    model = pair.torch(V, E, H, L, T_max, F, tied=True, norm_first=bool(hparams["norm_first"]), dtype=ctx.torch_dtype,
-                       approximate=hparams["approximate"], eps=hparams["eps"])
-    model = tb.load_tinygpt(model.to(ctx.device), params)
-    out = []
-    for label, (inputs, optional) in pair.inputs(ctx).items():
-        given = with_aliases({"inputs": _deep_copy(inputs), **_deep_copy(nested), "n_head": H}, GPT_ALIASES)
-        result = tried(run, label, optional, lambda: construct(fn, pair, hparams, given, run))
-        if result is None:
-            continue
-        y, _ = outputs(result, "its result")
-        idx = np.asarray(inputs)
-        with torch.no_grad():
-            ref = model(ctx.labels(idx if idx.ndim == 2 else idx[None]))
-        ref = ref if idx.ndim == 2 else ref[0]
-        out.append(Comparison(f"logits, {label}", y, ref, scale=tensorwise(ref)))
-    return out
-
-
-def gpt2_variant(final_ln=True, **block):
-    """picoGPT's ``gpt2(inputs, wte, wpe, blocks, ln_f, n_head)`` with one difference switched on."""
-    transformer_block = block_variant(**block)
-
-    def gpt2(inputs, wte, wpe, blocks, ln_f, n_head):
-        x = wte[inputs] + wpe[:np.shape(inputs)[-1]]
-        for b in blocks:
-            x = transformer_block(x, **b, n_head=n_head)
-        return (SG.layer_norm(x, **ln_f) if final_ln else x) @ wte.T
-    return gpt2
-
-
 # --- declarations ------------------------------------------------------------------------------------
 
 BLOCK_HPARAMS = (NORM_FIRST, APPROXIMATE, EPS)
@@ -508,14 +458,4 @@ PAIRS = [
           Mistake(POST_LN, hard_coded(ST.TransformerBlock, norm_first=False), flag={"norm_first": 0}),
           Mistake(GELU_TANH_HINT, hard_coded(ST.TransformerBlock, approximate="tanh"), flag={"approximate": "tanh"})),
          ("TransformerBlock", "Block", "DecoderBlock", "GPTBlock", "TransformerLayer")),
-    Pair("gpt2", "function", "gpt.gpt2", tt.TinyGPT,
-         "a function gpt2(inputs (T,) token ids, wte (V, E), wpe (T_max, E), blocks [nested dicts], ln_f {g, b}, n_head) "
-         "-> logits (T, V): GPT-2's forward pass, pre-LN, causal, the head tied to wte",
-         drive_gpt2, BLOCK_HPARAMS, gpt2_inputs,
-         (Mistake(MISSING_RESIDUAL, gpt2_variant(residual=False)),
-          Mistake(CAUSAL_OFF_BY_ONE, gpt2_variant(mha=OFF_BY_ONE_MHA)),
-          Mistake("the final LayerNorm (ln_f) is not applied before the head", gpt2_variant(final_ln=False)),
-          Mistake(POST_LN, gpt2_variant(post_ln=True), flag={"norm_first": 0}),
-          Mistake(GELU_TANH_HINT, gpt2_variant(approximate="tanh"), flag={"approximate": "tanh"})),
-         ("gpt2", "gpt", "gpt_forward", "gpt2_forward")),
 ]

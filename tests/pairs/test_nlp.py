@@ -1,4 +1,4 @@
-"""The word2vec pairs (:mod:`comparisons.pairs.nlp`), beyond what every declaration is tested for
+"""The word2vec pairs (:mod:`comparisons.pairs.nlp` and :mod:`comparisons.pairs.sampling`), beyond what every declaration is tested for
 (tests/pairs/test_declarations.py): the book's own classes are
 judged through their list-style gradients and replaceable sampler, and the textbook-against-PyTorch
 relations hold exactly."""
@@ -9,16 +9,18 @@ import torch
 
 import scratch.nlp as SN
 import torch_ref.nlp as tnlp
-from comparisons.pairs import nlp
+from comparisons.pairs import nlp, sampling
 from comparisons.verify import format_result, judge
 
 from .judging import book2, pair_of
+
+WORD2VEC = nlp.PAIRS + sampling.PAIRS
 
 
 def test_the_books_matmul_and_embedding_dot_agree_with_their_gradients_in_lists():
     layers = book2("common/layers.py")
     for pid, cls in (("matmul", layers.MatMul), ("embedding-dot", book2("ch04/negative_sampling_layer.py").EmbeddingDot)):
-        result = judge(pair_of(nlp.PAIRS, pid), cls, cls.__name__)
+        result = judge(pair_of(WORD2VEC, pid), cls, cls.__name__)
         assert result.passed, format_result(result)
 
 
@@ -30,24 +32,24 @@ def test_the_books_delta_is_named_as_a_convention(pid, relative, name):
     sample PyTorch draws reaches the book's layer through its ``sampler``, and its six list entries
     of dW (one per EmbeddingDot, all for the same W) are added up."""
     cls = getattr(book2(relative), name)
-    result = judge(pair_of(nlp.PAIRS, pid), cls, name)
+    result = judge(pair_of(WORD2VEC, pid), cls, name)
     assert result.verdict == "differs" and "--hparam delta=1e-07" in result.hint, format_result(result)
-    again = judge(pair_of(nlp.PAIRS, pid), cls, name, {"delta": 1e-7})
+    again = judge(pair_of(WORD2VEC, pid), cls, name, {"delta": 1e-7})
     assert again.passed, format_result(again)
 
 
 def test_the_books_unigram_sampler_draws_from_the_right_distribution():
     cls = book2("ch04/negative_sampling_layer.py").UnigramSampler
-    result = judge(pair_of(nlp.PAIRS, "unigram-sampler"), cls, "UnigramSampler")
+    result = judge(pair_of(WORD2VEC, "unigram-sampler"), cls, "UnigramSampler")
     assert result.passed, format_result(result)
     assert any("power the frequencies imply" in r.check for r in result.records)
 
 
 def test_the_books_cos_similarity_is_named_and_its_relation_to_pytorch_holds():
     fn = book2("common/util.py").cos_similarity
-    result = judge(pair_of(nlp.PAIRS, "cos-similarity"), fn, "cos_similarity")
+    result = judge(pair_of(WORD2VEC, "cos-similarity"), fn, "cos_similarity")
     assert result.verdict == "differs" and "--hparam eps_on_norms=1" in result.hint, format_result(result)
-    assert judge(pair_of(nlp.PAIRS, "cos-similarity"), fn, "cos_similarity", {"eps_on_norms": 1}).passed
+    assert judge(pair_of(WORD2VEC, "cos-similarity"), fn, "cos_similarity", {"eps_on_norms": 1}).passed
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e-3])
@@ -71,7 +73,7 @@ def test_negative_sampling_is_k_plus_one_sigmoid_losses_over_embedding_dots():
     rng = np.random.default_rng(3)
     W, h = rng.normal(size=(10, 4)), rng.normal(size=(5, 4))
     target, neg = rng.integers(0, 10, 5), rng.integers(0, 10, (5, 3))
-    layer = SN.NegativeSamplingLoss(W, nlp.corpus_of(nlp.WORD_COUNTS), sample_size=3)
+    layer = SN.NegativeSamplingLoss(W, sampling.corpus_of(sampling.WORD_COUNTS), sample_size=3)
     loss = layer.forward(h, target, neg)
     parts = [(target, np.ones(5))] + [(neg[:, k], np.zeros(5)) for k in range(3)]
     total = sum(SN.SigmoidWithLoss().forward(SN.EmbeddingDot(W).forward(h, idx), t) for idx, t in parts)
@@ -81,7 +83,7 @@ def test_negative_sampling_is_k_plus_one_sigmoid_losses_over_embedding_dots():
 def test_negative_sampling_draws_with_its_sampler_when_given_no_sample():
     """Without negatives given, forward draws them with its UnigramSampler: the loss is the one of
     the negatives a sampler seeded alike draws (k distinct words per row, never the target)."""
-    corpus, W = nlp.corpus_of(nlp.WORD_COUNTS), np.random.default_rng(1).normal(size=(10, 2))
+    corpus, W = sampling.corpus_of(sampling.WORD_COUNTS), np.random.default_rng(1).normal(size=(10, 2))
     h, target = np.random.default_rng(2).normal(size=(10, 2)), np.arange(10)
     layer = SN.NegativeSamplingLoss(W, corpus, sample_size=4, rng=np.random.default_rng(0))
     drawn = SN.UnigramSampler(corpus, sample_size=4, rng=np.random.default_rng(0)).get_negative_sample(target)

@@ -18,7 +18,7 @@ from scratch.gradients import numerical_diff
 
 from .malformed import (INF, NAN, Array, Boundary, Case, Domain, Int, Other, Real, T, Tg, grad_of, interval,
                         malformed_input_tests, prove_each)
-from .valid import DOUT, W, WK, BK, X
+from .valid import DOUT, WK, BK, X
 
 
 # --- malformed input: torch's result or an error naming the argument ------------------------------

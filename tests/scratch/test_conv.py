@@ -16,7 +16,6 @@ from scratch.gradients import numerical_gradient
 
 from .malformed import (FLAG, Array, Boundary, Case, Domain, Int, Other, Real, T, Tg, autograd_layer, backward_case,
                         forward_case, integers, malformed_input_tests, prove_each)
-from .valid import W
 from .test_layers import batchnorm_t
 
 # images (N, C, H, W); filters (FN, C, FH, FW)

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 import torch_ref.delta_rule as tdelta
-from scratch import delta_rule, losses
+from scratch import delta_rule
 from scratch import delta_rule as DR
 
 from .malformed import (INF, Array, Boundary, Case, Domain, Int, Other, Real, T, Tg, integers, interval,
                         malformed_input_tests, prove_each)
-from .valid import W, X, DX, DD, DW, DW1, DW2
+from .valid import DX, DD, DW, DW1, DW2
 
 
 # --- malformed input: torch's result or an error naming the argument ------------------------------

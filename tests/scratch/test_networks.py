@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from scratch import layers, networks
+from scratch import networks
 from scratch import networks as N
 from scratch.networks import SimpleConvNet
 

@@ -19,7 +19,7 @@ from scratch import optim as O
 
 from .malformed import (FLAG, INF, Array, Boundary, Case, DictOfArrays, Int, Other, Real, T, Tg, fresh, integers,
                         interval, malformed_input_tests, prove_each, read_only)
-from .valid import P0, G0, W
+from .valid import P0, G0
 
 
 # --- malformed input: torch's result or an error naming the argument ------------------------------

@@ -11,17 +11,14 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import given
-from hypothesis import strategies as st
 
 import torch_ref.recurrent as trec
 from comparisons import bridge
-from scratch import networks as N, recurrent as RC, sequence_models as SM
+from scratch import recurrent as RC, sequence_models as SM
 
 from .malformed import (FLAG, INF, NAN, Array, Boundary, Case, DictOfArrays, Domain, Int, Labels, Other, Real, T, Tg,
                         backward_case, forward_case, forwarded, grad_of, integers, interval, labels,
                         malformed_input_tests, prove_each)
-from .valid import W
 
 
 # --- malformed input: torch's result or an error naming the argument ------------------------------
