@@ -120,6 +120,13 @@ class Run:
         """torch's parameters after its last step (its model may have moved on since: a restore)."""
         return self.final_t if self.final_t is not None else self.torch.state()
 
+    def loss_drop(self, first: int = 5, last: int = 20) -> tuple:
+        """(start, end) of NumPy's losses and of torch's: the mean of the ``first`` steps' losses
+        and of the ``last`` steps', as a trained run's "the loss fell" finding reads them."""
+        np_losses, t_losses = np.array(self.losses_np, dtype=float), np.array(self.losses_t, dtype=float)
+        return (float(np.mean(np_losses[:first])), float(np.mean(np_losses[-last:])),
+                float(np.mean(t_losses[:first])), float(np.mean(t_losses[-last:])))
+
 
 def train(ctx, label: str, numpy_side: Side, torch_side: Side, batches, *, steps_per_epoch: int | None = None,
           on_epoch=None, epoch_of_step=None, lock: Lockstep | None = None, scales: dict | None = None, note: str = "",

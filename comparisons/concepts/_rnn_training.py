@@ -147,16 +147,14 @@ def language_model(ctx, values):
         if k + 1 in points:
             samples.append(_sample(ctx, k + 1, model, chars, ids[0]))
     run_ = _finish(trainer, None, steps)
-    losses_np, losses_t = np.array(run_.losses_np), np.array(run_.losses_t)
-    start, end = float(np.mean(losses_np[:5])), float(np.mean(losses_np[-20:]))
-    start_t, end_t = float(np.mean(losses_t[:5])), float(np.mean(losses_t[-20:]))
+    start, end, start_t, end_t = run_.loss_drop(first=5, last=20)
     ctx.finding("char LM: the loss falls below half its start on both sides (NumPy, PyTorch)",
                 end < 0.5 * start and end_t < 0.5 * start_t,
                 f"first 5 steps' mean {start:.3f} → last 20 steps' mean {end:.3f} (NumPy); {start_t:.3f} → {end_t:.3f} (PyTorch)")
     values.update({"lm-uniform": float(float(np.log(V))), "lm-chars": len(ids), "lm-vocab": int(V), "lm-batch": int(N), "lm-window": int(T),
                    "lm-steps": int(steps), "lm-loss-start": float(start), "lm-loss-end": float(end),
                    "lm-loss-start-torch": float(start_t), "lm-loss-end-torch": float(end_t)})
-    frame = pd.DataFrame({"step": np.arange(1, steps + 1), "loss NumPy": losses_np, "loss torch": losses_t})
+    frame = pd.DataFrame({"step": np.arange(1, steps + 1), "loss NumPy": run_.losses_np, "loss torch": run_.losses_t})
     ctx.table("samples", pd.DataFrame(samples))
     ctx.figure("lm-loss", lambda: _plot_lm(frame))
 

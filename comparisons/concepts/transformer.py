@@ -259,9 +259,7 @@ def _language_model(ctx, values):
     run_ = trainer.finish(note=(f"{steps} steps of {batch} windows of {T} characters; gradients clipped at {max_norm}. "
                                 "The gradients are judged as in the three-way check (b_k against b_q's and b_v's)."))
     _key_bias_changes_nothing(ctx, run_, batches[0][0], key_biases)
-    losses_np, losses_t = np.array(run_.losses_np), np.array(run_.losses_t)
-    start, end = float(np.mean(losses_np[:5])), float(np.mean(losses_np[-20:]))
-    start_t, end_t = float(np.mean(losses_t[:5])), float(np.mean(losses_t[-20:]))
+    start, end, start_t, end_t = run_.loss_drop(first=5, last=20)
     ctx.finding("TinyGPT: the loss falls below 80% of its start on both sides",
                 end < 0.8 * start and end_t < 0.8 * start_t,
                 f"first 5 steps' mean {start:.3f} → last 20 steps' {end:.3f} (NumPy); {start_t:.3f} → {end_t:.3f} (PyTorch)")
@@ -270,7 +268,7 @@ def _language_model(ctx, values):
                    "lm-decay": sig(decay), "lm-uniform": sig(float(np.log(V)), 3), "lm-loss-start": sig(start, 3),
                    "lm-loss-end": sig(end, 3), "lm-loss-start-torch": sig(start_t, 3), "lm-loss-end-torch": sig(end_t, 3),
                    "lm-params": f"{sum(v.size for v in params0.values()):,}"})
-    frame = pd.DataFrame({"step": np.arange(1, len(losses_t) + 1), "loss NumPy": losses_np, "loss torch": losses_t})
+    frame = pd.DataFrame({"step": np.arange(1, len(run_.losses_t) + 1), "loss NumPy": run_.losses_np, "loss torch": run_.losses_t})
     ctx.figure("lm-loss", lambda: _plot_loss(frame))
     norms = (np.array(norms_np[:len(norms_t)]), np.array(norms_t))
     ctx.figure("grad-norms", lambda: _plot_norms(norms))
