@@ -23,7 +23,7 @@ CHAPTERS = {
     "6": ("Training techniques", "학습 관련 기술들"),
     "7": ("Convolutional neural networks", "합성곱 신경망(CNN)"),
     "8": ("Deep learning", "딥러닝"),
-    "II": ("Recurrent neural networks", "순환 신경망(RNN)"),
+    "II": ("Recurrent networks and attention", "순환 신경망과 어텐션"),
     "notes": ("Beyond the book: the study notes", "책 밖의 주제: 스터디 노트"),
 }
 VOLUME_2 = "II-"

@@ -301,7 +301,8 @@ def _where(lesson, site, edition) -> str:
     words = edition.words
     chapter = lesson.chapter
     if chapter.startswith(navigation.VOLUME_2):
-        place = words["book_volume_2"].format(n=chapter[len(navigation.VOLUME_2):])
+        n = chapter[len(navigation.VOLUME_2):]
+        place = words["book_volume_2_chapters" if re.search(r"[–,-]", n) else "book_volume_2"].format(n=n)
     elif chapter == "notes":
         return ""
     else:

@@ -136,7 +136,9 @@ MARKER = re.compile(r"\{\{(figure|table):([^|}]+)")
 
 
 def made_by_run(concept, kind):
-    source = (registry.lessons.FOLDER / f"{concept.name}.py").read_text(encoding="utf-8")
+    folder = registry.lessons.FOLDER  # the run's module and its private parts (_rnn_training.py)
+    source = "".join(p.read_text(encoding="utf-8") for p in [folder / f"{concept.name}.py",
+                                                              *folder.glob(f"_{concept.name}_*.py")])
     return set(re.findall(rf'ctx\.{kind}\(\s*"([^"]+)"', source))
 
 
