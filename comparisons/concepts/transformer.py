@@ -327,7 +327,7 @@ def _samples(ctx, numpy_side, torch_side, final, chars, ids, H, L, length=60):
     as_text = lambda ix: "".join(chars[i] for i in ix).replace("\n", "⏎")  # noqa: E731
     ctx.table("samples", pd.DataFrame([{"side": "NumPy", "sample": as_text(text_np)},
                                        {"side": "PyTorch", "sample": as_text(text_t)}]))
-    ctx.value("lm-sample-same", "the same" if text_np == text_t else "not the same")
+    ctx.observed("TinyGPT: the two samples are the same text", text_np == text_t)
 
 
 def _head_map(ctx, torch_side, final, window, chars, H, L):
