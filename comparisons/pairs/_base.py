@@ -370,6 +370,13 @@ def nonfinite(ctx, shape, values=NAN_INF, scale: float = 3.0) -> np.ndarray:
     return ctx.array(x)
 
 
+def tensorwise(expected) -> float:
+    """The size against which a sum's rounding is judged: the largest |element| of the tensor (a
+    gradient element that cancels to near 0 keeps the rounding of the tensor's terms)."""
+    e = expected.detach().cpu().numpy() if hasattr(expected, "detach") else np.asarray(expected)
+    return float(np.max(np.abs(e), initial=0.0))
+
+
 def is_real(a) -> bool:
     """Whether an array holds real numbers (bool, integers, floats): what a reference is compared with."""
     return np.asarray(a).dtype.kind in "biuf"

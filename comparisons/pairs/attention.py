@@ -22,7 +22,7 @@ import scratch.attention as SA
 import torch_ref.attention as ta
 
 from ..checks import close
-from ._base import Comparison, Hparam, Mistake, Pair, TargetError, as_array, call, construct, parameters
+from ._base import Comparison, Hparam, Mistake, Pair, TargetError, as_array, call, construct, parameters, tensorwise
 
 MASK_NAMES = ("mask", "attn_mask", "attention_mask", "causal_mask", "masks")
 CAUSAL_NAMES = ("is_causal", "causal")
@@ -76,13 +76,6 @@ def tried(run, label: str, optional: bool, make):
             raise
         run.notes.append(f"skipped '{label}': {exc}")
         return None
-
-
-def tensorwise(expected) -> float:
-    """The size against which a sum's rounding is judged: the largest |element| of the tensor (a
-    gradient element that cancels to near 0 keeps the rounding of the tensor's terms)."""
-    e = expected.detach().cpu().numpy() if isinstance(expected, torch.Tensor) else np.asarray(expected)
-    return float(np.max(np.abs(e), initial=0.0))
 
 
 def detect_mask_form(ctx, run_with, inputs, keep, run, what="the mask") -> str:

@@ -13,8 +13,8 @@ import scratch.gpt as SG
 import torch_ref.transformer as tt
 
 from .. import transformer_bridge as tb
-from ._base import Comparison, Mistake, Pair, construct
-from .attention import HEAD_NAMES, outputs, tensorwise, tried, with_aliases
+from ._base import Comparison, Mistake, Pair, construct, tensorwise
+from .attention import HEAD_NAMES, outputs, tried, with_aliases
 from .mha import CAUSAL_OFF_BY_ONE
 from .transformer import BLOCK_HPARAMS, GELU_TANH_HINT, MISSING_RESIDUAL, OFF_BY_ONE_MHA, POST_LN, block_variant, deep_copy
 

@@ -19,8 +19,9 @@ import torch_ref.attention as ta
 from .. import transformer_bridge as tb
 from ._base import Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, construct, parameters
 from ._styles import gradients
-from .attention import (CAUSAL_NAMES, HEAD_NAMES, MASK_FORMS, MASK_NAMES, MISSING_SCALE, detect_mask_form, keys_transposed,
-                        outputs, stable_softmax, takes, tensorwise, tried, with_aliases)
+from .attention import (CAUSAL_NAMES, HEAD_NAMES, MASK_FORMS, MASK_NAMES, MISSING_SCALE, detect_mask_form,
+                        keys_transposed, outputs, stable_softmax, takes, tried, with_aliases)
+from ._base import tensorwise
 
 # --- multi-head attention as a function of GPT-2's nested dicts (picoGPT's mha) -----------------------
 

@@ -21,7 +21,7 @@ import torch_ref.recurrent as trec
 from .. import bridge
 from ..checks import close
 from ._base import (Comparison, Hparam, Mistake, NONFINITE, Pair, TargetError, _outputs, _takes_positional, as_array,
-                    call, construct, param_grad, parameters)
+                    call, construct, param_grad, parameters, tensorwise)
 from ._running import DriveOptions
 
 RECURRENT_SIZES = (3, 5, 4, 6)  # N, T, D, H: H ≠ D, so a transposed weight cannot pass
@@ -278,7 +278,8 @@ def drive_recurrent_sequence(ctx, pair, cls, hparams, run):
             comps.append(Comparison(f"backward dh0 (the layer's dh){label}", as_array(layer.dh, "dh"), dstates_t[0]))
         grads_t = _reference_grads(module, kind, gates)
         grads = layer_grads(layer, list(w))
-        comps += [Comparison(f"backward d{k}{label}", grads[k], grads_t[k]) for k in w]
+        # a weight's gradient is a sum over N·T steps whose terms can cancel: judged tensorwise (see tensorwise)
+        comps += [Comparison(f"backward d{k}{label}", grads[k], grads_t[k], scale=tensorwise(grads_t[k])) for k in w]
     return comps
 
 

@@ -22,10 +22,10 @@ import torch_ref.transformer as tt
 
 from .. import transformer_bridge as tb
 from ..variants import normalization_variants
-from ._base import Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, construct
+from ._base import Comparison, Hparam, Mistake, Pair, VerifyUsageError, as_array, call, construct, tensorwise
 from ._styles import gradients
 from .activations import APPROXIMATE, GELU_TANH
-from .attention import HEAD_NAMES, outputs, takes, tensorwise, tried, with_aliases
+from .attention import HEAD_NAMES, outputs, takes, tried, with_aliases
 from .mha import CAUSAL_OFF_BY_ONE, bias_scales, grad_comparison, mha_variant
 from .layers import hard_coded
 
