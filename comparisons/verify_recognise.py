@@ -35,15 +35,11 @@ NO_COUNTERPART_FUNCTIONS = {
 NOT_YET = {
     "multilayernetextend": "no network reference with batch norm and dropout in the book's form yet",
     "timebilstm": "no bidirectional reference yet (nn.LSTM(bidirectional=True))",
-    "betterrnnlm": "no reference yet for a language model with two LSTMs, dropout and weight tying",
     "encoder": "no sequence-to-sequence reference yet", "decoder": "no sequence-to-sequence reference yet",
     "seq2seq": "no sequence-to-sequence reference yet", "peekydecoder": "no sequence-to-sequence reference yet",
     "peekyseq2seq": "no sequence-to-sequence reference yet",
     "attentionencoder": "no sequence-to-sequence reference yet", "attentiondecoder": "no sequence-to-sequence reference yet",
     "attentionseq2seq": "no sequence-to-sequence reference yet",
-    "weightsum": "no reference for the book's attention layers yet", "attentionweight": "no reference for the book's "
-    "attention layers yet", "attention": "no reference for the book's attention layers yet",
-    "timeattention": "no reference for the book's attention layers yet",
     "positionalencoding": "a PyTorch module: verify judges NumPy code",
     "multiheadattention": "a PyTorch module: verify judges NumPy code",
 }

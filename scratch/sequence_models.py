@@ -1,7 +1,8 @@
 """Sequence models by hand: the embedding lookup, a time-distributed affine layer and
 softmax-with-loss, and the models built from them and :mod:`scratch.recurrent`'s layers: a
-character-level language model (embedding → LSTM → linear) and a sequence classifier (an RNN's
-last hidden state → linear).
+character-level language model (embedding → LSTM → linear), the book's two-LSTM language model
+with its output weight tied to the embedding, and a sequence classifier (an RNN's last hidden
+state → linear).
 
 A sequence is (N, T, D) (batch first). The time-distributed layers apply one layer at every step by
 folding T into the batch: (N, T, D) → (N·T, D) → (N, T, out).
@@ -13,9 +14,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ._checks import as_dout, as_float_array, check_dict, check_finite, check_int, check_ndim, check_shape
+from ._checks import (as_dout, as_float_array, check_dict, check_dropout_probability, check_finite, check_flag, check_int,
+                      check_ndim, check_shape, generator_or_global)
 from .layers import Layer, Linear, SoftmaxWithLoss
 from .recurrent import LSTM, RNN
+from .sequence import TimeDropout
 
 
 class Embedding(Layer):
@@ -207,6 +210,88 @@ class CharLM(_NextTokenModel):
         s = self.scores(np.array([[char]]), *state)[0, 0]
         e = np.exp(s - s.max())
         return e / e.sum(), self.lstm.state
+
+
+class TiedLSTMLM:
+    """The book's ``BetterRnnlm`` by hand (second volume, ch. 6): embedding → dropout → LSTM → dropout
+    → LSTM → dropout → affine whose weight *is* the embedding's, transposed (weight tying), then
+    softmax-with-loss over the next word at every position:
+
+        e_t = E[idx_t],   h¹_t = LSTM₁(drop(e_t)),   h²_t = LSTM₂(drop(h¹_t)),   s_t = drop(h²_t) Eᵀ + b
+
+    One weight with two uses gets the sum of both gradients: ∂L/∂E = (the embedding's rows, added
+    up) + (the output's, Σ_t ∂L/∂s_tᵀ drop(h²_t)). The book keeps the two in ``grads`` and its
+    optimizer adds them (``remove_duplicate``); so do the lists here: ``params`` holds nine arrays
+    (E; Wx, Wh, b of each LSTM (gates i, f, o, g); the affine W = Eᵀ, a view of the same numbers;
+    the affine b), ``grads`` the nine gradients in that order. The LSTMs carry their state from one
+    batch to the next (the book's ``stateful=True``) until ``reset_state()``. Tying needs
+    wordvec_size = hidden_size. Initial weights as the book's: E ~ N(0, 1)/100, Wx ~ N(0, 1)/√D,
+    Wh ~ N(0, 1)/√H, biases 0, drawn from ``rng`` (default: seeded from NumPy's global generator).
+    """
+
+    def __init__(self, vocab_size, wordvec_size, hidden_size, dropout_ratio: float = 0.5, rng=None):
+        V, D, H = (check_int(vocab_size, "vocab_size", minimum=1), check_int(wordvec_size, "wordvec_size", minimum=1),
+                   check_int(hidden_size, "hidden_size", minimum=1))
+        if D != H:
+            raise ValueError(f"wordvec_size must equal hidden_size (the output weight is the embedding's transpose), "
+                             f"got wordvec_size={D}, hidden_size={H}")
+        check_dropout_probability(dropout_ratio, "dropout_ratio")
+        rng = generator_or_global(rng)
+        self.embed = Embedding(rng.standard_normal((V, D)) / 100)
+        self.lstms = [LSTM(rng.standard_normal((D, 4 * H)) / np.sqrt(D), rng.standard_normal((H, 4 * H)) / np.sqrt(H),
+                           np.zeros(4 * H)) for _ in range(2)]
+        self.drops = [TimeDropout(dropout_ratio, rng=rng) for _ in range(3)]
+        self.b = np.zeros(V)
+        self.loss_layer = TimeSoftmaxWithLoss()
+        self._states = ((None, None), (None, None))
+        self._grads = None
+        self._h = None
+
+    @property
+    def params(self) -> list:
+        E = self.embed.params["W"]
+        return [E, *(l.params[k] for l in self.lstms for k in ("Wx", "Wh", "b")), E.T, self.b]
+
+    @property
+    def grads(self) -> list:
+        if self._grads is None:
+            return [np.zeros_like(p) for p in self.params]
+        return self._grads
+
+    def reset_state(self) -> None:
+        """Forget the carried hidden states: the next batch starts from h = c = 0."""
+        self._states = ((None, None), (None, None))
+
+    def forward(self, xs, ts, train_flg: bool = True) -> float:
+        """The mean cross-entropy of the next words ts (N, T) after xs (N, T); dropout in training only."""
+        check_ndim(np.asarray(xs), 2, "xs", "(N, T) of word ids")
+        check_flag(train_flg, "train_flg")
+        for drop in self.drops:
+            drop.training = bool(train_flg)
+        with _naming("xs"):
+            h = self.drops[0].forward(self.embed.forward(xs))
+        states = []
+        for lstm, drop, state in zip(self.lstms, self.drops[1:], self._states):
+            h = drop.forward(lstm.forward(h, *state))
+            states.append(lstm.state)
+        self._states, self._h = tuple(states), h
+        scores = h @ self.embed.params["W"].T + self.b
+        with _naming("ts"):
+            return float(self.loss_layer.forward(scores, ts))
+
+    def backward(self, dout: float = 1.0) -> None:
+        """Fill ``grads`` (the tied weight's two gradients in their two places, as the book's)."""
+        if self._h is None:
+            raise RuntimeError("TiedLSTMLM.backward called before forward")
+        E, h = self.embed.params["W"], self._h
+        ds = self.loss_layer.backward(dout)
+        dW_out = h.reshape(-1, h.shape[-1]).T @ ds.reshape(-1, ds.shape[-1])  # the affine W's (H, V)
+        dh = ds @ E
+        for lstm, drop in zip(reversed(self.lstms), reversed(self.drops[1:])):
+            dh = lstm.backward(drop.backward(dh))[0]
+        self.embed.backward(self.drops[0].backward(dh))
+        self._grads = [self.embed.grads["W"], *(l.grads[k] for l in self.lstms for k in ("Wx", "Wh", "b")), dW_out,
+                       ds.sum(axis=(0, 1))]
 
 
 class SequenceClassifier:

@@ -144,6 +144,35 @@ class WordLM(nn.Module):
         return nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]), targets.reshape(-1)), state
 
 
+class TiedLSTMLM(nn.Module):
+    """The book's ``BetterRnnlm`` (second volume, ch. 6): embedding → dropout → LSTM → dropout → LSTM →
+    dropout → linear, the linear layer's weight *being* the embedding's (weight tying: Press & Wolf
+    2017, Inan et al. 2017), so the embedding width equals the hidden size and the tied weight's
+    gradient is the sum of both uses'. ``nn.CrossEntropyLoss`` over all N·T positions; one trainable
+    bias per LSTM (:func:`one_bias`). ``forward(idx, state)`` carries both LSTMs' states on."""
+
+    def __init__(self, vocab: int, hidden: int, dropout: float = 0.5):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, hidden)
+        self.rnn1 = one_bias(nn.LSTM(hidden, hidden, batch_first=True))
+        self.rnn2 = one_bias(nn.LSTM(hidden, hidden, batch_first=True))
+        self.drop = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden, vocab)
+        self.out.weight = self.embed.weight  # tied: one parameter, two uses
+
+    def forward(self, idx: torch.Tensor, state=None):
+        """Scores (N, T, V) after each of idx (N, T), and the two LSTMs' final states."""
+        first, second = state if state is not None else (None, None)
+        h, first = self.rnn1(self.drop(self.embed(idx)), first)
+        h, second = self.rnn2(self.drop(h), second)
+        return self.out(self.drop(h)), (first, second)
+
+    def loss(self, idx: torch.Tensor, targets: torch.Tensor, state=None):
+        """(the mean cross-entropy over all N·T positions, the final states)."""
+        scores, state = self(idx, state)
+        return nn.functional.cross_entropy(scores.reshape(-1, scores.shape[-1]), targets.reshape(-1)), state
+
+
 class SequenceClassifier(nn.Module):
     """Many-to-one: ``nn.RNN`` (tanh) over the sequence, ``nn.Linear`` on its last hidden state,
     ``nn.CrossEntropyLoss``. One trainable bias in the RNN (:func:`one_bias`)."""

@@ -63,6 +63,16 @@ def test_language_models_with_list_params(relative, name, kind):
     assert any("carried from the batch before" in r.check for r in result.records)
 
 
+def test_the_two_lstm_language_model_with_tied_weights():
+    """BetterRnnlm: judged built with dropout_ratio=0, the tied weight's gradient the sum of its two uses'."""
+    found, skipped = judged(BOOK2, "ch06/better_rnnlm.py")
+    result = found["BetterRnnlm"]
+    assert result.against == "better-rnnlm" and result.passed and not skipped, format_result(result)
+    assert result.dtype == "float32"
+    assert any("tied to the embedding" in n and "dropout_ratio=0" in n for n in result.notes)
+    assert any(r.check.startswith("gradient embed W (tied: + affine Wᵀ), batch 4") for r in result.records)
+
+
 def test_networks_of_chapter_one():
     found, skipped = judged(BOOK2, "ch01/two_layer_net.py")
     net = found["TwoLayerNet"]
