@@ -34,7 +34,6 @@ NO_COUNTERPART_FUNCTIONS = {
 }
 NOT_YET = {
     "multilayernetextend": "no network reference with batch norm and dropout in the book's form yet",
-    "timebilstm": "no bidirectional reference yet (nn.LSTM(bidirectional=True))",
     "encoder": "no sequence-to-sequence reference yet", "decoder": "no sequence-to-sequence reference yet",
     "seq2seq": "no sequence-to-sequence reference yet", "peekydecoder": "no sequence-to-sequence reference yet",
     "peekyseq2seq": "no sequence-to-sequence reference yet",

@@ -115,6 +115,52 @@ class TimeSoftmaxWithLoss(Layer):
         return self._inner.backward(dout).reshape(self._shape)
 
 
+class BiLSTM(Layer):
+    """A bidirectional LSTM over a sequence (the book's ``TimeBiLSTM``): one LSTM reads x from
+    t = 0, another from t = T − 1, and the output at t is their two hidden states side by side:
+
+        h→_t = LSTM₁(x_0 … x_t),   h←_t = LSTM₂(x_{T−1} … x_t),   out_t = [h→_t, h←_t]   (N, T, 2H)
+
+    backward(dout (N, T, 2H)) → dx: the first H columns go back through LSTM₁, the last H through
+    LSTM₂ in reversed time, and the two gradients of x add up. Both start from h = c = 0.
+    ``params``/``grads``: Wx1, Wh1, b1 (the forward LSTM's), Wx2, Wh2, b2 (gates i, f, o, g)."""
+
+    def __init__(self, Wx1, Wh1, b1, Wx2, Wh2, b2):
+        super().__init__()
+        given = {"Wx1": Wx1, "Wh1": Wh1, "b1": b1, "Wx2": Wx2, "Wh2": Wh2, "b2": b2}
+        arrays = {k: as_float_array(v, k) for k, v in given.items()}
+        with _naming("Wx1, Wh1, b1 (the forward LSTM's)"):
+            self.forward_lstm = LSTM(arrays["Wx1"], arrays["Wh1"], arrays["b1"])
+        with _naming("Wx2, Wh2, b2 (the backward LSTM's)"):
+            self.backward_lstm = LSTM(arrays["Wx2"], arrays["Wh2"], arrays["b2"])
+        if self.forward_lstm.params["Wx"].shape != self.backward_lstm.params["Wx"].shape:
+            raise ValueError(f"the two LSTMs must have one shape: Wx1{self.forward_lstm.params['Wx'].shape}, "
+                             f"Wx2{self.backward_lstm.params['Wx'].shape}")
+        self.params = {f"{k}{i}": lstm.params[k] for i, lstm in ((1, self.forward_lstm), (2, self.backward_lstm))
+                       for k in ("Wx", "Wh", "b")}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._x_shape = None
+
+    def forward(self, x):
+        x = as_float_array(x, "x")
+        check_ndim(x, 3, "x", "(N, T, D)")
+        self._x_shape = x.shape
+        ahead = self.forward_lstm.forward(x)
+        behind = self.backward_lstm.forward(x[:, ::-1])[:, ::-1]
+        return np.concatenate((ahead, behind), axis=2)
+
+    def backward(self, dout):
+        self._need_forward(self._x_shape)
+        H = self.forward_lstm.hidden_size
+        dout = as_dout(dout, self._x_shape[:2] + (2 * H,))
+        dx = self.forward_lstm.backward(dout[:, :, :H])[0]
+        dx = dx + self.backward_lstm.backward(dout[:, ::-1, H:])[0][:, ::-1]
+        for i, lstm in ((1, self.forward_lstm), (2, self.backward_lstm)):
+            for k in ("Wx", "Wh", "b"):
+                self.grads[f"{k}{i}"] = lstm.grads[k]
+        return dx
+
+
 # --- models ----------------------------------------------------------------------------------------
 
 

@@ -38,6 +38,21 @@ def recurrent(kind: str, weight_ih: torch.Tensor, weight_hh: torch.Tensor, bias_
     return module
 
 
+def bidirectional_lstm(forward: dict, backward: dict) -> nn.LSTM:
+    """``nn.LSTM(bidirectional=True)``, one layer, batch first, holding two sets of parameters
+    (``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` as tensors): ``forward``'s reads the
+    sequence from t = 0, ``backward``'s (PyTorch's ``*_reverse``) from t = T − 1; the output at t is
+    the two hidden states side by side, (N, T, 2H)."""
+    D, H = forward["weight_ih"].shape[1], forward["weight_hh"].shape[1]
+    module = nn.LSTM(D, H, batch_first=True, bidirectional=True).to(dtype=forward["weight_ih"].dtype,
+                                                                    device=forward["weight_ih"].device)
+    with torch.no_grad():
+        for suffix, values in (("_l0", forward), ("_l0_reverse", backward)):
+            for name, value in values.items():
+                getattr(module, name + suffix).copy_(value)
+    return module
+
+
 def run_backward(module: nn.Module, x: torch.Tensor, state: tuple, dout: torch.Tensor, truncate: int | None = None):
     """Run ``module`` on the sequence x (N, T, D) from ``state`` ((h0,) or (h0, c0), each (N, H)),
     backpropagate ``dout`` (N, T, H) into the outputs: (outputs, final state, x.grad, state grads).

@@ -15,7 +15,7 @@
     nlp.py          matmul, sigmoid-with-loss, embedding-dot (the book's second volume, word2vec), cos-similarity,
                     one-hot
     sampling.py     negative-sampling-loss, unigram-sampler (word2vec's negative sampling)
-    sequence.py     embedding, time-dropout, time-softmax-with-loss (label −1 ignored), temporal-softmax-loss (CS231n),
+    sequence.py     embedding, bilstm, time-dropout, time-softmax-with-loss (label −1 ignored), temporal-softmax-loss (CS231n),
                     time-affine
     composites.py   linear-relu, conv-relu, conv-relu-pool (CS231n's layer_utils sandwiches)
     language_models.py  rnnlm (the book's SimpleRnnlm / Rnnlm)

@@ -1,5 +1,6 @@
 """Layers over whole sequences (kind ``layer``, and one ``loss``): the embedding, the book's
-``TimeDropout``, ``TimeSoftmaxWithLoss`` (labels −1 ignored) and ``TimeAffine``, and CS231n's masked
+``TimeBiLSTM`` (against ``nn.LSTM(bidirectional=True)``), ``TimeDropout``, ``TimeSoftmaxWithLoss``
+(labels −1 ignored) and ``TimeAffine``, and CS231n's masked
 ``temporal_softmax_loss`` — against ``nn.Embedding``, ``nn.Dropout``,
 ``nn.CrossEntropyLoss(ignore_index=−1)``, ``nn.Linear`` on the last axis and the unreduced
 ``F.cross_entropy`` summed under the mask.
@@ -15,17 +16,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-import scratch.sequence_models as SM
 import scratch.sequence as SQ
+import scratch.sequence_models as SM
 import torch_ref.layers as tlayers
 import torch_ref.recurrent as trec
 import torch_ref.sequence as tseq
 
-from ..checks import linear_term_scales
-from ._base import Comparison, Hparam, Mistake, Pair, TargetError, as_array, call, construct
+from .. import bridge
+from ..checks import close, linear_term_scales
+from ._base import Comparison, Hparam, Mistake, Pair, TargetError, as_array, call, construct, tensorwise
 from ._styles import drive_value_and_gradient, gradients, set_mode
 from . import nlp, train_eval
-from .recurrent import layer_grads
+from .recurrent import GATE_NAMES, _gate_orders, layer_grads
 
 SEQUENCE = (20, 25, 20)  # N, T, D of the dropout input: 10,000 units, for the keep rate
 
@@ -297,6 +299,69 @@ class EmbeddingAssigns(SM.Embedding):
         self.grads["W"] = dW
 
 
+# --- a bidirectional LSTM (the book's TimeBiLSTM) ---------------------------------------------------
+
+BI_SIZES = (3, 5, 4, 6)  # N, T, D, H
+
+
+def _bi_reference(ctx, w, gates):
+    to_torch = lambda i: {k: ctx.tensor(v) for k, v in bridge.recurrent_to_torch(  # noqa: E731
+        "lstm", w[f"Wx{i}"], w[f"Wh{i}"], w[f"b{i}"], gates=gates).items()}
+    return trec.bidirectional_lstm(to_torch(1), to_torch(2))
+
+
+def _bi_grads(module, gates):
+    out = {}
+    for i, suffix in ((1, "_l0"), (2, "_l0_reverse")):
+        grads = [getattr(module, n + suffix).grad.detach().cpu().numpy() for n in ("weight_ih", "weight_hh", "bias_ih")]
+        arrays = bridge.recurrent_from_torch("lstm", *grads, np.zeros_like(grads[2]), gates=gates)
+        out.update({f"{k}{i}": arrays[k] for k in ("Wx", "Wh", "b")})
+    return out
+
+
+def drive_bilstm(ctx, pair, cls, hparams, run):
+    """forward(xs (N, T, D)) → (N, T, 2H) and backward(dout) → dxs with the six weights' gradients
+    (the book's list grads: Wx1, Wh1, b1, Wx2, Wh2, b2), against nn.LSTM(bidirectional=True) and
+    autograd; the gate order read off the forward pass, as for the one-way LSTM."""
+    N, T, D, H = BI_SIZES
+    w = {f"{k}{i}": ctx.array(ctx.rng.normal(0, s, shape)) for i in (1, 2)
+         for k, s, shape in (("Wx", 1 / np.sqrt(D), (D, 4 * H)), ("Wh", 1 / np.sqrt(H), (H, 4 * H)), ("b", 0.1, (4 * H,)))}
+    x = run.draw(ctx, lambda c: c.array(c.rng.normal(size=(N, T, D))))
+    dout = run.draw(ctx, lambda c: c.array(c.rng.normal(size=(N, T, 2 * H))))
+    layer = construct(cls, pair, hparams, {k: v.copy() for k, v in w.items()}, run)
+    out = as_array(call(layer.forward, f"forward(xs{x.shape})", x.copy()), "forward's result")
+    gates = None
+    for order in _gate_orders():
+        with torch.no_grad():
+            ref, _ = _bi_reference(ctx, w, order)(ctx.tensor(x))
+        if np.shape(out) == tuple(ref.shape) and np.all(close(out, ctx.numpy(ref), *ctx.tolerance("exact"))):
+            gates = order
+            break
+    if gates is None:
+        gates = "ifgo"
+        run.notes.append("no gate order reproduces the forward pass: compared in PyTorch's order i, f, g, o")
+    elif gates in GATE_NAMES:
+        run.notes.append(f"gate order {', '.join(gates)} ({GATE_NAMES[gates]})")
+    dx = as_array(call(layer.backward, f"backward(dout{dout.shape})", dout.copy()), "backward's result")
+    module = _bi_reference(ctx, w, gates)
+    xt = ctx.tensor(x, requires_grad=True)
+    ref, _ = module(xt)
+    ref.backward(ctx.tensor(dout))
+    grads, grads_t = layer_grads(layer, list(w)), _bi_grads(module, gates)
+    # a weight's gradient is a sum over N·T steps whose terms can cancel: judged tensorwise
+    return ([Comparison("forward: [h→_t, h←_t] at every step", out, ref.detach()), Comparison("backward dxs", dx, xt.grad)]
+            + [Comparison(f"backward d{k}", grads[k], grads_t[k], scale=tensorwise(grads_t[k])) for k in w])
+
+
+class BiLSTMSecondUnreversed(SM.BiLSTM):
+    """Runs the backward LSTM over x in reverse but does not reverse its outputs back into time order."""
+
+    def forward(self, x):
+        out = super().forward(x)
+        H = self.forward_lstm.hidden_size
+        return np.concatenate((out[:, :, :H], out[:, ::-1, H:]), axis=2)
+
+
 # --- declarations ------------------------------------------------------------------------------------
 
 SIGMOID_LOSS = next(p for p in nlp.PAIRS if p.id == "sigmoid-with-loss")
@@ -306,6 +371,13 @@ _CS231N_NOTE = ("CS231n's temporal_softmax_loss divides the sum over the unmaske
                 "nn.CrossEntropyLoss(ignore_index) by the number of those positions")
 
 PAIRS = [
+    Pair("bilstm", "layer", "sequence_models.BiLSTM", trec.bidirectional_lstm,
+         "the book's TimeBiLSTM(Wx1, Wh1, b1, Wx2, Wh2, b2): forward(xs (N, T, D)) -> (N, T, 2H), the forward LSTM's "
+         "states then the backward one's, backward(dout) -> dxs; grads a list of six (or a dict Wx1, …, b2)",
+         drive_bilstm, (), None,
+         (Mistake("the backward LSTM's outputs are left in reversed time: reverse them back, so that out_t holds both "
+                  "directions' states at step t", BiLSTMSecondUnreversed),),
+         ("TimeBiLSTM", "BiLSTM", "BidirectionalLSTM", "BiTimeLSTM")),
     Pair("embedding", "layer", "sequence_models.Embedding", trec.embedding,
          "a class Embedding(W (V, D)) with forward(idx) -> W[idx] and backward(dout); the gradient of W in "
          "grads['W'] (or grads[0], dW)",
