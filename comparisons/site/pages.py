@@ -459,6 +459,32 @@ def _sweep_against_report(site, rows) -> dict | None:
             "report_setup": site.meta.get("setup", "")}
 
 
+EVERY_CHECK_VALUES = ["pass_rate", "worst_max_abs_err", "worst_max_rel_err"]  # per dtype, side by side
+
+
+def _sweep_every_check(frame: pd.DataFrame, errors, headings) -> str:
+    """Every check, one folded table per concept, a row per check with each dtype's pass rate and
+    worst errors side by side (the runs, the seeds and the failed seeds are in the failing checks'
+    table and in sweep.csv), so that the page stays small with thousands of checks."""
+    if not len(frame):
+        return ""
+    present = list(dict.fromkeys(frame["dtype"]))
+    dtypes = [d for d in ("float64", "float32") if d in present] + [d for d in present if d not in ("float64", "float32")]
+    values = [c for c in EVERY_CHECK_VALUES if c in frame]
+    named = {f"{c} {d}": f"{headings.get(c, c)}, {d}" for d in dtypes for c in values}
+    out = []
+    for concept, part in frame.groupby("concept", sort=False):
+        wide = part.pivot_table(index="check", columns="dtype", values=values, aggfunc="first", sort=False)
+        wide.columns = [f"{c} {d}" for c, d in wide.columns]
+        wide = wide.reindex(columns=[f"{c} {d}" for d in dtypes for c in values if f"{c} {d}" in wide.columns])
+        wide = wide.reindex(list(dict.fromkeys(part["check"]))).reset_index()
+        table = frame_html(wide, error_columns=[k for k in named if not k.startswith("pass_rate")],
+                           headings={**headings, **named}, percent_columns=[k for k in named if k.startswith("pass_rate")],
+                           first="check", verdict=f"pass_rate {dtypes[0]}")
+        out.append(f"<details><summary>{escape(str(concept))} ({len(wide):,})</summary>{table}</details>")
+    return "".join(out)
+
+
 def _sweep_page(site, edition) -> None:
     """``sweep/index.html`` from ``sweep/sweep.json`` (``python -m comparisons sweep``): a summary
     per concept, then one row per check with its runs, how many passed, the worst errors over the
@@ -485,8 +511,7 @@ def _sweep_page(site, edition) -> None:
     site.write(edition, "sweep/index.html", _template(edition, "sweep.html"), title=words["sweep"], sweep=data,
                per_concept=frame_html(per_concept, headings=headings, percent_columns=("pass_rate",), first="concept",
                                       link=link, verdict="pass_rate") if len(per_concept) else "",
-               table=frame_html(frame, error_columns=errors, headings=headings, percent_columns=("pass_rate",),
-                                first="check", link=link, verdict="pass_rate"),
+               table=_sweep_every_check(frame, errors, headings),
                failing=frame_html(failing, error_columns=errors, headings=headings, percent_columns=("pass_rate",),
                                   first="check", link=link, verdict="pass_rate") if len(failing) else "",
                n_checks=len(frame), n_failing=len(failing), runs=runs, files=files,

@@ -15,7 +15,7 @@ CONCEPTS = list(registry.concepts())
 BOOK_ORDER = ["xor-mlp", "activations", "softmax", "losses", "numerical-gradient", "gradient-descent",
               "linear-regression", "delta-rule", "minibatch", "mlp-backprop", "optimizers", "lr-schedules",
               "weight-init", "batchnorm", "regularization", "dropout", "early-stopping", "hyperparameter-search",
-              "convolution", "rnn", "multitask"]
+              "convolution", "rnn", "attention", "transformer", "multitask"]
 
 
 def read(path):
