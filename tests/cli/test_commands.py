@@ -118,7 +118,7 @@ def test_an_output_path_that_cannot_be_used_is_one_line_naming_why(command, out,
     assert sorted(os.listdir(tmp_path)) == before
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])  # workers: make test-all
 def test_ctrl_c_during_a_run_exits_130_with_one_line_and_the_old_report_intact(tmp_path, jobs):
     """A real SIGINT to the process group, as a terminal sends it, while the concepts run."""
     from comparisons.outdir import MARKER

@@ -270,6 +270,7 @@ def test_every_bad_sweep_option_is_one_line_and_exit_2(argv, message, tmp_path, 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_ctrl_c_in_a_sweep_with_workers_exits_130_with_one_line_and_keeps_the_finished_tasks(tmp_path):
     """A real SIGINT to the whole process group, as a terminal sends it: the workers ignore it, the
     sweep says what it kept, and no process prints a traceback."""

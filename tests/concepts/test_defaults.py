@@ -84,7 +84,8 @@ def test_a_wrong_default_is_caught(mistake):
         f"the wrong default went unnoticed: {[r.check for r in ctx.records if not r.passed]}"
 
 
-@pytest.mark.parametrize("concept_id", ["optimizers", "activations", "batchnorm", "dropout"])
+@pytest.mark.parametrize("concept_id", ["activations"] + [pytest.param(c, marks=pytest.mark.slow)
+                                                         for c in ("optimizers", "batchnorm", "dropout")])
 def test_the_defaults_checks_pass_for_scratch(concept_id):
     ctx = run_concept(concept_id)
     defaults = [r for r in ctx.records if "default" in r.check]

@@ -47,7 +47,7 @@ def test_worker_processes_give_the_numbers_of_one_process(tmp_path):
 @pytest.mark.parametrize("concept_id", ["dropout"])  # its masks come from torch's global generator
 def test_a_concept_records_the_same_alone_and_after_another_concept(concept_id):
     alone = [dataclasses.asdict(r) for r in run_concept(concept_id, "float64").records]
-    result = runner.run_concepts(["softmax", "weight-init", concept_id], RunOptions(seed=0, quick=True), None)
+    result = runner.run_concepts(["softmax", "minibatch", concept_id], RunOptions(seed=0, quick=True), None)
     assert records_of(result, concept_id, "float64") == alone
 
 

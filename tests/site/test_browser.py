@@ -16,6 +16,7 @@ import pytest
 from ..chromium import Browser, Tab, find_chromium
 
 pytestmark = [
+    pytest.mark.slow,  # a minute of Chromium: make test-all (CI) runs it
     pytest.mark.browser,
     pytest.mark.skipif(find_chromium() is None, reason="no Chromium installed (apt-get install chromium)"),
 ]
