@@ -142,3 +142,12 @@ def save_panels(fig, stem, dpi: int = 90, max_dpi: int = 180) -> list:
         for artist, was in visible.items():
             artist.set_visible(was)
     return saved
+
+
+def loss_per_step(frame, ylabel: str = "cross-entropy per character"):
+    """NumPy's and torch's loss at every step of a run, overlaid (the frame's columns ``step``,
+    ``loss NumPy``, ``loss torch``)."""
+    fig, ax = grid(1, 1, size=(6.0, 3.4))
+    overlay(ax[0], frame["step"], frame["loss NumPy"], frame["loss torch"], xlabel="step", ylabel=ylabel)
+    ax[0].legend(fontsize=7)
+    return fig

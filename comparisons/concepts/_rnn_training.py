@@ -156,7 +156,7 @@ def language_model(ctx, values):
                    "lm-loss-start-torch": float(start_t), "lm-loss-end-torch": float(end_t)})
     frame = pd.DataFrame({"step": np.arange(1, steps + 1), "loss NumPy": run_.losses_np, "loss torch": run_.losses_t})
     ctx.table("samples", pd.DataFrame(samples))
-    ctx.figure("lm-loss", lambda: _plot_lm(frame))
+    ctx.figure("lm-loss", lambda: plots.loss_per_step(frame))
 
 
 def _sample(ctx, step, model, chars, first, length=40):
@@ -188,11 +188,3 @@ def _sample(ctx, step, model, chars, first, length=40):
     ctx.compare(f"char LM after {step} steps: next-character probabilities along the sample", probs_np, probs_t)
     as_text = lambda ix: "".join(chars[i] for i in ix).replace("\n", "⏎")  # noqa: E731
     return {"after step": step, "NumPy": as_text(text_np), "PyTorch": as_text(text_t)}
-
-
-def _plot_lm(frame):
-    fig, ax = plots.grid(1, 1, size=(6.0, 3.4))
-    plots.overlay(ax[0], frame["step"], frame["loss NumPy"], frame["loss torch"], xlabel="step",
-                  ylabel="cross-entropy per character")
-    ax[0].legend(fontsize=7)
-    return fig

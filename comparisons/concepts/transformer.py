@@ -269,7 +269,7 @@ def _language_model(ctx, values):
                    "lm-loss-end": sig(end, 3), "lm-loss-start-torch": sig(start_t, 3), "lm-loss-end-torch": sig(end_t, 3),
                    "lm-params": f"{sum(v.size for v in params0.values()):,}"})
     frame = pd.DataFrame({"step": np.arange(1, len(run_.losses_t) + 1), "loss NumPy": run_.losses_np, "loss torch": run_.losses_t})
-    ctx.figure("lm-loss", lambda: _plot_loss(frame))
+    ctx.figure("lm-loss", lambda: plots.loss_per_step(frame))
     norms = (np.array(norms_np[:len(norms_t)]), np.array(norms_t))
     ctx.figure("grad-norms", lambda: _plot_norms(norms))
     final = torch_side.state()
@@ -352,14 +352,6 @@ def _plot_head(weights, labels, head, block):
     ax.set_xlabel("key (earlier character)")
     ax.set_ylabel("query (character)")
     ax.set_title(f"block {block}, head {head}", fontsize=8)
-    return fig
-
-
-def _plot_loss(frame):
-    fig, ax = plots.grid(1, 1, size=(6.0, 3.4))
-    plots.overlay(ax[0], frame["step"], frame["loss NumPy"], frame["loss torch"], xlabel="step",
-                  ylabel="cross-entropy per character")
-    ax[0].legend(fontsize=7)
     return fig
 
 
