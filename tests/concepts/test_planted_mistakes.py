@@ -26,7 +26,7 @@ CATALOGUED = [
     ("activations", "activations.relu_grad", ("function", "relu-grad", "ReLU'(0) = 1"), KINK_CHECKS["relu"]),
     ("losses", "losses.sum_squared_error", ("loss", "sse", "leaves out the ½"), "SSE"),
     ("losses", "losses.cross_entropy_error", ("loss", "cross-entropy", "sums over the batch"), "CEE"),
-    ("mlp-backprop", "layers.Linear", ("layer", "linear", "db is not summed"), "backprop vs autograd, 64→50→10 ReLU: b1"),
+    ("mlp-backprop", "layers.Linear", ("layer", "linear", "db is not summed"), "backprop vs autograd, ReLU net, one hidden layer: b1"),
     ("weight-init", "init.he_normal", ("initializer", "he-normal", "fan_out where fan_in belongs"), "he_normal: std (NumPy)"),
     ("batchnorm", "layers.BatchNorm1d", ("layer", "batchnorm", "without its mean terms"),
      "BatchNorm1d: training step 1: backward dx, x 8×5"),
