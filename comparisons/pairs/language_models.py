@@ -153,19 +153,27 @@ def drive_rnnlm(ctx, pair, cls, hparams, run):
     return out
 
 
-def _lm_gates(ctx, values, batch, loss, run):
-    """The LSTM gate order whose PyTorch model gives the user's first loss."""
-    V, D, H = LM_SIZES
+def _gates_by_loss(ctx, model_for, batch, loss, run):
+    """The LSTM gate order whose PyTorch model (``model_for(order)``) gives the user's first loss."""
     xs, ts = batch
     for order in _gate_orders():
-        model = trec.WordLM(V, D, H, "lstm").to(dtype=ctx.torch_dtype)
-        bridge.load_sequence_model(model, _as_torch(values, order), order)
         with torch.no_grad():
-            value, _ = model.loss(ctx.labels(xs), ctx.labels(ts))
+            value, _ = model_for(order).loss(ctx.labels(xs), ctx.labels(ts))
         if np.all(close(np.array(loss), ctx.numpy(value), *ctx.tolerance("exact"))):
             return order
     run.notes.append("no gate order reproduces the first loss: compared in PyTorch's order i, f, g, o")
     return "ifgo"
+
+
+def _lm_gates(ctx, values, batch, loss, run):
+    """The gate order of a one-LSTM language model (:func:`_gates_by_loss`)."""
+    V, D, H = LM_SIZES
+
+    def model_for(order):
+        model = trec.WordLM(V, D, H, "lstm").to(dtype=ctx.torch_dtype)
+        return bridge.load_sequence_model(model, _as_torch(values, order), order)
+
+    return _gates_by_loss(ctx, model_for, batch, loss, run)
 
 
 # --- the book's BetterRnnlm: two LSTMs, dropout, the output weight tied to the embedding -------------
@@ -241,7 +249,7 @@ def drive_better_rnnlm(ctx, pair, cls, hparams, run):
     _tied_load(arrays, values)
     reset()
     loss0, _ = _tied_step(net, *batches[0])
-    gates = _tied_gates(ctx, V, H, values, batches[0], loss0, run)
+    gates = _gates_by_loss(ctx, lambda order: _tied_torch(ctx, V, H, values, order), batches[0], loss0, run)
     model = _tied_torch(ctx, V, H, values, gates)
     out, state = [], None
     reset()
@@ -265,18 +273,6 @@ def drive_better_rnnlm(ctx, pair, cls, hparams, run):
                      f"{n_batches} consecutive batches, each from PyTorch's parameters (an SGD step of lr {LR} between "
                      "them), the hidden states carried on")
     return out
-
-
-def _tied_gates(ctx, V, H, values, batch, loss, run):
-    """The LSTM gate order whose PyTorch model gives the user's first loss."""
-    xs, ts = batch
-    for order in _gate_orders():
-        with torch.no_grad():
-            value, _ = _tied_torch(ctx, V, H, values, order).loss(ctx.labels(xs), ctx.labels(ts))
-        if np.all(close(np.array(loss), ctx.numpy(value), *ctx.tolerance("exact"))):
-            return order
-    run.notes.append("no gate order reproduces the first loss: compared in PyTorch's order i, f, g, o")
-    return "ifgo"
 
 
 class TiedGradientFromEmbeddingOnly(SM.TiedLSTMLM):
