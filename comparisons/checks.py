@@ -146,38 +146,43 @@ def batchnorm_term_scales(x, dout, axes, eps: float = 1e-5) -> dict:
 
 
 def _finite_errors(a: np.ndarray, e: np.ndarray, atol: float | None = None, rtol: float | None = None, scale=None):
-    """(max_abs_err, max_rel_err, allclose) of two float64 arrays from one |a − e|, or None when
-    either holds an inf or nan (then :func:`measure` and :func:`close` handle them); the verdict is
-    None when no tolerance is given. The same numbers as those two, computed once: a lockstep run
-    compares every step."""
+    """(max_abs_err, max_rel_err, allclose, tolerance ratio) of two float64 arrays from one
+    |a − e|, or None when either holds an inf or nan (then :func:`measure`, :func:`close` and
+    :func:`tolerance_ratio` handle them); the verdict and the ratio are None when no tolerance is
+    given. The same numbers as those functions, computed once: a lockstep run compares every step."""
     if a.size == 0:
-        return 0.0, 0.0, True
+        return 0.0, 0.0, True, 0.0
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(a - e)
     worst = float(diff.max())
     if not math.isfinite(worst):
         return None
     if worst == 0.0:
-        return 0.0, 0.0, True
+        return 0.0, 0.0, True, 0.0
     abs_e = np.abs(e)
     both = np.maximum(np.abs(a), abs_e)
     rel = float(np.divide(diff, both, out=np.zeros_like(diff), where=both > 0).max())
     if atol is None:
-        return worst, rel, None
+        return worst, rel, None, None
     if scale is not None:
         np.maximum(abs_e, scale, out=abs_e)
-    abs_e *= rtol
-    abs_e += atol
-    return worst, rel, bool(np.all(diff <= abs_e))
+    bound = abs_e
+    bound *= rtol
+    bound += atol
+    ok = bool(np.all(diff <= bound))
+    # where the bound is 0 (atol 0, e and scale 0) an element used all of it only if it differs
+    with np.errstate(over="ignore"):
+        ratio = np.divide(diff, bound, out=np.where(diff > 0, np.inf, 0.0), where=bound > 0)
+    return worst, rel, ok, float(ratio.max())
 
 
 def _errors_and_verdict(a: np.ndarray, e: np.ndarray, atol: float, rtol: float, scale=None):
-    """(max_abs_err, max_rel_err, allclose) of two float64 arrays of one shape: in one pass where
-    all is finite, else by :func:`measure` and :func:`close`."""
+    """(max_abs_err, max_rel_err, allclose, tolerance ratio) of two float64 arrays of one shape: in
+    one pass where all is finite, else by :func:`measure`, :func:`close` and :func:`tolerance_ratio`."""
     fused = _finite_errors(a, e, atol, rtol, scale)
     if fused is not None:
         return fused
-    return (*measure(a, e), bool(np.all(close(a, e, atol, rtol, scale))))
+    return (*measure(a, e), bool(np.all(close(a, e, atol, rtol, scale))), tolerance_ratio(a, e, atol, rtol, scale))
 
 
 @dataclass
@@ -206,9 +211,8 @@ class Stepwise:
         if a.shape != e.shape:
             self.problem = self.problem or f"shape mismatch at step {step}: under test {a.shape}, PyTorch {e.shape}"
             return False
-        abs_err, rel_err, ok = _errors_and_verdict(a, e, self.atol, self.rtol, scale)
-        if abs_err > 0:
-            self.tol_ratio = max(self.tol_ratio, tolerance_ratio(a, e, self.atol, self.rtol, scale))
+        abs_err, rel_err, ok, ratio = _errors_and_verdict(a, e, self.atol, self.rtol, scale)
+        self.tol_ratio = max(self.tol_ratio, ratio)
         self.max_abs_err = max(self.max_abs_err, abs_err)
         self.max_rel_err = max(self.max_rel_err, rel_err)
         if not ok and self.first_mismatch is None:

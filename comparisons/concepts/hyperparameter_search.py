@@ -23,7 +23,7 @@ def run(ctx):
     x_tr, t_tr, x_val, t_val = x[n_val:], t[n_val:], x[:n_val], t[:n_val]
     sizes = [x.shape[1]] + [100] * 6 + [10]
     spe = int(np.ceil(len(x_tr) / 100))
-    epochs = ctx.value("epochs", ctx.size(20, 50))
+    epochs = ctx.value("epochs", ctx.size(10, 50))
     n1, n2 = ctx.value("first-round trials", 8), ctx.value("narrowed trials", 4)
     ctx.value("pixels", x.shape[1])
 

@@ -23,13 +23,13 @@ def run(ctx):
     _penalties(ctx)
     x_tr, t_tr, x_te, t_te, params0 = overfitting_setup(ctx)
     spe = int(np.ceil(len(x_tr) / 100))
-    epochs = ctx.value("epochs", ctx.size(100, 201))
+    epochs = ctx.value("epochs", ctx.size(75, 201))
     ctx.value("training images", len(x_tr))
     ctx.value("pixels", x_tr.shape[1])
     all_batches = data.epoch_batches(ctx.rng, len(x_tr), 100, epochs)
     # Accuracy on 300 training and 1,000 test images costs as much as 4 epochs of training: at full
     # length it is taken after every third epoch (201 = 3 × 67, so the last epoch is one of them);
-    # quick, after every fifth (100 = 5 × 20), which keeps the seed sweep inside its time budget.
+    # quick, after every fifth (75 = 5 × 15), which keeps the seed sweep inside its time budget.
     every = ctx.value("accuracy taken every", ctx.size(5, 3))
     variants = {
         "no regularisation": ({}, None, None),

@@ -238,7 +238,7 @@ def _language_model(ctx, values):
     ids = np.array([chars.index(c) for c in text], dtype=np.int64)
     V, L, H = len(chars), 2, 4
     E, T, batch = ctx.size(16, 32), ctx.size(16, 32), 8
-    steps, lr, warmup, decay, max_norm = 300, 3e-3, 30, 0.01, 1.0
+    steps, lr, warmup, decay, max_norm = ctx.size(150, 300), 3e-3, 30, 0.01, 1.0
     starts = data.char_windows(ctx.rng, len(ids), T, batch, steps)
     batches = [(ids[s[:, None] + np.arange(T)], ids[s[:, None] + np.arange(1, T + 1)]) for s in starts]
     params0 = tb.random_tinygpt_params(ctx.rng, V, E, L, T, std=0.02, dtype=ctx.np_dtype)

@@ -168,7 +168,7 @@ def _training_by_init(ctx):
     sizes = [x_tr.shape[1], 100, 100, 100, 100, 10]
     # the book's 2,000 steps of three networks, every step compared, would take 100 s of the
     # report's time budget (measured); the order of the three curves is settled by 500
-    steps = ctx.value("training steps", ctx.size(300, 500))
+    steps = ctx.value("training steps", ctx.size(150, 500))
     ctx.value("pixels", x_tr.shape[1])
     batches = data.sampled_batches(ctx.rng, len(x_tr), 128, steps)
     curves = {}

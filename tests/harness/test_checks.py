@@ -6,8 +6,10 @@ sentences and values a lesson quotes."""
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from comparisons.checks import close, first_mismatch, measure
+from comparisons.checks import Stepwise, close, first_mismatch, measure, tolerance_ratio
 from comparisons.context import ConceptContext, RunOptions
 
 
@@ -104,3 +106,20 @@ def test_a_value_may_be_a_short_list_of_numbers():
     assert format_value(ctx.values["y"], ".2f") == "0.02, 0.24"
     with pytest.raises(TypeError, match="numbers only"):
         ctx.value("bad", ["a"])
+
+
+finite_or_not = st.floats(allow_nan=True, allow_infinity=True, width=64) | st.sampled_from([0.0, -0.0, 1.0, 1.0 + 2**-52])
+
+
+@given(st.lists(st.tuples(finite_or_not, finite_or_not, st.floats(0, 10)), min_size=1, max_size=8),
+       st.sampled_from([(1e-12, 1e-10), (0.0, 1e-6), (1e-5, 0.0)]), st.booleans())
+def test_a_lockstep_step_is_judged_as_one_comparison_is(rows, tolerance, with_scale):
+    """The per-step verdict, errors and share of the tolerance used (computed in one pass where all
+    is finite) are exactly those of close, measure and tolerance_ratio."""
+    a, e, scale = (np.array(column) for column in zip(*rows))
+    scale = scale if with_scale else None
+    acc = Stepwise(*tolerance)
+    ok = acc.add(0, a, e, scale)
+    assert ok == bool(close(a, e, *tolerance, scale).all())
+    assert (acc.max_abs_err, acc.max_rel_err) == measure(a, e)
+    assert acc.tol_ratio == tolerance_ratio(a, e, *tolerance, scale)
