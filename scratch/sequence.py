@@ -86,6 +86,8 @@ class TimeSoftmaxWithLoss(Layer):
     def forward(self, x, t):
         x = as_float_array(x, "x")
         check_ndim(x, 3, "x", "(N, T, V)")
+        if x.shape[2] == 0:
+            raise ValueError(f"x must have at least one class (V >= 1), got x{x.shape}")
         t = _labels(t, x.shape[:2], "t")
         mask = t != self.ignore_label
         if np.any((t[mask] < 0) | (t[mask] >= x.shape[2])):

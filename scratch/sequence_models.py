@@ -105,6 +105,8 @@ class TimeSoftmaxWithLoss(Layer):
     def forward(self, x, t):
         x = as_float_array(x, "x")
         check_ndim(x, 3, "x", "(N, T, V)")
+        if x.shape[2] == 0:
+            raise ValueError(f"x must have at least one class (V >= 1), got x{x.shape}")
         t = np.asarray(t)
         check_shape(t, x.shape[:2], "t", f" (N, T): labels for x{x.shape}")
         self._shape = x.shape

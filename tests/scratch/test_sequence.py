@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import scratch.sequence as SQ
+import scratch.sequence_models as SM
 
 
 def test_input_errors_name_the_argument():
@@ -16,3 +17,9 @@ def test_input_errors_name_the_argument():
         SQ.temporal_softmax_loss(np.zeros((1, 2, 3)), np.zeros((1, 2), dtype=int), np.ones(2))
     with pytest.raises(ValueError, match="x must be 3-D of shape \\(N, T, D\\)"):
         SQ.TimeDropout().forward(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("layer", [SQ.TimeSoftmaxWithLoss, SM.TimeSoftmaxWithLoss])
+def test_scores_without_a_class_are_refused_naming_x(layer):
+    with pytest.raises(ValueError, match=r"x must have at least one class .*\(2, 3, 0\)"):
+        layer().forward(np.zeros((2, 3, 0)), np.zeros((2, 3), dtype=int))
