@@ -44,7 +44,7 @@ from .seeding import SEED_MAX
 
 SWEEP_COLUMNS = ["concept", "check", "dtype", "runs", "passed", "pass_rate", "worst_max_rel_err",
                  "worst_max_abs_err", "worst_seed", "failed_seeds"]
-MAX_SEEDS = 10_000  # a quick seed takes about a minute of one core: 10,000 of them, about a week of 1 core
+MAX_SEEDS = 10_000  # a quick seed takes about 2 minutes of one core in both dtypes: 10,000 of them, about 2 weeks of 1 core
 PARTIAL_HEADER = "a partial seed sweep of python -m comparisons sweep"
 
 
@@ -75,7 +75,7 @@ def parse_seeds(spec: str) -> list[int]:
     count = _count(ranges)
     if count > MAX_SEEDS:
         raise ValueError(f"--seeds names {count:,} seeds; one sweep takes at most {MAX_SEEDS:,} "
-                         "(about a minute of one core each): split it into several sweeps")
+                         "(about 2 minutes of one core each, in both dtypes): split it into several sweeps")
     return list(dict.fromkeys(seed for lo, hi in ranges for seed in range(lo, hi + 1)))
 
 
