@@ -16,7 +16,8 @@ import numpy as np
 from ._checks import check_int, check_ndim, generator_or_global
 from .attention import TimeAttention, _check_hs
 from .recurrent import LSTM
-from .sequence_models import Embedding, TimeLinear, TimeSoftmaxWithLoss
+from .sequence import TimeSoftmaxWithLoss
+from .sequence_models import Embedding, TimeLinear
 
 
 
@@ -150,7 +151,7 @@ class AttentionSeq2seq(_BookModel):
         rng = generator_or_global(rng)
         self.encoder = AttentionEncoder(*args, rng=rng, dtype=dtype)
         self.decoder = AttentionDecoder(*args, rng=rng, dtype=dtype)
-        self.softmax = TimeSoftmaxWithLoss()
+        self.softmax = TimeSoftmaxWithLoss(ignore_label=None)
         self._param_layers = self.encoder._param_layers + self.decoder._param_layers
         self.params = self.encoder.params + self.decoder.params
 

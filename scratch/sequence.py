@@ -37,6 +37,9 @@ def _labels(t, shape, name: str) -> np.ndarray:
     """Integer labels of ``shape`` (or one-hot rows of shape + (V,), turned into labels)."""
     t = np.asarray(t)
     if t.ndim == len(shape) + 1:
+        if t.shape[:-1] != tuple(shape) or t.shape[-1] == 0:
+            raise ValueError(f"{name} must be labels of shape {tuple(shape)} or one-hot rows of shape "
+                             f"{tuple(shape) + ('V',)}, got {name}{t.shape}")
         t = t.argmax(axis=-1)
     if t.dtype.kind == "f" and np.all(t == np.round(t)):
         t = t.astype(np.int64)
@@ -76,11 +79,13 @@ class TimeSoftmaxWithLoss(Layer):
 
     backward(dout=1): dx = dout·(softmax(x) − onehot(t))·m / Σm, zero at the ignored positions.
     x (N, T, V); t (N, T) labels (or one-hot (N, T, V)). When every label is ignored the loss is
-    0/0 = nan, as PyTorch's."""
+    0/0 = nan, as PyTorch's. ``ignore_label=None`` ignores no label (every label must lie in
+    [0, V), as ``nn.CrossEntropyLoss()``'s at its default): the mean over all N·T positions, the
+    loss of this project's sequence models."""
 
-    def __init__(self, ignore_label: int = -1):
+    def __init__(self, ignore_label: int | None = -1):
         super().__init__()
-        self.ignore_label = check_int(ignore_label, "ignore_label")
+        self.ignore_label = None if ignore_label is None else check_int(ignore_label, "ignore_label")
         self._cache = None
 
     def forward(self, x, t):
@@ -89,9 +94,10 @@ class TimeSoftmaxWithLoss(Layer):
         if x.shape[2] == 0:
             raise ValueError(f"x must have at least one class (V >= 1), got x{x.shape}")
         t = _labels(t, x.shape[:2], "t")
-        mask = t != self.ignore_label
+        mask = t != self.ignore_label if self.ignore_label is not None else np.ones(t.shape, dtype=bool)
         if np.any((t[mask] < 0) | (t[mask] >= x.shape[2])):
-            raise ValueError(f"t must hold labels in [0, {x.shape[2]}) or ignore_label={self.ignore_label}")
+            ignored = "" if self.ignore_label is None else f" or ignore_label={self.ignore_label}"
+            raise ValueError(f"t must hold labels in [0, {x.shape[2]}){ignored}")
         safe = np.where(mask, t, 0)  # any class at an ignored position: it is masked out
         log_p = _log_softmax(x)
         picked = np.take_along_axis(log_p, safe[..., None], axis=-1)[..., 0]

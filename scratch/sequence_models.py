@@ -1,5 +1,6 @@
-"""Sequence models by hand: the embedding lookup, a time-distributed affine layer and
-softmax-with-loss, and the models built from them and :mod:`scratch.recurrent`'s layers: a
+"""Sequence models by hand: the embedding lookup, a time-distributed affine layer, and the
+models built from them, :mod:`scratch.recurrent`'s layers and :mod:`scratch.sequence`'s
+softmax-with-loss over time (the one loss layer of every sequence model here): a
 character-level language model (embedding → LSTM → linear), the book's two-LSTM language model
 with its output weight tied to the embedding, and a sequence classifier (an RNN's last hidden
 state → linear).
@@ -18,7 +19,7 @@ from ._checks import (as_dout, as_float_array, check_dict, check_dropout_probabi
                       check_ndim, check_shape, generator_or_global)
 from .layers import Layer, Linear, SoftmaxWithLoss
 from .recurrent import LSTM, RNN
-from .sequence import TimeDropout
+from .sequence import TimeDropout, TimeSoftmaxWithLoss
 
 
 class Embedding(Layer):
@@ -90,31 +91,6 @@ class TimeLinear(Layer):
         x2, d2 = self._x.reshape(-1, W.shape[0]), dout.reshape(-1, W.shape[1])
         self.grads["W"], self.grads["b"] = x2.T @ d2, d2.sum(axis=0)
         return (d2 @ W.T).reshape(self._x.shape)
-
-
-class TimeSoftmaxWithLoss(Layer):
-    """Softmax-with-loss at every time step, averaged over all N·T positions (as
-    ``nn.CrossEntropyLoss`` on the flattened (N·T, V) scores). CS231n's temporal_softmax_loss
-    sums over t and divides by N only: T times this loss."""
-
-    def __init__(self):
-        super().__init__()
-        self._inner = SoftmaxWithLoss()
-        self._shape = None
-
-    def forward(self, x, t):
-        x = as_float_array(x, "x")
-        check_ndim(x, 3, "x", "(N, T, V)")
-        if x.shape[2] == 0:
-            raise ValueError(f"x must have at least one class (V >= 1), got x{x.shape}")
-        t = np.asarray(t)
-        check_shape(t, x.shape[:2], "t", f" (N, T): labels for x{x.shape}")
-        self._shape = x.shape
-        return self._inner.forward(x.reshape(-1, x.shape[2]), t.reshape(-1))
-
-    def backward(self, dout=1.0):
-        self._need_forward(self._shape)
-        return self._inner.backward(dout).reshape(self._shape)
 
 
 class BiLSTM(Layer):
@@ -223,7 +199,7 @@ class CharLM(_NextTokenModel):
         if p["Wx"].shape[0] != D or p["W"].shape != (H, V):
             raise ValueError(f"params must fit together: E (V, D), Wx (D, 4H), W (H, V); got E{p['E'].shape}, "
                              f"Wx{p['Wx'].shape}, Wh{p['Wh'].shape}, W{p['W'].shape}")
-        self.loss_layer = TimeSoftmaxWithLoss()
+        self.loss_layer = TimeSoftmaxWithLoss(ignore_label=None)
         self._layers = ((self.embed, {"W": "E"}), (self.lstm, {"Wx": "Wx", "Wh": "Wh", "b": "b"}),
                         (self.out, {"W": "W", "b": "bo"}))
 
@@ -290,7 +266,7 @@ class TiedLSTMLM:
                            np.zeros(4 * H)) for _ in range(2)]
         self.drops = [TimeDropout(dropout_ratio, rng=rng) for _ in range(3)]
         self.b = np.zeros(V)
-        self.loss_layer = TimeSoftmaxWithLoss()
+        self.loss_layer = TimeSoftmaxWithLoss(ignore_label=None)
         self._states = ((None, None), (None, None))
         self._grads = None
         self._h = None

@@ -35,7 +35,8 @@ from .attention import PACKED_KEYS, SEPARATE_KEYS, MultiHeadAttention
 from .gradients import numerical_gradient
 from .layers import GELU, Layer
 from .normalization import LayerNorm
-from .sequence_models import Embedding, TimeLinear, TimeSoftmaxWithLoss, _naming, _NextTokenModel
+from .sequence import TimeSoftmaxWithLoss
+from .sequence_models import Embedding, TimeLinear, _naming, _NextTokenModel
 
 
 def sinusoidal_positional_encoding(t_max: int, d_model: int, base: float = 10000.0, dtype=np.float64):
@@ -234,7 +235,7 @@ class TinyGPT(_NextTokenModel):
         if not self.tied:
             self.head_W = as_float_array(params["head.W"], "params['head.W']")
             check_shape(self.head_W, (E, V), "params['head.W']", " (E, V) from wte")
-        self.loss_layer = TimeSoftmaxWithLoss()
+        self.loss_layer = TimeSoftmaxWithLoss(ignore_label=None)
         self.params = self._collect_params()
 
     def _collect_params(self) -> dict:

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 
-import scratch.sequence_models as SM
 import scratch.sequence as SQ
 import torch_ref.sequence as tseq
 from comparisons.pairs import sequence
@@ -56,14 +55,20 @@ def test_pytorchs_ignore_index_mean_is_the_books():
     np.testing.assert_allclose(ours, theirs, rtol=1e-13)
 
 
-def test_without_ignored_labels_it_is_the_mean_over_all_positions():
-    rng = np.random.default_rng(8)
-    x, t = rng.normal(size=(2, 3, 4)), rng.integers(0, 4, (2, 3))
-    np.testing.assert_allclose(SQ.TimeSoftmaxWithLoss().forward(x, t), SM.TimeSoftmaxWithLoss().forward(x, t),
-                               rtol=1e-14)
-
-
 def test_every_label_ignored_gives_nan_as_pytorch():
     x, t = np.zeros((1, 2, 3)), np.full((1, 2), -1)
     assert np.isnan(SQ.TimeSoftmaxWithLoss().forward(x, t))
     assert torch.isnan(tseq.time_softmax_with_loss(torch.tensor(x), torch.tensor(t)))
+
+
+def test_without_an_ignore_label_it_is_cross_entropy_at_its_default():
+    """The sequence models' loss, TimeSoftmaxWithLoss(ignore_label=None): forward and backward are
+    nn.functional.cross_entropy over the N·T positions flattened, at its default (mean, nothing ignored)."""
+    rng = np.random.default_rng(9)
+    x, t = rng.normal(size=(3, 4, 5)), rng.integers(0, 5, (3, 4))
+    layer = SQ.TimeSoftmaxWithLoss(ignore_label=None)
+    xt = torch.tensor(x, requires_grad=True)
+    loss_t = torch.nn.functional.cross_entropy(xt.reshape(-1, 5), torch.tensor(t).reshape(-1))
+    loss_t.backward()
+    np.testing.assert_allclose(layer.forward(x, t), loss_t.item(), rtol=1e-13)
+    np.testing.assert_allclose(layer.backward(1.0), xt.grad.numpy(), rtol=1e-12, atol=1e-15)

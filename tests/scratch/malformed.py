@@ -546,9 +546,12 @@ def canonical(value):
     return np.asarray(value, dtype=np.float64)
 
 
-def check_derived(name: str, call: Call, argument: str) -> None:
-    """The rule for a name without a written torch counterpart, on its argument ``argument``."""
+def check_derived(name: str, call: Call, argument: str, none_is_valid: bool = False) -> None:
+    """The rule for a name without a written torch counterpart, on its argument ``argument``
+    (``none_is_valid``: None is one of its documented values, though not its default)."""
     default = call.defaults.get(argument, _NO_DEFAULT)
+    if none_is_valid:
+        default = None
     refused, comparable = derived(call.args[argument], None if default is _NO_DEFAULT else default,
                                   default is not _NO_DEFAULT)
     for value in refused + comparable:

@@ -23,3 +23,12 @@ def test_input_errors_name_the_argument():
 def test_scores_without_a_class_are_refused_naming_x(layer):
     with pytest.raises(ValueError, match=r"x must have at least one class .*\(2, 3, 0\)"):
         layer().forward(np.zeros((2, 3, 0)), np.zeros((2, 3), dtype=int))
+
+
+def test_without_an_ignore_label_every_label_must_be_a_class():
+    """``ignore_label=None`` (the sequence models' loss) ignores nothing: −1 is refused as any label
+    outside [0, V), as nn.CrossEntropyLoss() refuses it at its default."""
+    with pytest.raises(ValueError, match=r"t must hold labels in \[0, 4\)$"):
+        SQ.TimeSoftmaxWithLoss(ignore_label=None).forward(np.zeros((1, 2, 4)), np.array([[0, -1]]))
+    x, t = np.random.default_rng(3).normal(size=(2, 3, 4)), np.array([[0, 1, 2], [3, 0, 1]])
+    assert SQ.TimeSoftmaxWithLoss(ignore_label=None).forward(x, t) == SQ.TimeSoftmaxWithLoss().forward(x, t)
