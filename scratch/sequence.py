@@ -101,7 +101,7 @@ class TimeSoftmaxWithLoss(Layer):
         safe = np.where(mask, t, 0)  # any class at an ignored position: it is masked out
         log_p = _log_softmax(x)
         picked = np.take_along_axis(log_p, safe[..., None], axis=-1)[..., 0]
-        count = mask.sum()
+        count = x.dtype.type(mask.sum())  # in x's dtype: an integer count would promote float32 to float64
         with np.errstate(invalid="ignore"):
             self.loss = -np.sum(picked * mask) / count
         self._cache = (_softmax_minus_onehot(log_p, safe), mask, count)
