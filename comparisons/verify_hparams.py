@@ -26,10 +26,14 @@ def parse_hparams(pairs_) -> dict:
 
 
 def check_hparams(pair, given: dict) -> dict:
-    """Given names → scratch names; unknown names and values outside a choice are usage errors."""
+    """Given names → scratch names; unknown names and values outside a choice are usage errors.
+    A hyperparameter's own name beats its alias: with ``delta=1e-7 eps=1e-6`` given to a whole
+    file, the book's SoftmaxWithLoss takes δ = 1e-7 and its BatchNormalization ε = 1e-6."""
     out = {}
     for key, value in given.items():
         hp = pair.hparam(key)
+        if hp is not None and key != hp.name and hp.name in given:
+            continue  # an alias, and the name itself is given too
         if hp is None:
             known = [h.name for h in pair.hparams]
             close_ = difflib.get_close_matches(key, [n for h in pair.hparams for n in h.names()], n=1)

@@ -140,6 +140,14 @@ def _composite(name: str, own) -> str | None:
     return COMPOSITE.format(", ".join(parts)) if len(parts) > 1 and len(known) == len(parts) else None
 
 
+def kinds_for(obj) -> tuple:
+    """The kinds of reference an object can be: a class a layer, optimizer, schedule or network;
+    a function a function, loss, schedule or initializer."""
+    if inspect.isclass(obj):
+        return ("layer", "optimizer", "schedule", "network")
+    return ("function", "loss", "schedule", "initializer")
+
+
 def recognise(module) -> tuple[list, list]:
     """What a module defines that has a reference: ([Found], [(name, reason)])."""
     own = {k: v for k, v in vars(module).items()
@@ -156,8 +164,7 @@ def recognise(module) -> tuple[list, list]:
             if rule:
                 found.append(Found(name, pairs.get("optimizer", rule[0]), rule[1]))
                 continue
-        wanted = ("layer", "optimizer", "schedule", "network") if inspect.isclass(obj) else \
-            ("function", "loss", "schedule", "initializer")
+        wanted = kinds_for(obj)
         key = normal(name)
         match = [p for p in by_name.get(key, by_name.get(key.removeprefix("simple"), [])) if p.kind in wanted]
         if not match:
@@ -195,7 +202,8 @@ def pair_for(kind: str | None, name: str, obj):
         if rule and kind in (None, "optimizer"):
             return pairs.get("optimizer", rule[0]), rule[1]
     kinds = (pairs.kind_of(kind),) if kind else pairs.KINDS
-    match = [p for p in _by_name().get(normal(name), []) if p.kind in kinds]
+    fits = kinds_for(obj)  # a class named Relu is the ReLU layer, a function relu the function
+    match = sorted((p for p in _by_name().get(normal(name), []) if p.kind in kinds), key=lambda p: p.kind not in fits)
     if match:
         pair = match[0]
         if STEP_OF.get(pair.id) and inspect.isclass(obj) and recurrent_form(obj) == "step":

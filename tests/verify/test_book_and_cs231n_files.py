@@ -257,3 +257,11 @@ def test_class_style_recurrent_code_in_its_own_gate_order_agrees(tmp_path):
     assert cell.against == "lstm-step" and cell.verdict == "agrees", cell.records
     assert any("gate order detected: f, i, o, g" in n for n in cell.notes)
     assert found["clip_grads"].against == "clip-grad-norm" and found["clip_grads"].verdict == "agrees"
+
+
+def test_every_flag_the_hints_name_given_at_once_makes_the_whole_file_agree(book):
+    """The hints' flags together, file-wide: each object takes those its reference declares, a
+    name before an alias (SoftmaxWithLoss's δ is delta=1e-07, not BatchNormalization's eps=1e-06)."""
+    flags = {"delta": 1e-7, "inverted": 0, "eps": 1e-6, "running_var_init": 0, "unbiased_running_var": 0}
+    result = verify_file("common/layers.py", hparams=flags)
+    assert [(r.target, r.verdict) for r in result.results if r.verdict != "agrees"] == []

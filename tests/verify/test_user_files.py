@@ -364,3 +364,29 @@ def test_a_hand_written_convolution_that_makes_its_own_weights(tmp_path):
     assert verify("layer", f"{path}:Conv2D", "conv2d").passed
     flipped = verify("layer", f"{path}:FlippedConv2D", "conv2d")
     assert flipped.verdict == "differs" and "a flipped kernel" in flipped.hint
+
+
+def test_one_object_without_a_kind_goes_to_the_reference_of_its_nature(tmp_path, capsys):
+    """`verify FILE:NAME` with no KIND: the name decides, and a class goes to the layer of that
+    name, a function to the function (the book's ``Relu`` class is the ReLU layer, not relu())."""
+    path = tmp_path / "mine.py"
+    path.write_text(textwrap.dedent('''
+        import numpy as np
+
+        class Relu:
+            def forward(self, x):
+                self.mask = x <= 0
+                out = x.copy()
+                out[self.mask] = 0
+                return out
+            def backward(self, dout):
+                dout = dout.copy()
+                dout[self.mask] = 0
+                return dout
+
+        def relu(x):
+            return np.maximum(0, x)
+    '''))
+    for name, kind in (("Relu", "layer"), ("relu", "function")):
+        assert main(["verify", f"{path}:{name}", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["kind"] == kind
