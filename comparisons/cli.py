@@ -114,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--hparam", action="append", default=[], metavar="KEY=VALUE",
                      help="a hyperparameter for both sides, e.g. lr=0.01 (repeatable); with a whole file it goes to "
                           "every object that takes it, OBJECT.KEY=VALUE to one object")
-    ver.add_argument("--dtype", default="float64", choices=sorted(DTYPES))
+    ver.add_argument("--dtype", default="float64", choices=sorted(DTYPES),
+                     help="the dtype of the inputs and of PyTorch's side (default float64); code that computes in float32 "
+                          "anyway is judged in float32, and the row says so")
     ver.add_argument("--seed", type=seed_value, default=0, help="0 to 2**63 - 1 (default 0)")
     ver.add_argument("--steps", type=steps_value, default=None,
                      help="optimizer or training steps / schedule epochs (default 100; 30 for a convolutional network)")
@@ -198,6 +200,24 @@ def cmd_verify(args) -> int:
         raise Interrupted("verify stopped before its verdicts; nothing was written") from None
 
 
+def _what_verify_needs(given: str | None) -> str:
+    """The usage error of ``verify`` given one word that is neither FILE.py nor MODULE:NAME: what it
+    is (a folder, a file of another kind, a missing path, a KIND without its object), and the forms."""
+    forms = "verify needs FILE.py, or KIND MODULE:NAME, or MODULE:NAME alone (--against REFERENCE is optional; see --list)"
+    if not given:
+        return forms
+    path = Path(given)
+    if path.is_dir():
+        return f"verify {given}: is a folder; give one .py file in it (verify judges one file at a time)"
+    if path.exists():
+        return f"verify {given}: not a .py file; {forms}"
+    from .pairs import KIND_ALIASES, KINDS
+
+    if given in KINDS or given in KIND_ALIASES:
+        return f"verify {given}: give the object after it, as {given} MODULE:NAME; {forms}"
+    return f"verify {given}: no such file; {forms}"
+
+
 def _verify(args) -> int:
     import json
 
@@ -222,8 +242,7 @@ def _verify(args) -> int:
     if kind and ":" in kind and not target:  # verify FILE.py:NAME
         kind, target = None, kind
     if not target:
-        raise UsageError("verify needs FILE.py, or KIND MODULE:NAME, or MODULE:NAME alone (--against REFERENCE is "
-                         "optional; see --list)")
+        raise UsageError(_what_verify_needs(kind))
     try:
         result = verify(kind, target, args.against, parse_hparams(args.hparam), args.dtype, args.seed,
                         args.steps, args.timeout)
@@ -332,7 +351,9 @@ def cmd_run(args) -> int:
         raise UsageError("--dtype names a dtype twice")
     images = args.data or ("digits" if args.quick else "mnist")
     if args.data_dir is not None and images != "mnist":
-        raise UsageError("--data-dir is read only with MNIST; drop --data digits (or --quick), or add --data mnist")
+        why = "--data digits" if args.data else "--quick (which trains on the 8×8 digits)"
+        raise UsageError(f"--data-dir is read only with MNIST, and {why} asks for the digits; add --data mnist, "
+                         f"or drop {'--data digits' if args.data else '--quick'}")
     if args.data_dir:  # IDX files: read them now, so a bad folder is a usage error
         from .mnist import IDXError, load_mnist_cached
         from .outdir import shown_path

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from . import SiteError, build_site
 
@@ -26,7 +27,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{len(pages)} pages written into {folder} in {time.perf_counter() - start:.1f} s "
-          f"(open {folder}/index.html)")
+          f"(open {Path(folder) / 'index.html'})")
     return 0
 
 

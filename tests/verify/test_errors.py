@@ -44,6 +44,10 @@ BAD_FLAGS = [
     (["verify", "x" * 4400 + ".py"], "File name too long"),
     (["verify", "missing.py"], "no such file: missing.py"),
     (["verify", "no_such_module:Relu"], "no module named 'no_such_module'"),
+    (["verify", "."], "verify .: is a folder; give one .py file in it"),
+    (["verify", "opt.txt"], "verify opt.txt: no such file"),
+    (["verify", "layer"], "verify layer: give the object after it, as layer MODULE:NAME"),
+    (["verify"], "verify needs FILE.py, or KIND MODULE:NAME, or MODULE:NAME alone"),
 ]
 
 OPTIMIZERS = '''
