@@ -132,8 +132,8 @@ def reduction(a, e, tol, constants, scale=None) -> Relation | None:
     if e.ndim == a.ndim + 1:
         for k in range(e.ndim):
             if e.sum(axis=k).shape == a.shape and _holds(a, e.sum(axis=k), tol):
-                return Relation(("reduced", k), f"yours is summed over axis {k}, which PyTorch keeps (yours {a.shape}, "
-                                f"PyTorch's {e.shape})")
+                return Relation(("reduced", k), f"yours has one axis fewer: it is PyTorch's result summed over "
+                                f"PyTorch's axis {k}, an axis PyTorch keeps (yours {a.shape}, PyTorch's {e.shape})")
     return None
 
 

@@ -78,6 +78,9 @@ def test_shapes_that_differ_by_a_reduction():
     dout = rng.normal(size=(6, 3))
     found = relations.explain(dout, dout.sum(axis=0), TOL)  # db not summed over the batch
     assert found.key == ("not reduced", 0, "summed")
+    found = relations.explain(dout.sum(), dout.sum(axis=0), TOL)  # db summed over every axis: a scalar
+    assert found.key == ("reduced", 0)
+    assert "PyTorch's result summed over PyTorch's axis 0, an axis PyTorch keeps (yours (), PyTorch's (3,))" in found.text
 
 
 def test_a_factor_within_rounding_of_one_is_no_relation():
