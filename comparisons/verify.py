@@ -99,6 +99,9 @@ class VerifyResult:
     def _repr_html_(self) -> str:
         return result_html(self)
 
+    def __str__(self) -> str:  # print(result): the table `verify` prints
+        return format_result(self)
+
 
 # --- judging one object ---------------------------------------------------------------------------
 
@@ -391,6 +394,9 @@ class FileResult:
 
     def _repr_html_(self) -> str:
         return file_html(self)
+
+    def __str__(self) -> str:  # print(result): the table `verify FILE.py` prints
+        return format_file_result(self)
 
 
 def _recognised(module, path, given: dict) -> tuple[list, list]:

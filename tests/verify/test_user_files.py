@@ -390,3 +390,12 @@ def test_one_object_without_a_kind_goes_to_the_reference_of_its_nature(tmp_path,
     for name, kind in (("Relu", "layer"), ("relu", "function")):
         assert main(["verify", f"{path}:{name}", "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["kind"] == kind
+
+
+def test_a_printed_result_is_the_table_the_command_prints(user_file, capsys):
+    from comparisons.verify import format_file_result, verify_file
+
+    one = verify("layer", f"{user_file}:Linear", "linear")
+    whole = verify_file(str(user_file))
+    assert str(one) == format_result(one) and "AGREES" in str(one)
+    assert str(whole) == format_file_result(whole) and str(whole).startswith(f"verify {user_file}")
