@@ -34,7 +34,7 @@ from .verify_hints import Trials, find_hint
 from .verify_load import find, is_file_name, load_module, load_target, source_file, split_target
 from .verify_worker import Lost, Worker, check_timeout
 from .verify_recognise import NOT_RECOGNISED, Found, interface_problem, pair_for, recognise, skipped_for_interface
-from .verify_text import file_html, format_file_result, format_result, json_number, result_html
+from .verify_text import file_html, format_file_result, format_result, json_number, nonfinite_notes, result_html
 from .verify_text import list_references as _list_references
 
 KINDS = pairs.KINDS
@@ -201,23 +201,6 @@ def judge(pair, obj, name: str, given: dict | None = None, dtype: str = "float64
     except TargetTimeout as exc:
         result.error = str(exc)
     return result
-
-
-def nonfinite_notes(result) -> list:
-    """What the checks on NaN and ±inf inputs found, where they part from PyTorch: shown, not counted."""
-    parted = [r for r in result.records if r.check in result.shown_only and not r.passed]
-    if not parted:
-        return []
-    first = parted[0]
-    where = ""
-    if first.first_mismatch:
-        m = first.first_mismatch
-        where = f": first at index {m['index']}, yours {m['actual']!r}, PyTorch's {m['expected']!r}"
-    elif first.note:
-        where = f": {first.note}"
-    return [f"at NaN and ±inf inputs your results part from PyTorch's in {len(parted)} check(s) ('{first.check}'"
-            f"{where}); shown, not counted: at NaN PyTorch's masks and maxima follow rules of their own, which "
-            "correct code need not share"]
 
 
 def _judge_found(found: Found, given: dict, dtype, seed, steps, timeout) -> VerifyResult:
