@@ -33,19 +33,20 @@ def _softmax_minus_onehot(log_p, t):
     return d
 
 
-def _labels(t, shape, name: str) -> np.ndarray:
-    """Integer labels of ``shape`` (or one-hot rows of shape + (V,), turned into labels)."""
-    t = np.asarray(t)
+def _labels(t, x_shape, name: str) -> np.ndarray:
+    """Integer labels of shape (N, T), the first two axes of the scores x (N, T, V), or one-hot rows
+    (N, T, V) turned into labels. A mismatch names both: either one may be the one that is wrong."""
+    t, shape = np.asarray(t), tuple(x_shape[:2])
     if t.ndim == len(shape) + 1:
-        if t.shape[:-1] != tuple(shape) or t.shape[-1] == 0:
-            raise ValueError(f"{name} must be labels of shape {tuple(shape)} or one-hot rows of shape "
-                             f"{tuple(shape) + ('V',)}, got {name}{t.shape}")
+        if t.shape[:-1] != shape or t.shape[-1] == 0:
+            raise ValueError(f"{name} must be labels of shape {shape} or one-hot rows of shape {shape + ('V',)} "
+                             f"for the scores x{tuple(x_shape)}, got {name}{t.shape}")
         t = t.argmax(axis=-1)
     if t.dtype.kind == "f" and np.all(t == np.round(t)):
         t = t.astype(np.int64)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer labels, got dtype {t.dtype}")
-    check_shape(t, shape, name, " (N, T): one label per position")
+    check_shape(t, shape, name, f" (N, T): one label per position of the scores x{tuple(x_shape)}")
     return t.astype(np.int64)
 
 
@@ -93,7 +94,7 @@ class TimeSoftmaxWithLoss(Layer):
         check_ndim(x, 3, "x", "(N, T, V)")
         if x.shape[2] == 0:
             raise ValueError(f"x must have at least one class (V >= 1), got x{x.shape}")
-        t = _labels(t, x.shape[:2], "t")
+        t = _labels(t, x.shape, "t")
         mask = t != self.ignore_label if self.ignore_label is not None else np.ones(t.shape, dtype=bool)
         if np.any((t[mask] < 0) | (t[mask] >= x.shape[2])):
             ignored = "" if self.ignore_label is None else f" or ignore_label={self.ignore_label}"
@@ -125,7 +126,7 @@ def temporal_softmax_loss(x, y, mask):
     It is (Σm / N) times :class:`TimeSoftmaxWithLoss`'s mean (see the module's note)."""
     x = as_float_array(x, "x")
     check_ndim(x, 3, "x", "(N, T, V)")
-    y = _labels(y, x.shape[:2], "y")
+    y = _labels(y, x.shape, "y")
     if np.any((y < 0) | (y >= x.shape[2])):
         raise ValueError(f"y must hold labels in [0, {x.shape[2]})")
     mask = as_float_array(mask, "mask")

@@ -32,3 +32,9 @@ def test_without_an_ignore_label_every_label_must_be_a_class():
         SQ.TimeSoftmaxWithLoss(ignore_label=None).forward(np.zeros((1, 2, 4)), np.array([[0, -1]]))
     x, t = np.random.default_rng(3).normal(size=(2, 3, 4)), np.array([[0, 1, 2], [3, 0, 1]])
     assert SQ.TimeSoftmaxWithLoss(ignore_label=None).forward(x, t) == SQ.TimeSoftmaxWithLoss().forward(x, t)
+
+
+def test_labels_that_do_not_fit_the_scores_name_both():
+    """Either may be the wrong one: the error gives t's shape and the scores x's."""
+    with pytest.raises(ValueError, match=r"t must have shape \(0, 0\).* of the scores x\(0, 0, 1\), got t\(2, 3\)"):
+        SQ.TimeSoftmaxWithLoss().forward(np.zeros((0, 0, 1)), np.zeros((2, 3), dtype=int))
