@@ -38,9 +38,9 @@ def _labels(t, x_shape, name: str) -> np.ndarray:
     (N, T, V) turned into labels. A mismatch names both: either one may be the one that is wrong."""
     t, shape = np.asarray(t), tuple(x_shape[:2])
     if t.ndim == len(shape) + 1:
-        if t.shape[:-1] != shape or t.shape[-1] == 0:
-            raise ValueError(f"{name} must be labels of shape {shape} or one-hot rows of shape {shape + ('V',)} "
-                             f"for the scores x{tuple(x_shape)}, got {name}{t.shape}")
+        if t.shape != tuple(x_shape):
+            raise ValueError(f"{name} must be labels of shape {shape} or one-hot rows of x's shape {tuple(x_shape)}, "
+                             f"got {name}{t.shape}")
         t = t.argmax(axis=-1)
     if t.dtype.kind == "f" and np.all(t == np.round(t)):
         t = t.astype(np.int64)

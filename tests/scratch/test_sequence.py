@@ -38,3 +38,13 @@ def test_labels_that_do_not_fit_the_scores_name_both():
     """Either may be the wrong one: the error gives t's shape and the scores x's."""
     with pytest.raises(ValueError, match=r"t must have shape \(0, 0\).* of the scores x\(0, 0, 1\), got t\(2, 3\)"):
         SQ.TimeSoftmaxWithLoss().forward(np.zeros((0, 0, 1)), np.zeros((2, 3), dtype=int))
+
+
+def test_one_hot_labels_must_have_the_scores_shape():
+    """One-hot rows (the book's other form of t) have one column per class of x: (2, 3, 2) for
+    scores (2, 3, 5) is refused, naming t, as torch refuses it."""
+    x = np.zeros((2, 3, 5))
+    with pytest.raises(ValueError, match=r"t must be labels of shape \(2, 3\) or one-hot rows of x's shape \(2, 3, 5\), got t\(2, 3, 2\)"):
+        SQ.TimeSoftmaxWithLoss().forward(x, np.zeros((2, 3, 2)))
+    assert SQ.TimeSoftmaxWithLoss().forward(x, np.eye(5)[[[0, 1, 2], [3, 4, 0]]]) == \
+        SQ.TimeSoftmaxWithLoss().forward(x, np.array([[0, 1, 2], [3, 4, 0]]))
